@@ -1,0 +1,70 @@
+"""Staff API for partnership admins: the same selectors and services as the pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from agencies import selectors, services
+from agencies.models import Role, User
+from audit.models import AccessAction
+from audit.services import access_record
+
+
+class StaffOutput(serializers.ModelSerializer[User]):
+    agency = serializers.PrimaryKeyRelatedField(read_only=True)
+
+    class Meta:
+        model = User
+        fields = ["id", "email", "first_name", "last_name", "job_title", "agency", "role", "is_active"]
+
+
+class StaffInviteInput(serializers.Serializer[Any]):
+    email = serializers.EmailField()
+    first_name = serializers.CharField(max_length=150)
+    last_name = serializers.CharField(max_length=150)
+    job_title = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    agency = serializers.IntegerField()
+    role = serializers.ChoiceField(choices=Role.choices)
+
+
+class StaffListApi(APIView):
+    @extend_schema(responses=StaffOutput(many=True), summary="Staff of your partnership (partnership admins)")
+    def get(self, request: Request) -> Response:
+        staff = list(selectors.staff_list_for_admin(actor=request.user))  # type: ignore[arg-type]
+        access_record(user=request.user, action=AccessAction.VIEW, record_type="agencies.user", record_ids=[u.pk for u in staff])
+        return Response(StaffOutput(staff, many=True).data)
+
+    @extend_schema(request=StaffInviteInput, responses={201: StaffOutput}, summary="Invite a member of staff")
+    def post(self, request: Request) -> Response:
+        actor = request.user
+        selectors.staff_list_for_admin(actor=actor)  # type: ignore[arg-type]  # 404 unless admin
+        data = StaffInviteInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        agency = selectors.agencies_of_partnership(partnership_id=actor.agency.partnership_id).filter(  # type: ignore[union-attr]
+            pk=values.pop("agency")
+        ).first()
+        if agency is None:
+            return Response({"agency": ["Choose an agency of your partnership"]}, status=status.HTTP_400_BAD_REQUEST)
+        try:
+            user = services.staff_invite(actor=actor, request=request._request, agency=agency, **values)  # type: ignore[arg-type]
+        except DjangoValidationError as exc:
+            return Response(exc.message_dict, status=status.HTTP_400_BAD_REQUEST)
+        return Response(StaffOutput(user).data, status=status.HTTP_201_CREATED)
+
+
+class StaffDetailApi(APIView):
+    @extend_schema(responses=StaffOutput, summary="One member of staff of your partnership")
+    def get(self, request: Request, user_id: int) -> Response:
+        member = selectors.staff_get_for_admin(actor=request.user, user_id=user_id)  # type: ignore[arg-type]
+        access_record(user=request.user, action=AccessAction.VIEW, record_type="agencies.user", record_ids=[member.pk])
+        return Response(StaffOutput(member).data)
+
+

@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from agencies.models import User
+from agencies.permissions import is_partnership_admin
+from audit.forms import AccessLogSearchForm
+from audit.selectors import access_log_search_for_admin
+
+
+def access_log(request: HttpRequest) -> HttpResponse:
+    actor = request.user
+    if not is_partnership_admin(actor):
+        raise Http404
+    assert isinstance(actor, User) and actor.agency is not None
+    # Filters are ids and dates only, so they may live in the query string.
+    form = AccessLogSearchForm(request.GET or None, partnership_id=actor.agency.partnership_id)
+    filters = {}
+    if form.is_bound and form.is_valid():
+        data = form.cleaned_data
+        filters = {
+            "user_id": data["user"].pk if data["user"] else None,
+            "record_type": data["record_type"].strip(),
+            "record_id": data["record_id"].strip(),
+            "date_from": data["date_from"],
+            "date_to": data["date_to"],
+        }
+    entries = access_log_search_for_admin(actor=actor, **filters) if not form.errors else None
+    page = Paginator(entries, 100).get_page(request.GET.get("page")) if entries is not None else None
+    query = {k: v for k, v in request.GET.items() if k != "page"}
+    return render(
+        request,
+        "audit/access_log.html",
+        {"form": form, "page": page, "query_prefix": f"{urlencode(query)}&" if query else ""},
+    )

@@ -1,0 +1,15 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+
+from masip.navigation import sections_for
+
+
+def service(request: HttpRequest) -> dict[str, Any]:
+    user = getattr(request, "user", None)
+    return {
+        "service_name": "MASIP case management",
+        "nav_sections": sections_for(user) if user is not None and user.is_authenticated else [],
+    }

@@ -1,0 +1,72 @@
+"""Session security: the idle timeout and the MFA requirement for staff."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.urls import reverse
+
+_LAST_SEEN = "masip_last_seen"
+
+
+class IdleTimeoutMiddleware:
+    """Sign out a member of staff after 30 minutes without a request.
+
+    The session cookie's age alone is not enough: a stolen cookie replayed later
+    must find the session ended on the server, whatever the browser kept.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.user.is_authenticated:
+            now = time.time()
+            last_seen = request.session.get(_LAST_SEEN)
+            if last_seen is not None and now - float(last_seen) > settings.MASIP_IDLE_TIMEOUT_SECONDS:
+                logout(request)
+                if request.path.startswith("/api/"):
+                    return JsonResponse({"detail": "Your session timed out. Sign in again."}, status=401)
+                messages.info(request, "You were signed out after 30 minutes without activity.")
+                login_url = reverse(settings.LOGIN_URL)
+                if request.headers.get("HX-Request"):
+                    response = HttpResponse(status=204)
+                    response["HX-Redirect"] = login_url
+                    return response
+                return HttpResponseRedirect(login_url)
+            request.session[_LAST_SEEN] = now
+        return self.get_response(request)
+
+
+# Paths a signed-in user without an authenticator may still reach: setting one up,
+# signing out, and the assets those pages need.
+_MFA_EXEMPT_PREFIXES = ("/accounts/2fa/", "/accounts/logout/", "/static/", "/healthz")
+
+
+class RequireMFAMiddleware:
+    """When MASIP_REQUIRE_MFA is on, staff must set up TOTP before anything else."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if (
+            settings.MASIP_REQUIRE_MFA
+            and request.user.is_authenticated
+            and not request.path.startswith(_MFA_EXEMPT_PREFIXES)
+        ):
+            from allauth.mfa.utils import is_mfa_enabled
+
+            if not is_mfa_enabled(request.user):
+                if request.path.startswith("/api/"):
+                    return JsonResponse(
+                        {"detail": "Set up two-factor authentication before using the service."},
+                        status=403,
+                    )
+                return HttpResponseRedirect(reverse("mfa_activate_totp"))
+        return self.get_response(request)

@@ -1,0 +1,305 @@
+"""The foundation: sign-in security, the append-only access log, health, staff scoping."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.utils import DatabaseError
+from django.test import Client
+from django.urls import reverse
+
+from agencies.models import Role, User
+from audit.models import AccessAction, AccessLog
+from audit.services import access_record
+from tests.factories import PASSWORD, World
+
+pytestmark = pytest.mark.django_db
+
+
+def _login(client: Client, email: str, password: str = PASSWORD) -> Any:
+    return client.post(reverse("account_login"), {"login": email, "password": password})
+
+
+# --- MFA -----------------------------------------------------------------------------
+
+def test_mfa_required_when_on_sends_staff_to_set_up_totp(world: World, settings: Any) -> None:
+    settings.MASIP_REQUIRE_MFA = True
+    client = Client()
+    _login(client, world.advocate.email)
+    response = client.get(reverse("home"))
+    assert response.status_code == 302
+    assert response["Location"] == reverse("mfa_activate_totp")
+    api = client.get("/api/v1/staff/")
+    assert api.status_code == 403
+
+
+def test_mfa_not_required_when_off(world: World, settings: Any) -> None:
+    settings.MASIP_REQUIRE_MFA = False
+    client = Client()
+    _login(client, world.advocate.email)
+    assert client.get(reverse("home")).status_code == 200
+
+
+def test_user_with_totp_must_give_a_code_at_sign_in(world: World, settings: Any) -> None:
+    from allauth.mfa.totp.internal.auth import (
+        TOTP,
+        format_hotp_value,
+        generate_totp_secret,
+        hotp_value,
+        yield_hotp_counters_from_time,
+    )
+
+    settings.MASIP_REQUIRE_MFA = True
+    secret = generate_totp_secret()
+    TOTP.activate(world.advocate, secret)
+    client = Client()
+    response = _login(client, world.advocate.email)
+    assert response.status_code == 302
+    assert response["Location"] == reverse("mfa_authenticate")
+    # Not signed in until the code is given.
+    assert client.get(reverse("home")).status_code == 302
+    wrong = client.post(reverse("mfa_authenticate"), {"code": "000000"})
+    assert wrong.status_code == 200
+    counter = list(yield_hotp_counters_from_time())[-1]
+    code = format_hotp_value(hotp_value(secret, counter))
+    right = client.post(reverse("mfa_authenticate"), {"code": code})
+    assert right.status_code == 302
+    home = client.get(reverse("home"))
+    assert home.status_code == 200
+    assert world.advocate.agency.name in home.content.decode()  # type: ignore[union-attr]
+
+
+# --- lockout and idle timeout ---------------------------------------------------------
+
+def test_lockout_after_five_failed_sign_ins(world: World) -> None:
+    from django.core.cache import cache
+
+    cache.clear()
+    client = Client()
+    for _ in range(5):
+        response = _login(client, world.triage_officer.email, "wrong-password-entered")
+        assert response.status_code == 200
+    locked = _login(client, world.triage_officer.email, PASSWORD)
+    assert locked.status_code == 200, "the right password must be refused while locked out"
+    assert "Too many failed" in locked.content.decode()
+    assert client.get(reverse("home")).status_code == 302
+    # Another account is not locked by this one's failures.
+    other = Client()
+    assert _login(other, world.advocate.email).status_code == 302
+    cache.clear()
+
+
+def test_idle_timeout_signs_out_after_thirty_minutes(world: World) -> None:
+    client = Client()
+    _login(client, world.advocate.email)
+    assert client.get(reverse("home")).status_code == 200
+    session = client.session
+    session["masip_last_seen"] = time.time() - settings.MASIP_IDLE_TIMEOUT_SECONDS + 60
+    session.save()
+    assert client.get(reverse("home")).status_code == 200, "29 minutes idle is still signed in"
+    session = client.session
+    session["masip_last_seen"] = time.time() - settings.MASIP_IDLE_TIMEOUT_SECONDS - 1
+    session.save()
+    response = client.get(reverse("home"))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("account_login"))
+    assert "_auth_user_id" not in client.session
+    assert client.get(reverse("home")).status_code == 302
+
+
+def test_sign_up_is_closed(db: None) -> None:
+    response = Client().post(
+        reverse("account_signup"),
+        {"email": "new@example.org", "password1": "a-long-password-1", "password2": "a-long-password-1"},
+    )
+    assert not User.objects.filter(email="new@example.org").exists()
+    assert response.status_code == 200
+    assert "Sign Up Closed" in response.content.decode() or "closed" in response.content.decode().lower()
+
+
+def test_passwords_are_hashed_with_argon2_outside_tests() -> None:
+    from masip.settings import base
+
+    assert base.PASSWORD_HASHERS[0] == "django.contrib.auth.hashers.Argon2PasswordHasher"
+
+
+# --- the access log ---------------------------------------------------------------------
+
+def test_access_log_refuses_update_and_delete_issued_at_the_database(world: World) -> None:
+    entry = access_record(user=world.advocate, action=AccessAction.VIEW, record_type="cases.case", record_ids=[1])
+    for statement in (
+        "UPDATE audit_accesslog SET purpose = 'tampered' WHERE id = %s",
+        "DELETE FROM audit_accesslog WHERE id = %s",
+    ):
+        with pytest.raises(DatabaseError, match="Cannot"), transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute(statement, [entry.pk])
+    entry.refresh_from_db()
+    assert entry.purpose == ""
+    assert AccessLog.objects.filter(pk=entry.pk).exists()
+
+
+def test_access_log_records_who_what_and_agency(world: World) -> None:
+    entry = access_record(
+        user=world.clinician, action=AccessAction.EXPORT, record_type="cases.person", record_ids=[7, 8], purpose="court"
+    )
+    entry.refresh_from_db()
+    assert (entry.user, entry.agency, entry.partnership) == (world.clinician, world.health, world.partnership)
+    assert entry.record_ids == ["7", "8"]
+    assert entry.at is not None
+
+
+def test_access_log_page_searches_own_partnership_only(world: World, other_world: World) -> None:
+    access_record(user=world.advocate, action=AccessAction.VIEW, record_type="cases.case", record_ids=["41"])
+    access_record(user=other_world.advocate, action=AccessAction.VIEW, record_type="cases.case", record_ids=["41"])
+    client = Client()
+    client.force_login(world.admin)
+    response = client.get(reverse("audit:access_log"), {"record_id": "41"})
+    assert response.status_code == 200
+    entries = list(response.context["page"])
+    assert [e.user for e in entries] == [world.advocate]
+    by_user = client.get(reverse("audit:access_log"), {"user": world.advocate.pk})
+    assert [e.user for e in by_user.context["page"]] == [world.advocate]
+    # A user of the other partnership is not even a valid choice.
+    foreign = client.get(reverse("audit:access_log"), {"user": other_world.advocate.pk})
+    assert "user" in foreign.context["form"].errors
+    # Not an admin: 404.
+    client.force_login(world.advocate)
+    assert client.get(reverse("audit:access_log")).status_code == 404
+
+
+def test_history_captures_bulk_updates(world: World) -> None:
+    from agencies.models import UserEvent  # type: ignore[attr-defined]
+
+    before = UserEvent.objects.filter(pgh_obj_id=world.advocate.pk).count()
+    User.objects.filter(pk=world.advocate.pk).update(job_title="Senior advocate")
+    events = UserEvent.objects.filter(pgh_obj_id=world.advocate.pk).order_by("pgh_id")
+    assert events.count() == before + 1
+    assert events.last().job_title == "Senior advocate"  # type: ignore[union-attr]
+
+
+# --- partnership admins and staff -------------------------------------------------------
+
+def test_partnership_admin_cannot_see_another_partnerships_users(world: World, other_world: World) -> None:
+    client = Client()
+    client.force_login(world.admin)
+    assert client.get(reverse("agencies:staff_edit", args=[world.advocate.pk])).status_code == 200
+    assert client.get(reverse("agencies:staff_edit", args=[other_world.advocate.pk])).status_code == 404
+    assert client.get(f"/api/v1/staff/{other_world.advocate.pk}/").status_code == 404
+    listed = client.get(reverse("agencies:staff_list"))
+    emails = {u.email for u in listed.context["page"]}
+    assert world.advocate.email in emails
+    assert other_world.advocate.email not in emails
+    api_emails = {u["email"] for u in client.get("/api/v1/staff/").json()}
+    assert other_world.advocate.email not in api_emails
+    # Changing the other partnership's user is refused the same way.
+    post = client.post(reverse("agencies:staff_edit", args=[other_world.advocate.pk]), {"first_name": "X"})
+    assert post.status_code == 404
+
+
+@pytest.mark.parametrize("role", [r for r in Role if r != Role.PARTNERSHIP_ADMIN])
+def test_staff_pages_are_404_for_everyone_but_partnership_admins(world: World, role: Role) -> None:
+    user = {
+        Role.TRIAGE_OFFICER: world.triage_officer,
+        Role.ADVOCATE: world.advocate,
+        Role.CLINICIAN: world.clinician,
+        Role.PROBATION_PRACTITIONER: world.probation_practitioner,
+        Role.PROGRAMME_MANAGER: world.programme_manager,
+    }[role]
+    client = Client()
+    client.force_login(user)
+    for url in (
+        reverse("agencies:staff_list"),
+        reverse("agencies:staff_invite"),
+        reverse("agencies:staff_edit", args=[world.advocate.pk]),
+        reverse("agencies:agreement"),
+        "/api/v1/staff/",
+    ):
+        assert client.get(url).status_code == 404, url
+
+
+def test_invite_sends_a_set_password_email_and_bad_input_saves_nothing(
+    world: World, mailoutbox: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    client = Client()
+    client.force_login(world.admin)
+    bad = client.post(reverse("agencies:staff_invite"), {"email": "not-an-email", "first_name": "", "agency": world.advocacy.pk, "role": Role.ADVOCATE})
+    assert bad.status_code == 200
+    assert set(bad.context["form"].errors) == {"email", "first_name", "last_name"}
+    assert "There is a problem" in bad.content.decode()
+    with_other_agency = client.post(
+        reverse("agencies:staff_invite"),
+        {"email": "ok@example.org", "first_name": "A", "last_name": "B", "agency": 999999, "role": Role.ADVOCATE},
+    )
+    assert "agency" in with_other_agency.context["form"].errors
+    assert not User.objects.filter(email="ok@example.org").exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        good = client.post(
+            reverse("agencies:staff_invite"),
+            {"email": "New.Advocate@Example.org", "first_name": "Nia", "last_name": "Jones", "agency": world.advocacy.pk, "role": Role.ADVOCATE},
+        )
+    assert good.status_code == 302
+    invited = User.objects.get(email="new.advocate@example.org")
+    assert not invited.has_usable_password()
+    assert invited.groups.filter(pk=world.advocacy.group_id).exists()
+    assert len(mailoutbox) == 1
+    assert mailoutbox[0].to == ["new.advocate@example.org"]
+    assert "/accounts/password/reset/key/" in mailoutbox[0].body
+
+
+def test_agreement_defaults_and_admin_changes_only_own_partnership(world: World, other_world: World) -> None:
+    from agencies.selectors import sharing_matrix
+
+    matrix = sharing_matrix(partnership_id=world.partnership.pk)
+    assert matrix["clinical"] == {"health"}
+    assert matrix["victim_location"] == {"police", "advocacy"}
+    assert matrix["safety_plan"] == {"police", "advocacy"}
+    client = Client()
+    client.force_login(world.admin)
+    data = {f"class_{rc}": sorted(kinds) for rc, kinds in matrix.items()}
+    data["class_clinical"] = ["health", "probation"]
+    data["reference"] = "ISA-2026-01"
+    assert client.post(reverse("agencies:agreement"), data).status_code == 302
+    assert sharing_matrix(partnership_id=world.partnership.pk)["clinical"] == {"health", "probation"}
+    assert sharing_matrix(partnership_id=other_world.partnership.pk)["clinical"] == {"health"}
+
+
+# --- health ---------------------------------------------------------------------------------
+
+def test_healthz_is_503_when_redis_is_unreachable(db: None, settings: Any) -> None:
+    settings.REDIS_URL = "redis://127.0.0.1:1/0"
+    started = time.monotonic()
+    response = Client().get("/healthz")
+    assert response.status_code == 503
+    body = response.json()
+    assert body["status"] == "unavailable"
+    assert body["checks"]["redis"]["ok"] is False
+    assert body["checks"]["database"]["ok"] is True
+    assert body["checks"]["celery"]["ok"] is False
+    assert time.monotonic() - started < 5
+
+
+@pytest.mark.django_db(transaction=True)
+def test_healthz_is_200_with_database_redis_and_a_real_worker(celery_worker_process: Any) -> None:
+    response = Client().get("/healthz")
+    assert response.status_code == 200, response.content
+    checks = response.json()["checks"]
+    assert all(checks[name]["ok"] for name in ("database", "redis", "celery"))
+
+
+def test_home_says_who_you_are_and_links_only_existing_sections(world: World) -> None:
+    client = Client()
+    client.force_login(world.advocate)
+    body = client.get(reverse("home")).content.decode()
+    assert world.partnership.name in body
+    assert world.advocacy.name in body
+    assert "Victim advocate" in body
+    assert reverse("agencies:staff_list") not in body
+    client.force_login(world.admin)
+    body = client.get(reverse("home")).content.decode()
+    for url in (reverse("agencies:staff_list"), reverse("agencies:agreement"), reverse("audit:access_log")):
+        assert url in body
