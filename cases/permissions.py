@@ -1,0 +1,175 @@
+"""Who may see and do what on a case. Selectors, services, pages and APIs all ask these.
+
+Case level: a case is visible to the agencies it is shared with (guardian group
+object permissions on the direct-FK table), plus the exceptions guardian keeps
+per user, plus an unexpired break-glass grant. A restricted case ignores agency
+shares. Record-class level: the partnership's information-sharing agreement
+(agencies.selectors.record_classes_for_user).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from django.contrib.auth.models import Permission
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+
+from agencies.models import RecordClass, Role, User
+from agencies.selectors import record_classes_for_user
+from cases.models import (
+    BreakGlassAccess,
+    Case,
+    CaseGroupObjectPermission,
+    CaseStatus,
+    CaseUserObjectPermission,
+    PartyRole,
+)
+
+VIEW_CASE = "view_case"
+
+
+@cache
+def view_case_permission_id() -> int:
+    """The id of cases.view_case; constant for the life of the process."""
+    return Permission.objects.only("id").get(content_type__app_label="cases", codename=VIEW_CASE).pk
+
+
+def is_staff_member(user: Any) -> bool:
+    return bool(getattr(user, "is_authenticated", False) and getattr(user, "agency_id", None))
+
+
+def case_visibility_q(user: User) -> Q:
+    """The access rule as one filter: shared with the user's agency, or granted to the user.
+
+    Correlated EXISTS subqueries on the direct-FK permission tables; the planner
+    probes the (group, permission, case) index once per candidate row, so the
+    caseload's cost does not grow with the partnership's size.
+    """
+    assert user.agency is not None
+    perm_id = view_case_permission_id()
+    shared_with_agency = Exists(
+        CaseGroupObjectPermission.objects.filter(
+            group_id=user.agency.group_id, permission_id=perm_id, content_object_id=OuterRef("pk")
+        )
+    )
+    granted_to_user = Exists(
+        CaseUserObjectPermission.objects.filter(
+            user_id=user.pk, permission_id=perm_id, content_object_id=OuterRef("pk")
+        )
+    )
+    return Q(partnership_id=user.agency.partnership_id) & (
+        (Q(is_restricted=False) & shared_with_agency) | granted_to_user
+    )
+
+
+def has_break_glass(user: User, case_id: int) -> bool:
+    return BreakGlassAccess.objects.filter(user=user, case_id=case_id, expires_at__gt=timezone.now()).exists()
+
+
+def can_view_case(user: Any, case: Case) -> bool:
+    """Single-object check (pages of one case, services): the same rule as the caseload."""
+    if not is_staff_member(user) or user.agency.partnership_id != case.partnership_id:
+        return False
+    perm_id = view_case_permission_id()
+    if CaseUserObjectPermission.objects.filter(user=user, permission_id=perm_id, content_object=case).exists():
+        return True
+    if not case.is_restricted and CaseGroupObjectPermission.objects.filter(
+        group_id=user.agency.group_id, permission_id=perm_id, content_object=case
+    ).exists():
+        return True
+    return has_break_glass(user, case.pk)
+
+
+def may_see(user: User, record_class: RecordClass | str) -> bool:
+    return str(record_class) in record_classes_for_user(user=user)
+
+
+def party_identity_class(role: str) -> RecordClass | None:
+    """Victims' names are class victim_identity; a perpetrator's name is case information."""
+    return RecordClass.VICTIM_IDENTITY if role in (PartyRole.VICTIM, PartyRole.SECONDARY_VICTIM) else None
+
+
+def party_location_class(role: str) -> RecordClass | None:
+    return RecordClass.VICTIM_LOCATION if role in (PartyRole.VICTIM, PartyRole.SECONDARY_VICTIM) else None
+
+
+# --- the case lifecycle ------------------------------------------------------------------------
+
+TRIAGE_ROLES = frozenset({Role.TRIAGE_OFFICER, Role.PARTNERSHIP_ADMIN})
+CASEWORK_ROLES = frozenset(
+    {Role.TRIAGE_OFFICER, Role.ADVOCATE, Role.CLINICIAN, Role.PROBATION_PRACTITIONER, Role.PARTNERSHIP_ADMIN}
+)
+
+
+@dataclass(frozen=True)
+class Transition:
+    source: CaseStatus
+    target: CaseStatus
+    label: str
+    roles: frozenset[str]
+    needs_decline_reason: bool = False
+    needs_discharge_reason: bool = False
+    needs_reason: bool = False
+
+
+# The one table of legal moves (docs/case-lifecycle.md). Anything not here is refused.
+TRANSITIONS: tuple[Transition, ...] = (
+    Transition(CaseStatus.REFERRED, CaseStatus.AWAITING_TRIAGE, "Put forward for triage", TRIAGE_ROLES),
+    Transition(CaseStatus.AWAITING_TRIAGE, CaseStatus.ACCEPTED, "Accept", TRIAGE_ROLES),
+    Transition(
+        CaseStatus.AWAITING_TRIAGE, CaseStatus.DECLINED, "Decline", TRIAGE_ROLES,
+        needs_decline_reason=True, needs_reason=True,
+    ),
+    Transition(CaseStatus.ACCEPTED, CaseStatus.ACTIVE, "Start work", CASEWORK_ROLES),
+    Transition(
+        CaseStatus.ACTIVE, CaseStatus.MONITORING, "Move to monitoring",
+        frozenset({Role.TRIAGE_OFFICER, Role.PROBATION_PRACTITIONER, Role.PARTNERSHIP_ADMIN}),
+    ),
+    Transition(
+        CaseStatus.MONITORING, CaseStatus.CLOSED, "Close", TRIAGE_ROLES, needs_discharge_reason=True
+    ),
+    Transition(CaseStatus.CLOSED, CaseStatus.REOPENED, "Reopen", TRIAGE_ROLES, needs_reason=True),
+    # A reopened case goes back to the meeting, or straight back to work when the
+    # meeting has already heard it (this project's extension of the table).
+    Transition(CaseStatus.REOPENED, CaseStatus.AWAITING_TRIAGE, "Put forward for triage", TRIAGE_ROLES),
+    Transition(CaseStatus.REOPENED, CaseStatus.ACTIVE, "Resume work", TRIAGE_ROLES),
+)
+TRANSITION_TABLE: dict[tuple[str, str], Transition] = {(t.source, t.target): t for t in TRANSITIONS}
+
+
+def transitions_from(status: str) -> list[Transition]:
+    return [t for t in TRANSITIONS if t.source == status]
+
+
+def transitions_for_user(user: User, case: Case) -> list[Transition]:
+    return [t for t in transitions_from(case.status) if user.role in t.roles]
+
+
+# --- other actions -------------------------------------------------------------------------------
+
+
+def can_create_referral(user: Any) -> bool:
+    return is_staff_member(user) and user.role in {
+        Role.TRIAGE_OFFICER, Role.PROBATION_PRACTITIONER, Role.ADVOCATE, Role.CLINICIAN, Role.PARTNERSHIP_ADMIN,
+    }
+
+
+def can_change_sharing(user: User) -> bool:
+    return user.role in TRIAGE_ROLES
+
+
+def can_merge_people(user: User) -> bool:
+    return user.role in TRIAGE_ROLES
+
+
+def can_record_orders(user: User) -> bool:
+    """Orders, breaches and outcomes come from police and probation (and admins)."""
+    assert user.agency is not None
+    return user.role == Role.PARTNERSHIP_ADMIN or user.agency.kind in {"police", "probation", "cps"}
+
+
+def can_add_note(user: User) -> bool:
+    return user.role in CASEWORK_ROLES

@@ -1,0 +1,501 @@
+"""Every read of people and cases that a person sees, scoped to that person.
+
+One access rule per entity (cases.permissions.case_visibility_q / can_view_case),
+used by the caseload, the case page, the person page and the API alike. What a
+user may not see under the information-sharing agreement is removed here, in
+the data handed to templates and serializers, never left for a template to hide.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.contrib.postgres.search import TrigramSimilarity
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models.functions import Upper
+from django.http import Http404
+
+from agencies.models import Agency, RecordClass, User
+from cases import permissions
+from cases.models import (
+    Case,
+    CaseEvent,
+    CaseGroupObjectPermission,
+    CaseNote,
+    CaseParty,
+    CaseStatus,
+    CrimeReference,
+    Order,
+    PartyRole,
+    Person,
+    PersonAlias,
+)
+from cases.services import normalise_identifier, normalise_name
+
+PAGE_SIZE = 25
+WITHHELD = "Withheld under the information-sharing agreement"
+
+
+# --- shaping: what one user may see of a person in a case ---------------------------------------------
+
+
+@dataclass
+class PartyView:
+    person_id: int
+    role: str
+    role_label: str
+    is_primary: bool
+    name: str | None
+    identity_visible: bool
+    aliases: list[str] = field(default_factory=list)
+    date_of_birth: dt.date | None = None
+    age_band: str = ""
+    gender: str = ""
+    ethnicity: str = ""
+    disability: str = ""
+    sexual_orientation: str = ""
+    pnc_id: str = ""
+    nhs_number: str = ""
+    location_visible: bool = False
+    addresses: list[str] = field(default_factory=list)
+    contacts: list[str] = field(default_factory=list)
+    safe_contact: dict[str, Any] | None = None
+    criminal_history: str | None = None
+    withheld: list[str] = field(default_factory=list)
+
+    @property
+    def display_name(self) -> str:
+        return self.name if self.name is not None else f"{self.role_label} (identity withheld)"
+
+
+def party_view(user: User, part: CaseParty, person: Person | None = None) -> PartyView:
+    """Shape one person in one role for ``user``: the record-class rules live here."""
+    person = person or part.person
+    identity_class = permissions.party_identity_class(part.role)
+    location_class = permissions.party_location_class(part.role)
+    identity_ok = identity_class is None or permissions.may_see(user, identity_class)
+    location_ok = location_class is None or permissions.may_see(user, location_class)
+    history_ok = permissions.may_see(user, RecordClass.CRIMINAL_HISTORY)
+    view = PartyView(
+        person_id=person.pk,
+        role=part.role,
+        role_label=PartyRole(part.role).label,
+        is_primary=part.is_primary,
+        name=person.display_name if identity_ok else None,
+        identity_visible=identity_ok,
+        location_visible=location_ok,
+    )
+    if identity_ok:
+        view.aliases = [str(a) for a in person.aliases.all()]
+        view.date_of_birth = person.date_of_birth
+        view.age_band = person.get_age_band_display() if person.age_band else ""
+        view.gender = person.get_gender_display()
+        view.ethnicity = person.get_ethnicity_display() if person.ethnicity else ""
+        view.disability = person.get_disability_display() if person.disability else ""
+        view.sexual_orientation = person.get_sexual_orientation_display() if person.sexual_orientation else ""
+        view.pnc_id = person.pnc_id
+        view.nhs_number = person.nhs_number
+    else:
+        view.withheld.append(RecordClass.VICTIM_IDENTITY.label)
+    if location_ok:
+        view.addresses = [str(a) for a in person.addresses.all() if a.is_current]
+        view.contacts = [str(c) for c in person.contact_details.all()]
+        pref = getattr(person, "safe_contact", None)
+        if pref is not None:
+            view.safe_contact = {
+                "safe_times": pref.safe_times,
+                "channels": [c for c in pref.channels],
+                "no_voicemail": pref.no_voicemail,
+                "code_word": pref.code_word,
+                "notes": pref.notes,
+            }
+    else:
+        view.withheld.append(RecordClass.VICTIM_LOCATION.label)
+    if part.role == PartyRole.PERPETRATOR:
+        if history_ok:
+            view.criminal_history = part.criminal_history
+        else:
+            view.withheld.append(RecordClass.CRIMINAL_HISTORY.label)
+    return view
+
+
+# --- the caseload ------------------------------------------------------------------------------------------
+
+
+SORTS = {
+    # key: (order columns, keyset columns) — every order ends in id so it is total.
+    "received": ("-received_on", "-id"),
+    "oldest": ("received_on", "id"),
+    "next_due": ("next_due_on", "id"),
+}
+
+
+@dataclass
+class CaseloadFilters:
+    statuses: list[str] = field(default_factory=list)
+    tiers: list[int] = field(default_factory=list)
+    risks: list[str] = field(default_factory=list)
+    assigned_to_me: bool = False
+    assigned_worker_id: int | None = None
+    search: str = ""
+    sort: str = "received"
+    due: str = ""  # "due" (on or before today) or "overdue" (before today)
+
+
+@dataclass
+class CaseloadRow:
+    case: Case
+    perpetrator: str
+    victim: str
+
+
+@dataclass
+class CaseloadPage:
+    rows: list[CaseloadRow]
+    next_cursor: str | None
+    previous_cursor: str | None
+
+
+def case_queryset_for_user(*, user: User) -> QuerySet[Case]:
+    if not permissions.is_staff_member(user):
+        return Case.objects.none()
+    return Case.objects.filter(permissions.case_visibility_q(user))
+
+
+def _encode_cursor(case: Case, sort: str, direction: str) -> str:
+    value = case.received_on if sort in ("received", "oldest") else case.next_due_on
+    payload = [direction, value.isoformat() if value else None, case.pk]
+    return base64.urlsafe_b64encode(json.dumps(payload).encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> tuple[str, dt.date | None, int] | None:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        direction, value, pk = json.loads(base64.urlsafe_b64decode(padded))
+        if direction not in ("next", "prev"):
+            return None
+        return direction, dt.date.fromisoformat(value) if value else None, int(pk)
+    except (ValueError, TypeError, json.JSONDecodeError):
+        return None
+
+
+def _search_q(user: User, term: str) -> Q:
+    """Search by name, crime reference or PNC ID, within what the user may see.
+
+    A victim's name is searched only by agencies allowed to see victim identity:
+    otherwise a search could confirm who the victim is.
+    """
+    term = term.strip()
+    if not term:
+        return Q()
+    assert user.agency is not None
+    identifier = normalise_identifier(term)
+    by_crime_ref = Exists(
+        CrimeReference.objects.annotate(ref_upper=Upper("reference")).filter(
+            referral_id=OuterRef("referral_id"), ref_upper=identifier
+        )
+    )
+    roles = [PartyRole.PERPETRATOR]
+    if permissions.may_see(user, RecordClass.VICTIM_IDENTITY):
+        roles += [PartyRole.VICTIM, PartyRole.SECONDARY_VICTIM]
+    name = normalise_name(term, "")
+    people = Person.objects.filter(partnership_id=user.agency.partnership_id)
+    matching_people = people.filter(
+        Q(pnc_id=identifier) | Q(name_normalised__contains=name)
+        | Q(pk__in=PersonAlias.objects.filter(name_normalised__contains=name).values("person_id"))
+    ) if name else people.filter(pnc_id=identifier)
+    by_person = Exists(
+        CaseParty.objects.filter(case_id=OuterRef("pk"), role__in=roles, person__in=matching_people.values("pk"))
+    )
+    return by_crime_ref | by_person
+
+
+def case_list_for_user(
+    *, user: User, filters: CaseloadFilters, cursor: str = "", page_size: int = PAGE_SIZE
+) -> CaseloadPage:
+    """One page of the caseload: one EXISTS for access, keyset pagination, no COUNT(*)."""
+    qs = case_queryset_for_user(user=user)
+    sort = filters.sort if filters.sort in SORTS else "received"
+    if filters.statuses:
+        qs = qs.filter(status__in=filters.statuses)
+    if filters.tiers:
+        qs = qs.filter(tier__in=filters.tiers)
+    if filters.risks:
+        qs = qs.filter(current_risk__in=filters.risks)
+    if filters.assigned_to_me:
+        qs = qs.filter(assigned_worker_id=user.pk)
+    elif filters.assigned_worker_id:
+        qs = qs.filter(assigned_worker_id=filters.assigned_worker_id)
+    if filters.due in ("due", "overdue"):
+        from django.utils import timezone
+
+        today = timezone.localdate()
+        qs = qs.filter(next_due_on__lt=today) if filters.due == "overdue" else qs.filter(next_due_on__lte=today)
+    if filters.search:
+        qs = qs.filter(_search_q(user, filters.search))
+    if sort == "next_due":
+        qs = qs.filter(next_due_on__isnull=False)
+
+    order = list(SORTS[sort])
+    decoded = _decode_cursor(cursor) if cursor else None
+    direction = "next"
+    if decoded is not None:
+        direction, value, pk = decoded
+        column = "received_on" if sort in ("received", "oldest") else "next_due_on"
+        descending = order[0].startswith("-")
+        forwards = (direction == "next") != descending  # moving towards larger values?
+        if forwards:
+            qs = qs.filter(Q(**{f"{column}__gt": value}) | Q(**{column: value, "pk__gt": pk}))
+        else:
+            qs = qs.filter(Q(**{f"{column}__lt": value}) | Q(**{column: value, "pk__lt": pk}))
+        if direction == "prev":
+            order = [o[1:] if o.startswith("-") else f"-{o}" for o in order]
+
+    primary_parties = Prefetch(
+        "parties",
+        queryset=CaseParty.objects.filter(is_primary=True).select_related("person"),
+        to_attr="primary_parties",
+    )
+    cases = list(
+        qs.select_related("assigned_worker", "referral").prefetch_related(primary_parties).order_by(*order)[: page_size + 1]
+    )
+    has_more = len(cases) > page_size
+    cases = cases[:page_size]
+    if direction == "prev":
+        cases.reverse()
+    rows = []
+    victim_ok = permissions.may_see(user, RecordClass.VICTIM_IDENTITY)
+    for case in cases:
+        by_role = {p.role: p.person for p in case.primary_parties}  # type: ignore[attr-defined]
+        perpetrator = by_role.get(PartyRole.PERPETRATOR)
+        victim = by_role.get(PartyRole.VICTIM)
+        rows.append(
+            CaseloadRow(
+                case=case,
+                perpetrator=perpetrator.display_name if perpetrator else "",
+                victim=(victim.display_name if victim else "") if victim_ok else "Withheld",
+            )
+        )
+    first, last = (cases[0], cases[-1]) if cases else (None, None)
+    if direction == "next":
+        next_cursor = _encode_cursor(last, sort, "next") if has_more and last else None
+        previous_cursor = _encode_cursor(first, sort, "prev") if decoded is not None and first else None
+    else:
+        previous_cursor = _encode_cursor(first, sort, "prev") if has_more and first else None
+        next_cursor = _encode_cursor(last, sort, "next") if last else None
+    return CaseloadPage(rows=rows, next_cursor=next_cursor, previous_cursor=previous_cursor)
+
+
+# --- one case --------------------------------------------------------------------------------------------------
+
+
+def case_get_for_user(*, user: User, case_id: int) -> Case:
+    """The case, or 404 when it does not exist or is outside the user's scope."""
+    if not permissions.is_staff_member(user):
+        raise Http404
+    case = (
+        Case.objects.select_related("referral", "assigned_worker", "partnership")
+        .filter(pk=case_id, partnership_id=user.agency.partnership_id)  # type: ignore[union-attr]
+        .first()
+    )
+    if case is None or not permissions.can_view_case(user, case):
+        raise Http404
+    return case
+
+
+def case_shared_agencies(*, case: Case) -> list[Agency]:
+    perm_id = permissions.view_case_permission_id()
+    return list(
+        Agency.objects.filter(
+            group__in=CaseGroupObjectPermission.objects.filter(content_object=case, permission_id=perm_id).values("group_id")
+        ).order_by("name")
+    )
+
+
+@dataclass
+class OrderView:
+    order: Order
+    exclusion_zones: str | None
+    breaches: list[Any]
+
+
+@dataclass
+class CaseDetail:
+    case: Case
+    parties: list[PartyView]
+    crime_references: list[str]
+    shared_with: list[Agency]
+    orders: list[OrderView]
+    outcomes: list[Any]
+    notes: list[CaseNote]
+    events: list[CaseEvent]
+    transitions: list[permissions.Transition]
+    can_change_sharing: bool
+    can_record_orders: bool
+    can_add_note: bool
+    visible_classes: frozenset[str]
+
+    @property
+    def perpetrator(self) -> PartyView | None:
+        return next((p for p in self.parties if p.role == PartyRole.PERPETRATOR and p.is_primary), None)
+
+    @property
+    def victim(self) -> PartyView | None:
+        return next((p for p in self.parties if p.role == PartyRole.VICTIM and p.is_primary), None)
+
+
+def _visible_class_q(classes: frozenset[str]) -> Q:
+    return Q(record_class="") | Q(record_class__in=classes)
+
+
+def case_detail_for_user(*, user: User, case_id: int) -> CaseDetail:
+    case = case_get_for_user(user=user, case_id=case_id)
+    classes = permissions.record_classes_for_user(user=user)
+    parts = list(
+        CaseParty.objects.filter(case=case)
+        .select_related("person", "person__safe_contact")
+        .prefetch_related("person__aliases", "person__addresses", "person__contact_details")
+        .order_by("-is_primary", "role", "id")
+    )
+    location_ok = RecordClass.VICTIM_LOCATION in classes
+    orders = [
+        OrderView(order=o, exclusion_zones=o.exclusion_zones if location_ok else None, breaches=list(o.breaches.all()))
+        for o in Order.objects.filter(case=case).prefetch_related("breaches")
+    ]
+    return CaseDetail(
+        case=case,
+        parties=[party_view(user, part) for part in parts],
+        crime_references=list(case.referral.crime_references.values_list("reference", flat=True)),
+        shared_with=case_shared_agencies(case=case),
+        orders=orders,
+        outcomes=list(case.outcomes.all()),
+        notes=list(CaseNote.objects.filter(case=case).filter(_visible_class_q(classes)).select_related("author", "agency")),
+        events=list(CaseEvent.objects.filter(case=case).filter(_visible_class_q(classes)).select_related("actor", "agency")[:200]),
+        transitions=permissions.transitions_for_user(user, case),
+        can_change_sharing=permissions.can_change_sharing(user),
+        can_record_orders=permissions.can_record_orders(user),
+        can_add_note=permissions.can_add_note(user),
+        visible_classes=classes,
+    )
+
+
+# --- people ------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class PersonDetail:
+    person: Person
+    parts: list[tuple[Case, PartyView]]
+
+    @property
+    def summary(self) -> PartyView:
+        """The most restrictive view across the person's visible cases."""
+        views = [v for _, v in self.parts]
+        return min(views, key=lambda v: (v.identity_visible, v.location_visible))
+
+
+def person_get_for_user(*, user: User, person_id: int) -> PersonDetail:
+    """A person is visible through the cases of theirs the user can see; otherwise 404."""
+    if not permissions.is_staff_member(user):
+        raise Http404
+    person = (
+        Person.objects.filter(pk=person_id, partnership_id=user.agency.partnership_id)  # type: ignore[union-attr]
+        .select_related("safe_contact")
+        .prefetch_related("aliases", "addresses", "contact_details")
+        .first()
+    )
+    if person is None:
+        raise Http404
+    visible = case_queryset_for_user(user=user)
+    parts = list(
+        CaseParty.objects.filter(person=person, case__in=visible.values("pk")).select_related("case", "case__referral")
+    )
+    if not parts:
+        raise Http404
+    return PersonDetail(person=person, parts=[(part.case, party_view(user, part, person)) for part in parts])
+
+
+@dataclass
+class MatchCandidate:
+    person_id: int
+    name: str
+    date_of_birth: dt.date | None
+    age_band: str
+    matched_on: list[str]
+    similarity: float
+    case_count: int
+    roles: list[str]
+
+
+def person_match_candidates(
+    *,
+    user: User,
+    given_name: str = "",
+    family_name: str = "",
+    date_of_birth: dt.date | None = None,
+    pnc_id: str = "",
+    nhs_number: str = "",
+    limit: int = 10,
+) -> list[MatchCandidate]:
+    """People in the partnership who may be this person: identifiers exactly, name + DOB fuzzily.
+
+    Candidates show only what identity resolution needs (name, date of birth,
+    what matched, how many cases): never an address, and never a case's content.
+    """
+    if not permissions.can_create_referral(user):
+        raise Http404
+    assert user.agency is not None
+    people = Person.objects.filter(partnership_id=user.agency.partnership_id, merged_into__isnull=True)
+    found: dict[int, MatchCandidate] = {}
+
+    def add(person: Person, reason: str, score: float) -> None:
+        candidate = found.get(person.pk)
+        if candidate is None:
+            candidate = found[person.pk] = MatchCandidate(
+                person_id=person.pk, name=person.display_name, date_of_birth=person.date_of_birth,
+                age_band=person.get_age_band_display() if person.age_band else "", matched_on=[],
+                similarity=score, case_count=0, roles=[],
+            )
+        candidate.matched_on.append(reason)
+        candidate.similarity = max(candidate.similarity, score)
+
+    pnc = normalise_identifier(pnc_id)
+    nhs = normalise_identifier(nhs_number)
+    if pnc:
+        for person in people.filter(pnc_id=pnc)[:limit]:
+            add(person, "PNC ID", 1.0)
+    if nhs:
+        for person in people.filter(nhs_number=nhs)[:limit]:
+            add(person, "NHS number", 1.0)
+    name = normalise_name(given_name, family_name)
+    if name:
+        # The % operator uses the trigram GIN index; similarity() then ranks.
+        by_name = people.filter(name_normalised__trigram_similar=name)
+        if date_of_birth:
+            by_name = by_name.filter(Q(date_of_birth=date_of_birth) | Q(date_of_birth__isnull=True))
+        for person in by_name.annotate(score=TrigramSimilarity("name_normalised", name)).order_by("-score")[:limit]:
+            same_dob = date_of_birth is not None and person.date_of_birth == date_of_birth
+            add(person, "name and date of birth" if same_dob else "similar name", float(person.score))  # type: ignore[attr-defined]
+        for alias in (
+            PersonAlias.objects.filter(person__in=people, name_normalised__trigram_similar=name)
+            .select_related("person")[:limit]
+        ):
+            add(alias.person, "alias", 0.5)
+    if found:
+        for person_id, role in CaseParty.objects.filter(person_id__in=found).values_list("person_id", "role"):
+            found[person_id].case_count += 1
+            label = PartyRole(role).label
+            if label not in found[person_id].roles:
+                found[person_id].roles.append(label)
+    if not permissions.may_see(user, RecordClass.VICTIM_IDENTITY):
+        # Identity resolution must not tell an agency who a victim is.
+        for candidate in found.values():
+            if PartyRole.VICTIM.label in candidate.roles or PartyRole.SECONDARY_VICTIM.label in candidate.roles:
+                candidate.name, candidate.date_of_birth = "(identity withheld)", None
+    ranked = sorted(found.values(), key=lambda c: (-len(c.matched_on), -c.similarity))
+    return ranked[:limit]
+

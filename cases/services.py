@@ -1,0 +1,649 @@
+"""Every write about people, referrals and cases. One transaction per call."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.db import transaction
+from django.http import Http404
+from django.utils import timezone
+from guardian.shortcuts import assign_perm, remove_perm
+
+from agencies.models import Agency, Role, User
+from audit.models import AccessAction
+from audit.services import access_record
+from cases import permissions
+from cases.models import (
+    DECLINE_REASONS,
+    Address,
+    BreakGlassAccess,
+    Breach,
+    Case,
+    CaseEvent,
+    CaseNote,
+    CaseParty,
+    CaseStatus,
+    ContactDetail,
+    CrimeReference,
+    CriminalJusticeOutcome,
+    Decision,
+    DischargeReason,
+    EventKind,
+    Order,
+    PartyRole,
+    Person,
+    PersonAlias,
+    PersonMerge,
+    Referral,
+    ReferringAgency,
+    SafeContactPreference,
+)
+
+BREAK_GLASS_HOURS = 4
+
+
+def normalise_name(given: str, family: str) -> str:
+    """What matching compares: lower case, accents and punctuation gone, one space."""
+    text = unicodedata.normalize("NFKD", f"{given} {family}")
+    text = "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
+    text = re.sub(r"[^a-z0-9 ]+", " ", text)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def normalise_identifier(value: str) -> str:
+    return re.sub(r"\s+", "", value or "").upper()
+
+
+def _event(case: Case, *, actor: User | None, kind: EventKind, summary: str, **extra: Any) -> CaseEvent:
+    return CaseEvent.objects.create(
+        case=case, actor=actor, agency=actor.agency if actor is not None else None, kind=kind, summary=summary, **extra
+    )
+
+
+def _require_case(actor: User, case: Case) -> None:
+    if not permissions.can_view_case(actor, case):
+        raise Http404
+
+
+# --- people --------------------------------------------------------------------------------------
+
+
+@dataclass
+class AddressInput:
+    line_1: str
+    line_2: str = ""
+    town: str = ""
+    postcode: str = ""
+
+
+@dataclass
+class ContactInput:
+    kind: str
+    value: str
+    note: str = ""
+
+
+@dataclass
+class SafeContactInput:
+    safe_times: str = ""
+    channels: list[str] = field(default_factory=list)
+    no_voicemail: bool = False
+    code_word: str = ""
+    notes: str = ""
+
+
+@dataclass
+class PersonInput:
+    given_name: str = ""
+    family_name: str = ""
+    date_of_birth: dt.date | None = None
+    age_band: str = ""
+    gender: str = "unknown"
+    ethnicity: str = ""
+    disability: str = ""
+    sexual_orientation: str = ""
+    pnc_id: str = ""
+    nhs_number: str = ""
+    aliases: list[tuple[str, str]] = field(default_factory=list)
+    addresses: list[AddressInput] = field(default_factory=list)
+    contacts: list[ContactInput] = field(default_factory=list)
+    safe_contact: SafeContactInput | None = None
+
+
+def _validate_person(data: PersonInput, prefix: str) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    if not (data.given_name.strip() or data.family_name.strip() or data.pnc_id or data.nhs_number):
+        errors[f"{prefix}family_name"] = "Enter a name or an identifier"
+    if data.date_of_birth and data.date_of_birth > timezone.localdate():
+        errors[f"{prefix}date_of_birth"] = "Date of birth must be in the past"
+    nhs = normalise_identifier(data.nhs_number)
+    if nhs and not _valid_nhs_number(nhs):
+        errors[f"{prefix}nhs_number"] = "Enter a valid 10-digit NHS number"
+    pnc = normalise_identifier(data.pnc_id)
+    if pnc and not re.fullmatch(r"\d{2,4}/\d{1,7}[A-Z]", pnc):
+        errors[f"{prefix}pnc_id"] = "Enter a PNC ID in the format YY/NNNNNNNA, like 19/123456A"
+    return errors
+
+
+def _valid_nhs_number(value: str) -> bool:
+    """Modulus 11 check digit, as the NHS number specification has it."""
+    if not re.fullmatch(r"\d{10}", value):
+        return False
+    total = sum(int(d) * (10 - i) for i, d in enumerate(value[:9]))
+    check = 11 - total % 11
+    check = 0 if check == 11 else check
+    return check != 10 and check == int(value[9])
+
+
+def _write_person_details(person: Person, data: PersonInput) -> None:
+    for given, family in data.aliases:
+        if given.strip() or family.strip():
+            PersonAlias.objects.create(
+                person=person, given_name=given.strip(), family_name=family.strip(),
+                name_normalised=normalise_name(given, family),
+            )
+    for address in data.addresses:
+        if address.line_1.strip():
+            Address.objects.create(
+                person=person, line_1=address.line_1.strip(), line_2=address.line_2.strip(),
+                town=address.town.strip(), postcode=address.postcode.strip().upper(),
+            )
+    for contact in data.contacts:
+        if contact.value.strip():
+            ContactDetail.objects.create(person=person, kind=contact.kind, value=contact.value.strip(), note=contact.note)
+    if data.safe_contact is not None:
+        SafeContactPreference.objects.update_or_create(
+            person=person,
+            defaults={
+                "safe_times": data.safe_contact.safe_times,
+                "channels": data.safe_contact.channels,
+                "no_voicemail": data.safe_contact.no_voicemail,
+                "code_word": data.safe_contact.code_word,
+                "notes": data.safe_contact.notes,
+            },
+        )
+
+
+def _person_create(*, partnership_id: int, data: PersonInput, ref: str = "") -> Person:
+    person = Person.objects.create(
+        partnership_id=partnership_id,
+        ref=ref,
+        given_name=data.given_name.strip(),
+        family_name=data.family_name.strip(),
+        name_normalised=normalise_name(data.given_name, data.family_name),
+        date_of_birth=data.date_of_birth,
+        age_band="" if data.date_of_birth else data.age_band,
+        gender=data.gender or "unknown",
+        ethnicity=data.ethnicity,
+        disability=data.disability,
+        sexual_orientation=data.sexual_orientation,
+        pnc_id=normalise_identifier(data.pnc_id),
+        nhs_number=normalise_identifier(data.nhs_number),
+    )
+    _write_person_details(person, data)
+    return person
+
+
+@transaction.atomic
+def person_update(*, actor: User, person: Person, data: PersonInput) -> Person:
+    from cases.selectors import person_get_for_user
+
+    person_get_for_user(user=actor, person_id=person.pk)  # 404 outside scope
+    errors = _validate_person(data, "")
+    if errors:
+        raise ValidationError(errors)
+    locked = Person.objects.select_for_update().get(pk=person.pk)
+    locked.given_name = data.given_name.strip()
+    locked.family_name = data.family_name.strip()
+    locked.name_normalised = normalise_name(data.given_name, data.family_name)
+    locked.date_of_birth = data.date_of_birth
+    locked.age_band = "" if data.date_of_birth else data.age_band
+    locked.gender = data.gender or "unknown"
+    locked.ethnicity = data.ethnicity
+    locked.disability = data.disability
+    locked.sexual_orientation = data.sexual_orientation
+    locked.pnc_id = normalise_identifier(data.pnc_id)
+    locked.nhs_number = normalise_identifier(data.nhs_number)
+    locked.save()
+    access_record(user=actor, action=AccessAction.CHANGE, record_type="cases.person", record_ids=[person.pk])
+    return locked
+
+
+@transaction.atomic
+def person_merge(*, actor: User, survivor: Person, merged: Person, reason: str) -> PersonMerge:
+    """Fold ``merged`` into ``survivor``. The merged record stays, pointing at the survivor."""
+    from cases.selectors import person_get_for_user
+
+    if not permissions.can_merge_people(actor):
+        raise Http404
+    person_get_for_user(user=actor, person_id=survivor.pk)
+    person_get_for_user(user=actor, person_id=merged.pk)
+    if not reason.strip():
+        raise ValidationError({"reason": "Say why these are the same person"})
+    if survivor.pk == merged.pk:
+        raise ValidationError({"merged": "Choose two different records"})
+    first, second = sorted([survivor.pk, merged.pk])
+    locked = {p.pk: p for p in Person.objects.select_for_update().filter(pk__in=[first, second]).order_by("pk")}
+    keep, fold = locked[survivor.pk], locked[merged.pk]
+    if keep.merged_into_id or fold.merged_into_id:
+        raise ValidationError({"merged": "One of these records has already been merged"})
+    # Case parts move to the survivor, unless it already has that part in that case.
+    for part in CaseParty.objects.filter(person=fold):
+        if CaseParty.objects.filter(case_id=part.case_id, person=keep, role=part.role).exists():
+            part.delete()
+        else:
+            part.person = keep
+            part.save(update_fields=["person"])
+    Address.objects.filter(person=fold).update(person=keep)
+    ContactDetail.objects.filter(person=fold).update(person=keep)
+    PersonAlias.objects.filter(person=fold).update(person=keep)
+    if fold.name_normalised and fold.name_normalised != keep.name_normalised:
+        PersonAlias.objects.create(
+            person=keep, given_name=fold.given_name, family_name=fold.family_name, name_normalised=fold.name_normalised
+        )
+    if not hasattr(keep, "safe_contact") and hasattr(fold, "safe_contact"):
+        SafeContactPreference.objects.filter(person=fold).update(person=keep)
+    # Fill the survivor's gaps from the other record; never overwrite what it has.
+    for name in ("date_of_birth", "age_band", "ethnicity", "disability", "sexual_orientation", "pnc_id", "nhs_number"):
+        if not getattr(keep, name) and getattr(fold, name):
+            setattr(keep, name, getattr(fold, name))
+    if keep.gender == "unknown" and fold.gender != "unknown":
+        keep.gender = fold.gender
+    keep.save()
+    fold.merged_into = keep
+    fold.save(update_fields=["merged_into", "updated_at"])
+    record = PersonMerge.objects.create(
+        partnership_id=keep.partnership_id, survivor=keep, merged=fold, reason=reason.strip(), merged_by=actor
+    )
+    for case_id in CaseParty.objects.filter(person=keep).values_list("case_id", flat=True).distinct():
+        CaseEvent.objects.create(
+            case_id=case_id, actor=actor, agency=actor.agency, kind=EventKind.PERSON_MERGED,
+            summary="Two person records were found to be the same person and merged",
+        )
+    access_record(
+        user=actor, action=AccessAction.CHANGE, record_type="cases.person", record_ids=[keep.pk, fold.pk],
+        purpose=f"merge: {reason.strip()}",
+    )
+    return record
+
+
+# --- referral intake -----------------------------------------------------------------------------
+
+
+@dataclass
+class PartyInput:
+    role: str
+    is_primary: bool = True
+    link_person_id: int | None = None
+    person: PersonInput | None = None
+    criminal_history: str = ""
+
+
+@dataclass
+class ReferralInput:
+    received_on: dt.date
+    referring_agency_kind: str
+    offence: str
+    referral_reason: str
+    relationship: str
+    crime_references: list[str] = field(default_factory=list)
+    behaviour_started_on: dt.date | None = None
+    last_incident_on: dt.date | None = None
+    summary: str = ""
+    ref: str = ""
+
+
+def _validate_referral(data: ReferralInput, parties: Sequence[PartyInput]) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    today = timezone.localdate()
+    if data.received_on > today:
+        errors["received_on"] = "The date received cannot be in the future"
+    if data.referring_agency_kind not in ReferringAgency.values:
+        errors["referring_agency_kind"] = "Choose who referred the case"
+    if data.behaviour_started_on and data.last_incident_on and data.behaviour_started_on > data.last_incident_on:
+        errors["last_incident_on"] = "The last incident must be on or after the date the behaviour started"
+    if data.last_incident_on and data.last_incident_on > today:
+        errors["last_incident_on"] = "The last incident cannot be in the future"
+    for ref in data.crime_references:
+        if len(ref.strip()) > 40:
+            errors["crime_references"] = "A crime reference has at most 40 characters"
+    for role in (PartyRole.VICTIM, PartyRole.PERPETRATOR):
+        primaries = [p for p in parties if p.role == role and p.is_primary]
+        if len(primaries) != 1:
+            errors[f"{role}_family_name"] = f"Enter the {PartyRole(role).label.lower()}"
+    for index, party in enumerate(parties):
+        if party.link_person_id is None:
+            if party.person is None:
+                errors[f"party_{index}"] = "Link an existing person or enter a new one"
+            else:
+                prefix = f"{party.role}_" if party.is_primary else f"party_{index}_"
+                errors.update(_validate_person(party.person, prefix))
+    return errors
+
+
+@transaction.atomic
+def referral_create(*, actor: User, data: ReferralInput, parties: Sequence[PartyInput]) -> Case:
+    """Record a referral: its people (linked or new), the case, and who it is shared with."""
+    if not permissions.can_create_referral(actor):
+        raise Http404
+    assert actor.agency is not None
+    partnership_id = actor.agency.partnership_id
+    errors = _validate_referral(data, parties)
+    linked_ids = [p.link_person_id for p in parties if p.link_person_id is not None]
+    if linked_ids:
+        found = set(
+            Person.objects.filter(pk__in=linked_ids, partnership_id=partnership_id, merged_into__isnull=True)
+            .values_list("pk", flat=True)
+        )
+        if set(linked_ids) - found:
+            errors["people"] = "A linked person no longer exists in this partnership; search again"
+    if errors:
+        raise ValidationError(errors)
+    referral = Referral.objects.create(
+        partnership_id=partnership_id,
+        ref=data.ref or _next_referral_ref(partnership_id),
+        received_on=data.received_on,
+        referring_agency_kind=data.referring_agency_kind,
+        referring_agency=actor.agency if actor.agency.kind == data.referring_agency_kind else None,
+        offence=data.offence,
+        referral_reason=data.referral_reason,
+        relationship=data.relationship,
+        behaviour_started_on=data.behaviour_started_on,
+        last_incident_on=data.last_incident_on,
+        summary=data.summary.strip(),
+        created_by=actor,
+    )
+    for reference in dict.fromkeys(r.strip().upper() for r in data.crime_references if r.strip()):
+        CrimeReference.objects.create(referral=referral, reference=reference)
+    case = Case.objects.create(
+        partnership_id=partnership_id, referral=referral, received_on=data.received_on, status=CaseStatus.REFERRED
+    )
+    for party in parties:
+        person = (
+            Person.objects.get(pk=party.link_person_id)
+            if party.link_person_id is not None
+            else _person_create(partnership_id=partnership_id, data=party.person)  # type: ignore[arg-type]
+        )
+        if party.link_person_id is not None and party.person is not None:
+            _write_person_details(person, party.person)
+        CaseParty.objects.create(
+            case=case, person=person, role=party.role, is_primary=party.is_primary,
+            criminal_history=party.criminal_history.strip(),
+        )
+    # Shared by default with the agency that recorded it and the partnership's core agencies.
+    share_with = {actor.agency.pk: actor.agency}
+    for agency in Agency.objects.filter(partnership_id=partnership_id, is_core=True):
+        share_with[agency.pk] = agency
+    for agency in share_with.values():
+        assign_perm(f"cases.{permissions.VIEW_CASE}", agency.group, case)
+    _event(case, actor=actor, kind=EventKind.REFERRED, summary=f"Referral {referral.ref} received from {referral.get_referring_agency_kind_display()}")
+    access_record(user=actor, action=AccessAction.CREATE, record_type="cases.case", record_ids=[case.pk])
+    return case
+
+
+def _next_referral_ref(partnership_id: int) -> str:
+    count = Referral.objects.filter(partnership_id=partnership_id).count() + 1
+    candidate = f"R{timezone.localdate():%Y}-{count:05d}"
+    while Referral.objects.filter(partnership_id=partnership_id, ref=candidate).exists():
+        count += 1
+        candidate = f"R{timezone.localdate():%Y}-{count:05d}"
+    return candidate
+
+
+# --- lifecycle --------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def case_transition(
+    *,
+    actor: User,
+    case: Case,
+    to_status: str,
+    reason: str = "",
+    decision: str = "",
+    discharge_reason: str = "",
+    on: dt.date | None = None,
+) -> Case:
+    """Move a case along the one transition table, or refuse with a clear message."""
+    _require_case(actor, case)
+    locked = Case.objects.select_for_update().get(pk=case.pk)
+    transition = permissions.TRANSITION_TABLE.get((locked.status, to_status))
+    if transition is None:
+        raise ValidationError(
+            {"to_status": f"A case that is {locked.get_status_display().lower()} cannot become "
+             f"{CaseStatus(to_status).label.lower() if to_status in CaseStatus.values else to_status!r}"}
+        )
+    if actor.role not in transition.roles:
+        raise ValidationError(
+            {"to_status": f"Your role ({actor.get_role_display()}) cannot {transition.label.lower()} a case"}
+        )
+    errors: dict[str, str] = {}
+    if transition.needs_decline_reason and decision not in DECLINE_REASONS:
+        errors["decision"] = "Choose why the case is declined"
+    if transition.needs_discharge_reason and discharge_reason not in DischargeReason.values:
+        errors["discharge_reason"] = "Choose the discharge reason"
+    if transition.needs_reason and not reason.strip():
+        errors["reason"] = "Give the reason"
+    if errors:
+        raise ValidationError(errors)
+    day = on or timezone.localdate()
+    source = locked.status
+    locked.status = transition.target
+    if transition.target == CaseStatus.ACCEPTED:
+        locked.decision, locked.decided_on = Decision.ACCEPTED, day
+    elif transition.target == CaseStatus.DECLINED:
+        locked.decision, locked.decided_on, locked.decision_reason = decision, day, reason.strip()
+    elif transition.target == CaseStatus.CLOSED:
+        locked.closed_on, locked.discharge_reason = day, discharge_reason
+    elif transition.target == CaseStatus.REOPENED:
+        locked.closed_on, locked.discharge_reason = None, ""
+    locked.save()
+    detail = reason.strip()
+    if decision:
+        detail = f"{Decision(decision).label}. {detail}".strip()
+    if discharge_reason:
+        detail = f"{DischargeReason(discharge_reason).label}. {detail}".strip()
+    _event(
+        locked, actor=actor, kind=EventKind.TRANSITION,
+        summary=f"{CaseStatus(source).label} → {CaseStatus(transition.target).label}",
+        detail=detail, from_status=source, to_status=transition.target,
+    )
+    return locked
+
+
+@transaction.atomic
+def case_assign_worker(*, actor: User, case: Case, worker: User | None) -> Case:
+    _require_case(actor, case)
+    if worker is not None and not permissions.can_view_case(worker, case):
+        raise ValidationError({"worker": "That member of staff cannot see this case"})
+    locked = Case.objects.select_for_update().get(pk=case.pk)
+    locked.assigned_worker = worker
+    locked.save(update_fields=["assigned_worker", "updated_at"])
+    _event(locked, actor=actor, kind=EventKind.ASSIGNED,
+           summary=f"Assigned to {worker.get_full_name() or worker.email}" if worker else "Worker unassigned")
+    return locked
+
+
+# --- sharing, exceptions and break-glass -------------------------------------------------------------
+
+
+@transaction.atomic
+def case_share_add(*, actor: User, case: Case, agency: Agency, reason: str) -> None:
+    _require_case(actor, case)
+    if not permissions.can_change_sharing(actor):
+        raise ValidationError({"agency": "Your role cannot change who a case is shared with"})
+    if agency.partnership_id != case.partnership_id:
+        raise ValidationError({"agency": "Choose an agency of this partnership"})
+    if not reason.strip():
+        raise ValidationError({"reason": "Give the reason for sharing"})
+    assign_perm(f"cases.{permissions.VIEW_CASE}", agency.group, case)
+    _event(case, actor=actor, kind=EventKind.SHARED, summary=f"Shared with {agency.name}", detail=reason.strip())
+
+
+@transaction.atomic
+def case_share_remove(*, actor: User, case: Case, agency: Agency, reason: str) -> None:
+    _require_case(actor, case)
+    if not permissions.can_change_sharing(actor):
+        raise ValidationError({"agency": "Your role cannot change who a case is shared with"})
+    if not reason.strip():
+        raise ValidationError({"reason": "Give the reason for withdrawing sharing"})
+    from cases.selectors import case_shared_agencies
+
+    shared = case_shared_agencies(case=case)
+    if agency not in shared:
+        raise ValidationError({"agency": "The case is not shared with that agency"})
+    if len(shared) == 1:
+        raise ValidationError({"agency": "A case must stay shared with at least one agency"})
+    remove_perm(f"cases.{permissions.VIEW_CASE}", agency.group, case)
+    _event(case, actor=actor, kind=EventKind.UNSHARED, summary=f"No longer shared with {agency.name}", detail=reason.strip())
+
+
+@transaction.atomic
+def case_grant_user(*, actor: User, case: Case, user: User, reason: str) -> None:
+    """An exception for one person (a clinician on one case, a restricted case)."""
+    _require_case(actor, case)
+    if not permissions.can_change_sharing(actor):
+        raise ValidationError({"user": "Your role cannot grant access to a case"})
+    if user.agency is None or user.agency.partnership_id != case.partnership_id:
+        raise ValidationError({"user": "Choose a member of staff of this partnership"})
+    assign_perm(f"cases.{permissions.VIEW_CASE}", user, case)
+    _event(case, actor=actor, kind=EventKind.SHARED,
+           summary=f"Access granted to {user.get_full_name() or user.email}", detail=reason.strip())
+
+
+@transaction.atomic
+def break_glass_open(*, actor: User, case_id: int, reason: str) -> BreakGlassAccess:
+    """Open a case outside the agency's scope: reason required, logged, admins told."""
+    if not permissions.is_staff_member(actor):
+        raise Http404
+    assert actor.agency is not None
+    case = Case.objects.filter(pk=case_id, partnership_id=actor.agency.partnership_id).first()
+    if case is None:
+        raise Http404
+    if len(reason.strip()) < 10:
+        raise ValidationError({"reason": "Explain in a sentence why you need to open this case"})
+    grant = BreakGlassAccess.objects.create(
+        case=case, user=actor, reason=reason.strip(),
+        expires_at=timezone.now() + dt.timedelta(hours=BREAK_GLASS_HOURS),
+    )
+    access_record(
+        user=actor, action=AccessAction.VIEW, record_type="cases.case", record_ids=[case.pk],
+        purpose=reason.strip(), break_glass=True,
+    )
+    _event(case, actor=actor, kind=EventKind.BREAK_GLASS,
+           summary=f"Opened with break-glass by {actor.get_full_name() or actor.email} ({actor.agency.name})",
+           detail=reason.strip())
+    admins = list(
+        User.objects.filter(
+            agency__partnership_id=case.partnership_id, role=Role.PARTNERSHIP_ADMIN, is_active=True
+        ).values_list("email", flat=True)
+    )
+    if admins:
+        body = (
+            f"{actor.get_full_name() or actor.email} of {actor.agency.name} opened case {case.reference} "
+            f"outside their agency's normal access at {timezone.localtime():%d %B %Y %H:%M}.\n\n"
+            f"Reason given: {reason.strip()}\n\n"
+            f"Review it in the access log: {settings.MASIP_BASE_URL}/access-log/?record_id={case.pk}\n"
+        )
+        transaction.on_commit(
+            lambda: send_mail(f"Break-glass access to case {case.reference}", body, None, admins)
+        )
+    return grant
+
+
+# --- notes, orders, breaches, outcomes --------------------------------------------------------------
+
+
+@transaction.atomic
+def note_add(*, actor: User, case: Case, text: str, record_class: str = "") -> CaseNote:
+    _require_case(actor, case)
+    if not permissions.can_add_note(actor):
+        raise ValidationError({"text": "Your role cannot add case notes"})
+    if not text.strip():
+        raise ValidationError({"text": "Enter the note"})
+    if record_class and not permissions.may_see(actor, record_class):
+        raise ValidationError({"record_class": "You cannot write a record of a class your agency may not see"})
+    assert actor.agency is not None
+    note = CaseNote.objects.create(case=case, author=actor, agency=actor.agency, text=text.strip(), record_class=record_class)
+    _event(case, actor=actor, kind=EventKind.NOTE, summary=f"Note added by {actor.agency.name}", record_class=record_class)
+    return note
+
+
+@transaction.atomic
+def order_record(
+    *, actor: User, case: Case, kind: str, made_on: dt.date, expires_on: dt.date | None = None,
+    served_on: dt.date | None = None, issued_by: str = "", conditions: str = "", exclusion_zones: str = "",
+) -> Order:
+    _require_case(actor, case)
+    if not permissions.can_record_orders(actor):
+        raise ValidationError({"kind": "Orders are recorded by police or probation"})
+    errors = {}
+    if expires_on and expires_on < made_on:
+        errors["expires_on"] = "The expiry date must be on or after the date the order was made"
+    if kind == "spo_full" and expires_on and expires_on < made_on.replace(year=made_on.year + 2) - dt.timedelta(days=1):
+        errors["expires_on"] = "A full Stalking Protection Order lasts at least two years"
+    if exclusion_zones and not permissions.may_see(actor, "victim_location"):
+        errors["exclusion_zones"] = "Your agency may not record victim locations"
+    if errors:
+        raise ValidationError(errors)
+    order = Order.objects.create(
+        case=case, kind=kind, made_on=made_on, expires_on=expires_on, served_on=served_on, issued_by=issued_by,
+        conditions=conditions.strip(), exclusion_zones=exclusion_zones.strip(), recorded_by=actor,
+    )
+    _event(case, actor=actor, kind=EventKind.ORDER, summary=f"{order.get_kind_display()} made {made_on:%d %b %Y}")
+    return order
+
+
+@transaction.atomic
+def breach_record(
+    *, actor: User, order: Order, occurred_on: dt.date, description: str = "", crime_reference: str = "",
+    reported_on: dt.date | None = None,
+) -> Breach:
+    _require_case(actor, order.case)
+    if not permissions.can_record_orders(actor):
+        raise ValidationError({"occurred_on": "Breaches are recorded by police or probation"})
+    if occurred_on > timezone.localdate():
+        raise ValidationError({"occurred_on": "The breach date cannot be in the future"})
+    if occurred_on < order.made_on:
+        raise ValidationError({"occurred_on": "A breach cannot happen before the order was made"})
+    breach = Breach.objects.create(
+        order=order, occurred_on=occurred_on, reported_on=reported_on, description=description.strip(),
+        crime_reference=crime_reference.strip().upper(), recorded_by=actor,
+    )
+    _event(order.case, actor=actor, kind=EventKind.BREACH,
+           summary=f"Breach of {order.get_kind_display().lower()} on {occurred_on:%d %b %Y}")
+    return breach
+
+
+@transaction.atomic
+def outcome_record(
+    *, actor: User, case: Case, kind: str, decided_on: dt.date, offence: str = "", court_result: str = "",
+    sentence: str = "", notes: str = "",
+) -> CriminalJusticeOutcome:
+    _require_case(actor, case)
+    if not permissions.can_record_orders(actor):
+        raise ValidationError({"kind": "Outcomes are recorded by police, probation or CPS"})
+    if kind == "court_result" and not court_result:
+        raise ValidationError({"court_result": "Choose the court result"})
+    if decided_on > timezone.localdate():
+        raise ValidationError({"decided_on": "The date cannot be in the future"})
+    outcome = CriminalJusticeOutcome.objects.create(
+        case=case, kind=kind, decided_on=decided_on, offence=offence, court_result=court_result,
+        sentence=sentence.strip(), notes=notes.strip(), recorded_by=actor,
+    )
+    _event(case, actor=actor, kind=EventKind.OUTCOME, summary=f"{outcome.get_kind_display()} ({decided_on:%d %b %Y})")
+    return outcome
+
+
+def case_set_next_due(*, case_id: int, next_due_on: dt.date | None) -> None:
+    """Kept by the features that create due dates (reviews, actions); no history needed."""
+    Case.objects.filter(pk=case_id).update(next_due_on=next_due_on)
+
