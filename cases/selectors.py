@@ -27,7 +27,6 @@ from cases.models import (
     CaseGroupObjectPermission,
     CaseNote,
     CaseParty,
-    CaseStatus,
     CrimeReference,
     Order,
     PartyRole,
@@ -108,7 +107,7 @@ def party_view(user: User, part: CaseParty, person: Person | None = None) -> Par
         if pref is not None:
             view.safe_contact = {
                 "safe_times": pref.safe_times,
-                "channels": [c for c in pref.channels],
+                "channels": list(pref.channels),
                 "no_voicemail": pref.no_voicemail,
                 "code_word": pref.code_word,
                 "notes": pref.notes,
@@ -261,7 +260,9 @@ def case_list_for_user(
         to_attr="primary_parties",
     )
     cases = list(
-        qs.select_related("assigned_worker", "referral").prefetch_related(primary_parties).order_by(*order)[: page_size + 1]
+        qs.select_related("assigned_worker", "referral")
+        .prefetch_related(primary_parties)
+        .order_by(*order)[: page_size + 1]
     )
     has_more = len(cases) > page_size
     cases = cases[:page_size]
@@ -311,7 +312,9 @@ def case_shared_agencies(*, case: Case) -> list[Agency]:
     perm_id = permissions.view_case_permission_id()
     return list(
         Agency.objects.filter(
-            group__in=CaseGroupObjectPermission.objects.filter(content_object=case, permission_id=perm_id).values("group_id")
+            group__in=CaseGroupObjectPermission.objects.filter(content_object=case, permission_id=perm_id).values(
+                "group_id"
+            )
         ).order_by("name")
     )
 
@@ -362,10 +365,7 @@ def case_detail_for_user(*, user: User, case_id: int) -> CaseDetail:
         .order_by("-is_primary", "role", "id")
     )
     location_ok = RecordClass.VICTIM_LOCATION in classes
-    orders = [
-        OrderView(order=o, exclusion_zones=o.exclusion_zones if location_ok else None, breaches=list(o.breaches.all()))
-        for o in Order.objects.filter(case=case).prefetch_related("breaches")
-    ]
+    orders = [_order_view(o, location_ok) for o in Order.objects.filter(case=case).prefetch_related("breaches")]
     return CaseDetail(
         case=case,
         parties=[party_view(user, part) for part in parts],
@@ -373,8 +373,14 @@ def case_detail_for_user(*, user: User, case_id: int) -> CaseDetail:
         shared_with=case_shared_agencies(case=case),
         orders=orders,
         outcomes=list(case.outcomes.all()),
-        notes=list(CaseNote.objects.filter(case=case).filter(_visible_class_q(classes)).select_related("author", "agency")),
-        events=list(CaseEvent.objects.filter(case=case).filter(_visible_class_q(classes)).select_related("actor", "agency")[:200]),
+        notes=list(
+            CaseNote.objects.filter(case=case).filter(_visible_class_q(classes)).select_related("author", "agency")
+        ),
+        events=list(
+            CaseEvent.objects.filter(case=case)
+            .filter(_visible_class_q(classes))
+            .select_related("actor", "agency")[:200]
+        ),
         transitions=permissions.transitions_for_user(user, case),
         can_change_sharing=permissions.can_change_sharing(user),
         can_record_orders=permissions.can_record_orders(user),
@@ -499,3 +505,35 @@ def person_match_candidates(
     ranked = sorted(found.values(), key=lambda c: (-len(c.matched_on), -c.similarity))
     return ranked[:limit]
 
+
+# --- lookups for writes on a case ---------------------------------------------------------------------------------
+
+
+def order_get_for_user(*, user: User, case_id: int, order_id: int) -> Order:
+    """An order of a case the user can see, or 404 (the order's case decides)."""
+    case = case_get_for_user(user=user, case_id=case_id)
+    order = Order.objects.filter(case=case, pk=order_id).first()
+    if order is None:
+        raise Http404
+    order.case = case
+    return order
+
+
+def _order_view(order: Order, location_ok: bool) -> OrderView:
+    """Exclusion zones name the victim's places: class victim_location."""
+    return OrderView(
+        order=order, exclusion_zones=order.exclusion_zones if location_ok else None, breaches=list(order.breaches.all())
+    )
+
+
+def order_view_for_user(*, user: User, order: Order) -> OrderView:
+    """One order as ``user`` may see it (the API's answer after recording one)."""
+    case_get_for_user(user=user, case_id=order.case_id)
+    return _order_view(order, permissions.may_see(user, RecordClass.VICTIM_LOCATION))
+
+
+def case_assignable_staff(*, user: User, case: Case) -> QuerySet[User]:
+    """Active staff of the user's partnership; case_assign_worker then checks they can see the case."""
+    if not permissions.is_staff_member(user) or case.partnership_id != user.agency.partnership_id:  # type: ignore[union-attr]
+        raise Http404
+    return User.objects.filter(agency__partnership_id=case.partnership_id, is_active=True).select_related("agency")

@@ -9,8 +9,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from dateutil.relativedelta import relativedelta
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
 from django.http import Http404
@@ -24,8 +25,8 @@ from cases import permissions
 from cases.models import (
     DECLINE_REASONS,
     Address,
-    BreakGlassAccess,
     Breach,
+    BreakGlassAccess,
     Case,
     CaseEvent,
     CaseNote,
@@ -158,7 +159,9 @@ def _write_person_details(person: Person, data: PersonInput) -> None:
             )
     for contact in data.contacts:
         if contact.value.strip():
-            ContactDetail.objects.create(person=person, kind=contact.kind, value=contact.value.strip(), note=contact.note)
+            ContactDetail.objects.create(
+                person=person, kind=contact.kind, value=contact.value.strip(), note=contact.note
+            )
     if data.safe_contact is not None:
         SafeContactPreference.objects.update_or_create(
             person=person,
@@ -196,7 +199,10 @@ def _person_create(*, partnership_id: int, data: PersonInput, ref: str = "") -> 
 def person_update(*, actor: User, person: Person, data: PersonInput) -> Person:
     from cases.selectors import person_get_for_user
 
-    person_get_for_user(user=actor, person_id=person.pk)  # 404 outside scope
+    detail = person_get_for_user(user=actor, person_id=person.pk)  # 404 outside scope
+    if not detail.summary.identity_visible:
+        # An agency that may not see who a victim is must not be able to rewrite it either.
+        raise PermissionDenied("Your agency may not see this person's identity, so it cannot change it")
     errors = _validate_person(data, "")
     if errors:
         raise ValidationError(errors)
@@ -319,6 +325,14 @@ def _validate_referral(data: ReferralInput, parties: Sequence[PartyInput]) -> di
         primaries = [p for p in parties if p.role == role and p.is_primary]
         if len(primaries) != 1:
             errors[f"{role}_family_name"] = f"Enter the {PartyRole(role).label.lower()}"
+    # The database refuses these (one primary per role, one part per person and role);
+    # say so here rather than fail on the constraint.
+    for party_role in PartyRole:
+        if sum(1 for p in parties if p.role == party_role and p.is_primary) > 1:
+            errors["people"] = f"Only one {party_role.label.lower()} can be the main one"
+    linked = [(p.link_person_id, p.role) for p in parties if p.link_person_id is not None]
+    if len(linked) != len(set(linked)):
+        errors["people"] = "The same person is linked twice in the same role"
     for index, party in enumerate(parties):
         if party.link_person_id is None:
             if party.person is None:
@@ -384,7 +398,10 @@ def referral_create(*, actor: User, data: ReferralInput, parties: Sequence[Party
         share_with[agency.pk] = agency
     for agency in share_with.values():
         assign_perm(f"cases.{permissions.VIEW_CASE}", agency.group, case)
-    _event(case, actor=actor, kind=EventKind.REFERRED, summary=f"Referral {referral.ref} received from {referral.get_referring_agency_kind_display()}")
+    _event(
+        case, actor=actor, kind=EventKind.REFERRED,
+        summary=f"Referral {referral.ref} received from {referral.get_referring_agency_kind_display()}",
+    )
     access_record(user=actor, action=AccessAction.CREATE, record_type="cases.case", record_ids=[case.pk])
     return case
 
@@ -417,9 +434,9 @@ def case_transition(
     locked = Case.objects.select_for_update().get(pk=case.pk)
     transition = permissions.TRANSITION_TABLE.get((locked.status, to_status))
     if transition is None:
+        target = CaseStatus(to_status).label.lower() if to_status in CaseStatus.values else repr(to_status)
         raise ValidationError(
-            {"to_status": f"A case that is {locked.get_status_display().lower()} cannot become "
-             f"{CaseStatus(to_status).label.lower() if to_status in CaseStatus.values else to_status!r}"}
+            {"to_status": f"A case that is {locked.get_status_display().lower()} cannot become {target}"}
         )
     if actor.role not in transition.roles:
         raise ValidationError(
@@ -503,7 +520,10 @@ def case_share_remove(*, actor: User, case: Case, agency: Agency, reason: str) -
     if len(shared) == 1:
         raise ValidationError({"agency": "A case must stay shared with at least one agency"})
     remove_perm(f"cases.{permissions.VIEW_CASE}", agency.group, case)
-    _event(case, actor=actor, kind=EventKind.UNSHARED, summary=f"No longer shared with {agency.name}", detail=reason.strip())
+    _event(
+        case, actor=actor, kind=EventKind.UNSHARED,
+        summary=f"No longer shared with {agency.name}", detail=reason.strip(),
+    )
 
 
 @transaction.atomic
@@ -572,8 +592,12 @@ def note_add(*, actor: User, case: Case, text: str, record_class: str = "") -> C
     if record_class and not permissions.may_see(actor, record_class):
         raise ValidationError({"record_class": "You cannot write a record of a class your agency may not see"})
     assert actor.agency is not None
-    note = CaseNote.objects.create(case=case, author=actor, agency=actor.agency, text=text.strip(), record_class=record_class)
-    _event(case, actor=actor, kind=EventKind.NOTE, summary=f"Note added by {actor.agency.name}", record_class=record_class)
+    note = CaseNote.objects.create(
+        case=case, author=actor, agency=actor.agency, text=text.strip(), record_class=record_class
+    )
+    _event(
+        case, actor=actor, kind=EventKind.NOTE, summary=f"Note added by {actor.agency.name}", record_class=record_class
+    )
     return note
 
 
@@ -588,7 +612,7 @@ def order_record(
     errors = {}
     if expires_on and expires_on < made_on:
         errors["expires_on"] = "The expiry date must be on or after the date the order was made"
-    if kind == "spo_full" and expires_on and expires_on < made_on.replace(year=made_on.year + 2) - dt.timedelta(days=1):
+    if kind == "spo_full" and expires_on and expires_on < made_on + relativedelta(years=2) - dt.timedelta(days=1):
         errors["expires_on"] = "A full Stalking Protection Order lasts at least two years"
     if exclusion_zones and not permissions.may_see(actor, "victim_location"):
         errors["exclusion_zones"] = "Your agency may not record victim locations"

@@ -4,4 +4,5 @@ from django.urls import include, path
 
 urlpatterns = [
     path("", include("agencies.api_urls")),
+    path("", include("cases.api_urls")),
 ]

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
+from django.contrib.auth.middleware import LoginRequiredMiddleware
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.urls import reverse
 
@@ -70,3 +71,12 @@ class RequireMFAMiddleware:
                     )
                 return HttpResponseRedirect(reverse("mfa_activate_totp"))
         return self.get_response(request)
+
+
+class StaffLoginRequiredMiddleware(LoginRequiredMiddleware):
+    """Django's login-required default, answering API calls with JSON 401, not a redirect."""
+
+    def handle_no_permission(self, request: HttpRequest, view_func: Callable[..., HttpResponse]) -> HttpResponse:
+        if request.path.startswith("/api/"):
+            return JsonResponse({"detail": "Authentication credentials were not provided."}, status=401)
+        return super().handle_no_permission(request, view_func)

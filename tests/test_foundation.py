@@ -135,9 +135,8 @@ def test_access_log_refuses_update_and_delete_issued_at_the_database(world: Worl
         "UPDATE audit_accesslog SET purpose = 'tampered' WHERE id = %s",
         "DELETE FROM audit_accesslog WHERE id = %s",
     ):
-        with pytest.raises(DatabaseError, match="Cannot"), transaction.atomic():
-            with connection.cursor() as cursor:
-                cursor.execute(statement, [entry.pk])
+        with pytest.raises(DatabaseError, match="Cannot"), transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(statement, [entry.pk])
     entry.refresh_from_db()
     assert entry.purpose == ""
     assert AccessLog.objects.filter(pk=entry.pk).exists()
@@ -303,3 +302,13 @@ def test_home_says_who_you_are_and_links_only_existing_sections(world: World) ->
     body = client.get(reverse("home")).content.decode()
     for url in (reverse("agencies:staff_list"), reverse("agencies:agreement"), reverse("audit:access_log")):
         assert url in body
+
+
+def test_signed_out_api_call_is_401_json_and_page_redirects(db: None) -> None:
+    client = Client()
+    api = client.get("/api/v1/staff/")
+    assert api.status_code == 401
+    assert api.json()["detail"]
+    page = client.get(reverse("home"))
+    assert page.status_code == 302
+    assert page["Location"].startswith(reverse("account_login"))

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import django_stubs_ext
 import pghistory
-from django.db import models
 from csp.constants import NONCE, SELF
+from django.db import models
 
 from masip.settings.env import (
     database_from_url,
@@ -74,7 +74,7 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "pghistory.middleware.HistoryMiddleware",
     "masip.middleware.IdleTimeoutMiddleware",
-    "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "masip.middleware.StaffLoginRequiredMiddleware",
     "masip.middleware.RequireMFAMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",

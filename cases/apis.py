@@ -1,0 +1,929 @@
+"""The cases API: the same selectors, services and access rules as the case pages.
+
+Everything a person sees comes from cases.selectors, already scoped to the user
+and already shaped by the information-sharing agreement; every write goes
+through cases.services. Outside the user's scope the selectors raise Http404 and
+the answer is 404. A service's ValidationError becomes a 400 with its
+``{field: [messages]}``. Search terms and identifying details travel in request
+bodies, never in URLs, because URLs end up in server and proxy logs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar, cast
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from agencies.models import Agency, RecordClass, User
+from agencies.selectors import agencies_of_partnership
+from audit.models import AccessAction
+from audit.services import access_record
+from cases import selectors, services
+from cases.models import (
+    DECLINE_REASONS,
+    AgeBand,
+    CaseStatus,
+    ContactChannel,
+    ContactKind,
+    CourtResult,
+    Disability,
+    DischargeReason,
+    Ethnicity,
+    Gender,
+    Offence,
+    OrderKind,
+    OutcomeKind,
+    PartyRole,
+    ReferralReason,
+    ReferringAgency,
+    Relationship,
+    SexualOrientation,
+)
+
+T = TypeVar("T")
+
+
+def _staff(request: Request) -> User:
+    return cast(User, request.user)
+
+
+def _call(service: Callable[..., T], **kwargs: Any) -> T:
+    """Run a service; its ValidationError answers 400 with the same field errors."""
+    try:
+        return service(**kwargs)
+    except DjangoValidationError as exc:
+        detail = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        raise serializers.ValidationError(detail) from exc
+
+
+# --- choices in the schema ------------------------------------------------------------------------------------
+#
+# Several choice sets share a field name (``kind`` of an order, an outcome, a contact;
+# ``role`` of a case party and of a member of staff). drf-spectacular's enum naming
+# warns on those collisions, so each choice set here is its own named component.
+
+_CHOICE_FIELDS: dict[str, type[serializers.ChoiceField]] = {}
+
+
+def _choice(name: str, choices: Iterable[tuple[str, str]], **kwargs: Any) -> serializers.ChoiceField:
+    pairs = [(str(value), str(label)) for value, label in choices]
+    blank = bool(kwargs.get("allow_blank"))
+    component = f"{name}OrBlank" if blank else name
+    field_class = _CHOICE_FIELDS.get(component)
+    if field_class is None:
+        schema = {
+            "type": "string",
+            "enum": [value for value, _ in pairs] + ([""] if blank else []),
+            "description": "\n".join(f"* `{value}` - {label}" for value, label in pairs),
+        }
+        field_class = extend_schema_field(schema, component_name=component)(
+            type(f"{component}Field", (serializers.ChoiceField,), {})
+        )
+        _CHOICE_FIELDS[component] = field_class
+    return field_class(choices=pairs, **kwargs)
+
+
+def _optional_choice(name: str, choices: Iterable[tuple[str, str]]) -> serializers.ChoiceField:
+    return _choice(name, choices, required=False, allow_blank=True, default="")
+
+
+def _text(max_length: int | None = None) -> serializers.CharField:
+    return serializers.CharField(required=False, allow_blank=True, default="", max_length=max_length)
+
+
+def _date() -> serializers.DateField:
+    return serializers.DateField(required=False, allow_null=True, default=None)
+
+
+ERRORS = {
+    400: OpenApiResponse(description="Field errors: `{field: [message, ...]}`"),
+    404: OpenApiResponse(description="No such record, or outside your scope"),
+}
+
+
+# --- output: what a person sees ------------------------------------------------------------------------------
+
+
+class StaffRefOutput(serializers.Serializer[User]):
+    id = serializers.IntegerField()
+    name = serializers.SerializerMethodField()
+
+    def get_name(self, obj: User) -> str:
+        return obj.get_full_name() or obj.email
+
+
+class AgencyRefOutput(serializers.Serializer[Agency]):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    kind = serializers.CharField()
+    kind_label = serializers.CharField(source="get_kind_display")
+
+
+class CaseOutput(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    reference = serializers.CharField()
+    referral_ref = serializers.CharField(source="referral.ref")
+    received_on = serializers.DateField()
+    status = serializers.CharField()
+    status_label = serializers.CharField(source="get_status_display")
+    decision = serializers.CharField()
+    decision_label = serializers.CharField(source="get_decision_display")
+    decided_on = serializers.DateField(allow_null=True)
+    decision_reason = serializers.CharField()
+    tier = serializers.IntegerField(allow_null=True)
+    heard_at_clinic = serializers.BooleanField()
+    stalker_type = serializers.CharField()
+    closed_on = serializers.DateField(allow_null=True)
+    discharge_reason = serializers.CharField()
+    current_risk = serializers.CharField(help_text="Current overall risk; empty when not assessed")
+    next_due_on = serializers.DateField(allow_null=True)
+    is_restricted = serializers.BooleanField()
+    assigned_worker = StaffRefOutput(allow_null=True)
+    updated_at = serializers.DateTimeField()
+
+
+class ReferralOutput(serializers.Serializer[Any]):
+    ref = serializers.CharField()
+    received_on = serializers.DateField()
+    referring_agency_kind = serializers.CharField()
+    referring_agency_kind_label = serializers.CharField(source="get_referring_agency_kind_display")
+    offence = serializers.CharField()
+    offence_label = serializers.CharField(source="get_offence_display")
+    home_office_code = serializers.CharField()
+    referral_reason = serializers.CharField()
+    referral_reason_label = serializers.CharField(source="get_referral_reason_display")
+    relationship = serializers.CharField()
+    relationship_label = serializers.CharField(source="get_relationship_display")
+    behaviour_started_on = serializers.DateField(allow_null=True)
+    last_incident_on = serializers.DateField(allow_null=True)
+    summary = serializers.CharField()
+
+
+class SafeContactOutput(serializers.Serializer[Any]):
+    safe_times = serializers.CharField()
+    channels = serializers.ListField(child=serializers.CharField())
+    no_voicemail = serializers.BooleanField()
+    code_word = serializers.CharField()
+    notes = serializers.CharField()
+
+
+class PartyOutput(serializers.Serializer[Any]):
+    """selectors.PartyView as it is: withheld fields are null or empty and listed in ``withheld``."""
+
+    person_id = serializers.IntegerField()
+    role = serializers.CharField()
+    role_label = serializers.CharField()
+    is_primary = serializers.BooleanField()
+    name = serializers.CharField(allow_null=True)
+    display_name = serializers.CharField()
+    identity_visible = serializers.BooleanField()
+    aliases = serializers.ListField(child=serializers.CharField())
+    date_of_birth = serializers.DateField(allow_null=True)
+    age_band = serializers.CharField()
+    gender = serializers.CharField()
+    ethnicity = serializers.CharField()
+    disability = serializers.CharField()
+    sexual_orientation = serializers.CharField()
+    pnc_id = serializers.CharField()
+    nhs_number = serializers.CharField()
+    location_visible = serializers.BooleanField()
+    addresses = serializers.ListField(child=serializers.CharField())
+    contacts = serializers.ListField(child=serializers.CharField())
+    safe_contact = SafeContactOutput(allow_null=True)
+    criminal_history = serializers.CharField(allow_null=True)
+    withheld = serializers.ListField(child=serializers.CharField())
+
+
+class BreachOutput(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    occurred_on = serializers.DateField()
+    reported_on = serializers.DateField(allow_null=True)
+    description = serializers.CharField()
+    crime_reference = serializers.CharField()
+    recorded_at = serializers.DateTimeField(source="created_at")
+
+
+class OrderOutput(serializers.Serializer[Any]):
+    """selectors.OrderView: ``exclusion_zones`` is null when withheld (class victim_location)."""
+
+    id = serializers.IntegerField(source="order.pk")
+    kind = serializers.CharField(source="order.kind")
+    kind_label = serializers.CharField(source="order.get_kind_display")
+    made_on = serializers.DateField(source="order.made_on")
+    served_on = serializers.DateField(source="order.served_on", allow_null=True)
+    expires_on = serializers.DateField(source="order.expires_on", allow_null=True)
+    issued_by = serializers.CharField(source="order.issued_by")
+    conditions = serializers.CharField(source="order.conditions")
+    exclusion_zones = serializers.CharField(allow_null=True)
+    status = serializers.CharField(source="order.status")
+    status_label = serializers.CharField(source="order.get_status_display")
+    breaches = BreachOutput(many=True)
+
+
+class OutcomeOutput(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    kind = serializers.CharField()
+    kind_label = serializers.CharField(source="get_kind_display")
+    decided_on = serializers.DateField()
+    offence = serializers.CharField()
+    court_result = serializers.CharField()
+    sentence = serializers.CharField()
+    notes = serializers.CharField()
+
+
+class NoteOutput(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    text = serializers.CharField()
+    record_class = serializers.CharField(help_text="Empty: every agency the case is shared with")
+    author = StaffRefOutput()
+    agency = serializers.CharField(source="agency.name")
+    created_at = serializers.DateTimeField()
+
+
+class EventOutput(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    at = serializers.DateTimeField()
+    kind = serializers.CharField()
+    kind_label = serializers.CharField(source="get_kind_display")
+    summary = serializers.CharField()
+    detail = serializers.CharField()
+    from_status = serializers.CharField()
+    to_status = serializers.CharField()
+    record_class = serializers.CharField()
+    actor = StaffRefOutput(allow_null=True)
+    agency = serializers.CharField(source="agency.name", allow_null=True)
+
+
+class TransitionOptionOutput(serializers.Serializer[Any]):
+    to_status = serializers.CharField(source="target")
+    action = serializers.CharField(source="label", help_text="What the move is called, like 'Accept'")
+    needs_reason = serializers.BooleanField()
+    needs_decline_reason = serializers.BooleanField()
+    needs_discharge_reason = serializers.BooleanField()
+
+
+class CaseDetailOutput(serializers.Serializer[Any]):
+    case = CaseOutput()
+    referral = ReferralOutput(source="case.referral")
+    crime_references = serializers.ListField(child=serializers.CharField())
+    parties = PartyOutput(many=True)
+    shared_with = AgencyRefOutput(many=True)
+    orders = OrderOutput(many=True)
+    outcomes = OutcomeOutput(many=True)
+    notes = NoteOutput(many=True)
+    events = EventOutput(many=True, help_text="The timeline, newest first (at most 200 lines)")
+    transitions = TransitionOptionOutput(many=True, help_text="The moves your role may make now")
+    can_change_sharing = serializers.BooleanField()
+    can_record_orders = serializers.BooleanField()
+    can_add_note = serializers.BooleanField()
+    visible_record_classes = serializers.SerializerMethodField()
+
+    def get_visible_record_classes(self, obj: selectors.CaseDetail) -> list[str]:
+        return sorted(obj.visible_classes)
+
+
+class CaseloadRowOutput(serializers.Serializer[Any]):
+    id = serializers.IntegerField(source="case.pk")
+    reference = serializers.CharField(source="case.reference")
+    referral_ref = serializers.CharField(source="case.referral.ref")
+    received_on = serializers.DateField(source="case.received_on")
+    status = serializers.CharField(source="case.status")
+    status_label = serializers.CharField(source="case.get_status_display")
+    tier = serializers.IntegerField(source="case.tier", allow_null=True)
+    current_risk = serializers.CharField(source="case.current_risk")
+    next_due_on = serializers.DateField(source="case.next_due_on", allow_null=True)
+    assigned_worker = StaffRefOutput(source="case.assigned_worker", allow_null=True)
+    perpetrator = serializers.CharField()
+    victim = serializers.CharField(help_text="'Withheld' when your agency may not see victim identity")
+
+
+class CaseloadPageOutput(serializers.Serializer[Any]):
+    results = CaseloadRowOutput(many=True, source="rows")
+    next = serializers.CharField(source="next_cursor", allow_null=True, help_text="Pass as `cursor` for the next page")
+    previous = serializers.CharField(
+        source="previous_cursor", allow_null=True, help_text="Pass as `cursor` for the previous page"
+    )
+
+
+class PersonSummaryOutput(serializers.Serializer[Any]):
+    """The most restrictive of the person's views across the cases you can see."""
+
+    name = serializers.CharField(allow_null=True)
+    display_name = serializers.CharField()
+    identity_visible = serializers.BooleanField()
+    aliases = serializers.ListField(child=serializers.CharField())
+    date_of_birth = serializers.DateField(allow_null=True)
+    age_band = serializers.CharField()
+    gender = serializers.CharField()
+    ethnicity = serializers.CharField()
+    disability = serializers.CharField()
+    sexual_orientation = serializers.CharField()
+    pnc_id = serializers.CharField()
+    nhs_number = serializers.CharField()
+    location_visible = serializers.BooleanField()
+    addresses = serializers.ListField(child=serializers.CharField())
+    contacts = serializers.ListField(child=serializers.CharField())
+    safe_contact = SafeContactOutput(allow_null=True)
+    withheld = serializers.ListField(child=serializers.CharField())
+
+
+class PersonCaseOutput(serializers.Serializer[Any]):
+    case_id = serializers.IntegerField(source="case.pk")
+    reference = serializers.CharField(source="case.reference")
+    status = serializers.CharField(source="case.status")
+    status_label = serializers.CharField(source="case.get_status_display")
+    role = serializers.CharField(source="view.role")
+    role_label = serializers.CharField(source="view.role_label")
+    is_primary = serializers.BooleanField(source="view.is_primary")
+    criminal_history = serializers.CharField(source="view.criminal_history", allow_null=True)
+
+
+class PersonDetailOutput(serializers.Serializer[Any]):
+    id = serializers.IntegerField(source="person.pk")
+    merged_into = serializers.IntegerField(source="person.merged_into_id", allow_null=True)
+    person = PersonSummaryOutput(source="summary")
+    cases = serializers.SerializerMethodField()
+
+    @extend_schema_field(PersonCaseOutput(many=True))
+    def get_cases(self, obj: selectors.PersonDetail) -> Any:
+        return PersonCaseOutput([{"case": case, "view": view} for case, view in obj.parts], many=True).data
+
+
+class MatchCandidateOutput(serializers.Serializer[Any]):
+    person_id = serializers.IntegerField()
+    name = serializers.CharField()
+    date_of_birth = serializers.DateField(allow_null=True)
+    age_band = serializers.CharField()
+    matched_on = serializers.ListField(child=serializers.CharField())
+    similarity = serializers.FloatField()
+    case_count = serializers.IntegerField()
+    roles = serializers.ListField(child=serializers.CharField())
+
+
+class PersonMergeOutput(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    survivor_id = serializers.IntegerField()
+    merged_id = serializers.IntegerField()
+    reason = serializers.CharField()
+    merged_at = serializers.DateTimeField()
+
+
+class SharesOutput(serializers.Serializer[Any]):
+    shared_with = AgencyRefOutput(many=True)
+
+
+class BreakGlassOutput(serializers.Serializer[Any]):
+    case_id = serializers.IntegerField()
+    reference = serializers.CharField(source="case.reference")
+    granted_at = serializers.DateTimeField()
+    expires_at = serializers.DateTimeField()
+
+
+# --- input ----------------------------------------------------------------------------------------------------
+
+
+CASELOAD_SORTS = [("received", "Newest referral first"), ("oldest", "Oldest referral first"), ("next_due", "Next due")]
+DUE_FILTERS = [("due", "Due today or earlier"), ("overdue", "Overdue")]
+
+
+class CaseloadQueryInput(serializers.Serializer[Any]):
+    status = serializers.ListField(child=_choice("CaseStatus", CaseStatus.choices), required=False, default=list)
+    tier = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=4), required=False, default=list
+    )
+    risk = serializers.ListField(child=serializers.CharField(max_length=20), required=False, default=list)
+    mine = serializers.BooleanField(required=False, default=False, help_text="Only cases assigned to you")
+    due = _optional_choice("CaseloadDue", DUE_FILTERS)
+    sort = _choice("CaseloadSort", CASELOAD_SORTS, required=False, default="received")
+    cursor = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=200, help_text="`next` or `previous` of a page"
+    )
+    page_size = serializers.IntegerField(required=False, min_value=1, max_value=100, default=selectors.PAGE_SIZE)
+
+
+class CaseSearchInput(CaseloadQueryInput):
+    q = serializers.CharField(max_length=200, help_text="A name, crime reference or PNC ID")
+
+
+class AliasInput(serializers.Serializer[Any]):
+    given_name = _text(150)
+    family_name = _text(150)
+
+
+class AddressCreateInput(serializers.Serializer[Any]):
+    line_1 = serializers.CharField(max_length=200)
+    line_2 = _text(200)
+    town = _text(100)
+    postcode = _text(10)
+
+
+class ContactCreateInput(serializers.Serializer[Any]):
+    kind = _choice("ContactKind", ContactKind.choices)
+    value = serializers.CharField(max_length=200)
+    note = _text(200)
+
+
+class SafeContactCreateInput(serializers.Serializer[Any]):
+    safe_times = _text(200)
+    channels = serializers.ListField(
+        child=_choice("ContactChannel", ContactChannel.choices), required=False, default=list
+    )
+    no_voicemail = serializers.BooleanField(required=False, default=False)
+    code_word = _text(100)
+    notes = _text()
+
+
+class PersonFieldsInput(serializers.Serializer[Any]):
+    given_name = _text(150)
+    family_name = _text(150)
+    date_of_birth = _date()
+    age_band = _optional_choice("AgeBand", AgeBand.choices)
+    gender = _choice("Gender", Gender.choices, required=False, default="unknown")
+    ethnicity = _optional_choice("Ethnicity", Ethnicity.choices)
+    disability = _optional_choice("Disability", Disability.choices)
+    sexual_orientation = _optional_choice("SexualOrientation", SexualOrientation.choices)
+    # Longer than stored: people type spaces, which the service strips before checking.
+    pnc_id = _text(30)
+    nhs_number = _text(20)
+
+
+class PersonCreateInput(PersonFieldsInput):
+    aliases = AliasInput(many=True, required=False, default=list)
+    addresses = AddressCreateInput(many=True, required=False, default=list)
+    contacts = ContactCreateInput(many=True, required=False, default=list)
+    safe_contact = SafeContactCreateInput(required=False, allow_null=True, default=None)
+
+
+class PartyCreateInput(serializers.Serializer[Any]):
+    role = _choice("PartyRole", PartyRole.choices)
+    is_primary = serializers.BooleanField(required=False, default=True)
+    link_person_id = serializers.IntegerField(
+        required=False, allow_null=True, default=None, help_text="An existing person (from people/match)"
+    )
+    person = PersonCreateInput(
+        required=False, allow_null=True, default=None,
+        help_text="A new person; with link_person_id, details to add to that person",
+    )
+    criminal_history = _text()
+
+
+class ReferralCreateInput(serializers.Serializer[Any]):
+    received_on = serializers.DateField()
+    referring_agency_kind = _choice("ReferringAgency", ReferringAgency.choices)
+    offence = _choice("Offence", Offence.choices)
+    referral_reason = _choice("ReferralReason", ReferralReason.choices)
+    relationship = _choice("Relationship", Relationship.choices)
+    crime_references = serializers.ListField(
+        child=serializers.CharField(max_length=40), required=False, default=list
+    )
+    behaviour_started_on = _date()
+    last_incident_on = _date()
+    summary = _text()
+    people = PartyCreateInput(many=True)
+
+
+class PersonMatchInput(serializers.Serializer[Any]):
+    given_name = _text(150)
+    family_name = _text(150)
+    date_of_birth = _date()
+    pnc_id = _text(30)
+    nhs_number = _text(20)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if not any(attrs.get(f, "").strip() for f in ("given_name", "family_name", "pnc_id", "nhs_number")):
+            raise serializers.ValidationError("Enter a name, a PNC ID or an NHS number")
+        return attrs
+
+
+class PersonMergeInput(serializers.Serializer[Any]):
+    other_person_id = serializers.IntegerField(help_text="The duplicate record, folded into this one")
+    reason = _text()
+
+
+class TransitionInput(serializers.Serializer[Any]):
+    to_status = _choice("CaseStatus", CaseStatus.choices)
+    reason = _text()
+    decision = _optional_choice("DeclineReason", [(d.value, d.label) for d in DECLINE_REASONS])
+    discharge_reason = _optional_choice("DischargeReason", DischargeReason.choices)
+
+
+class ShareInput(serializers.Serializer[Any]):
+    agency = serializers.IntegerField()
+    reason = _text()
+
+
+class BreakGlassInput(serializers.Serializer[Any]):
+    reason = _text()
+
+
+class NoteInput(serializers.Serializer[Any]):
+    text = _text()
+    record_class = _optional_choice("RecordClass", RecordClass.choices)
+
+
+class OrderInput(serializers.Serializer[Any]):
+    kind = _choice("OrderKind", OrderKind.choices)
+    made_on = serializers.DateField()
+    served_on = _date()
+    expires_on = _date()
+    issued_by = _text(200)
+    conditions = _text()
+    exclusion_zones = _text()
+
+
+class BreachInput(serializers.Serializer[Any]):
+    occurred_on = serializers.DateField()
+    reported_on = _date()
+    description = _text()
+    crime_reference = _text(40)
+
+
+class OutcomeInput(serializers.Serializer[Any]):
+    kind = _choice("OutcomeKind", OutcomeKind.choices)
+    decided_on = serializers.DateField()
+    offence = _optional_choice("Offence", Offence.choices)
+    court_result = _optional_choice("CourtResult", CourtResult.choices)
+    sentence = _text()
+    notes = _text()
+
+
+class AssignmentInput(serializers.Serializer[Any]):
+    worker = serializers.IntegerField(allow_null=True, help_text="A member of staff, or null to unassign")
+
+
+def _valid(serializer_class: type[serializers.Serializer[Any]], data: Any, **kwargs: Any) -> dict[str, Any]:
+    serializer = serializer_class(data=data, **kwargs)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
+
+
+def _person_input(data: dict[str, Any]) -> services.PersonInput:
+    safe = data.get("safe_contact")
+    return services.PersonInput(
+        given_name=data.get("given_name", ""),
+        family_name=data.get("family_name", ""),
+        date_of_birth=data.get("date_of_birth"),
+        age_band=data.get("age_band", ""),
+        gender=data.get("gender") or "unknown",
+        ethnicity=data.get("ethnicity", ""),
+        disability=data.get("disability", ""),
+        sexual_orientation=data.get("sexual_orientation", ""),
+        pnc_id=data.get("pnc_id", ""),
+        nhs_number=data.get("nhs_number", ""),
+        aliases=[(a["given_name"], a["family_name"]) for a in data.get("aliases", [])],
+        addresses=[services.AddressInput(**a) for a in data.get("addresses", [])],
+        contacts=[services.ContactInput(**c) for c in data.get("contacts", [])],
+        safe_contact=services.SafeContactInput(**safe) if safe is not None else None,
+    )
+
+
+# --- the caseload ----------------------------------------------------------------------------------------------
+
+
+def _caseload(request: Request, values: dict[str, Any], *, search: str, action: AccessAction) -> Response:
+    user = _staff(request)
+    filters = selectors.CaseloadFilters(
+        statuses=values["status"],
+        tiers=values["tier"],
+        risks=values["risk"],
+        assigned_to_me=values["mine"],
+        due=values["due"],
+        sort=values["sort"],
+        search=search,
+    )
+    page = selectors.case_list_for_user(
+        user=user, filters=filters, cursor=values["cursor"], page_size=values["page_size"]
+    )
+    access_record(user=user, action=action, record_type="cases.case", record_ids=[row.case.pk for row in page.rows])
+    return Response(CaseloadPageOutput(page).data)
+
+
+class CaseListApi(APIView):
+    @extend_schema(
+        operation_id="cases_list",
+        summary="Your caseload",
+        description=(
+            "Cases shared with your agency, newest referral first, one page at a time. "
+            "Repeat `status`, `tier` or `risk` to filter on several values. Pass a page's "
+            "`next` or `previous` as `cursor`. To search, use POST /api/v1/cases/search/: "
+            "search terms are personal data and are refused in the address."
+        ),
+        parameters=[CaseloadQueryInput],
+        responses={200: CaseloadPageOutput, 400: ERRORS[400]},
+    )
+    def get(self, request: Request) -> Response:
+        if "q" in request.query_params or "search" in request.query_params:
+            return Response(
+                {"q": ["Send search terms in the body of POST /api/v1/cases/search/, never in the address"]},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        values = _valid(CaseloadQueryInput, request.query_params)
+        return _caseload(request, values, search="", action=AccessAction.VIEW)
+
+
+class CaseSearchApi(APIView):
+    @extend_schema(
+        operation_id="cases_search",
+        summary="Search your caseload",
+        description="By name, crime reference or PNC ID, with the caseload's filters and cursors.",
+        request=CaseSearchInput,
+        responses={200: CaseloadPageOutput, 400: ERRORS[400]},
+    )
+    def post(self, request: Request) -> Response:
+        values = _valid(CaseSearchInput, request.data)
+        return _caseload(request, values, search=values["q"], action=AccessAction.SEARCH)
+
+
+# --- one case ----------------------------------------------------------------------------------------------------
+
+
+def _case_detail_response(user: User, case_id: int, *, status_code: int = status.HTTP_200_OK) -> Response:
+    detail = selectors.case_detail_for_user(user=user, case_id=case_id)
+    return Response(CaseDetailOutput(detail).data, status=status_code)
+
+
+class CaseDetailApi(APIView):
+    @extend_schema(
+        operation_id="case_retrieve",
+        summary="One case, as your agency may see it",
+        description=(
+            "People are shaped by the information-sharing agreement: what your agency may not "
+            "see is null or empty and named in the person's `withheld`; an order's "
+            "`exclusion_zones` is null when withheld."
+        ),
+        responses={200: CaseDetailOutput, 404: ERRORS[404]},
+    )
+    def get(self, request: Request, case_id: int) -> Response:
+        user = _staff(request)
+        detail = selectors.case_detail_for_user(user=user, case_id=case_id)
+        access_record(user=user, action=AccessAction.VIEW, record_type="cases.case", record_ids=[detail.case.pk])
+        return Response(CaseDetailOutput(detail).data)
+
+
+class ReferralCreateApi(APIView):
+    @extend_schema(
+        operation_id="referral_create",
+        summary="Record a referral",
+        description=(
+            "Each of `people` either links an existing person (`link_person_id`, found with "
+            "POST /api/v1/people/match/) or describes a new one (`person`). One primary victim "
+            "and one primary perpetrator are required. Answers with the new case."
+        ),
+        request=ReferralCreateInput,
+        responses={201: CaseDetailOutput, **ERRORS},
+    )
+    def post(self, request: Request) -> Response:
+        user = _staff(request)
+        values = _valid(ReferralCreateInput, request.data)
+        people = values.pop("people")
+        parties = [
+            services.PartyInput(
+                role=p["role"],
+                is_primary=p["is_primary"],
+                link_person_id=p["link_person_id"],
+                person=_person_input(p["person"]) if p["person"] is not None else None,
+                criminal_history=p["criminal_history"],
+            )
+            for p in people
+        ]
+        case = _call(services.referral_create, actor=user, data=services.ReferralInput(**values), parties=parties)
+        # The service logged the creation; this answer shows what the user has just entered.
+        return _case_detail_response(user, case.pk, status_code=status.HTTP_201_CREATED)
+
+
+class CaseTransitionApi(APIView):
+    @extend_schema(
+        operation_id="case_transition",
+        summary="Move the case to another status",
+        description="Only the moves in the case's `transitions` are accepted; others answer 400 with the reason.",
+        request=TransitionInput,
+        responses={200: CaseOutput, **ERRORS},
+    )
+    def post(self, request: Request, case_id: int) -> Response:
+        user = _staff(request)
+        case = selectors.case_get_for_user(user=user, case_id=case_id)
+        values = _valid(TransitionInput, request.data)
+        _call(services.case_transition, actor=user, case=case, **values)
+        return Response(CaseOutput(selectors.case_get_for_user(user=user, case_id=case_id)).data)
+
+
+class CaseSharesApi(APIView):
+    def _agency(self, user: User, agency_id: int) -> Agency:
+        assert user.agency is not None
+        agency = agencies_of_partnership(partnership_id=user.agency.partnership_id).filter(pk=agency_id).first()
+        if agency is None:
+            raise serializers.ValidationError({"agency": ["Choose an agency of this partnership"]})
+        return agency
+
+    def _change(self, request: Request, case_id: int, service: Callable[..., None]) -> Response:
+        user = _staff(request)
+        case = selectors.case_get_for_user(user=user, case_id=case_id)
+        values = _valid(ShareInput, request.data)
+        _call(service, actor=user, case=case, agency=self._agency(user, values["agency"]), reason=values["reason"])
+        return Response(SharesOutput({"shared_with": selectors.case_shared_agencies(case=case)}).data)
+
+    @extend_schema(
+        operation_id="case_share_add",
+        summary="Share the case with another agency of the partnership",
+        request=ShareInput,
+        responses={200: SharesOutput, **ERRORS},
+    )
+    def post(self, request: Request, case_id: int) -> Response:
+        return self._change(request, case_id, services.case_share_add)
+
+    @extend_schema(
+        operation_id="case_share_remove",
+        summary="Withdraw sharing with an agency",
+        description=(
+            "The request body is JSON like the POST's: `{\"agency\": <id>, \"reason\": \"...\"}`. "
+            "A case stays shared with at least one agency."
+        ),
+        request=ShareInput,
+        responses={200: SharesOutput, **ERRORS},
+    )
+    def delete(self, request: Request, case_id: int) -> Response:
+        return self._change(request, case_id, services.case_share_remove)
+
+
+class BreakGlassApi(APIView):
+    @extend_schema(
+        operation_id="case_break_glass",
+        summary="Open a case outside your agency's scope (break-glass)",
+        description=(
+            "For a case of your partnership that is not shared with your agency. The reason is "
+            "recorded in the access log and the partnership admins are e-mailed. Access lasts "
+            f"{services.BREAK_GLASS_HOURS} hours."
+        ),
+        request=BreakGlassInput,
+        responses={201: BreakGlassOutput, **ERRORS},
+    )
+    def post(self, request: Request, case_id: int) -> Response:
+        values = _valid(BreakGlassInput, request.data)
+        grant = _call(services.break_glass_open, actor=_staff(request), case_id=case_id, reason=values["reason"])
+        return Response(BreakGlassOutput(grant).data, status=status.HTTP_201_CREATED)
+
+
+class CaseNotesApi(APIView):
+    @extend_schema(
+        operation_id="case_note_add",
+        summary="Add a case note",
+        description="`record_class` limits the note to the agencies the agreement allows; empty: every agency.",
+        request=NoteInput,
+        responses={201: NoteOutput, **ERRORS},
+    )
+    def post(self, request: Request, case_id: int) -> Response:
+        user = _staff(request)
+        case = selectors.case_get_for_user(user=user, case_id=case_id)
+        values = _valid(NoteInput, request.data)
+        note = _call(services.note_add, actor=user, case=case, **values)
+        return Response(NoteOutput(note).data, status=status.HTTP_201_CREATED)
+
+
+class CaseOrdersApi(APIView):
+    @extend_schema(
+        operation_id="case_order_add",
+        summary="Record an order (police, probation)",
+        description="`exclusion_zones` is class victim_location: only agencies that may see it can record it.",
+        request=OrderInput,
+        responses={201: OrderOutput, **ERRORS},
+    )
+    def post(self, request: Request, case_id: int) -> Response:
+        user = _staff(request)
+        case = selectors.case_get_for_user(user=user, case_id=case_id)
+        values = _valid(OrderInput, request.data)
+        order = _call(services.order_record, actor=user, case=case, **values)
+        return Response(
+            OrderOutput(selectors.order_view_for_user(user=user, order=order)).data, status=status.HTTP_201_CREATED
+        )
+
+
+class OrderBreachesApi(APIView):
+    @extend_schema(
+        operation_id="case_order_breach_add",
+        summary="Record a breach of an order",
+        request=BreachInput,
+        responses={201: BreachOutput, **ERRORS},
+    )
+    def post(self, request: Request, case_id: int, order_id: int) -> Response:
+        user = _staff(request)
+        order = selectors.order_get_for_user(user=user, case_id=case_id, order_id=order_id)
+        values = _valid(BreachInput, request.data)
+        breach = _call(services.breach_record, actor=user, order=order, **values)
+        return Response(BreachOutput(breach).data, status=status.HTTP_201_CREATED)
+
+
+class CaseOutcomesApi(APIView):
+    @extend_schema(
+        operation_id="case_outcome_add",
+        summary="Record a criminal-justice outcome",
+        request=OutcomeInput,
+        responses={201: OutcomeOutput, **ERRORS},
+    )
+    def post(self, request: Request, case_id: int) -> Response:
+        user = _staff(request)
+        case = selectors.case_get_for_user(user=user, case_id=case_id)
+        values = _valid(OutcomeInput, request.data)
+        outcome = _call(services.outcome_record, actor=user, case=case, **values)
+        return Response(OutcomeOutput(outcome).data, status=status.HTTP_201_CREATED)
+
+
+class CaseAssignmentApi(APIView):
+    @extend_schema(
+        operation_id="case_assign",
+        summary="Assign the case to a member of staff, or unassign it",
+        request=AssignmentInput,
+        responses={200: CaseOutput, **ERRORS},
+    )
+    def patch(self, request: Request, case_id: int) -> Response:
+        user = _staff(request)
+        case = selectors.case_get_for_user(user=user, case_id=case_id)
+        values = _valid(AssignmentInput, request.data)
+        worker = None
+        if values["worker"] is not None:
+            worker = selectors.case_assignable_staff(user=user, case=case).filter(pk=values["worker"]).first()
+            if worker is None:
+                raise serializers.ValidationError({"worker": ["Choose a member of staff of this partnership"]})
+        _call(services.case_assign_worker, actor=user, case=case, worker=worker)
+        return Response(CaseOutput(selectors.case_get_for_user(user=user, case_id=case_id)).data)
+
+
+# --- people --------------------------------------------------------------------------------------------------------
+
+
+class PersonMatchApi(APIView):
+    @extend_schema(
+        operation_id="people_match",
+        summary="People who may already be on record",
+        description=(
+            "Identifiers match exactly, names (and aliases) fuzzily with the date of birth. Use "
+            "before recording a referral so one person keeps one record. A POST because the "
+            "details are personal data."
+        ),
+        request=PersonMatchInput,
+        responses={200: MatchCandidateOutput(many=True), 400: ERRORS[400]},
+    )
+    def post(self, request: Request) -> Response:
+        user = _staff(request)
+        values = _valid(PersonMatchInput, request.data)
+        candidates = selectors.person_match_candidates(user=user, **values)
+        access_record(
+            user=user, action=AccessAction.SEARCH, record_type="cases.person",
+            record_ids=[c.person_id for c in candidates],
+        )
+        return Response(MatchCandidateOutput(candidates, many=True).data)
+
+
+class PersonDetailApi(APIView):
+    @extend_schema(
+        operation_id="person_retrieve",
+        summary="A person, as your agency may see them",
+        description="Visible through the cases of theirs you can see, shaped by the most restrictive of their roles.",
+        responses={200: PersonDetailOutput, 404: ERRORS[404]},
+    )
+    def get(self, request: Request, person_id: int) -> Response:
+        user = _staff(request)
+        detail = selectors.person_get_for_user(user=user, person_id=person_id)
+        access_record(user=user, action=AccessAction.VIEW, record_type="cases.person", record_ids=[detail.person.pk])
+        return Response(PersonDetailOutput(detail).data)
+
+    @extend_schema(
+        operation_id="person_update",
+        summary="Correct a person's identity details",
+        description="Fields left out keep their value. Not for people whose identity your agency may not see (403).",
+        request=PersonFieldsInput,
+        responses={
+            200: PersonDetailOutput, 403: OpenApiResponse(description="Identity withheld from your agency"), **ERRORS
+        },
+    )
+    def patch(self, request: Request, person_id: int) -> Response:
+        user = _staff(request)
+        person = selectors.person_get_for_user(user=user, person_id=person_id).person
+        changes = _valid(PersonFieldsInput, request.data, partial=True)
+        current = {name: getattr(person, name) for name in PersonFieldsInput().fields.keys()}  # noqa: SIM118
+        _call(services.person_update, actor=user, person=person, data=_person_input({**current, **changes}))
+        return Response(PersonDetailOutput(selectors.person_get_for_user(user=user, person_id=person_id)).data)
+
+
+class PersonMergeApi(APIView):
+    @extend_schema(
+        operation_id="person_merge",
+        summary="Fold a duplicate record into this person",
+        description=(
+            "The other record's cases, addresses, contacts and names move to this one; it stays, pointing here."
+        ),
+        request=PersonMergeInput,
+        responses={201: PersonMergeOutput, **ERRORS},
+    )
+    def post(self, request: Request, person_id: int) -> Response:
+        user = _staff(request)
+        survivor = selectors.person_get_for_user(user=user, person_id=person_id).person
+        values = _valid(PersonMergeInput, request.data)
+        merged = selectors.person_get_for_user(user=user, person_id=values["other_person_id"]).person
+        record = _call(services.person_merge, actor=user, survivor=survivor, merged=merged, reason=values["reason"])
+        return Response(PersonMergeOutput(record).data, status=status.HTTP_201_CREATED)
