@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.postgres.search import TrigramSimilarity
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import BooleanField, F, Func, Prefetch, Q, QuerySet, Value
 from django.db.models.functions import Upper
 from django.http import Http404
 
@@ -182,35 +182,61 @@ def _decode_cursor(cursor: str) -> tuple[str, dt.date | None, int] | None:
         return None
 
 
+class _RowCompare(Func):
+    """``(a, b) < (c, d)``: a row comparison, which a B-tree index on (a, b) can seek to."""
+
+    output_field = BooleanField()
+
+    def __init__(self, operator: str, *expressions: Any) -> None:
+        if operator not in ("<", ">") or len(expressions) != 4:
+            raise ValueError("a row comparison takes < or > and two pairs")
+        self.operator = operator
+        super().__init__(*expressions)
+
+    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list[Any]]:  # type: ignore[override]
+        sql, params = [], []
+        for expression in self.get_source_expressions():
+            part, part_params = compiler.compile(expression)
+            sql.append(part)
+            params.extend(part_params)
+        return f"({sql[0]}, {sql[1]}) {self.operator} ({sql[2]}, {sql[3]})", params
+
+
 def _search_q(user: User, term: str) -> Q:
     """Search by name, crime reference or PNC ID, within what the user may see.
 
     A victim's name is searched only by agencies allowed to see victim identity:
     otherwise a search could confirm who the victim is.
+
+    The matches are one set of case ids, a UNION of small look-ups that each use their
+    own index (crime reference, PNC ID, the trigram indexes on names and on aliases).
+    PostgreSQL finds those few cases first, then checks access and sorts them; an OR
+    of correlated EXISTS made it test every case of the partnership in turn.
     """
     term = term.strip()
     if not term:
         return Q()
     assert user.agency is not None
     identifier = normalise_identifier(term)
-    by_crime_ref = Exists(
-        CrimeReference.objects.annotate(ref_upper=Upper("reference")).filter(
-            referral_id=OuterRef("referral_id"), ref_upper=identifier
-        )
-    )
     roles = [PartyRole.PERPETRATOR]
     if permissions.may_see(user, RecordClass.VICTIM_IDENTITY):
         roles += [PartyRole.VICTIM, PartyRole.SECONDARY_VICTIM]
     name = normalise_name(term, "")
     people = Person.objects.filter(partnership_id=user.agency.partnership_id)
-    matching_people = people.filter(
-        Q(pnc_id=identifier) | Q(name_normalised__contains=name)
-        | Q(pk__in=PersonAlias.objects.filter(name_normalised__contains=name).values("person_id"))
-    ) if name else people.filter(pnc_id=identifier)
-    by_person = Exists(
-        CaseParty.objects.filter(case_id=OuterRef("pk"), role__in=roles, person__in=matching_people.values("pk"))
-    )
-    return by_crime_ref | by_person
+    matching_people = people.filter(pnc_id=identifier).values("pk")
+    if name:
+        matching_people = matching_people.union(
+            people.filter(name_normalised__contains=name).values("pk"),
+            people.filter(aliases__name_normalised__contains=name).values("pk"),
+            all=True,
+        )
+    by_person = CaseParty.objects.filter(role__in=roles, person_id__in=matching_people).values("case_id")
+    by_crime_ref = Case.objects.filter(
+        referral_id__in=CrimeReference.objects.annotate(ref_upper=Upper("reference"))
+        .filter(ref_upper=identifier)
+        .values("referral_id")
+    ).values("pk")
+    return Q(pk__in=by_person.union(by_crime_ref, all=True))
 
 
 def case_list_for_user(
@@ -247,10 +273,17 @@ def case_list_for_user(
         column = "received_on" if sort in ("received", "oldest") else "next_due_on"
         descending = order[0].startswith("-")
         forwards = (direction == "next") != descending  # moving towards larger values?
-        if forwards:
-            qs = qs.filter(Q(**{f"{column}__gt": value}) | Q(**{column: value, "pk__gt": pk}))
+        if value is None:
+            # Only a hand-made cursor has no value; keep the long form's answer for it.
+            if forwards:
+                qs = qs.filter(Q(**{f"{column}__gt": value}) | Q(**{column: value, "pk__gt": pk}))
+            else:
+                qs = qs.filter(Q(**{f"{column}__lt": value}) | Q(**{column: value, "pk__lt": pk}))
         else:
-            qs = qs.filter(Q(**{f"{column}__lt": value}) | Q(**{column: value, "pk__lt": pk}))
+            # (column, id) > (value, pk) as one row comparison: the same rows as
+            # "column > value OR (column = value AND id > pk)", but PostgreSQL can seek
+            # the keyset index straight to it instead of filtering from the first row.
+            qs = qs.filter(_RowCompare(">" if forwards else "<", F(column), F("pk"), Value(value), Value(pk)))
         if direction == "prev":
             order = [o[1:] if o.startswith("-") else f"-{o}" for o in order]
 
@@ -259,10 +292,15 @@ def case_list_for_user(
         queryset=CaseParty.objects.filter(is_primary=True).select_related("person"),
         to_attr="primary_parties",
     )
+    # The page's ids are chosen on cases alone (access, filters, keyset, sort, limit);
+    # only those rows are then joined to their referral and worker. Joined first, a
+    # search matching thousands of cases fetched a referral for each before the sort.
+    page = qs.order_by(*order).values("pk")[: page_size + 1]
     cases = list(
-        qs.select_related("assigned_worker", "referral")
+        Case.objects.filter(pk__in=page)
+        .select_related("assigned_worker", "referral")
         .prefetch_related(primary_parties)
-        .order_by(*order)[: page_size + 1]
+        .order_by(*order)
     )
     has_more = len(cases) > page_size
     cases = cases[:page_size]

@@ -667,7 +667,28 @@ def outcome_record(
     return outcome
 
 
-def case_set_next_due(*, case_id: int, next_due_on: dt.date | None) -> None:
-    """Kept by the features that create due dates (reviews, actions); no history needed."""
-    Case.objects.filter(pk=case_id).update(next_due_on=next_due_on)
 
+def case_refresh_next_due(*, case_ids: Sequence[int]) -> None:
+    """Recompute ``Case.next_due_on`` from every registered due-date source.
+
+    Called by the services that create, complete or reschedule something due;
+    a set-based update, so a nightly job can refresh thousands of cases at once.
+    """
+    from cases.extensions import due_sources
+
+    ids = list(dict.fromkeys(case_ids))
+    if not ids:
+        return
+    earliest: dict[int, dt.date] = {}
+    for source in due_sources():
+        for case_id, due in source(ids).items():
+            if case_id not in earliest or due < earliest[case_id]:
+                earliest[case_id] = due
+    with_due = [Case(pk=case_id, next_due_on=due) for case_id, due in earliest.items()]
+    Case.objects.bulk_update(with_due, ["next_due_on"], batch_size=1000)
+    Case.objects.filter(pk__in=[i for i in ids if i not in earliest]).exclude(next_due_on=None).update(next_due_on=None)
+
+
+def case_set_next_due(*, case_id: int, next_due_on: dt.date | None) -> None:
+    """Set the due date directly (imports of legacy data, which carry no source record)."""
+    Case.objects.filter(pk=case_id).update(next_due_on=next_due_on)

@@ -5,4 +5,9 @@ from django.urls import include, path
 urlpatterns = [
     path("", include("agencies.api_urls")),
     path("", include("cases.api_urls")),
+    path("", include("risk.api_urls")),
+    path("", include("triage.api_urls")),
+    path("", include("advocacy.api_urls")),
+    path("", include("interventions.api_urls")),
+    path("", include("reporting.api_urls")),
 ]

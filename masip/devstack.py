@@ -824,7 +824,12 @@ def cmd_run() -> int:
                     announced = True
                     address = f"http://{LOCALHOST}:{port}/"
                     banner = f"MASIP is running at {address}   (Ctrl-C stops everything)"
-                    print(f"\n{'=' * len(banner)}\n{banner}\n{'=' * len(banner)}\n", flush=True)
+                    print(f"\n{'=' * len(banner)}\n{banner}\n{'=' * len(banner)}", flush=True)
+                    # The logins again, under the banner: the startup logs scrolled them away.
+                    subprocess.run(  # noqa: S603 - fixed argv
+                        [PYTHON, "manage.py", "seed_demo", "--logins-only"], env=env, check=False
+                    )
+                    print(flush=True)
                 time.sleep(POLL_INTERVAL)
             say(f"{problem} unexpectedly; stopping everything")
             exit_code = 1

@@ -2,12 +2,20 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
+from cases.urls import people_urlpatterns
 from masip import views
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("accounts/", include("allauth.urls")),
+    path("cases/", include("cases.urls")),
+    path("people/", include(people_urlpatterns)),
+    path("risk/", include("risk.urls")),
+    path("triage/", include("triage.urls")),
+    path("advocacy/", include("advocacy.urls")),
+    path("interventions/", include("interventions.urls")),
+    path("reporting/", include("reporting.urls")),
     path("partnership/", include("agencies.urls")),
     path("access-log/", include("audit.urls")),
     path("admin/", admin.site.urls),

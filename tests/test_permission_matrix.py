@@ -174,9 +174,11 @@ def test_break_glass_opens_one_case_for_a_while_logs_it_and_tells_the_admin(
     assert entry.record_ids == [str(case.pk)] and "Urgent risk" in entry.purpose
     assert [m.to for m in mailoutbox] == [[world.admin.email]]
     # The grant expires.
-    from cases.models import BreakGlassAccess
-    from django.utils import timezone
     import datetime as dt
+
+    from django.utils import timezone
+
+    from cases.models import BreakGlassAccess
 
     BreakGlassAccess.objects.update(expires_at=timezone.now() - dt.timedelta(seconds=1))
     with pytest.raises(Http404):

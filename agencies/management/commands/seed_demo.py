@@ -1,19 +1,37 @@
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 
 from agencies.demo import DEMO_PASSWORD, DEMO_USERS, load_demo
+# Each app with demo data has <app>/demo.py with load_demo_data() -> number created,
+# idempotent; run in dependency order.
+DEMO_APPS = ["cases", "risk", "triage", "advocacy", "interventions", "reporting"]
 
 
 class Command(BaseCommand):
-    help = "Load the demo partnership and its staff once, then print the demo logins."
+    help = "Load the demo partnership, its staff and cases once, then print the demo logins."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--logins-only", action="store_true", help="Only print the demo logins.")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        created = load_demo()
-        self.stdout.write("Demo data loaded." if created else "Demo data already present; reusing it.")
-        self.stdout.write("")
+        if not options["logins_only"]:
+            created = load_demo()
+            self.stdout.write("Demo data loaded." if created else "Demo data already present; reusing it.")
+            for app in DEMO_APPS:
+                try:
+                    module = importlib.import_module(f"{app}.demo")
+                except ModuleNotFoundError as exc:
+                    if exc.name != f"{app}.demo":
+                        raise
+                    continue
+                created_count = module.load_demo_data()
+                if created_count:
+                    self.stdout.write(f"{app}: {created_count} demo records created.")
+            self.stdout.write("")
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
         for demo in DEMO_USERS:
             self.stdout.write(f"  {demo.role.label:<24} {demo.email:<32} {demo.agency}")

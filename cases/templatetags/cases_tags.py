@@ -1,0 +1,62 @@
+"""Template helpers for the case pages: tag colours, GOV.UK date inputs, error links."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django import template
+from django.forms import BoundField
+from django.utils.safestring import SafeString
+
+from cases.models import CaseStatus, ContactChannel
+
+register = template.Library()
+
+STATUS_COLOURS: dict[str, str] = {
+    CaseStatus.REFERRED: "govuk-tag--magenta",
+    CaseStatus.AWAITING_TRIAGE: "govuk-tag--yellow",
+    CaseStatus.ACCEPTED: "govuk-tag--teal",
+    CaseStatus.DECLINED: "govuk-tag--orange",
+    CaseStatus.ACTIVE: "govuk-tag--green",
+    CaseStatus.MONITORING: "govuk-tag--purple",
+    CaseStatus.CLOSED: "govuk-tag--grey",
+    CaseStatus.REOPENED: "",
+}
+RISK_COLOURS: dict[str, str] = {"high": "govuk-tag--red", "moderate": "govuk-tag--orange", "low": "govuk-tag--green"}
+
+
+@register.filter
+def status_tag_class(status: str) -> str:
+    return STATUS_COLOURS.get(status, "govuk-tag--grey")
+
+
+@register.filter
+def risk_tag_class(risk: str) -> str:
+    return RISK_COLOURS.get(risk, "govuk-tag--grey")
+
+
+@register.filter
+def risk_label(risk: str) -> str:
+    return risk.replace("_", " ").capitalize() if risk else "Not assessed"
+
+
+@register.filter
+def channel_labels(values: Iterable[str]) -> str:
+    labels = dict(ContactChannel.choices)
+    return ", ".join(labels.get(v, v) for v in values)
+
+
+@register.filter
+def date_widget(field: BoundField) -> SafeString:
+    """The day, month and year boxes, marked in error when the field is."""
+    attrs: dict[str, str | bool] = {"error": "1"} if field.errors else {}
+    return field.as_widget(attrs=attrs)
+
+
+@register.filter
+def error_anchor(field: BoundField) -> str:
+    """The id the error summary links to: the field, or the first of its radios or boxes."""
+    anchor = field.id_for_label
+    if anchor:
+        return anchor
+    return f"{field.auto_id}_0" if field.auto_id else field.html_name
