@@ -24,6 +24,7 @@ from agencies.selectors import agencies_of_partnership
 from audit.models import AccessAction
 from audit.services import access_record
 from cases import permissions, selectors, services
+from cases.extensions import case_summary_cards_for
 from cases.forms import (
     AssignWorkerForm,
     BreachForm,
@@ -199,6 +200,7 @@ def _render_case(
             "note_form": note_form,
             "summary_errors": _summary_errors(*bound.values()),
             "withheld_text": selectors.WITHHELD,
+            "summary_cards": case_summary_cards_for(actor, detail.case),
         },
     )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from django import template
 from django.forms import BoundField
@@ -60,3 +61,19 @@ def error_anchor(field: BoundField) -> str:
     if anchor:
         return anchor
     return f"{field.auto_id}_0" if field.auto_id else field.html_name
+
+
+@register.inclusion_tag("cases/_case_nav.html", takes_context=True)
+def case_nav(context: dict[str, Any], case: Any, active: str = "overview") -> dict[str, Any]:
+    """The case's sub-navigation: the overview, then each app's section this user may see."""
+    from django.urls import reverse
+
+    from cases.extensions import case_sections_for
+
+    user = context["request"].user
+    items = [{"key": "overview", "title": "Overview", "url": reverse("cases:case_detail", args=[case.pk])}]
+    items += [
+        {"key": s.key, "title": s.title, "url": reverse(s.url_name, args=[case.pk])}
+        for s in case_sections_for(user, case)
+    ]
+    return {"items": items, "active": active}
