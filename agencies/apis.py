@@ -12,13 +12,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from agencies import selectors, services
-from agencies.models import Role, User
+from agencies.models import Agency, Role, User
 from audit.models import AccessAction
 from audit.services import access_record
 
 
 class StaffOutput(serializers.ModelSerializer[User]):
-    agency = serializers.PrimaryKeyRelatedField(read_only=True)
+    agency: serializers.PrimaryKeyRelatedField[Agency] = serializers.PrimaryKeyRelatedField(read_only=True)
 
     class Meta:
         model = User

@@ -136,7 +136,7 @@ class User(AbstractUser):
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: ClassVar[list[str]] = []
 
-    objects = StaffManager()  # type: ignore[misc]
+    objects: ClassVar[StaffManager] = StaffManager()  # type: ignore[assignment]
 
     class Meta:
         ordering = ["last_name", "first_name"]

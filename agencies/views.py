@@ -98,7 +98,7 @@ def agreement(request: HttpRequest) -> HttpResponse:
     partnership = actor.agency.partnership
     current = InformationSharingAgreement.objects.get(partnership=partnership)
     matrix = selectors.sharing_matrix(partnership_id=partnership.pk)
-    initial = {f"class_{rc}": sorted(kinds) for rc, kinds in matrix.items()}
+    initial: dict[str, object] = {f"class_{rc}": sorted(kinds) for rc, kinds in matrix.items()}
     initial.update(reference=current.reference, review_on=current.review_on)
     form = AgreementForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():

@@ -309,7 +309,7 @@ def case_list_for_user(
     rows = []
     victim_ok = permissions.may_see(user, RecordClass.VICTIM_IDENTITY)
     for case in cases:
-        by_role = {p.role: p.person for p in case.primary_parties}  # type: ignore[attr-defined]
+        by_role = {p.role: p.person for p in case.primary_parties}
         perpetrator = by_role.get(PartyRole.PERPETRATOR)
         victim = by_role.get(PartyRole.VICTIM)
         rows.append(
@@ -523,7 +523,7 @@ def person_match_candidates(
             by_name = by_name.filter(Q(date_of_birth=date_of_birth) | Q(date_of_birth__isnull=True))
         for person in by_name.annotate(score=TrigramSimilarity("name_normalised", name)).order_by("-score")[:limit]:
             same_dob = date_of_birth is not None and person.date_of_birth == date_of_birth
-            add(person, "name and date of birth" if same_dob else "similar name", float(person.score))  # type: ignore[attr-defined]
+            add(person, "name and date of birth" if same_dob else "similar name", float(person.score))
         for alias in (
             PersonAlias.objects.filter(person__in=people, name_normalised__trigram_similar=name)
             .select_related("person")[:limit]

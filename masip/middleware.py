@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.middleware import LoginRequiredMiddleware
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http.response import HttpResponseBase
 from django.urls import reverse
 
 _LAST_SEEN = "masip_last_seen"
@@ -76,7 +77,9 @@ class RequireMFAMiddleware:
 class StaffLoginRequiredMiddleware(LoginRequiredMiddleware):
     """Django's login-required default, answering API calls with JSON 401, not a redirect."""
 
-    def handle_no_permission(self, request: HttpRequest, view_func: Callable[..., HttpResponse]) -> HttpResponse:
+    def handle_no_permission(  # type: ignore[override]  # a JSON answer for the API, not a redirect
+        self, request: HttpRequest, view_func: Callable[..., HttpResponseBase]
+    ) -> HttpResponseBase:
         if request.path.startswith("/api/"):
             return JsonResponse({"detail": "Authentication credentials were not provided."}, status=401)
         return super().handle_no_permission(request, view_func)

@@ -178,7 +178,7 @@ def test_history_captures_bulk_updates(world: World) -> None:
     User.objects.filter(pk=world.advocate.pk).update(job_title="Senior advocate")
     events = UserEvent.objects.filter(pgh_obj_id=world.advocate.pk).order_by("pgh_id")
     assert events.count() == before + 1
-    assert events.last().job_title == "Senior advocate"  # type: ignore[union-attr]
+    assert events.last().job_title == "Senior advocate"
 
 
 # --- partnership admins and staff -------------------------------------------------------
@@ -259,7 +259,7 @@ def test_agreement_defaults_and_admin_changes_only_own_partnership(world: World,
     assert matrix["safety_plan"] == {"police", "advocacy"}
     client = Client()
     client.force_login(world.admin)
-    data = {f"class_{rc}": sorted(kinds) for rc, kinds in matrix.items()}
+    data: dict[str, object] = {f"class_{rc}": sorted(kinds) for rc, kinds in matrix.items()}
     data["class_clinical"] = ["health", "probation"]
     data["reference"] = "ISA-2026-01"
     assert client.post(reverse("agencies:agreement"), data).status_code == 302

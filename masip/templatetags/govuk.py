@@ -32,7 +32,7 @@ def govuk_widget(field: BoundField) -> SafeString:
     existing = field.field.widget.attrs.get("class")
     if existing:
         classes.append(existing)
-    attrs = {"class": " ".join(classes)}
+    attrs: dict[str, str | bool] = {"class": " ".join(classes)}
     described = []
     if field.help_text:
         described.append(f"{field.html_name}-hint")
