@@ -8,11 +8,16 @@ import pytest
 
 
 @pytest.fixture(autouse=True)
-def _fresh_permission_ids() -> Iterator[None]:
+def _cold_process_caches() -> Iterator[None]:
     """A transactional test flushes auth_permission and recreates it with new ids;
     the process-wide cache of cases.view_case's id must not outlive that."""
+    from django.contrib.contenttypes.models import ContentType
+
     from cases.permissions import view_case_permission_id
 
+    # Process-wide caches make a pinned query count depend on which tests ran
+    # before; start every test cold so the counts are the same alone or in a suite.
     view_case_permission_id.cache_clear()
+    ContentType.objects.clear_cache()
     yield
     view_case_permission_id.cache_clear()
