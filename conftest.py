@@ -6,6 +6,10 @@ from collections.abc import Iterator
 
 import pytest
 
+# One registration of the shared fixtures for tests/ and every app's tests/: a
+# fixture imported into two conftest files would start two browsers.
+pytest_plugins = ["tests.fixtures"]
+
 
 @pytest.fixture(autouse=True)
 def _cold_process_caches() -> Iterator[None]:

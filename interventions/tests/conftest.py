@@ -1,5 +1,2 @@
-"""The project's shared fixtures (tests/conftest.py), for the interventions app's own tests."""
-
-from tests.conftest import browser, celery_worker_process, other_world, page, world
-
-__all__ = ["browser", "celery_worker_process", "other_world", "page", "world"]
+"""The shared fixtures (world, other_world, celery_worker_process, browser, page)
+come from tests/fixtures.py through the root conftest.py."""

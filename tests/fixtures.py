@@ -1,0 +1,128 @@
+"""Shared fixtures, registered once for every test directory by the root conftest.py:
+named users in two partnerships, a real Celery worker, a real browser."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.conf import settings
+
+from tests.factories import World
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = os.environ.get("MASIP_CHROMIUM", "/usr/bin/chromium")
+
+
+@pytest.fixture
+def world(db: None) -> World:
+    return World("North Partnership")
+
+
+@pytest.fixture
+def other_world(db: None) -> World:
+    return World("South Partnership")
+
+
+def _database_url_for(db_settings: dict[str, Any]) -> str:
+    user = db_settings["USER"] or ""
+    password = f":{db_settings['PASSWORD']}" if db_settings["PASSWORD"] else ""
+    auth = f"{user}{password}@" if user else ""
+    host = db_settings["HOST"]
+    if host.startswith("/"):
+        return f"postgresql://{auth}/{db_settings['NAME']}?host={host}"
+    port = f":{db_settings['PORT']}" if db_settings["PORT"] else ""
+    return f"postgresql://{auth}{host}{port}/{db_settings['NAME']}"
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(django_db_setup: None, django_db_blocker: Any) -> Iterator[subprocess.Popen[bytes]]:
+    """A real Celery worker in its own process, on the test database and real Redis.
+
+    It listens on a queue of its own so that no other worker on the same Redis
+    (a developer's `make run`) can take the suite's tasks.
+    """
+    queue = f"masip-test-{uuid.uuid4().hex[:8]}"
+    env = dict(os.environ)
+    env["DJANGO_SETTINGS_MODULE"] = "masip.settings.test"
+    env["DATABASE_URL"] = _database_url_for(settings.DATABASES["default"])
+    env["MASIP_CELERY_QUEUE"] = queue
+    log = tempfile.NamedTemporaryFile(prefix="celery-worker-", suffix=".log", delete=False)
+    proc = subprocess.Popen(
+        [
+            str(Path(sys.executable).with_name("celery")),
+            "-A", "masip", "worker", "--loglevel", "INFO", "--pool", "solo",
+            "--queues", queue, "--hostname", f"{queue}@%h", "--without-gossip", "--without-mingle",
+        ],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    settings.CELERY_TASK_DEFAULT_QUEUE = queue
+    from masip.celery import app
+
+    app.conf.task_default_queue = queue
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"celery worker exited: {Path(log.name).read_text()[-2000:]}")
+        if app.control.ping(timeout=0.5, destination=[f"{queue}@{os.uname().nodename}"]):
+            break
+    else:
+        proc.kill()
+        raise RuntimeError(f"celery worker did not answer: {Path(log.name).read_text()[-2000:]}")
+    proc.log_path = log.name  # type: ignore[attr-defined]
+    yield proc
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """Debian's Chromium, headless, driven by Playwright (no browser download)."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"Chromium not found at {CHROMIUM}: install Debian's chromium package")
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API runs an event loop in this thread; the tests still
+    # call the ORM synchronously between steps, which is safe here.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    user_data = tempfile.mkdtemp(prefix="masip-chromium-")
+    with sync_playwright() as pw:
+        instance = pw.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+            ],
+        )
+        yield instance
+        instance.close()
+    shutil.rmtree(user_data, ignore_errors=True)
+
+
+@pytest.fixture
+def page(browser: Any, live_server: Any) -> Iterator[Any]:
+    context = browser.new_context(base_url=live_server.url)
+    pg = context.new_page()
+    pg.set_default_timeout(15_000)
+    yield pg
+    context.close()
+
+
+def sign_in(page: Any, email: str, password: str) -> None:
+    page.goto("/accounts/login/")
+    page.fill("input[name=login]", email)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
