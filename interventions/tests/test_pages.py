@@ -395,13 +395,13 @@ def test_acknowledge_with_and_without_javascript(world: World) -> None:
 # concerns; the sharing agreement; two access-log rows (the case, its interventions); the
 # identity bar's parties; the case sub-navigation's other sections (two access checks); the
 # session save (savepoint, update, release).
-CASE_SECTION_QUERIES = 18
+CASE_SECTION_QUERIES = 16
 # Session, user, agency; the case and its two access checks; the intervention; the agreement;
 # sessions, their appointments (with concerns and authors) and their clinical notes; plans;
 # the referral; the report; general clinical notes; plan reviews; two access-log rows (the
 # intervention, the clinical notes read); the identity bar's parties; the sub-navigation's
 # other sections (two access checks); the session save.
-PROGRESS_QUERIES = 24
+PROGRESS_QUERIES = 22
 
 
 def test_case_section_query_count_does_not_grow(world: World, django_assert_num_queries: Any) -> None:
@@ -433,7 +433,7 @@ def test_progress_page_query_count_does_not_grow(world: World, django_assert_num
 
 # Session, user, agency; referrals to decide; sessions needing feedback; sessions coming up;
 # the access-log row; the agreement (the header's sections); the session save.
-INBOX_QUERIES = 11
+INBOX_QUERIES = 10
 
 
 def test_inbox_query_count_does_not_grow(world: World, django_assert_num_queries: Any) -> None:
