@@ -1,0 +1,585 @@
+"""Risk pages: the case's risk section, the assessment form (GOV.UK question pages, check your
+answers, confirmation), amendments, incidents, MARAC referrals, instruments and thresholds.
+
+Thin: parse input, call a selector or a service, render. The case's scope comes from
+the selectors (404 outside it); every page that shows an assessment writes the access log.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from agencies.models import User
+from audit.models import AccessAction
+from audit.services import access_record
+from cases import permissions as case_permissions
+from cases.forms import apply_errors
+from cases.selectors import case_get_for_user
+from cases.templatetags.cases_tags import error_anchor
+from risk import flow, permissions, scoring, selectors, services
+from risk.forms import (
+    AboutForm,
+    AmendForm,
+    IncidentForm,
+    MaracReferralForm,
+    QuestionPageForm,
+    ResultForm,
+    RiskSettingsForm,
+    SashRecordForm,
+)
+from risk.models import Assessment
+
+
+def _staff(request: HttpRequest) -> User:
+    user = request.user
+    if not case_permissions.is_staff_member(user):
+        raise Http404
+    assert isinstance(user, User)
+    return user
+
+
+def _summary_errors(*forms_: forms.Form | None) -> list[tuple[str, str]]:
+    """(link, message) for the GOV.UK error summary."""
+    found: list[tuple[str, str]] = []
+    for form in forms_:
+        if form is None or not form.is_bound:
+            continue
+        found += [("", str(e)) for e in form.non_field_errors()]
+        for field in form:
+            found += [("" if field.is_hidden else f"#{error_anchor(field)}", str(e)) for e in field.errors]
+    return found
+
+
+def _log(actor: User, record_type: str, ids: list[int]) -> None:
+    access_record(user=actor, action=AccessAction.VIEW, record_type=record_type, record_ids=ids)
+
+
+def _assessment_url(assessment: Assessment, name: str = "assessment_detail", **kwargs: Any) -> str:
+    return reverse(f"risk:{name}", kwargs={"case_id": assessment.case_id, "assessment_id": assessment.pk, **kwargs})
+
+
+def _page_url(assessment: Assessment, page: str) -> str:
+    if page == flow.CHECK:
+        return _assessment_url(assessment, "assessment_check")
+    return _assessment_url(assessment, "assessment_page", page=page)
+
+
+# --- the case's risk section ------------------------------------------------------------------------------
+
+
+def case_risk(request: HttpRequest, case_id: int) -> HttpResponse:
+    actor = _staff(request)
+    risk = selectors.case_risk_for_user(user=actor, case_id=case_id)
+    _log(actor, "risk.case", [risk.case.pk])
+    sash = next((s for s in risk.summaries if s.instrument.key == selectors.SASH_KEY), None)
+    return render(
+        request,
+        "risk/case_risk.html",
+        {
+            "case": risk.case,
+            "detail": risk.identity,
+            "case_section": "risk",
+            "risk": risk,
+            "chart_data": risk.chart_data,
+            "can_record_sash": sash is not None and sash.can_start,
+            "marac_referral_url": reverse("risk:marac_referral_add", args=[risk.case.pk])
+            if risk.can_record_marac_referral
+            else "",
+        },
+    )
+
+
+# --- starting an assessment --------------------------------------------------------------------------------
+
+
+def assessment_start(request: HttpRequest, case_id: int, instrument_key: str) -> HttpResponse:
+    actor = _staff(request)
+    case = case_get_for_user(user=actor, case_id=case_id)
+    version = selectors.current_version_for(instrument_key=instrument_key, partnership_id=case.partnership_id)
+    if version is None or not permissions.can_assess(actor, instrument_key):
+        raise Http404
+    draft = selectors.draft_for(case=case, instrument_id=version.instrument_id)
+    error = ""
+    if request.method == "POST":
+        try:
+            assessment = services.assessment_start(actor=actor, case=case, instrument_key=instrument_key)
+        except ValidationError as exc:
+            error = " ".join(exc.messages)
+        else:
+            return redirect(_page_url(assessment, flow.ABOUT))
+    return render(
+        request,
+        "risk/assessment_start.html",
+        {
+            "case": case,
+            "detail": selectors.case_identity(user=actor, case=case),
+            "case_section": "risk",
+            "version": version,
+            "instrument": version.instrument,
+            "draft": draft,
+            "can_continue": draft is not None and permissions.can_edit_draft(actor, draft),
+            "summary_errors": [("", error)] if error else [],
+        },
+    )
+
+
+# --- the question pages ------------------------------------------------------------------------------------
+
+
+class _Draft:
+    """A draft being filled in: its items, answers and pages, for the user who may edit it."""
+
+    def __init__(self, request: HttpRequest, case_id: int, assessment_id: int) -> None:
+        self.actor = _staff(request)
+        self.assessment = selectors.assessment_get_for_user(
+            user=self.actor, case_id=case_id, assessment_id=assessment_id
+        )
+        if self.assessment.is_draft and not permissions.can_edit_draft(self.actor, self.assessment):
+            raise Http404
+        self.settings = selectors.risk_settings_for(partnership_id=self.assessment.case.partnership_id)
+        self.bands = selectors.bands_for(self.assessment.version, self.settings)
+        self.items = selectors.version_items(self.assessment.version)
+        self.refresh()
+
+    def refresh(self) -> None:
+        self.answers = selectors.draft_answers(self.assessment)
+        self.pages = flow.pages_for(self.assessment.version, self.items, self.answers)
+
+    def page(self, key: str) -> flow.Page:
+        index = flow.find(self.pages, key)
+        if index is None:
+            raise Http404
+        return self.pages[index]
+
+
+def _page_form(draft: _Draft, page: flow.Page, data: Any = None, *, require: bool = True) -> forms.Form:
+    assessment = draft.assessment
+    if page.key == flow.ABOUT:
+        return AboutForm(data, initial={"assessed_on": assessment.assessed_on})
+    if page.key == flow.RESULT:
+        preview = selectors.draft_result(assessment, draft.items, draft.answers, draft.settings)
+        return ResultForm(
+            data,
+            bands=draft.bands,
+            scored_band=preview.band,
+            allows_judgement=assessment.version.allows_judgement,
+            initial={
+                "judgement_level": assessment.judgement_level,
+                "judgement_reason": assessment.judgement_reason,
+                "notes": assessment.notes,
+            },
+        )
+    return QuestionPageForm(
+        data,
+        items=page.items,
+        bands=draft.bands,
+        require=require,
+        initial={item.key: draft.answers.get(item.key, "") for item in page.items},
+    )
+
+
+def _save_page(draft: _Draft, page: flow.Page, form: forms.Form) -> None:
+    """Hand the page's answers to the service; its errors land on the form."""
+    values = form.cleaned_data
+    if page.key == flow.ABOUT:
+        services.assessment_save(actor=draft.actor, assessment=draft.assessment, assessed_on=values["assessed_on"])
+    elif page.key == flow.RESULT:
+        services.assessment_save(
+            actor=draft.actor,
+            assessment=draft.assessment,
+            judgement_level=values.get("judgement_level", "") if "judgement_level" in form.fields else None,
+            judgement_reason=values.get("judgement_reason", "") if "judgement_reason" in form.fields else None,
+            notes=values.get("notes", ""),
+        )
+    else:
+        assert isinstance(form, QuestionPageForm)
+        services.assessment_save(actor=draft.actor, assessment=draft.assessment, answers=form.answers())
+
+
+def _render_page(request: HttpRequest, draft: _Draft, page: flow.Page, form: forms.Form) -> HttpResponse:
+    assessment = draft.assessment
+    previous = flow.previous_key(draft.pages, page.key)
+    index = flow.find(draft.pages, page.key) or 0
+    preview = (
+        selectors.draft_result(assessment, draft.items, draft.answers, draft.settings)
+        if page.key == flow.RESULT
+        else None
+    )
+    return render(
+        request,
+        "risk/question_page.html",
+        {
+            "case": assessment.case,
+            "assessment": assessment,
+            "instrument": assessment.instrument,
+            "page": page,
+            "form": form,
+            "preview": preview,
+            "summary_errors": _summary_errors(form),
+            "back_url": _page_url(assessment, previous)
+            if previous
+            else reverse("risk:case_risk", args=[assessment.case_id]),
+            "return_to": request.GET.get("return") == "check" or request.POST.get("return") == "check",
+            "step": index + 1,
+            "steps": len(draft.pages),
+            "autosave_url": _assessment_url(assessment, "assessment_autosave", page=page.key),
+        },
+    )
+
+
+def assessment_page(request: HttpRequest, case_id: int, assessment_id: int, page: str) -> HttpResponse:
+    draft = _Draft(request, case_id, assessment_id)
+    if not draft.assessment.is_draft:
+        return redirect(_assessment_url(draft.assessment))
+    current = draft.page(page)
+    if request.method != "POST":
+        _log(draft.actor, "risk.assessment", [draft.assessment.pk])
+        return _render_page(request, draft, current, _page_form(draft, current))
+    later = request.POST.get("action") == "later"
+    form = _page_form(draft, current, request.POST, require=not later)
+    if form.is_valid():
+        try:
+            _save_page(draft, current, form)
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            if later:
+                messages.success(request, f"Draft {draft.assessment.instrument.short_name} saved")
+                return redirect("risk:case_risk", case_id=case_id)
+            draft.refresh()
+            wants_check = request.POST.get("return") == "check"
+            missing = _missing(draft)
+            if wants_check and not missing:
+                return redirect(_page_url(draft.assessment, flow.CHECK))
+            # A change that opened new questions (the stalking item now yes) leads on to them.
+            return redirect(_page_url(draft.assessment, flow.next_key(draft.pages, current.key)))
+    return _render_page(request, draft, current, form)
+
+
+def _missing(draft: _Draft) -> list[str]:
+    return scoring.missing_required(selectors.item_rules(draft.items), draft.answers)
+
+
+@require_POST
+def assessment_autosave(request: HttpRequest, case_id: int, assessment_id: int, page: str) -> HttpResponse:
+    """htmx: save what the page holds as it changes; answers a one-line status."""
+    draft = _Draft(request, case_id, assessment_id)
+    if not draft.assessment.is_draft:
+        raise Http404
+    current = draft.page(page)
+    form = _page_form(draft, current, request.POST, require=False)
+    saved = False
+    if form.is_valid():
+        try:
+            _save_page(draft, current, form)
+            saved = True
+        except ValidationError:
+            saved = False
+    return render(
+        request,
+        "risk/_autosave_status.html",
+        {"saved": saved, "at": timezone.localtime()},
+    )
+
+
+# --- check your answers, complete, confirmation ---------------------------------------------------------------
+
+
+def assessment_check(request: HttpRequest, case_id: int, assessment_id: int) -> HttpResponse:
+    draft = _Draft(request, case_id, assessment_id)
+    assessment = draft.assessment
+    if not assessment.is_draft:
+        return redirect(_assessment_url(assessment))
+    errors: list[tuple[str, str]] = []
+    if request.method == "POST":
+        try:
+            services.assessment_complete(actor=draft.actor, assessment=assessment)
+        except ValidationError as exc:
+            for key, messages_ in exc.message_dict.items():
+                target = "about" if key == "assessed_on" else flow.RESULT if key.startswith("judgement") else None
+                target = target or flow.page_of_item(draft.pages, key)
+                href = f"{_page_url(assessment, target)}?return=check" if target else ""
+                errors += [(href, m) for m in messages_]
+            draft.refresh()
+        else:
+            return redirect(_assessment_url(assessment, "assessment_confirmation"))
+    view = selectors.assessment_view_for_user(user=draft.actor, assessment=assessment, settings=draft.settings)
+    _log(draft.actor, "risk.assessment", [assessment.pk])
+    return render(
+        request,
+        "risk/check_answers.html",
+        {
+            "case": assessment.case,
+            "assessment": assessment,
+            "view": view,
+            "sections": _check_sections(draft, view),
+            "summary_errors": errors,
+            "back_url": _page_url(assessment, flow.RESULT),
+        },
+    )
+
+
+def _day(value: Any) -> str:
+    return f"{value.day} {value:%B %Y}" if value else ""
+
+
+def _check_sections(draft: _Draft, view: selectors.AssessmentView) -> list[dict[str, Any]]:
+    """Check your answers: one summary list per page, each with its change link."""
+    assessment = draft.assessment
+    shown = {a.key: a for group in view.groups for a in group.answers}
+    missing = {item.key for item in view.missing}
+    result = view.result
+    sections = []
+    for page in draft.pages:
+        rows: list[dict[str, Any]]
+        if page.key == flow.ABOUT:
+            rows = [{"label": "Date of the assessment", "value": _day(assessment.assessed_on), "missing": True}]
+        elif page.key == flow.RESULT:
+            rows = []
+            if result.score is not None:
+                rows.append({"label": "Score", "value": f"{result.score} yes answers", "computed": True})
+                rows += [
+                    {"label": title, "value": f"{yes} yes of {asked}", "computed": True}
+                    for title, yes, asked in result.subscores
+                ]
+            if result.band_label:
+                rows.append(
+                    {
+                        "label": "Level from the score" if result.score is not None else "Level",
+                        "value": result.band_label,
+                        "computed": True,
+                    }
+                )
+            if assessment.version.allows_judgement:
+                raised = f"Raised to {result.judgement_label.lower()}" if result.judgement_level else "Not raised"
+                rows.append({"label": "Professional judgement", "value": raised})
+                if result.judgement_level:
+                    rows.append({"label": "Reason for raising the level", "value": assessment.judgement_reason})
+            rows.append({"label": "Notes", "value": assessment.notes})
+        else:
+            rows = [
+                {
+                    "label": item.question,
+                    "value": shown[item.key].display if item.key in shown else "",
+                    "missing": item.key in missing,
+                }
+                for item in page.items
+                if item.key in shown
+            ]
+        sections.append(
+            {
+                "key": page.key,
+                "title": page.title,
+                "rows": rows,
+                "change_url": f"{_page_url(assessment, page.key)}?return=check",
+            }
+        )
+    return sections
+
+
+def assessment_confirmation(request: HttpRequest, case_id: int, assessment_id: int) -> HttpResponse:
+    actor = _staff(request)
+    assessment = selectors.assessment_get_for_user(user=actor, case_id=case_id, assessment_id=assessment_id)
+    if assessment.is_draft:
+        return redirect(_page_url(assessment, flow.CHECK))
+    view = selectors.assessment_view_for_user(user=actor, assessment=assessment)
+    _log(actor, "risk.assessment", [assessment.pk])
+    return render(
+        request,
+        "risk/confirmation.html",
+        {
+            "case": assessment.case,
+            "assessment": assessment,
+            "view": view,
+            "can_record_marac_referral": permissions.can_record_marac_referral(actor),
+        },
+    )
+
+
+def assessment_detail(request: HttpRequest, case_id: int, assessment_id: int) -> HttpResponse:
+    actor = _staff(request)
+    assessment = selectors.assessment_get_for_user(user=actor, case_id=case_id, assessment_id=assessment_id)
+    view = selectors.assessment_view_for_user(user=actor, assessment=assessment)
+    _log(actor, "risk.assessment", [assessment.pk])
+    return render(
+        request,
+        "risk/assessment_detail.html",
+        {
+            "case": assessment.case,
+            "detail": selectors.case_identity(user=actor, case=assessment.case),
+            "case_section": "risk",
+            "assessment": assessment,
+            "view": view,
+            "withheld_text": selectors.WITHHELD,
+        },
+    )
+
+
+def assessment_amend(request: HttpRequest, case_id: int, assessment_id: int) -> HttpResponse:
+    actor = _staff(request)
+    assessment = selectors.assessment_get_for_user(user=actor, case_id=case_id, assessment_id=assessment_id)
+    if not permissions.can_amend(actor, assessment) or selectors.has_amendment(assessment):
+        raise Http404
+    form = AmendForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            amendment = services.assessment_amend(
+                actor=actor, assessment=assessment, reason=form.cleaned_data["reason"]
+            )
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, "Amendment started: change what needs correcting, then complete it")
+            return redirect(_page_url(amendment, flow.CHECK))
+    return render(
+        request,
+        "risk/case_form.html",
+        {
+            "case": assessment.case,
+            "form": form,
+            "title": f"Amend the {assessment.instrument.short_name}",
+            "caption": f"{assessment.instrument.short_name} of {assessment.assessed_on:%-d %B %Y}",
+            "button": "Start the amendment",
+            "summary_errors": _summary_errors(form),
+            "back_url": _assessment_url(assessment),
+        },
+    )
+
+
+@require_POST
+def assessment_discard(request: HttpRequest, case_id: int, assessment_id: int) -> HttpResponse:
+    actor = _staff(request)
+    assessment = selectors.assessment_get_for_user(user=actor, case_id=case_id, assessment_id=assessment_id)
+    if not permissions.can_edit_draft(actor, assessment):
+        raise Http404
+    services.assessment_discard(actor=actor, assessment=assessment)
+    messages.success(request, f"Draft {assessment.instrument.short_name} deleted")
+    return redirect("risk:case_risk", case_id=case_id)
+
+
+# --- SASH level, incidents, MARAC referrals --------------------------------------------------------------------
+
+
+def _case_form(
+    request: HttpRequest, case: Any, form: forms.Form, *, title: str, button: str, caption: str = ""
+) -> HttpResponse:
+    return render(
+        request,
+        "risk/case_form.html",
+        {
+            "case": case,
+            "form": form,
+            "title": title,
+            "caption": caption,
+            "button": button,
+            "summary_errors": _summary_errors(form),
+            "back_url": reverse("risk:case_risk", args=[case.pk]),
+        },
+    )
+
+
+def sash_record(request: HttpRequest, case_id: int) -> HttpResponse:
+    actor = _staff(request)
+    case = case_get_for_user(user=actor, case_id=case_id)
+    if not permissions.can_assess(actor, selectors.SASH_KEY):
+        raise Http404
+    form = SashRecordForm(request.POST or None, initial={"assessed_on": timezone.localdate()})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.sash_record(actor=actor, case=case, **form.cleaned_data)
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, "SASH level of concern recorded")
+            return redirect("risk:case_risk", case_id=case.pk)
+    return _case_form(request, case, form, title="Record the SASH level of concern", button="Record level")
+
+
+def incident_add(request: HttpRequest, case_id: int) -> HttpResponse:
+    actor = _staff(request)
+    case = case_get_for_user(user=actor, case_id=case_id)
+    if not permissions.can_record_incident(actor):
+        raise Http404
+    form = IncidentForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.incident_record(actor=actor, case=case, **form.cleaned_data)
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, "Incident recorded")
+            return redirect("risk:case_risk", case_id=case.pk)
+    return _case_form(request, case, form, title="Record an incident", button="Record incident")
+
+
+def marac_referral_add(request: HttpRequest, case_id: int) -> HttpResponse:
+    actor = _staff(request)
+    case = case_get_for_user(user=actor, case_id=case_id)
+    if not permissions.can_record_marac_referral(actor):
+        raise Http404
+    dash = selectors.current_assessments_for_cases(
+        partnership_id=case.partnership_id, case_ids=[case.pk], instrument_key=selectors.DASH_KEY
+    ).get(case.pk)
+    form = MaracReferralForm(request.POST or None, initial={"referred_on": timezone.localdate()})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.marac_referral_record(actor=actor, case=case, assessment=dash, **form.cleaned_data)
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, "MARAC referral recorded")
+            return redirect("risk:case_risk", case_id=case.pk)
+    caption = f"With the DASH of {dash.assessed_on:%-d %B %Y}" if dash and dash.assessed_on else ""
+    return _case_form(request, case, form, title="Record a MARAC referral", button="Record referral", caption=caption)
+
+
+# --- instruments and thresholds ---------------------------------------------------------------------------------
+
+
+def instruments(request: HttpRequest) -> HttpResponse:
+    actor = _staff(request)
+    return render(request, "risk/instruments.html", {"rows": selectors.instruments_for_user(user=actor)})
+
+
+def instrument_version(request: HttpRequest, version_id: int) -> HttpResponse:
+    actor = _staff(request)
+    detail = selectors.instrument_version_for_user(user=actor, version_id=version_id)
+    return render(
+        request,
+        "risk/instrument_version.html",
+        {"detail": detail, "version": detail.version, "bands": scoring.bands_from_data(detail.version.bands)},
+    )
+
+
+def risk_settings(request: HttpRequest) -> HttpResponse:
+    actor = _staff(request)
+    if not permissions.can_change_settings(actor):
+        raise Http404
+    assert actor.agency is not None
+    current = selectors.risk_settings_for(partnership_id=actor.agency.partnership_id)
+    initial = {name: getattr(current, name) for name in RiskSettingsForm.base_fields}
+    form = RiskSettingsForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.risk_settings_update(actor=actor, values=form.values())
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        except PermissionDenied:
+            raise Http404 from None
+        else:
+            messages.success(request, "Risk thresholds saved. Completed assessments keep the thresholds they used.")
+            return redirect("risk:settings")
+    return render(
+        request,
+        "risk/settings.html",
+        {"form": form, "summary_errors": _summary_errors(form), "settings": current},
+    )
