@@ -9,6 +9,8 @@ Each app registers in its ``AppConfig.ready()``:
 - a **case section**: a page about one case (risk, advocacy, interventions ...)
   listed in the case page's sub-navigation for the users it applies to.
 - a **case summary card**: a template fragment shown on the case overview.
+- an **order listener**: told of every order and breach recorded on a case
+  (``cases.services.order_record`` / ``breach_record``), in the same transaction.
 """
 
 from __future__ import annotations
@@ -73,3 +75,118 @@ def case_summary_cards_for(user: Any, case: Any) -> list[tuple[CaseSummaryCard, 
         if context is not None:
             cards.append((card, context))
     return cards
+
+
+# --- listeners on orders and breaches ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OrderEvent:
+    """An order was recorded on a case, or a breach of one (``breach`` set).
+
+    ``kind`` is ``"order_made"`` or ``"order_breached"``. Listeners run inside the
+    recording service's transaction: what they write commits or rolls back with it.
+    """
+
+    kind: str
+    order: Any
+    actor: Any
+    breach: Any = None
+
+
+OrderListener = Callable[[OrderEvent], None]
+
+_order_listeners: list[OrderListener] = []
+
+
+def register_order_listener(listener: OrderListener) -> None:
+    """Be told of every order and breach recorded through cases.services (e.g. to alert a victim's advocate)."""
+    if listener not in _order_listeners:
+        _order_listeners.append(listener)
+
+
+def order_listeners() -> list[OrderListener]:
+    return list(_order_listeners)
+
+
+# --- listeners on referrals, transitions and intervention endings; closure guards -------------------------
+
+
+ReferralListener = Callable[[Any, Any], None]  # (case, actor)
+
+_referral_listeners: list[ReferralListener] = []
+
+
+def register_referral_listener(listener: ReferralListener) -> None:
+    """Be told of every referral recorded by ``cases.services.referral_create``, after its case,
+    people and sharing are written, in the same transaction (e.g. re-offending detection)."""
+    if listener not in _referral_listeners:
+        _referral_listeners.append(listener)
+
+
+def referral_listeners() -> list[ReferralListener]:
+    return list(_referral_listeners)
+
+
+@dataclass(frozen=True)
+class TransitionEvent:
+    """A case moved from ``source`` to ``target`` (``cases.services.case_transition``).
+
+    ``override_reason`` is the reason given to close a case that a closure guard held back.
+    """
+
+    case: Any
+    actor: Any
+    source: str
+    target: str
+    override_reason: str = ""
+
+
+TransitionListener = Callable[[TransitionEvent], None]
+
+_transition_listeners: list[TransitionListener] = []
+
+
+def register_transition_listener(listener: TransitionListener) -> None:
+    """Be told of every move of a case's status, after it is written, in the same transaction."""
+    if listener not in _transition_listeners:
+        _transition_listeners.append(listener)
+
+
+def transition_listeners() -> list[TransitionListener]:
+    return list(_transition_listeners)
+
+
+# (case) -> why the case cannot close yet, or None. A blocked closure goes ahead only
+# with an override reason, which the transition's timeline entry records.
+ClosureGuard = Callable[[Any], str | None]
+
+_closure_guards: list[ClosureGuard] = []
+
+
+def register_closure_guard(guard: ClosureGuard) -> None:
+    if guard not in _closure_guards:
+        _closure_guards.append(guard)
+
+
+def closure_blocks(case: Any) -> list[str]:
+    """What stops ``case`` from closing now, one sentence per guard that objects."""
+    return [message for guard in _closure_guards if (message := guard(case))]
+
+
+InterventionEndListener = Callable[[Any, Any], None]  # (intervention, actor)
+
+_intervention_end_listeners: list[InterventionEndListener] = []
+
+
+def register_intervention_end_listener(listener: InterventionEndListener) -> None:
+    """Be told when an intervention of a case ends (e.g. to start post-intervention monitoring)."""
+    if listener not in _intervention_end_listeners:
+        _intervention_end_listeners.append(listener)
+
+
+def intervention_ended(*, intervention: Any, actor: Any) -> None:
+    """Called by the interventions app's ending service, inside its transaction, after the
+    intervention's ``ended_on`` and status are saved."""
+    for listener in list(_intervention_end_listeners):
+        listener(intervention, actor)

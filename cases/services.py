@@ -22,6 +22,14 @@ from agencies.models import Agency, Role, User
 from audit.models import AccessAction
 from audit.services import access_record
 from cases import permissions
+from cases.extensions import (
+    OrderEvent,
+    TransitionEvent,
+    closure_blocks,
+    order_listeners,
+    referral_listeners,
+    transition_listeners,
+)
 from cases.models import (
     DECLINE_REASONS,
     Address,
@@ -46,6 +54,7 @@ from cases.models import (
     Referral,
     ReferringAgency,
     SafeContactPreference,
+    StalkerType,
 )
 
 BREAK_GLASS_HOURS = 4
@@ -403,6 +412,8 @@ def referral_create(*, actor: User, data: ReferralInput, parties: Sequence[Party
         summary=f"Referral {referral.ref} received from {referral.get_referring_agency_kind_display()}",
     )
     access_record(user=actor, action=AccessAction.CREATE, record_type="cases.case", record_ids=[case.pk])
+    for listener in referral_listeners():
+        listener(case, actor)
     return case
 
 
@@ -428,8 +439,13 @@ def case_transition(
     decision: str = "",
     discharge_reason: str = "",
     on: dt.date | None = None,
+    override_reason: str = "",
 ) -> Case:
-    """Move a case along the one transition table, or refuse with a clear message."""
+    """Move a case along the one transition table, or refuse with a clear message.
+
+    Closing asks the registered closure guards (cases.extensions): what one of them
+    objects to stops the closure unless ``override_reason`` says why to close anyway.
+    """
     _require_case(actor, case)
     locked = Case.objects.select_for_update().get(pk=case.pk)
     transition = permissions.TRANSITION_TABLE.get((locked.status, to_status))
@@ -449,8 +465,12 @@ def case_transition(
         errors["discharge_reason"] = "Choose the discharge reason"
     if transition.needs_reason and not reason.strip():
         errors["reason"] = "Give the reason"
+    blocks = closure_blocks(locked) if transition.target == CaseStatus.CLOSED else []
+    if blocks and not override_reason.strip():
+        errors["override_reason"] = " ".join([*blocks, "Give a reason to close the case anyway."])
     if errors:
         raise ValidationError(errors)
+    override = override_reason.strip() if blocks else ""
     day = on or timezone.localdate()
     source = locked.status
     locked.status = transition.target
@@ -468,10 +488,77 @@ def case_transition(
         detail = f"{Decision(decision).label}. {detail}".strip()
     if discharge_reason:
         detail = f"{DischargeReason(discharge_reason).label}. {detail}".strip()
+    if override:
+        detail = f"{detail} Closed despite: {' '.join(blocks)} Reason: {override}".strip()
     _event(
         locked, actor=actor, kind=EventKind.TRANSITION,
         summary=f"{CaseStatus(source).label} → {CaseStatus(transition.target).label}",
         detail=detail, from_status=source, to_status=transition.target,
+    )
+    for listener in transition_listeners():
+        listener(TransitionEvent(case=locked, actor=actor, source=source, target=transition.target,
+                                 override_reason=override))
+    return locked
+
+
+# Who records what a triage or clinic meeting decided (clinicians run the stalking clinic).
+MEETING_OUTCOME_ROLES = permissions.TRIAGE_ROLES | {Role.CLINICIAN}
+
+
+@transaction.atomic
+def case_record_triage_outcome(
+    *,
+    actor: User,
+    case: Case,
+    tier: int | None = None,
+    heard_at_clinic: bool | None = None,
+    stalker_type: str | None = None,
+    refer_to_clinic: bool = False,
+    meeting: str = "",
+) -> Case:
+    """Record a meeting's outcome on the case: tier (1-4), heard at clinic, stalker type.
+
+    ``None`` leaves a field as it is; ``refer_to_clinic`` and ``meeting`` (for example
+    "Triage meeting of 3 June 2026") only go on the timeline entry, which names every
+    change. Nothing changed: no entry.
+    """
+    _require_case(actor, case)
+    if actor.role not in MEETING_OUTCOME_ROLES:
+        raise ValidationError({"tier": f"Your role ({actor.get_role_display()}) cannot record a meeting's outcome"})
+    errors: dict[str, str] = {}
+    if tier is not None and not 1 <= tier <= 4:
+        errors["tier"] = "Choose a tier from 1 to 4"
+    if stalker_type is not None and stalker_type not in ("", *StalkerType.values):
+        errors["stalker_type"] = "Choose a stalker type from the list"
+    if errors:
+        raise ValidationError(errors)
+    locked = Case.objects.select_for_update().get(pk=case.pk)
+    changes: list[str] = []
+    fields: list[str] = []
+    if tier is not None and tier != locked.tier:
+        changes.append(f"Tier {tier}" + (f" (was tier {locked.tier})" if locked.tier else ""))
+        locked.tier = tier
+        fields.append("tier")
+    if heard_at_clinic is not None and heard_at_clinic != locked.heard_at_clinic:
+        changes.append("Heard at the stalking clinic" if heard_at_clinic else "Not heard at the stalking clinic")
+        locked.heard_at_clinic = heard_at_clinic
+        fields.append("heard_at_clinic")
+    if stalker_type is not None and stalker_type != locked.stalker_type:
+        label = StalkerType(stalker_type).label.lower() if stalker_type else ""
+        changes.append(f"Stalker type: {label}" if label else "Stalker type cleared")
+        locked.stalker_type = stalker_type
+        fields.append("stalker_type")
+    if refer_to_clinic:
+        changes.append("Referred to the stalking clinic")
+    if not changes:
+        return locked
+    if fields:
+        locked.save(update_fields=[*fields, "updated_at"])
+    # The timeline has no kind of its own for a meeting's outcome; it is recorded with the
+    # status changes it goes with, without a from/to status.
+    _event(
+        locked, actor=actor, kind=EventKind.TRANSITION,
+        summary=(f"{meeting}: {'; '.join(changes)}" if meeting else "; ".join(changes))[:300],
     )
     return locked
 
@@ -601,6 +688,12 @@ def note_add(*, actor: User, case: Case, text: str, record_class: str = "") -> C
     return note
 
 
+def _tell_order_listeners(event: OrderEvent) -> None:
+    """The apps registered with cases.extensions.register_order_listener, in this transaction."""
+    for listener in order_listeners():
+        listener(event)
+
+
 @transaction.atomic
 def order_record(
     *, actor: User, case: Case, kind: str, made_on: dt.date, expires_on: dt.date | None = None,
@@ -623,6 +716,7 @@ def order_record(
         conditions=conditions.strip(), exclusion_zones=exclusion_zones.strip(), recorded_by=actor,
     )
     _event(case, actor=actor, kind=EventKind.ORDER, summary=f"{order.get_kind_display()} made {made_on:%d %b %Y}")
+    _tell_order_listeners(OrderEvent(kind="order_made", order=order, actor=actor))
     return order
 
 
@@ -644,6 +738,7 @@ def breach_record(
     )
     _event(order.case, actor=actor, kind=EventKind.BREACH,
            summary=f"Breach of {order.get_kind_display().lower()} on {occurred_on:%d %b %Y}")
+    _tell_order_listeners(OrderEvent(kind="order_breached", order=order, actor=actor, breach=breach))
     return breach
 
 

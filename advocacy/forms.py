@@ -1,0 +1,496 @@
+"""Forms of the advocacy pages. They parse input; advocacy.services decides what is allowed.
+
+Field names match the keys of the services' ValidationError dicts so an error lands
+on its field (cases.forms.apply_errors).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from advocacy import services
+from advocacy.models import (
+    Agreement,
+    ContactTopic,
+    Direction,
+    KeyEventKind,
+    MeasureKind,
+    MeasureStatus,
+    NeedLevel,
+    NeedsDomain,
+    Satisfaction,
+)
+from advocacy.selectors import VictimRef
+from agencies.models import Agency, User
+from cases.forms import DATE_HINT, GovukDateField
+from cases.models import ContactChannel
+
+TIME_HINT = "24-hour clock, for example 14:30"
+
+
+class TimeField(forms.Field):
+    """A time typed as HH:MM (the GOV.UK pattern has no time component)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("help_text", TIME_HINT)
+        kwargs.setdefault(
+            "widget",
+            forms.TextInput(
+                attrs={"class": "govuk-input--width-5", "inputmode": "numeric", "autocomplete": "off", "maxlength": 5}
+            ),
+        )
+        super().__init__(**kwargs)
+
+    def to_python(self, value: Any) -> dt.time | None:
+        text = str(value or "").strip().replace(".", ":")
+        if not text:
+            return None
+        match = re.fullmatch(r"(\d{1,2}):?(\d{2})", text)
+        if match is None:
+            raise ValidationError(f"Enter the {str(self.label).lower() if self.label else 'time'} like 14:30")
+        hour, minute = int(match.group(1)), int(match.group(2))
+        if hour > 23 or minute > 59:
+            raise ValidationError("Enter a real time, from 00:00 to 23:59")
+        return dt.time(hour, minute)
+
+
+def _moment(day: dt.date, time: dt.time | None) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, time or dt.time(0, 0)))
+
+
+def _victim_field(victims: list[VictimRef], label: str = "Victim") -> forms.ChoiceField:
+    choices = [(str(v.person_id), f"{v.name} ({v.role_label.lower()})") for v in victims]
+    if len(victims) == 1:
+        # Optional: with one victim the service knows whom the record is about.
+        return forms.ChoiceField(choices=choices, widget=forms.HiddenInput, initial=choices[0][0], required=False)
+    return forms.ChoiceField(
+        label=label, choices=choices, widget=forms.RadioSelect, error_messages={"required": "Choose the victim"}
+    )
+
+
+class StaffChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{obj.get_full_name() or obj.email} ({obj.agency.name})"
+
+
+class VictimFormMixin:
+    """A ``victim`` field: radios when the case has several victims, hidden when it has one."""
+
+    fields: dict[str, forms.Field]
+    cleaned_data: dict[str, Any]
+
+    def add_victim_field(self, victims: list[VictimRef]) -> None:
+        field = _victim_field(victims)
+        self.fields = {"victim": field, **self.fields}
+
+    def person_id(self) -> int | None:
+        value = self.cleaned_data.get("victim")
+        return int(value) if value else None
+
+
+class ContactForm(VictimFormMixin, forms.Form):
+    occurred_on = GovukDateField(label="Date of the contact", required=True)
+    occurred_time = TimeField(label="Time of the contact", required=True, error_messages={"required": "Enter the time"})
+    channel = forms.ChoiceField(
+        label="How",
+        choices=ContactChannel.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose how the contact was made"},
+    )
+    direction = forms.ChoiceField(
+        label="Who made the contact",
+        choices=Direction.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose whether the contact was to or from the victim"},
+    )
+    duration_minutes = forms.IntegerField(
+        label="Duration in minutes",
+        required=False,
+        min_value=0,
+        max_value=1440,
+        widget=forms.TextInput(attrs={"class": "govuk-input--width-4", "inputmode": "numeric"}),
+    )
+    topics = forms.MultipleChoiceField(
+        label="Topics",
+        choices=ContactTopic.choices,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "Choose at least one topic"},
+    )
+    summary = forms.CharField(
+        label="Summary",
+        widget=forms.Textarea(attrs={"rows": 4}),
+        error_messages={"required": "Enter a summary"},
+        help_text="Do not write the victim's address or phone number here.",
+    )
+    next_contact_due = GovukDateField(label="Next contact due", help_text=f"If agreed. {DATE_HINT}")
+
+    staff_member = StaffChoiceField(
+        label="Who had the contact", queryset=User.objects.none(), empty_label=None, required=False
+    )
+
+    def __init__(
+        self,
+        *args: Any,
+        victims: list[VictimRef],
+        edit: bool = False,
+        staff: QuerySet[User] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        if staff is None:
+            del self.fields["staff_member"]
+        else:
+            field = self.fields["staff_member"]
+            assert isinstance(field, forms.ModelChoiceField)
+            field.queryset = staff.select_related("agency").order_by("last_name", "first_name")
+        if not edit:
+            self.add_victim_field(victims)
+            now = timezone.localtime()
+            self.fields["occurred_on"].initial = now.date()
+            self.fields["occurred_time"].initial = f"{now:%H:%M}"
+        else:
+            self.fields["reason"] = forms.CharField(
+                label="Why are you changing this record?",
+                widget=forms.Textarea(attrs={"rows": 2}),
+                help_text="The earlier version is kept, with your reason.",
+                error_messages={"required": "Say why the contact record is being changed"},
+            )
+
+    def contact_input(self) -> services.ContactInput:
+        data = self.cleaned_data
+        return services.ContactInput(
+            occurred_at=_moment(data["occurred_on"], data["occurred_time"]),
+            channel=data["channel"],
+            direction=data["direction"],
+            topics=list(data["topics"]),
+            summary=data["summary"],
+            duration_minutes=data.get("duration_minutes"),
+            next_contact_due=data.get("next_contact_due"),
+            staff_member=data.get("staff_member"),
+        )
+
+    @staticmethod
+    def initial_for(entry: Any) -> dict[str, Any]:
+        local = timezone.localtime(entry.occurred_at)
+        return {
+            "occurred_on": local.date(),
+            "occurred_time": f"{local:%H:%M}",
+            "channel": entry.channel,
+            "direction": entry.direction,
+            "duration_minutes": entry.duration_minutes,
+            "topics": list(entry.topics),
+            "summary": entry.summary,
+            "next_contact_due": entry.next_contact_due,
+            "staff_member": entry.staff_member_id,
+        }
+
+
+class AssignForm(VictimFormMixin, forms.Form):
+    advocate = StaffChoiceField(
+        label="Advocate",
+        queryset=User.objects.none(),
+        empty_label="Choose an advocate",
+        error_messages={"required": "Choose an advocate"},
+    )
+    handover_note = forms.CharField(
+        label="Handover note",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="Needed when the victim already has an advocate: what the new advocate must know.",
+    )
+
+    def __init__(self, *args: Any, victims: list[VictimRef], candidates: list[User], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.add_victim_field(victims)
+        field = self.fields["advocate"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = (
+            User.objects.filter(pk__in=[c.pk for c in candidates])
+            .select_related("agency")
+            .order_by("last_name", "first_name")
+        )
+
+
+class EndForm(VictimFormMixin, forms.Form):
+    note = forms.CharField(
+        label="Why is advocacy support ending?",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": "Say why advocacy support is ending"},
+    )
+
+    def __init__(self, *args: Any, victims: list[VictimRef], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.add_victim_field(victims)
+
+
+class SafeContactForm(forms.Form):
+    safe_times = forms.CharField(
+        label="Safe times to contact", max_length=200, required=False, help_text="For example, weekdays 10am to 2pm"
+    )
+    channels = forms.MultipleChoiceField(
+        label="Safe ways to contact",
+        choices=ContactChannel.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    no_voicemail = forms.BooleanField(label="Do not leave voicemail", required=False)
+    code_word = forms.CharField(
+        label="Code word",
+        max_length=100,
+        required=False,
+        widget=forms.TextInput(attrs={"class": "govuk-input--width-20"}),
+    )
+    notes = forms.CharField(label="Other safe-contact notes", required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+    def safe_contact_data(self) -> services.SafeContactData:
+        data = self.cleaned_data
+        return services.SafeContactData(
+            safe_times=data.get("safe_times", ""),
+            channels=list(data.get("channels") or []),
+            no_voicemail=bool(data.get("no_voicemail")),
+            code_word=data.get("code_word", ""),
+            notes=data.get("notes", ""),
+        )
+
+
+class NeedsForm(VictimFormMixin, forms.Form):
+    assessed_on = GovukDateField(label="Date of the assessment", required=True)
+    review_on = GovukDateField(label="Review date", required=True)
+    notes = forms.CharField(label="Notes", required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args: Any, victims: list[VictimRef], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.add_victim_field(victims)
+        self.fields["assessed_on"].initial = timezone.localdate()
+        notes = self.fields.pop("notes")
+        for domain in NeedsDomain:
+            self.fields[f"level_{domain.value}"] = forms.ChoiceField(
+                label=domain.label,
+                choices=NeedLevel.choices,
+                widget=forms.RadioSelect,
+                error_messages={"required": f"Choose the level of need for {domain.label.lower()}"},
+            )
+            self.fields[f"notes_{domain.value}"] = forms.CharField(
+                label=f"{domain.label}: notes", required=False, widget=forms.Textarea(attrs={"rows": 2})
+            )
+        self.fields["notes"] = notes
+
+    def domain_rows(self) -> list[tuple[str, forms.BoundField, forms.BoundField]]:
+        return [(d.label, self[f"level_{d.value}"], self[f"notes_{d.value}"]) for d in NeedsDomain]
+
+    def levels(self) -> dict[str, str]:
+        return {d.value: self.cleaned_data.get(f"level_{d.value}", "") for d in NeedsDomain}
+
+    def domain_notes(self) -> dict[str, str]:
+        return {d.value: self.cleaned_data.get(f"notes_{d.value}", "") for d in NeedsDomain}
+
+
+class _AgencyChoice(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{obj.name} ({obj.get_kind_display()})"
+
+
+class MeasureForm(VictimFormMixin, forms.Form):
+    kind = forms.ChoiceField(
+        label="Measure",
+        choices=MeasureKind.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose a measure from the catalogue"},
+    )
+    details = forms.CharField(label="Details", required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    owner_agency = _AgencyChoice(
+        label="Owner",
+        queryset=Agency.objects.none(),
+        empty_label="Choose the agency responsible",
+        error_messages={"required": "Choose the agency that owns this measure"},
+    )
+    status = forms.ChoiceField(
+        label="Status",
+        choices=[(MeasureStatus.PROPOSED.value, "Proposed"), (MeasureStatus.IN_PLACE.value, "Already in place")],
+        widget=forms.RadioSelect,
+        initial=MeasureStatus.PROPOSED.value,
+        error_messages={"required": "Choose the status"},
+    )
+    in_place_on = GovukDateField(label="Date put in place", help_text=f"If already in place. {DATE_HINT}")
+    review_on = GovukDateField(label="Review date", help_text=f"If known. {DATE_HINT}")
+
+    def __init__(self, *args: Any, victims: list[VictimRef], agencies: list[Agency], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.add_victim_field(victims)
+        field = self.fields["owner_agency"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = Agency.objects.filter(pk__in=[a.pk for a in agencies]).order_by("name")
+
+    def measure_input(self) -> services.MeasureInput:
+        data = self.cleaned_data
+        return services.MeasureInput(
+            kind=data["kind"],
+            owner_agency=data["owner_agency"],
+            details=data.get("details", ""),
+            status=data["status"],
+            in_place_on=data.get("in_place_on"),
+            review_on=data.get("review_on"),
+        )
+
+
+class MeasureUpdateForm(forms.Form):
+    status = forms.ChoiceField(label="Change status", required=False, widget=forms.RadioSelect)
+    on = GovukDateField(label="Date of the change", help_text=f"Leave empty for today. {DATE_HINT}")
+    details = forms.CharField(label="Details", required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    owner_agency = _AgencyChoice(label="Owner", queryset=Agency.objects.none(), empty_label=None)
+    review_on = GovukDateField(label="Review date", help_text=f"Leave empty for no review date. {DATE_HINT}")
+
+    def __init__(self, *args: Any, current: str, agencies: list[Agency], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["status"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [("", f"Keep as {MeasureStatus(current).label.lower()}")] + [
+            (s.value, s.label) for s in MeasureStatus if s.value in services.MEASURE_TRANSITIONS[current]
+        ]
+        owner = self.fields["owner_agency"]
+        assert isinstance(owner, forms.ModelChoiceField)
+        owner.queryset = Agency.objects.filter(pk__in=[a.pk for a in agencies]).order_by("name")
+
+
+class ReviewForm(VictimFormMixin, forms.Form):
+    reviewed_on = GovukDateField(label="Date of the review", required=True)
+    summary = forms.CharField(
+        label="What was reviewed and agreed",
+        widget=forms.Textarea(attrs={"rows": 4}),
+        error_messages={"required": "Summarise the review"},
+    )
+    next_review_on = GovukDateField(label="Next review date", help_text=f"If agreed. {DATE_HINT}")
+
+    def __init__(self, *args: Any, victims: list[VictimRef], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.add_victim_field(victims)
+        self.fields["reviewed_on"].initial = timezone.localdate()
+
+
+class KeyEventForm(forms.Form):
+    kind = forms.ChoiceField(
+        label="What happened, or will happen?",
+        choices=KeyEventKind.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose the kind of event"},
+    )
+    occurs_on = GovukDateField(label="Date of the event", required=True, help_text=f"Past or future. {DATE_HINT}")
+    details = forms.CharField(
+        label="Details for the victim's advocate",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="For example new bail conditions, the court and time, or the release address area if the "
+        "victim needs to know. The victim's own address must never be written here.",
+    )
+
+    def key_event_input(self) -> services.KeyEventInput:
+        return services.KeyEventInput(
+            kind=self.cleaned_data["kind"],
+            occurs_on=self.cleaned_data["occurs_on"],
+            details=self.cleaned_data.get("details", ""),
+        )
+
+
+class ToldForm(forms.Form):
+    told_on = GovukDateField(label="Date the victim was told", required=True)
+    told_time = TimeField(
+        label="Time the victim was told", required=True, error_messages={"required": "Enter the time"}
+    )
+    method = forms.ChoiceField(
+        label="How was the victim told?",
+        choices=ContactChannel.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose how the victim was told"},
+    )
+    note = forms.CharField(label="Note", required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        now = timezone.localtime()
+        self.fields["told_on"].initial = now.date()
+        self.fields["told_time"].initial = f"{now:%H:%M}"
+
+    def told_at(self) -> dt.datetime:
+        return _moment(self.cleaned_data["told_on"], self.cleaned_data["told_time"])
+
+
+def _scale(label: str, choices: list[tuple[int, str]]) -> forms.TypedChoiceField:
+    return forms.TypedChoiceField(
+        label=label,
+        choices=[(str(v), text) for v, text in choices],
+        coerce=int,
+        empty_value=None,
+        required=False,
+        widget=forms.RadioSelect,
+    )
+
+
+class FeedbackForm(VictimFormMixin, forms.Form):
+    collected_on = GovukDateField(label="Date the questionnaire was completed", required=True)
+    declined = forms.BooleanField(label="The victim chose not to answer the questionnaire", required=False)
+    feels_safer = _scale("I feel safer than when the support started", Agreement.choices)
+    felt_informed = _scale("I was kept informed about my case", Agreement.choices)
+    coping = _scale("I feel better able to cope", Agreement.choices)
+    overall_satisfaction = _scale("Overall, how satisfied are you with the support?", Satisfaction.choices)
+    comments = forms.CharField(
+        label="Anything else the victim said", required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    def __init__(self, *args: Any, victims: list[VictimRef], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.add_victim_field(victims)
+        self.fields["collected_on"].initial = timezone.localdate()
+
+    def feedback_input(self) -> services.FeedbackInput:
+        data = self.cleaned_data
+        return services.FeedbackInput(
+            collected_on=data["collected_on"],
+            declined=bool(data.get("declined")),
+            feels_safer=data.get("feels_safer"),
+            felt_informed=data.get("felt_informed"),
+            coping=data.get("coping"),
+            overall_satisfaction=data.get("overall_satisfaction"),
+            comments=data.get("comments", ""),
+        )
+
+
+class SettingsForm(forms.Form):
+    tell_victim_within_hours = forms.IntegerField(
+        label="Hours to tell a victim of a key event",
+        min_value=1,
+        max_value=168,
+        help_text="After this many hours without the victim being told, the advocacy agency's lead is alerted.",
+        widget=forms.TextInput(attrs={"class": "govuk-input--width-4", "inputmode": "numeric"}),
+    )
+    review_reminder_days = forms.IntegerField(
+        label="Days before a safety-plan review to remind the advocate",
+        min_value=0,
+        max_value=60,
+        widget=forms.TextInput(attrs={"class": "govuk-input--width-4", "inputmode": "numeric"}),
+    )
+
+
+class LeadForm(forms.Form):
+    user = StaffChoiceField(
+        label="Add a lead",
+        queryset=User.objects.none(),
+        empty_label="Choose a member of advocacy staff",
+        error_messages={"required": "Choose a member of advocacy staff"},
+    )
+
+    def __init__(self, *args: Any, staff: list[User], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["user"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = (
+            User.objects.filter(pk__in=[u.pk for u in staff])
+            .select_related("agency")
+            .order_by("last_name", "first_name")
+        )

@@ -1,0 +1,690 @@
+"""Every read of victim advocacy a person sees, scoped to that person.
+
+Each selector starts from cases.selectors.case_get_for_user (404 outside the case's
+scope) and then asks advocacy.permissions.may_see_area for its own class of record
+(404 when the sharing agreement withholds it). Pages and the API render only what
+these return. Each costs a fixed number of queries, whatever the number of rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Count, Prefetch, Q, Window
+from django.http import Http404
+from django.utils import timezone
+
+from advocacy import permissions
+from advocacy.models import (
+    AdvocacyLead,
+    AdvocacySettings,
+    AdvocateAssignment,
+    Agreement,
+    ContactLogEntry,
+    ContactLogVersion,
+    KeyEvent,
+    MeasureStatus,
+    NeedsAssessment,
+    NeedsAssessmentItem,
+    SafetyMeasure,
+    SafetyPlan,
+    SafetyPlanReview,
+    Satisfaction,
+    VictimFeedback,
+    VictimNotice,
+)
+from advocacy.permissions import Area
+from advocacy.services import VICTIM_ROLES, feedback_open, settings_for
+from agencies.models import Agency, AgencyKind, RecordClass, Role, User
+from agencies.selectors import record_classes_for_agency_kind
+from cases.models import (
+    Case,
+    CaseGroupObjectPermission,
+    CaseParty,
+    CaseUserObjectPermission,
+    ContactChannel,
+    PartyRole,
+    SafeContactPreference,
+)
+from cases.permissions import is_staff_member, view_case_permission_id
+from cases.selectors import case_get_for_user
+
+CONTACT_PAGE_SIZE = 50
+RECENT_CONTACTS = 5
+
+
+# --- the victims of a case ------------------------------------------------------------------------------
+
+
+@dataclass
+class VictimRef:
+    person_id: int
+    name: str
+    role_label: str
+    is_primary: bool
+    safe_contact: SafeContactPreference | None = None
+
+
+def victims_of(case: Case) -> list[VictimRef]:
+    """The case's victims with their safe-contact preferences: one query."""
+    parts = (
+        CaseParty.objects.filter(case=case, role__in=VICTIM_ROLES)
+        .select_related("person", "person__safe_contact")
+        .order_by("-is_primary", "id")
+    )
+    return [
+        VictimRef(
+            person_id=part.person_id,
+            name=part.person.display_name,
+            role_label=PartyRole(part.role).label,
+            is_primary=part.is_primary,
+            safe_contact=getattr(part.person, "safe_contact", None),
+        )
+        for part in parts
+    ]
+
+
+def case_for_area(*, user: User, case_id: int, area: Area) -> Case:
+    """The case, or 404 when outside the user's scope or when the agreement withholds the area."""
+    case = case_get_for_user(user=user, case_id=case_id)
+    if not permissions.may_see_area(user, area):
+        raise Http404
+    return case
+
+
+def case_for_any_area(*, user: User, case_id: int) -> Case:
+    case = case_get_for_user(user=user, case_id=case_id)
+    if not permissions.may_see_any_area(user):
+        raise Http404
+    return case
+
+
+# --- safe-contact preferences ------------------------------------------------------------------------------
+
+
+@dataclass
+class SafeContactView:
+    person_id: int
+    victim: str
+    recorded: bool
+    safe_times: str = ""
+    channels: list[str] = field(default_factory=list)
+    channel_labels: list[str] = field(default_factory=list)
+    no_voicemail: bool = False
+    code_word: str = ""
+    notes: str = ""
+    updated_at: dt.datetime | None = None
+
+
+def _safe_contact_view(victim: VictimRef) -> SafeContactView:
+    pref = victim.safe_contact
+    if pref is None:
+        return SafeContactView(person_id=victim.person_id, victim=victim.name, recorded=False)
+    labels = dict(ContactChannel.choices)
+    return SafeContactView(
+        person_id=victim.person_id,
+        victim=victim.name,
+        recorded=True,
+        safe_times=pref.safe_times,
+        channels=list(pref.channels),
+        channel_labels=[str(labels.get(c, c)) for c in pref.channels],
+        no_voicemail=pref.no_voicemail,
+        code_word=pref.code_word,
+        notes=pref.notes,
+        updated_at=pref.updated_at,
+    )
+
+
+def safe_contacts_for(user: User, victims: list[VictimRef]) -> list[SafeContactView] | None:
+    """What a contact action must show first; None for agencies the rule keeps it from."""
+    if not permissions.may_see_area(user, Area.SAFE_CONTACT):
+        return None
+    return [_safe_contact_view(v) for v in victims]
+
+
+@dataclass
+class SafeContactPage:
+    case: Case
+    victim: VictimRef
+    view: SafeContactView
+
+
+def safe_contact_for_user(*, user: User, case_id: int, person_id: int) -> SafeContactPage:
+    case = case_for_area(user=user, case_id=case_id, area=Area.SAFE_CONTACT)
+    victim = next((v for v in victims_of(case) if v.person_id == person_id), None)
+    if victim is None:
+        raise Http404
+    return SafeContactPage(case=case, victim=victim, view=_safe_contact_view(victim))
+
+
+# --- the advocate -------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class VictimAdvocate:
+    victim: VictimRef
+    current: AdvocateAssignment | None
+    history: list[AdvocateAssignment]
+
+
+def _advocates(case: Case, victims: list[VictimRef]) -> list[VictimAdvocate]:
+    rows: dict[int, list[AdvocateAssignment]] = defaultdict(list)
+    for assignment in (
+        AdvocateAssignment.objects.filter(case=case)
+        .select_related("advocate", "agency", "assigned_by", "ended_by")
+        .order_by("-started_at", "-id")
+    ):
+        rows[assignment.person_id].append(assignment)
+    return [
+        VictimAdvocate(
+            victim=v,
+            current=next((a for a in rows[v.person_id] if a.ended_at is None), None),
+            history=rows[v.person_id],
+        )
+        for v in victims
+    ]
+
+
+@dataclass
+class AssignmentPage:
+    case: Case
+    advocates: list[VictimAdvocate]
+    candidates: list[User]
+
+
+def advocate_candidates(*, case: Case) -> list[User]:
+    """Active advocates of the advocacy agencies that can see the case (the rule of can_be_advocate, in SQL)."""
+    classes = record_classes_for_agency_kind(partnership_id=case.partnership_id, agency_kind=AgencyKind.ADVOCACY)
+    if not {RecordClass.VICTIM_IDENTITY, RecordClass.VICTIM_LOCATION} <= classes:
+        return []
+    perm_id = view_case_permission_id()
+    granted = Q(
+        pk__in=CaseUserObjectPermission.objects.filter(content_object=case, permission_id=perm_id).values("user_id")
+    )
+    if not case.is_restricted:
+        granted |= Q(
+            agency__group__in=CaseGroupObjectPermission.objects.filter(
+                content_object=case, permission_id=perm_id
+            ).values("group_id")
+        )
+    return list(
+        User.objects.filter(
+            granted,
+            agency__partnership_id=case.partnership_id,
+            agency__kind=AgencyKind.ADVOCACY,
+            role=Role.ADVOCATE,
+            is_active=True,
+        )
+        .select_related("agency")
+        .order_by("last_name", "first_name", "pk")
+    )
+
+
+def assignments_for_user(*, user: User, case_id: int) -> AssignmentPage:
+    case = case_for_area(user=user, case_id=case_id, area=Area.ASSIGNMENT)
+    victims = victims_of(case)
+    candidates = advocate_candidates(case=case) if permissions.can_assign_advocate(user) else []
+    return AssignmentPage(case=case, advocates=_advocates(case, victims), candidates=candidates)
+
+
+# --- the contact log ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class ContactLog:
+    case: Case
+    victims: list[VictimRef]
+    entries: list[ContactLogEntry]
+    next_cursor: str | None
+    victim_names: dict[int, str]
+
+
+def _contacts_qs(case: Case) -> Any:
+    return ContactLogEntry.objects.filter(case=case).select_related("staff_member", "staff_member__agency")
+
+
+def _decode_cursor(cursor: str) -> tuple[dt.datetime, int] | None:
+    try:
+        stamp, pk = cursor.rsplit("_", 1)
+        return dt.datetime.fromisoformat(stamp), int(pk)
+    except ValueError:
+        return None
+
+
+def contact_log_for_user(*, user: User, case_id: int, cursor: str = "", limit: int = CONTACT_PAGE_SIZE) -> ContactLog:
+    """The contact log, newest first, a page at a time (keyset on occurred_at, id)."""
+    case = case_for_area(user=user, case_id=case_id, area=Area.CONTACT)
+    victims = victims_of(case)
+    qs = _contacts_qs(case)
+    decoded = _decode_cursor(cursor) if cursor else None
+    if decoded is not None:
+        stamp, pk = decoded
+        qs = qs.filter(Q(occurred_at__lt=stamp) | Q(occurred_at=stamp, pk__lt=pk))
+    rows = list(qs.order_by("-occurred_at", "-id")[: limit + 1])
+    entries = rows[:limit]
+    next_cursor = None
+    if len(rows) > limit:
+        last = entries[-1]
+        next_cursor = f"{last.occurred_at.isoformat()}_{last.pk}"
+    return ContactLog(
+        case=case,
+        victims=victims,
+        entries=entries,
+        next_cursor=next_cursor,
+        victim_names={v.person_id: v.name for v in victims},
+    )
+
+
+@dataclass
+class ContactDetail:
+    case: Case
+    entry: ContactLogEntry
+    versions: list[ContactLogVersion]
+    victim: str
+
+
+def contact_get_for_user(*, user: User, case_id: int, contact_id: int) -> ContactDetail:
+    case = case_for_area(user=user, case_id=case_id, area=Area.CONTACT)
+    entry = _contacts_qs(case).filter(pk=contact_id).select_related("person").first()
+    if entry is None:
+        raise Http404
+    entry.case = case
+    versions = list(entry.versions.select_related("staff_member", "recorded_by").order_by("-number"))
+    return ContactDetail(case=case, entry=entry, versions=versions, victim=entry.person.display_name)
+
+
+# --- needs -------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class NeedsPage:
+    case: Case
+    victims: list[VictimRef]
+    assessments: list[NeedsAssessment]
+    latest: dict[int, NeedsAssessment]
+    victim_names: dict[int, str]
+
+
+def needs_for_user(*, user: User, case_id: int) -> NeedsPage:
+    case = case_for_area(user=user, case_id=case_id, area=Area.NEEDS)
+    victims = victims_of(case)
+    assessments = list(
+        NeedsAssessment.objects.filter(case=case)
+        .select_related("assessed_by")
+        .prefetch_related(Prefetch("items", queryset=NeedsAssessmentItem.objects.order_by("id")))
+        .order_by("-assessed_on", "-id")
+    )
+    latest: dict[int, NeedsAssessment] = {}
+    for assessment in assessments:
+        latest.setdefault(assessment.person_id, assessment)
+    return NeedsPage(
+        case=case,
+        victims=victims,
+        assessments=assessments,
+        latest=latest,
+        victim_names={v.person_id: v.name for v in victims},
+    )
+
+
+# --- safety plans ---------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class PlanView:
+    victim: VictimRef
+    plan: SafetyPlan | None
+    measures: list[SafetyMeasure]
+    reviews: list[SafetyPlanReview]
+
+    @property
+    def in_place(self) -> int:
+        return sum(1 for m in self.measures if m.status == MeasureStatus.IN_PLACE)
+
+
+def _plans(case: Case, victims: list[VictimRef]) -> list[PlanView]:
+    plans = {
+        plan.person_id: plan
+        for plan in SafetyPlan.objects.filter(case=case).prefetch_related(
+            Prefetch(
+                "measures",
+                queryset=SafetyMeasure.objects.select_related("owner_agency", "owner").order_by("kind", "id"),
+            ),
+            Prefetch("reviews", queryset=SafetyPlanReview.objects.select_related("reviewed_by")),
+        )
+    }
+    views = []
+    for victim in victims:
+        plan = plans.get(victim.person_id)
+        views.append(
+            PlanView(
+                victim=victim,
+                plan=plan,
+                measures=list(plan.measures.all()) if plan else [],
+                reviews=list(plan.reviews.all()) if plan else [],
+            )
+        )
+    return views
+
+
+@dataclass
+class SafetyPlanPage:
+    case: Case
+    plans: list[PlanView]
+
+
+def safety_plans_for_user(*, user: User, case_id: int) -> SafetyPlanPage:
+    case = case_for_area(user=user, case_id=case_id, area=Area.SAFETY_PLAN)
+    return SafetyPlanPage(case=case, plans=_plans(case, victims_of(case)))
+
+
+def measure_get_for_user(*, user: User, case_id: int, measure_id: int) -> SafetyMeasure:
+    case = case_for_area(user=user, case_id=case_id, area=Area.SAFETY_PLAN)
+    measure = (
+        SafetyMeasure.objects.filter(pk=measure_id, plan__case=case)
+        .select_related("plan", "plan__person", "owner_agency", "owner")
+        .first()
+    )
+    if measure is None:
+        raise Http404
+    measure.plan.case = case
+    return measure
+
+
+def measure_owner_choices(*, case: Case) -> list[Agency]:
+    return list(Agency.objects.filter(partnership_id=case.partnership_id).order_by("name"))
+
+
+# --- key events ----------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class KeyEventsPage:
+    case: Case
+    events: list[KeyEvent]
+    untold: list[VictimNotice]
+    victim_names: dict[int, str]
+
+
+def _notices_prefetch() -> Prefetch[Any]:
+    return Prefetch(
+        "notices",
+        queryset=VictimNotice.objects.select_related("advocate", "told_by", "agency").order_by("id"),
+    )
+
+
+def key_events_for_user(*, user: User, case_id: int) -> KeyEventsPage:
+    case = case_for_area(user=user, case_id=case_id, area=Area.KEY_EVENT)
+    victims = victims_of(case)
+    events = list(
+        KeyEvent.objects.filter(case=case)
+        .select_related("recorded_by", "recorded_agency")
+        .prefetch_related(_notices_prefetch())
+        .order_by("-recorded_at", "-id")
+    )
+    untold = [n for e in events for n in e.notices.all() if n.told_at is None]
+    untold.sort(key=lambda n: n.tell_by)
+    return KeyEventsPage(case=case, events=events, untold=untold, victim_names={v.person_id: v.name for v in victims})
+
+
+@dataclass
+class NoticePage:
+    case: Case
+    notice: VictimNotice
+    event: KeyEvent
+    victim: VictimRef
+    safe_contact: SafeContactView | None
+
+
+def notice_get_for_user(*, user: User, case_id: int, notice_id: int) -> NoticePage:
+    case = case_for_area(user=user, case_id=case_id, area=Area.KEY_EVENT)
+    notice = (
+        VictimNotice.objects.filter(pk=notice_id, key_event__case=case)
+        .select_related("key_event", "key_event__recorded_agency", "key_event__recorded_by", "advocate", "told_by")
+        .first()
+    )
+    if notice is None:
+        raise Http404
+    notice.key_event.case = case
+    victim = next((v for v in victims_of(case) if v.person_id == notice.person_id), None)
+    if victim is None:
+        raise Http404
+    views = safe_contacts_for(user, [victim])
+    return NoticePage(
+        case=case, notice=notice, event=notice.key_event, victim=victim, safe_contact=views[0] if views else None
+    )
+
+
+# --- feedback -----------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class FeedbackRow:
+    victim: VictimRef
+    feedback: VictimFeedback | None
+    open: bool
+
+
+@dataclass
+class FeedbackPage:
+    case: Case
+    rows: list[FeedbackRow]
+
+
+def feedback_for_user(*, user: User, case_id: int) -> FeedbackPage:
+    case = case_for_area(user=user, case_id=case_id, area=Area.FEEDBACK)
+    victims = victims_of(case)
+    found = {f.person_id: f for f in VictimFeedback.objects.filter(case=case).select_related("recorded_by")}
+    return FeedbackPage(
+        case=case,
+        rows=[
+            FeedbackRow(victim=v, feedback=found.get(v.person_id), open=feedback_open(case, v.person_id))
+            for v in victims
+        ],
+    )
+
+
+@dataclass
+class FeedbackQuestionSummary:
+    question: str
+    label: str
+    counts: list[tuple[int, str, int]]  # (value, label, how many)
+    answered: int
+    positive: int  # answers of 4 or 5
+
+    @property
+    def positive_percent(self) -> float | None:
+        return round(100 * self.positive / self.answered, 1) if self.answered else None
+
+
+@dataclass
+class FeedbackSummary:
+    start: dt.date | None
+    end: dt.date | None
+    collected: int
+    declined: int
+    questions: list[FeedbackQuestionSummary]
+
+
+FEEDBACK_QUESTIONS: list[tuple[str, str, type[Agreement] | type[Satisfaction]]] = [
+    ("feels_safer", "I feel safer than when the support started", Agreement),
+    ("felt_informed", "I was kept informed about my case", Agreement),
+    ("coping", "I feel better able to cope", Agreement),
+    ("overall_satisfaction", "Overall, how satisfied are you with the support?", Satisfaction),
+]
+
+
+def feedback_summary_for_user(
+    *, user: User, start: dt.date | None = None, end: dt.date | None = None
+) -> FeedbackSummary:
+    """Counts of each answer across the partnership, for reporting: no person, no case."""
+    if not is_staff_member(user) or not permissions.can_see_feedback_summary(user):
+        raise Http404
+    assert user.agency is not None
+    qs = VictimFeedback.objects.filter(case__partnership_id=user.agency.partnership_id)
+    if start:
+        qs = qs.filter(collected_on__gte=start)
+    if end:
+        qs = qs.filter(collected_on__lte=end)
+    aggregates: dict[str, Any] = {"collected": Count("id"), "declined": Count("id", filter=Q(declined=True))}
+    for name, _, scale in FEEDBACK_QUESTIONS:
+        for value in scale.values:
+            aggregates[f"{name}_{value}"] = Count("id", filter=Q(**{name: value}))
+    totals = qs.aggregate(**aggregates)
+    questions = []
+    for name, label, scale in FEEDBACK_QUESTIONS:
+        counts = [(int(value), str(choice_label), totals[f"{name}_{value}"]) for value, choice_label in scale.choices]
+        questions.append(
+            FeedbackQuestionSummary(
+                question=name,
+                label=label,
+                counts=counts,
+                answered=sum(c for _, _, c in counts),
+                positive=sum(c for value, _, c in counts if value >= 4),
+            )
+        )
+    return FeedbackSummary(
+        start=start, end=end, collected=totals["collected"], declined=totals["declined"], questions=questions
+    )
+
+
+# --- the section's overview ------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Overview:
+    case: Case
+    victims: list[VictimRef]
+    advocates: list[VictimAdvocate] | None
+    safe_contacts: list[SafeContactView] | None
+    recent_contacts: list[ContactLogEntry] | None
+    untold: list[VictimNotice] | None
+    needs: dict[int, NeedsAssessment] | None
+    plans: list[PlanView] | None
+    feedback: FeedbackPage | None
+    areas: frozenset[str]
+
+    @property
+    def victim_names(self) -> dict[int, str]:
+        return {v.person_id: v.name for v in self.victims}
+
+
+def overview_for_user(*, user: User, case_id: int) -> Overview:
+    """Everything of the section this user may see; the areas withheld are None."""
+    case = case_for_any_area(user=user, case_id=case_id)
+    areas = frozenset(a.value for a in Area if permissions.may_see_area(user, a))
+    victims = victims_of(case)
+    needs: dict[int, NeedsAssessment] | None = None
+    if Area.NEEDS in areas:
+        needs = {}
+        for assessment in (
+            NeedsAssessment.objects.filter(case=case)
+            .prefetch_related(Prefetch("items", queryset=NeedsAssessmentItem.objects.order_by("id")))
+            .order_by("-assessed_on", "-id")
+        ):
+            needs.setdefault(assessment.person_id, assessment)
+    found: dict[int, VictimFeedback] | None = None
+    if Area.FEEDBACK in areas:
+        found = {f.person_id: f for f in VictimFeedback.objects.filter(case=case)}
+    untold = None
+    if Area.KEY_EVENT in areas:
+        untold = list(
+            VictimNotice.objects.filter(key_event__case=case, told_at__isnull=True)
+            .select_related("key_event", "advocate")
+            .order_by("tell_by", "id")
+        )
+    return Overview(
+        case=case,
+        victims=victims,
+        advocates=_advocates(case, victims) if Area.ASSIGNMENT in areas else None,
+        safe_contacts=safe_contacts_for(user, victims),
+        recent_contacts=list(_contacts_qs(case).order_by("-occurred_at", "-id")[:RECENT_CONTACTS])
+        if Area.CONTACT in areas
+        else None,
+        untold=untold,
+        needs=needs,
+        plans=_plans(case, victims) if Area.SAFETY_PLAN in areas else None,
+        feedback=FeedbackPage(
+            case=case,
+            rows=[
+                FeedbackRow(victim=v, feedback=found.get(v.person_id), open=feedback_open(case, v.person_id))
+                for v in victims
+            ],
+        )
+        if found is not None
+        else None,
+        areas=areas,
+    )
+
+
+# --- the summary card on the case overview (advocacy staff only) ------------------------------------------------------
+
+
+def card_context(user: Any, case: Any) -> dict[str, Any] | None:
+    """cases.extensions summary card: the victim's advocate, contacts, what is owed, and quick add."""
+    if not (permissions.is_advocacy_staff(user) and permissions.may_see_area(user, Area.CONTACT)):
+        return None
+    victims = victims_of(case)
+    if not victims:
+        return None
+    current = {
+        a.person_id: a
+        for a in AdvocateAssignment.objects.filter(case=case, ended_at__isnull=True).select_related("advocate")
+    }
+    # The latest contact and how many there are, in one query (a window count over the case's rows).
+    last = _contacts_qs(case).annotate(total=Window(Count("id"))).order_by("-occurred_at", "-id").first()
+    untold = VictimNotice.objects.filter(key_event__case=case, told_at__isnull=True).aggregate(
+        count=Count("id"), overdue=Count("id", filter=Q(tell_by__lt=timezone.now()))
+    )
+    in_place = (
+        SafetyMeasure.objects.filter(plan__case=case, status=MeasureStatus.IN_PLACE).count()
+        if permissions.may_see_area(user, Area.SAFETY_PLAN)
+        else None
+    )
+    return {
+        "case": case,
+        "victims": victims,
+        "advocates": [(v, current.get(v.person_id)) for v in victims],
+        "contact_count": last.total if last else 0,
+        "last_contact": last,
+        "next_contact_due": last.next_contact_due if last else None,
+        "untold": untold["count"],
+        "overdue": untold["overdue"],
+        "in_place": in_place,
+        "safe_contacts": safe_contacts_for(user, victims),
+        "can_log": permissions.can_work(user, Area.CONTACT),
+    }
+
+
+# --- settings --------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class SettingsPage:
+    settings: AdvocacySettings
+    agencies: list[Agency]
+    leads: list[AdvocacyLead]
+    staff: list[User]
+
+
+def settings_for_admin(*, user: User) -> SettingsPage:
+    if not permissions.can_manage_settings(user):
+        raise Http404
+    assert user.agency is not None
+    partnership_id = user.agency.partnership_id
+    agencies = list(Agency.objects.filter(partnership_id=partnership_id, kind=AgencyKind.ADVOCACY).order_by("name"))
+    leads = list(
+        AdvocacyLead.objects.filter(agency__partnership_id=partnership_id)
+        .select_related("agency", "user")
+        .order_by("agency__name", "user__last_name", "user__first_name")
+    )
+    staff = list(
+        User.objects.filter(agency__in=agencies, is_active=True)
+        .select_related("agency")
+        .order_by("last_name", "first_name", "pk")
+    )
+    return SettingsPage(
+        settings=settings_for(partnership_id=partnership_id), agencies=agencies, leads=leads, staff=staff
+    )
