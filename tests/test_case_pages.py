@@ -599,7 +599,7 @@ CASELOAD_QUERIES = 10
 # Session, user, agency; the case and the two access checks; the agreement; parties and their
 # aliases, addresses and contacts; orders and breaches; crime references; agencies shared with;
 # outcomes; notes; timeline; the access-log row; the referring agency; the session save.
-CASE_PAGE_QUERIES = 32
+CASE_PAGE_QUERIES = 34
 
 
 def test_caseload_query_count_does_not_grow(world: World, django_assert_num_queries: Any) -> None:

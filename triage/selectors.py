@@ -1,0 +1,590 @@
+"""Every read about meetings and actions that a person sees, scoped to that person.
+
+Three rules, applied here and nowhere else:
+
+- a meeting is seen by the staff of its partnership (``meeting_get_for_user``);
+- a case on its agenda, and everything said or decided about it, only by those who can
+  see the case (``cases.selectors.case_queryset_for_user`` for lists,
+  ``case_get_for_user`` for one): the others learn only how many items they cannot see;
+- an information-sharing entry or an action with a record class only by agencies the
+  sharing agreement allows (filtered in the query, never left to a template).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Count, F, Min, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.http import Http404
+from django.utils import timezone
+
+from agencies.models import RecordClass, User
+from agencies.selectors import record_classes_for_user
+from cases import permissions as case_permissions
+from cases.models import Case, CaseParty, CaseStatus, PartyRole
+from cases.selectors import PartyView, case_get_for_user, case_queryset_for_user
+from triage import permissions
+from triage.models import (
+    Action,
+    ActionStatus,
+    AgendaItem,
+    AgendaSource,
+    Attendance,
+    InformationShare,
+    Meeting,
+    MeetingDecision,
+    MeetingKind,
+    MeetingStatus,
+    Outcome,
+)
+
+PROPOSAL_LIMIT = 200
+ACTION_PAGE_SIZE = 50
+# Statuses a clinic may hear a case in: anything not declined or closed.
+CLINIC_STATUSES = (
+    CaseStatus.AWAITING_TRIAGE,
+    CaseStatus.ACCEPTED,
+    CaseStatus.ACTIVE,
+    CaseStatus.MONITORING,
+    CaseStatus.REOPENED,
+)
+
+
+def _staff(user: Any) -> User:
+    if not case_permissions.is_staff_member(user):
+        raise Http404
+    assert isinstance(user, User)
+    return user
+
+
+def _visible_class_q(classes: frozenset[str]) -> Q:
+    return Q(record_class="") | Q(record_class__in=classes)
+
+
+# --- names on an agenda: the primary people, as the user may see them ------------------------------------
+
+
+@dataclass(frozen=True)
+class CaseNames:
+    perpetrator: str
+    victim: str
+
+
+def _names_for(user: User, case_ids: Sequence[int]) -> dict[int, CaseNames]:
+    """Perpetrator and victim names per case; a victim's name only for agencies that may see it."""
+    victim_ok = case_permissions.may_see(user, RecordClass.VICTIM_IDENTITY)
+    found: dict[int, dict[str, str]] = {}
+    for part in CaseParty.objects.filter(
+        case_id__in=list(case_ids), is_primary=True, role__in=[PartyRole.PERPETRATOR, PartyRole.VICTIM]
+    ).select_related("person"):
+        names = found.setdefault(part.case_id, {})
+        if part.role == PartyRole.VICTIM and not victim_ok:
+            names[part.role] = "Identity withheld"
+        else:
+            names[part.role] = part.person.display_name
+    return {
+        case_id: CaseNames(
+            perpetrator=found.get(case_id, {}).get(PartyRole.PERPETRATOR, "Not recorded"),
+            victim=found.get(case_id, {}).get(PartyRole.VICTIM, "Not recorded"),
+        )
+        for case_id in case_ids
+    }
+
+
+@dataclass
+class CaseIdentity:
+    """What the identity bar of cases/case_base.html reads from ``detail``."""
+
+    perpetrator: PartyView | None
+    victim: PartyView | None
+
+
+def case_identity(*, user: User, case: Case) -> CaseIdentity:
+    views: dict[str, PartyView] = {}
+    for part in CaseParty.objects.filter(
+        case=case, is_primary=True, role__in=[PartyRole.PERPETRATOR, PartyRole.VICTIM]
+    ).select_related("person"):
+        identity_class = case_permissions.party_identity_class(part.role)
+        ok = identity_class is None or case_permissions.may_see(user, identity_class)
+        views[part.role] = PartyView(
+            person_id=part.person_id,
+            role=part.role,
+            role_label=PartyRole(part.role).label,
+            is_primary=True,
+            name=part.person.display_name if ok else None,
+            identity_visible=ok,
+        )
+    return CaseIdentity(perpetrator=views.get(PartyRole.PERPETRATOR), victim=views.get(PartyRole.VICTIM))
+
+
+# --- meetings -----------------------------------------------------------------------------------------------
+
+
+def meeting_queryset_for_user(*, user: User) -> QuerySet[Meeting]:
+    if not case_permissions.is_staff_member(user):
+        return Meeting.objects.none()
+    assert user.agency is not None
+    return Meeting.objects.filter(partnership_id=user.agency.partnership_id)
+
+
+@dataclass
+class MeetingList:
+    upcoming: Sequence[Meeting]
+    past: Sequence[Meeting]
+
+
+def meeting_list_for_user(*, user: User, past_limit: int = 30) -> MeetingList:
+    """Meetings still to hold or conclude (soonest first), then the latest concluded ones.
+
+    ``item_count`` counts every case on the agenda: a number, not a case anyone can identify.
+    """
+    _staff(user)
+    qs = meeting_queryset_for_user(user=user).select_related("chair").annotate(item_count=Count("items"))
+    upcoming = list(qs.exclude(status=MeetingStatus.CONCLUDED).order_by("starts_at", "id"))
+    past = list(qs.filter(status=MeetingStatus.CONCLUDED).order_by("-starts_at", "-id")[:past_limit])
+    return MeetingList(upcoming=upcoming, past=past)
+
+
+def meeting_get_for_user(*, user: User, meeting_id: int) -> Meeting:
+    """The meeting, or 404 outside the user's partnership."""
+    _staff(user)
+    meeting = (
+        meeting_queryset_for_user(user=user).select_related("chair", "chair__agency").filter(pk=meeting_id).first()
+    )
+    if meeting is None:
+        raise Http404
+    return meeting
+
+
+@dataclass
+class ItemView:
+    """One agenda item as one reader may see it."""
+
+    item: AgendaItem
+    case: Case
+    names: CaseNames
+    sash_level: str
+    shares: list[InformationShare]
+    decision: MeetingDecision | None
+    actions: list[Action]
+    elsewhere: list[Meeting] = field(default_factory=list)
+
+    @property
+    def pk(self) -> int:
+        return self.item.pk
+
+
+@dataclass
+class MeetingDetail:
+    meeting: Meeting
+    attendance: list[Attendance]
+    items: list[ItemView]
+    # Cases on the agenda this reader cannot see: only their number is shown.
+    hidden_items: int
+    can_manage: bool
+    can_contribute: bool
+    visible_classes: frozenset[str]
+
+    @property
+    def case_ids(self) -> list[int]:
+        return [view.case.pk for view in self.items]
+
+    @property
+    def decided(self) -> int:
+        return sum(1 for view in self.items if view.decision is not None)
+
+
+def _visible_case_ids(user: User, case_ids: Sequence[int]) -> set[int]:
+    if not case_ids:
+        return set()
+    return set(case_queryset_for_user(user=user).filter(pk__in=list(case_ids)).values_list("pk", flat=True))
+
+
+def _sash_levels(partnership_id: int, case_ids: Sequence[int]) -> dict[int, str]:
+    if not case_ids:
+        return {}
+    from risk.selectors import current_sash_levels
+
+    return current_sash_levels(partnership_id=partnership_id, case_ids=case_ids)
+
+
+def _item_views(user: User, meeting: Meeting, items: list[AgendaItem]) -> tuple[list[ItemView], int]:
+    visible = _visible_case_ids(user, [i.case_id for i in items])
+    shown = [i for i in items if i.case_id in visible]
+    if not shown:
+        return [], len(items)
+    classes = record_classes_for_user(user=user)
+    ids = [i.pk for i in shown]
+    case_ids = [i.case_id for i in shown]
+    shares: dict[int, list[InformationShare]] = {}
+    for share in (
+        InformationShare.objects.filter(item_id__in=ids)
+        .filter(_visible_class_q(classes))
+        .select_related("agency", "recorded_by")
+        .order_by("created_at", "id")
+    ):
+        shares.setdefault(share.item_id, []).append(share)
+    actions: dict[int, list[Action]] = {}
+    for action in (
+        Action.objects.filter(item_id__in=ids)
+        .filter(_visible_class_q(classes))
+        .select_related("owner", "owner_agency")
+        .order_by("due_on", "id")
+    ):
+        actions.setdefault(action.item_id, []).append(action)
+    names = _names_for(user, case_ids)
+    sash = _sash_levels(meeting.partnership_id, case_ids)
+    views = [
+        ItemView(
+            item=item,
+            case=item.case,
+            names=names[item.case_id],
+            sash_level=sash.get(item.case_id, ""),
+            shares=shares.get(item.pk, []),
+            decision=getattr(item, "decision", None),
+            actions=actions.get(item.pk, []),
+        )
+        for item in shown
+    ]
+    return views, len(items) - len(shown)
+
+
+def meeting_detail_for_user(*, user: User, meeting_id: int) -> MeetingDetail:
+    """The meeting with its attendance and the agenda items this reader may see, in order.
+
+    A fixed number of queries whatever the agenda's length.
+    """
+    meeting = meeting_get_for_user(user=user, meeting_id=meeting_id)
+    attendance = list(
+        Attendance.objects.filter(meeting=meeting).select_related("agency", "person").order_by("agency__name", "id")
+    )
+    items = list(
+        AgendaItem.objects.filter(meeting=meeting)
+        .select_related("case", "case__referral", "decision", "decision__decided_by")
+        .order_by("position")
+    )
+    views, hidden = _item_views(user, meeting, items)
+    return MeetingDetail(
+        meeting=meeting,
+        attendance=attendance,
+        items=views,
+        hidden_items=hidden,
+        can_manage=permissions.can_manage(user, meeting),
+        can_contribute=permissions.can_contribute(user, meeting),
+        visible_classes=record_classes_for_user(user=user),
+    )
+
+
+def agenda_item_get_for_user(*, user: User, meeting_id: int, item_id: int) -> AgendaItem:
+    """One agenda item, or 404 when the meeting or its case is outside the user's scope."""
+    meeting = meeting_get_for_user(user=user, meeting_id=meeting_id)
+    item = AgendaItem.objects.filter(meeting=meeting, pk=item_id).first()
+    if item is None:
+        raise Http404
+    item.case = case_get_for_user(user=user, case_id=item.case_id)
+    item.meeting = meeting
+    return item
+
+
+def item_view_for_user(*, user: User, meeting_id: int, item_id: int) -> ItemView:
+    """One agenda item, shaped like the meeting page's (the fragment htmx swaps)."""
+    item = agenda_item_get_for_user(user=user, meeting_id=meeting_id, item_id=item_id)
+    fresh = (
+        AgendaItem.objects.filter(pk=item.pk)
+        .select_related("case", "case__referral", "decision", "decision__decided_by")
+        .get()
+    )
+    views, _ = _item_views(user, item.meeting, [fresh])
+    if not views:
+        raise Http404
+    return views[0]
+
+
+# --- the agenda builder's proposals --------------------------------------------------------------------------
+
+
+@dataclass
+class Proposal:
+    case: Case
+    source: str
+    names: CaseNames
+    # Other meetings not yet concluded whose agenda already holds the case, undecided.
+    elsewhere: list[Meeting]
+
+    @property
+    def source_label(self) -> str:
+        return AgendaSource(self.source).label
+
+
+def _clinic_annotations(qs: QuerySet[Case]) -> QuerySet[Case]:
+    """The latest clinic referral and the latest clinic hearing of each case."""
+    last_referral = (
+        MeetingDecision.objects.filter(case_id=OuterRef("pk"), refer_to_clinic=True)
+        .order_by("-decided_at")
+        .values("decided_at")[:1]
+    )
+    last_hearing = (
+        MeetingDecision.objects.filter(case_id=OuterRef("pk"), item__meeting__kind=MeetingKind.CLINIC)
+        .exclude(outcome=Outcome.DEFERRED)
+        .order_by("-decided_at")
+        .values("decided_at")[:1]
+    )
+    return qs.annotate(last_clinic_referral=Subquery(last_referral), last_clinic_hearing=Subquery(last_hearing))
+
+
+PENDING_CLINIC_REFERRAL = Q(last_clinic_referral__isnull=False) & (
+    Q(last_clinic_hearing__isnull=True) | Q(last_clinic_referral__gt=F("last_clinic_hearing"))
+)
+
+
+def agenda_proposals_for_user(*, user: User, meeting: Meeting) -> list[Proposal]:
+    """The cases the agenda builder proposes, among those the user can see.
+
+    A triage meeting: every case awaiting triage, oldest referral first. A clinic: cases
+    whose current risk is high and that have not been heard at clinic, and cases a
+    meeting referred to the clinic since they were last heard there.
+    """
+    if not permissions.in_partnership(user, meeting):
+        raise Http404
+    on_agenda = AgendaItem.objects.filter(meeting=meeting).values("case_id")
+    qs = case_queryset_for_user(user=user).exclude(pk__in=on_agenda)
+    if meeting.kind == MeetingKind.TRIAGE:
+        qs = qs.filter(status=CaseStatus.AWAITING_TRIAGE)
+    else:
+        qs = _clinic_annotations(qs.filter(status__in=CLINIC_STATUSES)).filter(
+            Q(current_risk="high", heard_at_clinic=False) | PENDING_CLINIC_REFERRAL
+        )
+    cases = list(qs.select_related("referral").order_by("received_on", "id")[:PROPOSAL_LIMIT])
+    if not cases:
+        return []
+    case_ids = [c.pk for c in cases]
+    names = _names_for(user, case_ids)
+    elsewhere: dict[int, list[Meeting]] = {}
+    for other in (
+        AgendaItem.objects.filter(case_id__in=case_ids, meeting__kind=meeting.kind, decision__isnull=True)
+        .exclude(meeting=meeting)
+        .exclude(meeting__status=MeetingStatus.CONCLUDED)
+        .select_related("meeting")
+    ):
+        elsewhere.setdefault(other.case_id, []).append(other.meeting)
+    proposals = []
+    for case in cases:
+        if meeting.kind == MeetingKind.TRIAGE:
+            source = AgendaSource.AWAITING_TRIAGE
+        else:
+            referral, hearing = case.last_clinic_referral, case.last_clinic_hearing  # type: ignore[attr-defined]
+            pending = referral is not None and (hearing is None or referral > hearing)
+            source = AgendaSource.REFERRED_TO_CLINIC if pending else AgendaSource.HIGH_RISK
+        proposals.append(Proposal(case=case, source=source, names=names[case.pk], elsewhere=elsewhere.get(case.pk, [])))
+    return proposals
+
+
+def proposal_source(*, user: User, meeting: Meeting, case: Case) -> str:
+    """Why the builder would propose this case (``added`` when it would not)."""
+    for proposal in agenda_proposals_for_user(user=user, meeting=meeting):
+        if proposal.case.pk == case.pk:
+            return proposal.source
+    return AgendaSource.ADDED
+
+
+def meeting_staff(*, meeting: Meeting) -> QuerySet[User]:
+    """Active staff of the meeting's partnership: chairs, attendees and action owners are chosen from them."""
+    return (
+        User.objects.filter(agency__partnership_id=meeting.partnership_id, is_active=True)
+        .select_related("agency")
+        .order_by("agency__name", "last_name", "first_name", "id")
+    )
+
+
+def partnership_staff(*, user: User) -> QuerySet[User]:
+    _staff(user)
+    assert user.agency is not None
+    return (
+        User.objects.filter(agency__partnership_id=user.agency.partnership_id, is_active=True)
+        .select_related("agency")
+        .order_by("agency__name", "last_name", "first_name", "id")
+    )
+
+
+# --- actions ---------------------------------------------------------------------------------------------------
+
+
+class ActionScope:
+    MINE = "mine"
+    AGENCY = "agency"
+
+
+@dataclass
+class ActionRow:
+    action: Action
+    overdue: bool
+    due_today: bool
+
+
+@dataclass
+class ActionPage:
+    rows: list[ActionRow]
+    has_more: bool
+    page: int
+
+
+def action_queryset_for_user(*, user: User) -> QuerySet[Action]:
+    """Actions on cases the user can see, of the record classes the agreement lets them read."""
+    if not case_permissions.is_staff_member(user):
+        return Action.objects.none()
+    classes = record_classes_for_user(user=user)
+    return Action.objects.filter(case_id__in=case_queryset_for_user(user=user).values("pk")).filter(
+        _visible_class_q(classes)
+    )
+
+
+def action_list_for_user(*, user: User, scope: str, status: str = ActionStatus.OPEN, page: int = 1) -> ActionPage:
+    """ "My actions" or "my agency's actions": open ones by due date (overdue first), or closed ones latest first.
+
+    A fixed number of queries per page; the page after is found by asking for one row more.
+    """
+    _staff(user)
+    qs = action_queryset_for_user(user=user)
+    qs = qs.filter(owner=user) if scope == ActionScope.MINE else qs.filter(owner_agency_id=user.agency_id)
+    if status == ActionStatus.OPEN:
+        qs = qs.filter(status=ActionStatus.OPEN).order_by("due_on", "id")
+    else:
+        qs = qs.exclude(status=ActionStatus.OPEN).order_by("-completed_at", "-id")
+    page = max(page, 1)
+    start = (page - 1) * ACTION_PAGE_SIZE
+    found = list(
+        qs.select_related("case", "owner", "owner_agency", "item__meeting")[start : start + ACTION_PAGE_SIZE + 1]
+    )
+    today = timezone.localdate()
+    rows = [
+        ActionRow(
+            action=a,
+            overdue=a.status == ActionStatus.OPEN and a.due_on < today,
+            due_today=a.status == ActionStatus.OPEN and a.due_on == today,
+        )
+        for a in found[:ACTION_PAGE_SIZE]
+    ]
+    return ActionPage(rows=rows, has_more=len(found) > ACTION_PAGE_SIZE, page=page)
+
+
+def action_get_for_user(*, user: User, action_id: int) -> Action:
+    """One action, or 404 when its case or its record class is outside the user's scope."""
+    _staff(user)
+    action = (
+        action_queryset_for_user(user=user)
+        .select_related("case", "owner", "owner_agency", "item__meeting", "created_by", "completed_by")
+        .filter(pk=action_id)
+        .first()
+    )
+    if action is None:
+        raise Http404
+    return action
+
+
+def open_action_due_dates(case_ids: Sequence[int]) -> dict[int, dt.date]:
+    """The due-date source for Case.next_due_on: each case's earliest open action."""
+    return {
+        row["case_id"]: row["first_due"]
+        for row in Action.objects.filter(case_id__in=list(case_ids), status=ActionStatus.OPEN)
+        .values("case_id")
+        .annotate(first_due=Min("due_on"))
+    }
+
+
+# --- minutes -----------------------------------------------------------------------------------------------------
+
+
+def minutes_for_user(*, user: User, meeting_id: int) -> MeetingDetail:
+    """The minutes are the meeting as this reader may see it: the same selector as the page."""
+    return meeting_detail_for_user(user=user, meeting_id=meeting_id)
+
+
+# --- one case's meetings (the case section) and its overview card ------------------------------------------------
+
+
+@dataclass
+class CaseHearing:
+    meeting: Meeting
+    item: AgendaItem
+    decision: MeetingDecision | None
+    shares: list[InformationShare]
+    actions: list[Action]
+
+
+@dataclass
+class CaseMeetings:
+    case: Case
+    identity: CaseIdentity
+    hearings: list[CaseHearing]
+    can_update_actions: bool
+
+
+def case_meetings_for_user(*, user: User, case_id: int) -> CaseMeetings:
+    """Every meeting that heard (or will hear) the case, newest first, with what the reader may see."""
+    case = case_get_for_user(user=user, case_id=case_id)
+    classes = record_classes_for_user(user=user)
+    items = list(
+        AgendaItem.objects.filter(case=case)
+        .select_related("meeting", "meeting__chair", "decision", "decision__decided_by")
+        .prefetch_related(
+            Prefetch(
+                "shares",
+                queryset=InformationShare.objects.filter(_visible_class_q(classes))
+                .select_related("agency", "recorded_by")
+                .order_by("created_at", "id"),
+                to_attr="visible_shares",
+            ),
+            Prefetch(
+                "actions",
+                queryset=Action.objects.filter(_visible_class_q(classes))
+                .select_related("owner", "owner_agency")
+                .order_by("due_on", "id"),
+                to_attr="visible_actions",
+            ),
+        )
+        .order_by("-meeting__starts_at", "-id")
+    )
+    hearings = [
+        CaseHearing(
+            meeting=item.meeting,
+            item=item,
+            decision=getattr(item, "decision", None),
+            shares=item.visible_shares,
+            actions=item.visible_actions,
+        )
+        for item in items
+    ]
+    return CaseMeetings(
+        case=case,
+        identity=case_identity(user=user, case=case),
+        hearings=hearings,
+        can_update_actions=case_permissions.is_staff_member(user),
+    )
+
+
+def case_card_for_user(user: Any, case: Case) -> dict[str, Any] | None:
+    """The case overview's card: open actions (overdue ones counted) and the latest meeting decision."""
+    if not case_permissions.is_staff_member(user):
+        return None
+    classes = record_classes_for_user(user=user)
+    today = timezone.localdate()
+    counts = (
+        Action.objects.filter(case=case, status=ActionStatus.OPEN)
+        .filter(_visible_class_q(classes))
+        .aggregate(open=Count("id"), overdue=Count("id", filter=Q(due_on__lt=today)), next_due=Min("due_on"))
+    )
+    decision = (
+        MeetingDecision.objects.filter(case=case).select_related("item__meeting").order_by("-decided_at", "-id").first()
+    )
+    if not counts["open"] and decision is None:
+        return None
+    return {
+        "case": case,
+        "open_actions": counts["open"],
+        "overdue_actions": counts["overdue"],
+        "next_due": counts["next_due"],
+        "decision": decision,
+    }

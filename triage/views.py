@@ -1,0 +1,778 @@
+"""Meeting pages: the list, scheduling, the agenda builder and attendance, running the meeting,
+the minutes (on screen and PDF), the action lists and one action, and the case's meetings.
+
+Thin: parse input, call a selector or a service, render. Scope comes from the selectors
+(404 outside it). The agenda builder and the meeting page update in place with htmx and
+work the same without JavaScript: every form posts to a real URL that redirects back (or
+re-renders the page with the errors) when the request is not an htmx one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from agencies.models import User
+from agencies.selectors import agencies_of_partnership
+from audit.models import AccessAction
+from audit.services import access_record
+from cases import permissions as case_permissions
+from cases.forms import apply_errors
+from cases.templatetags.cases_tags import error_anchor
+from triage import permissions, selectors, services
+from triage.forms import (
+    ActionCancelForm,
+    ActionCompleteForm,
+    ActionForm,
+    ActionRescheduleForm,
+    AgendaProposalsForm,
+    AgendaReferenceForm,
+    AttendanceForm,
+    DecisionForm,
+    HearingForm,
+    MeetingForm,
+    ShareForm,
+)
+from triage.models import ActionStatus, Meeting, MeetingKind
+
+# --- helpers ------------------------------------------------------------------------------------------------------
+
+
+def _staff(request: HttpRequest) -> User:
+    user = request.user
+    if not case_permissions.is_staff_member(user):
+        raise Http404
+    assert isinstance(user, User)
+    return user
+
+
+def _htmx(request: HttpRequest) -> bool:
+    return bool(getattr(request, "htmx", False))
+
+
+def _summary_errors(*forms_: forms.Form | None) -> list[tuple[str, str]]:
+    """(anchor, message) for the GOV.UK error summary, over every bound form given."""
+    found: list[tuple[str, str]] = []
+    for form in forms_:
+        if form is None or not form.is_bound:
+            continue
+        found += [("", str(e)) for e in form.non_field_errors()]
+        for field in form:
+            anchor = "" if field.is_hidden else error_anchor(field)
+            found += [(anchor, str(e)) for e in field.errors]
+    return found
+
+
+def _service_errors(form: forms.Form, call: Callable[[], Any]) -> Any:
+    """Run a service; its field errors go on the form (refusals of role too). None when it failed."""
+    try:
+        return call()
+    except ValidationError as exc:
+        apply_errors(form, exc)
+    except PermissionDenied as exc:
+        form.add_error(None, str(exc) or "You cannot do that")
+    return None
+
+
+def _log_cases(actor: User, case_ids: list[int], purpose: str, action: AccessAction = AccessAction.VIEW) -> None:
+    if case_ids:
+        access_record(user=actor, action=action, record_type="cases.case", record_ids=case_ids, purpose=purpose)
+
+
+def _manager_meeting(actor: User, meeting_id: int) -> Meeting:
+    """A meeting the actor may run, or 404 (staff who may not run it never see its forms)."""
+    meeting = selectors.meeting_get_for_user(user=actor, meeting_id=meeting_id)
+    if not permissions.can_manage(actor, meeting):
+        raise Http404
+    return meeting
+
+
+# --- the list and scheduling --------------------------------------------------------------------------------------
+
+
+@require_GET
+def meetings(request: HttpRequest) -> HttpResponse:
+    actor = _staff(request)
+    found = selectors.meeting_list_for_user(user=actor)
+    return render(
+        request,
+        "triage/meetings.html",
+        {"upcoming": found.upcoming, "past": found.past, "can_schedule": permissions.can_schedule(actor)},
+    )
+
+
+def _schedulable_kinds(actor: User) -> list[str]:
+    return [k for k in MeetingKind.values if permissions.can_schedule(actor, k)]
+
+
+def meeting_new(request: HttpRequest) -> HttpResponse:
+    actor = _staff(request)
+    kinds = _schedulable_kinds(actor)
+    if not kinds:
+        raise Http404
+    staff = list(selectors.partnership_staff(user=actor))
+    initial = {"kind": kinds[0], "time": "09:30", "chair": str(actor.pk), "day": timezone.localdate()}
+    form = MeetingForm(request.POST or None, staff=staff, kinds=kinds, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        meeting = _service_errors(
+            form,
+            lambda: services.meeting_create(
+                actor=actor,
+                kind=form.cleaned_data["kind"],
+                starts_at=form.starts_at(),
+                chair_id=form.chair_id(),
+                location=form.cleaned_data["location"],
+            ),
+        )
+        if meeting is not None:
+            messages.success(request, f"{meeting} scheduled: now build its agenda")
+            return redirect("triage:meeting_detail", meeting_id=meeting.pk)
+    return render(
+        request,
+        "triage/meeting_form.html",
+        {
+            "form": form,
+            "title": "Schedule a meeting",
+            "button": "Schedule meeting",
+            "summary_errors": _summary_errors(form),
+        },
+    )
+
+
+def meeting_edit(request: HttpRequest, meeting_id: int) -> HttpResponse:
+    actor = _staff(request)
+    meeting = _manager_meeting(actor, meeting_id)
+    if not meeting.is_open:
+        raise Http404
+    local = timezone.localtime(meeting.starts_at)
+    initial = {
+        "day": local.date(),
+        "time": f"{local:%H:%M}",
+        "chair": str(meeting.chair_id or ""),
+        "location": meeting.location,
+    }
+    staff = list(selectors.meeting_staff(meeting=meeting))
+    form = MeetingForm(request.POST or None, staff=staff, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        updated = _service_errors(
+            form,
+            lambda: services.meeting_update(
+                actor=actor,
+                meeting=meeting,
+                starts_at=form.starts_at(),
+                chair_id=form.chair_id(),
+                location=form.cleaned_data["location"],
+            ),
+        )
+        if updated is not None:
+            messages.success(request, "Meeting details saved")
+            return redirect("triage:meeting_detail", meeting_id=meeting.pk)
+    return render(
+        request,
+        "triage/meeting_form.html",
+        {
+            "form": form,
+            "meeting": meeting,
+            "title": f"Change the {meeting.get_kind_display().lower()}",
+            "button": "Save",
+            "summary_errors": _summary_errors(form),
+        },
+    )
+
+
+# --- the meeting: agenda builder and attendance -------------------------------------------------------------------
+
+
+def _attendance_form(actor: User, meeting: Meeting, data: Any = None) -> AttendanceForm:
+    return AttendanceForm(
+        data,
+        prefix="attendance",
+        agencies=agencies_of_partnership(partnership_id=meeting.partnership_id),
+        staff=selectors.meeting_staff(meeting=meeting),
+    )
+
+
+def _builder_context(
+    request: HttpRequest, actor: User, meeting_id: int, *, bound: dict[str, forms.Form] | None = None
+) -> dict[str, Any]:
+    bound = bound or {}
+    detail = selectors.meeting_detail_for_user(user=actor, meeting_id=meeting_id)
+    meeting = detail.meeting
+    manage = detail.can_manage and meeting.is_open
+    proposals = selectors.agenda_proposals_for_user(user=actor, meeting=meeting) if manage else []
+    hearing = {"hearing": services.default_hearing(meeting)}
+    proposals_form = bound.get("proposals") or AgendaProposalsForm(
+        prefix="proposals", case_ids=[p.case.pk for p in proposals], initial=hearing
+    )
+    chosen = {str(v) for v in (proposals_form["cases"].value() or [])} if proposals_form.is_bound else set()
+    context = {
+        "detail": detail,
+        "meeting": meeting,
+        "manage": manage,
+        "proposals": proposals,
+        "proposals_form": proposals_form,
+        "chosen": chosen,
+        "reference_form": bound.get("reference") or AgendaReferenceForm(prefix="reference", initial=hearing),
+        "agenda_error": bound.get("agenda_error"),
+        "attendance_error": bound.get("attendance_error"),
+        "attendance_form": (bound.get("attendance") or _attendance_form(actor, meeting)) if manage else None,
+        "summary_errors": _summary_errors(*[f for f in bound.values() if isinstance(f, forms.Form)]),
+    }
+    _log_cases(actor, detail.case_ids + [p.case.pk for p in proposals], f"Meeting {meeting.pk}: agenda")
+    return context
+
+
+def meeting_detail(request: HttpRequest, meeting_id: int) -> HttpResponse:
+    actor = _staff(request)
+    return render(request, "triage/meeting_detail.html", _builder_context(request, actor, meeting_id))
+
+
+def _builder_answer(
+    request: HttpRequest,
+    actor: User,
+    meeting: Meeting,
+    *,
+    region: str,
+    ok: str = "",
+    bound: dict[str, Any] | None = None,
+) -> HttpResponse:
+    """After a builder POST: the region's fragment for htmx, otherwise a redirect (or the page with errors)."""
+    bound = bound or {}
+    failed = any(
+        (isinstance(f, forms.Form) and f.errors) or (not isinstance(f, forms.Form) and f) for f in bound.values()
+    )
+    if _htmx(request):
+        context = _builder_context(request, actor, meeting.pk, bound=bound if failed else None)
+        context.update({"fragment": True, "done": "" if failed else ok})
+        template = "triage/_agenda.html" if region == "agenda" else "triage/_attendance.html"
+        return render(request, template, context)
+    if failed:
+        return render(request, "triage/meeting_detail.html", _builder_context(request, actor, meeting.pk, bound=bound))
+    if ok:
+        messages.success(request, ok)
+    return HttpResponseRedirect(reverse("triage:meeting_detail", args=[meeting.pk]))
+
+
+@require_POST
+def agenda_add(request: HttpRequest, meeting_id: int) -> HttpResponse:
+    """Add the builder's chosen proposals (checkboxes) or one case by its reference."""
+    actor = _staff(request)
+    meeting = _manager_meeting(actor, meeting_id)
+    if "reference-reference" in request.POST:
+        form: forms.Form = AgendaReferenceForm(request.POST, prefix="reference")
+        if form.is_valid():
+            case_id = form.cleaned_data["reference"]
+            try:
+                item = services.agenda_add(
+                    actor=actor, meeting=meeting, case_id=case_id, hearing=form.cleaned_data.get("hearing") or ""
+                )
+            except Http404:
+                form.add_error("reference", "There is no case with this reference that you can see")
+            except ValidationError as exc:
+                # The service speaks of "case": on this form that is the reference box.
+                renamed = {("reference" if key == "case" else key): msgs for key, msgs in exc.message_dict.items()}
+                apply_errors(form, ValidationError(renamed))
+            except PermissionDenied as exc:
+                form.add_error(None, str(exc))
+            else:
+                return _builder_answer(
+                    request, actor, meeting, region="agenda", ok=f"Case {item.case.reference} added to the agenda"
+                )
+        return _builder_answer(request, actor, meeting, region="agenda", bound={"reference": form})
+    proposals = selectors.agenda_proposals_for_user(user=actor, meeting=meeting)
+    form = AgendaProposalsForm(request.POST, prefix="proposals", case_ids=[p.case.pk for p in proposals])
+    if form.is_valid():
+        added = _service_errors(
+            form,
+            lambda: services.agenda_add_proposed(
+                actor=actor,
+                meeting=meeting,
+                case_ids=form.cleaned_data["cases"],
+                hearing=form.cleaned_data.get("hearing") or "",
+            ),
+        )
+        if added is not None:
+            noun = "case" if len(added) == 1 else "cases"
+            return _builder_answer(
+                request, actor, meeting, region="agenda", ok=f"{len(added)} {noun} added to the agenda"
+            )
+    return _builder_answer(request, actor, meeting, region="agenda", bound={"proposals": form})
+
+
+@require_POST
+def agenda_item_move(request: HttpRequest, meeting_id: int, item_id: int) -> HttpResponse:
+    actor = _staff(request)
+    meeting = _manager_meeting(actor, meeting_id)
+    item = selectors.agenda_item_get_for_user(user=actor, meeting_id=meeting.pk, item_id=item_id)
+    direction = request.POST.get("direction", "")
+    try:
+        services.agenda_move(actor=actor, meeting=meeting, item_id=item.pk, direction=direction)
+    except ValidationError as exc:
+        return _builder_answer(request, actor, meeting, region="agenda", bound={"agenda_error": " ".join(exc.messages)})
+    where = "up" if direction == "up" else "down"
+    return _builder_answer(request, actor, meeting, region="agenda", ok=f"Case {item.case.reference} moved {where}")
+
+
+@require_POST
+def agenda_item_hearing(request: HttpRequest, meeting_id: int, item_id: int) -> HttpResponse:
+    actor = _staff(request)
+    meeting = _manager_meeting(actor, meeting_id)
+    item = selectors.agenda_item_get_for_user(user=actor, meeting_id=meeting.pk, item_id=item_id)
+    form = HearingForm(request.POST, prefix=f"hearing-{item.pk}")
+    if form.is_valid():
+        changed = _service_errors(
+            form,
+            lambda: services.agenda_set_hearing(
+                actor=actor, meeting=meeting, item_id=item.pk, hearing=form.cleaned_data["hearing"]
+            ),
+        )
+        if changed is not None:
+            ok = f"Case {item.case.reference} will be heard {changed.get_hearing_display().lower()}"
+            return _builder_answer(request, actor, meeting, region="agenda", ok=ok)
+    return _builder_answer(
+        request,
+        actor,
+        meeting,
+        region="agenda",
+        bound={"agenda_error": " ".join(str(e) for e in form.errors.get("hearing", []))},
+    )
+
+
+@require_POST
+def agenda_item_remove(request: HttpRequest, meeting_id: int, item_id: int) -> HttpResponse:
+    actor = _staff(request)
+    meeting = _manager_meeting(actor, meeting_id)
+    item = selectors.agenda_item_get_for_user(user=actor, meeting_id=meeting.pk, item_id=item_id)
+    try:
+        services.agenda_remove(actor=actor, meeting=meeting, item_id=item.pk)
+    except ValidationError as exc:
+        return _builder_answer(request, actor, meeting, region="agenda", bound={"agenda_error": " ".join(exc.messages)})
+    return _builder_answer(
+        request, actor, meeting, region="agenda", ok=f"Case {item.case.reference} taken off the agenda"
+    )
+
+
+@require_POST
+def attendance_add(request: HttpRequest, meeting_id: int) -> HttpResponse:
+    actor = _staff(request)
+    meeting = _manager_meeting(actor, meeting_id)
+    form = _attendance_form(actor, meeting, request.POST)
+    if form.is_valid():
+        added = _service_errors(form, lambda: services.attendance_add(actor=actor, meeting=meeting, **form.values()))
+        if added is not None:
+            return _builder_answer(request, actor, meeting, region="attendance", ok=f"{added.agency.name} recorded")
+    return _builder_answer(request, actor, meeting, region="attendance", bound={"attendance": form})
+
+
+@require_POST
+def attendance_remove(request: HttpRequest, meeting_id: int, attendance_id: int) -> HttpResponse:
+    actor = _staff(request)
+    meeting = _manager_meeting(actor, meeting_id)
+    try:
+        services.attendance_remove(actor=actor, meeting=meeting, attendance_id=attendance_id)
+    except ValidationError as exc:
+        return _builder_answer(
+            request, actor, meeting, region="attendance", bound={"attendance_error": " ".join(exc.messages)}
+        )
+    return _builder_answer(request, actor, meeting, region="attendance", ok="Attendance removed")
+
+
+# --- running the meeting ------------------------------------------------------------------------------------------
+
+
+class _RunForms:
+    """The forms of one agenda item on the meeting page, bound where a POST failed."""
+
+    def __init__(self, actor: User, detail: selectors.MeetingDetail, staff: list[User], agencies: list[Any]) -> None:
+        self.actor, self.detail, self.staff, self.agencies = actor, detail, staff, agencies
+
+    def share(self, view: selectors.ItemView, data: Any = None) -> ShareForm | None:
+        meeting = self.detail.meeting
+        if not (self.detail.can_contribute and meeting.is_open):
+            return None
+        return ShareForm(
+            data,
+            prefix=f"item-{view.pk}-share",
+            visible_classes=self.detail.visible_classes,
+            agencies=self.agencies if self.detail.can_manage else None,
+            own_agency=self.actor.agency,
+        )
+
+    def decision(self, view: selectors.ItemView, data: Any = None) -> DecisionForm | None:
+        meeting = self.detail.meeting
+        if not (self.detail.can_manage and meeting.is_open) or view.decision is not None:
+            return None
+        return DecisionForm(
+            data,
+            prefix=f"item-{view.pk}-decision",
+            outcomes=services.allowed_outcomes(view.case),
+            clinic=meeting.kind == MeetingKind.CLINIC,
+        )
+
+    def action(self, view: selectors.ItemView, data: Any = None) -> ActionForm | None:
+        meeting = self.detail.meeting
+        if not (self.detail.can_manage and meeting.is_open):
+            return None
+        return ActionForm(
+            data, prefix=f"item-{view.pk}-action", staff=self.staff, visible_classes=self.detail.visible_classes
+        )
+
+
+def _run_forms(actor: User, detail: selectors.MeetingDetail) -> _RunForms:
+    meeting = detail.meeting
+    staff = list(selectors.meeting_staff(meeting=meeting)) if detail.can_manage and meeting.is_open else []
+    agencies = list(agencies_of_partnership(partnership_id=meeting.partnership_id)) if detail.can_manage else []
+    return _RunForms(actor, detail, staff, agencies)
+
+
+def _item_context(
+    forms_: _RunForms, view: selectors.ItemView, bound: dict[str, forms.Form] | None = None
+) -> dict[str, Any]:
+    bound = bound or {}
+    share_form = bound.get("share") or forms_.share(view)
+    decision_form = bound.get("decision") or forms_.decision(view)
+    action_form = bound.get("action") or forms_.action(view)
+    return {
+        "view": view,
+        "share_form": share_form,
+        "decision_form": decision_form,
+        "action_form": action_form,
+        "item_errors": _summary_errors(*bound.values()),
+    }
+
+
+def _render_run(
+    request: HttpRequest,
+    actor: User,
+    meeting_id: int,
+    *,
+    bound_item: int | None = None,
+    bound: dict[str, Any] | None = None,
+) -> HttpResponse:
+    detail = selectors.meeting_detail_for_user(user=actor, meeting_id=meeting_id)
+    forms_ = _run_forms(actor, detail)
+    items = [_item_context(forms_, view, bound if view.pk == bound_item else None) for view in detail.items]
+    _log_cases(actor, detail.case_ids, f"Meeting {detail.meeting.pk}")
+    return render(
+        request,
+        "triage/meeting_run.html",
+        {
+            "detail": detail,
+            "meeting": detail.meeting,
+            "items": items,
+            "summary_errors": [e for item in items for e in item["item_errors"]],
+        },
+    )
+
+
+def meeting_run(request: HttpRequest, meeting_id: int) -> HttpResponse:
+    actor = _staff(request)
+    return _render_run(request, actor, meeting_id)
+
+
+def _item_answer(
+    request: HttpRequest,
+    actor: User,
+    meeting_id: int,
+    item_id: int,
+    *,
+    ok: str = "",
+    bound: dict[str, Any] | None = None,
+) -> HttpResponse:
+    """After a POST on one item: the item's fragment for htmx; otherwise a redirect or the page with errors."""
+    failed = bool(bound) and any(f.errors for f in (bound or {}).values())
+    if _htmx(request):
+        detail = selectors.meeting_detail_for_user(user=actor, meeting_id=meeting_id)
+        view = next((v for v in detail.items if v.pk == item_id), None)
+        if view is None:
+            raise Http404
+        forms_ = _run_forms(actor, detail)
+        context = _item_context(forms_, view, bound if failed else None)
+        context.update({"detail": detail, "meeting": detail.meeting, "fragment": True, "done": "" if failed else ok})
+        _log_cases(actor, [view.case.pk], f"Meeting {detail.meeting.pk}")
+        return render(request, "triage/_item_response.html", context)
+    if failed:
+        return _render_run(request, actor, meeting_id, bound_item=item_id, bound=bound)
+    if ok:
+        messages.success(request, ok)
+    return HttpResponseRedirect(reverse("triage:meeting_run", args=[meeting_id]) + f"#item-{item_id}")
+
+
+@require_POST
+def share_add(request: HttpRequest, meeting_id: int, item_id: int) -> HttpResponse:
+    actor = _staff(request)
+    item = selectors.agenda_item_get_for_user(user=actor, meeting_id=meeting_id, item_id=item_id)
+    meeting = item.meeting
+    if not permissions.can_contribute(actor, meeting):
+        raise Http404
+    manage = permissions.can_manage(actor, meeting)
+    form = ShareForm(
+        request.POST,
+        prefix=f"item-{item.pk}-share",
+        visible_classes=case_permissions.record_classes_for_user(user=actor),
+        agencies=agencies_of_partnership(partnership_id=meeting.partnership_id) if manage else None,
+    )
+    if form.is_valid():
+        share = _service_errors(
+            form,
+            lambda: services.information_share_record(
+                actor=actor,
+                item=item,
+                text=form.cleaned_data["text"],
+                record_class=form.cleaned_data["record_class"],
+                agency_id=form.agency_id() if manage else None,
+            ),
+        )
+        if share is not None:
+            return _item_answer(
+                request, actor, meeting_id, item.pk, ok=f"Information from {share.agency.name} recorded"
+            )
+    return _item_answer(request, actor, meeting_id, item.pk, bound={"share": form})
+
+
+@require_POST
+def decision_add(request: HttpRequest, meeting_id: int, item_id: int) -> HttpResponse:
+    actor = _staff(request)
+    item = selectors.agenda_item_get_for_user(user=actor, meeting_id=meeting_id, item_id=item_id)
+    meeting = item.meeting
+    if not permissions.can_manage(actor, meeting):
+        raise Http404
+    form = DecisionForm(
+        request.POST,
+        prefix=f"item-{item.pk}-decision",
+        outcomes=services.allowed_outcomes(item.case),
+        clinic=meeting.kind == MeetingKind.CLINIC,
+    )
+    if form.is_valid():
+        decision = _service_errors(
+            form, lambda: services.decision_record(actor=actor, item=item, data=form.decision_input())
+        )
+        if decision is not None:
+            ok = f"Case {item.case.reference}: {decision.get_outcome_display().lower()}"
+            if decision.tier:
+                ok += f", tier {decision.tier}"
+            return _item_answer(request, actor, meeting_id, item.pk, ok=ok)
+    return _item_answer(request, actor, meeting_id, item.pk, bound={"decision": form})
+
+
+@require_POST
+def action_add(request: HttpRequest, meeting_id: int, item_id: int) -> HttpResponse:
+    actor = _staff(request)
+    item = selectors.agenda_item_get_for_user(user=actor, meeting_id=meeting_id, item_id=item_id)
+    meeting = item.meeting
+    if not permissions.can_manage(actor, meeting):
+        raise Http404
+    form = ActionForm(
+        request.POST,
+        prefix=f"item-{item.pk}-action",
+        staff=selectors.meeting_staff(meeting=meeting),
+        visible_classes=case_permissions.record_classes_for_user(user=actor),
+    )
+    if form.is_valid():
+        action = _service_errors(form, lambda: services.action_create(actor=actor, item=item, data=form.action_input()))
+        if action is not None:
+            owner = action.owner.get_full_name() or action.owner.email
+            return _item_answer(
+                request, actor, meeting_id, item.pk, ok=f"Action for {owner} ({action.owner_agency.name}) recorded"
+            )
+    return _item_answer(request, actor, meeting_id, item.pk, bound={"action": form})
+
+
+@require_POST
+def meeting_start(request: HttpRequest, meeting_id: int) -> HttpResponse:
+    actor = _staff(request)
+    meeting = _manager_meeting(actor, meeting_id)
+    try:
+        services.meeting_start(actor=actor, meeting=meeting)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, "The meeting has started")
+    return redirect("triage:meeting_run", meeting_id=meeting.pk)
+
+
+@require_POST
+def meeting_conclude(request: HttpRequest, meeting_id: int) -> HttpResponse:
+    actor = _staff(request)
+    meeting = _manager_meeting(actor, meeting_id)
+    try:
+        services.meeting_conclude(actor=actor, meeting=meeting)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("triage:meeting_run", meeting_id=meeting.pk)
+    messages.success(request, "The meeting has concluded. Its minutes are below.")
+    return redirect("triage:minutes", meeting_id=meeting.pk)
+
+
+# --- minutes ------------------------------------------------------------------------------------------------------
+
+
+def _minutes_context(actor: User, meeting_id: int) -> dict[str, Any]:
+    detail = selectors.minutes_for_user(user=actor, meeting_id=meeting_id)
+    return {
+        "detail": detail,
+        "meeting": detail.meeting,
+        "reader": actor,
+        "generated_at": timezone.localtime(),
+        "label": services.meeting_label(detail.meeting),
+    }
+
+
+@require_GET
+def minutes(request: HttpRequest, meeting_id: int) -> HttpResponse:
+    actor = _staff(request)
+    context = _minutes_context(actor, meeting_id)
+    _log_cases(actor, context["detail"].case_ids, f"Minutes of meeting {meeting_id}")
+    return render(request, "triage/minutes.html", context)
+
+
+@require_GET
+def minutes_pdf(request: HttpRequest, meeting_id: int) -> HttpResponse:
+    """The minutes as this reader may see them, as a PDF. The export is logged against every case in it."""
+    from weasyprint import HTML
+
+    actor = _staff(request)
+    context = _minutes_context(actor, meeting_id)
+    meeting = context["meeting"]
+    html = render_to_string("triage/minutes_pdf.html", context, request=request)
+    pdf = HTML(string=html, base_url=request.build_absolute_uri("/")).write_pdf()
+    access_record(
+        user=actor,
+        action=AccessAction.EXPORT,
+        record_type="cases.case",
+        record_ids=context["detail"].case_ids,
+        purpose=f"Minutes of meeting {meeting.pk} (PDF)",
+    )
+    response = HttpResponse(pdf, content_type="application/pdf")
+    day = timezone.localtime(meeting.starts_at)
+    response["Content-Disposition"] = f'attachment; filename="minutes-{meeting.kind}-{day:%Y-%m-%d}-{meeting.pk}.pdf"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+# --- actions ------------------------------------------------------------------------------------------------------
+
+
+def _action_list(request: HttpRequest, scope: str) -> HttpResponse:
+    actor = _staff(request)
+    status = "closed" if request.GET.get("status") == "closed" else ActionStatus.OPEN
+    try:
+        page_number = max(int(request.GET.get("page", "1")), 1)
+    except ValueError:
+        page_number = 1
+    page = selectors.action_list_for_user(user=actor, scope=scope, status=status, page=page_number)
+    access_record(
+        user=actor,
+        action=AccessAction.VIEW,
+        record_type="triage.action",
+        record_ids=[row.action.pk for row in page.rows],
+    )
+    mine = scope == selectors.ActionScope.MINE
+    return render(
+        request,
+        "triage/actions.html",
+        {
+            "page": page,
+            "status": status,
+            "scope": scope,
+            "title": "My actions" if mine else f"{actor.agency.name if actor.agency else 'Agency'} actions",
+            "show_owner": not mine,
+            "list_url": reverse("triage:my_actions" if mine else "triage:agency_actions"),
+        },
+    )
+
+
+@require_GET
+def my_actions(request: HttpRequest) -> HttpResponse:
+    return _action_list(request, selectors.ActionScope.MINE)
+
+
+@require_GET
+def agency_actions(request: HttpRequest) -> HttpResponse:
+    return _action_list(request, selectors.ActionScope.AGENCY)
+
+
+def action_detail(request: HttpRequest, action_id: int) -> HttpResponse:
+    actor = _staff(request)
+    action = selectors.action_get_for_user(user=actor, action_id=action_id)
+    can_update = permissions.can_update_action(actor, action)
+    posted = request.POST.get("do") if request.method == "POST" else None
+    if posted and not can_update:
+        raise Http404
+    complete_form = ActionCompleteForm(request.POST if posted == "complete" else None, prefix="complete")
+    cancel_form = ActionCancelForm(request.POST if posted == "cancel" else None, prefix="cancel")
+    reschedule_form = ActionRescheduleForm(
+        request.POST if posted == "reschedule" else None, prefix="reschedule", initial={"due_on": action.due_on}
+    )
+    done: Any = None
+    if posted == "complete" and complete_form.is_valid():
+        done = _service_errors(
+            complete_form,
+            lambda: services.action_complete(actor=actor, action=action, note=complete_form.cleaned_data["note"]),
+        )
+        message = "Action marked as done"
+    elif posted == "cancel" and cancel_form.is_valid():
+        done = _service_errors(
+            cancel_form,
+            lambda: services.action_cancel(actor=actor, action=action, reason=cancel_form.cleaned_data["note"]),
+        )
+        message = "Action cancelled"
+    elif posted == "reschedule" and reschedule_form.is_valid():
+        done = _service_errors(
+            reschedule_form,
+            lambda: services.action_reschedule(
+                actor=actor, action=action, due_on=reschedule_form.cleaned_data["due_on"]
+            ),
+        )
+        message = "New due date saved"
+    if done is not None:
+        messages.success(request, message)
+        return redirect("triage:action_detail", action_id=action.pk)
+    if not posted:
+        access_record(user=actor, action=AccessAction.VIEW, record_type="triage.action", record_ids=[action.pk])
+    today = timezone.localdate()
+    return render(
+        request,
+        "triage/action_detail.html",
+        {
+            "action": action,
+            "can_update": can_update,
+            "overdue": action.status == ActionStatus.OPEN and action.due_on < today,
+            "complete_form": complete_form,
+            "cancel_form": cancel_form,
+            "reschedule_form": reschedule_form,
+            "open_form": posted or "",
+            "summary_errors": _summary_errors(complete_form, cancel_form, reschedule_form),
+        },
+    )
+
+
+# --- the case's meetings ------------------------------------------------------------------------------------------
+
+
+@require_GET
+def case_meetings(request: HttpRequest, case_id: int) -> HttpResponse:
+    actor = _staff(request)
+    found = selectors.case_meetings_for_user(user=actor, case_id=case_id)
+    _log_cases(actor, [found.case.pk], "Case meetings and actions")
+    return render(
+        request,
+        "triage/case_meetings.html",
+        {
+            "case": found.case,
+            "detail": found.identity,
+            "case_section": "meetings",
+            "hearings": found.hearings,
+            "today": timezone.localdate(),
+        },
+    )
