@@ -18,6 +18,7 @@ class AdvocacyConfig(AppConfig):
             register_case_summary_card,
             register_due_source,
             register_order_listener,
+            register_person_merge_listener,
         )
         from cases.permissions import is_staff_member
         from masip.navigation import register_section
@@ -57,6 +58,7 @@ class AdvocacyConfig(AppConfig):
         )
         register_due_source(services.due_dates)
         register_order_listener(services.on_order_event)
+        register_person_merge_listener(services.on_person_merged)
         register_section(
             key="notifications",
             title="Notifications",

@@ -1161,3 +1161,50 @@ def due_dates(case_ids: Sequence[int]) -> dict[int, dt.date]:
     ).values_list("key_event__case_id", "tell_by"):
         add(case_id, timezone.localdate(moment))
     return earliest
+
+
+# --- person merges ---------------------------------------------------------------------------------------------
+
+
+def on_person_merged(survivor: Any, merged: Any, actor: User) -> None:
+    """cases.extensions person-merge listener: the victim's advocacy record follows her identity.
+
+    Advocacy rows name the person, and the case shows them through the survivor's case
+    part, so rows left on the merged record would vanish from her case. They all move, in
+    the merge's transaction. Where both records hold the one thing a victim may have once
+    per case (a current advocate, a safety plan, her feedback, a notice of the same key
+    event) nothing is chosen silently: the merge is refused with the case named, so that
+    the advocate first ends one assignment or merges the two plans by hand.
+    """
+    clashes: list[str] = []
+    checks: list[tuple[str, Any, list[str], Q]] = [
+        ("a current advocate", AdvocateAssignment, ["case_id"], Q(ended_at__isnull=True)),
+        ("a safety plan", SafetyPlan, ["case_id"], Q()),
+        ("victim feedback", VictimFeedback, ["case_id"], Q()),
+        ("a notice of the same key event", VictimNotice, ["key_event__case_id", "key_event_id"], Q()),
+    ]
+    for label, model, keys, condition in checks:
+        held = set(model.objects.filter(condition, person=survivor).values_list(*keys))
+        both = sorted({row for row in model.objects.filter(condition, person=merged).values_list(*keys) if row in held})
+        if both:
+            references = ", ".join(sorted({f"MASIP-{row[0]:06d}" for row in both}))
+            clashes.append(f"both records have {label} on case {references}")
+    if clashes:
+        raise ValidationError(
+            {
+                "merged": "These records cannot be merged yet: "
+                + "; ".join(clashes)
+                + ". Resolve that on the case first."
+            }
+        )
+    moved = 0
+    for model in (AdvocateAssignment, ContactLogEntry, NeedsAssessment, SafetyPlan, VictimNotice, VictimFeedback):
+        moved += model.objects.filter(person=merged).update(person=survivor)
+    if moved:
+        access_record(
+            user=actor,
+            action=AccessAction.CHANGE,
+            record_type="advocacy.person_records",
+            record_ids=[survivor.pk, merged.pk],
+            purpose=f"person merge: {moved} advocacy records moved to the surviving record",
+        )

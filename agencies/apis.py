@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema
@@ -38,23 +38,28 @@ class StaffListApi(APIView):
     @extend_schema(responses=StaffOutput(many=True), summary="Staff of your partnership (partnership admins)")
     def get(self, request: Request) -> Response:
         staff = list(selectors.staff_list_for_admin(actor=request.user))  # type: ignore[arg-type]
-        access_record(user=request.user, action=AccessAction.VIEW, record_type="agencies.user", record_ids=[u.pk for u in staff])
+        access_record(
+            user=request.user, action=AccessAction.VIEW, record_type="agencies.user", record_ids=[u.pk for u in staff]
+        )
         return Response(StaffOutput(staff, many=True).data)
 
     @extend_schema(request=StaffInviteInput, responses={201: StaffOutput}, summary="Invite a member of staff")
     def post(self, request: Request) -> Response:
-        actor = request.user
-        selectors.staff_list_for_admin(actor=actor)  # type: ignore[arg-type]  # 404 unless admin
+        actor = cast(User, request.user)
+        selectors.staff_list_for_admin(actor=actor)  # 404 unless admin
+        assert actor.agency is not None  # an admin is staff of an agency
         data = StaffInviteInput(data=request.data)
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
-        agency = selectors.agencies_of_partnership(partnership_id=actor.agency.partnership_id).filter(  # type: ignore[union-attr]
-            pk=values.pop("agency")
-        ).first()
+        agency = (
+            selectors.agencies_of_partnership(partnership_id=actor.agency.partnership_id)
+            .filter(pk=values.pop("agency"))
+            .first()
+        )
         if agency is None:
             return Response({"agency": ["Choose an agency of your partnership"]}, status=status.HTTP_400_BAD_REQUEST)
         try:
-            user = services.staff_invite(actor=actor, request=request._request, agency=agency, **values)  # type: ignore[arg-type]
+            user = services.staff_invite(actor=actor, request=request._request, agency=agency, **values)
         except DjangoValidationError as exc:
             return Response(exc.message_dict, status=status.HTTP_400_BAD_REQUEST)
         return Response(StaffOutput(user).data, status=status.HTTP_201_CREATED)
@@ -66,5 +71,3 @@ class StaffDetailApi(APIView):
         member = selectors.staff_get_for_admin(actor=request.user, user_id=user_id)  # type: ignore[arg-type]
         access_record(user=request.user, action=AccessAction.VIEW, record_type="agencies.user", record_ids=[member.pk])
         return Response(StaffOutput(member).data)
-
-

@@ -9,7 +9,7 @@ from django.db import transaction
 from agencies import services
 from agencies.models import Agency, AgencyKind, Partnership, Role
 
-DEMO_PASSWORD = "demo-password-2026"
+DEMO_PASSWORD = "demo-password-2026"  # noqa: S105 (the demo logins' published password)
 DEMO_SLUG = "demo"
 
 

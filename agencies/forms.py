@@ -29,7 +29,10 @@ class StaffInviteForm(StaffForm):
     email = forms.EmailField(
         label="E-mail address",
         help_text="The invitation to set a password goes to this address.",
-        error_messages={"required": "Enter an e-mail address", "invalid": "Enter an e-mail address in the correct format, like name@example.org"},
+        error_messages={
+            "required": "Enter an e-mail address",
+            "invalid": "Enter an e-mail address in the correct format, like name@example.org",
+        },
     )
     field_order = ["email", "first_name", "last_name", "job_title", "agency", "role"]
 
@@ -44,11 +47,15 @@ class AgreementForm(forms.Form):
     """One checkbox group per record class: which agency kinds may see it."""
 
     reference = forms.CharField(
-        label="Agreement reference", max_length=200, required=False,
+        label="Agreement reference",
+        max_length=200,
+        required=False,
         help_text="The signed information-sharing agreement's document reference.",
     )
     review_on = forms.DateField(
-        label="Review date", required=False, widget=forms.DateInput(attrs={"type": "date"}),
+        label="Review date",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
         error_messages={"invalid": "Enter the review date as a real date, like 2027-03-31"},
     )
 

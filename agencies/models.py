@@ -127,9 +127,7 @@ class User(AbstractUser):
 
     username = None  # type: ignore[assignment]
     email = models.EmailField("e-mail address", unique=True)
-    agency = models.ForeignKey(
-        Agency, on_delete=models.PROTECT, related_name="staff", null=True, blank=True
-    )
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="staff", null=True, blank=True)
     role = models.CharField(max_length=30, choices=Role.choices, blank=True)
     job_title = models.CharField(max_length=200, blank=True)
 
@@ -143,8 +141,7 @@ class User(AbstractUser):
         constraints = [
             models.UniqueConstraint(Lower("email"), name="user_email_ci_unique"),
             models.CheckConstraint(
-                condition=models.Q(agency__isnull=True, role="")
-                | models.Q(agency__isnull=False) & ~models.Q(role=""),
+                condition=models.Q(agency__isnull=True, role="") | models.Q(agency__isnull=False) & ~models.Q(role=""),
                 name="user_agency_and_role_together",
             ),
         ]
@@ -161,17 +158,11 @@ class User(AbstractUser):
 class InformationSharingAgreement(models.Model):
     """The partnership's agreement: which agency kinds see which classes of record."""
 
-    partnership = models.OneToOneField(
-        Partnership, on_delete=models.PROTECT, related_name="sharing_agreement"
-    )
-    reference = models.CharField(
-        max_length=200, blank=True, help_text="The signed agreement's document reference"
-    )
+    partnership = models.OneToOneField(Partnership, on_delete=models.PROTECT, related_name="sharing_agreement")
+    reference = models.CharField(max_length=200, blank=True, help_text="The signed agreement's document reference")
     review_on = models.DateField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
-    updated_by = models.ForeignKey(
-        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
+    updated_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
 
     def __str__(self) -> str:
         return f"Information-sharing agreement of {self.partnership}"
@@ -181,17 +172,13 @@ class InformationSharingAgreement(models.Model):
 class SharingRule(models.Model):
     """One line of the agreement: agencies of ``agency_kind`` may see ``record_class``."""
 
-    agreement = models.ForeignKey(
-        InformationSharingAgreement, on_delete=models.CASCADE, related_name="rules"
-    )
+    agreement = models.ForeignKey(InformationSharingAgreement, on_delete=models.CASCADE, related_name="rules")
     agency_kind = models.CharField(max_length=20, choices=AgencyKind.choices)
     record_class = models.CharField(max_length=30, choices=RecordClass.choices)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(
-                fields=["agreement", "agency_kind", "record_class"], name="sharing_rule_unique"
-            ),
+            models.UniqueConstraint(fields=["agreement", "agency_kind", "record_class"], name="sharing_rule_unique"),
         ]
 
     def __str__(self) -> str:

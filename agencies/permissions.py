@@ -9,9 +9,7 @@ from agencies.models import Role, User
 
 def is_partnership_admin(user: Any) -> bool:
     return bool(
-        getattr(user, "is_authenticated", False)
-        and user.agency_id is not None
-        and user.role == Role.PARTNERSHIP_ADMIN
+        getattr(user, "is_authenticated", False) and user.agency_id is not None and user.role == Role.PARTNERSHIP_ADMIN
     )
 
 

@@ -11,9 +11,9 @@ from agencies.permissions import is_partnership_admin
 
 def record_classes_for_agency_kind(*, partnership_id: int, agency_kind: str) -> frozenset[str]:
     return frozenset(
-        SharingRule.objects.filter(
-            agreement__partnership_id=partnership_id, agency_kind=agency_kind
-        ).values_list("record_class", flat=True)
+        SharingRule.objects.filter(agreement__partnership_id=partnership_id, agency_kind=agency_kind).values_list(
+            "record_class", flat=True
+        )
     )
 
 
@@ -42,9 +42,9 @@ def user_may_see(*, user: User, record_class: RecordClass | str) -> bool:
 def sharing_matrix(*, partnership_id: int) -> dict[str, set[str]]:
     """record_class -> agency kinds allowed, for the agreement page."""
     matrix: dict[str, set[str]] = {rc: set() for rc in RecordClass.values}
-    for record_class, kind in SharingRule.objects.filter(
-        agreement__partnership_id=partnership_id
-    ).values_list("record_class", "agency_kind"):
+    for record_class, kind in SharingRule.objects.filter(agreement__partnership_id=partnership_id).values_list(
+        "record_class", "agency_kind"
+    ):
         matrix[record_class].add(kind)
     return matrix
 
@@ -53,17 +53,11 @@ def staff_list_for_admin(*, actor: User, search: str = "") -> QuerySet[User]:
     if not is_partnership_admin(actor):
         raise Http404
     assert actor.agency is not None
-    qs = User.objects.filter(agency__partnership_id=actor.agency.partnership_id).select_related(
-        "agency"
-    )
+    qs = User.objects.filter(agency__partnership_id=actor.agency.partnership_id).select_related("agency")
     if search:
         from django.db.models import Q
 
-        qs = qs.filter(
-            Q(email__icontains=search)
-            | Q(first_name__icontains=search)
-            | Q(last_name__icontains=search)
-        )
+        qs = qs.filter(Q(email__icontains=search) | Q(first_name__icontains=search) | Q(last_name__icontains=search))
     return qs.order_by("last_name", "first_name", "email")
 
 

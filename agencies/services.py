@@ -44,16 +44,12 @@ def partnership_create(*, name: str, slug: str = "") -> Partnership:
 
 
 @transaction.atomic
-def agency_create(
-    *, partnership: Partnership, name: str, kind: AgencyKind | str, is_core: bool = True
-) -> Agency:
+def agency_create(*, partnership: Partnership, name: str, kind: AgencyKind | str, is_core: bool = True) -> Agency:
     if kind not in AgencyKind.values:
         raise ValidationError({"kind": f"Unknown agency kind {kind!r}"})
     # The group name is internal; the id keeps it unique across partnerships.
     group = Group.objects.create(name=f"agency:{partnership.slug}:{slugify(name)}")
-    return Agency.objects.create(
-        partnership=partnership, name=name, kind=kind, is_core=is_core, group=group
-    )
+    return Agency.objects.create(partnership=partnership, name=name, kind=kind, is_core=is_core, group=group)
 
 
 def _check_agency_role(*, actor: User | None, agency: Agency, role: str) -> None:

@@ -35,9 +35,7 @@ def staff_list(request: HttpRequest) -> HttpResponse:
     search, redirect_after_post = remembered_search(request, "staff")
     if redirect_after_post is not None:
         return redirect_after_post
-    page = Paginator(selectors.staff_list_for_admin(actor=actor, search=search), 50).get_page(
-        request.GET.get("page")
-    )
+    page = Paginator(selectors.staff_list_for_admin(actor=actor, search=search), 50).get_page(request.GET.get("page"))
     access_record(
         user=actor,
         action=AccessAction.SEARCH if search else AccessAction.VIEW,

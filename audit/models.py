@@ -27,16 +27,10 @@ class AccessAction(models.TextChoices):
 
 class AccessLog(models.Model):
     at = models.DateTimeField(db_default=Now(), db_index=True)
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
-    )
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
     # Agency and partnership as they were at the time: staff move between agencies.
-    agency = models.ForeignKey(
-        "agencies.Agency", on_delete=models.PROTECT, null=True, related_name="+"
-    )
-    partnership = models.ForeignKey(
-        "agencies.Partnership", on_delete=models.PROTECT, null=True, related_name="+"
-    )
+    agency = models.ForeignKey("agencies.Agency", on_delete=models.PROTECT, null=True, related_name="+")
+    partnership = models.ForeignKey("agencies.Partnership", on_delete=models.PROTECT, null=True, related_name="+")
     action = models.CharField(max_length=10, choices=AccessAction.choices)
     # "cases.case", "cases.person", "agencies.user" ...
     record_type = models.CharField(max_length=60)

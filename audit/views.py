@@ -2,14 +2,13 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from agencies.models import User
 from agencies.permissions import is_partnership_admin
 from audit.forms import AccessLogSearchForm
-from audit.selectors import access_log_search_for_admin
+from audit.selectors import access_log_page_for_admin
 
 
 def access_log(request: HttpRequest) -> HttpResponse:
@@ -29,11 +28,19 @@ def access_log(request: HttpRequest) -> HttpResponse:
             "date_from": data["date_from"],
             "date_to": data["date_to"],
         }
-    entries = access_log_search_for_admin(actor=actor, **filters) if not form.errors else None
-    page = Paginator(entries, 100).get_page(request.GET.get("page")) if entries is not None else None
-    query = {k: v for k, v in request.GET.items() if k != "page"}
+    page = (
+        access_log_page_for_admin(actor=actor, before=request.GET.get("before", ""), **filters)
+        if not form.errors
+        else None
+    )
+    query = {k: v for k, v in request.GET.items() if k != "before"}
     return render(
         request,
         "audit/access_log.html",
-        {"form": form, "page": page, "query_prefix": f"{urlencode(query)}&" if query else ""},
+        {
+            "form": form,
+            "page": page,
+            "query": urlencode(query),
+            "query_prefix": f"{urlencode(query)}&" if query else "",
+        },
     )

@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar, cast
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.request import Request
@@ -45,21 +44,14 @@ from cases.models import (
     Relationship,
     SexualOrientation,
 )
+from masip.api import call_service as _call
+from masip.api import validated as _valid
 
 T = TypeVar("T")
 
 
 def _staff(request: Request) -> User:
     return cast(User, request.user)
-
-
-def _call(service: Callable[..., T], **kwargs: Any) -> T:
-    """Run a service; its ValidationError answers 400 with the same field errors."""
-    try:
-        return service(**kwargs)
-    except DjangoValidationError as exc:
-        detail = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
-        raise serializers.ValidationError(detail) from exc
 
 
 # --- choices in the schema ------------------------------------------------------------------------------------
@@ -394,9 +386,7 @@ DUE_FILTERS = [("due", "Due today or earlier"), ("overdue", "Overdue")]
 
 class CaseloadQueryInput(serializers.Serializer[Any]):
     status = serializers.ListField(child=_choice("CaseStatus", CaseStatus.choices), required=False, default=list)
-    tier = serializers.ListField(
-        child=serializers.IntegerField(min_value=1, max_value=4), required=False, default=list
-    )
+    tier = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=4), required=False, default=list)
     risk = serializers.ListField(child=serializers.CharField(max_length=20), required=False, default=list)
     mine = serializers.BooleanField(required=False, default=False, help_text="Only cases assigned to you")
     due = _optional_choice("CaseloadDue", DUE_FILTERS)
@@ -467,7 +457,9 @@ class PartyCreateInput(serializers.Serializer[Any]):
         required=False, allow_null=True, default=None, help_text="An existing person (from people/match)"
     )
     person = PersonCreateInput(
-        required=False, allow_null=True, default=None,
+        required=False,
+        allow_null=True,
+        default=None,
         help_text="A new person; with link_person_id, details to add to that person",
     )
     criminal_history = _text()
@@ -479,9 +471,7 @@ class ReferralCreateInput(serializers.Serializer[Any]):
     offence = _choice("Offence", Offence.choices)
     referral_reason = _choice("ReferralReason", ReferralReason.choices)
     relationship = _choice("Relationship", Relationship.choices)
-    crime_references = serializers.ListField(
-        child=serializers.CharField(max_length=40), required=False, default=list
-    )
+    crime_references = serializers.ListField(child=serializers.CharField(max_length=40), required=False, default=list)
     behaviour_started_on = _date()
     last_incident_on = _date()
     summary = _text()
@@ -511,6 +501,12 @@ class TransitionInput(serializers.Serializer[Any]):
     reason = _text()
     decision = _optional_choice("DeclineReason", [(d.value, d.label) for d in DECLINE_REASONS])
     discharge_reason = _optional_choice("DischargeReason", DischargeReason.choices)
+    override_reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Closing only: why to close while a follow-up review (or other work) is still open",
+    )
 
 
 class ShareInput(serializers.Serializer[Any]):
@@ -555,12 +551,6 @@ class OutcomeInput(serializers.Serializer[Any]):
 
 class AssignmentInput(serializers.Serializer[Any]):
     worker = serializers.IntegerField(allow_null=True, help_text="A member of staff, or null to unassign")
-
-
-def _valid(serializer_class: type[serializers.Serializer[Any]], data: Any, **kwargs: Any) -> dict[str, Any]:
-    serializer = serializer_class(data=data, **kwargs)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
 
 
 def _person_input(data: dict[str, Any]) -> services.PersonInput:
@@ -741,7 +731,7 @@ class CaseSharesApi(APIView):
         operation_id="case_share_remove",
         summary="Withdraw sharing with an agency",
         description=(
-            "The request body is JSON like the POST's: `{\"agency\": <id>, \"reason\": \"...\"}`. "
+            'The request body is JSON like the POST\'s: `{"agency": <id>, "reason": "..."}`. '
             "A case stays shared with at least one agency."
         ),
         request=ShareInput,
@@ -873,7 +863,9 @@ class PersonMatchApi(APIView):
         values = _valid(PersonMatchInput, request.data)
         candidates = selectors.person_match_candidates(user=user, **values)
         access_record(
-            user=user, action=AccessAction.SEARCH, record_type="cases.person",
+            user=user,
+            action=AccessAction.SEARCH,
+            record_type="cases.person",
             record_ids=[c.person_id for c in candidates],
         )
         return Response(MatchCandidateOutput(candidates, many=True).data)
@@ -898,7 +890,9 @@ class PersonDetailApi(APIView):
         description="Fields left out keep their value. Not for people whose identity your agency may not see (403).",
         request=PersonFieldsInput,
         responses={
-            200: PersonDetailOutput, 403: OpenApiResponse(description="Identity withheld from your agency"), **ERRORS
+            200: PersonDetailOutput,
+            403: OpenApiResponse(description="Identity withheld from your agency"),
+            **ERRORS,
         },
     )
     def patch(self, request: Request, person_id: int) -> Response:

@@ -521,4 +521,8 @@ def load_demo_cases() -> int:
 
 
 # The name every app's demo module offers to seed_demo.
-load_demo_data = load_demo_cases
+def load_demo_data() -> int:
+    """The demo cases, then their re-offending monitoring (cases/followups/demo.py)."""
+    from cases.followups.demo import load_demo_data as load_followups
+
+    return load_demo_cases() + load_followups()

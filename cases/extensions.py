@@ -109,6 +109,27 @@ def order_listeners() -> list[OrderListener]:
     return list(_order_listeners)
 
 
+# --- listeners on person merges -----------------------------------------------------------------------
+
+
+PersonMergeListener = Callable[[Any, Any, Any], None]  # (survivor, merged, actor)
+
+_person_merge_listeners: list[PersonMergeListener] = []
+
+
+def register_person_merge_listener(listener: PersonMergeListener) -> None:
+    """Be told when two person records are merged, after the case parts have moved to the
+    survivor, inside ``cases.services.person_merge``'s transaction: move the app's own rows
+    that name the merged record, or raise a ValidationError (``{"merged": ...}``) to refuse
+    the merge when they cannot move."""
+    if listener not in _person_merge_listeners:
+        _person_merge_listeners.append(listener)
+
+
+def person_merge_listeners() -> list[PersonMergeListener]:
+    return list(_person_merge_listeners)
+
+
 # --- listeners on referrals, transitions and intervention endings; closure guards -------------------------
 
 

@@ -196,6 +196,15 @@ class TransitionForm(forms.Form):
                 widget=forms.Textarea(attrs={"rows": 3}),
                 error_messages={"required": "Give the reason"},
             )
+        if transition.target == CaseStatus.CLOSED:
+            # Needed only when something still open holds the closure back (cases.extensions
+            # closure guards, e.g. a due follow-up review); the timeline records it.
+            self.fields["override_reason"] = forms.CharField(
+                label="Reason to close with work still open (optional)",
+                help_text="Only if a follow-up review or other work is still open: say why the case closes now.",
+                required=False,
+                widget=forms.Textarea(attrs={"rows": 3}),
+            )
 
     @property
     def has_fields(self) -> bool:

@@ -85,9 +85,12 @@ def can_view_case(user: Any, case: Case) -> bool:
     perm_id = view_case_permission_id()
     if CaseUserObjectPermission.objects.filter(user=user, permission_id=perm_id, content_object=case).exists():
         return True
-    if not case.is_restricted and CaseGroupObjectPermission.objects.filter(
-        group_id=user.agency.group_id, permission_id=perm_id, content_object=case
-    ).exists():
+    if (
+        not case.is_restricted
+        and CaseGroupObjectPermission.objects.filter(
+            group_id=user.agency.group_id, permission_id=perm_id, content_object=case
+        ).exists()
+    ):
         return True
     return has_break_glass(user, case.pk)
 
@@ -129,17 +132,21 @@ TRANSITIONS: tuple[Transition, ...] = (
     Transition(CaseStatus.REFERRED, CaseStatus.AWAITING_TRIAGE, "Put forward for triage", TRIAGE_ROLES),
     Transition(CaseStatus.AWAITING_TRIAGE, CaseStatus.ACCEPTED, "Accept", TRIAGE_ROLES),
     Transition(
-        CaseStatus.AWAITING_TRIAGE, CaseStatus.DECLINED, "Decline", TRIAGE_ROLES,
-        needs_decline_reason=True, needs_reason=True,
+        CaseStatus.AWAITING_TRIAGE,
+        CaseStatus.DECLINED,
+        "Decline",
+        TRIAGE_ROLES,
+        needs_decline_reason=True,
+        needs_reason=True,
     ),
     Transition(CaseStatus.ACCEPTED, CaseStatus.ACTIVE, "Start work", CASEWORK_ROLES),
     Transition(
-        CaseStatus.ACTIVE, CaseStatus.MONITORING, "Move to monitoring",
+        CaseStatus.ACTIVE,
+        CaseStatus.MONITORING,
+        "Move to monitoring",
         frozenset({Role.TRIAGE_OFFICER, Role.PROBATION_PRACTITIONER, Role.PARTNERSHIP_ADMIN}),
     ),
-    Transition(
-        CaseStatus.MONITORING, CaseStatus.CLOSED, "Close", TRIAGE_ROLES, needs_discharge_reason=True
-    ),
+    Transition(CaseStatus.MONITORING, CaseStatus.CLOSED, "Close", TRIAGE_ROLES, needs_discharge_reason=True),
     Transition(CaseStatus.CLOSED, CaseStatus.REOPENED, "Reopen", TRIAGE_ROLES, needs_reason=True),
     # A reopened case goes back to the meeting, or straight back to work when the
     # meeting has already heard it (this project's extension of the table).
@@ -162,7 +169,11 @@ def transitions_for_user(user: User, case: Case) -> list[Transition]:
 
 def can_create_referral(user: Any) -> bool:
     return is_staff_member(user) and user.role in {
-        Role.TRIAGE_OFFICER, Role.PROBATION_PRACTITIONER, Role.ADVOCATE, Role.CLINICIAN, Role.PARTNERSHIP_ADMIN,
+        Role.TRIAGE_OFFICER,
+        Role.PROBATION_PRACTITIONER,
+        Role.ADVOCATE,
+        Role.CLINICIAN,
+        Role.PARTNERSHIP_ADMIN,
     }
 
 

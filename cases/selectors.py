@@ -500,9 +500,14 @@ def person_match_candidates(
         candidate = found.get(person.pk)
         if candidate is None:
             candidate = found[person.pk] = MatchCandidate(
-                person_id=person.pk, name=person.display_name, date_of_birth=person.date_of_birth,
-                age_band=person.get_age_band_display() if person.age_band else "", matched_on=[],
-                similarity=score, case_count=0, roles=[],
+                person_id=person.pk,
+                name=person.display_name,
+                date_of_birth=person.date_of_birth,
+                age_band=person.get_age_band_display() if person.age_band else "",
+                matched_on=[],
+                similarity=score,
+                case_count=0,
+                roles=[],
             )
         candidate.matched_on.append(reason)
         candidate.similarity = max(candidate.similarity, score)
@@ -524,10 +529,9 @@ def person_match_candidates(
         for person in by_name.annotate(score=TrigramSimilarity("name_normalised", name)).order_by("-score")[:limit]:
             same_dob = date_of_birth is not None and person.date_of_birth == date_of_birth
             add(person, "name and date of birth" if same_dob else "similar name", float(person.score))
-        for alias in (
-            PersonAlias.objects.filter(person__in=people, name_normalised__trigram_similar=name)
-            .select_related("person")[:limit]
-        ):
+        for alias in PersonAlias.objects.filter(
+            person__in=people, name_normalised__trigram_similar=name
+        ).select_related("person")[:limit]:
             add(alias.person, "alias", 0.5)
     if found:
         for person_id, role in CaseParty.objects.filter(person_id__in=found).values_list("person_id", "role"):

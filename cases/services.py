@@ -27,6 +27,7 @@ from cases.extensions import (
     TransitionEvent,
     closure_blocks,
     order_listeners,
+    person_merge_listeners,
     referral_listeners,
     transition_listeners,
 )
@@ -157,14 +158,19 @@ def _write_person_details(person: Person, data: PersonInput) -> None:
     for given, family in data.aliases:
         if given.strip() or family.strip():
             PersonAlias.objects.create(
-                person=person, given_name=given.strip(), family_name=family.strip(),
+                person=person,
+                given_name=given.strip(),
+                family_name=family.strip(),
                 name_normalised=normalise_name(given, family),
             )
     for address in data.addresses:
         if address.line_1.strip():
             Address.objects.create(
-                person=person, line_1=address.line_1.strip(), line_2=address.line_2.strip(),
-                town=address.town.strip(), postcode=address.postcode.strip().upper(),
+                person=person,
+                line_1=address.line_1.strip(),
+                line_2=address.line_2.strip(),
+                town=address.town.strip(),
+                postcode=address.postcode.strip().upper(),
             )
     for contact in data.contacts:
         if contact.value.strip():
@@ -275,16 +281,26 @@ def person_merge(*, actor: User, survivor: Person, merged: Person, reason: str) 
     keep.save()
     fold.merged_into = keep
     fold.save(update_fields=["merged_into", "updated_at"])
+    # Other apps move their rows that name the merged record (advocacy) and look again at
+    # what one identity now reveals (re-offending across the survivor's cases).
+    for listener in person_merge_listeners():
+        listener(keep, fold, actor)
     record = PersonMerge.objects.create(
         partnership_id=keep.partnership_id, survivor=keep, merged=fold, reason=reason.strip(), merged_by=actor
     )
     for case_id in CaseParty.objects.filter(person=keep).values_list("case_id", flat=True).distinct():
         CaseEvent.objects.create(
-            case_id=case_id, actor=actor, agency=actor.agency, kind=EventKind.PERSON_MERGED,
+            case_id=case_id,
+            actor=actor,
+            agency=actor.agency,
+            kind=EventKind.PERSON_MERGED,
             summary="Two person records were found to be the same person and merged",
         )
     access_record(
-        user=actor, action=AccessAction.CHANGE, record_type="cases.person", record_ids=[keep.pk, fold.pk],
+        user=actor,
+        action=AccessAction.CHANGE,
+        record_type="cases.person",
+        record_ids=[keep.pk, fold.pk],
         purpose=f"merge: {reason.strip()}",
     )
     return record
@@ -363,8 +379,9 @@ def referral_create(*, actor: User, data: ReferralInput, parties: Sequence[Party
     linked_ids = [p.link_person_id for p in parties if p.link_person_id is not None]
     if linked_ids:
         found = set(
-            Person.objects.filter(pk__in=linked_ids, partnership_id=partnership_id, merged_into__isnull=True)
-            .values_list("pk", flat=True)
+            Person.objects.filter(
+                pk__in=linked_ids, partnership_id=partnership_id, merged_into__isnull=True
+            ).values_list("pk", flat=True)
         )
         if set(linked_ids) - found:
             errors["people"] = "A linked person no longer exists in this partnership; search again"
@@ -398,7 +415,10 @@ def referral_create(*, actor: User, data: ReferralInput, parties: Sequence[Party
         if party.link_person_id is not None and party.person is not None:
             _write_person_details(person, party.person)
         CaseParty.objects.create(
-            case=case, person=person, role=party.role, is_primary=party.is_primary,
+            case=case,
+            person=person,
+            role=party.role,
+            is_primary=party.is_primary,
             criminal_history=party.criminal_history.strip(),
         )
     # Shared by default with the agency that recorded it and the partnership's core agencies.
@@ -408,7 +428,9 @@ def referral_create(*, actor: User, data: ReferralInput, parties: Sequence[Party
     for agency in share_with.values():
         assign_perm(f"cases.{permissions.VIEW_CASE}", agency.group, case)
     _event(
-        case, actor=actor, kind=EventKind.REFERRED,
+        case,
+        actor=actor,
+        kind=EventKind.REFERRED,
         summary=f"Referral {referral.ref} received from {referral.get_referring_agency_kind_display()}",
     )
     access_record(user=actor, action=AccessAction.CREATE, record_type="cases.case", record_ids=[case.pk])
@@ -491,13 +513,18 @@ def case_transition(
     if override:
         detail = f"{detail} Closed despite: {' '.join(blocks)} Reason: {override}".strip()
     _event(
-        locked, actor=actor, kind=EventKind.TRANSITION,
+        locked,
+        actor=actor,
+        kind=EventKind.TRANSITION,
         summary=f"{CaseStatus(source).label} → {CaseStatus(transition.target).label}",
-        detail=detail, from_status=source, to_status=transition.target,
+        detail=detail,
+        from_status=source,
+        to_status=transition.target,
     )
     for listener in transition_listeners():
-        listener(TransitionEvent(case=locked, actor=actor, source=source, target=transition.target,
-                                 override_reason=override))
+        listener(
+            TransitionEvent(case=locked, actor=actor, source=source, target=transition.target, override_reason=override)
+        )
     return locked
 
 
@@ -554,10 +581,10 @@ def case_record_triage_outcome(
         return locked
     if fields:
         locked.save(update_fields=[*fields, "updated_at"])
-    # The timeline has no kind of its own for a meeting's outcome; it is recorded with the
-    # status changes it goes with, without a from/to status.
     _event(
-        locked, actor=actor, kind=EventKind.TRANSITION,
+        locked,
+        actor=actor,
+        kind=EventKind.MEETING,
         summary=(f"{meeting}: {'; '.join(changes)}" if meeting else "; ".join(changes))[:300],
     )
     return locked
@@ -571,8 +598,12 @@ def case_assign_worker(*, actor: User, case: Case, worker: User | None) -> Case:
     locked = Case.objects.select_for_update().get(pk=case.pk)
     locked.assigned_worker = worker
     locked.save(update_fields=["assigned_worker", "updated_at"])
-    _event(locked, actor=actor, kind=EventKind.ASSIGNED,
-           summary=f"Assigned to {worker.get_full_name() or worker.email}" if worker else "Worker unassigned")
+    _event(
+        locked,
+        actor=actor,
+        kind=EventKind.ASSIGNED,
+        summary=f"Assigned to {worker.get_full_name() or worker.email}" if worker else "Worker unassigned",
+    )
     return locked
 
 
@@ -608,8 +639,11 @@ def case_share_remove(*, actor: User, case: Case, agency: Agency, reason: str) -
         raise ValidationError({"agency": "A case must stay shared with at least one agency"})
     remove_perm(f"cases.{permissions.VIEW_CASE}", agency.group, case)
     _event(
-        case, actor=actor, kind=EventKind.UNSHARED,
-        summary=f"No longer shared with {agency.name}", detail=reason.strip(),
+        case,
+        actor=actor,
+        kind=EventKind.UNSHARED,
+        summary=f"No longer shared with {agency.name}",
+        detail=reason.strip(),
     )
 
 
@@ -622,8 +656,13 @@ def case_grant_user(*, actor: User, case: Case, user: User, reason: str) -> None
     if user.agency is None or user.agency.partnership_id != case.partnership_id:
         raise ValidationError({"user": "Choose a member of staff of this partnership"})
     assign_perm(f"cases.{permissions.VIEW_CASE}", user, case)
-    _event(case, actor=actor, kind=EventKind.SHARED,
-           summary=f"Access granted to {user.get_full_name() or user.email}", detail=reason.strip())
+    _event(
+        case,
+        actor=actor,
+        kind=EventKind.SHARED,
+        summary=f"Access granted to {user.get_full_name() or user.email}",
+        detail=reason.strip(),
+    )
 
 
 @transaction.atomic
@@ -638,16 +677,26 @@ def break_glass_open(*, actor: User, case_id: int, reason: str) -> BreakGlassAcc
     if len(reason.strip()) < 10:
         raise ValidationError({"reason": "Explain in a sentence why you need to open this case"})
     grant = BreakGlassAccess.objects.create(
-        case=case, user=actor, reason=reason.strip(),
+        case=case,
+        user=actor,
+        reason=reason.strip(),
         expires_at=timezone.now() + dt.timedelta(hours=BREAK_GLASS_HOURS),
     )
     access_record(
-        user=actor, action=AccessAction.VIEW, record_type="cases.case", record_ids=[case.pk],
-        purpose=reason.strip(), break_glass=True,
+        user=actor,
+        action=AccessAction.VIEW,
+        record_type="cases.case",
+        record_ids=[case.pk],
+        purpose=reason.strip(),
+        break_glass=True,
     )
-    _event(case, actor=actor, kind=EventKind.BREAK_GLASS,
-           summary=f"Opened with break-glass by {actor.get_full_name() or actor.email} ({actor.agency.name})",
-           detail=reason.strip())
+    _event(
+        case,
+        actor=actor,
+        kind=EventKind.BREAK_GLASS,
+        summary=f"Opened with break-glass by {actor.get_full_name() or actor.email} ({actor.agency.name})",
+        detail=reason.strip(),
+    )
     admins = list(
         User.objects.filter(
             agency__partnership_id=case.partnership_id, role=Role.PARTNERSHIP_ADMIN, is_active=True
@@ -660,9 +709,7 @@ def break_glass_open(*, actor: User, case_id: int, reason: str) -> BreakGlassAcc
             f"Reason given: {reason.strip()}\n\n"
             f"Review it in the access log: {settings.MASIP_BASE_URL}/access-log/?record_id={case.pk}\n"
         )
-        transaction.on_commit(
-            lambda: send_mail(f"Break-glass access to case {case.reference}", body, None, admins)
-        )
+        transaction.on_commit(lambda: send_mail(f"Break-glass access to case {case.reference}", body, None, admins))
     return grant
 
 
@@ -696,8 +743,16 @@ def _tell_order_listeners(event: OrderEvent) -> None:
 
 @transaction.atomic
 def order_record(
-    *, actor: User, case: Case, kind: str, made_on: dt.date, expires_on: dt.date | None = None,
-    served_on: dt.date | None = None, issued_by: str = "", conditions: str = "", exclusion_zones: str = "",
+    *,
+    actor: User,
+    case: Case,
+    kind: str,
+    made_on: dt.date,
+    expires_on: dt.date | None = None,
+    served_on: dt.date | None = None,
+    issued_by: str = "",
+    conditions: str = "",
+    exclusion_zones: str = "",
 ) -> Order:
     _require_case(actor, case)
     if not permissions.can_record_orders(actor):
@@ -712,8 +767,15 @@ def order_record(
     if errors:
         raise ValidationError(errors)
     order = Order.objects.create(
-        case=case, kind=kind, made_on=made_on, expires_on=expires_on, served_on=served_on, issued_by=issued_by,
-        conditions=conditions.strip(), exclusion_zones=exclusion_zones.strip(), recorded_by=actor,
+        case=case,
+        kind=kind,
+        made_on=made_on,
+        expires_on=expires_on,
+        served_on=served_on,
+        issued_by=issued_by,
+        conditions=conditions.strip(),
+        exclusion_zones=exclusion_zones.strip(),
+        recorded_by=actor,
     )
     _event(case, actor=actor, kind=EventKind.ORDER, summary=f"{order.get_kind_display()} made {made_on:%d %b %Y}")
     _tell_order_listeners(OrderEvent(kind="order_made", order=order, actor=actor))
@@ -722,7 +784,12 @@ def order_record(
 
 @transaction.atomic
 def breach_record(
-    *, actor: User, order: Order, occurred_on: dt.date, description: str = "", crime_reference: str = "",
+    *,
+    actor: User,
+    order: Order,
+    occurred_on: dt.date,
+    description: str = "",
+    crime_reference: str = "",
     reported_on: dt.date | None = None,
 ) -> Breach:
     _require_case(actor, order.case)
@@ -733,19 +800,34 @@ def breach_record(
     if occurred_on < order.made_on:
         raise ValidationError({"occurred_on": "A breach cannot happen before the order was made"})
     breach = Breach.objects.create(
-        order=order, occurred_on=occurred_on, reported_on=reported_on, description=description.strip(),
-        crime_reference=crime_reference.strip().upper(), recorded_by=actor,
+        order=order,
+        occurred_on=occurred_on,
+        reported_on=reported_on,
+        description=description.strip(),
+        crime_reference=crime_reference.strip().upper(),
+        recorded_by=actor,
     )
-    _event(order.case, actor=actor, kind=EventKind.BREACH,
-           summary=f"Breach of {order.get_kind_display().lower()} on {occurred_on:%d %b %Y}")
+    _event(
+        order.case,
+        actor=actor,
+        kind=EventKind.BREACH,
+        summary=f"Breach of {order.get_kind_display().lower()} on {occurred_on:%d %b %Y}",
+    )
     _tell_order_listeners(OrderEvent(kind="order_breached", order=order, actor=actor, breach=breach))
     return breach
 
 
 @transaction.atomic
 def outcome_record(
-    *, actor: User, case: Case, kind: str, decided_on: dt.date, offence: str = "", court_result: str = "",
-    sentence: str = "", notes: str = "",
+    *,
+    actor: User,
+    case: Case,
+    kind: str,
+    decided_on: dt.date,
+    offence: str = "",
+    court_result: str = "",
+    sentence: str = "",
+    notes: str = "",
 ) -> CriminalJusticeOutcome:
     _require_case(actor, case)
     if not permissions.can_record_orders(actor):
@@ -755,12 +837,17 @@ def outcome_record(
     if decided_on > timezone.localdate():
         raise ValidationError({"decided_on": "The date cannot be in the future"})
     outcome = CriminalJusticeOutcome.objects.create(
-        case=case, kind=kind, decided_on=decided_on, offence=offence, court_result=court_result,
-        sentence=sentence.strip(), notes=notes.strip(), recorded_by=actor,
+        case=case,
+        kind=kind,
+        decided_on=decided_on,
+        offence=offence,
+        court_result=court_result,
+        sentence=sentence.strip(),
+        notes=notes.strip(),
+        recorded_by=actor,
     )
     _event(case, actor=actor, kind=EventKind.OUTCOME, summary=f"{outcome.get_kind_display()} ({decided_on:%d %b %Y})")
     return outcome
-
 
 
 def case_refresh_next_due(*, case_ids: Sequence[int]) -> None:

@@ -228,6 +228,7 @@ def case_transition(request: HttpRequest, case_id: int, target: str) -> HttpResp
                 reason=form.cleaned_data.get("reason", ""),
                 decision=form.cleaned_data.get("decision", ""),
                 discharge_reason=form.cleaned_data.get("discharge_reason", ""),
+                override_reason=form.cleaned_data.get("override_reason", ""),
             )
         except ValidationError as exc:
             apply_errors(form, exc)

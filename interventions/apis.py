@@ -8,10 +8,9 @@ agency the sharing agreement withholds them from; no other answer carries them.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any, TypeVar, cast
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.request import Request
@@ -41,6 +40,8 @@ from interventions.models import (
     Rating,
     ReferralStatus,
 )
+from masip.api import call_service as _call
+from masip.api import validated as _valid
 
 T = TypeVar("T")
 
@@ -52,21 +53,6 @@ ERRORS = {
 
 def _staff(request: Request) -> User:
     return cast(User, request.user)
-
-
-def _call(service: Callable[..., T], **kwargs: Any) -> T:
-    """Run a service; its ValidationError answers 400 with the same field errors."""
-    try:
-        return service(**kwargs)
-    except DjangoValidationError as exc:
-        detail = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
-        raise serializers.ValidationError(detail) from exc
-
-
-def _valid(serializer_class: type[serializers.Serializer[Any]], data: Any) -> dict[str, Any]:
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
 
 
 def _log(user: User, record_type: str, ids: Iterable[int], purpose: str = "") -> None:

@@ -689,7 +689,8 @@ def appointment_feedback_record(*, actor: User, appointment: Appointment, data: 
             description=data.concern_description.strip(),
             recipient=concern_recipient(locked),
         )
-        if concern.recipient_id is not None:
+        if concern.recipient is not None:
+            _alert_in_inbox(concern, locked)
             from interventions.tasks import concern_email_send
 
             concern_id = concern.pk
@@ -719,6 +720,23 @@ def clinical_note_add(
 
 
 # --- concerns --------------------------------------------------------------------------------------------------
+
+
+def _alert_in_inbox(concern: SessionConcern, intervention: Intervention) -> None:
+    """The shared notifications inbox (the header's alerts) tells the practitioner too. No
+    e-mail from it: the concern's own task sends exactly one. Like the e-mail, the alert
+    names only the case reference and the session number, never what was said."""
+    from advocacy.notifications import notify
+
+    case = intervention.case
+    notify(
+        concern.recipient,  # type: ignore[arg-type]
+        f"Concern raised at session {concern.appointment.session.number}: case {case.reference}",
+        "A clinician raised a concern about behaviour or risk. Read it and acknowledge it on the intervention.",
+        reverse("interventions:intervention_detail", args=[case.pk, intervention.pk]),
+        key=f"interventions.concern:{concern.pk}",
+        email=False,
+    )
 
 
 def concern_email_send(*, concern_id: int) -> str:
@@ -871,13 +889,10 @@ def intervention_end(*, actor: User, intervention: Intervention, data: EndingInp
 
 def _tell_listeners_of_the_end(intervention: Intervention, actor: User) -> None:
     """Post-intervention monitoring starts from the end (cases.extensions' intervention-end
-    listeners), in this transaction. Looked up by name: the hook is newer than the extension
-    points this app was first built against."""
+    listeners), in this transaction."""
     from cases import extensions
 
-    announce = getattr(extensions, "intervention_ended", None)
-    if announce is not None:
-        announce(intervention=intervention, actor=actor)
+    extensions.intervention_ended(intervention=intervention, actor=actor)
 
 
 def _check_direct_ending(intervention: Intervention, data: EndingInput, ended_on: dt.date) -> dict[str, str]:

@@ -314,9 +314,7 @@ class Service:
 def wheel_dir(module: str, pip_name: str) -> Path:
     spec = importlib.util.find_spec(module)
     if spec is None or not spec.submodule_search_locations:
-        raise DevstackError(
-            f"the {pip_name} wheel is not installed in {VENV_BIN.parent}; run `make setup`"
-        )
+        raise DevstackError(f"the {pip_name} wheel is not installed in {VENV_BIN.parent}; run `make setup`")
     return Path(next(iter(spec.submodule_search_locations)))
 
 
@@ -390,9 +388,7 @@ def _prepare_pgdata(user: str | None) -> None:
     PGDATA.chmod(0o700)  # PostgreSQL refuses a group- or world-readable data directory
 
 
-def _pg_run(
-    tool: str, args: Sequence[str], *, user: str | None = None
-) -> subprocess.CompletedProcess[str]:
+def _pg_run(tool: str, args: Sequence[str], *, user: str | None = None) -> subprocess.CompletedProcess[str]:
     uid, gid, groups = _credentials(user)
     return subprocess.run(
         [str(pg_bin() / tool), *args],
@@ -492,20 +488,16 @@ def _wait_for_postgres(service: Service) -> None:
                 "PostgreSQL exited during start-up; the end of var/log/postgres.log:\n"
                 + _tail(LOG_DIR / "postgres.log")
             )
-        ready = _pg_run(
-            "pg_isready", ["-h", LOCALHOST, "-p", str(service.port), "-U", PG_SUPERUSER, "-q"]
-        )
+        ready = _pg_run("pg_isready", ["-h", LOCALHOST, "-p", str(service.port), "-U", PG_SUPERUSER, "-q"])
         if ready.returncode == 0:
             return
         time.sleep(0.2)
-    raise DevstackError(
-        f"PostgreSQL did not accept connections within {SERVICE_START_TIMEOUT:.0f}s"
-    )
+    raise DevstackError(f"PostgreSQL did not accept connections within {SERVICE_START_TIMEOUT:.0f}s")
 
 
 def _ensure_database(port: int) -> None:
     conn = ["-h", LOCALHOST, "-p", str(port), "-U", PG_SUPERUSER]
-    exists = f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE_NAME}'"
+    exists = f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE_NAME}'"  # noqa: S608 (a module constant)
     query = _pg_run("psql", [*conn, "-d", "postgres", "-XtAc", exists])
     if query.returncode != 0:
         raise DevstackError(f"could not query PostgreSQL: {query.stderr.strip()}")
@@ -514,9 +506,7 @@ def _ensure_database(port: int) -> None:
     say(f"creating database {DATABASE_NAME!r}")
     created = _pg_run("createdb", [*conn, "--template=template0", DATABASE_NAME])
     if created.returncode != 0:
-        raise DevstackError(
-            f"could not create database {DATABASE_NAME!r}: {created.stderr.strip()}"
-        )
+        raise DevstackError(f"could not create database {DATABASE_NAME!r}: {created.stderr.strip()}")
 
 
 def start_postgres(stack: Stack) -> Service:
@@ -595,8 +585,7 @@ def _wait_for_redis(service: Service) -> None:
     while not _redis_ping(service.port):
         if not service.alive():
             raise DevstackError(
-                "Redis exited during start-up; the end of var/log/redis.log:\n"
-                + _tail(LOG_DIR / "redis.log")
+                "Redis exited during start-up; the end of var/log/redis.log:\n" + _tail(LOG_DIR / "redis.log")
             )
         if time.monotonic() > deadline:
             raise DevstackError(f"Redis did not answer PING within {SERVICE_START_TIMEOUT:.0f}s")
@@ -805,14 +794,14 @@ def cmd_run() -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "masip.settings.local")
     port = web_port()
     if port_open(port):
-        raise DevstackError(
-            f"port {port} on {LOCALHOST} is already in use; set MASIP_PORT to another"
-        )
+        raise DevstackError(f"port {port} on {LOCALHOST} is already in use; set MASIP_PORT to another")
     stack = Stack()
     exit_code = 0
     try:
         with _signal_handlers(_raise_stop):
             env = stack.ensure_services()
+            # Links in e-mails and alerts point at this server unless a base URL was given.
+            env.setdefault("MASIP_BASE_URL", f"http://{LOCALHOST}:{port}")
             stack.write_env_file(env)
             for name, argv in setup_commands():
                 run_step(stack, name, argv, env)
@@ -826,9 +815,7 @@ def cmd_run() -> int:
                     banner = f"MASIP is running at {address}   (Ctrl-C stops everything)"
                     print(f"\n{'=' * len(banner)}\n{banner}\n{'=' * len(banner)}", flush=True)
                     # The logins again, under the banner: the startup logs scrolled them away.
-                    subprocess.run(  # noqa: S603 - fixed argv
-                        [PYTHON, "manage.py", "seed_demo", "--logins-only"], env=env, check=False
-                    )
+                    subprocess.run([PYTHON, "manage.py", "seed_demo", "--logins-only"], env=env, check=False)
                     print(flush=True)
                 time.sleep(POLL_INTERVAL)
             say(f"{problem} unexpectedly; stopping everything")

@@ -54,32 +54,50 @@ def _register_core_sections() -> None:
     from cases import permissions as case_permissions
 
     register_section(
-        key="caseload", title="Caseload", url_name="cases:caseload", order=10,
+        key="caseload",
+        title="Caseload",
+        url_name="cases:caseload",
+        order=10,
         description="The cases shared with your agency: filter, search and open a case.",
         applies=case_permissions.is_staff_member,
     )
     register_section(
-        key="referral", title="Record a referral", url_name="cases:referral_new", order=20,
+        key="referral",
+        title="Record a referral",
+        url_name="cases:referral_new",
+        order=20,
         description="Record a new referral, its victim and perpetrator, and check for existing records.",
         applies=case_permissions.can_create_referral,
     )
     register_section(
-        key="staff", title="Staff", url_name="agencies:staff_list", order=80,
+        key="staff",
+        title="Staff",
+        url_name="agencies:staff_list",
+        order=80,
         description="Invite staff, change their agency or role, and deactivate accounts.",
         applies=is_partnership_admin,
     )
     register_section(
-        key="agreement", title="Information sharing", url_name="agencies:agreement", order=81,
+        key="agreement",
+        title="Information sharing",
+        url_name="agencies:agreement",
+        order=81,
         description="Which agencies may see which classes of record in this partnership.",
         applies=is_partnership_admin,
     )
     register_section(
-        key="access_log", title="Access log", url_name="audit:access_log", order=82,
+        key="access_log",
+        title="Access log",
+        url_name="audit:access_log",
+        order=82,
         description="Who looked at, changed or exported personal data, and when.",
         applies=is_partnership_admin,
     )
     register_section(
-        key="security", title="Account security", url_name="mfa_index", order=99,
+        key="security",
+        title="Account security",
+        url_name="mfa_index",
+        order=99,
         description="Set up or change two-factor authentication and recovery codes.",
         applies=lambda user: bool(getattr(user, "is_authenticated", False)),
     )

@@ -9,10 +9,8 @@ answers 400 with its ``{field: [messages]}``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
@@ -24,6 +22,8 @@ from audit.models import AccessAction
 from audit.services import access_record
 from cases.apis import StaffRefOutput
 from cases.selectors import case_get_for_user
+from masip.api import call_service as _call
+from masip.api import validated as _valid
 from risk import selectors, services
 from risk.models import Assessment, IncidentSource
 
@@ -38,20 +38,6 @@ ERRORS = {
 
 def _staff(request: Request) -> User:
     return cast(User, request.user)
-
-
-def _call(service: Callable[..., T], **kwargs: Any) -> T:
-    try:
-        return service(**kwargs)
-    except DjangoValidationError as exc:
-        detail = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
-        raise serializers.ValidationError(detail) from exc
-
-
-def _valid(serializer_class: type[serializers.Serializer[Any]], data: Any, **kwargs: Any) -> dict[str, Any]:
-    serializer = serializer_class(data=data, **kwargs)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
 
 
 def _log(user: User, record_type: str, ids: list[int], action: AccessAction = AccessAction.VIEW) -> None:

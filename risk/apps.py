@@ -13,9 +13,10 @@ class RiskConfig(AppConfig):
             register_case_section,
             register_case_summary_card,
             register_due_source,
+            register_order_listener,
         )
         from masip.navigation import register_section
-        from risk import permissions, selectors
+        from risk import permissions, selectors, services
 
         register_case_section(
             CaseSection(
@@ -32,6 +33,8 @@ class RiskConfig(AppConfig):
             )
         )
         register_due_source(selectors.review_due_dates)
+        # A breach of an order is an incident: MARAC escalation counts it and the DASH falls due.
+        register_order_listener(services.on_order_event)
         register_section(
             key="risk_instruments",
             title="Risk instruments",

@@ -60,8 +60,8 @@ def _lock_case(case: Case) -> Case:
     return Case.objects.select_for_update().get(pk=case.pk)
 
 
-def _log(actor: User, action: AccessAction, record_type: str, ids: list[int]) -> None:
-    access_record(user=actor, action=action, record_type=record_type, record_ids=ids)
+def _log(actor: User, action: AccessAction, record_type: str, ids: list[int], purpose: str = "") -> None:
+    access_record(user=actor, action=action, record_type=record_type, record_ids=ids, purpose=purpose)
 
 
 # --- instruments -------------------------------------------------------------------------------------------------
@@ -647,10 +647,21 @@ def incident_record(*, actor: User, case: Case, occurred_on: dt.date, descriptio
     if errors:
         raise ValidationError(errors)
     _lock_case(case)
+    incident = _incident_create(
+        actor=actor, case=case, occurred_on=occurred_on, description=description.strip(), source=source
+    )
+    _log(actor, AccessAction.CREATE, "risk.incident", [incident.pk])
+    return incident
+
+
+def _incident_create(*, actor: User, case: Case, occurred_on: dt.date, description: str, source: str) -> Incident:
+    """The incident, the DASH reviews it brings forward and the case's next-due date."""
+    assert actor.agency is not None
+    today = timezone.localdate()
     incident = Incident.objects.create(
         case=case,
         occurred_on=occurred_on,
-        description=description.strip(),
+        description=description,
         source=source,
         recorded_by=actor,
         agency=actor.agency,
@@ -663,8 +674,41 @@ def incident_record(*, actor: User, case: Case, occurred_on: dt.date, descriptio
         if assessment.review_due_on is None or due < assessment.review_due_on:
             Assessment.objects.filter(pk=assessment.pk).update(review_due_on=due)
     case_refresh_next_due(case_ids=[case.pk])
-    _log(actor, AccessAction.CREATE, "risk.incident", [incident.pk])
     return incident
+
+
+# Where a breach's report came from, by the recording agency's kind.
+_SOURCE_FOR_AGENCY_KIND = {
+    "police": IncidentSource.POLICE,
+    "probation": IncidentSource.PROBATION,
+    "health": IncidentSource.HEALTH,
+    "advocacy": IncidentSource.ADVOCACY,
+}
+
+
+def on_order_event(event: Any) -> None:
+    """cases.extensions order listener: a breach of an order is an incident of the behaviour.
+
+    It counts towards MARAC escalation and makes the DASH due again, as an incident typed in
+    by hand does. Runs inside the breach service's transaction, which has already checked
+    the recorder's access and role. The description names the order and the crime reference
+    only: the breach's own text stays on the order, where its record class governs who reads it.
+    """
+    if event.kind != "order_breached" or event.breach is None:
+        return
+    order, breach, actor = event.order, event.breach, event.actor
+    _lock_case(order.case)
+    description = f"Breach of the {order.get_kind_display().lower()}"
+    if breach.crime_reference:
+        description += f" (crime reference {breach.crime_reference})"
+    incident = _incident_create(
+        actor=actor,
+        case=order.case,
+        occurred_on=breach.occurred_on,
+        description=description,
+        source=_SOURCE_FOR_AGENCY_KIND.get(actor.agency.kind, IncidentSource.OTHER),
+    )
+    _log(actor, AccessAction.CREATE, "risk.incident", [incident.pk], "from a breach of an order")
 
 
 @transaction.atomic

@@ -27,7 +27,10 @@ def make_case(
     crime_reference: str = "CH/12345/26",
 ) -> Case:
     victim = services.PersonInput(
-        given_name=victim_name[0], family_name=victim_name[1], date_of_birth=dt.date(1990, 6, 1), gender="female",
+        given_name=victim_name[0],
+        family_name=victim_name[1],
+        date_of_birth=dt.date(1990, 6, 1),
+        gender="female",
         addresses=[services.AddressInput(line_1=VICTIM_ADDRESS, town="Chester", postcode=VICTIM_POSTCODE)],
         contacts=[services.ContactInput(kind="mobile", value=VICTIM_PHONE)],
         safe_contact=services.SafeContactInput(
@@ -35,8 +38,11 @@ def make_case(
         ),
     )
     perpetrator = services.PersonInput(
-        given_name=perpetrator_name[0], family_name=perpetrator_name[1], date_of_birth=perpetrator_dob,
-        gender="male", pnc_id=perpetrator_pnc,
+        given_name=perpetrator_name[0],
+        family_name=perpetrator_name[1],
+        date_of_birth=perpetrator_dob,
+        gender="male",
+        pnc_id=perpetrator_pnc,
     )
     return services.referral_create(
         actor=actor,

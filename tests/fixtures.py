@@ -56,15 +56,30 @@ def celery_worker_process(django_db_setup: None, django_db_blocker: Any) -> Iter
     env["DJANGO_SETTINGS_MODULE"] = "masip.settings.test"
     env["DATABASE_URL"] = _database_url_for(settings.DATABASES["default"])
     env["MASIP_CELERY_QUEUE"] = queue
-    log = tempfile.NamedTemporaryFile(prefix="celery-worker-", suffix=".log", delete=False)
-    proc = subprocess.Popen(
-        [
-            str(Path(sys.executable).with_name("celery")),
-            "-A", "masip", "worker", "--loglevel", "INFO", "--pool", "solo",
-            "--queues", queue, "--hostname", f"{queue}@%h", "--without-gossip", "--without-mingle",
-        ],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
+    fd, log_name = tempfile.mkstemp(prefix="celery-worker-", suffix=".log")
+    with os.fdopen(fd, "wb") as log:
+        proc = subprocess.Popen(
+            [
+                str(Path(sys.executable).with_name("celery")),
+                "-A",
+                "tests.worker_app",
+                "worker",
+                "--loglevel",
+                "INFO",
+                "--pool",
+                "solo",
+                "--queues",
+                queue,
+                "--hostname",
+                f"{queue}@%h",
+                "--without-gossip",
+                "--without-mingle",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     settings.CELERY_TASK_DEFAULT_QUEUE = queue
     from masip.celery import app
 
@@ -72,13 +87,13 @@ def celery_worker_process(django_db_setup: None, django_db_blocker: Any) -> Iter
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"celery worker exited: {Path(log.name).read_text()[-2000:]}")
+            raise RuntimeError(f"celery worker exited: {Path(log_name).read_text()[-2000:]}")
         if app.control.ping(timeout=0.5, destination=[f"{queue}@{os.uname().nodename}"]):
             break
     else:
         proc.kill()
-        raise RuntimeError(f"celery worker did not answer: {Path(log.name).read_text()[-2000:]}")
-    proc.log_path = log.name  # type: ignore[attr-defined]
+        raise RuntimeError(f"celery worker did not answer: {Path(log_name).read_text()[-2000:]}")
+    proc.log_path = log_name  # type: ignore[attr-defined]
     yield proc
     proc.terminate()
     try:
@@ -103,8 +118,13 @@ def browser() -> Iterator[Any]:
             executable_path=CHROMIUM,
             headless=True,
             args=[
-                "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
             ],
         )
         yield instance

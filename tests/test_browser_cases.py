@@ -28,7 +28,9 @@ def _fill_date(page: Any, name: str, day: dt.date) -> None:
     page.fill(f"input[name={name}_year]", str(day.year))
 
 
-def test_referral_with_known_perpetrator_reaches_the_advocate_and_not_the_address(browser: Any, live_server: Any) -> None:
+def test_referral_with_known_perpetrator_reaches_the_advocate_and_not_the_address(
+    browser: Any, live_server: Any
+) -> None:
     world = World("Browser Partnership")
     earlier = make_case(world.triage_officer, perpetrator_name=("Darren", "Cole"), perpetrator_pnc="19/123456A")
     known = CaseParty.objects.get(case=earlier, role=PartyRole.PERPETRATOR).person
@@ -100,5 +102,7 @@ def test_referral_with_known_perpetrator_reaches_the_advocate_and_not_the_addres
             response = other.goto(url)
             body = other.content()
             for secret in (NEW_VICTIM_ADDRESS, NEW_VICTIM_POSTCODE, NEW_VICTIM_PHONE, NEW_CODE_WORD):
-                assert secret not in body, f"{secret!r} shown to {user.role} at {url} ({response.status if response else '?'})"
+                assert secret not in body, (
+                    f"{secret!r} shown to {user.role} at {url} ({response.status if response else '?'})"
+                )
         other.context.close()

@@ -80,8 +80,12 @@ def case(world: World) -> Case:
     """A case with a restraining order whose exclusion zones the police recorded."""
     new = make_case(world.triage_officer)
     services.order_record(
-        actor=world.triage_officer, case=new, kind="restraining_order", made_on=today() - dt.timedelta(days=10),
-        conditions="No contact with the victim, directly or indirectly", exclusion_zones=EXCLUSION_ZONE,
+        actor=world.triage_officer,
+        case=new,
+        kind="restraining_order",
+        made_on=today() - dt.timedelta(days=10),
+        conditions="No contact with the victim, directly or indirectly",
+        exclusion_zones=EXCLUSION_ZONE,
     )
     return new
 
@@ -338,8 +342,17 @@ def referral_payload() -> dict[str, Any]:
 
 def row_counts() -> dict[str, int]:
     models = (
-        Referral, Case, CrimeReference, Person, PersonAlias, Address, ContactDetail, SafeContactPreference,
-        CaseParty, CaseEvent, AccessLog,
+        Referral,
+        Case,
+        CrimeReference,
+        Person,
+        PersonAlias,
+        Address,
+        ContactDetail,
+        SafeContactPreference,
+        CaseParty,
+        CaseEvent,
+        AccessLog,
     )
     return {model.__name__: model.objects.count() for model in models}
 
@@ -370,7 +383,8 @@ def test_referral_links_an_existing_person_found_by_matching(world: World) -> No
     cole = party(earlier, PartyRole.PERPETRATOR)
     client = api(world.triage_officer)
     matches = client.post(
-        "/api/v1/people/match/", {"given_name": "Darren", "family_name": "Cole", "date_of_birth": "1985-03-02"},
+        "/api/v1/people/match/",
+        {"given_name": "Darren", "family_name": "Cole", "date_of_birth": "1985-03-02"},
         format="json",
     )
     assert matches.status_code == 200
@@ -496,8 +510,13 @@ def test_person_detail_and_update(world: World, case: Case) -> None:
     assert body["id"] == cole.pk and body["person"]["name"] == "Darren Cole"
     assert body["cases"] == [
         {
-            "case_id": case.pk, "reference": case.reference, "status": "referred", "status_label": "Referred",
-            "role": "perpetrator", "role_label": "Perpetrator", "is_primary": True,
+            "case_id": case.pk,
+            "reference": case.reference,
+            "status": "referred",
+            "status_label": "Referred",
+            "role": "perpetrator",
+            "role_label": "Perpetrator",
+            "is_primary": True,
             "criminal_history": "Two previous harassment convictions (2019, 2022).",
         }
     ]
@@ -509,7 +528,10 @@ def test_person_detail_and_update(world: World, case: Case) -> None:
     assert patched.status_code == 200, patched.content
     cole.refresh_from_db()
     assert (cole.pnc_id, cole.ethnicity, cole.given_name, cole.date_of_birth) == (
-        "19/123456A", "white", "Darren", dt.date(1985, 3, 2)
+        "19/123456A",
+        "white",
+        "Darren",
+        dt.date(1985, 3, 2),
     )
     assert patched.json()["person"]["pnc_id"] == "19/123456A"
     bad = client.patch(f"/api/v1/people/{cole.pk}/", {"nhs_number": "1234567890"}, format="json")
@@ -603,8 +625,9 @@ def test_break_glass(
     assert client.post(url, {"reason": "urgent"}, format="json").status_code == 400
 
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(url, {"reason": "Perpetrator arrested out of hours; need the order's conditions"},
-                               format="json")
+        response = client.post(
+            url, {"reason": "Perpetrator arrested out of hours; need the order's conditions"}, format="json"
+        )
 
     assert response.status_code == 201, response.content
     assert response.json()["case_id"] == case.pk
@@ -656,9 +679,12 @@ def test_order_breach_and_outcome(world: World, case: Case) -> None:
     assert order.status_code == 201, order.content
     assert order.json()["exclusion_zones"] == "Hoole Road"
     order_id = order.json()["id"]
-    assert api(world.advocate).post(
-        f"/api/v1/cases/{case.pk}/orders/", {"kind": "restraining_order", "made_on": "2025-01-01"}, format="json"
-    ).status_code == 400
+    assert (
+        api(world.advocate)
+        .post(f"/api/v1/cases/{case.pk}/orders/", {"kind": "restraining_order", "made_on": "2025-01-01"}, format="json")
+        .status_code
+        == 400
+    )
 
     breach = client.post(
         f"/api/v1/cases/{case.pk}/orders/{order_id}/breaches/",
@@ -680,14 +706,20 @@ def test_order_breach_and_outcome(world: World, case: Case) -> None:
 
     outcome = client.post(
         f"/api/v1/cases/{case.pk}/outcomes/",
-        {"kind": "court_result", "decided_on": today().isoformat(), "offence": "s4a_stalking",
-         "court_result": "convicted", "sentence": "18 months"},
+        {
+            "kind": "court_result",
+            "decided_on": today().isoformat(),
+            "offence": "s4a_stalking",
+            "court_result": "convicted",
+            "sentence": "18 months",
+        },
         format="json",
     )
     assert outcome.status_code == 201, outcome.content
     assert outcome.json()["kind_label"] == "Court result"
     no_result = client.post(
-        f"/api/v1/cases/{case.pk}/outcomes/", {"kind": "court_result", "decided_on": today().isoformat()},
+        f"/api/v1/cases/{case.pk}/outcomes/",
+        {"kind": "court_result", "decided_on": today().isoformat()},
         format="json",
     )
     assert no_result.status_code == 400 and "court_result" in no_result.json()
@@ -796,8 +828,13 @@ def test_schema_renders_without_warnings(world: World, tmp_path: Any) -> None:
     assert response.status_code == 200
     paths = json.loads(response.content)["paths"]
     for path in (
-        "/api/v1/cases/", "/api/v1/cases/search/", "/api/v1/cases/{case_id}/", "/api/v1/referrals/",
-        "/api/v1/people/match/", "/api/v1/people/{person_id}/", "/api/v1/cases/{case_id}/break-glass/",
+        "/api/v1/cases/",
+        "/api/v1/cases/search/",
+        "/api/v1/cases/{case_id}/",
+        "/api/v1/referrals/",
+        "/api/v1/people/match/",
+        "/api/v1/people/{person_id}/",
+        "/api/v1/cases/{case_id}/break-glass/",
         "/api/v1/cases/{case_id}/orders/{order_id}/breaches/",
     ):
         assert path in paths

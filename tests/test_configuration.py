@@ -45,12 +45,17 @@ def test_bad_value_fails_at_start_with_one_line(env: dict[str, str], variable: s
 def test_production_without_secret_key_fails_with_one_line() -> None:
     result = _manage("check", DJANGO_SETTINGS_MODULE="masip.settings.production", ALLOWED_HOSTS="masip.example.org")
     assert result.returncode == 2
-    assert result.stderr.strip().splitlines() == ["Configuration error: SECRET_KEY is required in production but not set"]
+    assert result.stderr.strip().splitlines() == [
+        "Configuration error: SECRET_KEY is required in production but not set"
+    ]
 
 
 def test_production_settings_pass_the_deployment_checklist() -> None:
     result = _manage(
-        "check", "--deploy", "--fail-level", "WARNING",
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
         DJANGO_SETTINGS_MODULE="masip.settings.production",
         SECRET_KEY=GOOD_SECRET,
         ALLOWED_HOSTS="masip.example.org",
@@ -61,7 +66,9 @@ def test_production_settings_pass_the_deployment_checklist() -> None:
 
 def test_production_requires_mfa_by_default() -> None:
     result = _manage(
-        "shell", "-c", "from django.conf import settings; print('RESULT', settings.MASIP_REQUIRE_MFA, settings.SESSION_COOKIE_AGE)",
+        "shell",
+        "-c",
+        "from django.conf import settings; print('RESULT', settings.MASIP_REQUIRE_MFA, settings.SESSION_COOKIE_AGE)",
         DJANGO_SETTINGS_MODULE="masip.settings.production",
         SECRET_KEY=GOOD_SECRET,
         ALLOWED_HOSTS="masip.example.org",

@@ -26,6 +26,7 @@ def _login(client: Client, email: str, password: str = PASSWORD) -> Any:
 
 # --- MFA -----------------------------------------------------------------------------
 
+
 def test_mfa_required_when_on_sends_staff_to_set_up_totp(world: World, settings: Any) -> None:
     settings.MASIP_REQUIRE_MFA = True
     client = Client()
@@ -74,6 +75,7 @@ def test_user_with_totp_must_give_a_code_at_sign_in(world: World, settings: Any)
 
 
 # --- lockout and idle timeout ---------------------------------------------------------
+
 
 def test_lockout_after_five_failed_sign_ins(world: World) -> None:
     from django.core.cache import cache
@@ -129,6 +131,7 @@ def test_passwords_are_hashed_with_argon2_outside_tests() -> None:
 
 # --- the access log ---------------------------------------------------------------------
 
+
 def test_access_log_refuses_update_and_delete_issued_at_the_database(world: World) -> None:
     entry = access_record(user=world.advocate, action=AccessAction.VIEW, record_type="cases.case", record_ids=[1])
     for statement in (
@@ -159,16 +162,51 @@ def test_access_log_page_searches_own_partnership_only(world: World, other_world
     client.force_login(world.admin)
     response = client.get(reverse("audit:access_log"), {"record_id": "41"})
     assert response.status_code == 200
-    entries = list(response.context["page"])
+    entries = response.context["page"].entries
     assert [e.user for e in entries] == [world.advocate]
     by_user = client.get(reverse("audit:access_log"), {"user": world.advocate.pk})
-    assert [e.user for e in by_user.context["page"]] == [world.advocate]
+    assert [e.user for e in by_user.context["page"].entries] == [world.advocate]
     # A user of the other partnership is not even a valid choice.
     foreign = client.get(reverse("audit:access_log"), {"user": other_world.advocate.pk})
     assert "user" in foreign.context["form"].errors
     # Not an admin: 404.
     client.force_login(world.advocate)
     assert client.get(reverse("audit:access_log")).status_code == 404
+
+
+# Session, user, agency (3); the page's rows with their user and agency, no COUNT (1); the
+# partnership's name (1); the form's staff choices (1); the session save: savepoint, update,
+# release (3).
+ACCESS_LOG_QUERIES = 3 + 1 + 1 + 1 + 3
+
+
+def test_access_log_pages_by_keyset_without_counting(world: World, django_assert_num_queries: Any) -> None:
+    for n in range(230):
+        access_record(user=world.advocate, action=AccessAction.VIEW, record_type="cases.case", record_ids=[str(n)])
+    client = Client()
+    client.force_login(world.admin)
+    url = reverse("audit:access_log")
+    seen: list[int] = []
+    before = ""
+    sizes = []
+    while True:
+        response = client.get(url, {"record_type": "cases.case", **({"before": before} if before else {})})
+        page = response.context["page"]
+        sizes.append(len(page.entries))
+        seen += [e.pk for e in page.entries]
+        assert page.is_first == (not before)
+        if not page.older:
+            break
+        before = page.older
+        assert f"before={before}" in response.content.decode()
+    assert sizes == [100, 100, 30]
+    ids = list(AccessLog.objects.filter(record_type="cases.case").order_by("-at", "-id").values_list("pk", flat=True))
+    assert seen == ids  # every entry once, newest first
+    # A cursor the service did not write is the first page, not an error.
+    assert client.get(url, {"before": "not-a-cursor"}).context["page"].is_first
+    with django_assert_num_queries(ACCESS_LOG_QUERIES) as queries:
+        client.get(url, {"before": before})
+    assert not any("COUNT(" in q["sql"] for q in queries.captured_queries)
 
 
 def test_history_captures_bulk_updates(world: World) -> None:
@@ -182,6 +220,7 @@ def test_history_captures_bulk_updates(world: World) -> None:
 
 
 # --- partnership admins and staff -------------------------------------------------------
+
 
 def test_partnership_admin_cannot_see_another_partnerships_users(world: World, other_world: World) -> None:
     client = Client()
@@ -226,7 +265,10 @@ def test_invite_sends_a_set_password_email_and_bad_input_saves_nothing(
 ) -> None:
     client = Client()
     client.force_login(world.admin)
-    bad = client.post(reverse("agencies:staff_invite"), {"email": "not-an-email", "first_name": "", "agency": world.advocacy.pk, "role": Role.ADVOCATE})
+    bad = client.post(
+        reverse("agencies:staff_invite"),
+        {"email": "not-an-email", "first_name": "", "agency": world.advocacy.pk, "role": Role.ADVOCATE},
+    )
     assert bad.status_code == 200
     assert set(bad.context["form"].errors) == {"email", "first_name", "last_name"}
     assert "There is a problem" in bad.content.decode()
@@ -239,7 +281,13 @@ def test_invite_sends_a_set_password_email_and_bad_input_saves_nothing(
     with django_capture_on_commit_callbacks(execute=True):
         good = client.post(
             reverse("agencies:staff_invite"),
-            {"email": "New.Advocate@Example.org", "first_name": "Nia", "last_name": "Jones", "agency": world.advocacy.pk, "role": Role.ADVOCATE},
+            {
+                "email": "New.Advocate@Example.org",
+                "first_name": "Nia",
+                "last_name": "Jones",
+                "agency": world.advocacy.pk,
+                "role": Role.ADVOCATE,
+            },
         )
     assert good.status_code == 302
     invited = User.objects.get(email="new.advocate@example.org")
@@ -268,6 +316,7 @@ def test_agreement_defaults_and_admin_changes_only_own_partnership(world: World,
 
 
 # --- health ---------------------------------------------------------------------------------
+
 
 def test_healthz_is_503_when_redis_is_unreachable(db: None, settings: Any) -> None:
     settings.REDIS_URL = "redis://127.0.0.1:1/0"

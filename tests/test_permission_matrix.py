@@ -35,16 +35,36 @@ SCOPES = ["own_agency", "other_agency", "other_partnership"]
 
 # What each role's agency sees under the default agreement, for a case shared with it.
 SEES: dict[Role, set[RecordClass]] = {
-    Role.TRIAGE_OFFICER: {RecordClass.VICTIM_IDENTITY, RecordClass.VICTIM_LOCATION, RecordClass.SAFETY_PLAN, RecordClass.CRIMINAL_HISTORY},
-    Role.PROGRAMME_MANAGER: {RecordClass.VICTIM_IDENTITY, RecordClass.VICTIM_LOCATION, RecordClass.SAFETY_PLAN, RecordClass.CRIMINAL_HISTORY},
-    Role.PARTNERSHIP_ADMIN: {RecordClass.VICTIM_IDENTITY, RecordClass.VICTIM_LOCATION, RecordClass.SAFETY_PLAN, RecordClass.CRIMINAL_HISTORY},
+    Role.TRIAGE_OFFICER: {
+        RecordClass.VICTIM_IDENTITY,
+        RecordClass.VICTIM_LOCATION,
+        RecordClass.SAFETY_PLAN,
+        RecordClass.CRIMINAL_HISTORY,
+    },
+    Role.PROGRAMME_MANAGER: {
+        RecordClass.VICTIM_IDENTITY,
+        RecordClass.VICTIM_LOCATION,
+        RecordClass.SAFETY_PLAN,
+        RecordClass.CRIMINAL_HISTORY,
+    },
+    Role.PARTNERSHIP_ADMIN: {
+        RecordClass.VICTIM_IDENTITY,
+        RecordClass.VICTIM_LOCATION,
+        RecordClass.SAFETY_PLAN,
+        RecordClass.CRIMINAL_HISTORY,
+    },
     Role.ADVOCATE: {RecordClass.VICTIM_IDENTITY, RecordClass.VICTIM_LOCATION, RecordClass.SAFETY_PLAN},
     Role.PROBATION_PRACTITIONER: {RecordClass.VICTIM_IDENTITY, RecordClass.CRIMINAL_HISTORY},
     Role.CLINICIAN: {RecordClass.CLINICAL, RecordClass.CRIMINAL_HISTORY},
 }
 
 MATRIX = [
-    (role, record_class, scope, ("visible" if record_class in SEES[role] else "withheld") if scope == "own_agency" else "404")
+    (
+        role,
+        record_class,
+        scope,
+        ("visible" if record_class in SEES[role] else "withheld") if scope == "own_agency" else "404",
+    )
     for role in ROLES
     for record_class in CLASSES
     for scope in SCOPES
@@ -65,10 +85,16 @@ def _user(world: World, role: Role) -> User:
 def _case_with_every_class(world: World) -> Case:
     case = make_case(world.triage_officer)
     services.order_record(
-        actor=world.triage_officer, case=case, kind="restraining_order", made_on=case.received_on,
-        conditions="No contact, direct or indirect.", exclusion_zones=EXCLUSION_ZONE,
+        actor=world.triage_officer,
+        case=case,
+        kind="restraining_order",
+        made_on=case.received_on,
+        conditions="No contact, direct or indirect.",
+        exclusion_zones=EXCLUSION_ZONE,
     )
-    services.note_add(actor=world.clinician, case=case, text="CLINICAL-FORMULATION-TEXT", record_class=RecordClass.CLINICAL)
+    services.note_add(
+        actor=world.clinician, case=case, text="CLINICAL-FORMULATION-TEXT", record_class=RecordClass.CLINICAL
+    )
     services.note_add(actor=world.advocate, case=case, text="SAFETY-PLAN-TEXT", record_class=RecordClass.SAFETY_PLAN)
     return case
 
@@ -81,7 +107,11 @@ def _observe(detail: selectors.CaseDetail, record_class: RecordClass) -> bool:
     if record_class == RecordClass.VICTIM_LOCATION:
         seen = [
             any(VICTIM_ADDRESS in a for a in detail.victim.addresses) if detail.victim else False,
-            bool(detail.victim and detail.victim.safe_contact and detail.victim.safe_contact["code_word"] == VICTIM_CODE_WORD),
+            bool(
+                detail.victim
+                and detail.victim.safe_contact
+                and detail.victim.safe_contact["code_word"] == VICTIM_CODE_WORD
+            ),
             any(o.exclusion_zones == EXCLUSION_ZONE for o in detail.orders),
         ]
         assert len(set(seen)) == 1, f"victim location partly shown: {seen}"
@@ -96,7 +126,9 @@ def _observe(detail: selectors.CaseDetail, record_class: RecordClass) -> bool:
 
 
 @pytest.mark.parametrize(("role", "record_class", "scope", "expected"), MATRIX, ids=lambda v: str(v))
-def test_permission_matrix(world: World, other_world: World, role: Role, record_class: RecordClass, scope: str, expected: str) -> None:
+def test_permission_matrix(
+    world: World, other_world: World, role: Role, record_class: RecordClass, scope: str, expected: str
+) -> None:
     if scope == "other_partnership":
         case = _case_with_every_class(other_world)
         user = _user(world, role)
@@ -129,8 +161,12 @@ def test_an_edited_agreement_changes_what_an_agency_sees(world: World) -> None:
     before = selectors.case_detail_for_user(user=world.probation_practitioner, case_id=case.pk)
     assert not _observe(before, RecordClass.VICTIM_LOCATION)
     agreement_update(
-        actor=world.admin, partnership=world.partnership,
-        matrix={RecordClass.VICTIM_LOCATION: ["police", "advocacy", "probation"], RecordClass.VICTIM_IDENTITY: ["police", "probation", "advocacy"]},
+        actor=world.admin,
+        partnership=world.partnership,
+        matrix={
+            RecordClass.VICTIM_LOCATION: ["police", "advocacy", "probation"],
+            RecordClass.VICTIM_IDENTITY: ["police", "probation", "advocacy"],
+        },
     )
     fresh = User.objects.get(pk=world.probation_practitioner.pk)
     after = selectors.case_detail_for_user(user=fresh, case_id=case.pk)
@@ -147,7 +183,9 @@ def test_restricted_case_ignores_agency_shares_but_not_user_grants(world: World)
 
     assign_perm("cases.view_case", world.advocate, case)
     assert selectors.case_get_for_user(user=world.advocate, case_id=case.pk).pk == case.pk
-    assert case.pk in [r.case.pk for r in selectors.case_list_for_user(user=world.advocate, filters=selectors.CaseloadFilters()).rows]
+    assert case.pk in [
+        r.case.pk for r in selectors.case_list_for_user(user=world.advocate, filters=selectors.CaseloadFilters()).rows
+    ]
     with pytest.raises(Http404):
         selectors.case_get_for_user(user=world.triage_officer, case_id=case.pk)
 
@@ -158,7 +196,9 @@ def test_break_glass_opens_one_case_for_a_while_logs_it_and_tells_the_admin(
     from audit.models import AccessLog
 
     case = make_case(world.triage_officer)
-    services.case_share_remove(actor=world.triage_officer, case=case, agency=world.health, reason="perpetrator not in treatment")
+    services.case_share_remove(
+        actor=world.triage_officer, case=case, agency=world.health, reason="perpetrator not in treatment"
+    )
     with pytest.raises(Http404):
         selectors.case_get_for_user(user=world.clinician, case_id=case.pk)
     from django.core.exceptions import ValidationError
@@ -168,7 +208,9 @@ def test_break_glass_opens_one_case_for_a_while_logs_it_and_tells_the_admin(
     with pytest.raises(Http404):
         services.break_glass_open(actor=other_world.clinician, case_id=case.pk, reason="I want to look at this case")
     with django_capture_on_commit_callbacks(execute=True):
-        services.break_glass_open(actor=world.clinician, case_id=case.pk, reason="Urgent risk information needed for assessment today")
+        services.break_glass_open(
+            actor=world.clinician, case_id=case.pk, reason="Urgent risk information needed for assessment today"
+        )
     assert selectors.case_get_for_user(user=world.clinician, case_id=case.pk).pk == case.pk
     entry = AccessLog.objects.get(user=world.clinician, break_glass=True)
     assert entry.record_ids == [str(case.pk)] and "Urgent risk" in entry.purpose

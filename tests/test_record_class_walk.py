@@ -63,8 +63,12 @@ def test_the_walk_finds_the_case_and_person_pages_and_endpoints() -> None:
 def test_no_page_or_endpoint_shows_a_victims_location_to_the_perpetrator_side(world: World, who: str) -> None:
     case = make_case(world.triage_officer)
     order = services.order_record(
-        actor=world.triage_officer, case=case, kind="restraining_order", made_on=case.received_on,
-        conditions="No contact.", exclusion_zones=EXCLUSION_ZONE,
+        actor=world.triage_officer,
+        case=case,
+        kind="restraining_order",
+        made_on=case.received_on,
+        conditions="No contact.",
+        exclusion_zones=EXCLUSION_ZONE,
     )
     victim = CaseParty.objects.get(case=case, role=PartyRole.VICTIM).person
     values = {"case_id": case.pk, "person_id": victim.pk, "order_id": order.pk}

@@ -14,6 +14,7 @@ from django.core.management import CommandError, call_command
 from django.http import Http404
 
 from cases import selectors as case_selectors
+from cases import services as case_services
 from cases.models import Case
 from risk import selectors, services
 from risk.models import Answer, Assessment, Incident, InstrumentVersion, Item, RiskSettings, Status
@@ -334,6 +335,31 @@ def test_a_new_incident_makes_the_dash_due_and_shows_on_the_caseload(world: Worl
     # A new DASH answers the review.
     complete_dash(world.triage_officer, case, score=6)
     assert refreshed(case).next_due_on is None
+
+
+def test_a_breach_of_an_order_is_an_incident(world: World) -> None:
+    case = make_case(world.triage_officer)
+    complete_dash(world.triage_officer, case, score=6, assessed_on=TODAY - dt.timedelta(days=20))
+    order = case_services.order_record(
+        actor=world.triage_officer, case=case, kind="restraining_order", made_on=TODAY - dt.timedelta(days=60)
+    )
+    assert not Incident.objects.filter(case=case).exists()  # an order alone is not an incident
+    case_services.breach_record(
+        actor=world.triage_officer,
+        order=order,
+        occurred_on=TODAY - dt.timedelta(days=3),
+        description="Seen at the end of her road",
+        crime_reference="CH/77/26",
+    )
+    incident = Incident.objects.get(case=case)
+    assert (incident.occurred_on, incident.source, incident.recorded_by) == (
+        TODAY - dt.timedelta(days=3),
+        "police",
+        world.triage_officer,
+    )
+    assert incident.description == "Breach of the restraining order (crime reference CH/77/26)"
+    # As with an incident recorded by hand, the DASH falls due from the breach.
+    assert refreshed(case).next_due_on == TODAY - dt.timedelta(days=3)
 
 
 def test_marac_escalation_and_repeat_come_from_the_case_records(world: World) -> None:

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
 from advocacy.models import Notification
+from cases import services as case_services
 from tests.factories import World
 from tests.triage_factories import make_meeting, on_agenda, waiting_case
 from triage import services
@@ -68,6 +69,21 @@ def test_reminders_go_once_a_day_to_the_owners_of_due_and_overdue_actions(world:
     assert services.action_reminders_send(today=tomorrow) == 2  # the overdue one and the one now due
     assert Notification.objects.filter(key__endswith=tomorrow.isoformat()).count() == 2
     assert not Notification.objects.filter(key=services.action_reminder_key(done.pk, tomorrow)).exists()
+
+
+@pytest.mark.django_db
+def test_no_reminder_to_an_owner_whose_agency_no_longer_sees_the_case(world: World) -> None:
+    actions = _actions(world)
+    case = actions["today"].case
+    case_services.case_share_remove(
+        actor=world.triage_officer, case=case, agency=world.probation, reason="Licence ended; no longer involved"
+    )
+    assert services.action_reminders_send(today=TODAY()) == 1  # the advocate's overdue action only
+    assert not Notification.objects.filter(recipient=world.probation_practitioner).exists()
+    # Access back: the reminder goes (once) the same day.
+    case_services.case_share_add(actor=world.triage_officer, case=case, agency=world.probation, reason="Re-engaged")
+    assert services.action_reminders_send(today=TODAY()) == 1
+    assert Notification.objects.filter(recipient=world.probation_practitioner).count() == 1
 
 
 @pytest.mark.django_db

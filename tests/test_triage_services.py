@@ -306,8 +306,8 @@ def test_recording_a_triage_outcome_validates_and_writes_one_timeline_entry(worl
     case_services.case_record_triage_outcome(actor=world.triage_officer, case=case, tier=4)  # no change: no entry
     case.refresh_from_db()
     assert (case.tier, case.stalker_type) == (4, "predatory")
-    assert list(CaseEvent.objects.filter(case=case).order_by("id").values_list("summary", flat=True))[before:] == [
-        "Tier 4; Stalker type: predatory"
+    assert list(CaseEvent.objects.filter(case=case).order_by("id").values_list("kind", "summary"))[before:] == [
+        (EventKind.MEETING, "Tier 4; Stalker type: predatory")
     ]
 
 

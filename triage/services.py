@@ -773,7 +773,15 @@ def action_reminders_send(*, today: dt.date | None = None) -> int:
     due = (
         Action.objects.filter(status=ActionStatus.OPEN, due_on__lte=today)
         .filter(Q(last_reminded_on__isnull=True) | Q(last_reminded_on__lt=today))
-        .select_related("owner")
+        .select_related("owner__agency", "case")
         .order_by("due_on", "id")
     )
-    return sum(1 for action in due.iterator(chunk_size=500) if _remind(action, today))
+    sent = 0
+    for action in due.iterator(chunk_size=500):
+        # An owner whose agency no longer sees the case (sharing withdrawn, the case
+        # restricted) would be sent a link that answers 404: no reminder, until access returns.
+        if not case_permissions.can_view_case(action.owner, action.case):
+            logger.info("action %s: its owner no longer sees the case; no reminder", action.pk)
+            continue
+        sent += _remind(action, today)
+    return sent

@@ -636,6 +636,10 @@ def minutes(request: HttpRequest, meeting_id: int) -> HttpResponse:
     return render(request, "triage/minutes.html", context)
 
 
+def _refuse_fetch(url: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
+    raise ValueError("The minutes fetch nothing")
+
+
 @require_GET
 def minutes_pdf(request: HttpRequest, meeting_id: int) -> HttpResponse:
     """The minutes as this reader may see them, as a PDF. The export is logged against every case in it."""
@@ -645,7 +649,9 @@ def minutes_pdf(request: HttpRequest, meeting_id: int) -> HttpResponse:
     context = _minutes_context(actor, meeting_id)
     meeting = context["meeting"]
     html = render_to_string("triage/minutes_pdf.html", context, request=request)
-    pdf = HTML(string=html, base_url=request.build_absolute_uri("/")).write_pdf()
+    # The minutes are self-contained (styles inline, no images): nothing is fetched while rendering,
+    # so no text typed into a meeting can make the server request a URL.
+    pdf = HTML(string=html, url_fetcher=_refuse_fetch).write_pdf()
     access_record(
         user=actor,
         action=AccessAction.EXPORT,

@@ -488,6 +488,14 @@ def test_a_concern_tells_the_probation_practitioner_once(world: World, django_ca
     concern.refresh_from_db()
     assert concern.emailed_at is not None
 
+    # One alert in the shared inbox, without a second e-mail and without the concern's words.
+    from advocacy.models import Notification
+
+    alert = Notification.objects.get(recipient=world.probation_practitioner)
+    assert alert.key == f"interventions.concern:{concern.pk}" and alert.email is False
+    assert str(intervention.pk) in alert.link and "workplace" not in alert.subject + alert.body
+    assert Notification.objects.exclude(recipient=world.probation_practitioner).count() == 0
+
     # The in-app notice is the concern, listed for the practitioner until acknowledged.
     inbox = selectors.interventions_inbox_for_user(user=world.probation_practitioner)
     assert [c.pk for c in inbox.concerns_for_me] == [concern.pk]

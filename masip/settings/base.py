@@ -260,6 +260,9 @@ LOGGING = {
     "loggers": {
         # Request logs carry URLs only; URLs never carry personal data (ids only).
         "django.request": {"level": "WARNING"},
+        # The PDF minutes: WeasyPrint and fontTools report every font subset at INFO.
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
     },
 }
 

@@ -71,9 +71,7 @@ def database_from_url(name: str, url: str) -> dict[str, Any]:
     except ValueError as exc:
         raise ConfigError(f"{name} is malformed: {exc}") from None
     if parts.scheme not in {"postgres", "postgresql"}:
-        raise ConfigError(
-            f"{name} is malformed: scheme must be postgresql://, not {parts.scheme or 'missing'!r}"
-        )
+        raise ConfigError(f"{name} is malformed: scheme must be postgresql://, not {parts.scheme or 'missing'!r}")
     database = unquote(parts.path.lstrip("/"))
     if not database or "/" in database:
         raise ConfigError(f"{name} is malformed: it must name one database after the host")

@@ -6,6 +6,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 
 from agencies.demo import DEMO_PASSWORD, DEMO_USERS, load_demo
+
 # Each app with demo data has <app>/demo.py with load_demo_data() -> number created,
 # idempotent; run in dependency order.
 DEMO_APPS = ["cases", "risk", "triage", "advocacy", "interventions", "reporting"]

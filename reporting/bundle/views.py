@@ -1,0 +1,101 @@
+"""The data bundle page: upload a bundle to import (partnership admins), follow its import, and
+download the partnership's export (admins; the pseudonymised one also programme managers).
+
+Thin: parse the form, call reporting.bundle.services, render. Outside the roles: 404.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from django.core.exceptions import ValidationError
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from agencies.models import User
+from agencies.permissions import is_partnership_admin
+from cases.forms import apply_errors
+from reporting.bundle import format as fmt
+from reporting.bundle import services
+from reporting.bundle.forms import BundleExportForm, BundleUploadForm
+
+
+def _user(request: HttpRequest, *, pseudonymised_export: bool = True) -> User:
+    user = request.user
+    if not services.may_export(user, pseudonymise=pseudonymised_export):
+        raise Http404
+    assert isinstance(user, User)
+    return user
+
+
+def _page(
+    request: HttpRequest,
+    user: User,
+    *,
+    upload: BundleUploadForm | None = None,
+    export: BundleExportForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    admin = is_partnership_admin(user)
+    context: dict[str, Any] = {
+        "admin": admin,
+        "upload": upload or (BundleUploadForm() if admin else None),
+        "export": export or BundleExportForm(full_allowed=admin, initial={"kind": "pseudonymised"}),
+        "files": [fmt.SPECS[name] for name in fmt.FILES],
+        "partnership": user.agency.partnership if user.agency else None,
+    }
+    return render(request, "reporting/bundle/bundle.html", context, status=status)
+
+
+def bundle_home(request: HttpRequest) -> HttpResponse:
+    return _page(request, _user(request))
+
+
+@require_POST
+def bundle_import(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    if not is_partnership_admin(user):
+        raise Http404
+    form = BundleUploadForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            job_id = services.bundle_import_start(
+                actor=user, files=form.cleaned_data["bundle"], dry_run=form.cleaned_data["dry_run"]
+            )
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            return redirect("reporting:bundle_import_job", job_id=job_id)
+    return _page(request, user, upload=form, status=400)
+
+
+def bundle_import_job(request: HttpRequest, job_id: UUID) -> HttpResponse:
+    user = _user(request)
+    job = services.bundle_import_job_for_user(user=user, job_id=str(job_id))
+    template = "reporting/bundle/_job.html" if request.htmx else "reporting/bundle/job.html"  # type: ignore[attr-defined]
+    files = [(name, job.created.get(name, 0), job.already_held.get(name, 0)) for name in fmt.FILES]
+    # The error summary links each file to its first problem in the table (rows are error-1, error-2 ...).
+    first_row: dict[str, int] = {}
+    for number, error in enumerate(job.errors, start=1):
+        first_row.setdefault(error["file"], number)
+    error_files = [
+        (name, count, f"error-{first_row[name]}" if name in first_row else "errors")
+        for name, count in job.error_files.items()
+    ]
+    context = {"job": job, "files": files, "shown": len(job.errors), "error_files": error_files}
+    return render(request, template, context)
+
+
+@require_POST
+def bundle_export(request: HttpRequest) -> HttpResponse | FileResponse:
+    user = _user(request)
+    admin = is_partnership_admin(user)
+    form = BundleExportForm(request.POST, full_allowed=admin)
+    if not form.is_valid():
+        return _page(request, user, export=form, status=400)
+    stream, filename = services.bundle_export_for_user(actor=user, pseudonymise=form.cleaned_data["kind"] != "full")
+    response = FileResponse(stream, as_attachment=True, filename=filename, content_type="application/zip")
+    response["Cache-Control"] = "no-store"
+    return response
