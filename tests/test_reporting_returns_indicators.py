@@ -20,6 +20,11 @@ from tests.caches import clear_process_caches
 from tests.factories import World
 from tests.reporting_returns_data import Q3, build
 
+# The figures are read from a module fixture; the mark makes pytest-django set up the test
+# database even when this module runs alone (without it, the fixture would write to the
+# configured database itself) and runs these tests with the other database tests.
+pytestmark = pytest.mark.django_db
+
 EXTRA = {
     # Referrals, financial year to date, by month.
     "ytd": measures.IndicatorSpec(
@@ -53,6 +58,8 @@ def computed(django_db_setup: None, django_db_blocker: Any) -> dict[str, Any]:
                 "labelled": [(r["label"], r["count"]) for r in result["rows"]],
             }
         transaction.set_rollback(True)
+    with django_db_blocker.unblock():
+        connection.close()  # nothing of the module's own connection outlives the fixture
     return out
 
 
