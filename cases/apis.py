@@ -11,7 +11,7 @@ bodies, never in URLs, because URLs end up in server and proxy logs.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Any, TypeVar, cast
+from typing import Any, cast
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers, status
@@ -46,8 +46,6 @@ from cases.models import (
 )
 from masip.api import call_service as _call
 from masip.api import validated as _valid
-
-T = TypeVar("T")
 
 
 def _staff(request: Request) -> User:

@@ -9,7 +9,7 @@ agency the sharing agreement withholds them from; no other answer carries them.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any, TypeVar, cast
+from typing import Any, cast
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers, status
@@ -42,8 +42,6 @@ from interventions.models import (
 )
 from masip.api import call_service as _call
 from masip.api import validated as _valid
-
-T = TypeVar("T")
 
 ERRORS = {
     400: OpenApiResponse(description="Field errors: `{field: [message, ...]}`"),

@@ -9,7 +9,7 @@ answers 400 with its ``{field: [messages]}``.
 
 from __future__ import annotations
 
-from typing import Any, TypeVar, cast
+from typing import Any, cast
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
@@ -26,8 +26,6 @@ from masip.api import call_service as _call
 from masip.api import validated as _valid
 from risk import selectors, services
 from risk.models import Assessment, IncidentSource
-
-T = TypeVar("T")
 
 ERRORS = {
     400: OpenApiResponse(description="Field errors: `{field: [message, ...]}`"),

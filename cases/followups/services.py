@@ -23,7 +23,7 @@ from django.apps import apps
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import F, Max, Min, Value
+from django.db.models import F, Max, Min, Q, Value
 from django.db.models.functions import Greatest
 from django.http import Http404
 from django.urls import reverse
@@ -189,6 +189,7 @@ def _intervention_model() -> Any:
     return apps.get_model("interventions", "Intervention")
 
 
+@transaction.atomic
 def monitoring_period_open_for_acceptance(*, case: Case) -> MonitoringPeriod | None:
     """Monitoring from the partnership's acceptance (the decision date). Idempotent."""
     if case.decision != Decision.ACCEPTED or case.decided_on is None or case.status not in MONITORED_STATUSES:
@@ -236,16 +237,18 @@ def _end_periods_and_withdraw_reviews(*, case: Case, actor: User, on: dt.date, o
     MonitoringPeriod.objects.filter(case=case, ended_on__isnull=True).update(
         ended_on=Greatest(F("starts_on"), Value(on)), end_reason="Case closed"
     )
-    withdrawn = FollowUpReview.objects.filter(case=case, status=ReviewStatus.OPEN).update(
-        status=ReviewStatus.WITHDRAWN,
-        withdrawn_reason=override_reason or "Case closed before the review was due",
-    )
+    # The access log names the reviews themselves, so their ids are read before the update.
+    withdrawn = list(FollowUpReview.objects.filter(case=case, status=ReviewStatus.OPEN).values_list("pk", flat=True))
     if withdrawn:
+        FollowUpReview.objects.filter(pk__in=withdrawn).update(
+            status=ReviewStatus.WITHDRAWN,
+            withdrawn_reason=override_reason or "Case closed before the review was due",
+        )
         access_record(
             user=actor,
             action=AccessAction.CHANGE,
             record_type="cases.followupreview",
-            record_ids=[case.pk],
+            record_ids=withdrawn,
             purpose="case closed: open follow-up reviews withdrawn",
         )
     case_refresh_next_due(case_ids=[case.pk])
@@ -822,6 +825,7 @@ def _last_known_behaviour(case: Case) -> dt.date:
     return max(known)
 
 
+@transaction.atomic
 def reoffending_detect(*, new_case: Case, actor: User | None = None) -> list[ReoffendingCandidate]:
     """Raise a candidate on every earlier accepted case of the same perpetrator (same Person).
 
@@ -841,7 +845,12 @@ def reoffending_detect(*, new_case: Case, actor: User | None = None) -> list[Reo
         .filter(
             case__partnership_id=new_case.partnership_id,
             case__decision=Decision.ACCEPTED,
-            case__received_on__lte=new_case.received_on,
+        )
+        # Strictly earlier, by (received on, id): of two cases received the same day (one
+        # incident referred by two agencies), only the later-recorded one points at the other.
+        .filter(
+            Q(case__received_on__lt=new_case.received_on)
+            | Q(case__received_on=new_case.received_on, case_id__lt=new_case.pk)
         )
         .values_list("case_id", "person_id")
     )
