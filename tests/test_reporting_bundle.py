@@ -281,6 +281,28 @@ def test_a_later_bundle_adds_only_what_is_new(tmp_path: Path) -> None:
     assert ReoffendingRecord.objects.filter(case__referral__ref="C7").count() == 1
 
 
+def test_a_ref_of_a_person_merged_twice_resolves_to_the_last_survivor(tmp_path: Path) -> None:
+    # person_merge refuses to merge a record that is merged already, but not into a record
+    # that others were merged into, so chains arise: P1 into a record made in the service
+    # (which has no ref), then that record into P3.
+    run_import(write_bundle(tmp_path / "first"))
+    p1, p3 = Person.objects.get(ref="P1"), Person.objects.get(ref="P3")
+    middle = Person.objects.create(partnership_id=p1.partnership_id, given_name="Darren", family_name="Cole")
+    Person.objects.filter(pk=p1.pk).update(merged_into=middle)
+    Person.objects.filter(pk=middle.pk).update(merged_into=p3)
+    files = dict(FILES)
+    files["referrals.csv"] += "C9,2020-06-10,police,,s2a_stalking,arrest,V1,P1,ex_intimate,pending,,,,,\n"
+    # No people.csv row for P1 (it would be checked against P3's, which differs here because
+    # the test merged different people); the new referral still names P1.
+    files["people.csv"] = "".join(
+        line for line in FILES["people.csv"].splitlines(keepends=True) if not line.startswith("P1,")
+    )
+    result = run_import(write_bundle(tmp_path / "second", files))
+    assert result.ok, result.errors
+    c9 = Case.objects.get(referral__ref="C9")
+    assert CaseParty.objects.get(case=c9, role="perpetrator").person_id == p3.pk
+
+
 def test_an_import_never_changes_what_is_held(tmp_path: Path) -> None:
     run_import(write_bundle(tmp_path / "first"))
     files = dict(FILES)

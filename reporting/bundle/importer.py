@@ -262,7 +262,11 @@ def load_held(parsed: Parsed, partnership: Partnership) -> Held:
         return pk
 
     rows = list(Person.objects.filter(partnership_id=pid).exclude(ref="").values_list("ref", "pk", "merged_into_id"))
-    survivors = {pk: merged for _, pk, merged in rows}
+    # Every merged-away person, with or without a ref: a merge may be into a record that was
+    # itself merged later (A into B, then B into C), so a chain is followed to its end.
+    survivors = dict(
+        Person.objects.filter(partnership_id=pid, merged_into__isnull=False).values_list("pk", "merged_into_id")
+    )
     for ref, pk, merged in rows:
         if ref in person_refs:
             held.person_ids[ref] = survivor(pk, merged)
@@ -271,7 +275,7 @@ def load_held(parsed: Parsed, partnership: Partnership) -> Held:
         for pk, merged in Person.objects.filter(partnership_id=pid, ref="", pk__in=chunk).values_list(
             "pk", "merged_into_id"
         ):
-            held.person_ids[by_pk[pk]] = merged or pk
+            held.person_ids[by_pk[pk]] = survivor(pk, merged)
     in_people_file = [held.person_ids[r] for r in parsed.people if r in held.person_ids]
     exported = {row["_pk"]: row for row in exporter.people_rows(partnership_id=pid, person_ids=in_people_file)}
     for ref in parsed.people:
