@@ -13,17 +13,18 @@ from typing import Any
 import pytest
 from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.http import Http404
 from django.test import Client
 from django.urls import reverse
 
-from agencies.models import User
+from agencies.models import Role, User
 from audit.models import AccessAction, AccessLog
 from cases.models import Case
 from cases.permissions import view_case_permission_id
 from reporting.bundle import format as fmt
 from reporting.bundle import services
 from reporting.bundle.importer import import_bundle
-from tests.factories import World
+from tests.factories import World, make_user
 from tests.reporting_bundle_data import FILES, IDENTIFYING, write_bundle
 
 
@@ -186,6 +187,32 @@ def test_programme_manager_downloads_only_the_pseudonymised_export(world: World,
         logged_in(world.clinician).post(reverse("reporting:bundle_export"), {"kind": "pseudonymised"}).status_code
         == 404
     )
+
+
+@pytest.mark.django_db
+def test_an_admin_whose_agency_may_not_see_victims_identities_gets_only_the_pseudonymised_export(
+    world: World, tmp_path: Path
+) -> None:
+    # The default agreement does not let health agencies see victim_identity: their admin
+    # may neither import (which compares uploaded values with the people held) nor export in full.
+    import_bundle(source=write_bundle(tmp_path / "b"), partnership_slug=world.partnership.slug)
+    health_admin = make_user(world.health, Role.PARTNERSHIP_ADMIN)
+    client = logged_in(health_admin)
+    assert "Hannah" not in client.get(reverse("reporting:bundle")).content.decode()
+    assert client.post(reverse("reporting:bundle_export"), {"kind": "full"}).status_code == 400
+    with pytest.raises(Http404):
+        services.bundle_export_for_user(actor=health_admin, pseudonymise=False)
+    upload_files = {"bundle": upload("referrals.csv", FILES["referrals.csv"])}
+    assert client.post(reverse("reporting:bundle_import"), upload_files).status_code == 404
+    with pytest.raises(Http404):
+        services.bundle_import_start(
+            actor=health_admin, files=[upload("referrals.csv", "referral_ref\n")], dry_run=True
+        )
+    response = client.post(reverse("reporting:bundle_export"), {"kind": "pseudonymised"})
+    assert response.status_code == 200
+    with zipfile.ZipFile(io.BytesIO(response.getvalue())) as archive:
+        text = "".join(archive.read(n).decode() for n in archive.namelist())
+    assert "Hannah" not in text and "Mills" not in text
 
 
 @pytest.mark.django_db

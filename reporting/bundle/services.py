@@ -30,10 +30,11 @@ from django.db import InterfaceError, OperationalError, transaction
 from django.http import Http404
 from django.utils import timezone
 
-from agencies.models import Partnership, User
+from agencies.models import Partnership, RecordClass, User
 from agencies.permissions import can_see_programme_data, is_partnership_admin
 from audit.models import AccessAction
 from audit.services import access_record
+from cases.permissions import may_see
 from reporting.bundle import format as fmt
 from reporting.bundle.exporter import ExportSummary, export_to_zip, snapshot
 
@@ -126,7 +127,7 @@ def _bundle_bytes(files: Sequence[UploadedFile]) -> tuple[bytes, str]:
 
 def bundle_import_start(*, actor: User, files: Sequence[UploadedFile], dry_run: bool) -> str:
     """Keep the upload and queue its import; answers the job's id (for the job's page)."""
-    if not is_partnership_admin(actor):
+    if not may_handle_identities(actor):
         raise Http404
     assert actor.agency is not None
     data, filename = _bundle_bytes(files)
@@ -152,7 +153,7 @@ def bundle_import_start(*, actor: User, files: Sequence[UploadedFile], dry_run: 
 
 def bundle_import_job_for_user(*, user: User, job_id: str) -> ImportJob:
     """A job of the user's own partnership, for its admins; otherwise (or expired) 404."""
-    if not is_partnership_admin(user):
+    if not may_handle_identities(user):
         raise Http404
     assert user.agency is not None
     state = cache.get(_state_key(job_id))
@@ -183,7 +184,7 @@ def bundle_import_run(*, job_id: str) -> str:
         return state["state"] if state else "expired"
     data = cache.get(_data_key(job_id))
     actor = User.objects.filter(pk=state["user_id"], is_active=True).select_related("agency__partnership").first()
-    if data is None or actor is None or not is_partnership_admin(actor) or actor.agency is None:
+    if data is None or actor is None or not may_handle_identities(actor) or actor.agency is None:
         _update(job_id, state=FAILED, failure="The upload expired before it could be imported; upload it again")
         return FAILED
     assert actor.agency is not None
@@ -240,8 +241,15 @@ def bundle_import_run(*, job_id: str) -> str:
 # --- the export -------------------------------------------------------------------------------------------------------
 
 
+def may_handle_identities(user: Any) -> bool:
+    """Import, and the full export: a partnership admin whose agency the sharing agreement lets
+    see victims' identities. A full bundle carries victims' names, dates of birth and
+    identifiers, and an import says which uploaded values differ from those held."""
+    return is_partnership_admin(user) and may_see(user, RecordClass.VICTIM_IDENTITY)
+
+
 def may_export(user: Any, *, pseudonymise: bool) -> bool:
-    return is_partnership_admin(user) or (pseudonymise and can_see_programme_data(user))
+    return may_handle_identities(user) or (pseudonymise and can_see_programme_data(user))
 
 
 def bundle_export_log(

@@ -15,7 +15,6 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from agencies.models import User
-from agencies.permissions import is_partnership_admin
 from cases.forms import apply_errors
 from reporting.bundle import format as fmt
 from reporting.bundle import services
@@ -38,7 +37,7 @@ def _page(
     export: BundleExportForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    admin = is_partnership_admin(user)
+    admin = services.may_handle_identities(user)
     context: dict[str, Any] = {
         "admin": admin,
         "upload": upload or (BundleUploadForm() if admin else None),
@@ -56,7 +55,7 @@ def bundle_home(request: HttpRequest) -> HttpResponse:
 @require_POST
 def bundle_import(request: HttpRequest) -> HttpResponse:
     user = _user(request)
-    if not is_partnership_admin(user):
+    if not services.may_handle_identities(user):
         raise Http404
     form = BundleUploadForm(request.POST, request.FILES)
     if form.is_valid():
@@ -91,7 +90,7 @@ def bundle_import_job(request: HttpRequest, job_id: UUID) -> HttpResponse:
 @require_POST
 def bundle_export(request: HttpRequest) -> HttpResponse | FileResponse:
     user = _user(request)
-    admin = is_partnership_admin(user)
+    admin = services.may_handle_identities(user)
     form = BundleExportForm(request.POST, full_allowed=admin)
     if not form.is_valid():
         return _page(request, user, export=form, status=400)
