@@ -249,7 +249,9 @@ def may_handle_identities(user: Any) -> bool:
 
 
 def may_export(user: Any, *, pseudonymise: bool) -> bool:
-    return may_handle_identities(user) or (pseudonymise and can_see_programme_data(user))
+    # The role check first: it needs no query, and it settles the header's link for every
+    # manager and admin without reading the sharing agreement on each page.
+    return (pseudonymise and can_see_programme_data(user)) or may_handle_identities(user)
 
 
 def bundle_export_log(
