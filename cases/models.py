@@ -478,6 +478,7 @@ class EventKind(models.TextChoices):
     ASSIGNED = "assigned", "Worker assigned"
     FOLLOW_UP = "follow_up", "Re-offending follow-up"
     MEETING = "meeting", "Meeting outcome"
+    IMPORTED = "imported", "Records imported"
 
 
 class CaseEvent(models.Model):

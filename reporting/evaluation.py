@@ -62,6 +62,7 @@ from cases.models import (
     ReoffendingRecord,
     StalkerType,
 )
+from masip.spreadsheet import formula_safe
 
 # --- the contract's enumerations, in the contract's order --------------------------------------------------------
 
@@ -489,8 +490,7 @@ def tables_as_rows(tables: dict[str, Any]) -> list[tuple[str, str, str, str]]:
     test).
     """
 
-    def text(value: Any) -> str:
-        return "" if value is None else str(value)
+    text = formula_safe  # a null is an empty cell; nothing a spreadsheet would run
 
     rows: list[tuple[str, str, str, str]] = []
     for name, table in tables.items():
@@ -508,7 +508,8 @@ def tables_as_rows(tables: dict[str, Any]) -> list[tuple[str, str, str, str]]:
                     rows += [(name, key, column, text(figure)) for column, figure in value.items()]
                 else:
                     rows.append((name, key, "count", text(value)))
-    return rows
+    # The keys too: a partnership's slug or a category is data, and may start with "-" or "=".
+    return [(text(a), text(b), text(c), d) for a, b, c, d in rows]
 
 
 # --- for the page ---------------------------------------------------------------------------------------------------

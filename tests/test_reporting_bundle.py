@@ -24,6 +24,7 @@ from cases.models import (
     CaseParty,
     CaseStatus,
     CrimeReference,
+    EventKind,
     Person,
     Referral,
     ReoffendingCandidate,
@@ -234,6 +235,20 @@ def test_dry_run_writes_nothing(tmp_path: Path) -> None:
     result = run_import(write_bundle(tmp_path / "b"), dry_run=True)
     assert result.ok and result.created["referrals.csv"] == 13
     assert counts() == before
+    # Nothing was held to compare with, so there was no look at anyone's records.
+    assert not AccessLog.objects.filter(purpose__contains="dry run").exists()
+
+
+def test_a_dry_run_against_held_records_is_in_the_access_log(tmp_path: Path) -> None:
+    run_import(write_bundle(tmp_path / "first"))
+    files = dict(FILES)
+    files["referrals.csv"] += "C9,2020-06-10,police,,s2a_stalking,arrest,V1,P1,ex_intimate,pending,,,,,\n"
+    result = run_import(write_bundle(tmp_path / "second", files), dry_run=True)
+    assert result.ok and result.created["referrals.csv"] == 1
+    rows = AccessLog.objects.filter(action=AccessAction.VIEW, purpose__contains="dry run into north")
+    assert {row.record_type for row in rows} == {"cases.case", "cases.person"}
+    held_cases = Case.objects.filter(partnership__slug="north").values_list("pk", flat=True)
+    assert sorted(map(int, rows.get(record_type="cases.case").record_ids)) == sorted(held_cases)
 
 
 def test_a_zip_of_the_folder(tmp_path: Path) -> None:
@@ -279,6 +294,14 @@ def test_a_later_bundle_adds_only_what_is_new(tmp_path: Path) -> None:
     c9 = Case.objects.get(referral__ref="C9")
     assert set(CaseParty.objects.filter(case=c9).values_list("person__ref", flat=True)) == {"V1", "P1"}
     assert ReoffendingRecord.objects.filter(case__referral__ref="C7").count() == 1
+    # C7 was held: its timeline says records were added, not that a referral arrived again.
+    c7_events = CaseEvent.objects.filter(case__referral__ref="C7").order_by("pk")
+    assert [(e.kind, e.summary) for e in c7_events][-1] == (
+        EventKind.IMPORTED,
+        "1 record added from a partnership data bundle",
+    )
+    assert c7_events.filter(kind=EventKind.REFERRED).count() == 1
+    assert [e.kind for e in CaseEvent.objects.filter(case=c9)] == [EventKind.REFERRED]
 
 
 def test_a_ref_of_a_person_merged_twice_resolves_to_the_last_survivor(tmp_path: Path) -> None:
@@ -323,6 +346,15 @@ def test_an_import_never_changes_what_is_held(tmp_path: Path) -> None:
         f"with other values; {never}",
     ]
     assert Case.objects.get(referral__ref="C1").tier == 1
+    # Nothing was written, but the held records were read and compared: that is logged.
+    logged = {
+        row.record_type: row
+        for row in AccessLog.objects.filter(action=AccessAction.VIEW, purpose__contains="refused import into north")
+    }
+    held_cases = Case.objects.filter(partnership__slug="north").values_list("pk", flat=True)
+    held_people = Person.objects.filter(partnership__slug="north").values_list("pk", flat=True)
+    assert sorted(map(int, logged["cases.case"].record_ids)) == sorted(held_cases)
+    assert sorted(map(int, logged["cases.person"].record_ids)) == sorted(held_people)
 
 
 # --- export and the round trip ------------------------------------------------------------------------------------

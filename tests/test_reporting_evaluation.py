@@ -400,6 +400,18 @@ def test_the_command_prints_the_json_and_the_csv(partnership: Partnership) -> No
     assert ["sash_by_perpetrator_gender", "high", "female", "1"] in rows
 
 
+def test_the_csv_writes_no_cell_a_spreadsheet_would_run(partnership: Partnership) -> None:
+    # A slug may start with "-" (Django's slug pattern allows it): in Excel "-2+3" is a formula.
+    Partnership.objects.filter(pk=partnership.pk).update(slug="-2+3")
+    out = io.StringIO()
+    call_command("evaluation_tables", "--partnership=-2+3", "--as-of", "2020-06-30", "--format", "csv", stdout=out)
+    rows = list(csv.reader(io.StringIO(out.getvalue())))
+    assert rows[1] == ["partnership", "", "", "'-2+3"]
+    assert all(not cell.startswith(("=", "+", "-", "@")) for row in rows for cell in row)
+    # The keys as well as the values.
+    assert ev.tables_as_rows({"t": {"=HYPERLINK(1)": {"+c": "@v"}}}) == [("t", "'=HYPERLINK(1)", "'+c", "'@v")]
+
+
 def test_the_command_refuses_bad_dates(partnership: Partnership) -> None:
     from django.core.management.base import CommandError
 

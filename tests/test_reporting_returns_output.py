@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from masip.spreadsheet import FORMULA_TRIGGERS
 from reporting.returns import xlsx
 
 COVER = xlsx.Cover(
@@ -120,7 +121,7 @@ def test_csv_cells_are_injection_safe(value: str) -> None:
     assert labels == {"'" + value}
     for row in rows:
         for cell in row:
-            assert not cell.startswith(xlsx.FORMULA_TRIGGERS)
+            assert not cell.startswith(FORMULA_TRIGGERS)
 
 
 @pytest.mark.parametrize("value", NASTY)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from masip.spreadsheet import FORMULA_TRIGGERS, QUOTE
+
 PEOPLE = "people.csv"
 REFERRALS = "referrals.csv"
 RISK = "risk_assessments.csv"
@@ -185,10 +187,6 @@ SPECS: dict[str, FileSpec] = {
 
 
 # --- cells written safely ---------------------------------------------------------------------------------------
-
-# A spreadsheet treats a cell starting with one of these as a formula (CSV injection).
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
-QUOTE = "'"
 
 
 def escape_cell(value: str) -> str:

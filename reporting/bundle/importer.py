@@ -107,6 +107,10 @@ class ImportResult:
     already_held: Counter[str] = field(default_factory=Counter)
     case_ids: list[int] = field(default_factory=list)
     partnership_created: bool = False
+    # The held records the bundle was checked against: an import that writes nothing still
+    # told the importer which of their values differ from the upload.
+    compared_case_ids: list[int] = field(default_factory=list)
+    compared_person_ids: list[int] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -180,7 +184,24 @@ def import_bundle(
     if result.errors:
         result.created.clear()
         result.case_ids.clear()
+    if result.errors or dry_run:
+        _log_comparison(result, actor)
     return result
+
+
+def _log_comparison(result: ImportResult, actor: User | None) -> None:
+    """The access log's record of a dry run or a refused import, written after the rollback.
+
+    Nothing was written, but the held records the bundle names were read and compared with
+    the upload: a look at personal data like any other.
+    """
+    outcome = "dry run" if result.dry_run and not result.errors else "refused import"
+    purpose = f"partnership data bundle {outcome} into {result.partnership_slug}: compared with the records held"
+    for record_type, ids in (("cases.case", result.compared_case_ids), ("cases.person", result.compared_person_ids)):
+        if ids:
+            access_record(
+                user=actor, action=AccessAction.VIEW, record_type=record_type, record_ids=ids, purpose=purpose
+            )
 
 
 def _lock(slug: str) -> None:
@@ -227,6 +248,8 @@ def _run(
     parsed = read_bundle(bundle, today=today, errors=errors)
     say("Checking against what the partnership holds")
     held = load_held(parsed, partnership)
+    result.compared_case_ids = sorted(set(held.case_ids.values()))
+    result.compared_person_ids = sorted(set(held.person_ids.values()))
     plan = check_references(parsed, held, errors)
     context = WriteContext.build(partnership, actor, plan, errors)
     result.already_held = plan.already_held
@@ -634,7 +657,7 @@ def _write_new_rows(
             case_id=case_id,
             actor=ctx.actor,
             agency=agency,
-            kind=EventKind.REFERRED,
+            kind=EventKind.IMPORTED,  # not a new referral: the case was already held
             summary=f"{count} record{'s' if count != 1 else ''} added from a partnership data bundle",
         )
         for case_id, count in sorted(added_to_held.items())

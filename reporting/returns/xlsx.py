@@ -19,15 +19,12 @@ from typing import Any
 
 import xlsxwriter
 
+from masip.spreadsheet import formula_safe
+
 SUPPRESSED = "<5"
 SUPPRESS_BELOW = 5
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe_text(value: object) -> str:
-    """A text cell that no spreadsheet will run as a formula."""
-    text = "" if value is None else str(value)
-    return f"'{text}" if text.startswith(FORMULA_TRIGGERS) else text
+# A text cell that no spreadsheet will run as a formula.
+safe_text = formula_safe
 
 
 # --- suppression -----------------------------------------------------------------------------------------------
