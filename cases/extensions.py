@@ -130,6 +130,26 @@ def person_merge_listeners() -> list[PersonMergeListener]:
     return list(_person_merge_listeners)
 
 
+# --- listeners on a case's worker ---------------------------------------------------------------------
+
+
+AssignmentListener = Callable[[Any, Any, Any], None]  # (case, worker or None, actor)
+
+_assignment_listeners: list[AssignmentListener] = []
+
+
+def register_assignment_listener(listener: AssignmentListener) -> None:
+    """Be told when a case's worker is assigned, changed or removed
+    (``cases.services.case_assign_worker``), in the same transaction: move the app's own
+    work that follows the case's worker."""
+    if listener not in _assignment_listeners:
+        _assignment_listeners.append(listener)
+
+
+def assignment_listeners() -> list[AssignmentListener]:
+    return list(_assignment_listeners)
+
+
 # --- listeners on referrals, transitions and intervention endings; closure guards -------------------------
 
 

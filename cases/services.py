@@ -25,6 +25,7 @@ from cases import permissions
 from cases.extensions import (
     OrderEvent,
     TransitionEvent,
+    assignment_listeners,
     closure_blocks,
     order_listeners,
     person_merge_listeners,
@@ -604,6 +605,8 @@ def case_assign_worker(*, actor: User, case: Case, worker: User | None) -> Case:
         kind=EventKind.ASSIGNED,
         summary=f"Assigned to {worker.get_full_name() or worker.email}" if worker else "Worker unassigned",
     )
+    for listener in assignment_listeners():
+        listener(locked, worker, actor)
     return locked
 
 

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from advocacy.models import Notification
 from cases import services as case_services
 from cases.extensions import intervention_ended
+from cases.followups import selectors as services_selectors
 from cases.followups import services
 from cases.models import (
     CandidateStatus,
@@ -140,6 +141,33 @@ def test_reviews_at_each_checkpoint_reached_once_with_windows_and_owner(world: W
         (12, dt.date(2026, 1, 31)),
     ]
     assert Case.objects.get(pk=case.pk).next_due_on == dt.date(2025, 4, 30)
+
+
+def test_open_reviews_follow_the_cases_worker(world: World) -> None:
+    case = accepted_case(world, decided_on=dt.date(2025, 1, 31), worker=world.probation_practitioner)
+    services.followups_schedule(today=dt.date(2025, 8, 1))
+    three, six = FollowUpReview.objects.filter(case=case).order_by("checkpoint_months")
+    FollowUpReview.objects.filter(pk=three.pk).update(status=ReviewStatus.WITHDRAWN)
+
+    def owners() -> list[tuple[int, int | None, int | None]]:
+        return list(
+            FollowUpReview.objects.filter(case=case)
+            .order_by("checkpoint_months")
+            .values_list("checkpoint_months", "assigned_worker", "assigned_agency")
+        )
+
+    case_services.case_assign_worker(actor=world.triage_officer, case=case, worker=world.advocate)
+    # The open review moves to the new worker and her agency; the withdrawn one keeps its history.
+    assert owners() == [
+        (3, world.probation_practitioner.pk, world.probation.pk),
+        (6, world.advocate.pk, world.advocacy.pk),
+    ]
+    mine = services_selectors.open_reviews_for_user(user=world.advocate, mine=True)
+    assert [r.pk for r in mine.reviews] == [six.pk]
+    assert not services_selectors.open_reviews_for_user(user=world.probation_practitioner, mine=True).reviews
+    # No worker: back to the agency that reviews unassigned cases (the police by default).
+    case_services.case_assign_worker(actor=world.triage_officer, case=case, worker=None)
+    assert owners()[1] == (6, None, world.police.pk)
 
 
 def test_partnership_checkpoints_and_review_agency(world: World, other_world: World) -> None:

@@ -7,6 +7,7 @@ def register() -> None:
     from cases.extensions import (
         CaseSection,
         CaseSummaryCard,
+        register_assignment_listener,
         register_case_section,
         register_case_summary_card,
         register_closure_guard,
@@ -42,6 +43,7 @@ def register() -> None:
     register_closure_guard(services.closure_block)
     register_intervention_end_listener(services.on_intervention_ended)
     register_person_merge_listener(services.on_person_merged)
+    register_assignment_listener(services.on_worker_assigned)
     register_section(
         key="followup_settings",
         title="Follow-up settings",

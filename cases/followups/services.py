@@ -29,7 +29,7 @@ from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 
-from agencies.models import Agency, Role, User
+from agencies.models import Agency, AgencyKind, Role, User
 from audit.models import AccessAction
 from audit.services import access_record
 from cases import permissions as case_permissions
@@ -926,6 +926,27 @@ def on_person_merged(survivor: Any, merged: Any, actor: Any) -> None:
     )
     for case in cases:
         reoffending_detect(new_case=case, actor=actor)
+
+
+def on_worker_assigned(case: Case, worker: User | None, actor: User) -> None:
+    """cases.extensions assignment listener: the case's open reviews follow its worker.
+
+    Reminders already go to the case's current worker; this keeps the reviews' "assigned
+    to", the "my reviews" filter and the API saying the same. Without a worker the reviews
+    go back to the agency that reviews unassigned cases, as when they were scheduled.
+    """
+    if worker is not None:
+        agency_id = worker.agency_id
+    else:
+        agency_id = followup_settings_for(partnership_id=case.partnership_id).review_agency_id or (
+            Agency.objects.filter(partnership_id=case.partnership_id, kind=AgencyKind.POLICE)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+            .first()
+        )
+    FollowUpReview.objects.filter(case=case, status=ReviewStatus.OPEN).update(
+        assigned_worker=worker, assigned_agency_id=agency_id
+    )
 
 
 def on_referral_created(case: Case, actor: User) -> None:
