@@ -9,6 +9,7 @@ shares. Record-class level: the partnership's information-sharing agreement
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -93,6 +94,48 @@ def can_view_case(user: Any, case: Case) -> bool:
     ):
         return True
     return has_break_glass(user, case.pk)
+
+
+def viewable_pairs(pairs: Iterable[tuple[Any, Case]]) -> set[tuple[int, int]]:
+    """``can_view_case`` for many (user, case) pairs at once: the (user id, case id) pairs allowed.
+
+    The same rule, asked with three queries whatever the number of pairs, for the jobs that
+    decide who owns many cases (follow-up reminders and candidates). A test keeps the two in step.
+    """
+    candidates = [
+        (user, case)
+        for user, case in pairs
+        if is_staff_member(user) and user.agency.partnership_id == case.partnership_id
+    ]
+    if not candidates:
+        return set()
+    perm_id = view_case_permission_id()
+    user_ids = {user.pk for user, _ in candidates}
+    case_ids = {case.pk for _, case in candidates}
+    granted = set(
+        CaseUserObjectPermission.objects.filter(
+            permission_id=perm_id, user_id__in=user_ids, content_object_id__in=case_ids
+        ).values_list("user_id", "content_object_id")
+    )
+    shared = set(
+        CaseGroupObjectPermission.objects.filter(
+            permission_id=perm_id,
+            group_id__in={user.agency.group_id for user, _ in candidates},
+            content_object_id__in=case_ids,
+        ).values_list("group_id", "content_object_id")
+    )
+    broken_glass = set(
+        BreakGlassAccess.objects.filter(
+            user_id__in=user_ids, case_id__in=case_ids, expires_at__gt=timezone.now()
+        ).values_list("user_id", "case_id")
+    )
+    return {
+        (user.pk, case.pk)
+        for user, case in candidates
+        if (user.pk, case.pk) in granted
+        or (not case.is_restricted and (user.agency.group_id, case.pk) in shared)
+        or (user.pk, case.pk) in broken_glass
+    }
 
 
 def may_see(user: User, record_class: RecordClass | str) -> bool:

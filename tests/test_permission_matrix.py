@@ -225,3 +225,45 @@ def test_break_glass_opens_one_case_for_a_while_logs_it_and_tells_the_admin(
     BreakGlassAccess.objects.update(expires_at=timezone.now() - dt.timedelta(seconds=1))
     with pytest.raises(Http404):
         selectors.case_get_for_user(user=world.clinician, case_id=case.pk)
+
+
+def test_the_set_based_check_agrees_with_the_single_case_check(
+    world: World, other_world: World, django_assert_max_num_queries: Any
+) -> None:
+    """``viewable_pairs`` (the reminder jobs) and ``can_view_case`` (every page) are one rule."""
+    import datetime as dt
+
+    from django.utils import timezone
+    from guardian.shortcuts import assign_perm
+
+    from cases import permissions
+    from cases.models import BreakGlassAccess
+
+    shared = make_case(world.triage_officer)
+    unshared = make_case(world.triage_officer, crime_reference="CH/2/26")
+    services.case_share_remove(
+        actor=world.triage_officer, case=unshared, agency=world.health, reason="not in treatment"
+    )
+    restricted = make_case(world.triage_officer, crime_reference="CH/3/26")
+    Case.objects.filter(pk=restricted.pk).update(is_restricted=True)
+    restricted.refresh_from_db()
+    assign_perm("cases.view_case", world.advocate, restricted)
+    BreakGlassAccess.objects.create(
+        user=world.clinician, case=unshared, reason="urgent", expires_at=timezone.now() + dt.timedelta(hours=1)
+    )
+    BreakGlassAccess.objects.create(
+        user=world.probation_practitioner, case=restricted, reason="expired", expires_at=timezone.now()
+    )
+    elsewhere = make_case(other_world.triage_officer)
+    users = [_user(w, role) for w in (world, other_world) for role in ROLES]
+    cases = [shared, unshared, restricted, elsewhere]
+    pairs = [(user, case) for user in users for case in cases]
+    expected = {(u.pk, c.pk) for u, c in pairs if permissions.can_view_case(u, c)}
+    with django_assert_max_num_queries(3):
+        found = permissions.viewable_pairs(pairs)
+    assert found == expected
+    # The cases above exercise every branch of the rule: exception, share, break-glass, none.
+    assert (world.advocate.pk, restricted.pk) in found and (world.triage_officer.pk, restricted.pk) not in found
+    assert (world.clinician.pk, unshared.pk) in found and (world.clinician.pk, shared.pk) in found
+    assert (world.probation_practitioner.pk, restricted.pk) not in found
+    assert not {(u.pk, elsewhere.pk) for u in (world.advocate, world.admin)} & found

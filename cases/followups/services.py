@@ -510,10 +510,12 @@ def case_owners(case_ids: Iterable[int]) -> dict[int, list[User]]:
     if not ids:
         return owners
     cases = {c.pk: c for c in Case.objects.filter(pk__in=ids).select_related("assigned_worker__agency")}
+    workers = [(c.assigned_worker, c) for c in cases.values() if c.assigned_worker and c.assigned_worker.is_active]
+    may_view = case_permissions.viewable_pairs(workers)
     unassigned: list[int] = []
     for case_id, case in cases.items():
         worker = case.assigned_worker
-        if worker is not None and worker.is_active and case_permissions.can_view_case(worker, case):
+        if worker is not None and (worker.pk, case_id) in may_view:
             owners[case_id] = [worker]
         else:
             unassigned.append(case_id)
