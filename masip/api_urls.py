@@ -2,6 +2,12 @@
 
 from django.urls import include, path
 
+# The OpenAPI schema's session scheme registers itself when masip.api is imported. Here,
+# not in an AppConfig.ready(): the schema is only ever built through the URLs (the page
+# and `manage.py spectacular` both load them), and DRF and drf-spectacular stay out of the
+# start-up of processes that never serve the API (management commands, the workers).
+from masip import api  # noqa: F401
+
 urlpatterns = [
     path("", include("agencies.api_urls")),
     path("", include("cases.api_urls")),

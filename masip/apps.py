@@ -9,7 +9,6 @@ class MasipConfig(AppConfig):
         # Load the Celery app in every Django process so shared tasks bind to it.
         # (Not in masip/__init__.py: the embedded-stack runner imports the package
         # before any settings exist.)
-        from masip import api  # noqa: F401 - registers the schema extension
         from masip.celery import app  # noqa: F401
         from masip.navigation import _register_core_sections
 
