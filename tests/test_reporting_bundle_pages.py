@@ -120,6 +120,14 @@ def test_the_job_page_lists_every_error_and_runs_once(world: World) -> None:
     assert 'hx-trigger="every 2s"' not in html  # finished: the page stops asking
     assert not Case.objects.filter(partnership=world.partnership).exists()
     assert cache.get(services._data_key(job_id)) is None  # the upload is not kept
+    assert 'data-testid="job-times"' in html  # the run recorded when it started and finished
+    # When it ran, in the partnership's time, and how long it took.
+    services._update(job_id, started_at="2026-03-02T10:00:00+00:00", finished_at="2026-03-02T10:02:05+00:00")
+    html = logged_in(world.admin).get(reverse("reporting:bundle_import_job", args=[job_id])).content.decode()
+    assert 'Run on <time datetime="2026-03-02T10:02:05+00:00">2 March 2026 at 10:02</time>, in about 2 minutes.' in html
+    services._update(job_id, started_at="2026-07-02T10:00:00+00:00", finished_at="2026-07-02T10:00:01+00:00")
+    html = logged_in(world.admin).get(reverse("reporting:bundle_import_job", args=[job_id])).content.decode()
+    assert "2 July 2026 at 11:00</time>, in 1 second." in html  # British Summer Time
 
 
 @pytest.mark.django_db

@@ -13,6 +13,7 @@ pseudonymised export (an evaluator's dataset). Everyone else: 404.
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import logging
 import tempfile
@@ -64,8 +65,8 @@ class ImportJob:
     dry_run: bool
     filename: str
     progress: str
-    started_at: str
-    finished_at: str
+    started_at: dt.datetime | None
+    finished_at: dt.datetime | None
     created: dict[str, int]
     already_held: dict[str, int]
     errors: list[dict[str, Any]]
@@ -81,6 +82,17 @@ class ImportJob:
     def succeeded(self) -> bool:
         return self.state == DONE and self.error_count == 0
 
+    @property
+    def took_seconds(self) -> int | None:
+        """How long the worker spent on it, for the page (a 100,000-referral bundle: minutes)."""
+        if self.started_at is None or self.finished_at is None:
+            return None
+        return round((self.finished_at - self.started_at).total_seconds())
+
+
+def _when(value: str | None) -> dt.datetime | None:
+    return dt.datetime.fromisoformat(value) if value else None
+
 
 def _job(job_id: str, state: dict[str, Any]) -> ImportJob:
     return ImportJob(
@@ -91,8 +103,8 @@ def _job(job_id: str, state: dict[str, Any]) -> ImportJob:
         dry_run=state["dry_run"],
         filename=state["filename"],
         progress=state.get("progress", ""),
-        started_at=state.get("started_at", ""),
-        finished_at=state.get("finished_at", ""),
+        started_at=_when(state.get("started_at")),
+        finished_at=_when(state.get("finished_at")),
         created=state.get("created", {}),
         already_held=state.get("already_held", {}),
         errors=state.get("errors", []),
