@@ -165,6 +165,10 @@ def test_open_reviews_follow_the_cases_worker(world: World) -> None:
     mine = services_selectors.open_reviews_for_user(user=world.advocate, mine=True)
     assert [r.pk for r in mine.reviews] == [six.pk]
     assert not services_selectors.open_reviews_for_user(user=world.probation_practitioner, mine=True).reviews
+    # A review the nightly batch wrote from the case as it was before the reassignment
+    # committed still names the old worker; "my reviews" goes by the case, as reminders do.
+    FollowUpReview.objects.filter(pk=six.pk).update(assigned_worker=world.probation_practitioner)
+    assert [r.pk for r in services_selectors.open_reviews_for_user(user=world.advocate, mine=True).reviews] == [six.pk]
     # No worker: back to the agency that reviews unassigned cases (the police by default).
     case_services.case_assign_worker(actor=world.triage_officer, case=case, worker=None)
     assert owners()[1] == (6, None, world.police.pk)

@@ -249,6 +249,11 @@ def test_a_dry_run_against_held_records_is_in_the_access_log(tmp_path: Path) -> 
     assert {row.record_type for row in rows} == {"cases.case", "cases.person"}
     held_cases = Case.objects.filter(partnership__slug="north").values_list("pk", flat=True)
     assert sorted(map(int, rows.get(record_type="cases.case").record_ids)) == sorted(held_cases)
+    # A dry run that finds errors is still a dry run to an auditor, not an attempted import.
+    files["referrals.csv"] = files["referrals.csv"].replace("C9,2020-06-10,police", "C9,2020-06-10,hospital")
+    assert not run_import(write_bundle(tmp_path / "third", files), dry_run=True).ok
+    assert AccessLog.objects.filter(purpose__contains="dry run (with errors) into north").count() == 2
+    assert not AccessLog.objects.filter(purpose__contains="refused import").exists()
 
 
 def test_a_zip_of_the_folder(tmp_path: Path) -> None:

@@ -124,10 +124,13 @@ def test_the_job_page_lists_every_error_and_runs_once(world: World) -> None:
     # When it ran, in the partnership's time, and how long it took.
     services._update(job_id, started_at="2026-03-02T10:00:00+00:00", finished_at="2026-03-02T10:02:05+00:00")
     html = logged_in(world.admin).get(reverse("reporting:bundle_import_job", args=[job_id])).content.decode()
-    assert 'Run on <time datetime="2026-03-02T10:02:05+00:00">2 March 2026 at 10:02</time>, in about 2 minutes.' in html
+    assert 'Run on <time datetime="2026-03-02T10:02:05+0000">2 March 2026 at 10:02</time>, in about 2 minutes.' in html
     services._update(job_id, started_at="2026-07-02T10:00:00+00:00", finished_at="2026-07-02T10:00:01+00:00")
     html = logged_in(world.admin).get(reverse("reporting:bundle_import_job", args=[job_id])).content.decode()
     assert "2 July 2026 at 11:00</time>, in 1 second." in html  # British Summer Time
+    services._update(job_id, started_at="2026-07-02T10:00:00+00:00", finished_at="2026-07-02T10:00:00.400000+00:00")
+    html = logged_in(world.admin).get(reverse("reporting:bundle_import_job", args=[job_id])).content.decode()
+    assert '<time datetime="2026-07-02T11:00:00+0100">2 July 2026 at 11:00</time>, in under a second.' in html
 
 
 @pytest.mark.django_db

@@ -340,8 +340,8 @@ class OpenReviewsApi(APIView):
     @extend_schema(
         operation_id="followup_reviews_open",
         summary="Open follow-up reviews on the cases you can see, earliest due first",
-        description="`due=due` (due today or earlier) or `due=overdue`; `mine=true` for reviews assigned to you. "
-        "Pass the page's `next` as `cursor`.",
+        description="`due=due` (due today or earlier) or `due=overdue`; `mine=true` for reviews of the cases "
+        "assigned to you. Pass the page's `next` as `cursor`.",
         parameters=[FollowUpReviewQuery],
         responses={200: FollowUpReviewPageOutput, 400: OpenApiResponse(description="Bad query")},
     )

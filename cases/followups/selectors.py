@@ -338,7 +338,9 @@ def open_reviews_for_user(
     elif due == "overdue":
         qs = qs.filter(due_on__lt=today)
     if mine:
-        qs = qs.filter(assigned_worker=user)
+        # The case's worker now, as the reminders have it: a review scheduled in the same
+        # moment as a reassignment may still name the worker before.
+        qs = qs.filter(case__assigned_worker=user)
     decoded = _decode(cursor) if cursor else None
     if decoded is not None:
         due_on, pk = decoded

@@ -15,4 +15,11 @@ class Migration(migrations.Migration):
             name='kind',
             field=models.CharField(choices=[('referred', 'Referral received'), ('transition', 'Status changed'), ('shared', 'Shared with an agency'), ('unshared', 'Sharing withdrawn'), ('break_glass', 'Break-glass access'), ('note', 'Case note'), ('order', 'Order recorded'), ('breach', 'Breach recorded'), ('outcome', 'Criminal-justice outcome'), ('person_merged', 'Person records merged'), ('assigned', 'Worker assigned'), ('follow_up', 'Re-offending follow-up'), ('meeting', 'Meeting outcome'), ('imported', 'Records imported')], max_length=20),
         ),
+        # Lines earlier imports wrote for records added to a case already held were filed as
+        # "Referral received"; they are what the new kind means.
+        migrations.RunSQL(
+            sql="UPDATE cases_caseevent SET kind = 'imported' WHERE kind = 'referred' "
+            "AND summary ~ '^[0-9]+ records? added from a partnership data bundle$'",
+            reverse_sql="UPDATE cases_caseevent SET kind = 'referred' WHERE kind = 'imported'",
+        ),
     ]

@@ -195,7 +195,11 @@ def _log_comparison(result: ImportResult, actor: User | None) -> None:
     Nothing was written, but the held records the bundle names were read and compared with
     the upload: a look at personal data like any other.
     """
-    outcome = "dry run" if result.dry_run and not result.errors else "refused import"
+    outcome = {
+        (True, False): "dry run",
+        (True, True): "dry run (with errors)",
+        (False, True): "refused import",
+    }[(result.dry_run, bool(result.errors))]
     purpose = f"partnership data bundle {outcome} into {result.partnership_slug}: compared with the records held"
     for record_type, ids in (("cases.case", result.compared_case_ids), ("cases.person", result.compared_person_ids)):
         if ids:
