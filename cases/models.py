@@ -857,6 +857,9 @@ class ReoffendingCandidate(models.Model):
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="reoffending_candidates")
     new_case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="+")
+    # Not stored: set by the follow-ups selectors for the user reading the candidate (may they
+    # see the new case?). False until a selector has asked, so nothing shows it by default.
+    new_case_visible: bool = False
     person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="+")
     occurred_on = models.DateField()
     kind = models.CharField(max_length=20, choices=ReoffendingKind.choices)

@@ -283,6 +283,56 @@ def test_the_owner_confirms_a_candidate_with_a_correction(world: World) -> None:
     assert (record.occurred_on, record.candidate) == (TODAY() - dt.timedelta(days=3), candidate)
 
 
+def test_a_new_case_not_shared_with_the_reader_is_not_named(world: World) -> None:
+    """The earlier case's readers judge the suggestion; the new case's reference and link are
+    only for those who may see it (it may be restricted, or not shared with their agency)."""
+    earlier = accepted_case(world, decided_on=TODAY() - dt.timedelta(days=60), worker=world.advocate)
+    perpetrator = CaseParty.objects.get(case=earlier, role=PartyRole.PERPETRATOR).person_id
+    new = case_services.referral_create(
+        actor=world.triage_officer,
+        data=case_services.ReferralInput(
+            received_on=TODAY(),
+            referring_agency_kind="police",
+            offence="s2a_stalking",
+            referral_reason="arrest",
+            relationship="stranger",
+        ),
+        parties=[
+            case_services.PartyInput(role=PartyRole.VICTIM, person=case_services.PersonInput(family_name="Quill")),
+            case_services.PartyInput(role=PartyRole.PERPETRATOR, link_person_id=perpetrator),
+        ],
+    )
+    case_services.case_share_remove(actor=world.triage_officer, case=new, agency=world.advocacy, reason="police only")
+    candidate = ReoffendingCandidate.objects.get(case=earlier)
+    decide = reverse("cases:reoffending_candidate_decide", args=[earlier.pk, candidate.pk])
+    monitoring = reverse("cases:case_monitoring", args=[earlier.pk])
+    # The advocate (the earlier case's worker) cannot see the new case.
+    for url in (monitoring, decide):
+        html = client_for(world.advocate).get(url).content.decode()
+        assert new.reference not in html and f"/cases/{new.pk}/" not in html, url
+        assert "a case not shared with your agency" in html.lower(), url
+    listed = api(world.advocate).get(f"/api/v1/cases/{earlier.pk}/reoffending-candidates/").json()
+    assert [c["new_case"] for c in listed] == [None]
+    assert (
+        api(world.advocate).get(f"/api/v1/cases/{earlier.pk}/monitoring/").json()["candidates"][0]["new_case"] is None
+    )
+    # The timeline, which every reader of the earlier case sees, never names it.
+    timeline = " ".join(earlier.timeline.values_list("summary", flat=True))
+    assert "Possible re-offending" in timeline and new.reference not in timeline
+    # The police triage officer sees both cases: the reference and a link.
+    html = client_for(world.triage_officer).get(decide).content.decode()
+    assert f'href="/cases/{new.pk}/">{new.reference}</a>' in html
+    listed = api(world.triage_officer).get(f"/api/v1/cases/{earlier.pk}/reoffending-candidates/").json()
+    assert listed[0]["new_case"] == {"id": new.pk, "reference": new.reference, "received_on": TODAY().isoformat()}
+    # Rejected, the decided list keeps the same rule.
+    rejected = api(world.advocate).post(
+        f"/api/v1/cases/{earlier.pk}/reoffending-candidates/{candidate.pk}/reject/", {"reason": "Not him"}
+    )
+    assert rejected.status_code == 200 and rejected.json()["new_case"] is None
+    html = client_for(world.advocate).get(monitoring).content.decode()
+    assert "A case not shared with your agency: rejected" in html and new.reference not in html
+
+
 # --- settings ------------------------------------------------------------------------------------------------------
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -119,7 +119,9 @@ class CandidateNewCaseOutput(serializers.Serializer[Any]):
 class ReoffendingCandidateOutput(serializers.Serializer[Any]):
     id = serializers.IntegerField()
     case_id = serializers.IntegerField()
-    new_case = CandidateNewCaseOutput()
+    new_case = serializers.SerializerMethodField(
+        help_text="The new referral's case; null when it is not shared with you (restricted, or another agency's)."
+    )
     occurred_on = serializers.DateField()
     kind = serializers.CharField()
     victim = serializers.CharField()
@@ -130,6 +132,12 @@ class ReoffendingCandidateOutput(serializers.Serializer[Any]):
     decided_by = StaffRefOutput(allow_null=True)
     decided_at = serializers.DateTimeField(allow_null=True)
     decision_reason = serializers.CharField()
+
+    @extend_schema_field(CandidateNewCaseOutput(allow_null=True))
+    def get_new_case(self, obj: Any) -> dict[str, Any] | None:
+        if not obj.new_case_visible:
+            return None
+        return CandidateNewCaseOutput(obj.new_case).data
 
 
 class MonitoringOutput(serializers.Serializer[Any]):
@@ -333,6 +341,7 @@ class CandidateRejectApi(APIView):
         values = _valid(ReoffendingCandidateRejectInput, request.data)
         decided = _call(services.reoffending_candidate_reject, actor=user, candidate=candidate, reason=values["reason"])
         decided.new_case = candidate.new_case
+        decided.new_case_visible = candidate.new_case_visible
         return Response(ReoffendingCandidateOutput(decided).data)
 
 

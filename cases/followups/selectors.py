@@ -168,6 +168,7 @@ def monitoring_for_user(*, user: User, case_id: int) -> MonitoringView:
         .order_by("-created_at", "-id")
     )
     _attach_case(case, reviews, records, candidates)
+    _mark_new_cases(user, candidates)
     by_review: dict[int, list[ReoffendingRecord]] = {}
     for record in records:
         if record.review_id is not None:
@@ -208,7 +209,21 @@ def candidate_get_for_user(*, user: User, case_id: int, candidate_id: int) -> Re
     if candidate is None:
         raise Http404
     candidate.case = case
+    _mark_new_cases(user, [candidate])
     return candidate
+
+
+def _mark_new_cases(user: User, candidates: list[ReoffendingCandidate]) -> None:
+    """Set ``new_case_visible`` on each candidate: whether the user may see the new case.
+
+    Seeing the earlier case is what lets a user read its candidates; the new case may be
+    restricted, or not shared with the user's agency. Its reference is then not shown
+    (pages, API): the suggestion's own date, kind, victim and offence are what the owner
+    judges, and the new case's agencies hold the rest.
+    """
+    visible = case_permissions.viewable_pairs([(user, c.new_case) for c in candidates])
+    for candidate in candidates:
+        candidate.new_case_visible = (user.pk, candidate.new_case_id) in visible
 
 
 def _attach_case(case: Case, *rows_of_case: list[Any]) -> None:
@@ -240,9 +255,11 @@ def records_for_case(*, user: User, case_id: int) -> list[ReoffendingRecord]:
 
 def candidates_for_case(*, user: User, case_id: int) -> list[ReoffendingCandidate]:
     case = case_get_for_user(user=user, case_id=case_id)
-    return list(
+    candidates = list(
         ReoffendingCandidate.objects.filter(case=case).select_related("new_case", "decided_by").order_by("-created_at")
     )
+    _mark_new_cases(user, candidates)
+    return candidates
 
 
 # --- the summary card on the case overview ----------------------------------------------------------------------

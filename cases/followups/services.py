@@ -894,8 +894,11 @@ def reoffending_detect(*, new_case: Case, actor: User | None = None) -> list[Reo
         _event(
             earlier,
             actor=None,
-            summary=f"Possible re-offending: a new referral (case {new_case.reference}) names this case's "
-            f"perpetrator; {candidate.get_kind_display().split(' (')[0].lower()}, "
+            # Not the new case's reference: everyone who sees this case reads its timeline, and
+            # the new case may be restricted or not shared with them (the monitoring page
+            # shows the reference to those who may see it).
+            summary=f"Possible re-offending: a new referral received {new_case.received_on:%-d %B %Y} names this "
+            f"case's perpetrator; {candidate.get_kind_display().split(' (')[0].lower()}, "
             f"{candidate.get_victim_display().lower()}",
         )
     if raised:
