@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any
 
 from cases import services
-from cases.models import Case
+from cases.models import Case, CaseParty, PartyRole
 from tests.case_factories import make_case
 from tests.factories import World
 
@@ -26,3 +26,32 @@ def in_monitoring(world: World, case: Case) -> Case:
     services.case_transition(actor=world.triage_officer, case=case, to_status="active")
     services.case_transition(actor=world.triage_officer, case=case, to_status="monitoring")
     return Case.objects.get(pk=case.pk)
+
+
+def referral_naming_perpetrator(earlier: Case, *, actor: Any, same_victim: bool = False, **referral: Any) -> Case:
+    """A new referral, recorded today by ``actor``'s agency, that links the earlier case's
+    perpetrator (so detection raises a candidate on ``earlier``): the same victim, or a new one."""
+    parties = {p.role: p.person_id for p in CaseParty.objects.filter(case=earlier)}
+    victim = (
+        services.PartyInput(role=PartyRole.VICTIM, link_person_id=parties[PartyRole.VICTIM])
+        if same_victim
+        else services.PartyInput(
+            role=PartyRole.VICTIM, person=services.PersonInput(given_name="Ola", family_name="Brand")
+        )
+    )
+    fields: dict[str, Any] = {
+        "received_on": dt.date.today(),
+        "referring_agency_kind": actor.agency.kind,
+        "offence": "s2a_stalking",
+        "referral_reason": "arrest",
+        "relationship": "stranger",
+        **referral,
+    }
+    return services.referral_create(
+        actor=actor,
+        data=services.ReferralInput(**fields),
+        parties=[
+            victim,
+            services.PartyInput(role=PartyRole.PERPETRATOR, link_person_id=parties[PartyRole.PERPETRATOR]),
+        ],
+    )

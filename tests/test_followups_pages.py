@@ -26,7 +26,7 @@ from cases.models import (
 )
 from tests.case_factories import VICTIM_ADDRESS, VICTIM_PHONE
 from tests.factories import World, make_agency, make_user
-from tests.followups_factories import accepted_case
+from tests.followups_factories import accepted_case, referral_naming_perpetrator
 
 pytestmark = pytest.mark.django_db
 
@@ -243,22 +243,7 @@ def test_review_form_none_found_needs_the_sources(world: World) -> None:
 
 def test_the_owner_confirms_a_candidate_with_a_correction(world: World) -> None:
     earlier = accepted_case(world, decided_on=TODAY() - dt.timedelta(days=60), worker=world.advocate)
-    perpetrator = CaseParty.objects.get(case=earlier, role=PartyRole.PERPETRATOR).person_id
-    case_services.referral_create(
-        actor=world.triage_officer,
-        data=case_services.ReferralInput(
-            received_on=TODAY(),
-            referring_agency_kind="police",
-            offence="s2a_stalking",
-            referral_reason="arrest",
-            relationship="stranger",
-            last_incident_on=TODAY() - dt.timedelta(days=2),
-        ),
-        parties=[
-            case_services.PartyInput(role=PartyRole.VICTIM, person=case_services.PersonInput(family_name="Quill")),
-            case_services.PartyInput(role=PartyRole.PERPETRATOR, link_person_id=perpetrator),
-        ],
-    )
+    referral_naming_perpetrator(earlier, actor=world.triage_officer, last_incident_on=TODAY() - dt.timedelta(days=2))
     candidate = ReoffendingCandidate.objects.get(case=earlier)
     monitoring = client_for(world.advocate).get(reverse("cases:case_monitoring", args=[earlier.pk])).content.decode()
     assert 'data-testid="pending-candidates"' in monitoring and "Confirm or reject" in monitoring
@@ -287,21 +272,7 @@ def test_a_new_case_not_shared_with_the_reader_is_not_named(world: World) -> Non
     """The earlier case's readers judge the suggestion; the new case's reference and link are
     only for those who may see it (it may be restricted, or not shared with their agency)."""
     earlier = accepted_case(world, decided_on=TODAY() - dt.timedelta(days=60), worker=world.advocate)
-    perpetrator = CaseParty.objects.get(case=earlier, role=PartyRole.PERPETRATOR).person_id
-    new = case_services.referral_create(
-        actor=world.triage_officer,
-        data=case_services.ReferralInput(
-            received_on=TODAY(),
-            referring_agency_kind="police",
-            offence="s2a_stalking",
-            referral_reason="arrest",
-            relationship="stranger",
-        ),
-        parties=[
-            case_services.PartyInput(role=PartyRole.VICTIM, person=case_services.PersonInput(family_name="Quill")),
-            case_services.PartyInput(role=PartyRole.PERPETRATOR, link_person_id=perpetrator),
-        ],
-    )
+    new = referral_naming_perpetrator(earlier, actor=world.triage_officer)
     case_services.case_share_remove(actor=world.triage_officer, case=new, agency=world.advocacy, reason="police only")
     candidate = ReoffendingCandidate.objects.get(case=earlier)
     decide = reverse("cases:reoffending_candidate_decide", args=[earlier.pk, candidate.pk])

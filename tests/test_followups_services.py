@@ -23,13 +23,11 @@ from cases.models import (
     CandidateStatus,
     Case,
     CaseEvent,
-    CaseParty,
     CaseStatus,
     FollowUpReview,
     FollowUpSettings,
     MonitoringBasis,
     MonitoringPeriod,
-    PartyRole,
     ReoffendingCandidate,
     ReoffendingRecord,
     ReviewStatus,
@@ -38,7 +36,7 @@ from cases.selectors import CaseloadFilters, case_list_for_user
 from interventions.models import Intervention
 from tests.case_factories import make_case
 from tests.factories import World, make_user
-from tests.followups_factories import accepted_case, in_monitoring
+from tests.followups_factories import accepted_case, in_monitoring, referral_naming_perpetrator
 
 pytestmark = pytest.mark.django_db
 
@@ -172,6 +170,11 @@ def test_open_reviews_follow_the_cases_worker(world: World) -> None:
     # No worker: back to the agency that reviews unassigned cases (the police by default).
     case_services.case_assign_worker(actor=world.triage_officer, case=case, worker=None)
     assert owners()[1] == (6, None, world.police.pk)
+    # With a review agency in the settings, unassigned reviews go there, as the scheduler sends them.
+    services.followup_settings_update(actor=world.admin, checkpoints=[3, 6], review_agency=world.advocacy)
+    case_services.case_assign_worker(actor=world.triage_officer, case=case, worker=world.advocate)
+    case_services.case_assign_worker(actor=world.triage_officer, case=case, worker=None)
+    assert owners()[1] == (6, None, world.advocacy.pk)
 
 
 def test_partnership_checkpoints_and_review_agency(world: World, other_world: World) -> None:
@@ -423,33 +426,16 @@ def test_a_review_not_yet_due_does_not_hold_closure(world: World) -> None:
 # --- automatic detection ---------------------------------------------------------------------------------------
 
 
-def _perpetrator_id(case: Case) -> int:
-    return CaseParty.objects.get(case=case, role=PartyRole.PERPETRATOR).person_id
-
-
-def _victim_id(case: Case) -> int:
-    return CaseParty.objects.get(case=case, role=PartyRole.VICTIM).person_id
-
-
 def _new_referral(world: World, earlier: Case, *, same_victim: bool, behaviour_started_on: dt.date) -> Case:
-    victim = (
-        case_services.PartyInput(role=PartyRole.VICTIM, link_person_id=_victim_id(earlier))
-        if same_victim
-        else case_services.PartyInput(
-            role=PartyRole.VICTIM, person=case_services.PersonInput(given_name="Ola", family_name="Brand")
-        )
-    )
-    return case_services.referral_create(
+    """Probation refers the earlier case's perpetrator after a breach."""
+    return referral_naming_perpetrator(
+        earlier,
         actor=world.probation_practitioner,
-        data=case_services.ReferralInput(
-            received_on=TODAY(),
-            referring_agency_kind="probation",
-            offence="breach_restraining_order",
-            referral_reason="post_sentence",
-            relationship="ex_intimate",
-            behaviour_started_on=behaviour_started_on,
-        ),
-        parties=[victim, case_services.PartyInput(role=PartyRole.PERPETRATOR, link_person_id=_perpetrator_id(earlier))],
+        same_victim=same_victim,
+        offence="breach_restraining_order",
+        referral_reason="post_sentence",
+        relationship="ex_intimate",
+        behaviour_started_on=behaviour_started_on,
     )
 
 
