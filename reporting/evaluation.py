@@ -490,7 +490,8 @@ def tables_as_rows(tables: dict[str, Any]) -> list[tuple[str, str, str, str]]:
     test).
     """
 
-    text = formula_safe  # a null is an empty cell; nothing a spreadsheet would run
+    def text(value: Any) -> str:
+        return "" if value is None else str(value)
 
     rows: list[tuple[str, str, str, str]] = []
     for name, table in tables.items():
@@ -508,8 +509,8 @@ def tables_as_rows(tables: dict[str, Any]) -> list[tuple[str, str, str, str]]:
                     rows += [(name, key, column, text(figure)) for column, figure in value.items()]
                 else:
                     rows.append((name, key, "count", text(value)))
-    # The keys too: a partnership's slug or a category is data, and may start with "-" or "=".
-    return [(text(a), text(b), text(c), d) for a, b, c, d in rows]
+    # Every cell, keys too: a partnership's slug or a category is data, and may start with "-".
+    return [(formula_safe(a), formula_safe(b), formula_safe(c), formula_safe(d)) for a, b, c, d in rows]
 
 
 # --- for the page ---------------------------------------------------------------------------------------------------

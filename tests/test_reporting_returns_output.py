@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from masip.spreadsheet import FORMULA_TRIGGERS
+from masip.spreadsheet import FORMULA_TRIGGERS, formula_safe
 from reporting.returns import xlsx
 
 COVER = xlsx.Cover(
@@ -103,13 +103,13 @@ NASTY = ['=HYPERLINK("http://evil.example","x")', "+1+1", "-2+3", "@SUM(A1)", "\
 
 
 @pytest.mark.parametrize("value", NASTY)
-def test_safe_text_prefixes_formula_triggers(value: str) -> None:
-    assert xlsx.safe_text(value) == "'" + value
+def test_formula_safe_prefixes_formula_triggers(value: str) -> None:
+    assert formula_safe(value) == "'" + value
 
 
-def test_safe_text_leaves_ordinary_text() -> None:
-    assert xlsx.safe_text("Referrals received") == "Referrals received"
-    assert xlsx.safe_text(12) == "12"
+def test_formula_safe_leaves_ordinary_text() -> None:
+    assert formula_safe("Referrals received") == "Referrals received"
+    assert formula_safe(12) == "12"
 
 
 @pytest.mark.parametrize("value", NASTY)

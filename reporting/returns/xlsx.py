@@ -23,8 +23,6 @@ from masip.spreadsheet import formula_safe
 
 SUPPRESSED = "<5"
 SUPPRESS_BELOW = 5
-# A text cell that no spreadsheet will run as a formula.
-safe_text = formula_safe
 
 
 # --- suppression -----------------------------------------------------------------------------------------------
@@ -152,7 +150,7 @@ def render_xlsx(cover: Cover, sections: list[SectionView]) -> bytes:
     sheet = book.add_worksheet("Cover")
     sheet.set_column(0, 0, 28)
     sheet.set_column(1, 1, 60)
-    sheet.write_string(0, 0, safe_text(f"{cover.definition}"), title)
+    sheet.write_string(0, 0, formula_safe(f"{cover.definition}"), title)
     rows = [
         ("Partnership", cover.partnership),
         ("Quarter", cover.quarter),
@@ -168,12 +166,12 @@ def render_xlsx(cover: Cover, sections: list[SectionView]) -> bytes:
         if isinstance(value, int):
             sheet.write_number(index, 1, value)
         else:
-            sheet.write_string(index, 1, safe_text(value))
+            sheet.write_string(index, 1, formula_safe(value))
     sheet.write_string(len(rows) + 3, 0, "Sections", bold)
     taken = {"cover"}
     names = [_sheet_name(s.title, taken) for s in sections]
     for offset, name in enumerate(names):
-        sheet.write_string(len(rows) + 4 + offset, 0, safe_text(name))
+        sheet.write_string(len(rows) + 4 + offset, 0, formula_safe(name))
 
     for section, name in zip(sections, names, strict=True):
         ws = book.add_worksheet(name)
@@ -181,18 +179,18 @@ def render_xlsx(cover: Cover, sections: list[SectionView]) -> bytes:
         ws.set_column(1, 1, 60)
         ws.set_column(2, 2, 14)
         ws.set_column(3, 3, 70)
-        ws.write_string(0, 0, safe_text(section.title), title)
+        ws.write_string(0, 0, formula_safe(section.title), title)
         for col, text in enumerate(("Key", "Indicator and breakdown", "Figure", "What is counted")):
             ws.write_string(2, col, text, header)
         row = 3
         for indicator in section.indicators:
-            ws.write_string(row, 0, safe_text(indicator.key), bold)
-            ws.write_string(row, 1, safe_text(indicator.label), bold)
+            ws.write_string(row, 0, formula_safe(indicator.key), bold)
+            ws.write_string(row, 1, formula_safe(indicator.label), bold)
             _write_figure(ws, row, 2, indicator.total.shown, bold_number, bold_right)
-            ws.write_string(row, 3, safe_text(indicator.description), wrap)
+            ws.write_string(row, 3, formula_safe(indicator.description), wrap)
             row += 1
             for cell in indicator.rows:
-                ws.write_string(row, 1, safe_text(f"    {indicator.breakdown_label}: {cell.label}"))
+                ws.write_string(row, 1, formula_safe(f"    {indicator.breakdown_label}: {cell.label}"))
                 _write_figure(ws, row, 2, cell.shown, number, right)
                 row += 1
             row += 1
@@ -205,7 +203,7 @@ def _write_figure(ws: Any, row: int, col: int, shown: int | str, number_format: 
     if isinstance(shown, int):
         ws.write_number(row, col, shown, number_format)
     else:
-        ws.write_string(row, col, safe_text(shown), text_format)
+        ws.write_string(row, col, formula_safe(shown), text_format)
 
 
 CSV_HEADER = (
@@ -227,14 +225,19 @@ def render_csv(cover: Cover, sections: list[SectionView]) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_HEADER)
-    common = [safe_text(cover.partnership), safe_text(cover.quarter), safe_text(cover.definition), str(cover.version)]
+    common = [
+        formula_safe(cover.partnership),
+        formula_safe(cover.quarter),
+        formula_safe(cover.definition),
+        str(cover.version),
+    ]
     for section in sections:
         for indicator in section.indicators:
-            base = [*common, safe_text(section.title), safe_text(indicator.key), safe_text(indicator.label)]
-            writer.writerow([*base, "", "Total", safe_text(indicator.total.shown)])
+            base = [*common, formula_safe(section.title), formula_safe(indicator.key), formula_safe(indicator.label)]
+            writer.writerow([*base, "", "Total", formula_safe(indicator.total.shown)])
             for cell in indicator.rows:
                 writer.writerow(
-                    [*base, safe_text(indicator.breakdown_label), safe_text(cell.label), safe_text(cell.shown)]
+                    [*base, formula_safe(indicator.breakdown_label), formula_safe(cell.label), formula_safe(cell.shown)]
                 )
     # A byte-order mark so Excel opens the UTF-8 file with its accents and dashes intact.
     return ("\ufeff" + out.getvalue()).encode("utf-8")
