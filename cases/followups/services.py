@@ -147,6 +147,18 @@ def followup_settings_for(*, partnership_id: int) -> PartnershipFollowUps:
     return PartnershipFollowUps(tuple(found.checkpoints), found.review_agency_id)
 
 
+def unassigned_review_agency_id(partnership_id: int) -> int | None:
+    """Who reviews a case without a worker: the settings' review agency, else the
+    partnership's police. The scheduler's SQL (its ``cfg`` step) applies the same rule set-wise;
+    the tests hold both to it."""
+    return followup_settings_for(partnership_id=partnership_id).review_agency_id or (
+        Agency.objects.filter(partnership_id=partnership_id, kind=AgencyKind.POLICE)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+        .first()
+    )
+
+
 @transaction.atomic
 def followup_settings_update(
     *, actor: User, checkpoints: Sequence[int], review_agency: Agency | None = None
@@ -940,15 +952,7 @@ def on_worker_assigned(case: Case, worker: User | None, actor: User) -> None:
     to", the "my reviews" filter and the API saying the same. Without a worker the reviews
     go back to the agency that reviews unassigned cases, as when they were scheduled.
     """
-    if worker is not None:
-        agency_id = worker.agency_id
-    else:
-        agency_id = followup_settings_for(partnership_id=case.partnership_id).review_agency_id or (
-            Agency.objects.filter(partnership_id=case.partnership_id, kind=AgencyKind.POLICE)
-            .order_by("pk")
-            .values_list("pk", flat=True)
-            .first()
-        )
+    agency_id = worker.agency_id if worker is not None else unassigned_review_agency_id(case.partnership_id)
     FollowUpReview.objects.filter(case=case, status=ReviewStatus.OPEN).update(
         assigned_worker=worker, assigned_agency_id=agency_id
     )

@@ -59,8 +59,6 @@ def _data_key(job_id: str) -> str:
 @dataclass(frozen=True)
 class ImportJob:
     id: str
-    partnership_id: int
-    user_id: int
     state: str
     dry_run: bool
     filename: str
@@ -97,8 +95,6 @@ def _when(value: str | None) -> dt.datetime | None:
 def _job(job_id: str, state: dict[str, Any]) -> ImportJob:
     return ImportJob(
         id=job_id,
-        partnership_id=state["partnership_id"],
-        user_id=state["user_id"],
         state=state["state"],
         dry_run=state["dry_run"],
         filename=state["filename"],
