@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from agencies.models import RecordClass, Role, User
 from agencies.selectors import record_classes_for_user
+from agencies.staff import is_staff_member as is_staff_member
 from cases.models import (
     BreakGlassAccess,
     Case,
@@ -37,10 +38,6 @@ VIEW_CASE = "view_case"
 def view_case_permission_id() -> int:
     """The id of cases.view_case; constant for the life of the process."""
     return Permission.objects.only("id").get(content_type__app_label="cases", codename=VIEW_CASE).pk
-
-
-def is_staff_member(user: Any) -> bool:
-    return bool(getattr(user, "is_authenticated", False) and getattr(user, "agency_id", None))
 
 
 def case_visibility_q(user: User) -> Q:

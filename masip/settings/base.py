@@ -214,8 +214,10 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "masip.api.StaffSessionAuthentication",
     ],
+    # Every endpoint is for members of staff (401 signed out, 404 otherwise); what
+    # each may see beyond that is decided by the apps' read functions.
     "DEFAULT_PERMISSION_CLASSES": [
-        "rest_framework.permissions.IsAuthenticated",
+        "agencies.staff.StaffOnly",
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
