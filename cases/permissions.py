@@ -26,6 +26,7 @@ from cases.models import (
     BreakGlassAccess,
     Case,
     CaseGroupObjectPermission,
+    CaseParty,
     CaseStatus,
     CaseUserObjectPermission,
     PartyRole,
@@ -83,12 +84,12 @@ def can_view_case(user: Any, case: Case) -> bool:
     perm_id = view_case_permission_id()
     if CaseUserObjectPermission.objects.filter(user=user, permission_id=perm_id, content_object=case).exists():
         return True
-    if (
-        not case.is_restricted
-        and CaseGroupObjectPermission.objects.filter(
-            group_id=user.agency.group_id, permission_id=perm_id, content_object=case
-        ).exists()
-    ):
+    if case.is_restricted:
+        # Only a personal grant opens a restricted case: not an agency share, not break-glass.
+        return False
+    if CaseGroupObjectPermission.objects.filter(
+        group_id=user.agency.group_id, permission_id=perm_id, content_object=case
+    ).exists():
         return True
     return has_break_glass(user, case.pk)
 
@@ -131,12 +132,86 @@ def viewable_pairs(pairs: Iterable[tuple[Any, Case]]) -> set[tuple[int, int]]:
         for user, case in candidates
         if (user.pk, case.pk) in granted
         or (not case.is_restricted and (user.agency.group_id, case.pk) in shared)
-        or (user.pk, case.pk) in broken_glass
+        or (not case.is_restricted and (user.pk, case.pk) in broken_glass)
     }
 
 
 def may_see(user: User, record_class: RecordClass | str) -> bool:
     return str(record_class) in record_classes_for_user(user=user)
+
+
+# --- record classes decided per person ---------------------------------------------------------------
+
+VICTIM_ROLES = frozenset({PartyRole.VICTIM.value, PartyRole.SECONDARY_VICTIM.value})
+
+
+def viewable_case_q(user: User) -> Q:
+    """``can_view_case`` as a filter on Case: the caseload's rule plus an unexpired break-glass.
+
+    Break-glass never opens a restricted case (only a personal grant does).
+    """
+    broken_glass = Exists(
+        BreakGlassAccess.objects.filter(user_id=user.pk, case_id=OuterRef("pk"), expires_at__gt=timezone.now())
+    )
+    return case_visibility_q(user) | (
+        Q(partnership_id=user.agency.partnership_id) & Q(is_restricted=False) & Q(broken_glass)  # type: ignore[union-attr]
+    )
+
+
+@dataclass(frozen=True)
+class PeopleClasses:
+    """Which of some people ``user`` may see the victim classes of, wherever they appear.
+
+    A person who is a victim (or secondary victim) in any case carries ``victim_identity``
+    and ``victim_location`` wherever she appears: on a case where she is named as the
+    perpetrator, on the person page, in the identity bar. Her location is shown only to a
+    reader whose agency the agreement grants ``victim_location`` **and** who may see every
+    case in which she is a victim; otherwise it is withheld, whatever her role in the case
+    on screen. Her identity is shown to a reader the agreement grants ``victim_identity``,
+    and to anyone who sees her as the perpetrator of a case they hold (naming the person
+    a case is about is case information, and says nothing of the cases where she is a
+    victim). People who are a victim nowhere carry neither class.
+    """
+
+    location: frozenset[int]
+    identity: frozenset[int]
+    victims: frozenset[int]
+
+
+def people_classes(user: User, person_ids: Iterable[int], *, shown_as_perpetrator: Iterable[int] = ()) -> PeopleClasses:
+    """The per-person rule for a set of people, in one query whatever their number.
+
+    ``shown_as_perpetrator``: people the caller shows as the perpetrator of a case that
+    ``user`` has already been allowed to see (case_get_for_user).
+    """
+    ids = set(person_ids)
+    if not ids or not is_staff_member(user):
+        return PeopleClasses(location=frozenset(), identity=frozenset(), victims=frozenset())
+    rows = (
+        CaseParty.objects.filter(person_id__in=ids, role__in=VICTIM_ROLES)
+        .annotate(viewable=Exists(Case.objects.filter(pk=OuterRef("case_id")).filter(viewable_case_q(user))))
+        .values_list("person_id", "viewable")
+    )
+    victims: set[int] = set()
+    hidden_victim_case: set[int] = set()
+    for person_id, viewable in rows:
+        victims.add(person_id)
+        if not viewable:
+            hidden_victim_case.add(person_id)
+    classes = record_classes_for_user(user=user)
+    location_ok = RecordClass.VICTIM_LOCATION in classes
+    identity_ok = RecordClass.VICTIM_IDENTITY in classes
+    perpetrators = set(shown_as_perpetrator)
+    return PeopleClasses(
+        location=frozenset(p for p in ids if p not in victims or (location_ok and p not in hidden_victim_case)),
+        identity=frozenset(p for p in ids if p not in victims or identity_ok or p in perpetrators),
+        victims=frozenset(victims),
+    )
+
+
+def may_see_person_location(user: User, person_id: int) -> bool:
+    """One person's location and safe-contact details: read and write alike ask this."""
+    return person_id in people_classes(user, [person_id]).location
 
 
 def party_identity_class(role: str) -> RecordClass | None:

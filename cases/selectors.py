@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -71,13 +72,18 @@ class PartyView:
         return self.name if self.name is not None else f"{self.role_label} (identity withheld)"
 
 
-def party_view(user: User, part: CaseParty, person: Person | None = None) -> PartyView:
-    """Shape one person in one role for ``user``: the record-class rules live here."""
+def party_view(
+    user: User, part: CaseParty, person: Person | None = None, *, classes: permissions.PeopleClasses
+) -> PartyView:
+    """Shape one person in one role for ``user``.
+
+    Which victim classes survive is decided per person (``permissions.people_classes``),
+    not by the role on screen: a victim named as the perpetrator of another case keeps her
+    address and code word. The caller asks once for every person on the page.
+    """
     person = person or part.person
-    identity_class = permissions.party_identity_class(part.role)
-    location_class = permissions.party_location_class(part.role)
-    identity_ok = identity_class is None or permissions.may_see(user, identity_class)
-    location_ok = location_class is None or permissions.may_see(user, location_class)
+    identity_ok = person.pk in classes.identity
+    location_ok = person.pk in classes.location
     history_ok = permissions.may_see(user, RecordClass.CRIMINAL_HISTORY)
     view = PartyView(
         person_id=person.pk,
@@ -402,11 +408,15 @@ def case_detail_for_user(*, user: User, case_id: int) -> CaseDetail:
         .prefetch_related("person__aliases", "person__addresses", "person__contact_details")
         .order_by("-is_primary", "role", "id")
     )
-    location_ok = RecordClass.VICTIM_LOCATION in classes
+    people = permissions.people_classes(
+        user, {part.person_id for part in parts}, shown_as_perpetrator=_perpetrator_ids(parts)
+    )
+    # Exclusion zones name the victims' places: shown only where every victim's location is.
+    location_ok = all(part.person_id in people.location for part in parts if part.role in permissions.VICTIM_ROLES)
     orders = [_order_view(o, location_ok) for o in Order.objects.filter(case=case).prefetch_related("breaches")]
     return CaseDetail(
         case=case,
-        parties=[party_view(user, part) for part in parts],
+        parties=[party_view(user, part, classes=people) for part in parts],
         crime_references=list(case.referral.crime_references.values_list("reference", flat=True)),
         shared_with=case_shared_agencies(case=case),
         orders=orders,
@@ -460,7 +470,48 @@ def person_get_for_user(*, user: User, person_id: int) -> PersonDetail:
     )
     if not parts:
         raise Http404
-    return PersonDetail(person=person, parts=[(part.case, party_view(user, part, person)) for part in parts])
+    people = permissions.people_classes(user, [person.pk], shown_as_perpetrator=_perpetrator_ids(parts))
+    return PersonDetail(
+        person=person, parts=[(part.case, party_view(user, part, person, classes=people)) for part in parts]
+    )
+
+
+def _perpetrator_ids(parts: Iterable[CaseParty]) -> set[int]:
+    """People named as the perpetrator of a case the reader already holds (parts of visible cases)."""
+    return {part.person_id for part in parts if part.role == PartyRole.PERPETRATOR}
+
+
+@dataclass
+class CaseIdentity:
+    """What the identity bar (cases/_identity_bar.html) shows: the primary perpetrator and
+    victim, each named only where the per-person rule allows."""
+
+    perpetrator: PartyView | None
+    victim: PartyView | None
+
+
+def case_identity_for_user(*, user: User, case: Case) -> CaseIdentity:
+    """Names for the identity bar; ``case`` has passed case_get_for_user. Two queries."""
+    parts = list(
+        CaseParty.objects.filter(
+            case=case, is_primary=True, role__in=[PartyRole.PERPETRATOR, PartyRole.VICTIM]
+        ).select_related("person")
+    )
+    people = permissions.people_classes(
+        user, {p.person_id for p in parts}, shown_as_perpetrator=_perpetrator_ids(parts)
+    )
+    views: dict[str, PartyView] = {}
+    for part in parts:
+        visible = part.person_id in people.identity
+        views[part.role] = PartyView(
+            person_id=part.person_id,
+            role=part.role,
+            role_label=PartyRole(part.role).label,
+            is_primary=True,
+            name=part.person.display_name if visible else None,
+            identity_visible=visible,
+        )
+    return CaseIdentity(perpetrator=views.get(PartyRole.PERPETRATOR), victim=views.get(PartyRole.VICTIM))
 
 
 @dataclass
@@ -571,7 +622,12 @@ def _order_view(order: Order, location_ok: bool) -> OrderView:
 def order_view_for_user(*, user: User, order: Order) -> OrderView:
     """One order as ``user`` may see it (the API's answer after recording one)."""
     case_get_for_user(user=user, case_id=order.case_id)
-    return _order_view(order, permissions.may_see(user, RecordClass.VICTIM_LOCATION))
+    victims = set(
+        CaseParty.objects.filter(case_id=order.case_id, role__in=permissions.VICTIM_ROLES).values_list(
+            "person_id", flat=True
+        )
+    )
+    return _order_view(order, victims <= permissions.people_classes(user, victims).location)
 
 
 def case_assignable_staff(*, user: User, case: Case) -> QuerySet[User]:
