@@ -42,6 +42,7 @@ from cases.models import (
     CaseNote,
     CaseParty,
     CaseStatus,
+    ContactChannel,
     ContactDetail,
     CrimeReference,
     CriminalJusticeOutcome,
@@ -179,16 +180,65 @@ def _write_person_details(person: Person, data: PersonInput) -> None:
                 person=person, kind=contact.kind, value=contact.value.strip(), note=contact.note
             )
     if data.safe_contact is not None:
-        SafeContactPreference.objects.update_or_create(
-            person=person,
-            defaults={
-                "safe_times": data.safe_contact.safe_times,
-                "channels": data.safe_contact.channels,
-                "no_voicemail": data.safe_contact.no_voicemail,
-                "code_word": data.safe_contact.code_word,
-                "notes": data.safe_contact.notes,
-            },
-        )
+        _write_safe_contact(person.pk, data.safe_contact)
+
+
+# --- safe-contact preferences: one validation, one write, for intake, the person API and advocacy ---
+
+
+def validate_safe_contact(data: SafeContactInput, prefix: str = "") -> dict[str, str]:
+    errors: dict[str, str] = {}
+    if any(c not in ContactChannel.values for c in data.channels):
+        errors[f"{prefix}channels"] = "Choose ways of contact from the list"
+    if len(data.safe_times) > 200:
+        errors[f"{prefix}safe_times"] = "Safe times must be 200 characters or fewer"
+    if len(data.code_word) > 100:
+        errors[f"{prefix}code_word"] = "The code word must be 100 characters or fewer"
+    if len(data.notes) > 2000:
+        errors[f"{prefix}notes"] = "Notes must be 2,000 characters or fewer"
+    return errors
+
+
+def _write_safe_contact(person_id: int, data: SafeContactInput) -> SafeContactPreference:
+    preference, _ = SafeContactPreference.objects.update_or_create(
+        person_id=person_id,
+        defaults={
+            "safe_times": data.safe_times.strip(),
+            "channels": list(dict.fromkeys(data.channels)),
+            "no_voicemail": data.no_voicemail,
+            "code_word": data.code_word.strip(),
+            "notes": data.notes.strip(),
+        },
+    )
+    return preference
+
+
+def require_location_writable(actor: User, person_id: int) -> None:
+    """Writing a person's addresses, phones, e-mails or safe-contact details needs her location.
+
+    The same per-person predicate as reading them (a victim's location belongs to her,
+    whatever her role in the case on screen): 404, so a refusal confirms nothing.
+    """
+    if not permissions.may_see_person_location(actor, person_id):
+        raise Http404
+
+
+@transaction.atomic
+def safe_contact_set(*, actor: User, person_id: int, data: SafeContactInput) -> SafeContactPreference:
+    """Record how and when a person may safely be contacted, and her code word.
+
+    The only writer of SafeContactPreference after intake: the person API and the advocacy
+    pages both call it. The caller has scoped the person (a case or person the actor may see).
+    """
+    require_location_writable(actor, person_id)
+    errors = validate_safe_contact(data)
+    if errors:
+        raise ValidationError(errors)
+    preference = _write_safe_contact(person_id, data)
+    access_record(
+        user=actor, action=AccessAction.CHANGE, record_type="cases.safecontactpreference", record_ids=[preference.pk]
+    )
+    return preference
 
 
 def _person_create(*, partnership_id: int, data: PersonInput, ref: str = "") -> Person:
