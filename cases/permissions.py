@@ -164,13 +164,14 @@ class PeopleClasses:
 
     A person who is a victim (or secondary victim) in any case carries ``victim_identity``
     and ``victim_location`` wherever she appears: on a case where she is named as the
-    perpetrator, on the person page, in the identity bar. Her location is shown only to a
-    reader whose agency the agreement grants ``victim_location`` **and** who may see every
+    perpetrator, on the person page, in the identity bar, in a list. Her **location**
+    (addresses, phones, e-mails, safe-contact details, exclusion zones) is shown only to a
+    reader whose agency the agreement grants ``victim_location`` *and* who may see every
     case in which she is a victim; otherwise it is withheld, whatever her role in the case
-    on screen. Her identity is shown to a reader the agreement grants ``victim_identity``,
-    and to anyone who sees her as the perpetrator of a case they hold (naming the person
-    a case is about is case information, and says nothing of the cases where she is a
-    victim). People who are a victim nowhere carry neither class.
+    on screen. Her **identity** (name, date of birth, identifiers, equality data) is shown
+    only to a reader whose agency the agreement grants ``victim_identity``: naming her as
+    another case's perpetrator does not lift it. People who are a victim nowhere carry
+    neither class.
     """
 
     location: frozenset[int]
@@ -178,12 +179,8 @@ class PeopleClasses:
     victims: frozenset[int]
 
 
-def people_classes(user: User, person_ids: Iterable[int], *, shown_as_perpetrator: Iterable[int] = ()) -> PeopleClasses:
-    """The per-person rule for a set of people, in one query whatever their number.
-
-    ``shown_as_perpetrator``: people the caller shows as the perpetrator of a case that
-    ``user`` has already been allowed to see (case_get_for_user).
-    """
+def people_classes(user: User, person_ids: Iterable[int]) -> PeopleClasses:
+    """The per-person rule for a set of people, in one query whatever their number."""
     ids = set(person_ids)
     if not ids or not is_staff_member(user):
         return PeopleClasses(location=frozenset(), identity=frozenset(), victims=frozenset())
@@ -193,18 +190,17 @@ def people_classes(user: User, person_ids: Iterable[int], *, shown_as_perpetrato
         .values_list("person_id", "viewable")
     )
     victims: set[int] = set()
-    hidden_victim_case: set[int] = set()
+    in_unseen_case: set[int] = set()
     for person_id, viewable in rows:
         victims.add(person_id)
         if not viewable:
-            hidden_victim_case.add(person_id)
+            in_unseen_case.add(person_id)
     classes = record_classes_for_user(user=user)
     location_ok = RecordClass.VICTIM_LOCATION in classes
     identity_ok = RecordClass.VICTIM_IDENTITY in classes
-    perpetrators = set(shown_as_perpetrator)
     return PeopleClasses(
-        location=frozenset(p for p in ids if p not in victims or (location_ok and p not in hidden_victim_case)),
-        identity=frozenset(p for p in ids if p not in victims or identity_ok or p in perpetrators),
+        location=frozenset(p for p in ids if p not in victims or (location_ok and p not in in_unseen_case)),
+        identity=frozenset(p for p in ids if p not in victims or identity_ok),
         victims=frozenset(victims),
     )
 

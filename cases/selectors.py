@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -408,9 +407,7 @@ def case_detail_for_user(*, user: User, case_id: int) -> CaseDetail:
         .prefetch_related("person__aliases", "person__addresses", "person__contact_details")
         .order_by("-is_primary", "role", "id")
     )
-    people = permissions.people_classes(
-        user, {part.person_id for part in parts}, shown_as_perpetrator=_perpetrator_ids(parts)
-    )
+    people = permissions.people_classes(user, {part.person_id for part in parts})
     # Exclusion zones name the victims' places: shown only where every victim's location is.
     location_ok = all(part.person_id in people.location for part in parts if part.role in permissions.VICTIM_ROLES)
     orders = [_order_view(o, location_ok) for o in Order.objects.filter(case=case).prefetch_related("breaches")]
@@ -470,15 +467,10 @@ def person_get_for_user(*, user: User, person_id: int) -> PersonDetail:
     )
     if not parts:
         raise Http404
-    people = permissions.people_classes(user, [person.pk], shown_as_perpetrator=_perpetrator_ids(parts))
+    people = permissions.people_classes(user, [person.pk])
     return PersonDetail(
         person=person, parts=[(part.case, party_view(user, part, person, classes=people)) for part in parts]
     )
-
-
-def _perpetrator_ids(parts: Iterable[CaseParty]) -> set[int]:
-    """People named as the perpetrator of a case the reader already holds (parts of visible cases)."""
-    return {part.person_id for part in parts if part.role == PartyRole.PERPETRATOR}
 
 
 @dataclass
@@ -497,9 +489,7 @@ def case_identity_for_user(*, user: User, case: Case) -> CaseIdentity:
             case=case, is_primary=True, role__in=[PartyRole.PERPETRATOR, PartyRole.VICTIM]
         ).select_related("person")
     )
-    people = permissions.people_classes(
-        user, {p.person_id for p in parts}, shown_as_perpetrator=_perpetrator_ids(parts)
-    )
+    people = permissions.people_classes(user, {p.person_id for p in parts})
     views: dict[str, PartyView] = {}
     for part in parts:
         visible = part.person_id in people.identity
