@@ -30,9 +30,10 @@ from advocacy.models import (
 )
 from advocacy.permissions import Area
 from agencies.models import Agency, User
+from agencies.staff import api_staff_member as _staff
 from audit.models import AccessAction
 from audit.services import access_record
-from cases.apis import ERRORS, StaffRefOutput, _call, _choice, _date, _optional_choice, _staff, _text, _valid
+from cases.apis import ERRORS, StaffRefOutput, _call, _choice, _date, _optional_choice, _text, _valid
 from cases.models import ContactChannel
 from cases.selectors import case_get_for_user
 

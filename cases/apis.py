@@ -11,7 +11,7 @@ bodies, never in URLs, because URLs end up in server and proxy logs.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Any, cast
+from typing import Any
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers, status
@@ -21,9 +21,9 @@ from rest_framework.views import APIView
 
 from agencies.models import Agency, RecordClass, User
 from agencies.selectors import agencies_of_partnership
+from agencies.staff import api_staff_member
 from audit.models import AccessAction
-from audit.services import access_record
-from cases import selectors, services
+from cases import reads, selectors, services
 from cases.models import (
     DECLINE_REASONS,
     AgeBand,
@@ -46,11 +46,6 @@ from cases.models import (
 )
 from masip.api import call_service as _call
 from masip.api import validated as _valid
-
-
-def _staff(request: Request) -> User:
-    return cast(User, request.user)
-
 
 # --- choices in the schema ------------------------------------------------------------------------------------
 #
@@ -354,6 +349,7 @@ class MatchCandidateOutput(serializers.Serializer[Any]):
     similarity = serializers.FloatField()
     case_count = serializers.IntegerField()
     roles = serializers.ListField(child=serializers.CharField())
+    link_token = serializers.CharField(help_text="Pass as a party's link_token to link this person to a referral")
 
 
 class PersonMergeOutput(serializers.Serializer[Any]):
@@ -452,7 +448,17 @@ class PartyCreateInput(serializers.Serializer[Any]):
     role = _choice("PartyRole", PartyRole.choices)
     is_primary = serializers.BooleanField(required=False, default=True)
     link_person_id = serializers.IntegerField(
-        required=False, allow_null=True, default=None, help_text="An existing person (from people/match)"
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="An existing person you can already see (one of your cases' people)",
+    )
+    link_token = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=500,
+        help_text="A match candidate's `link_token` from POST /api/v1/people/match/: single-use, two hours",
     )
     person = PersonCreateInput(
         required=False,
@@ -575,7 +581,7 @@ def _person_input(data: dict[str, Any]) -> services.PersonInput:
 
 
 def _caseload(request: Request, values: dict[str, Any], *, search: str, action: AccessAction) -> Response:
-    user = _staff(request)
+    user = api_staff_member(request)
     filters = selectors.CaseloadFilters(
         statuses=values["status"],
         tiers=values["tier"],
@@ -585,10 +591,7 @@ def _caseload(request: Request, values: dict[str, Any], *, search: str, action: 
         sort=values["sort"],
         search=search,
     )
-    page = selectors.case_list_for_user(
-        user=user, filters=filters, cursor=values["cursor"], page_size=values["page_size"]
-    )
-    access_record(user=user, action=action, record_type="cases.case", record_ids=[row.case.pk for row in page.rows])
+    page = reads.caseload_read(user=user, filters=filters, cursor=values["cursor"], page_size=values["page_size"])
     return Response(CaseloadPageOutput(page).data)
 
 
@@ -648,10 +651,8 @@ class CaseDetailApi(APIView):
         responses={200: CaseDetailOutput, 404: ERRORS[404]},
     )
     def get(self, request: Request, case_id: int) -> Response:
-        user = _staff(request)
-        detail = selectors.case_detail_for_user(user=user, case_id=case_id)
-        access_record(user=user, action=AccessAction.VIEW, record_type="cases.case", record_ids=[detail.case.pk])
-        return Response(CaseDetailOutput(detail).data)
+        user = api_staff_member(request)
+        return Response(CaseDetailOutput(reads.case_read(user=user, case_id=case_id)).data)
 
 
 class ReferralCreateApi(APIView):
@@ -659,15 +660,16 @@ class ReferralCreateApi(APIView):
         operation_id="referral_create",
         summary="Record a referral",
         description=(
-            "Each of `people` either links an existing person (`link_person_id`, found with "
-            "POST /api/v1/people/match/) or describes a new one (`person`). One primary victim "
+            "Each of `people` either links an existing person (`link_token` from a candidate of "
+            "POST /api/v1/people/match/, or `link_person_id` of a person in one of your cases) or "
+            "describes a new one (`person`). One primary victim "
             "and one primary perpetrator are required. Answers with the new case."
         ),
         request=ReferralCreateInput,
         responses={201: CaseDetailOutput, **ERRORS},
     )
     def post(self, request: Request) -> Response:
-        user = _staff(request)
+        user = api_staff_member(request)
         values = _valid(ReferralCreateInput, request.data)
         people = values.pop("people")
         parties = [
@@ -675,6 +677,7 @@ class ReferralCreateApi(APIView):
                 role=p["role"],
                 is_primary=p["is_primary"],
                 link_person_id=p["link_person_id"],
+                link_token=p["link_token"],
                 person=_person_input(p["person"]) if p["person"] is not None else None,
                 criminal_history=p["criminal_history"],
             )
@@ -694,7 +697,7 @@ class CaseTransitionApi(APIView):
         responses={200: CaseOutput, **ERRORS},
     )
     def post(self, request: Request, case_id: int) -> Response:
-        user = _staff(request)
+        user = api_staff_member(request)
         case = selectors.case_get_for_user(user=user, case_id=case_id)
         values = _valid(TransitionInput, request.data)
         _call(services.case_transition, actor=user, case=case, **values)
@@ -710,7 +713,7 @@ class CaseSharesApi(APIView):
         return agency
 
     def _change(self, request: Request, case_id: int, service: Callable[..., None]) -> Response:
-        user = _staff(request)
+        user = api_staff_member(request)
         case = selectors.case_get_for_user(user=user, case_id=case_id)
         values = _valid(ShareInput, request.data)
         _call(service, actor=user, case=case, agency=self._agency(user, values["agency"]), reason=values["reason"])
@@ -753,7 +756,9 @@ class BreakGlassApi(APIView):
     )
     def post(self, request: Request, case_id: int) -> Response:
         values = _valid(BreakGlassInput, request.data)
-        grant = _call(services.break_glass_open, actor=_staff(request), case_id=case_id, reason=values["reason"])
+        grant = _call(
+            services.break_glass_open, actor=api_staff_member(request), case_id=case_id, reason=values["reason"]
+        )
         return Response(BreakGlassOutput(grant).data, status=status.HTTP_201_CREATED)
 
 
@@ -766,7 +771,7 @@ class CaseNotesApi(APIView):
         responses={201: NoteOutput, **ERRORS},
     )
     def post(self, request: Request, case_id: int) -> Response:
-        user = _staff(request)
+        user = api_staff_member(request)
         case = selectors.case_get_for_user(user=user, case_id=case_id)
         values = _valid(NoteInput, request.data)
         note = _call(services.note_add, actor=user, case=case, **values)
@@ -782,7 +787,7 @@ class CaseOrdersApi(APIView):
         responses={201: OrderOutput, **ERRORS},
     )
     def post(self, request: Request, case_id: int) -> Response:
-        user = _staff(request)
+        user = api_staff_member(request)
         case = selectors.case_get_for_user(user=user, case_id=case_id)
         values = _valid(OrderInput, request.data)
         order = _call(services.order_record, actor=user, case=case, **values)
@@ -799,7 +804,7 @@ class OrderBreachesApi(APIView):
         responses={201: BreachOutput, **ERRORS},
     )
     def post(self, request: Request, case_id: int, order_id: int) -> Response:
-        user = _staff(request)
+        user = api_staff_member(request)
         order = selectors.order_get_for_user(user=user, case_id=case_id, order_id=order_id)
         values = _valid(BreachInput, request.data)
         breach = _call(services.breach_record, actor=user, order=order, **values)
@@ -814,7 +819,7 @@ class CaseOutcomesApi(APIView):
         responses={201: OutcomeOutput, **ERRORS},
     )
     def post(self, request: Request, case_id: int) -> Response:
-        user = _staff(request)
+        user = api_staff_member(request)
         case = selectors.case_get_for_user(user=user, case_id=case_id)
         values = _valid(OutcomeInput, request.data)
         outcome = _call(services.outcome_record, actor=user, case=case, **values)
@@ -829,7 +834,7 @@ class CaseAssignmentApi(APIView):
         responses={200: CaseOutput, **ERRORS},
     )
     def patch(self, request: Request, case_id: int) -> Response:
-        user = _staff(request)
+        user = api_staff_member(request)
         case = selectors.case_get_for_user(user=user, case_id=case_id)
         values = _valid(AssignmentInput, request.data)
         worker = None
@@ -857,15 +862,9 @@ class PersonMatchApi(APIView):
         responses={200: MatchCandidateOutput(many=True), 400: ERRORS[400]},
     )
     def post(self, request: Request) -> Response:
-        user = _staff(request)
+        user = api_staff_member(request)
         values = _valid(PersonMatchInput, request.data)
-        candidates = selectors.person_match_candidates(user=user, **values)
-        access_record(
-            user=user,
-            action=AccessAction.SEARCH,
-            record_type="cases.person",
-            record_ids=[c.person_id for c in candidates],
-        )
+        candidates = reads.person_matches_read(user=user, **values)
         return Response(MatchCandidateOutput(candidates, many=True).data)
 
 
@@ -877,10 +876,8 @@ class PersonDetailApi(APIView):
         responses={200: PersonDetailOutput, 404: ERRORS[404]},
     )
     def get(self, request: Request, person_id: int) -> Response:
-        user = _staff(request)
-        detail = selectors.person_get_for_user(user=user, person_id=person_id)
-        access_record(user=user, action=AccessAction.VIEW, record_type="cases.person", record_ids=[detail.person.pk])
-        return Response(PersonDetailOutput(detail).data)
+        user = api_staff_member(request)
+        return Response(PersonDetailOutput(reads.person_read(user=user, person_id=person_id)).data)
 
     @extend_schema(
         operation_id="person_update",
@@ -894,7 +891,7 @@ class PersonDetailApi(APIView):
         },
     )
     def patch(self, request: Request, person_id: int) -> Response:
-        user = _staff(request)
+        user = api_staff_member(request)
         person = selectors.person_get_for_user(user=user, person_id=person_id).person
         changes = _valid(PersonFieldsInput, request.data, partial=True)
         current = {name: getattr(person, name) for name in PersonFieldsInput().fields.keys()}  # noqa: SIM118
@@ -913,7 +910,7 @@ class PersonMergeApi(APIView):
         responses={201: PersonMergeOutput, **ERRORS},
     )
     def post(self, request: Request, person_id: int) -> Response:
-        user = _staff(request)
+        user = api_staff_member(request)
         survivor = selectors.person_get_for_user(user=user, person_id=person_id).person
         values = _valid(PersonMergeInput, request.data)
         merged = selectors.person_get_for_user(user=user, person_id=values["other_person_id"]).person

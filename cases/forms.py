@@ -444,17 +444,17 @@ class PersonForm(forms.Form):
 class IntakePersonForm(PersonForm):
     """A person at intake: who they are, plus the choice to link an existing record.
 
-    ``link`` is a person id from the match candidates, or "new"; the candidate
-    panel renders it as radios.
+    ``link`` is a match candidate's offer (a signed, single-use token from cases.links),
+    or "new"; the candidate panel renders it as radios. A person id is never accepted here.
     """
 
-    link = forms.CharField(required=False, widget=forms.HiddenInput)
+    link = forms.CharField(required=False, widget=forms.HiddenInput, max_length=500)
 
     ABOUT_FIELDS = ("age_band", "gender", "ethnicity", "disability", "sexual_orientation")
 
-    def link_person_id(self) -> int | None:
+    def link_token(self) -> str:
         value = (self.cleaned_data.get("link") or "").strip()
-        return int(value) if value.isdigit() else None
+        return "" if value == "new" else value
 
     def location_input(self) -> services.PersonInput | None:
         return None

@@ -461,6 +461,22 @@ class BreakGlassAccess(models.Model):
         return f"Break-glass on {self.case_id}"
 
 
+class IntakeLinkUse(models.Model):
+    """A match candidate the server offered at intake, once linked: the offer cannot be used again.
+
+    Offers are signed tokens (cases.links) naming the person, the user and a nonce; the
+    nonce is stored here when the offer is taken, so a copied or replayed form links nobody.
+    """
+
+    nonce = models.CharField(max_length=32, unique=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    person = models.ForeignKey("Person", on_delete=models.PROTECT, related_name="+")
+    used_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"Intake link to person {self.person_id}"
+
+
 # --- the case's history and timeline ------------------------------------------------------------
 
 

@@ -77,8 +77,12 @@ def has_break_glass(user: User, case_id: int) -> bool:
     return BreakGlassAccess.objects.filter(user=user, case_id=case_id, expires_at__gt=timezone.now()).exists()
 
 
-def can_view_case(user: Any, case: Case) -> bool:
-    """Single-object check (pages of one case, services): the same rule as the caseload."""
+def can_view_case(user: Any, case: Case, *, break_glass: bool = True) -> bool:
+    """Single-object check (pages of one case, services): the same rule as the caseload.
+
+    ``break_glass=False`` asks whether the user holds the case in their own right: a
+    break-glass look lets them read it, not change who else may (sharing, grants).
+    """
     if not is_staff_member(user) or user.agency.partnership_id != case.partnership_id:
         return False
     perm_id = view_case_permission_id()
@@ -91,7 +95,7 @@ def can_view_case(user: Any, case: Case) -> bool:
         group_id=user.agency.group_id, permission_id=perm_id, content_object=case
     ).exists():
         return True
-    return has_break_glass(user, case.pk)
+    return break_glass and has_break_glass(user, case.pk)
 
 
 def viewable_pairs(pairs: Iterable[tuple[Any, Case]]) -> set[tuple[int, int]]:
@@ -203,6 +207,44 @@ def people_classes(user: User, person_ids: Iterable[int]) -> PeopleClasses:
         identity=frozenset(p for p in ids if p not in victims or identity_ok),
         victims=frozenset(victims),
     )
+
+
+def people_with_identity(user: User, person_ids: Iterable[int]) -> frozenset[int]:
+    """``people_classes(...).identity`` for lists that show names only.
+
+    No query where the agreement grants the reader victim identity (everyone's name is
+    visible then); otherwise one, to find who on the page is a victim anywhere.
+    """
+    ids = set(person_ids)
+    if not is_staff_member(user):
+        return frozenset()
+    if RecordClass.VICTIM_IDENTITY in record_classes_for_user(user=user):
+        return frozenset(ids)
+    victims = set(
+        CaseParty.objects.filter(person_id__in=ids, role__in=VICTIM_ROLES).values_list("person_id", flat=True)
+    )
+    return frozenset(ids - victims)
+
+
+def case_victims_location_visible(user: User, case_id: int) -> bool:
+    """Exclusion zones and other places of a case's victims: shown and written only where
+    every victim of the case has her location visible to ``user`` (the per-person rule)."""
+    victims = set(CaseParty.objects.filter(case_id=case_id, role__in=VICTIM_ROLES).values_list("person_id", flat=True))
+    return victims <= people_classes(user, victims).location
+
+
+def can_record_new_victim_location(user: User) -> bool:
+    """Intake: addresses and contact details of a victim not yet on record (the agreement decides)."""
+    return may_see(user, RecordClass.VICTIM_LOCATION)
+
+
+def can_record_criminal_history(user: User) -> bool:
+    return may_see(user, RecordClass.CRIMINAL_HISTORY)
+
+
+def note_classes_for_user(user: User) -> frozenset[str]:
+    """The record classes a note by ``user`` may carry: those the agreement lets them read."""
+    return frozenset(record_classes_for_user(user=user))
 
 
 def may_see_person_location(user: User, person_id: int) -> bool:

@@ -20,7 +20,7 @@ from django.db.models.functions import Upper
 from django.http import Http404
 
 from agencies.models import Agency, RecordClass, User
-from cases import permissions
+from cases import links, permissions
 from cases.models import (
     Case,
     CaseEvent,
@@ -164,6 +164,12 @@ class CaseloadPage:
     previous_cursor: str | None
 
 
+def _listed_name(person: Person | None, named: frozenset[int]) -> str:
+    if person is None:
+        return ""
+    return person.display_name if person.pk in named else "Withheld"
+
+
 def case_queryset_for_user(*, user: User) -> QuerySet[Case]:
     if not permissions.is_staff_member(user):
         return Case.objects.none()
@@ -224,7 +230,8 @@ def _search_q(user: User, term: str) -> Q:
     assert user.agency is not None
     identifier = normalise_identifier(term)
     roles = [PartyRole.PERPETRATOR]
-    if permissions.may_see(user, RecordClass.VICTIM_IDENTITY):
+    identity_ok = permissions.may_see(user, RecordClass.VICTIM_IDENTITY)
+    if identity_ok:
         roles += [PartyRole.VICTIM, PartyRole.SECONDARY_VICTIM]
     name = normalise_name(term, "")
     people = Person.objects.filter(partnership_id=user.agency.partnership_id)
@@ -235,7 +242,16 @@ def _search_q(user: User, term: str) -> Q:
             people.filter(aliases__name_normalised__contains=name).values("pk"),
             all=True,
         )
-    by_person = CaseParty.objects.filter(role__in=roles, person_id__in=matching_people).values("case_id")
+    by_person = CaseParty.objects.filter(role__in=roles, person_id__in=matching_people)
+    if not identity_ok:
+        # Per person: a perpetrator who is a victim in any case keeps her identity, so her
+        # name must not find the case either.
+        by_person = by_person.exclude(
+            person_id__in=CaseParty.objects.filter(
+                role__in=permissions.VICTIM_ROLES, person_id__in=matching_people
+            ).values("person_id")
+        )
+    by_person = by_person.values("case_id")
     by_crime_ref = Case.objects.filter(
         referral_id__in=CrimeReference.objects.annotate(ref_upper=Upper("reference"))
         .filter(ref_upper=identifier)
@@ -312,7 +328,8 @@ def case_list_for_user(
     if direction == "prev":
         cases.reverse()
     rows = []
-    victim_ok = permissions.may_see(user, RecordClass.VICTIM_IDENTITY)
+    # Names per person: a perpetrator who is a victim in another case is withheld too.
+    named = permissions.people_with_identity(user, {p.person_id for case in cases for p in case.primary_parties})
     for case in cases:
         by_role = {p.role: p.person for p in case.primary_parties}
         perpetrator = by_role.get(PartyRole.PERPETRATOR)
@@ -320,8 +337,8 @@ def case_list_for_user(
         rows.append(
             CaseloadRow(
                 case=case,
-                perpetrator=perpetrator.display_name if perpetrator else "",
-                victim=(victim.display_name if victim else "") if victim_ok else "Withheld",
+                perpetrator=_listed_name(perpetrator, named),
+                victim=_listed_name(victim, named),
             )
         )
     first, last = (cases[0], cases[-1]) if cases else (None, None)
@@ -514,6 +531,8 @@ class MatchCandidate:
     similarity: float
     case_count: int
     roles: list[str]
+    # A signed, single-use offer to link this person to a new referral (cases.links).
+    link_token: str = ""
 
 
 def person_match_candidates(
@@ -580,13 +599,17 @@ def person_match_candidates(
             label = PartyRole(role).label
             if label not in found[person_id].roles:
                 found[person_id].roles.append(label)
-    if not permissions.may_see(user, RecordClass.VICTIM_IDENTITY):
-        # Identity resolution must not tell an agency who a victim is.
-        for candidate in found.values():
-            if PartyRole.VICTIM.label in candidate.roles or PartyRole.SECONDARY_VICTIM.label in candidate.roles:
-                candidate.name, candidate.date_of_birth = "(identity withheld)", None
-    ranked = sorted(found.values(), key=lambda c: (-len(c.matched_on), -c.similarity))
-    return ranked[:limit]
+    # Identity resolution must not tell an agency who a victim is: where the agreement
+    # withholds victim identity, people who are a victim in any case are not candidates at
+    # all (a withheld name with a date of birth, an age band or a similarity of 1.0 would
+    # still confirm her). The same per-person rule as every page.
+    allowed = permissions.people_classes(user, found).identity
+    ranked = sorted(
+        (c for c in found.values() if c.person_id in allowed), key=lambda c: (-len(c.matched_on), -c.similarity)
+    )[:limit]
+    for candidate in ranked:
+        candidate.link_token = links.link_token_issue(user=user, person_id=candidate.person_id)
+    return ranked
 
 
 # --- lookups for writes on a case ---------------------------------------------------------------------------------
@@ -612,12 +635,7 @@ def _order_view(order: Order, location_ok: bool) -> OrderView:
 def order_view_for_user(*, user: User, order: Order) -> OrderView:
     """One order as ``user`` may see it (the API's answer after recording one)."""
     case_get_for_user(user=user, case_id=order.case_id)
-    victims = set(
-        CaseParty.objects.filter(case_id=order.case_id, role__in=permissions.VICTIM_ROLES).values_list(
-            "person_id", flat=True
-        )
-    )
-    return _order_view(order, victims <= permissions.people_classes(user, victims).location)
+    return _order_view(order, permissions.case_victims_location_visible(user, order.case_id))
 
 
 def case_assignable_staff(*, user: User, case: Case) -> QuerySet[User]:

@@ -21,7 +21,7 @@ from guardian.shortcuts import assign_perm, remove_perm
 from agencies.models import Agency, Role, User
 from audit.models import AccessAction
 from audit.services import access_record
-from cases import permissions
+from cases import links, permissions
 from cases.extensions import (
     OrderEvent,
     TransitionEvent,
@@ -364,7 +364,10 @@ def person_merge(*, actor: User, survivor: Person, merged: Person, reason: str) 
 class PartyInput:
     role: str
     is_primary: bool = True
+    # Link an existing record: a person the actor may already see, or a match candidate
+    # the server offered to this actor (a signed, single-use token from cases.links).
     link_person_id: int | None = None
+    link_token: str = ""
     person: PersonInput | None = None
     criminal_history: str = ""
 
@@ -406,11 +409,10 @@ def _validate_referral(data: ReferralInput, parties: Sequence[PartyInput]) -> di
     for party_role in PartyRole:
         if sum(1 for p in parties if p.role == party_role and p.is_primary) > 1:
             errors["people"] = f"Only one {party_role.label.lower()} can be the main one"
-    linked = [(p.link_person_id, p.role) for p in parties if p.link_person_id is not None]
-    if len(linked) != len(set(linked)):
-        errors["people"] = "The same person is linked twice in the same role"
     for index, party in enumerate(parties):
-        if party.link_person_id is None:
+        if party.link_person_id is not None and party.link_token:
+            errors[f"party_{index}"] = "Link a person by their id or by a match offer, not both"
+        elif party.link_person_id is None and not party.link_token:
             if party.person is None:
                 errors[f"party_{index}"] = "Link an existing person or enter a new one"
             else:
@@ -427,17 +429,9 @@ def referral_create(*, actor: User, data: ReferralInput, parties: Sequence[Party
     assert actor.agency is not None
     partnership_id = actor.agency.partnership_id
     errors = _validate_referral(data, parties)
-    linked_ids = [p.link_person_id for p in parties if p.link_person_id is not None]
-    if linked_ids:
-        found = set(
-            Person.objects.filter(
-                pk__in=linked_ids, partnership_id=partnership_id, merged_into__isnull=True
-            ).values_list("pk", flat=True)
-        )
-        if set(linked_ids) - found:
-            errors["people"] = "A linked person no longer exists in this partnership; search again"
     if errors:
         raise ValidationError(errors)
+    linked = _resolve_links(actor, parties)
     referral = Referral.objects.create(
         partnership_id=partnership_id,
         ref=data.ref or _next_referral_ref(partnership_id),
@@ -457,14 +451,13 @@ def referral_create(*, actor: User, data: ReferralInput, parties: Sequence[Party
     case = Case.objects.create(
         partnership_id=partnership_id, referral=referral, received_on=data.received_on, status=CaseStatus.REFERRED
     )
-    for party in parties:
-        person = (
-            Person.objects.get(pk=party.link_person_id)
-            if party.link_person_id is not None
-            else _person_create(partnership_id=partnership_id, data=party.person)  # type: ignore[arg-type]
-        )
-        if party.link_person_id is not None and party.person is not None:
-            _write_person_details(person, party.person)
+    for index, party in enumerate(parties):
+        if index in linked:
+            person = linked[index]
+            if party.person is not None:
+                _write_person_details(person, party.person)
+        else:
+            person = _person_create(partnership_id=partnership_id, data=party.person)  # type: ignore[arg-type]
         CaseParty.objects.create(
             case=case,
             person=person,
@@ -488,6 +481,63 @@ def referral_create(*, actor: User, data: ReferralInput, parties: Sequence[Party
     for listener in referral_listeners():
         listener(case, actor)
     return case
+
+
+def _has_location(data: PersonInput | None) -> bool:
+    return data is not None and bool(
+        any(a.line_1.strip() for a in data.addresses)
+        or any(c.value.strip() for c in data.contacts)
+        or data.safe_contact is not None
+    )
+
+
+def _resolve_links(actor: User, parties: Sequence[PartyInput]) -> dict[int, Person]:
+    """The existing records intake links, by party index; refuses any the actor may not link.
+
+    A person id from the client links only a person the actor may already see (through a
+    case they hold) and whose identity the agreement shows them; anyone else needs the
+    signed, single-use offer the match search gave this actor. Adding addresses, phones,
+    e-mails or safe-contact details to a linked record needs her location (the per-person
+    rule), so a link can neither show nor overwrite a victim's location.
+    """
+    from cases.selectors import person_get_for_user
+
+    assert actor.agency is not None
+    wanted: dict[int, int] = {}
+    errors: dict[str, str] = {}
+    for index, party in enumerate(parties):
+        if party.link_token:
+            person_id = links.link_token_take(party.link_token, user=actor)
+            if person_id is None:
+                errors["people"] = "That match is no longer on offer: check for existing records again"
+                continue
+            wanted[index] = person_id
+        elif party.link_person_id is not None:
+            try:
+                person_get_for_user(user=actor, person_id=party.link_person_id)
+            except Http404:
+                errors["people"] = "Link a person from your cases or from the match search"
+                continue
+            wanted[index] = party.link_person_id
+    if len({(wanted[i], parties[i].role) for i in wanted}) != len(wanted):
+        errors["people"] = "The same person is linked twice in the same role"
+    people = Person.objects.filter(
+        pk__in=set(wanted.values()), partnership_id=actor.agency.partnership_id, merged_into__isnull=True
+    ).in_bulk()
+    classes = permissions.people_classes(actor, people)
+    for index, person_id in wanted.items():
+        if person_id not in people:
+            errors["people"] = "A linked person no longer exists in this partnership; search again"
+        elif parties[index].link_person_id is not None and person_id not in classes.identity:
+            errors["people"] = "Link a person from your cases or from the match search"
+        elif _has_location(parties[index].person) and person_id not in classes.location:
+            errors["people"] = (
+                "You cannot add contact details to this person's record: leave them out, "
+                "and ask an agency that holds them to update it"
+            )
+    if errors:
+        raise ValidationError(errors)
+    return {index: people[person_id] for index, person_id in wanted.items()}
 
 
 def _next_referral_ref(partnership_id: int) -> str:
@@ -663,9 +713,16 @@ def case_assign_worker(*, actor: User, case: Case, worker: User | None) -> Case:
 # --- sharing, exceptions and break-glass -------------------------------------------------------------
 
 
+def _require_own_access(actor: User, case: Case) -> None:
+    """Sharing and grants need the case in the actor's own right, not through break-glass."""
+    if not permissions.can_view_case(actor, case, break_glass=False):
+        raise Http404
+
+
 @transaction.atomic
 def case_share_add(*, actor: User, case: Case, agency: Agency, reason: str) -> None:
     _require_case(actor, case)
+    _require_own_access(actor, case)
     if not permissions.can_change_sharing(actor):
         raise ValidationError({"agency": "Your role cannot change who a case is shared with"})
     if agency.partnership_id != case.partnership_id:
@@ -679,6 +736,7 @@ def case_share_add(*, actor: User, case: Case, agency: Agency, reason: str) -> N
 @transaction.atomic
 def case_share_remove(*, actor: User, case: Case, agency: Agency, reason: str) -> None:
     _require_case(actor, case)
+    _require_own_access(actor, case)
     if not permissions.can_change_sharing(actor):
         raise ValidationError({"agency": "Your role cannot change who a case is shared with"})
     if not reason.strip():
@@ -704,6 +762,7 @@ def case_share_remove(*, actor: User, case: Case, agency: Agency, reason: str) -
 def case_grant_user(*, actor: User, case: Case, user: User, reason: str) -> None:
     """An exception for one person (a clinician on one case, a restricted case)."""
     _require_case(actor, case)
+    _require_own_access(actor, case)
     if not permissions.can_change_sharing(actor):
         raise ValidationError({"user": "Your role cannot grant access to a case"})
     if user.agency is None or user.agency.partnership_id != case.partnership_id:
@@ -725,7 +784,8 @@ def break_glass_open(*, actor: User, case_id: int, reason: str) -> BreakGlassAcc
         raise Http404
     assert actor.agency is not None
     case = Case.objects.filter(pk=case_id, partnership_id=actor.agency.partnership_id).first()
-    if case is None:
+    if case is None or case.is_restricted:
+        # Only a personal grant opens a restricted case; the answer is the same as for no case.
         raise Http404
     if len(reason.strip()) < 10:
         raise ValidationError({"reason": "Explain in a sentence why you need to open this case"})
@@ -815,7 +875,7 @@ def order_record(
         errors["expires_on"] = "The expiry date must be on or after the date the order was made"
     if kind == "spo_full" and expires_on and expires_on < made_on + relativedelta(years=2) - dt.timedelta(days=1):
         errors["expires_on"] = "A full Stalking Protection Order lasts at least two years"
-    if exclusion_zones and not permissions.may_see(actor, "victim_location"):
+    if exclusion_zones and not permissions.case_victims_location_visible(actor, case.pk):
         errors["exclusion_zones"] = "Your agency may not record victim locations"
     if errors:
         raise ValidationError(errors)

@@ -7,7 +7,7 @@ they return, and every page that shows personal data writes an access-log row.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlencode
 
@@ -19,11 +19,10 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from agencies.models import RecordClass, User
+from agencies.models import User
 from agencies.selectors import agencies_of_partnership
-from audit.models import AccessAction
-from audit.services import access_record
-from cases import permissions, selectors, services
+from agencies.staff import staff_member, staff_required
+from cases import links, permissions, reads, selectors, services
 from cases.extensions import case_summary_cards_for
 from cases.forms import (
     AssignWorkerForm,
@@ -54,14 +53,6 @@ CASELOAD_SEARCH = "caseload"
 INTAKE_ROLES = (PartyRole.VICTIM.value, PartyRole.PERPETRATOR.value)
 
 
-def _staff(request: HttpRequest) -> User:
-    user = request.user
-    if not permissions.is_staff_member(user):
-        raise Http404
-    assert isinstance(user, User)
-    return user
-
-
 def _summary_errors(*forms_: forms.Form | None) -> list[tuple[str, str]]:
     """(anchor, message) for the GOV.UK error summary, over every bound form on the page."""
     found: list[tuple[str, str]] = []
@@ -77,15 +68,6 @@ def _summary_errors(*forms_: forms.Form | None) -> list[tuple[str, str]]:
 
 def _url(path: str, params: Sequence[tuple[str, str]]) -> str:
     return f"{path}?{urlencode(params)}" if params else path
-
-
-def _log_case_view(actor: User, case_ids: Iterable[int], *, search: bool = False) -> None:
-    access_record(
-        user=actor,
-        action=AccessAction.SEARCH if search else AccessAction.VIEW,
-        record_type="cases.case",
-        record_ids=list(case_ids),
-    )
 
 
 # --- the caseload ---------------------------------------------------------------------------------
@@ -124,8 +106,9 @@ def _selected_filters(form: CaseloadFilterForm, params: list[tuple[str, str]], p
     return categories
 
 
+@staff_required
 def caseload(request: HttpRequest) -> HttpResponse:
-    actor = _staff(request)
+    actor = staff_member(request)
     filter_form = CaseloadFilterForm(request.GET)
     filter_form.is_valid()
     chosen = filter_form.cleaned_data
@@ -145,8 +128,7 @@ def caseload(request: HttpRequest) -> HttpResponse:
         sort=sort,
         due=chosen.get("due", ""),
     )
-    page = selectors.case_list_for_user(user=actor, filters=filters, cursor=request.GET.get("cursor", ""))
-    _log_case_view(actor, [row.case.pk for row in page.rows], search=bool(search))
+    page = reads.caseload_read(user=actor, filters=filters, cursor=request.GET.get("cursor", ""))
     without_sort = [p for p in params if p[0] != "sort"]
     return render(
         request,
@@ -184,12 +166,11 @@ def _render_case(
 ) -> HttpResponse:
     """The case page, with any posted form that failed shown in place with its errors."""
     bound = bound or {}
-    detail = selectors.case_detail_for_user(user=actor, case_id=case_id)
+    detail = reads.case_read(user=actor, case_id=case_id)
     transition_forms = [
         bound.get(f"transition-{t.target}") or _transition_form(t, t.target) for t in detail.transitions
     ]
     note_form = bound.get("note") or NoteForm(prefix="note", visible_classes=detail.visible_classes)
-    _log_case_view(actor, [detail.case.pk])
     return render(
         request,
         "cases/case_detail.html",
@@ -205,13 +186,15 @@ def _render_case(
     )
 
 
+@staff_required
 def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
-    return _render_case(request, _staff(request), case_id)
+    return _render_case(request, staff_member(request), case_id)
 
 
+@staff_required
 @require_POST
 def case_transition(request: HttpRequest, case_id: int, target: str) -> HttpResponse:
-    actor = _staff(request)
+    actor = staff_member(request)
     case = selectors.case_get_for_user(user=actor, case_id=case_id)
     if target not in CaseStatus.values:
         raise Http404
@@ -242,8 +225,7 @@ def _render_activity(
     request: HttpRequest, actor: User, case_id: int, note_form: NoteForm, *, added: bool
 ) -> HttpResponse:
     """The notes and timeline fragment that the quick-add note form swaps."""
-    detail = selectors.case_detail_for_user(user=actor, case_id=case_id)
-    _log_case_view(actor, [detail.case.pk])
+    detail = reads.case_read(user=actor, case_id=case_id)
     return render(
         request,
         "cases/_activity.html",
@@ -258,11 +240,12 @@ def _render_activity(
     )
 
 
+@staff_required
 @require_POST
 def note_add(request: HttpRequest, case_id: int) -> HttpResponse:
-    actor = _staff(request)
+    actor = staff_member(request)
     case = selectors.case_get_for_user(user=actor, case_id=case_id)
-    classes = permissions.record_classes_for_user(user=actor)
+    classes = permissions.note_classes_for_user(actor)
     form = NoteForm(request.POST, prefix="note", visible_classes=classes)
     if form.is_valid():
         try:
@@ -299,12 +282,15 @@ def _case_form_page(
     )
 
 
+@staff_required
 def order_add(request: HttpRequest, case_id: int) -> HttpResponse:
-    actor = _staff(request)
+    actor = staff_member(request)
     case = selectors.case_get_for_user(user=actor, case_id=case_id)
     if not permissions.can_record_orders(actor):
         raise Http404
-    form = OrderForm(request.POST or None, may_record_location=permissions.may_see(actor, RecordClass.VICTIM_LOCATION))
+    form = OrderForm(
+        request.POST or None, may_record_location=permissions.case_victims_location_visible(actor, case.pk)
+    )
     if request.method == "POST" and form.is_valid():
         try:
             order = services.order_record(actor=actor, case=case, **form.cleaned_data)
@@ -316,8 +302,9 @@ def order_add(request: HttpRequest, case_id: int) -> HttpResponse:
     return _case_form_page(request, case, form, title="Record an order", button="Record order")
 
 
+@staff_required
 def breach_add(request: HttpRequest, case_id: int, order_id: int) -> HttpResponse:
-    actor = _staff(request)
+    actor = staff_member(request)
     order = selectors.order_get_for_user(user=actor, case_id=case_id, order_id=order_id)
     case = order.case
     if not permissions.can_record_orders(actor):
@@ -341,8 +328,9 @@ def breach_add(request: HttpRequest, case_id: int, order_id: int) -> HttpRespons
     )
 
 
+@staff_required
 def outcome_add(request: HttpRequest, case_id: int) -> HttpResponse:
-    actor = _staff(request)
+    actor = staff_member(request)
     case = selectors.case_get_for_user(user=actor, case_id=case_id)
     if not permissions.can_record_orders(actor):
         raise Http404
@@ -358,8 +346,9 @@ def outcome_add(request: HttpRequest, case_id: int) -> HttpResponse:
     return _case_form_page(request, case, form, title="Record a criminal-justice outcome", button="Record outcome")
 
 
+@staff_required
 def assign_worker(request: HttpRequest, case_id: int) -> HttpResponse:
-    actor = _staff(request)
+    actor = staff_member(request)
     case = selectors.case_get_for_user(user=actor, case_id=case_id)
     # Offer the staff of the agencies the case is shared with; the service has the last word.
     staff = selectors.case_assignable_staff(user=actor, case=case).filter(
@@ -377,8 +366,9 @@ def assign_worker(request: HttpRequest, case_id: int) -> HttpResponse:
     return _case_form_page(request, case, form, title="Assign a worker", button="Save")
 
 
+@staff_required
 def case_sharing(request: HttpRequest, case_id: int) -> HttpResponse:
-    actor = _staff(request)
+    actor = staff_member(request)
     case = selectors.case_get_for_user(user=actor, case_id=case_id)
     if not permissions.can_change_sharing(actor):
         raise Http404
@@ -417,12 +407,13 @@ def case_sharing(request: HttpRequest, case_id: int) -> HttpResponse:
 # --- break-glass ----------------------------------------------------------------------------------
 
 
+@staff_required
 def break_glass(request: HttpRequest) -> HttpResponse:
     """Open a case of the partnership that is not shared with the user's agency.
 
     The case's own URL stays 404 until a grant exists, so a guessed id reveals nothing.
     """
-    actor = _staff(request)
+    actor = staff_member(request)
     form = BreakGlassForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         case_id = form.cleaned_data["reference"]
@@ -451,19 +442,10 @@ def break_glass(request: HttpRequest) -> HttpResponse:
 # --- people ---------------------------------------------------------------------------------------
 
 
-def _log_person_view(actor: User, person_ids: Iterable[int], *, search: bool = False) -> None:
-    access_record(
-        user=actor,
-        action=AccessAction.SEARCH if search else AccessAction.VIEW,
-        record_type="cases.person",
-        record_ids=list(person_ids),
-    )
-
-
+@staff_required
 def person_detail(request: HttpRequest, person_id: int) -> HttpResponse:
-    actor = _staff(request)
-    detail = selectors.person_get_for_user(user=actor, person_id=person_id)
-    _log_person_view(actor, [person_id])
+    actor = staff_member(request)
+    detail = reads.person_read(user=actor, person_id=person_id)
     view = detail.summary
     return render(
         request,
@@ -484,9 +466,14 @@ def _person_initial(person: Any) -> dict[str, Any]:
     return {name: getattr(person, name) for name in PersonForm.base_fields}
 
 
+@staff_required
 def person_edit(request: HttpRequest, person_id: int) -> HttpResponse:
-    actor = _staff(request)
-    detail = selectors.person_get_for_user(user=actor, person_id=person_id)
+    actor = staff_member(request)
+    detail = (
+        selectors.person_get_for_user(user=actor, person_id=person_id)
+        if request.method == "POST"  # the service logs the change
+        else reads.person_read(user=actor, person_id=person_id)
+    )
     if not detail.summary.identity_visible:
         # The form would show what the agreement withholds from this agency.
         raise Http404
@@ -499,8 +486,6 @@ def person_edit(request: HttpRequest, person_id: int) -> HttpResponse:
         else:
             messages.success(request, "Person details saved")
             return redirect("people:person_detail", person_id=person_id)
-    else:
-        _log_person_view(actor, [person_id])
     return render(
         request,
         "cases/person_edit.html",
@@ -513,19 +498,22 @@ def _match(actor: User, terms: dict[str, Any], *, exclude: int | None = None) ->
     name = f"{terms.get('given_name') or ''}{terms.get('family_name') or ''}".strip()
     if len(name) < 2 and not terms.get("pnc_id") and not terms.get("nhs_number"):
         return None
-    found = [c for c in selectors.person_match_candidates(user=actor, **terms) if c.person_id != exclude]
-    _log_person_view(actor, [c.person_id for c in found], search=True)
-    return found
+    return reads.person_matches_read(user=actor, exclude=exclude, **terms)
 
 
+@staff_required
 def person_merge(request: HttpRequest, person_id: int) -> HttpResponse:
     """Fold a duplicate record into this one: find it among the match candidates, give a reason."""
-    actor = _staff(request)
+    actor = staff_member(request)
     if not permissions.can_merge_people(actor):
         raise Http404
-    detail = selectors.person_get_for_user(user=actor, person_id=person_id)
-    view = detail.summary
     posted = request.method == "POST"
+    detail = (
+        selectors.person_get_for_user(user=actor, person_id=person_id)
+        if posted  # a search is logged as one; a merge by its service
+        else reads.person_read(user=actor, person_id=person_id)
+    )
+    view = detail.summary
     initial = _person_initial(detail.person) if view.identity_visible else {}
     search_form = MergeSearchForm(request.POST if posted else None, initial=initial)
     merge_form = MergeForm(request.POST if posted and request.POST.get("action") == "merge" else None)
@@ -548,8 +536,6 @@ def person_merge(request: HttpRequest, person_id: int) -> HttpResponse:
                 messages.success(request, "The two records are now one person")
                 return redirect("people:person_detail", person_id=person_id)
     candidates = _match(actor, terms, exclude=person_id)
-    if not posted:
-        _log_person_view(actor, [person_id])
     return render(
         request,
         "cases/person_merge.html",
@@ -576,24 +562,22 @@ def _intake_forms(actor: User, data: Any) -> tuple[ReferralForm, VictimForm, Per
         VictimForm(
             data,
             prefix=PartyRole.VICTIM.value,
-            may_record_location=permissions.may_see(actor, RecordClass.VICTIM_LOCATION),
+            may_record_location=permissions.can_record_new_victim_location(actor),
         ),
         PerpetratorForm(
             data,
             prefix=PartyRole.PERPETRATOR.value,
-            may_record_history=permissions.may_see(actor, RecordClass.CRIMINAL_HISTORY),
+            may_record_history=permissions.can_record_criminal_history(actor),
         ),
     )
 
 
 def _party_input(role: str, form: IntakePersonForm) -> services.PartyInput:
     history = form.cleaned_data.get("criminal_history", "")
-    link = form.link_person_id()
-    if link is not None:
+    link = form.link_token()
+    if link:
         # A linked record keeps its identity; it gains this referral's contact details.
-        return services.PartyInput(
-            role=role, link_person_id=link, person=form.location_input(), criminal_history=history
-        )
+        return services.PartyInput(role=role, link_token=link, person=form.location_input(), criminal_history=history)
     return services.PartyInput(role=role, person=form.person_input(), criminal_history=history)
 
 
@@ -610,22 +594,18 @@ def _apply_intake_errors(exc: ValidationError, referral: ReferralForm, people: d
 
 
 def _person_panel(
-    role: str, form: IntakePersonForm, candidates: list[selectors.MatchCandidate] | None
+    actor: User, role: str, form: IntakePersonForm, candidates: list[selectors.MatchCandidate] | None
 ) -> dict[str, Any]:
-    link = str(form["link"].value() or "")
-    offered = {str(c.person_id) for c in candidates or []}
-    return {
-        "role": role,
-        "title": PartyRole(role).label,
-        "form": form,
-        "candidates": candidates,
-        # A link survives a re-render only while that record is still among the matches.
-        "link": link if link in offered else "new",
-    }
+    chosen = links.link_token_read(str(form["link"].value() or ""), user=actor)
+    # A link survives a re-render only while that record is still among the matches (with a
+    # fresh offer: each render's tokens are new).
+    link = next((c.link_token for c in candidates or [] if chosen and c.person_id == chosen.person_id), "new")
+    return {"role": role, "title": PartyRole(role).label, "form": form, "candidates": candidates, "link": link}
 
 
+@staff_required
 def referral_new(request: HttpRequest) -> HttpResponse:
-    actor = _staff(request)
+    actor = staff_member(request)
     if not permissions.can_create_referral(actor):
         raise Http404
     posted = request.method == "POST"
@@ -656,16 +636,17 @@ def referral_new(request: HttpRequest) -> HttpResponse:
         "cases/referral_new.html",
         {
             "referral_form": referral_form,
-            "people": [_person_panel(role, form, candidates.get(role)) for role, form in people.items()],
+            "people": [_person_panel(actor, role, form, candidates.get(role)) for role, form in people.items()],
             "summary_errors": _summary_errors(referral_form, victim_form, perpetrator_form),
         },
     )
 
 
+@staff_required
 @require_POST
 def referral_candidates(request: HttpRequest, role: str) -> HttpResponse:
     """The match-candidate panel for one person, fetched as intake fields change (htmx)."""
-    actor = _staff(request)
+    actor = staff_member(request)
     if not permissions.can_create_referral(actor) or role not in INTAKE_ROLES:
         raise Http404
     _, victim_form, perpetrator_form = _intake_forms(actor, request.POST)
@@ -674,5 +655,5 @@ def referral_candidates(request: HttpRequest, role: str) -> HttpResponse:
     return render(
         request,
         "cases/_candidates.html",
-        {"person": _person_panel(role, form, _match(actor, form.match_terms()))},
+        {"person": _person_panel(actor, role, form, _match(actor, form.match_terms()))},
     )

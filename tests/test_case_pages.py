@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from agencies.models import User
 from audit.models import AccessAction, AccessLog
-from cases import services
+from cases import links, services
 from cases.models import Case, CaseNote, CaseParty, CaseStatus, Order, PartyRole, Person, Referral
 from tests.case_factories import (
     EXCLUSION_ZONE,
@@ -267,6 +267,13 @@ def test_intake_with_an_impossible_date_says_so(world: World) -> None:
     assert "Date the referral was received must be a real date" in html
 
 
+def offered_link(html: str, role: str) -> str:
+    found = re.findall(rf'name="{role}-link" type="radio" value="([^"]+)"', html)
+    offers = [value for value in found if value != "new"]
+    assert offers, "no match candidate offered"
+    return offers[0]
+
+
 def test_intake_offers_and_links_an_existing_perpetrator_by_pnc(world: World) -> None:
     existing_case = make_case(world.triage_officer, perpetrator_pnc="19/123456A")
     existing = CaseParty.objects.get(case=existing_case, role=PartyRole.PERPETRATOR).person
@@ -279,13 +286,18 @@ def test_intake_offers_and_links_an_existing_perpetrator_by_pnc(world: World) ->
     checked = client.post(reverse("cases:referral_new"), {**data, "check": "perpetrator"})
     assert checked.status_code == 200
     html = checked.content.decode()
-    assert f'name="perpetrator-link" type="radio" value="{existing.pk}"' in html and "PNC ID" in html
+    # The radio carries a signed offer for this user, never the bare person id.
+    token = offered_link(html, "perpetrator")
+    assert (
+        token != str(existing.pk) and links.link_token_read(token, user=world.triage_officer).person_id == existing.pk
+    )
+    assert "PNC ID" in html
     assert "govuk-error-summary" not in html
     assert AccessLog.objects.filter(
         user=world.triage_officer, action=AccessAction.SEARCH, record_type="cases.person", record_ids=[str(existing.pk)]
     ).exists()
     assert counts() == before
-    response = client.post(reverse("cases:referral_new"), {**data, "perpetrator-link": str(existing.pk)})
+    response = client.post(reverse("cases:referral_new"), {**data, "perpetrator-link": token})
     assert response.status_code == 302
     case = Case.objects.latest("id")
     assert CaseParty.objects.get(case=case, role=PartyRole.PERPETRATOR).person_id == existing.pk
@@ -303,7 +315,9 @@ def test_candidate_panel_fragment_for_htmx(world: World) -> None:
     )
     assert response.status_code == 200
     html = response.content.decode()
-    assert "<html" not in html and f'value="{existing.pk}"' in html
+    assert "<html" not in html
+    offer = links.link_token_read(offered_link(html, "perpetrator"), user=world.triage_officer)
+    assert offer is not None and offer.person_id == existing.pk
 
 
 # --- transitions -------------------------------------------------------------------------------------------
@@ -605,7 +619,9 @@ CASELOAD_QUERIES = 10
 # measures in place); interventions 2 (the interventions; a referral waiting); re-offending
 # monitoring 2 (open monitoring periods with the partnership's settings; one aggregate of
 # reviews, re-offending and possible re-offending).
-CASE_PAGE_QUERIES = 23 + 2 + 2 + 5 + 2 + 2
+# The parties' record classes are decided per person: one more query (their victim parts in
+# any case, each with whether the reader may see that case).
+CASE_PAGE_QUERIES = 24 + 2 + 2 + 5 + 2 + 2
 
 
 def test_caseload_query_count_does_not_grow(world: World, django_assert_num_queries: Any) -> None:

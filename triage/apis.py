@@ -19,9 +19,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from agencies.models import RecordClass
+from agencies.staff import api_staff_member as _staff
 from audit.models import AccessAction
 from audit.services import access_record
-from cases.apis import ERRORS, AgencyRefOutput, StaffRefOutput, _call, _choice, _optional_choice, _staff, _text, _valid
+from cases.apis import ERRORS, AgencyRefOutput, StaffRefOutput, _call, _choice, _optional_choice, _text, _valid
 from cases.models import DECLINE_REASONS, Decision, StalkerType
 from triage import selectors, services
 from triage.models import (

@@ -18,9 +18,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from agencies.models import User
+from agencies.staff import api_staff_member as _staff
 from audit.models import AccessAction
 from audit.services import access_record
-from cases.apis import ERRORS, StaffRefOutput, _call, _choice, _staff, _valid
+from cases.apis import ERRORS, StaffRefOutput, _call, _choice, _valid
 from cases.followups import selectors, services
 from cases.models import (
     MonitoringBasis,

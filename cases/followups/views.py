@@ -13,6 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from agencies.selectors import agencies_of_partnership
+from agencies.staff import staff_member as _staff
 from audit.models import AccessAction
 from audit.services import access_record
 from cases.followups import permissions, selectors, services
@@ -25,7 +26,7 @@ from cases.followups.forms import (
     apply_errors,
 )
 from cases.models import CandidateStatus, ReviewStatus
-from cases.views import _staff, _summary_errors
+from cases.views import _summary_errors
 
 
 def _log(actor: object, case_id: int, purpose: str = "monitoring") -> None:

@@ -1,0 +1,73 @@
+"""The gateway for case and person screens: each function scopes, shapes and logs.
+
+Pages (cases/views.py) and the API (cases/apis.py) call these and nothing else to show
+a case or a person: scope comes from the selectors (404 outside it), shape from the
+per-person record-class rule (cases.permissions.people_classes, applied in
+selectors.party_view), and the access-log row is written here, once, for exactly what
+is returned. Services use the selectors directly to check scope; they log their own
+changes, not views.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from agencies.models import User
+from audit.models import AccessAction
+from audit.services import access_record
+from cases import selectors
+
+
+def caseload_read(
+    *, user: User, filters: selectors.CaseloadFilters, cursor: str = "", page_size: int = selectors.PAGE_SIZE
+) -> selectors.CaseloadPage:
+    page = selectors.case_list_for_user(user=user, filters=filters, cursor=cursor, page_size=page_size)
+    access_record(
+        user=user,
+        action=AccessAction.SEARCH if filters.search else AccessAction.VIEW,
+        record_type="cases.case",
+        record_ids=[row.case.pk for row in page.rows],
+    )
+    return page
+
+
+def case_read(*, user: User, case_id: int) -> selectors.CaseDetail:
+    """The case page and the case endpoint: people shaped per person, notes by class."""
+    detail = selectors.case_detail_for_user(user=user, case_id=case_id)
+    access_record(user=user, action=AccessAction.VIEW, record_type="cases.case", record_ids=[detail.case.pk])
+    return detail
+
+
+def person_read(*, user: User, person_id: int) -> selectors.PersonDetail:
+    detail = selectors.person_get_for_user(user=user, person_id=person_id)
+    access_record(user=user, action=AccessAction.VIEW, record_type="cases.person", record_ids=[detail.person.pk])
+    return detail
+
+
+def person_matches_read(
+    *,
+    user: User,
+    given_name: str = "",
+    family_name: str = "",
+    date_of_birth: dt.date | None = None,
+    pnc_id: str = "",
+    nhs_number: str = "",
+    exclude: int | None = None,
+) -> list[selectors.MatchCandidate]:
+    """Match candidates (intake, merge, the match endpoint), logged as a search of those people."""
+    found = [
+        c
+        for c in selectors.person_match_candidates(
+            user=user,
+            given_name=given_name,
+            family_name=family_name,
+            date_of_birth=date_of_birth,
+            pnc_id=pnc_id,
+            nhs_number=nhs_number,
+        )
+        if c.person_id != exclude
+    ]
+    access_record(
+        user=user, action=AccessAction.SEARCH, record_type="cases.person", record_ids=[c.person_id for c in found]
+    )
+    return found
