@@ -27,6 +27,7 @@ from cases.models import (
     CaseGroupObjectPermission,
     CaseNote,
     CaseParty,
+    CaseUserObjectPermission,
     CrimeReference,
     Order,
     PartyRole,
@@ -636,6 +637,24 @@ def order_view_for_user(*, user: User, order: Order) -> OrderView:
     """One order as ``user`` may see it (the API's answer after recording one)."""
     case_get_for_user(user=user, case_id=order.case_id)
     return _order_view(order, permissions.case_victims_location_visible(user, order.case_id))
+
+
+def restricted_case_ids_withheld_from(user: User) -> set[int]:
+    """Restricted cases of the user's partnership that they hold no personal grant for.
+
+    What a whole-partnership export by this user leaves out: a restricted case is opened
+    by a personal grant only, and an export must not be a way round the case's 404.
+    """
+    if not permissions.is_staff_member(user):
+        return set()
+    granted = CaseUserObjectPermission.objects.filter(
+        user_id=user.pk, permission_id=permissions.view_case_permission_id()
+    ).values("content_object_id")
+    return set(
+        Case.objects.filter(partnership_id=user.agency.partnership_id, is_restricted=True)  # type: ignore[union-attr]
+        .exclude(pk__in=granted)
+        .values_list("pk", flat=True)
+    )
 
 
 def case_assignable_staff(*, user: User, case: Case) -> QuerySet[User]:

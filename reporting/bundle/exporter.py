@@ -396,12 +396,42 @@ class _Writer:
         self.count += 1
 
 
+@dataclass(frozen=True)
+class Withheld:
+    """Cases an export leaves out (restricted cases the exporting admin holds no grant for),
+    by referral ref, and the people who appear as a main party in those cases only."""
+
+    referral_refs: frozenset[str] = frozenset()
+    person_ids: frozenset[int] = frozenset()
+
+    @classmethod
+    def cases(cls, case_ids: Iterable[int]) -> Withheld:
+        ids = set(case_ids)
+        if not ids:
+            return cls()
+        elsewhere = CaseParty.objects.filter(_main_parties()).exclude(case_id__in=ids).values("person_id")
+        return cls(
+            referral_refs=frozenset(Case.objects.filter(pk__in=ids).values_list("referral__ref", flat=True)),
+            person_ids=frozenset(
+                CaseParty.objects.filter(_main_parties(), case_id__in=ids)
+                .exclude(person_id__in=elsewhere)
+                .values_list("person_id", flat=True)
+            ),
+        )
+
+
 def _bundle_rows(
-    name: str, partnership: Partnership, pseudonymiser: Pseudonymiser | None, summary: ExportSummary
+    name: str,
+    partnership: Partnership,
+    pseudonymiser: Pseudonymiser | None,
+    summary: ExportSummary,
+    withheld: Withheld,
 ) -> Iterator[dict[str, Any]]:
     pid = partnership.pk
     if name == fmt.PEOPLE:
         for row in people_rows(partnership_id=pid, first_referral=pseudonymiser is not None):
+            if row["_pk"] in withheld.person_ids:
+                continue
             if pseudonymiser is not None:
                 born = dt.date.fromisoformat(row["date_of_birth"]) if row["date_of_birth"] else None
                 if born is not None and row["_first_received"] is not None:
@@ -411,6 +441,8 @@ def _bundle_rows(
         return
     if name == fmt.REFERRALS:
         for row in referral_rows(partnership_id=pid):
+            if row["referral_ref"] in withheld.referral_refs:
+                continue
             summary.case_ids.append(row["_case_id"])
             if pseudonymiser is not None:
                 row["referral_ref"] = pseudonymiser.referral(row["referral_ref"])
@@ -420,6 +452,8 @@ def _bundle_rows(
         return
     builders = {fmt.RISK: risk_rows, fmt.INTERVENTIONS: intervention_rows, fmt.REOFFENDING: reoffending_rows}
     for row in builders[name](partnership_id=pid):
+        if row["referral_ref"] in withheld.referral_refs:
+            continue
         if pseudonymiser is not None:
             row["referral_ref"] = pseudonymiser.referral(row["referral_ref"])
         yield row
@@ -431,6 +465,7 @@ def write_bundle(
     open_file: Callable[[str], IO[str]],
     pseudonymise: bool = False,
     progress: Progress | None = None,
+    withheld: Withheld | None = None,
 ) -> ExportSummary:
     """Write the five files through ``open_file(name)`` (a text stream the caller closes)."""
     summary = ExportSummary(pseudonymised=pseudonymise)
@@ -439,7 +474,7 @@ def write_bundle(
         stream = open_file(name)
         try:
             writer = _Writer(stream, columns_for(name, pseudonymise=pseudonymise))
-            for row in _bundle_rows(name, partnership, pseudonymiser, summary):
+            for row in _bundle_rows(name, partnership, pseudonymiser, summary, withheld or Withheld()):
                 writer.write(row)
         finally:
             stream.close()
@@ -450,14 +485,25 @@ def write_bundle(
 
 
 def export_to_path(
-    *, partnership: Partnership, path: Path, pseudonymise: bool = False, progress: Progress | None = None
+    *,
+    partnership: Partnership,
+    path: Path,
+    pseudonymise: bool = False,
+    progress: Progress | None = None,
+    withheld: Withheld | None = None,
 ) -> ExportSummary:
     """A folder, or a ``.zip`` when the path ends in .zip. Nothing already there is overwritten."""
     if path.suffix.lower() == ".zip":
         if path.exists():
             raise FileExistsError(f"{path} already exists")
         with zipfile.ZipFile(path, "x", compression=zipfile.ZIP_DEFLATED) as archive:
-            return export_to_zip(partnership=partnership, archive=archive, pseudonymise=pseudonymise, progress=progress)
+            return export_to_zip(
+                partnership=partnership,
+                archive=archive,
+                pseudonymise=pseudonymise,
+                progress=progress,
+                withheld=withheld,
+            )
     if path.exists() and (not path.is_dir() or any(path.iterdir())):
         raise FileExistsError(f"{path} exists and is not an empty folder")
     path.mkdir(parents=True, exist_ok=True)
@@ -466,6 +512,7 @@ def export_to_path(
         open_file=lambda name: (path / name).open("w", encoding="utf-8", newline=""),
         pseudonymise=pseudonymise,
         progress=progress,
+        withheld=withheld,
     )
 
 
@@ -475,10 +522,13 @@ def export_to_zip(
     archive: zipfile.ZipFile,
     pseudonymise: bool = False,
     progress: Progress | None = None,
+    withheld: Withheld | None = None,
 ) -> ExportSummary:
     folder = f"{partnership.slug}{'-pseudonymised' if pseudonymise else ''}"
 
     def open_file(name: str) -> IO[str]:
         return io.TextIOWrapper(archive.open(f"{folder}/{name}", "w", force_zip64=True), encoding="utf-8", newline="")
 
-    return write_bundle(partnership=partnership, open_file=open_file, pseudonymise=pseudonymise, progress=progress)
+    return write_bundle(
+        partnership=partnership, open_file=open_file, pseudonymise=pseudonymise, progress=progress, withheld=withheld
+    )

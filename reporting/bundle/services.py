@@ -36,8 +36,9 @@ from agencies.permissions import can_see_programme_data, is_partnership_admin
 from audit.models import AccessAction
 from audit.services import access_record
 from cases.permissions import may_see
+from cases.selectors import restricted_case_ids_withheld_from
 from reporting.bundle import format as fmt
-from reporting.bundle.exporter import ExportSummary, export_to_zip, snapshot
+from reporting.bundle.exporter import ExportSummary, Withheld, export_to_zip, snapshot
 
 logger = logging.getLogger(__name__)
 
@@ -285,7 +286,12 @@ def bundle_export_for_user(*, actor: User, pseudonymise: bool) -> tuple[IO[bytes
     partnership = actor.agency.partnership
     stream: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=32 * 1024**2)  # noqa: SIM115 (returned open)
     with snapshot(), zipfile.ZipFile(stream, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        summary = export_to_zip(partnership=partnership, archive=archive, pseudonymise=pseudonymise)
+        summary = export_to_zip(
+            partnership=partnership,
+            archive=archive,
+            pseudonymise=pseudonymise,
+            withheld=Withheld.cases(restricted_case_ids_withheld_from(actor)),
+        )
         bundle_export_log(actor=actor, partnership=partnership, summary=summary, target="download")
     stream.seek(0)
     suffix = "-pseudonymised" if pseudonymise else ""

@@ -15,7 +15,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from agencies.models import Partnership, User
-from reporting.bundle.exporter import export_to_path, snapshot
+from cases.selectors import restricted_case_ids_withheld_from
+from reporting.bundle.exporter import Withheld, export_to_path, snapshot
 from reporting.bundle.services import bundle_export_log
 
 
@@ -47,6 +48,9 @@ class Command(BaseCommand):
                     path=Path(options["path"]),
                     pseudonymise=options["pseudonymise"],
                     progress=self.stdout.write,
+                    # As a member of staff: without the restricted cases they hold no grant for.
+                    # Run by an operator without --user: the whole partnership.
+                    withheld=Withheld.cases(restricted_case_ids_withheld_from(actor)) if actor else None,
                 )
                 bundle_export_log(actor=actor, partnership=partnership, summary=summary, target=options["path"])
         except FileExistsError as exc:
