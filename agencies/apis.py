@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema
@@ -13,8 +13,7 @@ from rest_framework.views import APIView
 
 from agencies import selectors, services
 from agencies.models import Agency, Role, User
-from audit.models import AccessAction
-from audit.services import access_record
+from agencies.staff import api_staff_member
 
 
 class StaffOutput(serializers.ModelSerializer[User]):
@@ -37,15 +36,12 @@ class StaffInviteInput(serializers.Serializer[Any]):
 class StaffListApi(APIView):
     @extend_schema(responses=StaffOutput(many=True), summary="Staff of your partnership (partnership admins)")
     def get(self, request: Request) -> Response:
-        staff = list(selectors.staff_list_for_admin(actor=request.user))  # type: ignore[arg-type]
-        access_record(
-            user=request.user, action=AccessAction.VIEW, record_type="agencies.user", record_ids=[u.pk for u in staff]
-        )
+        staff = selectors.staff_all_for_admin(actor=api_staff_member(request))
         return Response(StaffOutput(staff, many=True).data)
 
     @extend_schema(request=StaffInviteInput, responses={201: StaffOutput}, summary="Invite a member of staff")
     def post(self, request: Request) -> Response:
-        actor = cast(User, request.user)
+        actor = api_staff_member(request)
         selectors.staff_list_for_admin(actor=actor)  # 404 unless admin
         assert actor.agency is not None  # an admin is staff of an agency
         data = StaffInviteInput(data=request.data)
@@ -68,6 +64,5 @@ class StaffListApi(APIView):
 class StaffDetailApi(APIView):
     @extend_schema(responses=StaffOutput, summary="One member of staff of your partnership")
     def get(self, request: Request, user_id: int) -> Response:
-        member = selectors.staff_get_for_admin(actor=request.user, user_id=user_id)  # type: ignore[arg-type]
-        access_record(user=request.user, action=AccessAction.VIEW, record_type="agencies.user", record_ids=[member.pk])
+        member = selectors.staff_read_for_admin(actor=api_staff_member(request), user_id=user_id)
         return Response(StaffOutput(member).data)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 from django.http import Http404
 
 from agencies.models import Agency, AgencyKind, RecordClass, SharingRule, User
 from agencies.permissions import is_partnership_admin
+from audit.models import AccessAction
+from audit.services import access_record
 
 
 def record_classes_for_agency_kind(*, partnership_id: int, agency_kind: str) -> frozenset[str]:
@@ -67,6 +70,32 @@ def staff_get_for_admin(*, actor: User, user_id: int) -> User:
         return staff_list_for_admin(actor=actor).get(pk=user_id)
     except User.DoesNotExist:
         raise Http404 from None
+
+
+def staff_page_for_admin(*, actor: User, search: str = "", page: str | None = None) -> Page[User]:
+    """The staff list page (50 a page), logged as a view or a search of the people shown."""
+    shown = Paginator(staff_list_for_admin(actor=actor, search=search), 50).get_page(page)
+    access_record(
+        user=actor,
+        action=AccessAction.SEARCH if search else AccessAction.VIEW,
+        record_type="agencies.user",
+        record_ids=[u.pk for u in shown],
+    )
+    return shown
+
+
+def staff_all_for_admin(*, actor: User) -> list[User]:
+    """Every member of staff of the admin's partnership (the API's list), logged."""
+    staff = list(staff_list_for_admin(actor=actor))
+    access_record(user=actor, action=AccessAction.VIEW, record_type="agencies.user", record_ids=[u.pk for u in staff])
+    return staff
+
+
+def staff_read_for_admin(*, actor: User, user_id: int) -> User:
+    """One member of staff to show (the edit form, the API), logged."""
+    member = staff_get_for_admin(actor=actor, user_id=user_id)
+    access_record(user=actor, action=AccessAction.VIEW, record_type="agencies.user", record_ids=[member.pk])
+    return member
 
 
 def agencies_of_partnership(*, partnership_id: int) -> QuerySet[Agency]:
