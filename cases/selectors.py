@@ -243,16 +243,16 @@ def _search_q(user: User, term: str) -> Q:
             people.filter(aliases__name_normalised__contains=name).values("pk"),
             all=True,
         )
-    by_person = CaseParty.objects.filter(role__in=roles, person_id__in=matching_people)
+    parts = CaseParty.objects.filter(role__in=roles, person_id__in=matching_people)
     if not identity_ok:
         # Per person: a perpetrator who is a victim in any case keeps her identity, so her
         # name must not find the case either.
-        by_person = by_person.exclude(
+        parts = parts.exclude(
             person_id__in=CaseParty.objects.filter(
                 role__in=permissions.VICTIM_ROLES, person_id__in=matching_people
             ).values("person_id")
         )
-    by_person = by_person.values("case_id")
+    by_person = parts.values("case_id")
     by_crime_ref = Case.objects.filter(
         referral_id__in=CrimeReference.objects.annotate(ref_upper=Upper("reference"))
         .filter(ref_upper=identifier)

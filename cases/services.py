@@ -298,6 +298,9 @@ def person_merge(*, actor: User, survivor: Person, merged: Person, reason: str) 
         raise Http404
     person_get_for_user(user=actor, person_id=survivor.pk)
     person_get_for_user(user=actor, person_id=merged.pk)
+    if not {survivor.pk, merged.pk} <= permissions.people_classes(actor, [survivor.pk, merged.pk]).identity:
+        # Deciding that two records are one person needs both identities in view.
+        raise Http404
     if not reason.strip():
         raise ValidationError({"reason": "Say why these are the same person"})
     if survivor.pk == merged.pk:

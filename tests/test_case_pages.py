@@ -288,9 +288,8 @@ def test_intake_offers_and_links_an_existing_perpetrator_by_pnc(world: World) ->
     html = checked.content.decode()
     # The radio carries a signed offer for this user, never the bare person id.
     token = offered_link(html, "perpetrator")
-    assert (
-        token != str(existing.pk) and links.link_token_read(token, user=world.triage_officer).person_id == existing.pk
-    )
+    offer = links.link_token_read(token, user=world.triage_officer)
+    assert token != str(existing.pk) and offer is not None and offer.person_id == existing.pk
     assert "PNC ID" in html
     assert "govuk-error-summary" not in html
     assert AccessLog.objects.filter(
