@@ -94,3 +94,11 @@ def test_follow_up_checkpoints_that_are_not_plain_numbers_are_a_field_error(worl
     assert response.status_code == 200
     assert "checkpoints" in response.context["form"].errors
     assert not FollowUpSettings.objects.filter(partnership=world.partnership).exists()
+
+
+def test_a_nested_follow_up_reviews_cursor_is_the_first_page(world: World) -> None:
+    client = Client()
+    client.force_login(world.triage_officer)
+    response = client.get("/api/v1/followup-reviews/", {"cursor": CRAFTED_CURSORS["nested arrays"]})
+    assert response.status_code == 200
+    assert response.json()["results"] == []

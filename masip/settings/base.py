@@ -29,7 +29,8 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # The admin with allauth sign-in and access-logged reads (masip.admin_site).
+    "masip.admin_site.StaffAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -46,8 +47,9 @@ INSTALLED_APPS = [
     "allauth.account",
     "allauth.mfa",
     "pgtrigger",
+    # Not pghistory.admin: its event pages show every tracked model's history (clinical
+    # notes, code words) of every partnership, beyond any sharing agreement.
     "pghistory",
-    "pghistory.admin",
     "django_celery_beat",
     "django_htmx",
     "csp",
@@ -66,6 +68,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "masip.middleware.NoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -238,6 +241,8 @@ SPECTACULAR_SETTINGS = {
     "record-class rules as the pages; outside your scope the answer is 404.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The schema names every endpoint and field of personal data: staff only, like the API.
+    "SERVE_PERMISSIONS": ["agencies.staff.StaffOnly"],
 }
 
 CELERY_BROKER_URL = REDIS_URL
@@ -282,6 +287,13 @@ PGHISTORY_DEFAULT_TRACKERS = (
     pghistory.DeleteEvent(),
 )
 PGHISTORY_OBJ_FIELD = pghistory.ObjForeignKey(db_constraint=False, on_delete=models.DO_NOTHING)
+
+# `seed_demo` creates staff accounts with a published password: only where this is on
+# (a developer's machine, the tests), or when forced with --force-in-production.
+MASIP_DEMO_DATA_ALLOWED = False
+
+# The Django admin is mounted only when this is on (off in production unless set).
+MASIP_ADMIN_ENABLED = env_bool("MASIP_ADMIN_ENABLED", True)
 
 # Links in e-mails sent outside a request (Celery jobs) start with this.
 MASIP_BASE_URL = env_str("MASIP_BASE_URL", "http://127.0.0.1:8000")

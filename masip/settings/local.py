@@ -20,3 +20,4 @@ from masip.settings.env import env_bool  # noqa: E402
 DEBUG = env_bool("DEBUG", True)
 MASIP_REQUIRE_MFA = env_bool("MASIP_REQUIRE_MFA", False)
 EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+MASIP_DEMO_DATA_ALLOWED = True
