@@ -11,6 +11,7 @@ from django.db import models
 
 from masip.settings.env import (
     database_from_url,
+    database_from_url_if_set,
     env_bool,
     env_int,
     env_list,
@@ -108,6 +109,9 @@ TEMPLATES = [
 
 DATABASE_URL = env_str("DATABASE_URL")
 DATABASES = {"default": database_from_url("DATABASE_URL", DATABASE_URL)}
+# The role that owns the tables and runs `manage.py migrate` (masip/database.py). Unset,
+# DATABASE_URL's role does both, as on a developer's machine and in the tests.
+DATABASE_OWNER = database_from_url_if_set("DATABASE_OWNER_URL", same_database_as=DATABASES["default"])
 DATABASES["default"]["CONN_MAX_AGE"] = env_int("DATABASE_CONN_MAX_AGE", 0)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -291,6 +295,10 @@ PGHISTORY_OBJ_FIELD = pghistory.ObjForeignKey(db_constraint=False, on_delete=mod
 # `seed_demo` creates staff accounts with a published password: only where this is on
 # (a developer's machine, the tests), or when forced with --force-in-production.
 MASIP_DEMO_DATA_ALLOWED = False
+
+# Only the test settings turn this on: `flush` between transactional tests empties the
+# access log, which refuses TRUNCATE everywhere else (masip/management/commands/flush.py).
+MASIP_FLUSH_EMPTIES_ACCESS_LOG = False
 
 # The Django admin is mounted only when this is on (off in production unless set).
 MASIP_ADMIN_ENABLED = env_bool("MASIP_ADMIN_ENABLED", True)
