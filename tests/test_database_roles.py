@@ -22,7 +22,6 @@ from django.db.utils import DatabaseError
 
 from audit.models import AccessAction, AccessLog
 from audit.services import access_record
-from masip.database import grant_application_role
 from tests.factories import World
 from tests.fixtures import ROOT, _database_url_for
 
@@ -75,6 +74,8 @@ def _attempt(app: psycopg.Connection[Any], statements: list[str], *, ignore: str
 
 
 def test_the_application_role_cannot_change_or_remove_an_access_log_row(world: World, application_role: str) -> None:
+    from masip.database import grant_application_role
+
     entry = access_record(user=world.advocate, action=AccessAction.VIEW, record_type="cases.case", record_ids=[41])
     grant_application_role(connection=connection, role=application_role, append_only_tables=["audit_accesslog"])
     triggers = _trigger_names()
@@ -125,6 +126,8 @@ def test_the_access_log_refuses_truncate_even_from_its_owner(world: World) -> No
 
 def test_the_grant_step_refuses_a_role_that_owns_the_log_or_is_a_superuser(db: None) -> None:
     from django.core.exceptions import ImproperlyConfigured
+
+    from masip.database import grant_application_role
 
     with pytest.raises(ImproperlyConfigured, match=r"superuser|owns"):
         grant_application_role(
