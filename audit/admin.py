@@ -1,21 +1,6 @@
-from django.contrib import admin
-from django.http import HttpRequest
+"""The access log is not in the Django admin.
 
-from audit.models import AccessLog
-
-
-@admin.register(AccessLog)
-class AccessLogAdmin(admin.ModelAdmin[AccessLog]):
-    """Read-only: the log is append-only, in the admin as everywhere."""
-
-    list_display = ["at", "user", "agency", "action", "record_type", "break_glass"]
-    list_filter = ["action", "record_type", "break_glass"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
+It is read on the access-log page (``audit.views.access_log``): one partnership at a
+time, by its partnership admins, and each page shown is itself logged. The admin would
+show every partnership's log to a superuser, outside both rules.
+"""

@@ -2,8 +2,10 @@
 
 The Data Protection Act 2018 s.62 requires logs of consultation and disclosure as
 well as alteration; no history library logs reads, so this is the project's own
-table. It is append-only: the application has no update or delete path and the
-database refuses both (a trigger installed by django-pgtrigger).
+table. It is append-only: the application has no update or delete path; the database
+refuses UPDATE, DELETE and TRUNCATE by triggers (django-pgtrigger), and the
+application's database role is granted only SELECT and INSERT on it, so it cannot set
+the triggers aside either (``masip.database.grant_application_role``).
 """
 
 from __future__ import annotations
@@ -51,6 +53,15 @@ class AccessLog(models.Model):
             pgtrigger.Protect(
                 name="append_only",
                 operation=pgtrigger.Update | pgtrigger.Delete,
+            ),
+            # TRUNCATE fires no row triggers: a statement trigger of its own. (pgtrigger's
+            # Protect takes statement level only with transition tables, which TRUNCATE lacks.)
+            pgtrigger.Trigger(
+                name="append_only_truncate",
+                operation=pgtrigger.Truncate,
+                level=pgtrigger.Statement,
+                when=pgtrigger.Before,
+                func="RAISE EXCEPTION 'pgtrigger: Cannot truncate % table: it is append-only', TG_TABLE_NAME;",
             ),
         ]
 

@@ -184,13 +184,25 @@ def _encode_cursor(case: Case, sort: str, direction: str) -> str:
 
 
 def _decode_cursor(cursor: str) -> tuple[str, dt.date | None, int] | None:
+    """The (direction, date, case id) a cursor of ``_encode_cursor`` names; None for anything else.
+
+    The cursor comes from the client, so it is checked for exactly the shape this module
+    writes: a null date, a non-integer id or deeply nested arrays would otherwise reach the
+    query (Django refuses ``None`` in a comparison) or the JSON decoder's recursion limit.
+    """
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        direction, value, pk = json.loads(base64.urlsafe_b64decode(padded))
-        if direction not in ("next", "prev"):
-            return None
-        return direction, dt.date.fromisoformat(value) if value else None, int(pk)
-    except (ValueError, TypeError, json.JSONDecodeError):
+        decoded = json.loads(base64.urlsafe_b64decode(padded))
+    except (ValueError, RecursionError):  # binascii, Unicode and JSON errors are ValueErrors
+        return None
+    if not isinstance(decoded, list) or len(decoded) != 3:
+        return None
+    direction, value, pk = decoded
+    if direction not in ("next", "prev") or not isinstance(value, str) or type(pk) is not int:
+        return None
+    try:
+        return direction, dt.date.fromisoformat(value), pk
+    except ValueError:
         return None
 
 

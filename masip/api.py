@@ -7,8 +7,9 @@ from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
-from rest_framework import serializers
+from rest_framework import parsers, serializers
 from rest_framework.authentication import SessionAuthentication
+from rest_framework.exceptions import ParseError
 from rest_framework.request import Request
 
 T = TypeVar("T")
@@ -34,6 +35,43 @@ class StaffSessionScheme(OpenApiAuthenticationExtension):
 
     def get_security_definition(self, auto_schema: object) -> dict[str, str]:
         return {"type": "apiKey", "in": "cookie", "name": "masip_session"}
+
+
+# No write of this API takes more than a few levels of nesting; a body nested deeper is
+# refused before any serializer walks it.
+MAX_JSON_DEPTH = 32
+
+
+class JSONParser(parsers.JSONParser):
+    """DRF's JSON parser, answering 400 (not 500) for a body nested too deeply.
+
+    DRF turns only ValueError into a parse error; thousands of nested arrays in a small
+    body make the decoder raise RecursionError, and a few hundred that decode would make
+    every later walk over the data (validation, error rendering) recurse as deep.
+    """
+
+    def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
+        try:
+            data = super().parse(stream, media_type, parser_context)
+        except RecursionError:
+            raise ParseError("JSON parse error - the body is nested too deeply") from None
+        if _depth_exceeds(data, MAX_JSON_DEPTH):
+            raise ParseError(f"JSON parse error - the body is nested more than {MAX_JSON_DEPTH} levels deep")
+        return data
+
+
+def _depth_exceeds(data: Any, limit: int) -> bool:
+    """Whether ``data`` nests lists and objects more than ``limit`` deep (iteratively: no recursion)."""
+    stack = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict):
+            value = list(value.values())
+        if isinstance(value, list):
+            if depth > limit:
+                return True
+            stack.extend((item, depth + 1) for item in value)
+    return False
 
 
 def call_service(service: Callable[..., T], **kwargs: Any) -> T:

@@ -1,4 +1,4 @@
-"""Session security: the idle timeout and the MFA requirement for staff."""
+"""Session security: the idle timeout, the MFA requirement for staff, no caching of answers."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from django.contrib.auth.middleware import LoginRequiredMiddleware
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.http.response import HttpResponseBase
 from django.urls import reverse
+from django.utils.cache import add_never_cache_headers
 
 _LAST_SEEN = "masip_last_seen"
 
@@ -83,3 +84,26 @@ class StaffLoginRequiredMiddleware(LoginRequiredMiddleware):
         if request.path.startswith("/api/"):
             return JsonResponse({"detail": "Authentication credentials were not provided."}, status=401)
         return super().handle_no_permission(request, view_func)
+
+
+# Static files are public and fingerprinted; the load balancer's health check carries nothing.
+_CACHEABLE_PREFIXES = (settings.STATIC_URL, "/healthz")
+
+
+class NoStoreMiddleware:
+    """``Cache-Control: no-store`` on every answer but static files and the health check.
+
+    Pages and API answers carry victims' details; a browser's disk cache or back button on a
+    shared office machine, or a proxy between, must keep none of them after sign-out. Every
+    answer rather than only signed-in ones: the rule then cannot miss the answer to the
+    request that signs a user out or times a session out.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if not request.path.startswith(_CACHEABLE_PREFIXES):
+            add_never_cache_headers(response)
+        return response

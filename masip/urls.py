@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
@@ -18,7 +19,10 @@ urlpatterns = [
     path("reporting/", include("reporting.urls")),
     path("partnership/", include("agencies.urls")),
     path("access-log/", include("audit.urls")),
-    path("admin/", admin.site.urls),
     path("api/v1/", include("masip.api_urls")),
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="api-schema"),
 ]
+
+# The admin only where it is turned on (MASIP_ADMIN_ENABLED; off in production by default).
+if settings.MASIP_ADMIN_ENABLED:
+    urlpatterns.append(path("admin/", admin.site.urls))

@@ -7,6 +7,7 @@ Field names match the services' ValidationError keys: a review's occurrence fiel
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django import forms
@@ -25,6 +26,7 @@ from cases.models import (
 )
 
 MAX_OCCURRENCES = 20
+_CHECKPOINT = re.compile(r"[0-9]{1,4}")
 YES_NO = [("yes", "Yes"), ("no", "No")]
 
 
@@ -213,7 +215,9 @@ class FollowUpSettingsForm(forms.Form):
     def clean_checkpoints(self) -> list[int]:
         raw = str(self.cleaned_data["checkpoints"])
         parts = [p.strip() for p in raw.replace(";", ",").split(",") if p.strip()]
-        if not parts or not all(p.isdigit() for p in parts):
+        # ASCII digits only, and few of them: str.isdigit() accepts "²", which int() refuses,
+        # and int() refuses more than 4,300 digits; the service checks the range itself.
+        if not parts or not all(_CHECKPOINT.fullmatch(p) for p in parts):
             raise ValidationError("Enter whole numbers of months separated by commas, like 3, 6, 9, 12")
         return [int(p) for p in parts]
 

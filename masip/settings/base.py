@@ -11,6 +11,7 @@ from django.db import models
 
 from masip.settings.env import (
     database_from_url,
+    database_from_url_if_set,
     env_bool,
     env_int,
     env_list,
@@ -29,7 +30,8 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # The admin with allauth sign-in and access-logged reads (masip.admin_site).
+    "masip.admin_site.StaffAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -46,8 +48,9 @@ INSTALLED_APPS = [
     "allauth.account",
     "allauth.mfa",
     "pgtrigger",
+    # Not pghistory.admin: its event pages show every tracked model's history (clinical
+    # notes, code words) of every partnership, beyond any sharing agreement.
     "pghistory",
-    "pghistory.admin",
     "django_celery_beat",
     "django_htmx",
     "csp",
@@ -66,6 +69,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "masip.middleware.NoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -105,6 +109,9 @@ TEMPLATES = [
 
 DATABASE_URL = env_str("DATABASE_URL")
 DATABASES = {"default": database_from_url("DATABASE_URL", DATABASE_URL)}
+# The role that owns the tables and runs `manage.py migrate` (masip/database.py). Unset,
+# DATABASE_URL's role does both, as on a developer's machine and in the tests.
+DATABASE_OWNER = database_from_url_if_set("DATABASE_OWNER_URL", same_database_as=DATABASES["default"])
 DATABASES["default"]["CONN_MAX_AGE"] = env_int("DATABASE_CONN_MAX_AGE", 0)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -222,6 +229,12 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # DRF's own JSON parser answers 500 for a deeply nested body (masip.api.JSONParser).
+    "DEFAULT_PARSER_CLASSES": [
+        "masip.api.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.CursorPagination",
     "PAGE_SIZE": 50,
 }
@@ -232,6 +245,8 @@ SPECTACULAR_SETTINGS = {
     "record-class rules as the pages; outside your scope the answer is 404.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The schema names every endpoint and field of personal data: staff only, like the API.
+    "SERVE_PERMISSIONS": ["agencies.staff.StaffOnly"],
 }
 
 CELERY_BROKER_URL = REDIS_URL
@@ -276,6 +291,17 @@ PGHISTORY_DEFAULT_TRACKERS = (
     pghistory.DeleteEvent(),
 )
 PGHISTORY_OBJ_FIELD = pghistory.ObjForeignKey(db_constraint=False, on_delete=models.DO_NOTHING)
+
+# `seed_demo` creates staff accounts with a published password: only where this is on
+# (a developer's machine, the tests), or when forced with --force-in-production.
+MASIP_DEMO_DATA_ALLOWED = False
+
+# Only the test settings turn this on: `flush` between transactional tests empties the
+# access log, which refuses TRUNCATE everywhere else (masip/management/commands/flush.py).
+MASIP_FLUSH_EMPTIES_ACCESS_LOG = False
+
+# The Django admin is mounted only when this is on (off in production unless set).
+MASIP_ADMIN_ENABLED = env_bool("MASIP_ADMIN_ENABLED", True)
 
 # Links in e-mails sent outside a request (Celery jobs) start with this.
 MASIP_BASE_URL = env_str("MASIP_BASE_URL", "http://127.0.0.1:8000")

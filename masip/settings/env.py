@@ -90,6 +90,17 @@ def database_from_url(name: str, url: str) -> dict[str, Any]:
     }
 
 
+def database_from_url_if_set(name: str, *, same_database_as: dict[str, Any]) -> dict[str, Any] | None:
+    """A second URL to the same database (another role), or None when the variable is unset."""
+    url = os.environ.get(name, "")
+    if not url:
+        return None
+    parsed = database_from_url(name, url)
+    if parsed["NAME"] != same_database_as["NAME"]:
+        raise ConfigError(f"{name} must name the same database as DATABASE_URL ({same_database_as['NAME']!r})")
+    return parsed
+
+
 def redis_url(name: str, url: str) -> str:
     try:
         parts = urlsplit(url)

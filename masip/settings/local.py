@@ -20,3 +20,5 @@ from masip.settings.env import env_bool  # noqa: E402
 DEBUG = env_bool("DEBUG", True)
 MASIP_REQUIRE_MFA = env_bool("MASIP_REQUIRE_MFA", False)
 EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+# `make run` loads the demo partnership (seed_demo).
+MASIP_DEMO_DATA_ALLOWED = True

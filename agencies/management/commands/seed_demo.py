@@ -3,7 +3,8 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from agencies.demo import DEMO_PASSWORD, DEMO_USERS, load_demo
 
@@ -17,8 +18,20 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--logins-only", action="store_true", help="Only print the demo logins.")
+        parser.add_argument(
+            "--force-in-production",
+            action="store_true",
+            help="Load the demo even where MASIP_DEMO_DATA_ALLOWED is off (production settings).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if not options["logins_only"] and not settings.MASIP_DEMO_DATA_ALLOWED and not options["force_in_production"]:
+            # The demo staff's password is published: on a live service anyone could sign in
+            # as a demo partnership admin and enrol their own authenticator.
+            raise CommandError(
+                "seed_demo refuses to run with these settings: it creates staff accounts with a published "
+                "password. Use the development settings, or pass --force-in-production if you really mean it."
+            )
         if not options["logins_only"]:
             created = load_demo()
             self.stdout.write("Demo data loaded." if created else "Demo data already present; reusing it.")
