@@ -16,6 +16,7 @@ urlpatterns = [
     path("advocacy/", include("advocacy.urls")),
     path("interventions/", include("interventions.urls")),
     path("reporting/", include("reporting.urls")),
+    path("costs/", include("costs.urls")),
     path("partnership/", include("agencies.urls")),
     path("access-log/", include("audit.urls")),
     path("admin/", admin.site.urls),

@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "risk",
     "advocacy",
     "interventions",
+    "costs",
     "reporting",
 ]
 
