@@ -20,6 +20,6 @@ urlpatterns = [
     path("catalogue/", views.catalogue, name="catalogue"),
     path("programme/", views.programme, name="programme"),
     path("fte/", views.fte, name="fte"),
-    path("time/<slug:source>/<int:activity_id>/", views.time_entry, name="time_entry"),
+    path("time/<str:source>/<int:activity_id>/", views.time_entry, name="time_entry"),
     path("time/entries/<int:entry_id>/delete/", views.time_entry_delete, name="time_entry_delete"),
 ]
