@@ -97,16 +97,21 @@ class Command(BaseCommand):
 
     def _seed(self, cases: int, entries: int) -> None:
         tick = time.monotonic()
-        call_command(
-            "seed_scale",
-            cases=cases,
-            partnerships=1,
-            reset=Partnership.objects.filter(slug__startswith=SEED_SLUG_PREFIX).exists(),
-            no_vacuum=True,
-            verbosity=0,
-            stdout=self.stdout,
-        )
-        self.stdout.write(f"seeded {cases:,} cases in {time.monotonic() - tick:.1f} s")
+        partnership = Partnership.objects.filter(slug__startswith=SEED_SLUG_PREFIX).order_by("pk").first()
+        if partnership is not None and partnership.cases.count() == cases:
+            # The cases of an earlier run are kept (they take minutes); only the costs data is written again.
+            self.stdout.write(f"keeping the {cases:,} seeded cases")
+        else:
+            call_command(
+                "seed_scale",
+                cases=cases,
+                partnerships=1,
+                reset=partnership is not None,
+                no_vacuum=True,
+                verbosity=0,
+                stdout=self.stdout,
+            )
+            self.stdout.write(f"seeded {cases:,} cases in {time.monotonic() - tick:.1f} s")
         partnership = Partnership.objects.filter(slug__startswith=SEED_SLUG_PREFIX).order_by("pk").first()
         assert partnership is not None
         agencies = list(Agency.objects.filter(partnership=partnership).order_by("pk").values_list("pk", flat=True))
@@ -120,6 +125,10 @@ class Command(BaseCommand):
             cursor.execute("SET LOCAL jit = off")
             cursor.execute("DELETE FROM costs_timeentry WHERE partnership_id = %s", [partnership.pk])
             cursor.execute(
+                "DELETE FROM cases_monitoringperiod WHERE case_id IN (SELECT id FROM cases_case WHERE partnership_id = %s)",
+                [partnership.pk],
+            )
+            cursor.execute(
                 "SELECT array_agg(id ORDER BY id), min(received_on) FROM cases_case WHERE partnership_id = %s",
                 [partnership.pk],
             )
@@ -131,7 +140,7 @@ class Command(BaseCommand):
                 INSERT INTO costs_timeentry (partnership_id, case_id, activity_kind, activity_id, category, occurred_on,
                     staff_id, agency_id, role, minutes, recorded_by_id, recorded_at)
                 SELECT %(p)s, c.id, (%(kinds)s::text[])[1 + g %% 7], NULL, (%(cats)s::text[])[1 + g %% 7],
-                       LEAST(c.received_on + (g %% 200), CURRENT_DATE),
+                       LEAST(c.received_on + (g %% 200)::int, CURRENT_DATE),
                        NULL,
                        CASE WHEN g %% 6 < 4 THEN (%(agencies)s::bigint[])[1 + g %% array_length(%(agencies)s::bigint[], 1)] END,
                        (%(roles)s::text[])[1 + g %% 6],
