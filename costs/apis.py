@@ -60,10 +60,19 @@ def account_json(view: selectors.AccountView) -> dict[str, Any]:
         "case": view.case.pk,
         "reference": view.case.reference,
         "status": view.account.status,
-        "rate_card": {"financial_year": view.account.rate_card.financial_year, "price_year": view.account.rate_card.price_year},
+        "rate_card": {
+            "financial_year": view.account.rate_card.financial_year,
+            "price_year": view.account.rate_card.price_year,
+        },
         "finished_at": view.account.finished_at,
         "what_happened": [
-            {"category": r.key, "label": r.label, "bearer": r.bearer, "amount": _money(r.amount), "lines": [_line(x) for x in r.lines]}
+            {
+                "category": r.key,
+                "label": r.label,
+                "bearer": r.bearer,
+                "amount": _money(r.amount),
+                "lines": [_line(x) for x in r.lines],
+            }
             for r in view.rows
         ],
         "total_state": _money(view.state),
@@ -78,7 +87,9 @@ def account_json(view: selectors.AccountView) -> dict[str, Any]:
 class LineInput(serializers.Serializer[Any]):
     category = serializers.ChoiceField(choices=Category.choices)
     bearer = serializers.ChoiceField(choices=[Bearer.STATE, Bearer.VICTIM])
-    label = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    label = serializers.CharField(  # type: ignore[assignment]  # a field named like Field.label
+        required=False, allow_blank=True, max_length=200
+    )
     amount = serializers.DecimalField(max_digits=14, decimal_places=2, required=False, min_value=Decimal("0"))
     unit_cost = serializers.IntegerField(required=False)
     quantity = serializers.DecimalField(max_digits=12, decimal_places=4, required=False)
@@ -92,8 +103,8 @@ class ScenarioItemInput(serializers.Serializer[Any]):
 
 
 class TimeEntryInput(serializers.Serializer[Any]):
-    source = serializers.CharField(max_length=40, help_text="advocacy.contact, triage.agendaitem, … or case")
-    activity_id = serializers.IntegerField(help_text="The record's id (the case's id for source 'case')")
+    activity = serializers.CharField(max_length=40, help_text="advocacy.contact, triage.agendaitem, … or case")
+    activity_id = serializers.IntegerField(help_text="The record's id (the case's id for activity 'case')")
     kind = serializers.CharField(max_length=30)
     minutes = serializers.IntegerField(min_value=1, max_value=1440)
     role = serializers.CharField(required=False, allow_blank=True, max_length=60)
@@ -119,7 +130,9 @@ class AccountApi(APIView):
     def get(self, request: Request, case_id: int) -> Response:
         return Response(account_json(selectors.cost_account_view_for_user(user=_user(request), case_id=case_id)))
 
-    @extend_schema(operation_id="costs_account_open", summary="Open a case's cost account", responses={201: OpenApiTypes.OBJECT})
+    @extend_schema(
+        operation_id="costs_account_open", summary="Open a case's cost account", responses={201: OpenApiTypes.OBJECT}
+    )
     def post(self, request: Request, case_id: int) -> Response:
         user = _user(request)
         case = selectors.case_for_cost_account(user=user, case_id=case_id)
@@ -148,7 +161,9 @@ class AccountLineApi(APIView):
 
 
 class ScenarioItemApi(APIView):
-    @extend_schema(operation_id="costs_scenario_item_add", request=ScenarioItemInput, responses={201: OpenApiTypes.OBJECT})
+    @extend_schema(
+        operation_id="costs_scenario_item_add", request=ScenarioItemInput, responses={201: OpenApiTypes.OBJECT}
+    )
     def post(self, request: Request, case_id: int) -> Response:
         user = _user(request)
         account = selectors.cost_account_get_for_user(user=user, case_id=case_id)
@@ -179,11 +194,11 @@ class TimeEntryApi(APIView):
     def post(self, request: Request) -> Response:
         user = _user(request)
         data = validated(TimeEntryInput, request.data)
-        if data["source"] == "case":
+        if data["activity"] == "case":
             case = selectors.case_for_time(user=user, case_id=data["activity_id"])
             activity = activities.case_activity(case_id=case.pk, partnership_id=case.partnership_id, on=dt.date.today())
         else:
-            found = activities.activity_resolve(source=data["source"], activity_id=data["activity_id"])
+            found = activities.activity_resolve(source=data["activity"], activity_id=data["activity_id"])
             if found is None:
                 raise NotFound
             activity = found
@@ -205,7 +220,13 @@ class TimeEntryApi(APIView):
             for_someone_else=bool(role),
         )
         return Response(
-            {"id": entry.pk, "case": entry.case_id, "kind": entry.activity_kind, "minutes": entry.minutes, "role": entry.role},
+            {
+                "id": entry.pk,
+                "case": entry.case_id,
+                "kind": entry.activity_kind,
+                "minutes": entry.minutes,
+                "role": entry.role,
+            },
             status=201,
         )
 

@@ -127,4 +127,6 @@ def account_figures(lines: list[Line], scenarios: list[tuple[str, str, list[Line
                 total_ratio=ratio(s_total, total),
             )
         )
-    return AccountFigures(lines=lines, by_category=by_category, state=state, victim=victim, total=total, scenarios=worked)
+    return AccountFigures(
+        lines=lines, by_category=by_category, state=state, victim=victim, total=total, scenarios=worked
+    )

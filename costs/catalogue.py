@@ -91,7 +91,17 @@ def parse(data: Any) -> Catalogue:
         if key in seen:
             raise CatalogueError(f"{where}: 'key' appears twice")
         seen.add(key)
-        unknown = set(row) - {"key", "label", "kind", "bearer", "amount", "qaly_loss", "value_of_year", "source", "price_year"}
+        unknown = set(row) - {
+            "key",
+            "label",
+            "kind",
+            "bearer",
+            "amount",
+            "qaly_loss",
+            "value_of_year",
+            "source",
+            "price_year",
+        }
         if unknown:
             raise CatalogueError(f"{where}: unknown field '{sorted(unknown)[0]}'")
         if not isinstance(row.get("label"), str) or not row["label"].strip():

@@ -91,10 +91,15 @@ class OpenAccountForm(forms.Form):
 class CostLineForm(forms.Form):
     category = forms.ChoiceField(label="Category", choices=Category.choices)
     bearer = forms.ChoiceField(
-        label="Who bore the cost?", choices=[(Bearer.STATE, "State"), (Bearer.VICTIM, "Victim")], widget=forms.RadioSelect
+        label="Who bore the cost?",
+        choices=[(Bearer.STATE, "State"), (Bearer.VICTIM, "Victim")],
+        widget=forms.RadioSelect,
     )
     unit_cost = forms.ModelChoiceField(
-        label="From the catalogue", queryset=UnitCost.objects.none(), required=False, empty_label="Not from the catalogue"
+        label="From the catalogue",
+        queryset=UnitCost.objects.none(),
+        required=False,
+        empty_label="Not from the catalogue",
     )
     quantity = forms.DecimalField(
         label="Quantity (months for a health state, or a number)",

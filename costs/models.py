@@ -144,7 +144,9 @@ class UnitCost(models.Model):
             models.UniqueConstraint(
                 fields=["partnership", "key"], condition=Q(partnership__isnull=False), name="unit_cost_key_partnership"
             ),
-            models.UniqueConstraint(fields=["key"], condition=Q(partnership__isnull=True), name="unit_cost_key_shipped"),
+            models.UniqueConstraint(
+                fields=["key"], condition=Q(partnership__isnull=True), name="unit_cost_key_shipped"
+            ),
             models.CheckConstraint(
                 condition=(Q(kind="qaly") & Q(qaly_loss__isnull=False) & Q(value_of_year__isnull=False))
                 | (~Q(kind="qaly") & Q(amount__isnull=False)),
@@ -187,7 +189,9 @@ class TimeEntry(models.Model):
         indexes = [
             # Programme figures: one partnership's entries in a period, summed by role/agency.
             models.Index(
-                fields=["partnership", "occurred_on"], include=["case", "role", "agency", "minutes"], name="time_programme"
+                fields=["partnership", "occurred_on"],
+                include=["case", "role", "agency", "minutes"],
+                name="time_programme",
             ),
             models.Index(fields=["case", "occurred_on"], name="time_case"),
             models.Index(fields=["activity_kind", "activity_id"], name="time_activity"),

@@ -132,9 +132,7 @@ def account_figures(account: CostAccount) -> tuple[calc.AccountFigures, set[str]
     ]
     order = {key: n for n, key in enumerate(Category.values)}
     lines.sort(key=lambda line: order[line.category])
-    scenarios = [
-        (s.kind, s.narrative, [_stored_line(i) for i in s.items.all()]) for s in account.scenarios.all()
-    ]
+    scenarios = [(s.kind, s.narrative, [_stored_line(i) for i in s.items.all()]) for s in account.scenarios.all()]
     scenarios.sort(key=lambda s: ScenarioKind.values.index(s[0]))
     return calc.account_figures(lines, scenarios), missing
 
@@ -175,7 +173,9 @@ def _shape(account: CostAccount, figures: calc.AccountFigures, missing: set[str]
         if bearer == Bearer.VICTIM and not victim:
             rows.append(CategoryRow(category.value, category.label, bearer, None, []))
             continue
-        rows.append(CategoryRow(category.value, category.label, bearer, sum((x.amount for x in lines), Decimal("0.00")), lines))
+        rows.append(
+            CategoryRow(category.value, category.label, bearer, sum((x.amount for x in lines), Decimal("0.00")), lines)
+        )
     scenarios = figures.scenarios
     if not victim:
         scenarios = [
@@ -247,9 +247,9 @@ def case_for_cost_account(*, user: User, case_id: int) -> Case:
 def cost_accounts_for_user(*, user: User, limit: int = 200) -> list[CostAccount]:
     _require_programme_user(user)
     accounts = list(
-        CostAccount.objects.filter(partnership_id=_partnership_id(user)).select_related("case").order_by("-created_at")[
-            :limit
-        ]
+        CostAccount.objects.filter(partnership_id=_partnership_id(user))
+        .select_related("case")
+        .order_by("-created_at")[:limit]
     )
     access_record(
         user=user, action=AccessAction.VIEW, record_type="costs.costaccount", record_ids=[a.pk for a in accounts]
@@ -384,7 +384,9 @@ def programme_figures(*, partnership_id: int, date_from: dt.date, date_to: dt.da
             return max(earlier)
         return min(cards) if cards else None
 
-    entries = TimeEntry.objects.filter(partnership_id=partnership_id, occurred_on__gte=date_from, occurred_on__lte=date_to)
+    entries = TimeEntry.objects.filter(
+        partnership_id=partnership_id, occurred_on__gte=date_from, occurred_on__lte=date_to
+    )
     grouped = (
         entries.annotate(fy=_fy_expression("occurred_on"))
         .values("agency_id", "role", "fy")
@@ -412,12 +414,12 @@ def programme_figures(*, partnership_id: int, date_from: dt.date, date_to: dt.da
         .order_by()
     )
     infrastructure = Decimal("0.00")
-    for row in referrals:
-        year = card_for(row["fy"])
+    for received in referrals:
+        year = card_for(received["fy"])
         if year is None:
             continue
         card = cards[year]
-        infrastructure += row["n"] * calc.infrastructure_per_referral(
+        infrastructure += received["n"] * calc.infrastructure_per_referral(
             operating_costs=card.operating_costs, referrals=card.referrals_in_year
         )
 
@@ -442,18 +444,24 @@ def programme_figures(*, partnership_id: int, date_from: dt.date, date_to: dt.da
         .count()
     )
 
-    caseload = Case.objects.filter(
-        Q(closed_on__isnull=True) | Q(closed_on__gte=date_from),
-        partnership_id=partnership_id,
-        decision=Decision.ACCEPTED,
-        decided_on__lte=date_to,
-    ).exclude(status=CaseStatus.REFERRED).count()
+    caseload = (
+        Case.objects.filter(
+            Q(closed_on__isnull=True) | Q(closed_on__gte=date_from),
+            partnership_id=partnership_id,
+            decision=Decision.ACCEPTED,
+            decided_on__lte=date_to,
+        )
+        .exclude(status=CaseStatus.REFERRED)
+        .count()
+    )
 
     days = Decimal((date_to - date_from).days + 1)
     fte_by_agency: dict[int, Decimal] = defaultdict(lambda: Decimal("0"))
-    for row in StaffFte.objects.filter(partnership_id=partnership_id, starts_on__lte=date_to, ends_on__gte=date_from):
-        overlap = (min(row.ends_on, date_to) - max(row.starts_on, date_from)).days + 1
-        fte_by_agency[row.agency_id] += row.fte * Decimal(overlap) / days
+    for fte_row in StaffFte.objects.filter(
+        partnership_id=partnership_id, starts_on__lte=date_to, ends_on__gte=date_from
+    ):
+        overlap = (min(fte_row.ends_on, date_to) - max(fte_row.starts_on, date_from)).days + 1
+        fte_by_agency[fte_row.agency_id] += fte_row.fte * Decimal(overlap) / days
     fte = calc.money(sum(fte_by_agency.values(), Decimal("0")))
 
     names = dict(Agency.objects.filter(partnership_id=partnership_id).values_list("id", "name"))
@@ -498,4 +506,3 @@ def programme_figures_for_user(*, user: User, date_from: dt.date, date_to: dt.da
         purpose=f"programme costs {date_from.isoformat()} to {date_to.isoformat()}",
     )
     return figures
-

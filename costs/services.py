@@ -227,7 +227,9 @@ def cost_account_open(*, actor: User, case: Case, rate_card: RateCard | None = N
     card = rate_card or rate_card_for(partnership_id=case.partnership_id, on=case.received_on)
     if card is None or card.partnership_id != case.partnership_id:
         raise ValidationError({"rate_card": "Enter the partnership's rates for a financial year first"})
-    account = CostAccount.objects.create(case=case, partnership_id=case.partnership_id, rate_card=card, created_by=actor)
+    account = CostAccount.objects.create(
+        case=case, partnership_id=case.partnership_id, rate_card=card, created_by=actor
+    )
     for kind in ScenarioKind.values:
         Scenario.objects.create(account=account, kind=kind)
     access_record(user=actor, action=AccessAction.CREATE, record_type="costs.costaccount", record_ids=[account.pk])
@@ -243,7 +245,9 @@ def unit_cost_for(*, partnership_id: int, unit_cost_id: int) -> UnitCost:
     """A catalogue entry offered to the partnership (its own, or shipped), or a field error."""
     from django.db.models import Q
 
-    unit = UnitCost.objects.filter(Q(partnership_id=partnership_id) | Q(partnership__isnull=True), pk=unit_cost_id).first()
+    unit = UnitCost.objects.filter(
+        Q(partnership_id=partnership_id) | Q(partnership__isnull=True), pk=unit_cost_id
+    ).first()
     if unit is None:
         raise ValidationError({"unit_cost": "Choose a cost from the catalogue"})
     return unit

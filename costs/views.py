@@ -249,7 +249,10 @@ def narrative(request: HttpRequest, case_id: int) -> HttpResponse:
     if form.is_valid():
         try:
             services.scenario_narrative_set(
-                actor=user, account=acct, scenario_kind=form.cleaned_data["scenario"], narrative=form.cleaned_data["narrative"]
+                actor=user,
+                account=acct,
+                scenario_kind=form.cleaned_data["scenario"],
+                narrative=form.cleaned_data["narrative"],
             )
         except ValidationError as exc:
             messages.error(request, exc.messages[0])
@@ -309,7 +312,12 @@ def rate_card(request: HttpRequest, rate_card_id: int) -> HttpResponse:
     return render(
         request,
         "costs/rate_card.html",
-        {"form": form, "card": card, "rates": list(card.hourly_rates.all()), "per_referral": selectors.per_referral(card)},
+        {
+            "form": form,
+            "card": card,
+            "rates": list(card.hourly_rates.all()),
+            "per_referral": selectors.per_referral(card),
+        },
         status=_status(form),
     )
 

@@ -128,8 +128,12 @@ def cheshire_case_1(world: World, *, manager: User | None = None) -> CostAccount
         actor=manager, account=account, category=victim, bearer="victim",
         unit_cost_id=unit("qaly_moderate_anxiety"), quantity=Decimal(14),
     )  # fmt: skip
-    services.cost_line_add(actor=manager, account=account, category=victim, bearer="victim", unit_cost_id=unit("moving_house"))
-    services.cost_line_add(actor=manager, account=account, category=victim, bearer="victim", unit_cost_id=unit("security_door"))
+    services.cost_line_add(
+        actor=manager, account=account, category=victim, bearer="victim", unit_cost_id=unit("moving_house")
+    )
+    services.cost_line_add(
+        actor=manager, account=account, category=victim, bearer="victim", unit_cost_id=unit("security_door")
+    )
     services.cost_line_add(
         actor=manager, account=account, category=victim, bearer="victim",
         unit_cost_id=unit("window_bar"), quantity=Decimal(4),
@@ -148,7 +152,9 @@ def cheshire_case_1(world: World, *, manager: User | None = None) -> CostAccount
         ("daily_routine_travel", Decimal(1)),
     ]
     for key, quantity in best:
-        services.scenario_item_add(actor=manager, account=account, scenario_kind="best", unit_cost_id=unit(key), quantity=quantity)
+        services.scenario_item_add(
+            actor=manager, account=account, scenario_kind="best", unit_cost_id=unit(key), quantity=quantity
+        )
     # Worst case (notes 7 to 9): anxiety of the original victim, violence without injury
     # to a new partner, and the perpetrator's suicide (a cost to society, not split).
     worst = [
@@ -159,5 +165,7 @@ def cheshire_case_1(world: World, *, manager: User | None = None) -> CostAccount
         ("suicide", Decimal(1)),
     ]
     for key, quantity in worst:
-        services.scenario_item_add(actor=manager, account=account, scenario_kind="worst", unit_cost_id=unit(key), quantity=quantity)
+        services.scenario_item_add(
+            actor=manager, account=account, scenario_kind="worst", unit_cost_id=unit(key), quantity=quantity
+        )
     return CostAccount.objects.get(pk=account.pk)

@@ -9,7 +9,7 @@ from django.test import Client
 from django.urls import reverse
 
 from agencies import services as agency_services
-from agencies.models import AgencyKind, DEFAULT_SHARING, RecordClass, Role, User
+from agencies.models import DEFAULT_SHARING, AgencyKind, RecordClass, Role, User
 from audit.models import AccessLog
 from costs.models import TimeEntry
 from tests.advocacy_factories import contact_input
@@ -115,9 +115,7 @@ def test_time_on_a_contact_is_asked_once_and_scoped(world: World, other_world: W
 
     case = make_case(world.triage_officer)
     advocacy_services.advocate_assign(actor=world.advocate, case=case, advocate=world.advocate)
-    contact = advocacy_services.contact_record(
-        actor=world.advocate, case=case, data=contact_input(duration_minutes=35)
-    )
+    contact = advocacy_services.contact_record(actor=world.advocate, case=case, data=contact_input(duration_minutes=35))
     url = reverse("costs:time_entry", args=["advocacy.contact", contact.pk])
     client = _client(world.advocate)
     page = client.get(url)
@@ -129,7 +127,10 @@ def test_time_on_a_contact_is_asked_once_and_scoped(world: World, other_world: W
     mine = TimeEntry.objects.filter(activity_kind="contact", activity_id=contact.pk, staff=world.advocate)
     assert [e.minutes for e in mine] == [50]
     # Another agency's person, by role.
-    assert client.post(url, {"kind": "contact", "minutes": "15", "who": "other", "role": "Housing officer"}).status_code == 302
+    assert (
+        client.post(url, {"kind": "contact", "minutes": "15", "who": "other", "role": "Housing officer"}).status_code
+        == 302
+    )
     other = TimeEntry.objects.get(activity_id=contact.pk, staff__isnull=True)
     assert (other.role, other.minutes, other.category) == ("housing_officer", 15, "safeguarding")
     # Bad input: a 400 with the GOV.UK error summary, nothing written.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -84,7 +85,7 @@ def test_programme_figures(world: World) -> None:
     assert f.roles_without_rate == []
 
 
-def test_programme_figures_cost_a_fixed_number_of_queries(world: World, django_assert_max_num_queries) -> None:  # type: ignore[no-untyped-def]
+def test_programme_figures_cost_a_fixed_number_of_queries(world: World, django_assert_max_num_queries: Any) -> None:
     _build(world)
     # One aggregate per figure, whatever the number of entries or agencies.
     with django_assert_max_num_queries(9):
@@ -100,12 +101,19 @@ def test_programme_api_and_page(world: World) -> None:
     page = client.get(
         reverse("costs:programme"),
         {
-            "date_from_day": "1", "date_from_month": "4", "date_from_year": "2026",
-            "date_to_day": "30", "date_to_month": "9", "date_to_year": "2026",
+            "date_from_day": "1",
+            "date_from_month": "4",
+            "date_from_year": "2026",
+            "date_to_day": "30",
+            "date_to_month": "9",
+            "date_to_year": "2026",
         },
     )
     assert page.status_code == 200
     assert "£187.50" in page.content.decode()
     advocate = Client()
     advocate.force_login(world.advocate)
-    assert advocate.get(reverse("api-costs-programme"), {"date_from": "2026-04-01", "date_to": "2026-09-30"}).status_code == 404
+    assert (
+        advocate.get(reverse("api-costs-programme"), {"date_from": "2026-04-01", "date_to": "2026-09-30"}).status_code
+        == 404
+    )

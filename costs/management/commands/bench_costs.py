@@ -26,14 +26,22 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection, reset_queries, transaction
 from django.test.utils import CaptureQueriesContext
 
-from agencies.models import Agency, Partnership, Role
+from agencies.models import Agency, Partnership, Role, User
 from cases.management.commands.seed_scale import SEED_SLUG_PREFIX
 from costs import selectors
 from costs.models import HourlyRate, RateCard, StaffFte
 
 ROLES = ["triage_officer", "advocate", "clinician", "probation_practitioner", "officer_in_charge", "housing_officer"]
 KINDS = ["meeting_attendance", "contact", "session", "risk_assessment", "safeguarding", "referral", "follow_up"]
-CATEGORIES = ["referral", "safeguarding", "treatment", "initial_risk_assessment", "safeguarding", "referral", "follow_up"]
+CATEGORIES = [
+    "referral",
+    "safeguarding",
+    "treatment",
+    "initial_risk_assessment",
+    "safeguarding",
+    "referral",
+    "follow_up",
+]
 
 
 def _pct(values: list[float], p: float) -> float:
@@ -125,7 +133,8 @@ class Command(BaseCommand):
             cursor.execute("SET LOCAL jit = off")
             cursor.execute("DELETE FROM costs_timeentry WHERE partnership_id = %s", [partnership.pk])
             cursor.execute(
-                "DELETE FROM cases_monitoringperiod WHERE case_id IN (SELECT id FROM cases_case WHERE partnership_id = %s)",
+                "DELETE FROM cases_monitoringperiod "
+                "WHERE case_id IN (SELECT id FROM cases_case WHERE partnership_id = %s)",
                 [partnership.pk],
             )
             cursor.execute(
@@ -142,13 +151,15 @@ class Command(BaseCommand):
                 SELECT %(p)s, c.id, (%(kinds)s::text[])[1 + g %% 7], NULL, (%(cats)s::text[])[1 + g %% 7],
                        LEAST(c.received_on + (g %% 200)::int, CURRENT_DATE),
                        NULL,
-                       CASE WHEN g %% 6 < 4 THEN (%(agencies)s::bigint[])[1 + g %% array_length(%(agencies)s::bigint[], 1)] END,
+                       CASE WHEN g %% 6 < 4
+                            THEN (%(agencies)s::bigint[])[1 + g %% array_length(%(agencies)s::bigint[], 1)] END,
                        (%(roles)s::text[])[1 + g %% 6],
                        10 + (g * 7919) %% 171,
                        (%(staff)s::bigint[])[1 + g %% array_length(%(staff)s::bigint[], 1)],
                        now()
                 FROM generate_series(0::bigint, %(n)s - 1) AS g
-                JOIN cases_case c ON c.id = (%(cases)s::bigint[])[1 + (g * 104729) %% array_length(%(cases)s::bigint[], 1)]
+                JOIN cases_case c
+                  ON c.id = (%(cases)s::bigint[])[1 + (g * 104729) %% array_length(%(cases)s::bigint[], 1)]
                 """,
                 {
                     "p": partnership.pk,
@@ -183,7 +194,8 @@ class Command(BaseCommand):
                 HourlyRate.objects.update_or_create(
                     rate_card=card, role=role, defaults={"label": role, "hourly_rate": 20 + 3 * n}
                 )
-        recorder = partnership.agencies.first().staff.first()  # type: ignore[union-attr]
+        recorder = User.objects.filter(agency__partnership=partnership).order_by("pk").first()
+        assert recorder is not None
         for agency_id in agencies:
             StaffFte.objects.update_or_create(
                 agency_id=agency_id,

@@ -21,7 +21,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("file")
-        parser.add_argument("--partnership", help="the partnership's slug: its own entries, replacing shipped ones by key")
+        parser.add_argument(
+            "--partnership", help="the partnership's slug: its own entries, replacing shipped ones by key"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         partnership_id = None
