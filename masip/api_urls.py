@@ -15,5 +15,6 @@ urlpatterns = [
     path("", include("triage.api_urls")),
     path("", include("advocacy.api_urls")),
     path("", include("interventions.api_urls")),
+    path("", include("costs.api_urls")),
     path("", include("reporting.api_urls")),
 ]

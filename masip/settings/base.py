@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "risk",
     "advocacy",
     "interventions",
+    "costs",
     "reporting",
 ]
 
