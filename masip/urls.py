@@ -18,6 +18,7 @@ urlpatterns = [
     path("reporting/", include("reporting.urls")),
     path("partnership/", include("agencies.urls")),
     path("access-log/", include("audit.urls")),
+    path("admin/jobs/", admin.site.admin_view(views.jobs_status), name="admin-jobs"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("masip.api_urls")),
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="api-schema"),
