@@ -14,6 +14,7 @@ from smtplib import SMTPException
 from celery import shared_task
 
 from advocacy import notifications, services
+from masip import jobs
 
 
 @shared_task(
@@ -21,6 +22,7 @@ from advocacy import notifications, services
     acks_late=True,
     autoretry_for=(SMTPException, OSError),
     retry_backoff=True,
+    retry_backoff_max=jobs.RETRY_BACKOFF_MAX,
     max_retries=8,
 )
 def send_notification_email(notification_id: int) -> bool:

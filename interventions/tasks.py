@@ -7,6 +7,7 @@ from smtplib import SMTPException
 from celery import shared_task
 
 from interventions import services
+from masip import jobs
 
 
 @shared_task(
@@ -14,7 +15,7 @@ from interventions import services
     acks_late=True,
     autoretry_for=(SMTPException, ConnectionError, TimeoutError),
     retry_backoff=30,
-    retry_backoff_max=1800,
+    retry_backoff_max=jobs.RETRY_BACKOFF_MAX,
     max_retries=10,
 )
 def concern_email_send(concern_id: int) -> str:

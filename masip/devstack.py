@@ -229,6 +229,94 @@ def wait_for_pid_exit(pid: int, timeout: float) -> bool:
     return not pid_alive(pid)
 
 
+@dataclass(frozen=True)
+class ProcessIdentity:
+    """What tells a process apart from a later one that was given the same pid: the file it
+    runs and when it started (clock ticks since boot, /proc/<pid>/stat's 22nd field)."""
+
+    exe: str
+    started: int
+
+
+def process_identity(pid: int) -> ProcessIdentity | None:
+    """None if the process is gone, or there is no procfs to ask (macOS)."""
+    if pid <= 0:
+        return None
+    try:
+        exe = os.readlink(f"/proc/{pid}/exe")
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    # The command name (field 2) is in parentheses and may itself hold spaces or ')'.
+    fields = stat[stat.rindex(")") + 2 :].split()
+    return ProcessIdentity(exe=exe, started=int(fields[19]))
+
+
+def process_group(pid: int) -> int | None:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return int(stat[stat.rindex(")") + 2 :].split()[2])
+
+
+def group_members(pgid: int) -> list[int]:
+    """Every live process of a process group (a leader may have died and left its children)."""
+    members = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and process_group(int(entry.name)) == pgid and running(int(entry.name)):
+            members.append(int(entry.name))
+    return members
+
+
+def listening_ports(pid: int) -> set[int]:
+    """The TCP ports `pid` listens on (via its sockets' inodes in /proc/net/tcp and tcp6)."""
+    try:
+        inodes = {
+            os.readlink(f"/proc/{pid}/fd/{fd}")[len("socket:[") : -1]
+            for fd in os.listdir(f"/proc/{pid}/fd")
+            if os.readlink(f"/proc/{pid}/fd/{fd}").startswith("socket:[")
+        }
+    except OSError:
+        return set()
+    ports = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            parts = line.split()
+            # local_address is "HEXADDR:HEXPORT"; state 0A is LISTEN; the inode is the 10th field.
+            if parts[3] == "0A" and parts[9] in inodes:
+                ports.add(int(parts[1].rsplit(":", 1)[1], 16))
+    return ports
+
+
+def running(pid: int) -> bool:
+    """Alive and not a zombie: an orphan that was killed may wait a while for its new parent
+    (init, or a container's first process) to reap it, and it is gone for every purpose here."""
+    if not pid_alive(pid):
+        return False
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return pid_alive(pid)
+    return stat[stat.rindex(")") + 2 :].split()[0] != "Z"
+
+
+def runs_binary_on_port(pid: int, binary: Path, port: int) -> bool:
+    """True only for our own server: `pid` runs exactly `binary` and listens on `port`.
+
+    A name in the command line is not enough: it matched an unrelated ``redis-server``.
+    Without procfs (macOS) nothing can be proven, and nothing is stopped.
+    """
+    identity = process_identity(pid)
+    if identity is None:
+        return False
+    return Path(identity.exe) == binary.resolve() and port in listening_ports(pid)
+
+
 # --------------------------------------------------------------------------- ports
 
 
@@ -595,7 +683,7 @@ def _wait_for_redis(service: Service) -> None:
 def start_redis(stack: Stack) -> Service:
     """Use the embedded Redis of a devstack that is still running, or start our own."""
     state = ServiceState.load("redis")
-    if state and pid_runs(state.pid, "redis-server"):
+    if state and runs_binary_on_port(state.pid, redis_server_bin(), state.port):
         if pid_alive(state.owner):
             service = Service("redis", state.pid, state.port)
             say(f"using the Redis started by devstack pid {state.owner} (port {state.port})")
@@ -656,6 +744,124 @@ def _tail(path: Path, lines: int = 20) -> str:
         return "(no log)"
 
 
+# --------------------------------------------------------------------------- children of a run
+#
+# var/run/children.json lists every process `run` started (web, workers, beat, and the
+# one-off steps) with its identity, and the run's own. If `run` is killed outright (SIGKILL,
+# a closed terminal's lost session) its children live on in their own sessions: the next
+# `run` finds them here and stops them before it starts, instead of refusing the port (or,
+# on another port, running a second set of workers and a second beat).
+
+CHILDREN_FILE = "children.json"
+
+
+@dataclass(frozen=True)
+class ChildRecord:
+    name: str
+    pid: int  # also its process group: children are started in sessions of their own
+    exe: str
+    started: int
+    port: int | None = None
+
+    def identity_matches(self) -> bool:
+        return process_identity(self.pid) == ProcessIdentity(self.exe, self.started)
+
+
+def record_children(stack: Stack, ports: Mapping[str, int] | None = None) -> None:
+    owner = process_identity(os.getpid())
+    children = []
+    for app in stack.apps:
+        identity = process_identity(app.proc.pid)
+        if identity is not None and app.exited() is None:
+            children.append(
+                {"name": app.name, "pid": app.proc.pid, "exe": identity.exe, "started": identity.started,
+                 "port": (ports or {}).get(app.name)}
+            )  # fmt: skip
+    STATE_DIR.mkdir(parents=True, exist_ok=True)
+    path = STATE_DIR / CHILDREN_FILE
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(
+        json.dumps(
+            {
+                "owner": {
+                    "pid": os.getpid(),
+                    "exe": owner.exe if owner else "",
+                    "started": owner.started if owner else 0,
+                },
+                "children": children,
+            }
+        )
+    )
+    tmp.replace(path)
+
+
+def forget_children() -> None:
+    (STATE_DIR / CHILDREN_FILE).unlink(missing_ok=True)
+
+
+def _load_children() -> tuple[ChildRecord | None, list[ChildRecord]]:
+    try:
+        raw = json.loads((STATE_DIR / CHILDREN_FILE).read_text())
+        owner = ChildRecord(
+            "devstack", int(raw["owner"]["pid"]), str(raw["owner"]["exe"]), int(raw["owner"]["started"])
+        )
+        children = [
+            ChildRecord(str(c["name"]), int(c["pid"]), str(c["exe"]), int(c["started"]), c.get("port"))
+            for c in raw["children"]
+        ]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None, []
+    return owner, children
+
+
+def _orphans_of(child: ChildRecord) -> list[int]:
+    """The live processes that are this child (or what it left of its process group)."""
+    if child.identity_matches():  # same program, same start time: the very process
+        return group_members(child.pid) or [child.pid]
+    # The leader is gone or its pid was reused: only members of its group running its program.
+    return [
+        pid
+        for pid in group_members(child.pid)
+        if (identity := process_identity(pid)) is not None and identity.exe == child.exe
+    ]
+
+
+def reap_orphans(timeout: float = APP_STOP_TIMEOUT) -> list[str]:
+    """Stop what an earlier `run` that was killed outright left running; answers what was stopped.
+
+    Nothing is touched while that run is still alive, and nothing whose identity does not
+    match the record: a pid recycled for some other program is left alone.
+    """
+    owner, children = _load_children()
+    if owner is None:
+        return []
+    if owner.identity_matches():
+        return []  # that run is alive; it stops its own children
+    if not Path("/proc").is_dir():
+        say("cannot check for processes left by an earlier run on this system (no /proc)")
+        forget_children()
+        return []
+    stopped = []
+    victims: dict[str, list[int]] = {c.name: pids for c in children if (pids := _orphans_of(c))}
+    for name, pids in victims.items():
+        say(f"stopping {name} (pids {', '.join(map(str, pids))}) left running by an earlier run")
+        stopped.append(name)
+    for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, 5.0)):
+        for pids in victims.values():
+            for pid in pids:
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.kill(pid, sig)
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline and any(running(p) for pids in victims.values() for p in pids):
+            time.sleep(0.1)
+        victims = {name: [p for p in pids if running(p)] for name, pids in victims.items()}
+        victims = {name: pids for name, pids in victims.items() if pids}
+        if not victims:
+            break
+    forget_children()
+    return stopped
+
+
 # --------------------------------------------------------------------------- the stack
 
 
@@ -666,6 +872,7 @@ class Stack:
     services: list[Service] = field(default_factory=list)
     apps: list[Managed] = field(default_factory=list)
     wrote_env_file: bool = False
+    recorded_children: bool = False
 
     def ensure_services(self) -> dict[str, str]:
         """The children's environment: DATABASE_URL and REDIS_URL, from outside or ours."""
@@ -708,6 +915,8 @@ class Stack:
         if self.wrote_env_file:
             DEVSTACK_ENV.unlink(missing_ok=True)
         stop_all(self.apps, APP_STOP_TIMEOUT)
+        if self.recorded_children:
+            forget_children()
         owned = [s.process for s in self.services if s.process is not None]
         stop_all(owned, SERVICE_STOP_TIMEOUT)
         for service in self.services:
@@ -741,6 +950,8 @@ def run_step(stack: Stack, name: str, argv: Sequence[str], env: Mapping[str, str
     say(f"{name}: {' '.join(argv)}")
     step = spawn(name, argv, env)
     stack.apps.append(step)  # so that a Ctrl-C meanwhile stops it too
+    record_children(stack)
+    stack.recorded_children = True
     code = step.proc.wait()
     stack.apps.remove(step)
     if code != 0:
@@ -762,7 +973,42 @@ def app_commands(port: int) -> list[tuple[str, list[str]]]:
     celery = str(VENV_BIN / "celery")
     return [
         ("web", [PYTHON, "manage.py", "runserver", f"{LOCALHOST}:{port}"]),
-        ("worker", [celery, "-A", "masip", "worker", "-l", "info", "--concurrency", "2"]),
+        # As docker-compose.yml: interactive work (imports, returns) has a worker of its own,
+        # so it never waits behind a run of e-mails or a night's batches (masip.jobs).
+        (
+            "worker",
+            [
+                celery,
+                "-A",
+                "masip",
+                "worker",
+                "-l",
+                "info",
+                "--concurrency",
+                "1",
+                "--queues",
+                "celery",
+                "--hostname",
+                "interactive@%h",
+            ],
+        ),
+        (
+            "worker-background",
+            [
+                celery,
+                "-A",
+                "masip",
+                "worker",
+                "-l",
+                "info",
+                "--concurrency",
+                "1",
+                "--queues",
+                "bulk,email",
+                "--hostname",
+                "background@%h",
+            ],
+        ),
         (
             "beat",
             [
@@ -793,6 +1039,8 @@ def web_port() -> int:
 def cmd_run() -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "masip.settings.local")
     port = web_port()
+    # Before the port check: the port may be held by the web server of a run killed outright.
+    reap_orphans()
     if port_open(port):
         raise DevstackError(f"port {port} on {LOCALHOST} is already in use; set MASIP_PORT to another")
     stack = Stack()
@@ -807,6 +1055,8 @@ def cmd_run() -> int:
                 run_step(stack, name, argv, env)
             for name, argv in app_commands(port):
                 stack.apps.append(spawn(name, argv, env))
+                record_children(stack, {"web": port})
+                stack.recorded_children = True
             announced = False
             while (problem := stack.dead()) is None:
                 if not announced and port_open(port):

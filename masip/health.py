@@ -1,4 +1,4 @@
-"""Dependency checks for /healthz: database, Redis and a Celery worker.
+"""Dependency checks for /healthz: database, Redis and a Celery worker; and the queues' state.
 
 Each check has a short timeout so a dead dependency answers 503 in about a
 second instead of hanging the load balancer's probe. Messages are generic:
@@ -8,6 +8,7 @@ the endpoint is unauthenticated and must not reveal hosts or credentials.
 from __future__ import annotations
 
 import logging
+import time
 from typing import TypedDict
 
 import redis
@@ -68,8 +69,58 @@ def check_celery(broker_ok: bool) -> Check:
     return {"ok": True, "detail": f"{len(replies)} worker(s) answered"}
 
 
-def run_checks() -> dict[str, Check]:
+# kombu's Redis transport keeps a message of priority p > 0 in a list of its own, named
+# queue + "\x06\x16" + p (priority steps 0, 3, 6, 9); priority 0 is the queue's own name.
+_PRIORITY_SEPARATOR = "\x06\x16"
+_PRIORITY_STEPS = (0, 3, 6, 9)
+# kombu's defaults for the sorted set of unacknowledged deliveries (score: when delivered).
+_UNACKED_INDEX = "unacked_index"
+
+
+class QueueStats(TypedDict):
+    ok: bool
+    detail: str
+    depth: dict[str, int]
+    oldest_unacked_seconds: float | None
+
+
+def queue_stats(queues: tuple[str, ...] | None = None) -> QueueStats:
+    """How many messages wait in each queue, and how long the oldest unacknowledged delivery
+    has been out (a worker running it, or a dead worker's, waiting for redelivery)."""
+    from masip import jobs
+
+    names = queues or jobs.QUEUES
+    try:
+        client = redis.Redis.from_url(
+            settings.CELERY_BROKER_URL, socket_connect_timeout=TIMEOUT_SECONDS, socket_timeout=TIMEOUT_SECONDS
+        )
+        with client.pipeline(transaction=False) as pipe:
+            for name in names:
+                for step in _PRIORITY_STEPS:
+                    pipe.llen(name if step == 0 else f"{name}{_PRIORITY_SEPARATOR}{step}")
+            pipe.zrange(_UNACKED_INDEX, 0, 0, withscores=True)
+            replies = pipe.execute()
+        client.close()
+    except Exception:
+        logger.warning("health: queue lengths unreadable")
+        return {"ok": False, "detail": "broker unreadable", "depth": {}, "oldest_unacked_seconds": None}
+    lengths, oldest = replies[:-1], replies[-1]
+    steps = len(_PRIORITY_STEPS)
+    depth = {name: sum(lengths[i * steps : (i + 1) * steps]) for i, name in enumerate(names)}
+    # kombu scores a delivery with the worker's clock, and compares with its own clock too.
+    age = round(time.time() - oldest[0][1], 1) if oldest else None
+    waiting = sum(depth.values())
+    detail = f"{waiting} waiting" + (f"; oldest unacknowledged {age:.0f}s" if age is not None else "")
+    return {"ok": True, "detail": detail, "depth": depth, "oldest_unacked_seconds": age}
+
+
+def run_checks() -> dict[str, Check | QueueStats]:
     database = check_database()
     cache = check_redis()
     worker = check_celery(cache["ok"])
-    return {"database": database, "redis": cache, "celery": worker}
+    checks: dict[str, Check | QueueStats] = {"database": database, "redis": cache, "celery": worker}
+    if cache["ok"]:
+        # Reported, not a reason to take a web server out of rotation: a long e-mail queue
+        # is work in hand, and the web servers are not what would drain it.
+        checks["queues"] = queue_stats()
+    return checks

@@ -26,4 +26,8 @@ urlpatterns = [
 
 # The admin only where it is turned on (MASIP_ADMIN_ENABLED; off in production by default).
 if settings.MASIP_ADMIN_ENABLED:
-    urlpatterns.append(path("admin/", admin.site.urls))
+    urlpatterns += [
+        # The queues as the admin sees them (the same figures as /healthz).
+        path("admin/jobs/", admin.site.admin_view(views.jobs_status), name="admin-jobs"),
+        path("admin/", admin.site.urls),
+    ]

@@ -1,12 +1,14 @@
 from __future__ import annotations
 
+from django.contrib import admin
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from masip.health import run_checks
+from masip import jobs
+from masip.health import queue_stats, run_checks
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -23,3 +25,28 @@ def healthz(request: HttpRequest) -> JsonResponse:
         {"status": "ok" if healthy else "unavailable", "checks": checks},
         status=200 if healthy else 503,
     )
+
+
+QUEUE_PURPOSES = {
+    jobs.INTERACTIVE: "work someone is waiting for: imports, returns",
+    jobs.BULK: "the scheduled jobs and their batches",
+    jobs.EMAIL: f"e-mails, at most {jobs.EMAIL_RATE_LIMIT} per worker",
+}
+
+
+@never_cache
+@require_GET
+def jobs_status(request: HttpRequest) -> HttpResponse:
+    """The admin's view of the queues (the same figures as /healthz). Wrapped by the admin
+    site's own gate in masip/urls.py, so only staff signed in to the admin reach it."""
+    stats = queue_stats()
+    rows = [
+        {"name": name, "purpose": QUEUE_PURPOSES[name], "depth": stats["depth"].get(name, 0)} for name in jobs.QUEUES
+    ]
+    context = {
+        **admin.site.each_context(request),
+        "stats": stats,
+        "rows": rows,
+        "redelivery_bound": jobs.redelivery_bound(),
+    }
+    return render(request, "admin/jobs.html", context)

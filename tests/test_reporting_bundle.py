@@ -138,7 +138,7 @@ def test_headers_files_and_encodings(tmp_path: Path) -> None:
         f"{', '.join(fmt.SPECS['referrals.csv'].names)})",
         "referrals.csv:1: referring_agency: the column is missing from the header",
         "interventions.csv:1: -: the file is empty: a header row is required",
-        "reoffending.csv:3: -: the file is not UTF-8 text",
+        "reoffending.csv:3: occurred_on: is not UTF-8 text (save the file as CSV UTF-8)",
     ]
     assert [str(e) for e in run_import(tmp_path / "nowhere").errors] == [
         f"{tmp_path / 'nowhere'}:0: -: no such folder or file"

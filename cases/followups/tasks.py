@@ -19,13 +19,14 @@ from django.db import DatabaseError, InterfaceError, OperationalError
 from django.utils import timezone
 
 from cases.followups import services
+from masip import jobs
 
 RETRY = {
     "acks_late": True,
     "reject_on_worker_lost": True,
     "autoretry_for": (OperationalError, InterfaceError, DatabaseError),
     "retry_backoff": True,
-    "retry_backoff_max": 600,
+    "retry_backoff_max": jobs.RETRY_BACKOFF_MAX,
     "max_retries": 10,
 }
 

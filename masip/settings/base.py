@@ -9,6 +9,7 @@ import pghistory
 from csp.constants import NONCE, SELF
 from django.db import models
 
+from masip import jobs
 from masip.settings.env import (
     database_from_url,
     database_from_url_if_set,
@@ -260,8 +261,10 @@ CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
-# An unacknowledged task returns to the queue after this long (Redis transport).
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# Queues, time limits and how soon a dead worker's task is delivered again: one table.
+CELERY_TASK_ROUTES = jobs.task_routes()
+CELERY_TASK_ANNOTATIONS = jobs.task_annotations()
+CELERY_BROKER_TRANSPORT_OPTIONS = jobs.broker_transport_options()
 
 GUARDIAN_RAISE_403 = False
 GUARDIAN_RENDER_403 = False

@@ -19,6 +19,9 @@ STORAGES = {
 }
 # The suite's Celery worker listens on a queue of its own (tests/conftest.py).
 CELERY_TASK_DEFAULT_QUEUE = env_str("MASIP_CELERY_QUEUE", "masip-test")
+# ...and takes every task there: the queues of masip.jobs are tested by workers of their own
+# (tests/test_jobs_worker.py).
+CELERY_TASK_ROUTES = {}
 MASIP_DEMO_DATA_ALLOWED = True
 # Transactional tests are emptied by `flush`, which the access log otherwise refuses.
 MASIP_FLUSH_EMPTIES_ACCESS_LOG = True

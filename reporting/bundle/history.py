@@ -61,6 +61,15 @@ class BulkHistory:
             raise ValueError(f"{model._meta.label} is not one of the models whose history is written in bulk")
         self.inserted[model].extend(obj.pk for obj in objects)
 
+    def event_models(self) -> list[type[models.Model]]:
+        """The event tables ``write`` inserts into (their statistics go stale like the rest)."""
+        return [
+            trigger.event_model
+            for model in self.models
+            for trigger in _history_triggers(model)
+            if trigger.label == "insert" and trigger.event_model is not None
+        ]
+
     def write(self, *, metadata: dict[str, Any]) -> int:
         """The ``insert`` events of every row added, under one context. Returns how many."""
         if not any(self.inserted.values()):

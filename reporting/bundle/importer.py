@@ -24,19 +24,24 @@ permissions ``cases.view_case``.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
+import signal
+import threading
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import FrameType
 from typing import IO, Any
 
 from dateutil.relativedelta import relativedelta
 from django.contrib.auth.models import Permission
-from django.db import connection, transaction
+from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
 from django.db.models import Model
 from django.utils import timezone
+from psycopg.errors import QueryCanceled
 
 from agencies.models import Agency, AgencyKind, Partnership, User
 from audit.models import AccessAction
@@ -165,8 +170,9 @@ def import_bundle(
         result.errors.append(BundleError(exc.file, 0, "-", exc.problem))
         return result
     try:
-        with transaction.atomic():
+        with _cancelled_on_sigterm(), transaction.atomic():
             _lock(partnership_slug)
+            _limit_statements()
             partnership = _partnership(partnership_slug, create_name, result)
             if partnership is None:
                 raise _Refused
@@ -179,6 +185,13 @@ def import_bundle(
                 raise _Refused
     except _Refused:
         pass
+    except WriteFailed as exc:
+        result.errors = [exc.error]
+    except DatabaseError as exc:
+        # Outside the batched inserts (derived fields, history): no one row to point at.
+        if _connection_lost(exc):
+            raise
+        result.errors = [BundleError(bundle.label, 0, "-", f"could not be saved ({_database_problem(exc)})")]
     finally:
         bundle.close()
     if result.errors:
@@ -206,6 +219,59 @@ def _log_comparison(result: ImportResult, actor: User | None) -> None:
             access_record(
                 user=actor, action=AccessAction.VIEW, record_type=record_type, record_ids=ids, purpose=purpose
             )
+
+
+# The longest one statement of an import may take. Imports of 100,000 referrals take
+# minutes in all, each statement seconds; a statement past this is a bad plan or a stuck
+# lock, and holding the transaction open longer only holds back every other writer.
+IMPORT_STATEMENT_TIMEOUT = "5min"
+# How often a backend running a long statement checks that the worker is still connected:
+# a worker killed mid-import has its transaction rolled back within seconds, not minutes.
+IMPORT_CONNECTION_CHECK = "5s"
+
+
+def _limit_statements() -> None:
+    # SET LOCAL: for this transaction only; a pooled connection goes back unchanged.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT set_config('statement_timeout', %s, true), "
+            "set_config('client_connection_check_interval', %s, true)",
+            [IMPORT_STATEMENT_TIMEOUT, IMPORT_CONNECTION_CHECK],
+        )
+
+
+class ImportInterrupted(SystemExit):
+    """SIGTERM arrived during an import. A SystemExit, so that psycopg cancels the running
+    statement at the server before the exception goes on (it does so for SystemExit and
+    KeyboardInterrupt) and the transaction is rolled back; the process then exits as it
+    was asked to, and the job, not acknowledged, is delivered again."""
+
+
+@contextlib.contextmanager
+def _cancelled_on_sigterm() -> Iterator[None]:
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers can only be set in the main thread (a test's live server)
+        return
+
+    def stop(signum: int, _frame: FrameType | None) -> None:
+        raise ImportInterrupted(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _analyze(models: Iterable[type[Model]]) -> None:
+    """Fresh statistics for the tables the import wrote, before it commits: otherwise the next
+    import's lookups are planned for the tables as they were (a re-import straight after an
+    import ran a nested loop for over ten minutes). ANALYZE inside the transaction counts its
+    own uncommitted rows."""
+    tables = sorted({model._meta.db_table for model in models})
+    with connection.cursor() as cursor:
+        for table in tables:
+            cursor.execute(f"ANALYZE {connection.ops.quote_name(table)}")
 
 
 def _lock(slug: str) -> None:
@@ -477,12 +543,58 @@ def _status(referral: ReferralRow) -> str:
     return CaseStatus.CLOSED if referral.closed_on else CaseStatus.ACTIVE
 
 
+class WriteFailed(Exception):
+    """The database refused a row while writing: reported as ``file:line`` like any other error."""
+
+    def __init__(self, file: str, first_line: int, last_line: int, problem: str) -> None:
+        super().__init__(f"{file}:{first_line}: {problem}")
+        self.error = BundleError(
+            file,
+            first_line,
+            "-",
+            f"could not be saved ({problem})"
+            + (f"; the row is one of lines {first_line} to {last_line}" if last_line > first_line else ""),
+        )
+
+
+def _connection_lost(exc: BaseException) -> bool:
+    """The database went away (the job is retried), as opposed to refusing what was sent."""
+    return isinstance(exc, OperationalError | InterfaceError) and not isinstance(exc.__cause__, QueryCanceled)
+
+
+def _database_problem(exc: BaseException) -> str:
+    # The first line only: PostgreSQL's DETAIL line repeats the row's values.
+    cause = exc.__cause__ or exc
+    if isinstance(cause, QueryCanceled):
+        return f"a step took longer than {IMPORT_STATEMENT_TIMEOUT} and was stopped"
+    first = (str(cause).strip().splitlines() or [type(cause).__name__])[0]
+    return first[:200]
+
+
 def _bulk(
-    model: type[Model], objects: Sequence[Model], say: Progress, label: str, history: BulkHistory | None = None
+    model: type[Model],
+    objects: Sequence[Model],
+    say: Progress,
+    label: str,
+    history: BulkHistory | None = None,
+    *,
+    file: str,
+    lines: Sequence[int] = (),
 ) -> None:
+    """Insert in batches. ``lines`` (one per object, where each comes from one row of ``file``)
+    lets a row the database refuses be reported by its line rather than as a traceback."""
     done = 0
     for chunk in iter_chunks(objects, BATCH):
-        model._default_manager.bulk_create(chunk, batch_size=BATCH)
+        try:
+            # A savepoint, so that a refused row leaves the transaction usable for what unwinds
+            # it (pgtrigger's ignore resets its setting on the way out).
+            with transaction.atomic():
+                model._default_manager.bulk_create(chunk, batch_size=BATCH)
+        except DatabaseError as exc:
+            if _connection_lost(exc):
+                raise
+            span = lines[done : done + len(chunk)] if lines else ()
+            raise WriteFailed(file, min(span, default=0), max(span, default=0), _database_problem(exc)) from exc
         done += len(chunk)
         if len(objects) > BATCH:
             say(f"  {label}: {done:,} of {len(objects):,}")
@@ -530,6 +642,10 @@ def _write(plan: Plan, held: Held, ctx: WriteContext, result: ImportResult, say:
         _refresh_current_risk(sorted(risk_cases - new))
         for chunk in iter_chunks(held_touched, BATCH):
             case_refresh_next_due(case_ids=chunk)
+    say("Statistics of the tables written")
+    _analyze(
+        [*_history_models(), *history.event_models(), CrimeReference, CaseParty, CaseGroupObjectPermission, CaseEvent]
+    )
     result.case_ids = sorted({*new_case_ids, *added_to_held})
     parts = ", ".join(f"{result.created[name]:,} {name}" for name in fmt.FILES if result.created[name])
     access_record(
@@ -550,7 +666,7 @@ def _write_new_rows(
     now = timezone.now()
     person_ids = dict(held.person_ids)
     people = [_person(partnership.pk, row) for row in plan.people]
-    _bulk(Person, people, say, "people", history)
+    _bulk(Person, people, say, "people", history, file=fmt.PEOPLE, lines=[r.line for r in plan.people])
     person_ids.update({row.ref: person.pk for row, person in zip(plan.people, people, strict=True)})
 
     referrals = [
@@ -566,13 +682,21 @@ def _write_new_rows(
         )
         for row in plan.referrals
     ]
-    _bulk(Referral, referrals, say, "referrals", history)
+    referral_lines = [r.line for r in plan.referrals]
+    _bulk(Referral, referrals, say, "referrals", history, file=fmt.REFERRALS, lines=referral_lines)
     crime = [
         CrimeReference(referral_id=referral.pk, reference=reference)
         for row, referral in zip(plan.referrals, referrals, strict=True)
         for reference in row.crime_references
     ]
-    _bulk(CrimeReference, crime, say, "crime references")
+    _bulk(
+        CrimeReference,
+        crime,
+        say,
+        "crime references",
+        file=fmt.REFERRALS,
+        lines=[row.line for row in plan.referrals for _ in row.crime_references],
+    )
     risk_results = _risk_results(plan.children.get(fmt.RISK, []), ctx)
     current_risk = _current_of_new_cases(risk_results, {row.ref for row in plan.referrals})
     cases = [
@@ -591,7 +715,7 @@ def _write_new_rows(
         )
         for row, referral in zip(plan.referrals, referrals, strict=True)
     ]
-    _bulk(Case, cases, say, "cases", history)
+    _bulk(Case, cases, say, "cases", history, file=fmt.REFERRALS, lines=referral_lines)
     case_ids = dict(held.case_ids)
     case_ids.update({row.ref: case.pk for row, case in zip(plan.referrals, cases, strict=True)})
     new_case_ids = [case.pk for case in cases]
@@ -601,7 +725,9 @@ def _write_new_rows(
         for row, case in zip(plan.referrals, cases, strict=True)
         for role in (PartyRole.VICTIM, PartyRole.PERPETRATOR)
     ]
-    _bulk(CaseParty, parties, say, "case parties")
+    _bulk(
+        CaseParty, parties, say, "case parties", file=fmt.REFERRALS, lines=[x for x in referral_lines for _ in (1, 2)]
+    )
     # Looked up, not taken from cases.permissions' per-process cache: a long-lived worker must
     # not hold on to an id (one query per import).
     permission_id = Permission.objects.only("id").get(content_type__app_label="cases", codename="view_case").pk
@@ -610,7 +736,7 @@ def _write_new_rows(
         for case_id in new_case_ids
         for group_id in ctx.share_groups
     ]
-    _bulk(CaseGroupObjectPermission, shares, say, "shares with agencies")
+    _bulk(CaseGroupObjectPermission, shares, say, "shares with agencies", file=fmt.REFERRALS)
 
     risk = plan.children.get(fmt.RISK, [])
     if risk:
@@ -637,6 +763,8 @@ def _write_new_rows(
         say,
         "re-offending",
         history,
+        file=fmt.REOFFENDING,
+        lines=[r.line for r in reoffending],
     )
     added_to_held: Counter[int] = Counter()
     for rows in (risk, interventions, reoffending):
@@ -666,7 +794,7 @@ def _write_new_rows(
         )
         for case_id, count in sorted(added_to_held.items())
     ]
-    _bulk(CaseEvent, events, say, "timeline entries")
+    _bulk(CaseEvent, events, say, "timeline entries", file=fmt.REFERRALS)
     return case_ids, new_case_ids, added_to_held
 
 
@@ -786,7 +914,7 @@ def _write_risk(
                 completed_at=now,
             )
         )
-    _bulk(Assessment, assessments, say, "risk assessments", history)
+    _bulk(Assessment, assessments, say, "risk assessments", history, file=fmt.RISK, lines=[r.row.line for r in results])
     _bulk(
         Answer,
         [
@@ -797,6 +925,8 @@ def _write_risk(
         say,
         "risk answers",
         history,
+        file=fmt.RISK,
+        lines=[result.row.line for result in results for _ in result.answers],
     )
 
 
@@ -873,4 +1003,6 @@ def _write_interventions(
         say,
         "interventions",
         history,
+        file=fmt.INTERVENTIONS,
+        lines=[r.line for r in rows],
     )

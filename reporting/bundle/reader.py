@@ -7,10 +7,10 @@ inflates to gigabytes is refused up front.
 
 from __future__ import annotations
 
-import codecs
 import csv
 import io
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -32,7 +32,7 @@ class BundleUnreadable(Exception):
 
 
 class CsvProblem(Exception):
-    """A file that stops being readable part way: not UTF-8, or broken CSV quoting."""
+    """A file that stops being readable part way: broken CSV quoting, or damaged zip data."""
 
     def __init__(self, line: int, problem: str) -> None:
         super().__init__(f"line {line}: {problem}")
@@ -117,36 +117,28 @@ class Bundle:
     def rows(self, name: str) -> Iterator[Row]:
         """The rows of one file, header first, each with the line it starts on.
 
-        A byte order mark (as spreadsheet programs write) is skipped. Text that is not
-        UTF-8 raises ``UnicodeDecodeError`` with the line reached.
+        A byte order mark (as spreadsheet programs write) is skipped. A byte that is not
+        UTF-8 is kept as a lone surrogate (``surrogateescape``) and reported by validation
+        as an error of its one cell, so the rest of the file is still read and checked: a
+        bad byte in a name is one error, not one for every row that refers to that person.
         """
         binary = self._binary(name)
         next_line = 1
         try:
-            text = io.TextIOWrapper(binary, encoding="utf-8-sig", errors="strict", newline="")
+            text = io.TextIOWrapper(binary, encoding="utf-8-sig", errors="surrogateescape", newline="")
             reader = csv.reader(text, strict=True)
             for cells in reader:
                 yield Row(next_line, cells)
                 next_line = reader.line_num + 1
-        except UnicodeDecodeError:
-            raise CsvProblem(self._first_bad_line(name), "the file is not UTF-8 text") from None
         except csv.Error as exc:
             raise CsvProblem(next_line, f"the row is not valid CSV ({exc})") from None
+        except (zlib.error, zipfile.BadZipFile, EOFError):
+            # Damaged deflate data or a CRC mismatch: the member cannot be read past here.
+            raise CsvProblem(
+                next_line, "the zip's copy of this file is damaged and cannot be read from here on; make the zip again"
+            ) from None
         finally:
             binary.close()
-
-    def _first_bad_line(self, name: str) -> int:
-        """The line of the first byte that is not UTF-8 (text is decoded in blocks, so the reader is ahead)."""
-        decoder = codecs.getincrementaldecoder("utf-8")("strict")
-        line = 1
-        with self._binary(name) as raw:
-            while block := raw.read(1 << 20):
-                try:
-                    decoder.decode(block)
-                except UnicodeDecodeError as exc:
-                    return line + block[: exc.start].count(b"\n")
-                line += block.count(b"\n")
-        return line
 
     def close(self) -> None:
         if self._zip is not None:

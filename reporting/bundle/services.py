@@ -13,13 +13,14 @@ pseudonymised export (an evaluator's dataset). Everyone else: 404.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import io
 import logging
 import tempfile
 import uuid
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import PurePath
 from typing import IO, Any
@@ -27,7 +28,7 @@ from typing import IO, Any
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.db import InterfaceError, OperationalError, transaction
+from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
 from django.http import Http404
 from django.utils import timezone
 
@@ -180,12 +181,44 @@ def _update(job_id: str, **changes: Any) -> dict[str, Any] | None:
     return state
 
 
+BUSY = "busy"
+
+
+@contextlib.contextmanager
+def _job_lock(job_id: str) -> Iterator[bool]:
+    """True while this process holds the job's lock; False if another worker is running the job.
+
+    A PostgreSQL session lock, so it goes with its holder: a worker that dies mid-import
+    loses its connection, and the lock with it, and the next delivery runs the job. (An
+    import may run longer than the broker's visibility timeout, masip.jobs, and is then
+    delivered a second time while the first run is still going.)
+    """
+    key = f"masip-bundle-job:{job_id}"
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(hashtext(%s))", [key])
+        held = bool(cursor.fetchone()[0])
+    try:
+        yield held
+    finally:
+        if held:
+            with contextlib.suppress(DatabaseError), connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(hashtext(%s))", [key])
+
+
 def bundle_import_run(*, job_id: str) -> str:
     """The job's work (reporting.bundle.tasks): run the import as the admin who uploaded it.
 
-    Safe to run twice: a finished job is left as it is, and a job whose worker died part
-    way had its transaction rolled back, so running it again imports it once.
+    Safe to run twice: a finished job is left as it is, a job another worker is running
+    answers ``busy`` (the task checks again later), and a job whose worker died part way
+    had its transaction rolled back, so running it again imports it once.
     """
+    with _job_lock(job_id) as held:
+        if not held:
+            return BUSY
+        return _import_run(job_id)
+
+
+def _import_run(job_id: str) -> str:
     from reporting.bundle.importer import import_bundle
 
     state = cache.get(_state_key(job_id))

@@ -158,8 +158,28 @@ def _shown(value: str) -> str:
     return value if len(value) <= 40 else f"{value[:37]}..."
 
 
+# C0 control characters other than tab and line breaks, and DEL. PostgreSQL cannot store NUL
+# in text at all, and none of the others belongs in a name, a date or a code.
+CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# What the reader keeps of a byte that is not UTF-8 (surrogateescape: U+DC80 to U+DCFF).
+NOT_UTF8_RE = re.compile(r"[\udc80-\udcff]")
+
+
+def text_problem(raw: str) -> str | None:
+    """A cell's text that cannot be stored as it is: bytes that are not UTF-8, or control characters."""
+    if NOT_UTF8_RE.search(raw):
+        return "is not UTF-8 text (save the file as CSV UTF-8)"
+    control = CONTROL_RE.search(raw)
+    if control:
+        return f"contains a control character (U+{ord(control.group()):04X}), which cannot be stored"
+    return None
+
+
 def parse_cell(column: fmt.Column, raw: str, today: dt.date) -> tuple[Any, str | None]:
     """The cell's value (None or "" when empty), or INVALID and the problem."""
+    problem = text_problem(raw)
+    if problem is not None:
+        return INVALID, problem
     if raw == "":
         if column.required:
             return INVALID, "a value is required"
@@ -241,6 +261,9 @@ def _read(
         for place, heading in enumerate(header):
             if heading == "":
                 errors.add(name, 1, f"column {place + 1}", "the header cell is empty")
+            elif (problem := text_problem(heading)) is not None:
+                errors.add(name, 1, f"column {place + 1}", f"the header cell {problem}")
+                usable = False
             elif heading not in spec.names:
                 errors.add(name, 1, heading, f"not a column of {name} (its columns are: {', '.join(spec.names)})")
             elif heading in index:
@@ -275,6 +298,9 @@ def _read(
             on_row(row.line, values)
     except CsvProblem as exc:
         errors.add(name, exc.line, "-", exc.problem)
+        # The rest of the file is unknown: references to its rows are not checked, or one
+        # damaged byte would be reported again at every row naming something after it.
+        parsed.readable.discard(name)
 
 
 def read_bundle(bundle: Bundle, *, today: dt.date, errors: ErrorList) -> Parsed:

@@ -1,0 +1,276 @@
+"""The queues, time limits and broker timing of masip.jobs, on real Celery workers and real Redis.
+
+- The table covers every task, and the visibility timeout worked out from it is longer than
+  every task's hard limit and every retry's wait, and short enough for redelivery within a
+  minute.
+- A worker SIGKILLed in the middle of a follow-up batch, with the production broker timing:
+  another worker finishes the batch within a minute, nothing lost, nothing twice.
+- A run of e-mails does not hold up interactive work: an interactive task queued behind a
+  hundred e-mails is answered at once, while the e-mails drain at their rate limit; the
+  queue's depth is on /healthz and on the admin's page of background jobs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from django.db.models import Count
+from django.test import Client
+
+from cases.followups.tasks import schedule_due_followups
+from cases.models import Case, FollowUpReview
+from cases.permissions import view_case_permission_id
+from masip import health, jobs
+from masip.celery import app, ping
+from tests.conftest import ROOT, _database_url_for
+from tests.factories import World
+from tests.followups_factories import accepted_case
+
+TODAY = dt.date(2025, 8, 1)
+# The production settings' values (the test settings send every task to the suite's one queue).
+PRODUCTION_ROUTES = jobs.task_routes()
+PRODUCTION_TRANSPORT = jobs.broker_transport_options()
+
+
+def _wait(predicate: Callable[[], bool], *, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+# --- the table -------------------------------------------------------------------------------------------------------
+
+
+def test_every_task_has_a_queue_and_limits_and_the_broker_timing_follows_from_them() -> None:
+    app.loader.import_default_modules()
+    registered = {name for name in app.tasks if not name.startswith("celery.")}
+    assert registered == set(jobs.JOBS)
+    visibility = PRODUCTION_TRANSPORT["visibility_timeout"]
+    for name, job in jobs.JOBS.items():
+        task = app.tasks[name]
+        assert 0 < job.soft < job.hard, name
+        if not job.guarded:
+            assert job.hard < visibility, name  # never delivered again while it still runs
+        # A retry waits in a worker, unacknowledged: it must not outlast the visibility timeout.
+        if getattr(task, "autoretry_for", ()):
+            assert task.retry_backoff_max <= jobs.RETRY_BACKOFF_MAX < visibility, name
+    assert jobs.redelivery_bound() == visibility + PRODUCTION_TRANSPORT["unacked_restore_interval"] <= 60
+    assert PRODUCTION_TRANSPORT["unacked_restore_throttle"] == 1
+    # The settings every environment starts from use the table.
+    from masip.settings import base
+
+    assert base.CELERY_BROKER_TRANSPORT_OPTIONS == PRODUCTION_TRANSPORT
+    assert base.CELERY_TASK_ROUTES == PRODUCTION_ROUTES
+    assert base.CELERY_TASK_ANNOTATIONS["cases.followups.schedule_followups_batch"] == {
+        "soft_time_limit": jobs.JOBS["cases.followups.schedule_followups_batch"].soft,
+        "time_limit": jobs.JOBS["cases.followups.schedule_followups_batch"].hard,
+    }
+    assert PRODUCTION_ROUTES["advocacy.send_notification_email"] == {"queue": jobs.EMAIL}
+    assert PRODUCTION_ROUTES["interventions.concern_email_send"] == {"queue": jobs.EMAIL}
+    assert PRODUCTION_ROUTES["reporting.bundle.import_bundle_job"] == {"queue": jobs.INTERACTIVE}
+    assert PRODUCTION_ROUTES["cases.followups.send_followup_reminders_batch"] == {"queue": jobs.BULK}
+
+
+def test_the_production_compose_file_has_a_worker_for_interactive_work_alone() -> None:
+    compose = (ROOT / "docker-compose.yml").read_text()
+    assert '"--queues", "celery"]' in compose
+    assert '"--queues", "bulk,email"]' in compose
+
+
+# --- real workers ----------------------------------------------------------------------------------------------------
+
+
+class Worker:
+    """A Celery worker on the test database, with the production queue layout under the test's names."""
+
+    def __init__(self, prefix: str, queues: list[str], *, pause: float = 0, concurrency: int = 1) -> None:
+        env = dict(os.environ)
+        env["DJANGO_SETTINGS_MODULE"] = "tests.jobs_worker_settings"
+        env["DATABASE_URL"] = _database_url_for(settings.DATABASES["default"])
+        env["MASIP_JOBS_QUEUE_PREFIX"] = prefix
+        env["MASIP_FOLLOWUPS_PAUSE_SECONDS"] = str(pause)
+        self.log = tempfile.NamedTemporaryFile(prefix="celery-jobs-", suffix=".log", delete=False)  # noqa: SIM115
+        self.name = f"{prefix}-{uuid.uuid4().hex[:4]}@{os.uname().nodename}"
+        self.proc = subprocess.Popen(
+            [
+                str(Path(sys.executable).with_name("celery")),
+                "-A",
+                "tests.worker_app",
+                "worker",
+                "--loglevel",
+                "INFO",
+                "--pool",
+                "solo",
+                "--queues",
+                ",".join(f"{prefix}-{q}" for q in queues),
+                "--hostname",
+                self.name,
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
+
+    def ready(self) -> None:
+        _wait(lambda: bool(app.control.ping(timeout=0.5, destination=[self.name])), timeout=60, what=self.name)
+
+    def kill(self) -> None:
+        os.kill(self.proc.pid, signal.SIGKILL)
+        self.proc.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+@pytest.fixture
+def prefix() -> Iterator[str]:
+    name = f"masip-jobs-{uuid.uuid4().hex[:8]}"
+    yield name
+    # Whatever a test left in its queues (the kill test's restored deliveries, if it failed).
+    import redis
+
+    client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    client.delete(*[f"{name}-{q}" for q in jobs.QUEUES])
+    client.close()
+
+
+def _in_slow_step() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND state = 'active' "
+            "AND query LIKE %s AND pid <> pg_backend_pid()",
+            ["%followups-test-slow-step%"],
+        )
+        return bool(cursor.fetchone()[0])
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_killed_mid_batch_has_its_batch_finished_within_a_minute(world: World, prefix: str) -> None:
+    view_case_permission_id.cache_clear()  # the transactional test's flush recreated the permission rows
+    cases = [accepted_case(world, decided_on=dt.date(2025, 2, 1), crime_reference="") for _ in range(9)]
+    expected = sorted([(c.pk, 3) for c in cases] + [(c.pk, 6) for c in cases])  # three batches of six reviews
+    slow = Worker(prefix, [jobs.BULK], pause=3)
+    rescuer: Worker | None = None
+    try:
+        slow.ready()
+        schedule_due_followups.apply_async(args=[TODAY.isoformat()], queue=f"{prefix}-{jobs.BULK}")
+        _wait(
+            lambda: FollowUpReview.objects.count() > 0 and _in_slow_step(), timeout=60, what="a batch in its slow step"
+        )
+        slow.kill()
+        killed_at = time.monotonic()
+        # The dead worker's batch is out, unacknowledged: the health figure shows it ageing.
+        assert health.queue_stats()["oldest_unacked_seconds"] is not None
+        rescuer = Worker(prefix, [jobs.BULK])
+        _wait(lambda: FollowUpReview.objects.count() >= len(expected), timeout=75, what="the batch delivered again")
+        took = time.monotonic() - killed_at
+        print(f"\nredelivered and finished {took:.1f} s after the SIGKILL (bound {jobs.redelivery_bound()} s)")
+        assert took <= 60
+        time.sleep(1)  # anything delivered twice has had time to run twice
+        assert sorted(FollowUpReview.objects.values_list("case_id", "checkpoint_months")) == expected
+        assert (
+            not FollowUpReview.objects.values("case", "period", "checkpoint_months")
+            .annotate(n=Count("id"))
+            .filter(n__gt=1)
+        )
+        assert set(Case.objects.filter(pk__in=[c.pk for c in cases]).values_list("next_due_on", flat=True)) == {
+            dt.date(2025, 5, 1)
+        }
+    finally:
+        slow.stop()
+        if rescuer is not None:
+            rescuer.stop()
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_interactive_work_is_not_held_up_by_a_run_of_emails(prefix: str) -> None:
+    from advocacy.tasks import send_notification_email
+
+    # As docker-compose.yml runs them: one worker for interactive work alone, one for the rest.
+    interactive = Worker(prefix, [jobs.INTERACTIVE])
+    background = Worker(prefix, [jobs.BULK, jobs.EMAIL])
+    try:
+        interactive.ready()
+        background.ready()
+        email_queue = f"{prefix}-{jobs.EMAIL}"
+        emails = 100
+        queued_at = time.monotonic()
+        results = [send_notification_email.apply_async(args=[0], queue=email_queue) for _ in range(emails)]
+        started = time.monotonic()
+        assert ping.apply_async(queue=f"{prefix}-{jobs.INTERACTIVE}").get(timeout=10) == "pong"
+        waited = time.monotonic() - started
+        waiting = health.queue_stats((email_queue,))["depth"][email_queue]
+        print(f"\ninteractive task answered in {waited:.2f} s with {waiting} e-mails still queued")
+        assert waited < 2
+        assert waiting > emails // 2  # the e-mails were still in front of it, on their own queue
+        for result in results:
+            assert result.get(timeout=60) is False  # no such notification: nothing sent
+        drained = time.monotonic() - queued_at
+        print(f"{emails} e-mail tasks drained in {drained:.1f} s (rate limit {jobs.EMAIL_RATE_LIMIT})")
+        assert drained >= (emails - 1) / 20 - 0.5  # held to the rate limit
+    finally:
+        interactive.stop()
+        background.stop()
+
+
+# --- what the admin and the load balancer see ------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_healthz_and_the_admin_page_show_each_queue(world: World) -> None:
+    import redis
+
+    client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    client.delete(jobs.EMAIL)
+    client.rpush(jobs.EMAIL, b"{}", b"{}", b"{}")
+    try:
+        body = Client().get("/healthz").json()
+        queues = body["checks"]["queues"]
+        assert queues["ok"] is True
+        assert queues["depth"][jobs.EMAIL] == 3
+        assert set(queues["depth"]) == set(jobs.QUEUES)
+
+        anonymous = Client().get("/admin/jobs/")
+        assert anonymous.status_code == 302 and "login" in anonymous["Location"]
+        not_staff = Client()
+        not_staff.force_login(world.admin)
+        refused = not_staff.get("/admin/jobs/")
+        assert refused.status_code == 302 and "/admin/login/" in refused["Location"]
+        world.admin.is_staff = True
+        world.admin.save(update_fields=["is_staff"])
+        staff = Client()
+        staff.force_login(world.admin)
+        page = staff.get("/admin/jobs/")
+        assert page.status_code == 200
+        html = page.content.decode()
+        assert f"<td>{jobs.EMAIL}</td>" in html and "<td>3</td>" in html
+    finally:
+        client.delete(jobs.EMAIL)
+        client.close()
