@@ -2,7 +2,9 @@
 
 Outside the user's scope, or in an area the sharing agreement withholds from the
 user's agency, the answer is 404. A service's ValidationError is a 400 with its
-``{field: [messages]}``. Every answer showing personal data writes an access-log row.
+``{field: [messages]}``. Every endpoint calls the read function of advocacy.selectors that
+its page calls, which scopes, shapes and writes the access-log row; the user comes from
+the API's staff gate (agencies.staff).
 """
 
 from __future__ import annotations
@@ -30,16 +32,11 @@ from advocacy.models import (
 )
 from advocacy.permissions import Area
 from agencies.models import Agency, User
-from agencies.staff import api_staff_member as _staff
-from audit.models import AccessAction
-from audit.services import access_record
+from agencies.staff import api_staff_member
 from cases.apis import ERRORS, StaffRefOutput, _call, _choice, _date, _optional_choice, _text, _valid
 from cases.models import ContactChannel
 from cases.selectors import case_get_for_user
-
-
-def _log(user: User, record_type: str, ids: Any) -> None:
-    access_record(user=user, action=AccessAction.VIEW, record_type=record_type, record_ids=list(ids))
+from cases.services import SafeContactInput
 
 
 def _staff_member(user: User, user_id: int | None, field: str) -> User | None:
@@ -357,12 +354,15 @@ class AdvocacyContactEditInput(AdvocacyContactInput):
 
 
 class AdvocacySafeContactInput(serializers.Serializer[Any]):
-    safe_times = _text(200)
+    """Lengths are checked by cases.services.validate_safe_contact, as for every other writer
+    of these details (the channels' enum stays here for the schema)."""
+
+    safe_times = _text()
     channels = serializers.ListField(
         child=_choice("ContactChannel", ContactChannel.choices), required=False, default=list
     )
     no_voicemail = serializers.BooleanField(required=False, default=False)
-    code_word = _text(100)
+    code_word = _text()
     notes = _text()
 
 
@@ -471,9 +471,8 @@ class OverviewApi(APIView):
         responses={200: AdvocacyOverviewOutput, 404: ERRORS[404]},
     )
     def get(self, request: Request, case_id: int) -> Response:
-        user = _staff(request)
+        user = api_staff_member(request)
         overview = selectors.overview_for_user(user=user, case_id=case_id)
-        _log(user, "advocacy.case", [overview.case.pk])
         return Response(AdvocacyOverviewOutput(overview).data)
 
 
@@ -484,9 +483,8 @@ class AdvocatesApi(APIView):
         responses={200: AdvocacyVictimAdvocateOutput(many=True), 404: ERRORS[404]},
     )
     def get(self, request: Request, case_id: int) -> Response:
-        user = _staff(request)
+        user = api_staff_member(request)
         page = selectors.assignments_for_user(user=user, case_id=case_id)
-        _log(user, "advocacy.advocateassignment", [a.pk for row in page.advocates for a in row.history])
         return Response(AdvocacyVictimAdvocateOutput(page.advocates, many=True).data)
 
     @extend_schema(
@@ -496,7 +494,7 @@ class AdvocatesApi(APIView):
         responses={201: AdvocacyAssignmentOutput, **ERRORS},
     )
     def post(self, request: Request, case_id: int) -> Response:
-        user = _staff(request)
+        user = api_staff_member(request)
         case = selectors.case_for_area(user=user, case_id=case_id, area=Area.ASSIGNMENT)
         values = _valid(AdvocacyAssignInput, request.data)
         advocate = _staff_member(user, values["advocate"], "advocate")
@@ -519,7 +517,7 @@ class AdvocateEndApi(APIView):
         responses={200: AdvocacyAssignmentOutput, **ERRORS},
     )
     def post(self, request: Request, case_id: int) -> Response:
-        user = _staff(request)
+        user = api_staff_member(request)
         case = selectors.case_for_area(user=user, case_id=case_id, area=Area.ASSIGNMENT)
         values = _valid(AdvocacyEndInput, request.data)
         ended = _call(services.advocate_end, actor=user, case=case, person_id=values["victim"], note=values["note"])
@@ -547,10 +545,9 @@ class ContactsApi(APIView):
         responses={200: AdvocacyContactPageOutput, 404: ERRORS[404]},
     )
     def get(self, request: Request, case_id: int) -> Response:
-        user = _staff(request)
+        user = api_staff_member(request)
         values = _valid(AdvocacyCursorQuery, request.query_params)
         log = selectors.contact_log_for_user(user=user, case_id=case_id, cursor=values["cursor"])
-        _log(user, "advocacy.contactlogentry", [e.pk for e in log.entries])
         return Response(AdvocacyContactPageOutput(log).data)
 
     @extend_schema(
@@ -560,7 +557,7 @@ class ContactsApi(APIView):
         responses={201: AdvocacyContactOutput, **ERRORS},
     )
     def post(self, request: Request, case_id: int) -> Response:
-        user = _staff(request)
+        user = api_staff_member(request)
         case = selectors.case_for_area(user=user, case_id=case_id, area=Area.CONTACT)
         values = _valid(AdvocacyContactInput, request.data)
         entry = _call(
@@ -580,9 +577,8 @@ class ContactDetailApi(APIView):
         responses={200: AdvocacyContactDetailOutput, 404: ERRORS[404]},
     )
     def get(self, request: Request, case_id: int, contact_id: int) -> Response:
-        user = _staff(request)
+        user = api_staff_member(request)
         detail = selectors.contact_get_for_user(user=user, case_id=case_id, contact_id=contact_id)
-        _log(user, "advocacy.contactlogentry", [detail.entry.pk])
         return Response(AdvocacyContactDetailOutput(detail).data)
 
     @extend_schema(
@@ -592,30 +588,29 @@ class ContactDetailApi(APIView):
         responses={200: AdvocacyContactDetailOutput, **ERRORS},
     )
     def put(self, request: Request, case_id: int, contact_id: int) -> Response:
-        user = _staff(request)
-        detail = selectors.contact_get_for_user(user=user, case_id=case_id, contact_id=contact_id)
+        user = api_staff_member(request)
+        entry = selectors.contact_for_change(user=user, case_id=case_id, contact_id=contact_id)
         values = _valid(AdvocacyContactEditInput, request.data)
         _call(
             services.contact_update,
             actor=user,
-            entry=detail.entry,
+            entry=entry,
             data=_contact_input(user, values),
             reason=values["reason"],
         )
-        fresh = selectors.contact_get_for_user(user=user, case_id=case_id, contact_id=contact_id)
+        fresh = selectors.contact_after_change(user=user, case_id=case_id, contact_id=contact_id)
         return Response(AdvocacyContactDetailOutput(fresh).data)
 
 
 class SafeContactApi(APIView):
     @extend_schema(
         operation_id="advocacy_safe_contact",
-        summary="A victim's safe-contact preferences (advocacy and police only)",
+        summary="A victim's safe-contact preferences (where the agreement lets you see her location)",
         responses={200: AdvocacySafeContactViewOutput, 404: ERRORS[404]},
     )
     def get(self, request: Request, case_id: int, person_id: int) -> Response:
-        user = _staff(request)
+        user = api_staff_member(request)
         page = selectors.safe_contact_for_user(user=user, case_id=case_id, person_id=person_id)
-        _log(user, "cases.safecontactpreference", [person_id])
         return Response(AdvocacySafeContactViewOutput(page.view).data)
 
     @extend_schema(
@@ -625,17 +620,17 @@ class SafeContactApi(APIView):
         responses={200: AdvocacySafeContactViewOutput, **ERRORS},
     )
     def put(self, request: Request, case_id: int, person_id: int) -> Response:
-        user = _staff(request)
-        page = selectors.safe_contact_for_user(user=user, case_id=case_id, person_id=person_id)
+        user = api_staff_member(request)
+        case = selectors.safe_contact_for_change(user=user, case_id=case_id, person_id=person_id)
         values = _valid(AdvocacySafeContactInput, request.data)
         _call(
             services.safe_contact_update,
             actor=user,
-            case=page.case,
-            data=services.SafeContactData(**values),
+            case=case,
+            data=SafeContactInput(**values),
             person_id=person_id,
         )
-        fresh = selectors.safe_contact_for_user(user=user, case_id=case_id, person_id=person_id)
+        fresh = selectors.safe_contact_after_change(user=user, case_id=case_id, person_id=person_id)
         return Response(AdvocacySafeContactViewOutput(fresh.view).data)
 
 
@@ -646,9 +641,8 @@ class NeedsApi(APIView):
         responses={200: AdvocacyNeedsAssessmentOutput(many=True), 404: ERRORS[404]},
     )
     def get(self, request: Request, case_id: int) -> Response:
-        user = _staff(request)
+        user = api_staff_member(request)
         page = selectors.needs_for_user(user=user, case_id=case_id)
-        _log(user, "advocacy.needsassessment", [a.pk for a in page.assessments])
         return Response(AdvocacyNeedsAssessmentOutput(page.assessments, many=True).data)
 
     @extend_schema(
@@ -658,7 +652,7 @@ class NeedsApi(APIView):
         responses={201: AdvocacyNeedsAssessmentOutput, **ERRORS},
     )
     def post(self, request: Request, case_id: int) -> Response:
-        user = _staff(request)
+        user = api_staff_member(request)
         case = selectors.case_for_area(user=user, case_id=case_id, area=Area.NEEDS)
         values = _valid(AdvocacyNeedsInput, request.data)
         items = values["items"]
@@ -685,9 +679,8 @@ class SafetyPlanApi(APIView):
         responses={200: AdvocacyPlanOutput(many=True), 404: ERRORS[404]},
     )
     def get(self, request: Request, case_id: int) -> Response:
-        user = _staff(request)
+        user = api_staff_member(request)
         page = selectors.safety_plans_for_user(user=user, case_id=case_id)
-        _log(user, "advocacy.safetyplan", [p.plan.pk for p in page.plans if p.plan is not None])
         return Response(AdvocacyPlanOutput(page.plans, many=True).data)
 
 
@@ -699,7 +692,7 @@ class MeasuresApi(APIView):
         responses={201: AdvocacyMeasureOutput, **ERRORS},
     )
     def post(self, request: Request, case_id: int) -> Response:
-        user = _staff(request)
+        user = api_staff_member(request)
         case = selectors.case_for_area(user=user, case_id=case_id, area=Area.SAFETY_PLAN)
         values = _valid(AdvocacyMeasureInput, request.data)
         data = services.MeasureInput(
@@ -724,8 +717,8 @@ class MeasureApi(APIView):
         responses={200: AdvocacyMeasureOutput, **ERRORS},
     )
     def patch(self, request: Request, case_id: int, measure_id: int) -> Response:
-        user = _staff(request)
-        measure = selectors.measure_get_for_user(user=user, case_id=case_id, measure_id=measure_id)
+        user = api_staff_member(request)
+        measure = selectors.measure_for_change(user=user, case_id=case_id, measure_id=measure_id)
         values = _valid(AdvocacyMeasureUpdateInput, request.data)
         owner_agency = _agency(user, values.get("owner_agency"), "owner_agency")
         updated = _call(
@@ -751,7 +744,7 @@ class ReviewsApi(APIView):
         responses={201: AdvocacyPlanReviewOutput, **ERRORS},
     )
     def post(self, request: Request, case_id: int) -> Response:
-        user = _staff(request)
+        user = api_staff_member(request)
         case = selectors.case_for_area(user=user, case_id=case_id, area=Area.SAFETY_PLAN)
         values = _valid(AdvocacyReviewInput, request.data)
         review = _call(
@@ -773,9 +766,8 @@ class KeyEventsApi(APIView):
         responses={200: AdvocacyKeyEventOutput(many=True), 404: ERRORS[404]},
     )
     def get(self, request: Request, case_id: int) -> Response:
-        user = _staff(request)
+        user = api_staff_member(request)
         page = selectors.key_events_for_user(user=user, case_id=case_id)
-        _log(user, "advocacy.keyevent", [e.pk for e in page.events])
         return Response(AdvocacyKeyEventOutput(page.events, many=True).data)
 
     @extend_schema(
@@ -786,7 +778,7 @@ class KeyEventsApi(APIView):
         responses={201: AdvocacyKeyEventRecordedOutput, **ERRORS},
     )
     def post(self, request: Request, case_id: int) -> Response:
-        user = _staff(request)
+        user = api_staff_member(request)
         case = case_get_for_user(user=user, case_id=case_id)
         if not permissions.can_record_key_event(user):
             raise Http404
@@ -803,13 +795,13 @@ class NoticeToldApi(APIView):
         responses={200: AdvocacyNoticeOutput, **ERRORS},
     )
     def post(self, request: Request, case_id: int, notice_id: int) -> Response:
-        user = _staff(request)
-        page = selectors.notice_get_for_user(user=user, case_id=case_id, notice_id=notice_id)
+        user = api_staff_member(request)
+        notice = selectors.notice_for_change(user=user, case_id=case_id, notice_id=notice_id)
         values = _valid(AdvocacyToldInput, request.data)
         notice = _call(
             services.victim_told,
             actor=user,
-            notice=page.notice,
+            notice=notice,
             told_at=values["told_at"],
             method=values["method"],
             note=values["note"],
@@ -824,9 +816,8 @@ class FeedbackApi(APIView):
         responses={200: AdvocacyFeedbackRowOutput(many=True), 404: ERRORS[404]},
     )
     def get(self, request: Request, case_id: int) -> Response:
-        user = _staff(request)
+        user = api_staff_member(request)
         page = selectors.feedback_for_user(user=user, case_id=case_id)
-        _log(user, "advocacy.victimfeedback", [row.feedback.pk for row in page.rows if row.feedback])
         return Response(AdvocacyFeedbackRowOutput(page.rows, many=True).data)
 
     @extend_schema(
@@ -836,7 +827,7 @@ class FeedbackApi(APIView):
         responses={200: AdvocacyFeedbackValuesOutput, **ERRORS},
     )
     def put(self, request: Request, case_id: int) -> Response:
-        user = _staff(request)
+        user = api_staff_member(request)
         case = selectors.case_for_area(user=user, case_id=case_id, area=Area.FEEDBACK)
         values = _valid(AdvocacyFeedbackInput, request.data)
         person_id = values.pop("victim")
@@ -861,7 +852,7 @@ class FeedbackSummaryApi(APIView):
         responses={200: AdvocacyFeedbackSummaryOutput, 404: ERRORS[404]},
     )
     def get(self, request: Request) -> Response:
-        user = _staff(request)
+        user = api_staff_member(request)
         values = _valid(AdvocacyFeedbackSummaryQuery, request.query_params)
         summary = selectors.feedback_summary_for_user(user=user, start=values["start"], end=values["end"])
         return Response(AdvocacyFeedbackSummaryOutput(summary).data)
@@ -874,7 +865,7 @@ class SettingsApi(APIView):
         responses={200: AdvocacySettingsOutput, 404: ERRORS[404]},
     )
     def get(self, request: Request) -> Response:
-        page = selectors.settings_for_admin(user=_staff(request))
+        page = selectors.settings_for_admin(user=api_staff_member(request))
         return Response(AdvocacySettingsOutput(page).data)
 
     @extend_schema(
@@ -884,7 +875,7 @@ class SettingsApi(APIView):
         responses={200: AdvocacySettingsOutput, **ERRORS},
     )
     def put(self, request: Request) -> Response:
-        user = _staff(request)
+        user = api_staff_member(request)
         selectors.settings_for_admin(user=user)
         values = _valid(AdvocacySettingsInput, request.data)
         _call(services.settings_update, actor=user, **values)
@@ -899,7 +890,7 @@ class LeadsApi(APIView):
         responses={201: AdvocacyLeadOutput, **ERRORS},
     )
     def post(self, request: Request) -> Response:
-        user = _staff(request)
+        user = api_staff_member(request)
         page = selectors.settings_for_admin(user=user)
         values = _valid(AdvocacyLeadInput, request.data)
         lead_user = next((u for u in page.staff if u.pk == values["user"]), None)
@@ -917,7 +908,7 @@ class LeadApi(APIView):
         responses={204: None, 404: ERRORS[404]},
     )
     def delete(self, request: Request, lead_id: int) -> Response:
-        services.lead_remove(actor=_staff(request), lead_id=lead_id)
+        services.lead_remove(actor=api_staff_member(request), lead_id=lead_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -931,7 +922,7 @@ class NotificationsApi(APIView):
         responses={200: InboxOutput},
     )
     def get(self, request: Request) -> Response:
-        return Response(InboxOutput(notifications.inbox_for_user(user=_staff(request))).data)
+        return Response(InboxOutput(notifications.inbox_for_user(user=api_staff_member(request))).data)
 
 
 class NotificationReadApi(APIView):
@@ -942,7 +933,9 @@ class NotificationReadApi(APIView):
         responses={200: NotificationOutput, 404: ERRORS[404]},
     )
     def post(self, request: Request, notification_id: int) -> Response:
-        notification = notifications.notification_mark_read(user=_staff(request), notification_id=notification_id)
+        notification = notifications.notification_mark_read(
+            user=api_staff_member(request), notification_id=notification_id
+        )
         return Response(NotificationOutput(notification).data)
 
 
@@ -954,4 +947,4 @@ class NotificationsReadAllApi(APIView):
         responses={200: OpenApiResponse(description='`{"marked": n}`')},
     )
     def post(self, request: Request) -> Response:
-        return Response({"marked": notifications.notifications_mark_all_read(user=_staff(request))})
+        return Response({"marked": notifications.notifications_mark_all_read(user=api_staff_member(request))})

@@ -31,6 +31,7 @@ from advocacy.selectors import VictimRef
 from agencies.models import Agency, User
 from cases.forms import DATE_HINT, GovukDateField
 from cases.models import ContactChannel
+from cases.services import SafeContactInput
 
 TIME_HINT = "24-hour clock, for example 14:30"
 
@@ -231,8 +232,11 @@ class EndForm(VictimFormMixin, forms.Form):
 
 
 class SafeContactForm(forms.Form):
+    """Parses only: the lengths and channels are checked by cases.services.validate_safe_contact,
+    the same check as every other writer of these details."""
+
     safe_times = forms.CharField(
-        label="Safe times to contact", max_length=200, required=False, help_text="For example, weekdays 10am to 2pm"
+        label="Safe times to contact", required=False, help_text="For example, weekdays 10am to 2pm"
     )
     channels = forms.MultipleChoiceField(
         label="Safe ways to contact",
@@ -243,15 +247,14 @@ class SafeContactForm(forms.Form):
     no_voicemail = forms.BooleanField(label="Do not leave voicemail", required=False)
     code_word = forms.CharField(
         label="Code word",
-        max_length=100,
         required=False,
         widget=forms.TextInput(attrs={"class": "govuk-input--width-20"}),
     )
     notes = forms.CharField(label="Other safe-contact notes", required=False, widget=forms.Textarea(attrs={"rows": 3}))
 
-    def safe_contact_data(self) -> services.SafeContactData:
+    def safe_contact_data(self) -> SafeContactInput:
         data = self.cleaned_data
-        return services.SafeContactData(
+        return SafeContactInput(
             safe_times=data.get("safe_times", ""),
             channels=list(data.get("channels") or []),
             no_voicemail=bool(data.get("no_voicemail")),

@@ -5,9 +5,19 @@ Every record here is about an identified victim, so every area needs class
 
 - the advocate, the contact log, key events and telling the victim: ``victim_location``
   (they are the routes to the victim: who reaches her, how and when);
-- safe-contact preferences: ``victim_location``, and only for advocacy and police;
 - needs assessment, safety plan, feedback: ``safety_plan`` (her circumstances, her
   protections and how safe she feels).
+
+Safe-contact preferences (her code word, safe times and ways) are her location, and
+belong to the person, not to this app: they are read and written under the one
+per-person rule of the case page (``cases.permissions.may_see_person_location``), a
+victim's location withheld wherever she is a victim in a case the reader may not see.
+The agreement decides, whatever the agency's kind; there is no separate advocacy rule
+for who may *change* them either, because the one writer
+(``cases.services.safe_contact_set``) asks the same predicate, and a second rule here
+would let the person page and these pages disagree again. ``Area.SAFE_CONTACT`` below
+only says whether the agreement grants the class at all (the per-person answer comes
+from the selectors).
 
 Under the default agreement that is police and advocacy; probation (victim identity
 only) and health (neither) see nothing of this app. The one thing probation does
@@ -45,7 +55,6 @@ AREA_CLASS: dict[Area, RecordClass] = {
     Area.FEEDBACK: RecordClass.SAFETY_PLAN,
 }
 
-SAFE_CONTACT_KINDS = frozenset({AgencyKind.ADVOCACY, AgencyKind.POLICE})
 SAFETY_PLAN_EDITOR_KINDS = frozenset({AgencyKind.ADVOCACY, AgencyKind.POLICE})
 KEY_EVENT_RECORDER_KINDS = frozenset({AgencyKind.POLICE, AgencyKind.PROBATION})
 
@@ -55,12 +64,16 @@ def _kind(user: Any) -> str:
 
 
 def may_see_area(user: Any, area: Area) -> bool:
-    """The sharing agreement's answer for one area (plus the agency rule for safe contact)."""
+    """The sharing agreement's answer for one area.
+
+    Safe contact asks the location class alone, as the case page does: the victim's
+    name beside it is shaped per person (``cases.permissions.people_classes``).
+    """
     if not is_staff_member(user):
         return False
-    if not (may_see(user, RecordClass.VICTIM_IDENTITY) and may_see(user, AREA_CLASS[area])):
-        return False
-    return area != Area.SAFE_CONTACT or _kind(user) in SAFE_CONTACT_KINDS
+    if area == Area.SAFE_CONTACT:
+        return may_see(user, RecordClass.VICTIM_LOCATION)
+    return may_see(user, RecordClass.VICTIM_IDENTITY) and may_see(user, AREA_CLASS[area])
 
 
 def may_see_any_area(user: Any) -> bool:
@@ -84,10 +97,6 @@ def can_assign_advocate(user: Any) -> bool:
 def can_edit_safety_plan(user: Any) -> bool:
     """Police own measures too (alarms, target hardening), so police and advocacy both edit the plan."""
     return may_see_area(user, Area.SAFETY_PLAN) and _kind(user) in SAFETY_PLAN_EDITOR_KINDS
-
-
-def can_edit_safe_contact(user: Any) -> bool:
-    return may_see_area(user, Area.SAFE_CONTACT)
 
 
 def can_record_key_event(user: Any) -> bool:

@@ -1,9 +1,20 @@
-"""Every read of victim advocacy a person sees, scoped to that person.
+"""Every read of victim advocacy a person sees: the app's gateway.
 
-Each selector starts from cases.selectors.case_get_for_user (404 outside the case's
-scope) and then asks advocacy.permissions.may_see_area for its own class of record
-(404 when the sharing agreement withholds it). Pages and the API render only what
-these return. Each costs a fixed number of queries, whatever the number of rows.
+Each read function (``*_for_user``) scopes, shapes and logs in one place, and the page
+and the API call the same one:
+
+- scope: cases.selectors.case_get_for_user (404 outside the case's scope), then
+  advocacy.permissions.may_see_area for the area's class of record (404 when the
+  sharing agreement withholds it);
+- shape: the victims' names and safe-contact preferences are decided per person by
+  cases.permissions.people_classes, the rule of the case page (a victim's location is
+  withheld wherever she is a victim in a case the reader may not see);
+- log: one access-log row for exactly what it returns.
+
+``*_for_change`` functions only scope a record for a write (they show nothing, so log
+nothing: the service logs the change); ``*_after_change`` shape the answer to a write
+whose service has just logged that record. Each costs a fixed number of queries,
+whatever the number of rows.
 """
 
 from __future__ import annotations
@@ -40,6 +51,8 @@ from advocacy.permissions import Area
 from advocacy.services import VICTIM_ROLES, feedback_open, settings_for
 from agencies.models import Agency, AgencyKind, RecordClass, Role, User
 from agencies.selectors import record_classes_for_agency_kind
+from audit.models import AccessAction
+from audit.services import access_record
 from cases.models import (
     Case,
     CaseGroupObjectPermission,
@@ -49,7 +62,7 @@ from cases.models import (
     PartyRole,
     SafeContactPreference,
 )
-from cases.permissions import is_staff_member, view_case_permission_id
+from cases.permissions import is_staff_member, people_classes, view_case_permission_id
 from cases.selectors import case_get_for_user
 
 CONTACT_PAGE_SIZE = 50
@@ -65,26 +78,43 @@ class VictimRef:
     name: str
     role_label: str
     is_primary: bool
+    # Her location (safe-contact preferences) as the per-person rule allows this reader.
+    location_visible: bool = False
     safe_contact: SafeContactPreference | None = None
 
 
-def victims_of(case: Case) -> list[VictimRef]:
-    """The case's victims with their safe-contact preferences: one query."""
-    parts = (
+def victims_of(*, user: User, case: Case) -> list[VictimRef]:
+    """The case's victims as ``user`` may see them: two queries.
+
+    Names and safe-contact preferences are decided per person (people_classes), the
+    rule of the case page, so a victim whose location this reader may not have (she is
+    a victim in a case they cannot see) carries no preferences here either.
+    """
+    parts = list(
         CaseParty.objects.filter(case=case, role__in=VICTIM_ROLES)
         .select_related("person", "person__safe_contact")
         .order_by("-is_primary", "id")
     )
-    return [
-        VictimRef(
-            person_id=part.person_id,
-            name=part.person.display_name,
-            role_label=PartyRole(part.role).label,
-            is_primary=part.is_primary,
-            safe_contact=getattr(part.person, "safe_contact", None),
+    people = people_classes(user, {part.person_id for part in parts})
+    victims = []
+    for part in parts:
+        label = PartyRole(part.role).label
+        location = part.person_id in people.location
+        victims.append(
+            VictimRef(
+                person_id=part.person_id,
+                name=part.person.display_name if part.person_id in people.identity else f"{label} (identity withheld)",
+                role_label=label,
+                is_primary=part.is_primary,
+                location_visible=location,
+                safe_contact=getattr(part.person, "safe_contact", None) if location else None,
+            )
         )
-        for part in parts
-    ]
+    return victims
+
+
+def _log(user: User, record_type: str, ids: Any, action: AccessAction = AccessAction.VIEW) -> None:
+    access_record(user=user, action=action, record_type=record_type, record_ids=list(ids))
 
 
 def case_for_area(*, user: User, case_id: int, area: Area) -> Case:
@@ -138,11 +168,11 @@ def _safe_contact_view(victim: VictimRef) -> SafeContactView:
     )
 
 
-def safe_contacts_for(user: User, victims: list[VictimRef]) -> list[SafeContactView] | None:
-    """What a contact action must show first; None for agencies the rule keeps it from."""
-    if not permissions.may_see_area(user, Area.SAFE_CONTACT):
-        return None
-    return [_safe_contact_view(v) for v in victims]
+def safe_contacts_for(victims: list[VictimRef]) -> list[SafeContactView] | None:
+    """What a contact action must show first: the victims whose location this reader has
+    (victims_of decided it per person); None when there is none."""
+    shown = [_safe_contact_view(v) for v in victims if v.location_visible]
+    return shown or None
 
 
 @dataclass
@@ -152,12 +182,60 @@ class SafeContactPage:
     view: SafeContactView
 
 
-def safe_contact_for_user(*, user: User, case_id: int, person_id: int) -> SafeContactPage:
-    case = case_for_area(user=user, case_id=case_id, area=Area.SAFE_CONTACT)
-    victim = next((v for v in victims_of(case) if v.person_id == person_id), None)
-    if victim is None:
+def _safe_contact_page(user: User, case_id: int, person_id: int) -> SafeContactPage:
+    case = case_get_for_user(user=user, case_id=case_id)
+    victim = next((v for v in victims_of(user=user, case=case) if v.person_id == person_id), None)
+    if victim is None or not victim.location_visible:
         raise Http404
     return SafeContactPage(case=case, victim=victim, view=_safe_contact_view(victim))
+
+
+def safe_contact_for_user(*, user: User, case_id: int, person_id: int) -> SafeContactPage:
+    """One victim's safe-contact preferences: 404 unless the per-person location rule allows."""
+    page = _safe_contact_page(user, case_id, person_id)
+    _log(user, "cases.safecontactpreference", [person_id])
+    return page
+
+
+def safe_contact_for_change(*, user: User, case_id: int, person_id: int) -> Case:
+    """The case, for a change of this victim's preferences (cases.services.safe_contact_set
+    asks the location rule again and logs the change)."""
+    return _safe_contact_page(user, case_id, person_id).case
+
+
+def safe_contact_after_change(*, user: User, case_id: int, person_id: int) -> SafeContactPage:
+    return _safe_contact_page(user, case_id, person_id)
+
+
+@dataclass
+class ContactFormPage:
+    case: Case
+    victims: list[VictimRef]
+    safe_contacts: list[SafeContactView] | None
+
+
+def contact_form_for_user(*, user: User, case_id: int, person_id: int | None = None) -> ContactFormPage:
+    """A contact form: the case's victims (or the one of the contact being changed) and,
+    before the form, their safe-contact preferences. Logs the preferences shown."""
+    case = case_for_area(user=user, case_id=case_id, area=Area.CONTACT)
+    victims = [v for v in victims_of(user=user, case=case) if person_id is None or v.person_id == person_id]
+    _log(user, "cases.safecontactpreference", [v.person_id for v in victims])
+    return ContactFormPage(case=case, victims=victims, safe_contacts=safe_contacts_for(victims))
+
+
+@dataclass
+class VictimsPage:
+    case: Case
+    victims: list[VictimRef]
+
+
+def victims_for_user(*, user: User, case_id: int, area: Area) -> VictimsPage:
+    """A form of one area that asks which victim (needs, safety measures, reviews): her
+    name is shown, so the people shown are logged."""
+    case = case_for_area(user=user, case_id=case_id, area=area)
+    victims = victims_of(user=user, case=case)
+    _log(user, "cases.person", [v.person_id for v in victims])
+    return VictimsPage(case=case, victims=victims)
 
 
 # --- the advocate -------------------------------------------------------------------------------------------------
@@ -225,9 +303,11 @@ def advocate_candidates(*, case: Case) -> list[User]:
 
 def assignments_for_user(*, user: User, case_id: int) -> AssignmentPage:
     case = case_for_area(user=user, case_id=case_id, area=Area.ASSIGNMENT)
-    victims = victims_of(case)
+    victims = victims_of(user=user, case=case)
     candidates = advocate_candidates(case=case) if permissions.can_assign_advocate(user) else []
-    return AssignmentPage(case=case, advocates=_advocates(case, victims), candidates=candidates)
+    page = AssignmentPage(case=case, advocates=_advocates(case, victims), candidates=candidates)
+    _log(user, "advocacy.advocateassignment", [a.pk for row in page.advocates for a in row.history])
+    return page
 
 
 # --- the contact log ---------------------------------------------------------------------------------------------
@@ -257,7 +337,7 @@ def _decode_cursor(cursor: str) -> tuple[dt.datetime, int] | None:
 def contact_log_for_user(*, user: User, case_id: int, cursor: str = "", limit: int = CONTACT_PAGE_SIZE) -> ContactLog:
     """The contact log, newest first, a page at a time (keyset on occurred_at, id)."""
     case = case_for_area(user=user, case_id=case_id, area=Area.CONTACT)
-    victims = victims_of(case)
+    victims = victims_of(user=user, case=case)
     qs = _contacts_qs(case)
     decoded = _decode_cursor(cursor) if cursor else None
     if decoded is not None:
@@ -269,6 +349,7 @@ def contact_log_for_user(*, user: User, case_id: int, cursor: str = "", limit: i
     if len(rows) > limit:
         last = entries[-1]
         next_cursor = f"{last.occurred_at.isoformat()}_{last.pk}"
+    _log(user, "advocacy.contactlogentry", [e.pk for e in entries])
     return ContactLog(
         case=case,
         victims=victims,
@@ -286,14 +367,32 @@ class ContactDetail:
     victim: str
 
 
-def contact_get_for_user(*, user: User, case_id: int, contact_id: int) -> ContactDetail:
+def contact_for_change(*, user: User, case_id: int, contact_id: int) -> ContactLogEntry:
     case = case_for_area(user=user, case_id=case_id, area=Area.CONTACT)
-    entry = _contacts_qs(case).filter(pk=contact_id).select_related("person").first()
+    entry = _contacts_qs(case).filter(pk=contact_id).first()
     if entry is None:
         raise Http404
     entry.case = case
+    return entry
+
+
+def _contact_detail(user: User, case_id: int, contact_id: int) -> ContactDetail:
+    entry = contact_for_change(user=user, case_id=case_id, contact_id=contact_id)
+    victim = next((v for v in victims_of(user=user, case=entry.case) if v.person_id == entry.person_id), None)
     versions = list(entry.versions.select_related("staff_member", "recorded_by").order_by("-number"))
-    return ContactDetail(case=case, entry=entry, versions=versions, victim=entry.person.display_name)
+    return ContactDetail(
+        case=entry.case, entry=entry, versions=versions, victim=victim.name if victim else "Victim (identity withheld)"
+    )
+
+
+def contact_get_for_user(*, user: User, case_id: int, contact_id: int) -> ContactDetail:
+    detail = _contact_detail(user, case_id, contact_id)
+    _log(user, "advocacy.contactlogentry", [detail.entry.pk])
+    return detail
+
+
+def contact_after_change(*, user: User, case_id: int, contact_id: int) -> ContactDetail:
+    return _contact_detail(user, case_id, contact_id)
 
 
 # --- needs -------------------------------------------------------------------------------------------------------
@@ -310,7 +409,7 @@ class NeedsPage:
 
 def needs_for_user(*, user: User, case_id: int) -> NeedsPage:
     case = case_for_area(user=user, case_id=case_id, area=Area.NEEDS)
-    victims = victims_of(case)
+    victims = victims_of(user=user, case=case)
     assessments = list(
         NeedsAssessment.objects.filter(case=case)
         .select_related("assessed_by")
@@ -320,6 +419,7 @@ def needs_for_user(*, user: User, case_id: int) -> NeedsPage:
     latest: dict[int, NeedsAssessment] = {}
     for assessment in assessments:
         latest.setdefault(assessment.person_id, assessment)
+    _log(user, "advocacy.needsassessment", [a.pk for a in assessments])
     return NeedsPage(
         case=case,
         victims=victims,
@@ -377,10 +477,18 @@ class SafetyPlanPage:
 
 def safety_plans_for_user(*, user: User, case_id: int) -> SafetyPlanPage:
     case = case_for_area(user=user, case_id=case_id, area=Area.SAFETY_PLAN)
-    return SafetyPlanPage(case=case, plans=_plans(case, victims_of(case)))
+    page = SafetyPlanPage(case=case, plans=_plans(case, victims_of(user=user, case=case)))
+    _log(user, "advocacy.safetyplan", [p.plan.pk for p in page.plans if p.plan is not None])
+    return page
 
 
 def measure_get_for_user(*, user: User, case_id: int, measure_id: int) -> SafetyMeasure:
+    measure = measure_for_change(user=user, case_id=case_id, measure_id=measure_id)
+    _log(user, "advocacy.safetymeasure", [measure.pk])
+    return measure
+
+
+def measure_for_change(*, user: User, case_id: int, measure_id: int) -> SafetyMeasure:
     case = case_for_area(user=user, case_id=case_id, area=Area.SAFETY_PLAN)
     measure = (
         SafetyMeasure.objects.filter(pk=measure_id, plan__case=case)
@@ -417,7 +525,7 @@ def _notices_prefetch() -> Prefetch[Any]:
 
 def key_events_for_user(*, user: User, case_id: int) -> KeyEventsPage:
     case = case_for_area(user=user, case_id=case_id, area=Area.KEY_EVENT)
-    victims = victims_of(case)
+    victims = victims_of(user=user, case=case)
     events = list(
         KeyEvent.objects.filter(case=case)
         .select_related("recorded_by", "recorded_agency")
@@ -426,6 +534,7 @@ def key_events_for_user(*, user: User, case_id: int) -> KeyEventsPage:
     )
     untold = [n for e in events for n in e.notices.all() if n.told_at is None]
     untold.sort(key=lambda n: n.tell_by)
+    _log(user, "advocacy.keyevent", [e.pk for e in events])
     return KeyEventsPage(case=case, events=events, untold=untold, victim_names={v.person_id: v.name for v in victims})
 
 
@@ -438,7 +547,20 @@ class NoticePage:
     safe_contact: SafeContactView | None
 
 
+def notice_for_change(*, user: User, case_id: int, notice_id: int) -> VictimNotice:
+    return _notice_page(user, case_id, notice_id).notice
+
+
 def notice_get_for_user(*, user: User, case_id: int, notice_id: int) -> NoticePage:
+    """One victim and one key event, her safe-contact preferences first (where she may be reached)."""
+    page = _notice_page(user, case_id, notice_id)
+    _log(user, "advocacy.victimnotice", [page.notice.pk])
+    if page.safe_contact is not None:
+        _log(user, "cases.safecontactpreference", [page.victim.person_id])
+    return page
+
+
+def _notice_page(user: User, case_id: int, notice_id: int) -> NoticePage:
     case = case_for_area(user=user, case_id=case_id, area=Area.KEY_EVENT)
     notice = (
         VictimNotice.objects.filter(pk=notice_id, key_event__case=case)
@@ -448,10 +570,10 @@ def notice_get_for_user(*, user: User, case_id: int, notice_id: int) -> NoticePa
     if notice is None:
         raise Http404
     notice.key_event.case = case
-    victim = next((v for v in victims_of(case) if v.person_id == notice.person_id), None)
+    victim = next((v for v in victims_of(user=user, case=case) if v.person_id == notice.person_id), None)
     if victim is None:
         raise Http404
-    views = safe_contacts_for(user, [victim])
+    views = safe_contacts_for([victim])
     return NoticePage(
         case=case, notice=notice, event=notice.key_event, victim=victim, safe_contact=views[0] if views else None
     )
@@ -475,15 +597,17 @@ class FeedbackPage:
 
 def feedback_for_user(*, user: User, case_id: int) -> FeedbackPage:
     case = case_for_area(user=user, case_id=case_id, area=Area.FEEDBACK)
-    victims = victims_of(case)
+    victims = victims_of(user=user, case=case)
     found = {f.person_id: f for f in VictimFeedback.objects.filter(case=case).select_related("recorded_by")}
-    return FeedbackPage(
+    page = FeedbackPage(
         case=case,
         rows=[
             FeedbackRow(victim=v, feedback=found.get(v.person_id), open=feedback_open(case, v.person_id))
             for v in victims
         ],
     )
+    _log(user, "advocacy.victimfeedback", [row.feedback.pk for row in page.rows if row.feedback])
+    return page
 
 
 @dataclass
@@ -575,7 +699,7 @@ def overview_for_user(*, user: User, case_id: int) -> Overview:
     """Everything of the section this user may see; the areas withheld are None."""
     case = case_for_any_area(user=user, case_id=case_id)
     areas = frozenset(a.value for a in Area if permissions.may_see_area(user, a))
-    victims = victims_of(case)
+    victims = victims_of(user=user, case=case)
     needs: dict[int, NeedsAssessment] | None = None
     if Area.NEEDS in areas:
         needs = {}
@@ -595,11 +719,12 @@ def overview_for_user(*, user: User, case_id: int) -> Overview:
             .select_related("key_event", "advocate")
             .order_by("tell_by", "id")
         )
+    _log(user, "advocacy.case", [case.pk])
     return Overview(
         case=case,
         victims=victims,
         advocates=_advocates(case, victims) if Area.ASSIGNMENT in areas else None,
-        safe_contacts=safe_contacts_for(user, victims),
+        safe_contacts=safe_contacts_for(victims),
         recent_contacts=list(_contacts_qs(case).order_by("-occurred_at", "-id")[:RECENT_CONTACTS])
         if Area.CONTACT in areas
         else None,
@@ -623,10 +748,13 @@ def overview_for_user(*, user: User, case_id: int) -> Overview:
 
 
 def card_context(user: Any, case: Any) -> dict[str, Any] | None:
-    """cases.extensions summary card: the victim's advocate, contacts, what is owed, and quick add."""
+    """cases.extensions summary card: the victim's advocate, contacts, what is owed, and quick add.
+
+    Part of the case page, whose own read logs the page; card_for_user logs the card shown alone.
+    """
     if not (permissions.is_advocacy_staff(user) and permissions.may_see_area(user, Area.CONTACT)):
         return None
-    victims = victims_of(case)
+    victims = victims_of(user=user, case=case)
     if not victims:
         return None
     current = {
@@ -653,9 +781,19 @@ def card_context(user: Any, case: Any) -> dict[str, Any] | None:
         "untold": untold["count"],
         "overdue": untold["overdue"],
         "in_place": in_place,
-        "safe_contacts": safe_contacts_for(user, victims),
+        "safe_contacts": safe_contacts_for(victims),
         "can_log": permissions.can_work(user, Area.CONTACT),
     }
+
+
+def card_for_user(*, user: User, case_id: int) -> dict[str, Any]:
+    """The card on its own (the quick add's htmx answer): 404 where the case page shows none."""
+    case = case_for_area(user=user, case_id=case_id, area=Area.CONTACT)
+    card = card_context(user, case)
+    if card is None:
+        raise Http404
+    _log(user, "advocacy.case", [case.pk])
+    return card
 
 
 # --- settings --------------------------------------------------------------------------------------------------

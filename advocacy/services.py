@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -62,7 +62,7 @@ from cases.models import (
     SafeContactPreference,
 )
 from cases.permissions import VIEW_CASE, can_view_case
-from cases.services import case_refresh_next_due
+from cases.services import SafeContactInput, case_refresh_next_due, safe_contact_set
 
 logger = logging.getLogger(__name__)
 
@@ -342,45 +342,19 @@ def contact_update(*, actor: User, entry: ContactLogEntry, data: ContactInput, r
 # --- safe-contact preferences (cases.SafeContactPreference) -------------------------------------------------
 
 
-@dataclass
-class SafeContactData:
-    safe_times: str = ""
-    channels: list[str] = field(default_factory=list)
-    no_voicemail: bool = False
-    code_word: str = ""
-    notes: str = ""
-
-
 @transaction.atomic
 def safe_contact_update(
-    *, actor: User, case: Case, data: SafeContactData, person_id: int | None = None
+    *, actor: User, case: Case, data: SafeContactInput, person_id: int | None = None
 ) -> SafeContactPreference:
+    """A victim of this case's safe-contact preferences, through the one writer of them.
+
+    This scopes the case and the victim (one of its victims, chosen or the only one);
+    ``cases.services.safe_contact_set`` then asks the per-person location rule, validates
+    and writes, so the person page and the advocacy pages accept and refuse alike.
+    """
     _require_case(actor, case)
-    _require(permissions.can_edit_safe_contact(actor))
     part = _victim_part(case, person_id)
-    errors: dict[str, str] = {}
-    if any(c not in ContactChannel.values for c in data.channels):
-        errors["channels"] = "Choose ways of contact from the list"
-    if len(data.safe_times) > 200:
-        errors["safe_times"] = "Safe times must be 200 characters or fewer"
-    if len(data.code_word) > 100:
-        errors["code_word"] = "The code word must be 100 characters or fewer"
-    if errors:
-        raise ValidationError(errors)
-    preference, _ = SafeContactPreference.objects.update_or_create(
-        person_id=part.person_id,
-        defaults={
-            "safe_times": data.safe_times.strip(),
-            "channels": list(dict.fromkeys(data.channels)),
-            "no_voicemail": data.no_voicemail,
-            "code_word": data.code_word.strip(),
-            "notes": data.notes.strip(),
-        },
-    )
-    access_record(
-        user=actor, action=AccessAction.CHANGE, record_type="cases.safecontactpreference", record_ids=[preference.pk]
-    )
-    return preference
+    return safe_contact_set(actor=actor, person_id=part.person_id, data=data)
 
 
 # --- needs assessment ---------------------------------------------------------------------------------------

@@ -1,14 +1,14 @@
 """Pages of victim advocacy, under /advocacy/. Thin: parse, call a selector or service, render.
 
-Scope and record classes come from advocacy.selectors (404 outside them); every page
-showing personal data writes an access-log row; forms work without JavaScript, and
-the contact quick-add on the case overview swaps its card with htmx when it can.
+Every page stands behind the staff gate (agencies.staff); scope, record classes and the
+access-log row come from the read functions of advocacy.selectors (404 outside them),
+the same ones the API calls. Forms work without JavaScript, and the contact quick-add
+on the case overview swaps its card with htmx when it can.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
 from typing import Any
 
 from django import forms
@@ -41,21 +41,11 @@ from advocacy.forms import (
 from advocacy.models import MeasureStatus
 from advocacy.permissions import Area
 from agencies.models import Agency, User
-from audit.models import AccessAction
-from audit.services import access_record
+from agencies.staff import staff_member, staff_required
 from cases.forms import apply_errors
 from cases.models import Case
-from cases.permissions import is_staff_member
 from cases.selectors import case_get_for_user
 from cases.templatetags.cases_tags import error_anchor
-
-
-def _staff(request: HttpRequest) -> User:
-    user = request.user
-    if not is_staff_member(user):
-        raise Http404
-    assert isinstance(user, User)
-    return user
 
 
 def _summary_errors(*forms_: forms.Form | None) -> list[tuple[str, str]]:
@@ -68,10 +58,6 @@ def _summary_errors(*forms_: forms.Form | None) -> list[tuple[str, str]]:
             anchor = "" if field.is_hidden else error_anchor(field)
             found += [(anchor, str(e)) for e in field.errors]
     return found
-
-
-def _log(actor: User, record_type: str, ids: Iterable[Any], action: AccessAction = AccessAction.VIEW) -> None:
-    access_record(user=actor, action=action, record_type=record_type, record_ids=list(ids))
 
 
 def _side_nav(actor: User, case: Case, active: str) -> list[dict[str, Any]]:
@@ -95,7 +81,6 @@ def _side_nav(actor: User, case: Case, active: str) -> list[dict[str, Any]]:
 def _page(request: HttpRequest, actor: User, case: Case, template: str, active: str, **context: Any) -> HttpResponse:
     bound = [f for f in context.values() if isinstance(f, forms.Form)]
     context.setdefault("summary_errors", _summary_errors(*bound))
-    context.setdefault("can_edit_safe_contact", permissions.can_edit_safe_contact(actor))
     context.setdefault("now", timezone.now())
     return render(
         request,
@@ -104,17 +89,13 @@ def _page(request: HttpRequest, actor: User, case: Case, template: str, active: 
     )
 
 
-def _person_ids(victims: Iterable[selectors.VictimRef]) -> list[int]:
-    return [v.person_id for v in victims]
-
-
 # --- the section's overview --------------------------------------------------------------------------------------
 
 
+@staff_required
 def case_advocacy(request: HttpRequest, case_id: int) -> HttpResponse:
-    actor = _staff(request)
+    actor = staff_member(request)
     overview = selectors.overview_for_user(user=actor, case_id=case_id)
-    _log(actor, "advocacy.case", [overview.case.pk])
     return _page(
         request,
         actor,
@@ -124,7 +105,6 @@ def case_advocacy(request: HttpRequest, case_id: int) -> HttpResponse:
         overview=overview,
         can_log=permissions.can_work(actor, Area.CONTACT),
         can_assign=permissions.can_assign_advocate(actor),
-        can_edit_safe_contact=permissions.can_edit_safe_contact(actor),
         can_edit_plan=permissions.can_edit_safety_plan(actor),
         can_mark_told=permissions.can_mark_told(actor),
     )
@@ -133,8 +113,9 @@ def case_advocacy(request: HttpRequest, case_id: int) -> HttpResponse:
 # --- the advocate --------------------------------------------------------------------------------------------------
 
 
+@staff_required
 def assignment(request: HttpRequest, case_id: int) -> HttpResponse:
-    actor = _staff(request)
+    actor = staff_member(request)
     page = selectors.assignments_for_user(user=actor, case_id=case_id)
     case = page.case
     victims = [row.victim for row in page.advocates]
@@ -170,7 +151,6 @@ def assignment(request: HttpRequest, case_id: int) -> HttpResponse:
         else:
             messages.success(request, "Advocacy support ended")
             return redirect("advocacy:assignment", case_id=case.pk)
-    _log(actor, "advocacy.advocateassignment", [a.pk for row in page.advocates for a in row.history])
     return _page(
         request,
         actor,
@@ -186,10 +166,10 @@ def assignment(request: HttpRequest, case_id: int) -> HttpResponse:
 # --- the contact log ---------------------------------------------------------------------------------------------
 
 
+@staff_required
 def contact_log(request: HttpRequest, case_id: int) -> HttpResponse:
-    actor = _staff(request)
+    actor = staff_member(request)
     log = selectors.contact_log_for_user(user=actor, case_id=case_id, cursor=request.GET.get("cursor", ""))
-    _log(actor, "advocacy.contactlogentry", [e.pk for e in log.entries])
     return _page(
         request,
         actor,
@@ -207,35 +187,36 @@ def case_card(user: Any, case: Any, *, form: ContactForm | None = None, added: b
     card = selectors.card_context(user, case)
     if card is None:
         return None
+    return _card_extras(card, form, added)
+
+
+def _card_extras(card: dict[str, Any], form: ContactForm | None, added: bool) -> dict[str, Any]:
     if card["can_log"]:
         card["quick_form"] = form or ContactForm(victims=card["victims"], prefix="contact")
     card["summary_errors"] = _summary_errors(form)
     card["contact_added"] = added
-    card["can_edit_safe_contact"] = permissions.can_edit_safe_contact(user)
     return card
 
 
 def _card_response(
     request: HttpRequest, actor: User, case: Case, form: ContactForm | None, added: bool
 ) -> HttpResponse:
-    card = case_card(actor, case, form=form, added=added)
-    if card is None:
-        raise Http404
-    _log(actor, "advocacy.case", [case.pk])
+    card = _card_extras(selectors.card_for_user(user=actor, case_id=case.pk), form, added)
     return render(request, "advocacy/_card.html", {"card": card, "case": case})
 
 
+@staff_required
 def contact_add(request: HttpRequest, case_id: int) -> HttpResponse:
     """Log a contact. Also the card's quick add: htmx swaps the card; without JavaScript, a redirect."""
-    actor = _staff(request)
-    case = selectors.case_for_area(user=actor, case_id=case_id, area=Area.CONTACT)
+    actor = staff_member(request)
     if not permissions.can_work(actor, Area.CONTACT):
         raise Http404
-    victims = selectors.victims_of(case)
+    page = selectors.contact_form_for_user(user=actor, case_id=case_id)
+    case = page.case
     from_card = request.POST.get("origin") == "card"
     form = ContactForm(
         request.POST or None,
-        victims=victims,
+        victims=page.victims,
         prefix="contact",
         staff=None if from_card else _contact_staff(actor),
         initial={"staff_member": actor.pk},
@@ -254,8 +235,6 @@ def contact_add(request: HttpRequest, case_id: int) -> HttpResponse:
             return redirect("advocacy:contact_log", case_id=case.pk)
     if from_card and getattr(request, "htmx", False):
         return _card_response(request, actor, case, form, added=False)
-    safe_contacts = selectors.safe_contacts_for(actor, victims)
-    _log(actor, "cases.safecontactpreference", _person_ids(victims))
     return _page(
         request,
         actor,
@@ -263,7 +242,7 @@ def contact_add(request: HttpRequest, case_id: int) -> HttpResponse:
         "advocacy/contact_form.html",
         "contacts",
         form=form,
-        safe_contacts=safe_contacts,
+        safe_contacts=page.safe_contacts,
         title="Log a contact",
         button="Log contact",
     )
@@ -274,10 +253,10 @@ def _contact_staff(actor: User) -> QuerySet[User]:
     return User.objects.filter(agency=actor.agency, is_active=True)
 
 
+@staff_required
 def contact_detail(request: HttpRequest, case_id: int, contact_id: int) -> HttpResponse:
-    actor = _staff(request)
+    actor = staff_member(request)
     detail = selectors.contact_get_for_user(user=actor, case_id=case_id, contact_id=contact_id)
-    _log(actor, "advocacy.contactlogentry", [detail.entry.pk])
     return _page(
         request,
         actor,
@@ -289,11 +268,12 @@ def contact_detail(request: HttpRequest, case_id: int, contact_id: int) -> HttpR
     )
 
 
+@staff_required
 def contact_edit(request: HttpRequest, case_id: int, contact_id: int) -> HttpResponse:
-    actor = _staff(request)
-    detail = selectors.contact_get_for_user(user=actor, case_id=case_id, contact_id=contact_id)
+    actor = staff_member(request)
     if not permissions.can_work(actor, Area.CONTACT):
         raise Http404
+    detail = selectors.contact_get_for_user(user=actor, case_id=case_id, contact_id=contact_id)
     form = ContactForm(
         request.POST or None,
         victims=[],
@@ -312,8 +292,7 @@ def contact_edit(request: HttpRequest, case_id: int, contact_id: int) -> HttpRes
         else:
             messages.success(request, "Contact record changed; the earlier version is kept")
             return redirect("advocacy:contact_detail", case_id=case_id, contact_id=contact_id)
-    victims = [v for v in selectors.victims_of(detail.case) if v.person_id == detail.entry.person_id]
-    _log(actor, "advocacy.contactlogentry", [detail.entry.pk])
+    page = selectors.contact_form_for_user(user=actor, case_id=case_id, person_id=detail.entry.person_id)
     return _page(
         request,
         actor,
@@ -321,7 +300,7 @@ def contact_edit(request: HttpRequest, case_id: int, contact_id: int) -> HttpRes
         "advocacy/contact_form.html",
         "contacts",
         form=form,
-        safe_contacts=selectors.safe_contacts_for(actor, victims),
+        safe_contacts=page.safe_contacts,
         title="Change a contact record",
         button="Save changes",
         caption=f"Contact with {detail.victim}",
@@ -331,11 +310,10 @@ def contact_edit(request: HttpRequest, case_id: int, contact_id: int) -> HttpRes
 # --- safe-contact preferences --------------------------------------------------------------------------------------
 
 
+@staff_required
 def safe_contact_edit(request: HttpRequest, case_id: int, person_id: int) -> HttpResponse:
-    actor = _staff(request)
+    actor = staff_member(request)
     page = selectors.safe_contact_for_user(user=actor, case_id=case_id, person_id=person_id)
-    if not permissions.can_edit_safe_contact(actor):
-        raise Http404
     view = page.view
     initial = {
         "safe_times": view.safe_times,
@@ -355,7 +333,6 @@ def safe_contact_edit(request: HttpRequest, case_id: int, person_id: int) -> Htt
         else:
             messages.success(request, "Safe-contact preferences saved")
             return redirect("advocacy:case_advocacy", case_id=case_id)
-    _log(actor, "cases.safecontactpreference", [person_id])
     return _page(
         request,
         actor,
@@ -373,10 +350,10 @@ def safe_contact_edit(request: HttpRequest, case_id: int, person_id: int) -> Htt
 # --- needs ------------------------------------------------------------------------------------------------------------
 
 
+@staff_required
 def needs(request: HttpRequest, case_id: int) -> HttpResponse:
-    actor = _staff(request)
+    actor = staff_member(request)
     page = selectors.needs_for_user(user=actor, case_id=case_id)
-    _log(actor, "advocacy.needsassessment", [a.pk for a in page.assessments])
     return _page(
         request,
         actor,
@@ -388,13 +365,14 @@ def needs(request: HttpRequest, case_id: int) -> HttpResponse:
     )
 
 
+@staff_required
 def needs_add(request: HttpRequest, case_id: int) -> HttpResponse:
-    actor = _staff(request)
-    case = selectors.case_for_area(user=actor, case_id=case_id, area=Area.NEEDS)
+    actor = staff_member(request)
     if not permissions.can_work(actor, Area.NEEDS):
         raise Http404
-    victims = selectors.victims_of(case)
-    form = NeedsForm(request.POST or None, victims=victims)
+    page = selectors.victims_for_user(user=actor, case_id=case_id, area=Area.NEEDS)
+    case = page.case
+    form = NeedsForm(request.POST or None, victims=page.victims)
     if request.method == "POST" and form.is_valid():
         try:
             services.needs_assess(
@@ -418,10 +396,10 @@ def needs_add(request: HttpRequest, case_id: int) -> HttpResponse:
 # --- safety plan ---------------------------------------------------------------------------------------------------
 
 
+@staff_required
 def safety_plan(request: HttpRequest, case_id: int) -> HttpResponse:
-    actor = _staff(request)
+    actor = staff_member(request)
     page = selectors.safety_plans_for_user(user=actor, case_id=case_id)
-    _log(actor, "advocacy.safetyplan", [p.plan.pk for p in page.plans if p.plan is not None])
     return _page(
         request,
         actor,
@@ -433,15 +411,16 @@ def safety_plan(request: HttpRequest, case_id: int) -> HttpResponse:
     )
 
 
+@staff_required
 def measure_add(request: HttpRequest, case_id: int) -> HttpResponse:
-    actor = _staff(request)
-    case = selectors.case_for_area(user=actor, case_id=case_id, area=Area.SAFETY_PLAN)
+    actor = staff_member(request)
     if not permissions.can_edit_safety_plan(actor):
         raise Http404
-    victims = selectors.victims_of(case)
+    page = selectors.victims_for_user(user=actor, case_id=case_id, area=Area.SAFETY_PLAN)
+    case = page.case
     agencies = selectors.measure_owner_choices(case=case)
     form = MeasureForm(
-        request.POST or None, victims=victims, agencies=agencies, initial={"owner_agency": actor.agency_id}
+        request.POST or None, victims=page.victims, agencies=agencies, initial={"owner_agency": actor.agency_id}
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -466,11 +445,12 @@ def measure_add(request: HttpRequest, case_id: int) -> HttpResponse:
     )
 
 
+@staff_required
 def measure_edit(request: HttpRequest, case_id: int, measure_id: int) -> HttpResponse:
-    actor = _staff(request)
-    measure = selectors.measure_get_for_user(user=actor, case_id=case_id, measure_id=measure_id)
+    actor = staff_member(request)
     if not permissions.can_edit_safety_plan(actor):
         raise Http404
+    measure = selectors.measure_get_for_user(user=actor, case_id=case_id, measure_id=measure_id)
     case = measure.plan.case
     agencies = selectors.measure_owner_choices(case=case)
     initial = {"details": measure.details, "owner_agency": measure.owner_agency_id, "review_on": measure.review_on}
@@ -493,7 +473,6 @@ def measure_edit(request: HttpRequest, case_id: int, measure_id: int) -> HttpRes
         else:
             messages.success(request, f"{measure.get_kind_display()} updated")
             return redirect("advocacy:safety_plan", case_id=case.pk)
-    _log(actor, "advocacy.safetymeasure", [measure.pk])
     return _page(
         request,
         actor,
@@ -508,12 +487,14 @@ def measure_edit(request: HttpRequest, case_id: int, measure_id: int) -> HttpRes
     )
 
 
+@staff_required
 def review_add(request: HttpRequest, case_id: int) -> HttpResponse:
-    actor = _staff(request)
-    case = selectors.case_for_area(user=actor, case_id=case_id, area=Area.SAFETY_PLAN)
+    actor = staff_member(request)
     if not permissions.can_edit_safety_plan(actor):
         raise Http404
-    form = ReviewForm(request.POST or None, victims=selectors.victims_of(case))
+    page = selectors.victims_for_user(user=actor, case_id=case_id, area=Area.SAFETY_PLAN)
+    case = page.case
+    form = ReviewForm(request.POST or None, victims=page.victims)
     if request.method == "POST" and form.is_valid():
         try:
             services.safety_plan_review(
@@ -545,10 +526,10 @@ def review_add(request: HttpRequest, case_id: int) -> HttpResponse:
 # --- key events -----------------------------------------------------------------------------------------------------
 
 
+@staff_required
 def key_events(request: HttpRequest, case_id: int) -> HttpResponse:
-    actor = _staff(request)
+    actor = staff_member(request)
     page = selectors.key_events_for_user(user=actor, case_id=case_id)
-    _log(actor, "advocacy.keyevent", [e.pk for e in page.events])
     return _page(
         request,
         actor,
@@ -561,10 +542,11 @@ def key_events(request: HttpRequest, case_id: int) -> HttpResponse:
     )
 
 
+@staff_required
 def key_event_add(request: HttpRequest, case_id: int) -> HttpResponse:
     """Police and probation record a key event. Probation sees nothing else of this app: the
     page shows no victim data, and afterwards it goes back to the case overview."""
-    actor = _staff(request)
+    actor = staff_member(request)
     case = case_get_for_user(user=actor, case_id=case_id)
     if not permissions.can_record_key_event(actor):
         raise Http404
@@ -597,9 +579,10 @@ def key_event_add(request: HttpRequest, case_id: int) -> HttpResponse:
     )
 
 
+@staff_required
 def notice_told(request: HttpRequest, case_id: int, notice_id: int) -> HttpResponse:
     """One victim and one key event: the safe-contact preferences first, then when and how she was told."""
-    actor = _staff(request)
+    actor = staff_member(request)
     page = selectors.notice_get_for_user(user=actor, case_id=case_id, notice_id=notice_id)
     can_mark = permissions.can_mark_told(actor) and page.notice.told_at is None
     form = ToldForm(request.POST if request.method == "POST" else None)
@@ -620,7 +603,6 @@ def notice_told(request: HttpRequest, case_id: int, notice_id: int) -> HttpRespo
             else:
                 messages.success(request, "Recorded: the victim has been told")
                 return redirect("advocacy:key_events", case_id=case_id)
-    _log(actor, "advocacy.victimnotice", [page.notice.pk])
     return _page(
         request,
         actor,
@@ -636,8 +618,9 @@ def notice_told(request: HttpRequest, case_id: int, notice_id: int) -> HttpRespo
 # --- feedback ----------------------------------------------------------------------------------------------------
 
 
+@staff_required
 def feedback(request: HttpRequest, case_id: int) -> HttpResponse:
-    actor = _staff(request)
+    actor = staff_member(request)
     page = selectors.feedback_for_user(user=actor, case_id=case_id)
     can_record = permissions.can_work(actor, Area.FEEDBACK)
     open_victims = [row.victim for row in page.rows if row.open]
@@ -672,7 +655,6 @@ def feedback(request: HttpRequest, case_id: int) -> HttpResponse:
             else:
                 messages.success(request, "Feedback recorded")
                 return redirect("advocacy:feedback", case_id=case_id)
-    _log(actor, "advocacy.victimfeedback", [row.feedback.pk for row in page.rows if row.feedback])
     return _page(
         request,
         actor,
@@ -685,9 +667,10 @@ def feedback(request: HttpRequest, case_id: int) -> HttpResponse:
     )
 
 
+@staff_required
 def feedback_summary(request: HttpRequest) -> HttpResponse:
     """Counts of the closing questionnaire's answers for the partnership: reporting's view."""
-    actor = _staff(request)
+    actor = staff_member(request)
     start = _date_param(request.GET.get("from"))
     end = _date_param(request.GET.get("to"))
     summary = selectors.feedback_summary_for_user(user=actor, start=start, end=end)
@@ -704,8 +687,9 @@ def _date_param(value: str | None) -> dt.date | None:
 # --- notifications --------------------------------------------------------------------------------------------------
 
 
+@staff_required
 def notification_list(request: HttpRequest) -> HttpResponse:
-    actor = _staff(request)
+    actor = staff_member(request)
     inbox = notifications.inbox_for_user(user=actor)
     return render(request, "advocacy/notifications.html", {"inbox": inbox})
 
@@ -716,23 +700,26 @@ def _safe_link(request: HttpRequest, link: str) -> str:
     return reverse("advocacy:notifications")
 
 
+@staff_required
 @require_POST
 def notification_open(request: HttpRequest, notification_id: int) -> HttpResponse:
-    actor = _staff(request)
+    actor = staff_member(request)
     notification = notifications.notification_mark_read(user=actor, notification_id=notification_id)
     return HttpResponseRedirect(_safe_link(request, notification.link))
 
 
+@staff_required
 @require_POST
 def notification_read(request: HttpRequest, notification_id: int) -> HttpResponse:
-    actor = _staff(request)
+    actor = staff_member(request)
     notifications.notification_mark_read(user=actor, notification_id=notification_id)
     return redirect("advocacy:notifications")
 
 
+@staff_required
 @require_POST
 def notification_read_all(request: HttpRequest) -> HttpResponse:
-    actor = _staff(request)
+    actor = staff_member(request)
     count = notifications.notifications_mark_all_read(user=actor)
     messages.success(request, f"{count} notification{'s' if count != 1 else ''} marked as read")
     return redirect("advocacy:notifications")
@@ -741,8 +728,9 @@ def notification_read_all(request: HttpRequest) -> HttpResponse:
 # --- settings --------------------------------------------------------------------------------------------------------
 
 
+@staff_required
 def settings_page(request: HttpRequest) -> HttpResponse:
-    actor = _staff(request)
+    actor = staff_member(request)
     page = selectors.settings_for_admin(user=actor)
     action = request.POST.get("action") if request.method == "POST" else None
     settings_form = SettingsForm(

@@ -9,7 +9,7 @@ answers 400 with its ``{field: [messages]}``.
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
@@ -18,8 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from agencies.models import User
-from audit.models import AccessAction
-from audit.services import access_record
+from agencies.staff import api_staff_member
 from cases.apis import StaffRefOutput
 from cases.selectors import case_get_for_user
 from masip.api import call_service as _call
@@ -32,14 +31,6 @@ ERRORS = {
     403: OpenApiResponse(description="Your role or agency may not make this change"),
     404: OpenApiResponse(description="No such record, or outside your scope"),
 }
-
-
-def _staff(request: Request) -> User:
-    return cast(User, request.user)
-
-
-def _log(user: User, record_type: str, ids: list[int], action: AccessAction = AccessAction.VIEW) -> None:
-    access_record(user=user, action=action, record_type=record_type, record_ids=ids)
 
 
 # --- output ---------------------------------------------------------------------------------------------------
@@ -324,7 +315,9 @@ class InstrumentListApi(APIView):
         responses={200: RiskInstrumentOutput(many=True)},
     )
     def get(self, request: Request) -> Response:
-        return Response(RiskInstrumentOutput(selectors.instruments_for_user(user=_staff(request)), many=True).data)
+        return Response(
+            RiskInstrumentOutput(selectors.instruments_for_user(user=api_staff_member(request)), many=True).data
+        )
 
 
 class InstrumentVersionApi(APIView):
@@ -334,7 +327,7 @@ class InstrumentVersionApi(APIView):
         responses={200: RiskVersionOutput, 404: ERRORS[404]},
     )
     def get(self, request: Request, version_id: int) -> Response:
-        detail = selectors.instrument_version_for_user(user=_staff(request), version_id=version_id)
+        detail = selectors.instrument_version_for_user(user=api_staff_member(request), version_id=version_id)
         return Response(RiskVersionOutput(detail).data)
 
 
@@ -345,7 +338,7 @@ class RiskSettingsApi(APIView):
         responses={200: RiskSettingsOutput},
     )
     def get(self, request: Request) -> Response:
-        user = _staff(request)
+        user = api_staff_member(request)
         assert user.agency is not None
         return Response(RiskSettingsOutput(selectors.risk_settings_for(partnership_id=user.agency.partnership_id)).data)
 
@@ -358,7 +351,7 @@ class RiskSettingsApi(APIView):
     )
     def put(self, request: Request) -> Response:
         values = _valid(RiskSettingsOutput, request.data)
-        settings = _call(services.risk_settings_update, actor=_staff(request), values=values)
+        settings = _call(services.risk_settings_update, actor=api_staff_member(request), values=values)
         return Response(RiskSettingsOutput(settings).data)
 
 
@@ -372,15 +365,14 @@ class CaseRiskApi(APIView):
         responses={200: CaseRiskOutput, 404: ERRORS[404]},
     )
     def get(self, request: Request, case_id: int) -> Response:
-        user = _staff(request)
+        user = api_staff_member(request)
         risk = selectors.case_risk_for_user(user=user, case_id=case_id)
-        _log(user, "risk.case", [risk.case.pk])
         return Response(CaseRiskOutput(risk).data)
 
 
 def _assessment_response(user: User, assessment: Assessment, *, status_code: int = status.HTTP_200_OK) -> Response:
-    fresh = selectors.assessment_get_for_user(user=user, case_id=assessment.case_id, assessment_id=assessment.pk)
-    view = selectors.assessment_view_for_user(user=user, assessment=fresh)
+    """A write's answer: the service logged the change of this assessment."""
+    view = selectors.assessment_after_change(user=user, assessment=assessment)
     return Response(RiskAssessmentOutput(view).data, status=status_code)
 
 
@@ -391,10 +383,9 @@ class AssessmentListApi(APIView):
         responses={200: RiskAssessmentSummaryOutput(many=True), 404: ERRORS[404]},
     )
     def get(self, request: Request, case_id: int) -> Response:
-        user = _staff(request)
-        risk = selectors.case_risk_for_user(user=user, case_id=case_id)
-        _log(user, "risk.assessment", [a.pk for a in risk.assessments])
-        return Response(RiskAssessmentSummaryOutput(risk.assessments, many=True).data)
+        user = api_staff_member(request)
+        assessments = selectors.assessments_for_user(user=user, case_id=case_id)
+        return Response(RiskAssessmentSummaryOutput(assessments, many=True).data)
 
     @extend_schema(
         operation_id="case_risk_assessment_start",
@@ -403,7 +394,7 @@ class AssessmentListApi(APIView):
         responses={201: RiskAssessmentOutput, **ERRORS},
     )
     def post(self, request: Request, case_id: int) -> Response:
-        user = _staff(request)
+        user = api_staff_member(request)
         case = case_get_for_user(user=user, case_id=case_id)
         values = _valid(RiskStartInput, request.data)
         assessment = _call(services.assessment_start, actor=user, case=case, instrument_key=values["instrument"])
@@ -417,9 +408,8 @@ class AssessmentDetailApi(APIView):
         responses={200: RiskAssessmentOutput, 404: ERRORS[404]},
     )
     def get(self, request: Request, case_id: int, assessment_id: int) -> Response:
-        user = _staff(request)
-        assessment = selectors.assessment_get_for_user(user=user, case_id=case_id, assessment_id=assessment_id)
-        _log(user, "risk.assessment", [assessment.pk])
+        user = api_staff_member(request)
+        assessment = selectors.assessment_for_change(user=user, case_id=case_id, assessment_id=assessment_id)
         view = selectors.assessment_view_for_user(user=user, assessment=assessment)
         return Response(RiskAssessmentOutput(view).data)
 
@@ -431,8 +421,8 @@ class AssessmentDetailApi(APIView):
         responses={200: RiskAssessmentOutput, **ERRORS},
     )
     def patch(self, request: Request, case_id: int, assessment_id: int) -> Response:
-        user = _staff(request)
-        assessment = selectors.assessment_get_for_user(user=user, case_id=case_id, assessment_id=assessment_id)
+        user = api_staff_member(request)
+        assessment = selectors.assessment_for_change(user=user, case_id=case_id, assessment_id=assessment_id)
         values = _valid(RiskSaveInput, request.data)
         saved = _call(services.assessment_save, actor=user, assessment=assessment, **values)
         return _assessment_response(user, saved)
@@ -443,8 +433,8 @@ class AssessmentDetailApi(APIView):
         responses={204: None, **ERRORS},
     )
     def delete(self, request: Request, case_id: int, assessment_id: int) -> Response:
-        user = _staff(request)
-        assessment = selectors.assessment_get_for_user(user=user, case_id=case_id, assessment_id=assessment_id)
+        user = api_staff_member(request)
+        assessment = selectors.assessment_for_change(user=user, case_id=case_id, assessment_id=assessment_id)
         _call(services.assessment_discard, actor=user, assessment=assessment)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -457,8 +447,8 @@ class AssessmentCompleteApi(APIView):
         responses={200: RiskAssessmentOutput, **ERRORS},
     )
     def post(self, request: Request, case_id: int, assessment_id: int) -> Response:
-        user = _staff(request)
-        assessment = selectors.assessment_get_for_user(user=user, case_id=case_id, assessment_id=assessment_id)
+        user = api_staff_member(request)
+        assessment = selectors.assessment_for_change(user=user, case_id=case_id, assessment_id=assessment_id)
         done = _call(services.assessment_complete, actor=user, assessment=assessment)
         return _assessment_response(user, done)
 
@@ -471,8 +461,8 @@ class AssessmentAmendApi(APIView):
         responses={201: RiskAssessmentOutput, **ERRORS},
     )
     def post(self, request: Request, case_id: int, assessment_id: int) -> Response:
-        user = _staff(request)
-        assessment = selectors.assessment_get_for_user(user=user, case_id=case_id, assessment_id=assessment_id)
+        user = api_staff_member(request)
+        assessment = selectors.assessment_for_change(user=user, case_id=case_id, assessment_id=assessment_id)
         values = _valid(RiskAmendInput, request.data)
         amendment = _call(services.assessment_amend, actor=user, assessment=assessment, reason=values["reason"])
         return _assessment_response(user, amendment, status_code=status.HTTP_201_CREATED)
@@ -486,7 +476,7 @@ class SashRecordApi(APIView):
         request=RiskSashInput,
     )
     def post(self, request: Request, case_id: int) -> Response:
-        user = _staff(request)
+        user = api_staff_member(request)
         case = case_get_for_user(user=user, case_id=case_id)
         values = _valid(RiskSashInput, request.data)
         assessment = _call(services.sash_record, actor=user, case=case, **values)
@@ -500,10 +490,9 @@ class IncidentListApi(APIView):
         responses={200: RiskIncidentOutput(many=True), 404: ERRORS[404]},
     )
     def get(self, request: Request, case_id: int) -> Response:
-        user = _staff(request)
-        risk = selectors.case_risk_for_user(user=user, case_id=case_id)
-        _log(user, "risk.incident", [i.pk for i in risk.incidents])
-        return Response(RiskIncidentOutput(risk.incidents, many=True).data)
+        user = api_staff_member(request)
+        incidents = selectors.incidents_for_user(user=user, case_id=case_id)
+        return Response(RiskIncidentOutput(incidents, many=True).data)
 
     @extend_schema(
         operation_id="case_risk_incident_record",
@@ -512,7 +501,7 @@ class IncidentListApi(APIView):
         responses={201: RiskIncidentOutput, **ERRORS},
     )
     def post(self, request: Request, case_id: int) -> Response:
-        user = _staff(request)
+        user = api_staff_member(request)
         case = case_get_for_user(user=user, case_id=case_id)
         values = _valid(RiskIncidentInput, request.data)
         incident = _call(services.incident_record, actor=user, case=case, **values)
@@ -526,10 +515,9 @@ class MaracReferralListApi(APIView):
         responses={200: RiskMaracReferralOutput(many=True), 404: ERRORS[404]},
     )
     def get(self, request: Request, case_id: int) -> Response:
-        user = _staff(request)
-        risk = selectors.case_risk_for_user(user=user, case_id=case_id)
-        _log(user, "risk.marac_referral", [r.pk for r in risk.referrals])
-        return Response(RiskMaracReferralOutput(risk.referrals, many=True).data)
+        user = api_staff_member(request)
+        referrals = selectors.marac_referrals_for_user(user=user, case_id=case_id)
+        return Response(RiskMaracReferralOutput(referrals, many=True).data)
 
     @extend_schema(
         operation_id="case_risk_marac_referral_record",
@@ -538,7 +526,7 @@ class MaracReferralListApi(APIView):
         responses={201: RiskMaracReferralOutput, **ERRORS},
     )
     def post(self, request: Request, case_id: int) -> Response:
-        user = _staff(request)
+        user = api_staff_member(request)
         case = case_get_for_user(user=user, case_id=case_id)
         values = _valid(RiskMaracReferralInput, request.data)
         assessment = None

@@ -1,9 +1,14 @@
-"""Every read about risk that a person sees, scoped through the case.
+"""Every read about risk that a person sees: the app's gateway.
 
-An assessment is reached through its case (cases.selectors.case_get_for_user: 404
-outside the user's scope). Answers to items of a record class the user's agency may
-not see (the SRP's clinical formulation and notes) are removed in the query and named
-in ``withheld``; templates and serializers render only what they are given.
+Each read function (``*_for_user``) scopes, shapes and logs in one place, and the page
+and the API call the same one. An assessment is reached through its case
+(cases.selectors.case_get_for_user: 404 outside the user's scope). Answers to items of
+a record class the user's agency may not see (the SRP's clinical formulation and notes)
+are removed in the query and named in ``withheld``; templates and serializers render
+only what they are given. The identity bar's names come from
+cases.selectors.case_identity_for_user (per person). Each read writes one access-log row
+for what it returns; ``*_for_change`` functions only scope a record for a write (the
+service logs the change) and ``assessment_after_change`` shapes a write's answer.
 
 The bulk readers at the end (``current_sash_levels``, ``current_dash_results``,
 ``current_assessments_for_cases``) are for other apps that have already scoped the
@@ -16,7 +21,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import CharField, Count, Min, Prefetch, Q, QuerySet, Value
 from django.http import Http404
@@ -24,9 +29,11 @@ from django.utils import timezone
 
 from agencies.models import User
 from agencies.selectors import record_classes_for_user
+from audit.models import AccessAction
+from audit.services import access_record
 from cases import permissions as case_permissions
-from cases.models import Case, CaseParty, CaseStatus, PartyRole
-from cases.selectors import PartyView, case_get_for_user
+from cases.models import Case, CaseStatus
+from cases.selectors import CaseIdentity, case_get_for_user, case_identity_for_user
 from risk import permissions, scoring
 from risk.models import (
     OVERALL_RANK,
@@ -43,6 +50,9 @@ from risk.models import (
     RiskSettings,
     Status,
 )
+
+if TYPE_CHECKING:
+    from risk import flow
 
 DASH_KEY = "dash"
 S_DASH_KEY = "s_dash"
@@ -257,8 +267,13 @@ def _visible_answers_q(classes: frozenset[str]) -> Q:
     return Q(item__record_class="") | Q(item__record_class__in=classes)
 
 
-def assessment_get_for_user(*, user: User, case_id: int, assessment_id: int) -> Assessment:
-    """An assessment of a case the user can see, or 404."""
+def _log(user: User, record_type: str, ids: list[int]) -> None:
+    access_record(user=user, action=AccessAction.VIEW, record_type=record_type, record_ids=ids)
+
+
+def assessment_for_change(*, user: User, case_id: int, assessment_id: int) -> Assessment:
+    """An assessment of a case the user can see, or 404: the scope of a write or of a read
+    below (it shows nothing itself, so logs nothing)."""
     case = case_get_for_user(user=user, case_id=case_id)
     assessment = (
         Assessment.objects.select_related(
@@ -346,7 +361,22 @@ def draft_result(
 def assessment_view_for_user(
     *, user: User, assessment: Assessment, settings: RiskSettings | None = None
 ) -> AssessmentView:
-    """The assessment as ``user`` may see it: withheld answers removed, results and revisions."""
+    """The assessment as ``user`` may see it: withheld answers removed, results and revisions.
+
+    ``assessment`` comes from assessment_for_change (scoped). Logs the assessment shown.
+    """
+    view = _assessment_view(user, assessment, settings)
+    _log(user, "risk.assessment", [assessment.pk])
+    return view
+
+
+def assessment_after_change(*, user: User, assessment: Assessment) -> AssessmentView:
+    """The answer to a write on ``assessment``: its service has just logged that record."""
+    fresh = assessment_for_change(user=user, case_id=assessment.case_id, assessment_id=assessment.pk)
+    return _assessment_view(user, fresh, None)
+
+
+def _assessment_view(user: User, assessment: Assessment, settings: RiskSettings | None) -> AssessmentView:
     classes = record_classes_for_user(user=user)
     items = version_items(assessment.version)
     visible_items = [i for i in items if not i.record_class or i.record_class in classes]
@@ -463,7 +493,7 @@ class HistoryPoint:
 @dataclass
 class CaseRisk:
     case: Case
-    identity: Any
+    identity: CaseIdentity
     overall: str
     summaries: list[InstrumentSummary]
     marac: list[scoring.MaracCriterion]
@@ -498,37 +528,6 @@ class CaseRisk:
                 }
             )
         return {"series": [{"label": name, "points": points} for name, points in series.items()]}
-
-
-@dataclass
-class CaseIdentity:
-    """Enough for the identity bar: the primary people as the user may see them."""
-
-    perpetrator: PartyView | None
-    victim: PartyView | None
-
-
-def case_identity(*, user: User, case: Case) -> CaseIdentity:
-    parts = CaseParty.objects.filter(
-        case=case, is_primary=True, role__in=[PartyRole.PERPETRATOR, PartyRole.VICTIM]
-    ).select_related("person")
-    views = {p.role: _light_party_view(user, p) for p in parts}
-    return CaseIdentity(perpetrator=views.get(PartyRole.PERPETRATOR), victim=views.get(PartyRole.VICTIM))
-
-
-def _light_party_view(user: User, part: CaseParty) -> PartyView:
-    """A PartyView with the name only: the identity bar shows nothing else, so nothing else is read."""
-    identity_class = case_permissions.party_identity_class(part.role)
-    identity_ok = identity_class is None or case_permissions.may_see(user, identity_class)
-    view = PartyView(
-        person_id=part.person_id,
-        role=part.role,
-        role_label=PartyRole(part.role).label,
-        is_primary=part.is_primary,
-        name=part.person.display_name if identity_ok else None,
-        identity_visible=identity_ok,
-    )
-    return view
 
 
 def _current_and_drafts(case: Case) -> list[Assessment]:
@@ -695,9 +694,10 @@ def case_risk_for_user(*, user: User, case_id: int) -> CaseRisk:
         if assessments
         else []
     )
+    _log(user, "risk.case", [case.pk])
     return CaseRisk(
         case=case,
-        identity=case_identity(user=user, case=case),
+        identity=case_identity_for_user(user=user, case=case),
         overall=case.current_risk,
         summaries=summaries,
         marac=marac,
@@ -712,6 +712,106 @@ def case_risk_for_user(*, user: User, case_id: int) -> CaseRisk:
         can_record_incident=permissions.can_record_incident(user),
         can_record_marac_referral=permissions.can_record_marac_referral(user),
     )
+
+
+def assessments_for_user(*, user: User, case_id: int) -> list[Assessment]:
+    """The case's assessments, newest first (drafts included): summaries, no answers."""
+    case = case_get_for_user(user=user, case_id=case_id)
+    assessments = list(
+        Assessment.objects.filter(case=case)
+        .select_related("instrument", "version", "created_by", "agency", "completed_by")
+        .order_by("-assessed_on", "-id")
+    )
+    _log(user, "risk.assessment", [a.pk for a in assessments])
+    return assessments
+
+
+def incidents_for_user(*, user: User, case_id: int) -> list[Incident]:
+    case = case_get_for_user(user=user, case_id=case_id)
+    incidents = list(Incident.objects.filter(case=case).select_related("recorded_by", "agency"))
+    _log(user, "risk.incident", [i.pk for i in incidents])
+    return incidents
+
+
+def marac_referrals_for_user(*, user: User, case_id: int) -> list[MaracReferral]:
+    case = case_get_for_user(user=user, case_id=case_id)
+    referrals = list(MaracReferral.objects.filter(case=case).select_related("recorded_by", "agency"))
+    _log(user, "risk.marac_referral", [r.pk for r in referrals])
+    return referrals
+
+
+# --- starting an assessment, and a draft being filled in ------------------------------------------------------
+
+
+@dataclass
+class StartPage:
+    case: Case
+    identity: CaseIdentity
+    version: InstrumentVersion
+    draft: Assessment | None
+    can_continue: bool
+
+
+def assessment_start_for_user(*, user: User, case_id: int, instrument_key: str) -> StartPage:
+    """The page that starts an assessment: the identity bar names the case's people, and a
+    draft in progress names who started it, so the page is logged as a view of the case's risk."""
+    case = case_get_for_user(user=user, case_id=case_id)
+    version = current_version_for(instrument_key=instrument_key, partnership_id=case.partnership_id)
+    if version is None or not permissions.can_assess(user, instrument_key):
+        raise Http404
+    draft = draft_for(case=case, instrument_id=version.instrument_id)
+    page = StartPage(
+        case=case,
+        identity=case_identity_for_user(user=user, case=case),
+        version=version,
+        draft=draft,
+        can_continue=draft is not None and permissions.can_edit_draft(user, draft),
+    )
+    _log(user, "risk.case", [case.pk])
+    return page
+
+
+class DraftWork:
+    """A draft being filled in: its items, answers and pages, for the user who may edit it."""
+
+    def __init__(self, user: User, assessment: Assessment) -> None:
+        self.actor = user
+        self.assessment = assessment
+        self.settings = risk_settings_for(partnership_id=assessment.case.partnership_id)
+        self.bands = bands_for(assessment.version, self.settings)
+        self.items = version_items(assessment.version)
+        self.refresh()
+
+    def refresh(self) -> None:
+        from risk import flow  # flow builds on this module's item rules
+
+        self.answers = draft_answers(self.assessment)
+        self.pages = flow.pages_for(self.assessment.version, self.items, self.answers)
+
+    def page(self, key: str) -> flow.Page:
+        from risk import flow
+
+        index = flow.find(self.pages, key)
+        if index is None:
+            raise Http404
+        return self.pages[index]
+
+
+def draft_for_change(*, user: User, case_id: int, assessment_id: int) -> DraftWork:
+    """A draft to save answers to (or a completed assessment, which the pages send on):
+    404 outside the case's scope or for a draft of another agency. Logs nothing."""
+    assessment = assessment_for_change(user=user, case_id=case_id, assessment_id=assessment_id)
+    if assessment.is_draft and not permissions.can_edit_draft(user, assessment):
+        raise Http404
+    return DraftWork(user, assessment)
+
+
+def draft_for_user(*, user: User, case_id: int, assessment_id: int) -> DraftWork:
+    """A question page of a draft, shown with its answers: logged as a view of the assessment."""
+    work = draft_for_change(user=user, case_id=case_id, assessment_id=assessment_id)
+    if work.assessment.is_draft:
+        _log(user, "risk.assessment", [work.assessment.pk])
+    return work
 
 
 def _instrument_rows(partnership_id: int) -> list[InstrumentRow]:

@@ -1,8 +1,9 @@
 """Risk pages: the case's risk section, the assessment form (GOV.UK question pages, check your
 answers, confirmation), amendments, incidents, MARAC referrals, instruments and thresholds.
 
-Thin: parse input, call a selector or a service, render. The case's scope comes from
-the selectors (404 outside it); every page that shows an assessment writes the access log.
+Thin: parse input, call a selector or a service, render. Every page stands behind the
+staff gate (agencies.staff); scope, record classes and the access-log row come from the
+read functions of risk.selectors (404 outside the case's scope), the same ones the API calls.
 """
 
 from __future__ import annotations
@@ -18,12 +19,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from agencies.models import User
-from audit.models import AccessAction
-from audit.services import access_record
-from cases import permissions as case_permissions
+from agencies.staff import staff_member, staff_required
 from cases.forms import apply_errors
-from cases.selectors import case_get_for_user
+from cases.selectors import case_get_for_user, case_identity_for_user
 from cases.templatetags.cases_tags import error_anchor
 from risk import flow, permissions, scoring, selectors, services
 from risk.forms import (
@@ -39,14 +37,6 @@ from risk.forms import (
 from risk.models import Assessment
 
 
-def _staff(request: HttpRequest) -> User:
-    user = request.user
-    if not case_permissions.is_staff_member(user):
-        raise Http404
-    assert isinstance(user, User)
-    return user
-
-
 def _summary_errors(*forms_: forms.Form | None) -> list[tuple[str, str]]:
     """(link, message) for the GOV.UK error summary."""
     found: list[tuple[str, str]] = []
@@ -57,10 +47,6 @@ def _summary_errors(*forms_: forms.Form | None) -> list[tuple[str, str]]:
         for field in form:
             found += [("" if field.is_hidden else f"#{error_anchor(field)}", str(e)) for e in field.errors]
     return found
-
-
-def _log(actor: User, record_type: str, ids: list[int]) -> None:
-    access_record(user=actor, action=AccessAction.VIEW, record_type=record_type, record_ids=ids)
 
 
 def _assessment_url(assessment: Assessment, name: str = "assessment_detail", **kwargs: Any) -> str:
@@ -76,10 +62,10 @@ def _page_url(assessment: Assessment, page: str) -> str:
 # --- the case's risk section ------------------------------------------------------------------------------
 
 
+@staff_required
 def case_risk(request: HttpRequest, case_id: int) -> HttpResponse:
-    actor = _staff(request)
+    actor = staff_member(request)
     risk = selectors.case_risk_for_user(user=actor, case_id=case_id)
-    _log(actor, "risk.case", [risk.case.pk])
     sash = next((s for s in risk.summaries if s.instrument.key == selectors.SASH_KEY), None)
     return render(
         request,
@@ -101,17 +87,14 @@ def case_risk(request: HttpRequest, case_id: int) -> HttpResponse:
 # --- starting an assessment --------------------------------------------------------------------------------
 
 
+@staff_required
 def assessment_start(request: HttpRequest, case_id: int, instrument_key: str) -> HttpResponse:
-    actor = _staff(request)
-    case = case_get_for_user(user=actor, case_id=case_id)
-    version = selectors.current_version_for(instrument_key=instrument_key, partnership_id=case.partnership_id)
-    if version is None or not permissions.can_assess(actor, instrument_key):
-        raise Http404
-    draft = selectors.draft_for(case=case, instrument_id=version.instrument_id)
+    actor = staff_member(request)
+    start = selectors.assessment_start_for_user(user=actor, case_id=case_id, instrument_key=instrument_key)
     error = ""
     if request.method == "POST":
         try:
-            assessment = services.assessment_start(actor=actor, case=case, instrument_key=instrument_key)
+            assessment = services.assessment_start(actor=actor, case=start.case, instrument_key=instrument_key)
         except ValidationError as exc:
             error = " ".join(exc.messages)
         else:
@@ -120,13 +103,13 @@ def assessment_start(request: HttpRequest, case_id: int, instrument_key: str) ->
         request,
         "risk/assessment_start.html",
         {
-            "case": case,
-            "detail": selectors.case_identity(user=actor, case=case),
+            "case": start.case,
+            "detail": start.identity,
             "case_section": "risk",
-            "version": version,
-            "instrument": version.instrument,
-            "draft": draft,
-            "can_continue": draft is not None and permissions.can_edit_draft(actor, draft),
+            "version": start.version,
+            "instrument": start.version.instrument,
+            "draft": start.draft,
+            "can_continue": start.can_continue,
             "summary_errors": [("", error)] if error else [],
         },
     )
@@ -135,33 +118,7 @@ def assessment_start(request: HttpRequest, case_id: int, instrument_key: str) ->
 # --- the question pages ------------------------------------------------------------------------------------
 
 
-class _Draft:
-    """A draft being filled in: its items, answers and pages, for the user who may edit it."""
-
-    def __init__(self, request: HttpRequest, case_id: int, assessment_id: int) -> None:
-        self.actor = _staff(request)
-        self.assessment = selectors.assessment_get_for_user(
-            user=self.actor, case_id=case_id, assessment_id=assessment_id
-        )
-        if self.assessment.is_draft and not permissions.can_edit_draft(self.actor, self.assessment):
-            raise Http404
-        self.settings = selectors.risk_settings_for(partnership_id=self.assessment.case.partnership_id)
-        self.bands = selectors.bands_for(self.assessment.version, self.settings)
-        self.items = selectors.version_items(self.assessment.version)
-        self.refresh()
-
-    def refresh(self) -> None:
-        self.answers = selectors.draft_answers(self.assessment)
-        self.pages = flow.pages_for(self.assessment.version, self.items, self.answers)
-
-    def page(self, key: str) -> flow.Page:
-        index = flow.find(self.pages, key)
-        if index is None:
-            raise Http404
-        return self.pages[index]
-
-
-def _page_form(draft: _Draft, page: flow.Page, data: Any = None, *, require: bool = True) -> forms.Form:
+def _page_form(draft: selectors.DraftWork, page: flow.Page, data: Any = None, *, require: bool = True) -> forms.Form:
     assessment = draft.assessment
     if page.key == flow.ABOUT:
         return AboutForm(data, initial={"assessed_on": assessment.assessed_on})
@@ -187,7 +144,7 @@ def _page_form(draft: _Draft, page: flow.Page, data: Any = None, *, require: boo
     )
 
 
-def _save_page(draft: _Draft, page: flow.Page, form: forms.Form) -> None:
+def _save_page(draft: selectors.DraftWork, page: flow.Page, form: forms.Form) -> None:
     """Hand the page's answers to the service; its errors land on the form."""
     values = form.cleaned_data
     if page.key == flow.ABOUT:
@@ -205,7 +162,7 @@ def _save_page(draft: _Draft, page: flow.Page, form: forms.Form) -> None:
         services.assessment_save(actor=draft.actor, assessment=draft.assessment, answers=form.answers())
 
 
-def _render_page(request: HttpRequest, draft: _Draft, page: flow.Page, form: forms.Form) -> HttpResponse:
+def _render_page(request: HttpRequest, draft: selectors.DraftWork, page: flow.Page, form: forms.Form) -> HttpResponse:
     assessment = draft.assessment
     previous = flow.previous_key(draft.pages, page.key)
     index = flow.find(draft.pages, page.key) or 0
@@ -236,13 +193,17 @@ def _render_page(request: HttpRequest, draft: _Draft, page: flow.Page, form: for
     )
 
 
+@staff_required
 def assessment_page(request: HttpRequest, case_id: int, assessment_id: int, page: str) -> HttpResponse:
-    draft = _Draft(request, case_id, assessment_id)
+    actor = staff_member(request)
+    if request.method != "POST":
+        draft = selectors.draft_for_user(user=actor, case_id=case_id, assessment_id=assessment_id)
+    else:
+        draft = selectors.draft_for_change(user=actor, case_id=case_id, assessment_id=assessment_id)
     if not draft.assessment.is_draft:
         return redirect(_assessment_url(draft.assessment))
     current = draft.page(page)
     if request.method != "POST":
-        _log(draft.actor, "risk.assessment", [draft.assessment.pk])
         return _render_page(request, draft, current, _page_form(draft, current))
     later = request.POST.get("action") == "later"
     form = _page_form(draft, current, request.POST, require=not later)
@@ -265,14 +226,15 @@ def assessment_page(request: HttpRequest, case_id: int, assessment_id: int, page
     return _render_page(request, draft, current, form)
 
 
-def _missing(draft: _Draft) -> list[str]:
+def _missing(draft: selectors.DraftWork) -> list[str]:
     return scoring.missing_required(selectors.item_rules(draft.items), draft.answers)
 
 
+@staff_required
 @require_POST
 def assessment_autosave(request: HttpRequest, case_id: int, assessment_id: int, page: str) -> HttpResponse:
     """htmx: save what the page holds as it changes; answers a one-line status."""
-    draft = _Draft(request, case_id, assessment_id)
+    draft = selectors.draft_for_change(user=staff_member(request), case_id=case_id, assessment_id=assessment_id)
     if not draft.assessment.is_draft:
         raise Http404
     current = draft.page(page)
@@ -294,8 +256,9 @@ def assessment_autosave(request: HttpRequest, case_id: int, assessment_id: int, 
 # --- check your answers, complete, confirmation ---------------------------------------------------------------
 
 
+@staff_required
 def assessment_check(request: HttpRequest, case_id: int, assessment_id: int) -> HttpResponse:
-    draft = _Draft(request, case_id, assessment_id)
+    draft = selectors.draft_for_change(user=staff_member(request), case_id=case_id, assessment_id=assessment_id)
     assessment = draft.assessment
     if not assessment.is_draft:
         return redirect(_assessment_url(assessment))
@@ -313,7 +276,6 @@ def assessment_check(request: HttpRequest, case_id: int, assessment_id: int) -> 
         else:
             return redirect(_assessment_url(assessment, "assessment_confirmation"))
     view = selectors.assessment_view_for_user(user=draft.actor, assessment=assessment, settings=draft.settings)
-    _log(draft.actor, "risk.assessment", [assessment.pk])
     return render(
         request,
         "risk/check_answers.html",
@@ -332,7 +294,7 @@ def _day(value: Any) -> str:
     return f"{value.day} {value:%B %Y}" if value else ""
 
 
-def _check_sections(draft: _Draft, view: selectors.AssessmentView) -> list[dict[str, Any]]:
+def _check_sections(draft: selectors.DraftWork, view: selectors.AssessmentView) -> list[dict[str, Any]]:
     """Check your answers: one summary list per page, each with its change link."""
     assessment = draft.assessment
     shown = {a.key: a for group in view.groups for a in group.answers}
@@ -386,13 +348,13 @@ def _check_sections(draft: _Draft, view: selectors.AssessmentView) -> list[dict[
     return sections
 
 
+@staff_required
 def assessment_confirmation(request: HttpRequest, case_id: int, assessment_id: int) -> HttpResponse:
-    actor = _staff(request)
-    assessment = selectors.assessment_get_for_user(user=actor, case_id=case_id, assessment_id=assessment_id)
+    actor = staff_member(request)
+    assessment = selectors.assessment_for_change(user=actor, case_id=case_id, assessment_id=assessment_id)
     if assessment.is_draft:
         return redirect(_page_url(assessment, flow.CHECK))
     view = selectors.assessment_view_for_user(user=actor, assessment=assessment)
-    _log(actor, "risk.assessment", [assessment.pk])
     return render(
         request,
         "risk/confirmation.html",
@@ -405,17 +367,17 @@ def assessment_confirmation(request: HttpRequest, case_id: int, assessment_id: i
     )
 
 
+@staff_required
 def assessment_detail(request: HttpRequest, case_id: int, assessment_id: int) -> HttpResponse:
-    actor = _staff(request)
-    assessment = selectors.assessment_get_for_user(user=actor, case_id=case_id, assessment_id=assessment_id)
+    actor = staff_member(request)
+    assessment = selectors.assessment_for_change(user=actor, case_id=case_id, assessment_id=assessment_id)
     view = selectors.assessment_view_for_user(user=actor, assessment=assessment)
-    _log(actor, "risk.assessment", [assessment.pk])
     return render(
         request,
         "risk/assessment_detail.html",
         {
             "case": assessment.case,
-            "detail": selectors.case_identity(user=actor, case=assessment.case),
+            "detail": case_identity_for_user(user=actor, case=assessment.case),
             "case_section": "risk",
             "assessment": assessment,
             "view": view,
@@ -424,9 +386,10 @@ def assessment_detail(request: HttpRequest, case_id: int, assessment_id: int) ->
     )
 
 
+@staff_required
 def assessment_amend(request: HttpRequest, case_id: int, assessment_id: int) -> HttpResponse:
-    actor = _staff(request)
-    assessment = selectors.assessment_get_for_user(user=actor, case_id=case_id, assessment_id=assessment_id)
+    actor = staff_member(request)
+    assessment = selectors.assessment_for_change(user=actor, case_id=case_id, assessment_id=assessment_id)
     if not permissions.can_amend(actor, assessment) or selectors.has_amendment(assessment):
         raise Http404
     form = AmendForm(request.POST or None)
@@ -455,10 +418,11 @@ def assessment_amend(request: HttpRequest, case_id: int, assessment_id: int) -> 
     )
 
 
+@staff_required
 @require_POST
 def assessment_discard(request: HttpRequest, case_id: int, assessment_id: int) -> HttpResponse:
-    actor = _staff(request)
-    assessment = selectors.assessment_get_for_user(user=actor, case_id=case_id, assessment_id=assessment_id)
+    actor = staff_member(request)
+    assessment = selectors.assessment_for_change(user=actor, case_id=case_id, assessment_id=assessment_id)
     if not permissions.can_edit_draft(actor, assessment):
         raise Http404
     services.assessment_discard(actor=actor, assessment=assessment)
@@ -487,8 +451,9 @@ def _case_form(
     )
 
 
+@staff_required
 def sash_record(request: HttpRequest, case_id: int) -> HttpResponse:
-    actor = _staff(request)
+    actor = staff_member(request)
     case = case_get_for_user(user=actor, case_id=case_id)
     if not permissions.can_assess(actor, selectors.SASH_KEY):
         raise Http404
@@ -504,8 +469,9 @@ def sash_record(request: HttpRequest, case_id: int) -> HttpResponse:
     return _case_form(request, case, form, title="Record the SASH level of concern", button="Record level")
 
 
+@staff_required
 def incident_add(request: HttpRequest, case_id: int) -> HttpResponse:
-    actor = _staff(request)
+    actor = staff_member(request)
     case = case_get_for_user(user=actor, case_id=case_id)
     if not permissions.can_record_incident(actor):
         raise Http404
@@ -521,8 +487,9 @@ def incident_add(request: HttpRequest, case_id: int) -> HttpResponse:
     return _case_form(request, case, form, title="Record an incident", button="Record incident")
 
 
+@staff_required
 def marac_referral_add(request: HttpRequest, case_id: int) -> HttpResponse:
-    actor = _staff(request)
+    actor = staff_member(request)
     case = case_get_for_user(user=actor, case_id=case_id)
     if not permissions.can_record_marac_referral(actor):
         raise Http404
@@ -545,13 +512,15 @@ def marac_referral_add(request: HttpRequest, case_id: int) -> HttpResponse:
 # --- instruments and thresholds ---------------------------------------------------------------------------------
 
 
+@staff_required
 def instruments(request: HttpRequest) -> HttpResponse:
-    actor = _staff(request)
+    actor = staff_member(request)
     return render(request, "risk/instruments.html", {"rows": selectors.instruments_for_user(user=actor)})
 
 
+@staff_required
 def instrument_version(request: HttpRequest, version_id: int) -> HttpResponse:
-    actor = _staff(request)
+    actor = staff_member(request)
     detail = selectors.instrument_version_for_user(user=actor, version_id=version_id)
     return render(
         request,
@@ -560,8 +529,9 @@ def instrument_version(request: HttpRequest, version_id: int) -> HttpResponse:
     )
 
 
+@staff_required
 def risk_settings(request: HttpRequest) -> HttpResponse:
-    actor = _staff(request)
+    actor = staff_member(request)
     if not permissions.can_change_settings(actor):
         raise Http404
     assert actor.agency is not None

@@ -103,7 +103,7 @@ def full_advocacy_case(world: World) -> AdvocacyCase:
     services.safe_contact_update(
         actor=world.advocate,
         case=case,
-        data=services.SafeContactData(
+        data=case_services.SafeContactInput(
             safe_times=SAFE_TIMES, channels=["phone"], no_voicemail=True, code_word=CODE_WORD, notes=SAFE_NOTES
         ),
     )

@@ -276,12 +276,12 @@ def test_an_agreement_that_shares_victim_location_with_probation_opens_those_par
     log = client.get(reverse("advocacy:contact_log", args=[adv.case.pk]))
     assert log.status_code == 200 and "contact-marker-saffron" in log.content.decode()
     assert client.get(reverse("advocacy:key_events", args=[adv.case.pk])).status_code == 200
-    # Safety plans stay withheld (no safety_plan class), and safe contact stays advocacy and police only.
+    # Safety plans stay withheld (no safety_plan class); safe contact follows victim_location, as on the case page.
     assert client.get(reverse("advocacy:safety_plan", args=[adv.case.pk])).status_code == 404
-    assert client.get(reverse("advocacy:safe_contact_edit", args=[adv.case.pk, adv.person_id])).status_code == 404
+    assert client.get(reverse("advocacy:safe_contact_edit", args=[adv.case.pk, adv.person_id])).status_code == 200
     overview = client.get(reverse("advocacy:case_advocacy", args=[adv.case.pk])).content.decode()
     assert 'data-testid="recent-contacts"' in overview
-    assert "codeword-marker-juniper" not in overview and "Alarm" not in overview
+    assert "codeword-marker-juniper" in overview and "Alarm" not in overview
     # Seeing is not writing: the contact log is the advocacy service's.
     assert client.get(reverse("advocacy:contact_add", args=[adv.case.pk])).status_code == 404
 

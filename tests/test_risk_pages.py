@@ -116,6 +116,21 @@ def test_an_agency_the_case_is_not_shared_with_gets_404(world: World) -> None:
     assert client_for(world.clinician).get(risk_url(case)).status_code == 404
 
 
+def test_the_start_page_logs_the_names_it_shows(world: World) -> None:
+    case = make_case(world.triage_officer)
+    services.assessment_start(actor=world.triage_officer, case=case, instrument_key="dash")
+    last = AccessLog.objects.latest("id").pk
+    response = client_for(world.advocate).get(reverse("risk:assessment_start", args=[case.pk, "dash"]))
+    html = response.content.decode()
+    # The identity bar names the case's people, and the draft names who started it.
+    assert response.status_code == 200 and "Hannah Mills" in html and "Darren Cole" in html
+    assert world.triage_officer.get_full_name() in html
+    rows = AccessLog.objects.filter(pk__gt=last)
+    assert [(r.user_id, r.action, r.record_type, r.record_ids) for r in rows] == [
+        (world.advocate.pk, AccessAction.VIEW, "risk.case", [str(case.pk)])
+    ]
+
+
 def test_the_risk_section_costs_a_fixed_number_of_queries(world: World, django_assert_num_queries: Any) -> None:
     case = make_case(world.triage_officer)
     client = client_for(world.advocate)
