@@ -9,17 +9,17 @@ agency the sharing agreement withholds them from; no other answer carries them.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any, cast
+from typing import Any
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers, status
+from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from agencies.models import User
-from audit.models import AccessAction
-from audit.services import access_record
+from agencies.staff import api_staff_member
 from cases.apis import AgencyRefOutput, StaffRefOutput
 from cases.selectors import case_get_for_user
 from interventions import permissions, rules, selectors, services
@@ -47,14 +47,6 @@ ERRORS = {
     400: OpenApiResponse(description="Field errors: `{field: [message, ...]}`"),
     404: OpenApiResponse(description="No such record, or outside your scope"),
 }
-
-
-def _staff(request: Request) -> User:
-    return cast(User, request.user)
-
-
-def _log(user: User, record_type: str, ids: Iterable[int], purpose: str = "") -> None:
-    access_record(user=user, action=AccessAction.VIEW, record_type=record_type, record_ids=list(ids), purpose=purpose)
 
 
 # Each choice set is its own named schema component (several share a field name).
@@ -396,17 +388,20 @@ class ClinicalNoteInput(serializers.Serializer[Any]):
 # --- views ------------------------------------------------------------------------------------------------
 
 
-def _intervention_detail_response(user: User, intervention: Intervention, *, code: int = 200) -> Response:
-    row = selectors.intervention_row(user, intervention)
-    progress = (
-        selectors.direct_intervention_detail_for_user(user=user, intervention=intervention)
-        if intervention.is_direct
-        else None
+def _intervention_detail_response(detail: selectors.InterventionDetail, *, code: int = 200) -> Response:
+    return Response(InterventionDetailOutput(detail.row, context={"progress": detail.progress}).data, status=code)
+
+
+def _written_intervention_response(user: User, intervention_id: int, *, code: int = 200) -> Response:
+    """After a write: the service logged the change; the answer is the intervention as it now is."""
+    intervention = selectors.intervention_get_for_user(user=user, intervention_id=intervention_id)
+    return _intervention_detail_response(
+        selectors.intervention_detail_after_write(user=user, intervention=intervention), code=code
     )
-    return Response(InterventionDetailOutput(row, context={"progress": progress}).data, status=code)
 
 
-def _referral_response(user: User, referral_id: int, *, code: int = 200) -> Response:
+def _written_referral_response(user: User, referral_id: int, *, code: int = 200) -> Response:
+    """After a write: the service logged the change; the answer is the referral as it now is."""
     referral = selectors.referral_get_for_user(user=user, referral_id=referral_id)
     return Response(InterventionReferralOutput(selectors.referral_view(user, referral)).data, status=code)
 
@@ -422,9 +417,7 @@ class InboxApi(APIView):
         responses={200: InterventionsInboxOutput},
     )
     def get(self, request: Request) -> Response:
-        user = _staff(request)
-        box = selectors.interventions_inbox_for_user(user=user)
-        _log(user, "cases.case", box.case_ids, "interventions inbox")
+        box = selectors.interventions_inbox_for_user(user=api_staff_member(request))
         return Response(InterventionsInboxOutput(box).data)
 
 
@@ -435,11 +428,7 @@ class CaseInterventionsApi(APIView):
         responses={200: CaseInterventionsOutput, 404: ERRORS[404]},
     )
     def get(self, request: Request, case_id: int) -> Response:
-        user = _staff(request)
-        data = selectors.case_interventions_for_user(user=user, case_id=case_id)
-        _log(user, "cases.case", [data.case.pk], "interventions")
-        if data.interventions:
-            _log(user, "interventions.intervention", [row.intervention.pk for row in data.interventions])
+        data = selectors.case_interventions_for_user(user=api_staff_member(request), case_id=case_id)
         return Response(CaseInterventionsOutput(data).data)
 
     @extend_schema(
@@ -453,7 +442,7 @@ class CaseInterventionsApi(APIView):
         responses={201: InterventionOutput, **ERRORS},
     )
     def post(self, request: Request, case_id: int) -> Response:
-        user = _staff(request)
+        user = api_staff_member(request)
         case = case_get_for_user(user=user, case_id=case_id)
         values = _valid(InterventionRecordInput, request.data)
         intervention = _call(
@@ -479,7 +468,7 @@ class CaseReferralsApi(APIView):
         responses={201: InterventionReferralOutput, **ERRORS},
     )
     def post(self, request: Request, case_id: int) -> Response:
-        user = _staff(request)
+        user = api_staff_member(request)
         case = case_get_for_user(user=user, case_id=case_id)
         values = _valid(InterventionReferralInput, request.data)
         referral = _call(
@@ -498,7 +487,7 @@ class CaseReferralsApi(APIView):
                 referred_on=values["referred_on"],
             ),
         )
-        return _referral_response(user, referral.pk, code=201)
+        return _written_referral_response(user, referral.pk, code=201)
 
 
 class ReferralDetailApi(APIView):
@@ -508,10 +497,8 @@ class ReferralDetailApi(APIView):
         responses={200: InterventionReferralOutput, 404: ERRORS[404]},
     )
     def get(self, request: Request, referral_id: int) -> Response:
-        user = _staff(request)
-        response = _referral_response(user, referral_id)
-        _log(user, "interventions.referral", [referral_id])
-        return response
+        view = selectors.referral_detail_for_user(user=api_staff_member(request), referral_id=referral_id)
+        return Response(InterventionReferralOutput(view).data)
 
 
 class ReferralAcceptApi(APIView):
@@ -522,12 +509,11 @@ class ReferralAcceptApi(APIView):
         responses={201: InterventionDetailOutput, **ERRORS},
     )
     def post(self, request: Request, referral_id: int) -> Response:
-        user = _staff(request)
+        user = api_staff_member(request)
         referral = selectors.referral_get_for_user(user=user, referral_id=referral_id)
         values = _valid(InterventionReferralDecisionInput, request.data)
         intervention = _call(services.referral_accept, actor=user, referral=referral, on=values["on"])
-        intervention = selectors.intervention_get_for_user(user=user, intervention_id=intervention.pk)
-        return _intervention_detail_response(user, intervention, code=201)
+        return _written_intervention_response(user, intervention.pk, code=201)
 
 
 class ReferralDeclineApi(APIView):
@@ -538,11 +524,11 @@ class ReferralDeclineApi(APIView):
         responses={200: InterventionReferralOutput, **ERRORS},
     )
     def post(self, request: Request, referral_id: int) -> Response:
-        user = _staff(request)
+        user = api_staff_member(request)
         referral = selectors.referral_get_for_user(user=user, referral_id=referral_id)
         values = _valid(InterventionReasonInput, request.data)
         _call(services.referral_decline, actor=user, referral=referral, reason=values["reason"])
-        return _referral_response(user, referral_id)
+        return _written_referral_response(user, referral_id)
 
 
 class ReferralWithdrawApi(APIView):
@@ -553,11 +539,11 @@ class ReferralWithdrawApi(APIView):
         responses={200: InterventionReferralOutput, **ERRORS},
     )
     def post(self, request: Request, referral_id: int) -> Response:
-        user = _staff(request)
+        user = api_staff_member(request)
         referral = selectors.referral_get_for_user(user=user, referral_id=referral_id)
         values = _valid(InterventionReasonInput, request.data)
         _call(services.referral_withdraw, actor=user, referral=referral, reason=values["reason"])
-        return _referral_response(user, referral_id)
+        return _written_referral_response(user, referral_id)
 
 
 class InterventionDetailApi(APIView):
@@ -568,15 +554,15 @@ class InterventionDetailApi(APIView):
         responses={200: InterventionDetailOutput, 404: ERRORS[404]},
     )
     def get(self, request: Request, intervention_id: int) -> Response:
-        user = _staff(request)
-        intervention = selectors.intervention_get_for_user(user=user, intervention_id=intervention_id)
-        response = _intervention_detail_response(user, intervention)
-        _log(user, "interventions.intervention", [intervention.pk])
-        return response
+        # The API never carries clinical notes here: they have their own endpoint, logged as such.
+        detail = selectors.intervention_detail_for_user(
+            user=api_staff_member(request), intervention_id=intervention_id, clinical_notes=False
+        )
+        return _intervention_detail_response(detail)
 
 
 def _intervention(request: Request, intervention_id: int) -> tuple[User, Intervention]:
-    user = _staff(request)
+    user = api_staff_member(request)
     return user, selectors.intervention_get_for_user(user=user, intervention_id=intervention_id)
 
 
@@ -620,8 +606,7 @@ class InterventionEndApi(APIView):
             ratings=[services.RatingInput(**r) for r in values["ratings"]],
         )
         _call(services.intervention_end, actor=user, intervention=intervention, data=data)
-        intervention = selectors.intervention_get_for_user(user=user, intervention_id=intervention_id)
-        return _intervention_detail_response(user, intervention)
+        return _written_intervention_response(user, intervention_id)
 
 
 class PlansApi(APIView):
@@ -748,22 +733,13 @@ class AppointmentFeedbackApi(APIView):
 
 
 class ClinicalNotesApi(APIView):
-    def _check(self, user: User) -> None:
-        if not permissions.may_see_clinical(user):
-            from django.http import Http404
-
-            raise Http404
-
     @extend_schema(
         operation_id="intervention_clinical_notes_list",
         summary="Clinical notes (class clinical): health only, 404 for everyone else",
         responses={200: ClinicalNoteOutput(many=True), 404: ERRORS[404]},
     )
     def get(self, request: Request, intervention_id: int) -> Response:
-        user, intervention = _intervention(request, intervention_id)
-        self._check(user)
-        notes = selectors.clinical_notes_for_user(user=user, intervention=intervention)
-        _log(user, "interventions.clinical_note", [n.pk for n in notes])
+        notes = selectors.clinical_notes_for_user(user=api_staff_member(request), intervention_id=intervention_id)
         return Response(ClinicalNoteOutput(notes, many=True).data)
 
     @extend_schema(
@@ -774,7 +750,8 @@ class ClinicalNotesApi(APIView):
     )
     def post(self, request: Request, intervention_id: int) -> Response:
         user, intervention = _intervention(request, intervention_id)
-        self._check(user)
+        if not permissions.may_write_clinical(user):
+            raise NotFound
         values = _valid(ClinicalNoteInput, request.data)
         appointment = None
         if values["appointment_id"] is not None:
@@ -799,7 +776,7 @@ class ConcernAcknowledgeApi(APIView):
         responses={200: SessionConcernOutput, **ERRORS},
     )
     def post(self, request: Request, concern_id: int) -> Response:
-        user = _staff(request)
+        user = api_staff_member(request)
         concern = selectors.concern_get_for_user(user=user, concern_id=concern_id)
         _call(services.concern_acknowledge, actor=user, concern=concern)
         return Response(SessionConcernOutput(selectors.concern_get_for_user(user=user, concern_id=concern_id)).data)

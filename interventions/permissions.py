@@ -109,6 +109,11 @@ def may_see_clinical(user: Any) -> bool:
     return is_staff_member(user) and may_see(user, RecordClass.CLINICAL)
 
 
+def may_write_clinical(user: Any) -> bool:
+    """Record clinical notes: only an agency the agreement lets read them (the services ask too)."""
+    return may_see_clinical(user)
+
+
 def may_see_risk_information(user: Any) -> bool:
     return is_staff_member(user) and may_see(user, RecordClass.CRIMINAL_HISTORY)
 

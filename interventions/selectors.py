@@ -6,6 +6,12 @@ sharing agreement withholds is removed here: clinical notes (class ``clinical``)
 not even queried for a user who may not see them, a referral's risk information
 (class ``criminal_history``) and the details of some types are handed over as None.
 
+The reads a page or an endpoint shows (``*_for_user`` below, unless they say otherwise)
+write the access-log row for what they return, so the page and the API log alike and no
+view writes the log itself. ``referral_get_for_user``, ``intervention_get_for_user`` and
+the other ``_get_`` functions only scope: writes call them before a service, which logs
+the change.
+
 Three reads are for the system, not a person (no user, no access log): the case
 due-date source, the end dates that start post-intervention monitoring, and the
 rows of the partnership bundle's interventions.csv.
@@ -23,10 +29,11 @@ from django.db.models import Count, Exists, Min, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from agencies.models import User
-from cases import permissions as case_permissions
-from cases.models import Case, CaseParty, PartyRole
-from cases.selectors import PartyView, case_get_for_user, case_queryset_for_user
+from agencies.models import Agency, User
+from audit.models import AccessAction
+from audit.services import access_record
+from cases.models import Case
+from cases.selectors import case_get_for_user, case_queryset_for_user
 from interventions import permissions, rules
 from interventions.models import (
     DIRECT,
@@ -37,6 +44,7 @@ from interventions.models import (
     EndOfServiceReport,
     Intervention,
     InterventionReferral,
+    InterventionType,
     PlanReview,
     PlanStatus,
     ReferralStatus,
@@ -94,33 +102,14 @@ def intervention_row(user: User, intervention: Intervention) -> InterventionRow:
     )
 
 
-# --- the identity bar --------------------------------------------------------------------------------
+# --- the access log --------------------------------------------------------------------------------
 
 
-@dataclass
-class CaseIdentity:
-    """What cases/_identity_bar.html shows as ``detail``: the primary perpetrator and victim,
-    with the victim's name only for agencies that may see victim identity."""
-
-    perpetrator: PartyView | None
-    victim: PartyView | None
-
-
-def case_identity_for_user(*, user: User, case: Case) -> CaseIdentity:
-    """One query; ``case`` has passed case_get_for_user."""
-    views: dict[str, PartyView] = {}
-    for part in CaseParty.objects.filter(case=case, is_primary=True).select_related("person"):
-        identity_class = case_permissions.party_identity_class(part.role)
-        visible = identity_class is None or case_permissions.may_see(user, identity_class)
-        views[part.role] = PartyView(
-            person_id=part.person_id,
-            role=part.role,
-            role_label=PartyRole(part.role).label,
-            is_primary=True,
-            name=part.person.display_name if visible else None,
-            identity_visible=visible,
-        )
-    return CaseIdentity(perpetrator=views.get(PartyRole.PERPETRATOR), victim=views.get(PartyRole.VICTIM))
+def _log(user: User, record_type: str, ids: Iterable[int], purpose: str = "") -> None:
+    """The access-log row of one read, for exactly the records it returns."""
+    ids = list(ids)
+    if ids:
+        access_record(user=user, action=AccessAction.VIEW, record_type=record_type, record_ids=ids, purpose=purpose)
 
 
 def _mark_acknowledgeable(user: User, concerns: Iterable[SessionConcern]) -> None:
@@ -175,6 +164,8 @@ def case_interventions_for_user(*, user: User, case_id: int) -> CaseIntervention
         .order_by("-created_at")
     )
     _mark_acknowledgeable(user, concerns)
+    _log(user, "cases.case", [case.pk], "interventions")
+    _log(user, "interventions.intervention", [i.pk for i in interventions])
     return CaseInterventions(
         case=case,
         referrals=[referral_view(user, r) for r in referrals],
@@ -183,6 +174,49 @@ def case_interventions_for_user(*, user: User, case_id: int) -> CaseIntervention
         can_refer=permissions.can_refer(user),
         recordable_types=permissions.recordable_types(user),
     )
+
+
+# --- the form pages of one case -----------------------------------------------------------------------
+
+
+@dataclass
+class ReferralFormPage:
+    """The referral form: the case (its identity bar names the people) and where it can go."""
+
+    case: Case
+    health_agencies: list[Agency]
+    practitioners: list[User]
+
+
+def referral_form_for_user(*, user: User, case_id: int) -> ReferralFormPage:
+    """The "refer for direct intervention" page: 404 outside the case or for a role that does not refer."""
+    from interventions.services import health_agencies_for_case, probation_practitioners_for_case
+
+    case = case_get_for_user(user=user, case_id=case_id)
+    if not permissions.can_refer(user):
+        raise Http404
+    _log(user, "cases.case", [case.pk], "refer for direct intervention")
+    return ReferralFormPage(
+        case=case,
+        health_agencies=health_agencies_for_case(case=case),
+        practitioners=probation_practitioners_for_case(case=case),
+    )
+
+
+@dataclass
+class RecordFormPage:
+    case: Case
+    types: list[InterventionType]
+
+
+def intervention_record_form_for_user(*, user: User, case_id: int) -> RecordFormPage:
+    """The "record an intervention" page: the types the user's agency delivers, or 404."""
+    case = case_get_for_user(user=user, case_id=case_id)
+    types = permissions.recordable_types(user)
+    if not types:
+        raise Http404
+    _log(user, "cases.case", [case.pk], "record an intervention")
+    return RecordFormPage(case=case, types=types)
 
 
 def referral_get_for_user(*, user: User, referral_id: int, case_id: int | None = None) -> InterventionReferral:
@@ -204,6 +238,13 @@ def referral_get_for_user(*, user: User, referral_id: int, case_id: int | None =
     return referral
 
 
+def referral_detail_for_user(*, user: User, referral_id: int, case_id: int | None = None) -> ReferralView:
+    """One referral as its page and ``GET /api/v1/intervention-referrals/{id}/`` show it."""
+    referral = referral_get_for_user(user=user, referral_id=referral_id, case_id=case_id)
+    _log(user, "interventions.referral", [referral.pk])
+    return referral_view(user, referral)
+
+
 def intervention_get_for_user(*, user: User, intervention_id: int, case_id: int | None = None) -> Intervention:
     """An intervention of a case the user can see, or 404."""
     if case_id is None:
@@ -216,6 +257,14 @@ def intervention_get_for_user(*, user: User, intervention_id: int, case_id: int 
     if intervention is None:
         raise Http404
     intervention.case = case
+    return intervention
+
+
+def intervention_page_for_user(*, user: User, case_id: int, intervention_id: int, purpose: str = "") -> Intervention:
+    """A form page about one intervention (start, plan review, booking, rescheduling, feedback):
+    the intervention, under the identity bar of its case. A look at the intervention."""
+    intervention = intervention_get_for_user(user=user, case_id=case_id, intervention_id=intervention_id)
+    _log(user, "interventions.intervention", [intervention.pk], purpose)
     return intervention
 
 
@@ -414,13 +463,15 @@ def _session_rows(intervention: Intervention, *, may_see_clinical: bool, number:
     return rows
 
 
-def direct_intervention_detail_for_user(*, user: User, intervention: Intervention) -> DirectInterventionDetail:
-    """The progress page: plan, every session with its status tag and appointments, concerns,
-    ending. ``intervention`` comes from intervention_get_for_user (its case is in scope)."""
+def _direct_detail(user: User, intervention: Intervention, *, clinical_notes: bool) -> DirectInterventionDetail:
+    """Plan, every session with its status tag and appointments, concerns, ending.
+    ``intervention`` comes from intervention_get_for_user (its case is in scope). Clinical
+    notes are fetched only when asked for and the agreement lets the user read them."""
     if not intervention.is_direct:
         raise Http404
     may_see_clinical = permissions.may_see_clinical(user)
-    rows = _session_rows(intervention, may_see_clinical=may_see_clinical)
+    with_notes = clinical_notes and may_see_clinical
+    rows = _session_rows(intervention, may_see_clinical=with_notes)
     plans = list(
         TherapyPlan.objects.filter(intervention=intervention)
         .select_related("created_by", "approved_by")
@@ -442,7 +493,7 @@ def direct_intervention_detail_for_user(*, user: User, intervention: Interventio
         .first()
     )
     general_notes = None
-    if may_see_clinical:
+    if with_notes:
         general_notes = list(
             ClinicalNote.objects.filter(intervention=intervention, appointment__isnull=True)
             .select_related("author")
@@ -471,23 +522,87 @@ def direct_intervention_detail_for_user(*, user: User, intervention: Interventio
     )
 
 
-def session_detail_for_user(*, user: User, intervention: Intervention, number: int) -> SessionRow:
+def _clinical_note_ids(detail: DirectInterventionDetail) -> list[int]:
+    ids = [n.pk for n in detail.clinical_notes or []]
+    return ids + [n.pk for s in detail.sessions for a in s.appointments for n in a.clinical_notes or []]
+
+
+@dataclass
+class InterventionDetail:
+    """One intervention as a page or the API shows it; ``progress`` for a direct intervention."""
+
+    row: InterventionRow
+    progress: DirectInterventionDetail | None
+
+    @property
+    def intervention(self) -> Intervention:
+        return self.row.intervention
+
+
+def intervention_detail_for_user(
+    *,
+    user: User,
+    intervention_id: int,
+    case_id: int | None = None,
+    clinical_notes: bool = True,
+    purpose: str = "",
+) -> InterventionDetail:
+    """One intervention, and for a direct one its plan, sessions and progress: the progress page,
+    the ending and plan forms, and ``GET /api/v1/interventions/{id}/``.
+
+    ``clinical_notes``: whether the answer carries them (the progress page, for those the
+    agreement lets read them). Reading clinical notes is a row of its own in the access log,
+    so it shows who read clinical material.
+    """
+    intervention = intervention_get_for_user(user=user, intervention_id=intervention_id, case_id=case_id)
+    progress = _direct_detail(user, intervention, clinical_notes=clinical_notes) if intervention.is_direct else None
+    _log(user, "interventions.intervention", [intervention.pk], purpose)
+    if progress is not None:
+        _log(user, "interventions.clinical_note", _clinical_note_ids(progress))
+    return InterventionDetail(row=intervention_row(user, intervention), progress=progress)
+
+
+def intervention_detail_after_write(*, user: User, intervention: Intervention) -> InterventionDetail:
+    """The answer to a write on an intervention (accept, end): the service has logged the change,
+    and the answer carries no clinical notes, so no look of its own is logged."""
+    progress = _direct_detail(user, intervention, clinical_notes=False) if intervention.is_direct else None
+    return InterventionDetail(row=intervention_row(user, intervention), progress=progress)
+
+
+@dataclass
+class SessionPage:
+    row: SessionRow
+    may_see_clinical: bool
+
+
+def session_detail_for_user(*, user: User, case_id: int, intervention_id: int, number: int) -> SessionPage:
     """One session of a direct intervention with every appointment it has had."""
-    rows = _session_rows(intervention, may_see_clinical=permissions.may_see_clinical(user), number=number)
+    intervention = intervention_get_for_user(user=user, case_id=case_id, intervention_id=intervention_id)
+    if not intervention.is_direct:
+        raise Http404
+    may_see_clinical = permissions.may_see_clinical(user)
+    rows = _session_rows(intervention, may_see_clinical=may_see_clinical, number=number)
     if not rows:
         raise Http404
-    return rows[0]
+    row = rows[0]
+    _log(user, "interventions.intervention", [intervention.pk], f"session {number}")
+    _log(user, "interventions.clinical_note", [n.pk for a in row.appointments for n in a.clinical_notes or []])
+    return SessionPage(row=row, may_see_clinical=may_see_clinical)
 
 
-def clinical_notes_for_user(*, user: User, intervention: Intervention) -> list[ClinicalNote]:
-    """Every clinical note of an intervention; 404 for anyone the agreement does not let see them."""
+def clinical_notes_for_user(*, user: User, intervention_id: int) -> list[ClinicalNote]:
+    """Every clinical note of an intervention; 404 outside the case, and for anyone the
+    agreement does not let see them."""
+    intervention = intervention_get_for_user(user=user, intervention_id=intervention_id)
     if not permissions.may_see_clinical(user):
         raise Http404
-    return list(
+    notes = list(
         ClinicalNote.objects.filter(intervention=intervention)
         .select_related("author", "appointment__session")
         .order_by("-created_at", "-id")
     )
+    _log(user, "interventions.clinical_note", [n.pk for n in notes])
+    return notes
 
 
 # --- the user's own list: the Interventions page ---------------------------------------------------------
@@ -561,6 +676,7 @@ def interventions_inbox_for_user(*, user: User) -> Inbox:
             .select_related("case", "health_agency", "intervention")
             .order_by("-referred_on", "-id")[:INBOX_LIMIT]
         )
+    _log(user, "cases.case", inbox.case_ids, "interventions inbox")
     return inbox
 
 

@@ -4,12 +4,13 @@ Thin: parse input, call a selector or a service, render. Scope comes from the
 selectors (404 outside it); an action a user's role or agency may not take is a 404
 too, so the page does not confirm what exists. Clinical notes reach a template only
 through selectors that leave them out for agencies the agreement withholds them from.
-Every page that shows personal data writes an access-log row.
+Every page that shows personal data renders what one read function of
+``interventions.selectors`` returned, and that function wrote the access-log row.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from django import forms
@@ -22,11 +23,9 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from agencies.models import User
-from audit.models import AccessAction
-from audit.services import access_record
-from cases import permissions as case_permissions
+from agencies.staff import staff_member, staff_required
 from cases.models import Case
-from cases.selectors import case_get_for_user
+from cases.selectors import case_identity_for_user
 from cases.templatetags.cases_tags import error_anchor
 from interventions import forms as iforms
 from interventions import permissions, selectors, services
@@ -36,14 +35,6 @@ from interventions.models import (
     InterventionStatus,
     PlanStatus,
 )
-
-
-def _staff(request: HttpRequest) -> User:
-    user = request.user
-    if not case_permissions.is_staff_member(user):
-        raise Http404
-    assert isinstance(user, User)
-    return user
 
 
 def _summary_errors(*forms_: forms.Form | None) -> list[tuple[str, str]]:
@@ -59,21 +50,13 @@ def _summary_errors(*forms_: forms.Form | None) -> list[tuple[str, str]]:
     return found
 
 
-def _log(actor: User, record_type: str, ids: Iterable[int], purpose: str = "") -> None:
-    access_record(user=actor, action=AccessAction.VIEW, record_type=record_type, record_ids=list(ids), purpose=purpose)
-
-
-def _log_clinical(actor: User, note_ids: list[int]) -> None:
-    """Reading clinical notes is its own row: the access log shows who read clinical material."""
-    if note_ids:
-        _log(actor, "interventions.clinical_note", note_ids)
-
-
 def _case_context(actor: User, case: Case, **extra: Any) -> dict[str, Any]:
-    """The frame of a page about one case: identity bar and sub-navigation (cases/case_base.html)."""
+    """The frame of a page about one case: identity bar and sub-navigation (cases/case_base.html).
+
+    The page's own read function has scoped the case and logged the look."""
     return {
         "case": case,
-        "detail": selectors.case_identity_for_user(user=actor, case=case),
+        "detail": case_identity_for_user(user=actor, case=case),
         "case_section": "interventions",
         **extra,
     }
@@ -120,12 +103,12 @@ def _section_url(case: Case) -> str:
 # --- the user's own list -------------------------------------------------------------------------
 
 
+@staff_required
 def inbox(request: HttpRequest) -> HttpResponse:
-    actor = _staff(request)
+    actor = staff_member(request)
     if not (permissions.is_health_clinician(actor) or permissions.can_refer(actor)):
         raise Http404
     box = selectors.interventions_inbox_for_user(user=actor)
-    _log(actor, "cases.case", box.case_ids, "interventions inbox")
     return render(
         request,
         "interventions/inbox.html",
@@ -140,12 +123,10 @@ def inbox(request: HttpRequest) -> HttpResponse:
 # --- one case's interventions -------------------------------------------------------------------
 
 
+@staff_required
 def case_interventions(request: HttpRequest, case_id: int) -> HttpResponse:
-    actor = _staff(request)
+    actor = staff_member(request)
     data = selectors.case_interventions_for_user(user=actor, case_id=case_id)
-    _log(actor, "cases.case", [data.case.pk], "interventions")
-    if data.interventions:
-        _log(actor, "interventions.intervention", [row.intervention.pk for row in data.interventions])
     return render(
         request,
         "interventions/case_interventions.html",
@@ -153,15 +134,13 @@ def case_interventions(request: HttpRequest, case_id: int) -> HttpResponse:
     )
 
 
+@staff_required
 def referral_new(request: HttpRequest, case_id: int) -> HttpResponse:
-    actor = _staff(request)
-    case = case_get_for_user(user=actor, case_id=case_id)
-    if not permissions.can_refer(actor):
-        raise Http404
+    actor = staff_member(request)
+    page = selectors.referral_form_for_user(user=actor, case_id=case_id)
+    case = page.case
     form = iforms.ReferralForm(
-        request.POST or None,
-        health_agencies=services.health_agencies_for_case(case=case),
-        practitioners=services.probation_practitioners_for_case(case=case),
+        request.POST or None, health_agencies=page.health_agencies, practitioners=page.practitioners
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -180,13 +159,14 @@ def referral_new(request: HttpRequest, case_id: int) -> HttpResponse:
         button="Send referral",
         back=_section_url(case),
         caption="Interventions",
-        extra={"no_health": not services.health_agencies_for_case(case=case)},
+        extra={"no_health": not page.health_agencies},
         template="interventions/referral_form.html",
     )
 
 
+@staff_required
 def referral_detail(request: HttpRequest, case_id: int, referral_id: int) -> HttpResponse:
-    actor = _staff(request)
+    actor = staff_member(request)
     referral = selectors.referral_get_for_user(user=actor, case_id=case_id, referral_id=referral_id)
     case = referral.case
     action = request.POST.get("action") if request.method == "POST" else None
@@ -219,8 +199,7 @@ def referral_detail(request: HttpRequest, case_id: int, referral_id: int) -> Htt
             return redirect("interventions:case_interventions", case_id=case.pk)
     elif action is not None and action not in ("decline", "withdraw"):
         raise Http404
-    view = selectors.referral_view(actor, referral)
-    _log(actor, "interventions.referral", [referral.pk])
+    view = selectors.referral_detail_for_user(user=actor, case_id=case.pk, referral_id=referral.pk)
     return render(
         request,
         "interventions/referral_detail.html",
@@ -228,7 +207,7 @@ def referral_detail(request: HttpRequest, case_id: int, referral_id: int) -> Htt
             actor,
             case,
             view=view,
-            referral=referral,
+            referral=view.referral,
             decline_form=decline_form,
             withdraw_form=withdraw_form,
             summary_errors=_summary_errors(decline_form, withdraw_form),
@@ -237,13 +216,12 @@ def referral_detail(request: HttpRequest, case_id: int, referral_id: int) -> Htt
     )
 
 
+@staff_required
 def intervention_record(request: HttpRequest, case_id: int) -> HttpResponse:
-    actor = _staff(request)
-    case = case_get_for_user(user=actor, case_id=case_id)
-    types = permissions.recordable_types(actor)
-    if not types:
-        raise Http404
-    form = iforms.RecordForm(request.POST or None, types=types)
+    actor = staff_member(request)
+    page = selectors.intervention_record_form_for_user(user=actor, case_id=case_id)
+    case = page.case
+    form = iforms.RecordForm(request.POST or None, types=page.types)
     if request.method == "POST" and form.is_valid():
         try:
             intervention = services.intervention_record(
@@ -282,15 +260,20 @@ def _require_deliverer(actor: User, intervention: Intervention) -> None:
         raise Http404
 
 
-def _render_progress(
-    request: HttpRequest, actor: User, intervention: Intervention, *, note_form: forms.Form | None = None
+def _render_detail(
+    request: HttpRequest, actor: User, case_id: int, intervention_id: int, *, note_form: forms.Form | None = None
 ) -> HttpResponse:
-    detail = selectors.direct_intervention_detail_for_user(user=actor, intervention=intervention)
-    _log(actor, "interventions.intervention", [intervention.pk])
-    if detail.may_see_clinical:
-        note_ids = [n.pk for n in detail.clinical_notes or []]
-        note_ids += [n.pk for s in detail.sessions for a in s.appointments for n in a.clinical_notes or []]
-        _log_clinical(actor, note_ids)
+    found = selectors.intervention_detail_for_user(user=actor, case_id=case_id, intervention_id=intervention_id)
+    intervention = found.intervention
+    detail = found.progress
+    if detail is None:
+        return render(
+            request,
+            "interventions/intervention_detail.html",
+            _case_context(
+                actor, intervention.case, row=found.row, intervention=intervention, withheld_text=selectors.WITHHELD
+            ),
+        )
     if note_form is None and detail.can_edit and detail.may_see_clinical:
         note_form = iforms.ClinicalNoteForm(prefix="note")
     return render(
@@ -308,26 +291,19 @@ def _render_progress(
     )
 
 
+@staff_required
 def intervention_detail(request: HttpRequest, case_id: int, intervention_id: int) -> HttpResponse:
-    actor = _staff(request)
-    intervention = _get(actor, case_id, intervention_id)
-    if intervention.is_direct:
-        return _render_progress(request, actor, intervention)
-    row = selectors.intervention_row(actor, intervention)
-    _log(actor, "interventions.intervention", [intervention.pk])
-    return render(
-        request,
-        "interventions/intervention_detail.html",
-        _case_context(actor, intervention.case, row=row, intervention=intervention, withheld_text=selectors.WITHHELD),
-    )
+    actor = staff_member(request)
+    return _render_detail(request, actor, case_id, intervention_id)
 
 
+@staff_required
 @require_POST
 def clinical_note_add(request: HttpRequest, case_id: int, intervention_id: int) -> HttpResponse:
-    actor = _staff(request)
+    actor = staff_member(request)
     intervention = _get(actor, case_id, intervention_id)
     _require_deliverer(actor, intervention)
-    if not permissions.may_see_clinical(actor):
+    if not permissions.may_write_clinical(actor):
         raise Http404
     form = iforms.ClinicalNoteForm(request.POST, prefix="note")
     if form.is_valid():
@@ -338,11 +314,12 @@ def clinical_note_add(request: HttpRequest, case_id: int, intervention_id: int) 
         else:
             messages.success(request, "Clinical note added")
             return HttpResponseRedirect(_intervention_url(intervention) + "#clinical-notes")
-    return _render_progress(request, actor, intervention, note_form=form)
+    return _render_detail(request, actor, case_id, intervention_id, note_form=form)
 
 
+@staff_required
 def intervention_start(request: HttpRequest, case_id: int, intervention_id: int) -> HttpResponse:
-    actor = _staff(request)
+    actor = staff_member(request)
     intervention = _get(actor, case_id, intervention_id)
     _require_deliverer(actor, intervention)
     if intervention.is_direct or intervention.status != InterventionStatus.PLANNED:
@@ -358,6 +335,9 @@ def intervention_start(request: HttpRequest, case_id: int, intervention_id: int)
         else:
             messages.success(request, f"{intervention.get_type_display()} started")
             return redirect(_intervention_url(intervention))
+    intervention = selectors.intervention_page_for_user(
+        user=actor, case_id=case_id, intervention_id=intervention_id, purpose="record the start"
+    )
     return _form_page(
         request,
         actor,
@@ -370,14 +350,17 @@ def intervention_start(request: HttpRequest, case_id: int, intervention_id: int)
     )
 
 
+@staff_required
 def intervention_end(request: HttpRequest, case_id: int, intervention_id: int) -> HttpResponse:
-    actor = _staff(request)
-    intervention = _get(actor, case_id, intervention_id)
+    actor = staff_member(request)
+    found = selectors.intervention_detail_for_user(
+        user=actor, case_id=case_id, intervention_id=intervention_id, clinical_notes=False
+    )
+    intervention = found.intervention
     _require_deliverer(actor, intervention)
     outcomes: list[str] = []
-    direct_detail = None
-    if intervention.is_direct:
-        direct_detail = selectors.direct_intervention_detail_for_user(user=actor, intervention=intervention)
+    direct_detail = found.progress
+    if direct_detail is not None:
         allowed: list[str] = [e.value for e in direct_detail.allowed_endings]
         outcomes = list(direct_detail.plan.desired_outcomes) if direct_detail.plan else []
         with_report = direct_detail.delivered > 0
@@ -395,7 +378,6 @@ def intervention_end(request: HttpRequest, case_id: int, intervention_id: int) -
         else:
             messages.success(request, f"{intervention.get_type_display()} ended")
             return redirect(_intervention_url(intervention))
-    _log(actor, "interventions.intervention", [intervention.pk])
     return render(
         request,
         "interventions/end_form.html",
@@ -431,14 +413,18 @@ def _plan_initial(intervention: Intervention, detail: selectors.DirectInterventi
     return {"desired_outcomes": "\n".join(outcomes)}
 
 
+@staff_required
 def plan_edit(request: HttpRequest, case_id: int, intervention_id: int) -> HttpResponse:
     """Write the therapy plan, or revise the approved one (a new version, with a reason)."""
-    actor = _staff(request)
-    intervention = _get(actor, case_id, intervention_id)
+    actor = staff_member(request)
+    found = selectors.intervention_detail_for_user(
+        user=actor, case_id=case_id, intervention_id=intervention_id, clinical_notes=False
+    )
+    intervention = found.intervention
     _require_deliverer(actor, intervention)
-    if not intervention.is_direct:
+    detail = found.progress
+    if detail is None:
         raise Http404
-    detail = selectors.direct_intervention_detail_for_user(user=actor, intervention=intervention)
     revision = detail.plan is not None
     form = iforms.PlanForm(request.POST or None, initial=_plan_initial(intervention, detail), revision=revision)
     if request.method == "POST" and form.is_valid():
@@ -455,7 +441,6 @@ def plan_edit(request: HttpRequest, case_id: int, intervention_id: int) -> HttpR
             else:
                 messages.success(request, "Draft plan saved. It takes effect when approved.")
             return redirect(_intervention_url(intervention))
-    _log(actor, "interventions.intervention", [intervention.pk])
     return render(
         request,
         "interventions/plan_form.html",
@@ -472,9 +457,10 @@ def plan_edit(request: HttpRequest, case_id: int, intervention_id: int) -> HttpR
     )
 
 
+@staff_required
 @require_POST
 def plan_approve(request: HttpRequest, case_id: int, intervention_id: int, plan_id: int) -> HttpResponse:
-    actor = _staff(request)
+    actor = staff_member(request)
     intervention = _get(actor, case_id, intervention_id)
     _require_deliverer(actor, intervention)
     plan = intervention.plans.filter(pk=plan_id).first()
@@ -491,8 +477,9 @@ def plan_approve(request: HttpRequest, case_id: int, intervention_id: int, plan_
     return redirect(_intervention_url(intervention))
 
 
+@staff_required
 def plan_review(request: HttpRequest, case_id: int, intervention_id: int) -> HttpResponse:
-    actor = _staff(request)
+    actor = staff_member(request)
     intervention = _get(actor, case_id, intervention_id)
     _require_deliverer(actor, intervention)
     if not intervention.is_direct:
@@ -511,6 +498,9 @@ def plan_review(request: HttpRequest, case_id: int, intervention_id: int) -> Htt
         else:
             messages.success(request, "Plan review recorded")
             return redirect(_intervention_url(intervention))
+    intervention = selectors.intervention_page_for_user(
+        user=actor, case_id=case_id, intervention_id=intervention_id, purpose="plan review"
+    )
     return _form_page(
         request,
         actor,
@@ -526,31 +516,31 @@ def plan_review(request: HttpRequest, case_id: int, intervention_id: int) -> Htt
 # --- sessions and appointments -----------------------------------------------------------------------------
 
 
+@staff_required
 def session_detail(request: HttpRequest, case_id: int, intervention_id: int, number: int) -> HttpResponse:
-    actor = _staff(request)
-    intervention = _get(actor, case_id, intervention_id)
-    if not intervention.is_direct:
-        raise Http404
-    row = selectors.session_detail_for_user(user=actor, intervention=intervention, number=number)
-    _log(actor, "interventions.intervention", [intervention.pk], f"session {number}")
-    _log_clinical(actor, [n.pk for a in row.appointments for n in a.clinical_notes or []])
+    actor = staff_member(request)
+    page = selectors.session_detail_for_user(
+        user=actor, case_id=case_id, intervention_id=intervention_id, number=number
+    )
+    intervention = page.row.session.intervention
     return render(
         request,
         "interventions/session_detail.html",
         _case_context(
             actor,
             intervention.case,
-            row=row,
+            row=page.row,
             intervention=intervention,
             can_edit=permissions.can_deliver(actor, intervention) and intervention.is_open,
-            may_see_clinical=permissions.may_see_clinical(actor),
+            may_see_clinical=page.may_see_clinical,
             back=_intervention_url(intervention),
         ),
     )
 
 
+@staff_required
 def appointment_book(request: HttpRequest, case_id: int, intervention_id: int, number: int) -> HttpResponse:
-    actor = _staff(request)
+    actor = staff_member(request)
     intervention = _get(actor, case_id, intervention_id)
     _require_deliverer(actor, intervention)
     session = selectors.session_get_for_user(user=actor, intervention=intervention, number=number)
@@ -563,6 +553,9 @@ def appointment_book(request: HttpRequest, case_id: int, intervention_id: int, n
         else:
             messages.success(request, f"Session {number} booked")
             return redirect(_intervention_url(intervention))
+    intervention = selectors.intervention_page_for_user(
+        user=actor, case_id=case_id, intervention_id=intervention_id, purpose=f"book session {number}"
+    )
     return _form_page(
         request,
         actor,
@@ -575,10 +568,11 @@ def appointment_book(request: HttpRequest, case_id: int, intervention_id: int, n
     )
 
 
+@staff_required
 def appointment_reschedule(
     request: HttpRequest, case_id: int, intervention_id: int, appointment_id: int
 ) -> HttpResponse:
-    actor = _staff(request)
+    actor = staff_member(request)
     intervention = _get(actor, case_id, intervention_id)
     _require_deliverer(actor, intervention)
     appointment = selectors.appointment_get_for_user(
@@ -601,6 +595,12 @@ def appointment_reschedule(
         else:
             messages.success(request, f"Session {appointment.session.number} rescheduled")
             return redirect(_intervention_url(intervention))
+    intervention = selectors.intervention_page_for_user(
+        user=actor,
+        case_id=case_id,
+        intervention_id=intervention_id,
+        purpose=f"reschedule session {appointment.session.number}",
+    )
     return _form_page(
         request,
         actor,
@@ -614,8 +614,9 @@ def appointment_reschedule(
     )
 
 
+@staff_required
 def appointment_feedback(request: HttpRequest, case_id: int, intervention_id: int, appointment_id: int) -> HttpResponse:
-    actor = _staff(request)
+    actor = staff_member(request)
     intervention = _get(actor, case_id, intervention_id)
     _require_deliverer(actor, intervention)
     appointment = selectors.appointment_get_for_user(
@@ -623,7 +624,7 @@ def appointment_feedback(request: HttpRequest, case_id: int, intervention_id: in
     )
     if not appointment.is_open:
         raise Http404
-    form = iforms.FeedbackForm(request.POST or None, may_record_clinical=permissions.may_see_clinical(actor))
+    form = iforms.FeedbackForm(request.POST or None, may_record_clinical=permissions.may_write_clinical(actor))
     if request.method == "POST" and form.is_valid():
         try:
             services.appointment_feedback_record(actor=actor, appointment=appointment, data=form.feedback_input())
@@ -637,7 +638,12 @@ def appointment_feedback(request: HttpRequest, case_id: int, intervention_id: in
             )
             messages.success(request, f"Feedback for session {appointment.session.number} recorded.{note}")
             return redirect(_intervention_url(intervention))
-    _log(actor, "interventions.intervention", [intervention.pk], f"session {appointment.session.number}")
+    intervention = selectors.intervention_page_for_user(
+        user=actor,
+        case_id=case_id,
+        intervention_id=intervention_id,
+        purpose=f"session {appointment.session.number}",
+    )
     return render(
         request,
         "interventions/feedback_form.html",
@@ -656,10 +662,11 @@ def appointment_feedback(request: HttpRequest, case_id: int, intervention_id: in
 # --- concerns ------------------------------------------------------------------------------------------------
 
 
+@staff_required
 @require_POST
 def concern_acknowledge(request: HttpRequest, concern_id: int) -> HttpResponse:
     """Acknowledge a concern: with htmx the concern's panel is swapped in place; without, back."""
-    actor = _staff(request)
+    actor = staff_member(request)
     concern = selectors.concern_get_for_user(user=actor, concern_id=concern_id)
     error = ""
     try:

@@ -536,3 +536,36 @@ def test_the_action_lists_show_mine_and_my_agencys_open_actions_overdue_first(wo
     agency = selectors.action_list_for_user(user=world.advocate, scope=selectors.ActionScope.AGENCY)
     assert [r.action.pk for r in agency.rows] == [mine_late.pk, theirs.pk, mine_later.pk]
     assert selectors.action_list_for_user(user=world.probation_practitioner, scope="agency").rows == []
+
+
+def _hidden_from_the_triage_officer(world: World) -> Case:
+    """A case on the agenda that only the partnership admin may see (restricted, a personal grant)."""
+    case = waiting_case(world)
+    case_services.case_grant_user(actor=world.triage_officer, case=case, user=world.admin, reason="Restricted")
+    Case.objects.filter(pk=case.pk).update(is_restricted=True)
+    return case
+
+
+def test_the_agenda_order_needs_and_moves_only_the_items_the_manager_can_see(world: World) -> None:
+    meeting = make_meeting(world.triage_officer)
+    first = on_agenda(world, meeting, waiting_case(world))
+    second = on_agenda(world, meeting, waiting_case(world))
+    hidden_case = _hidden_from_the_triage_officer(world)
+    hidden = services.agenda_add(actor=world.admin, meeting=meeting, case_id=hidden_case.pk)
+
+    def order() -> list[int]:
+        return list(AgendaItem.objects.filter(meeting=meeting).order_by("position").values_list("pk", flat=True))
+
+    # An item of a case the manager cannot see is not theirs to move: 404, and nothing moves.
+    with pytest.raises(Http404):
+        services.agenda_move(actor=world.triage_officer, meeting=meeting, item_id=hidden.pk, direction="up")
+    assert order() == [first.pk, second.pk, hidden.pk]
+    # Naming the hidden item is refused like any wrong list, so the order confirms no id ...
+    with pytest.raises(ValidationError):
+        services.agenda_reorder(actor=world.triage_officer, meeting=meeting, item_ids=[second.pk, hidden.pk, first.pk])
+    assert order() == [first.pk, second.pk, hidden.pk]
+    # ... and the items the manager can see are reordered around it, which keeps its place.
+    services.agenda_reorder(actor=world.triage_officer, meeting=meeting, item_ids=[second.pk, first.pk])
+    assert order() == [second.pk, first.pk, hidden.pk]
+    services.agenda_move(actor=world.triage_officer, meeting=meeting, item_id=second.pk, direction="down")
+    assert order() == [first.pk, second.pk, hidden.pk]

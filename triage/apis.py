@@ -19,9 +19,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from agencies.models import RecordClass
-from agencies.staff import api_staff_member as _staff
-from audit.models import AccessAction
-from audit.services import access_record
+from agencies.staff import api_staff_member
 from cases.apis import ERRORS, AgencyRefOutput, StaffRefOutput, _call, _choice, _optional_choice, _text, _valid
 from cases.models import DECLINE_REASONS, Decision, StalkerType
 from triage import selectors, services
@@ -36,17 +34,6 @@ from triage.models import (
 )
 
 FORBIDDEN = {403: OpenApiResponse(description="Your role cannot run this meeting")}
-
-
-def _log_cases(request: Request, case_ids: list[int], purpose: str) -> None:
-    if case_ids:
-        access_record(
-            user=_staff(request),
-            action=AccessAction.VIEW,
-            record_type="cases.case",
-            record_ids=case_ids,
-            purpose=purpose,
-        )
 
 
 # --- output ----------------------------------------------------------------------------------------------------
@@ -204,7 +191,10 @@ class AgendaAddInput(serializers.Serializer[Any]):
 
 
 class AgendaOrderInput(serializers.Serializer[Any]):
-    items = serializers.ListField(child=serializers.IntegerField(), help_text="Every item's id, first to last")
+    items = serializers.ListField(
+        child=serializers.IntegerField(),
+        help_text="The id of every item you can see, first to last; the others keep their places",
+    )
 
 
 class AgendaHearingInput(serializers.Serializer[Any]):
@@ -280,7 +270,7 @@ class MeetingListApi(APIView):
         responses={200: MeetingPageOutput},
     )
     def get(self, request: Request) -> Response:
-        user = _staff(request)
+        user = api_staff_member(request)
         qs = selectors.meeting_queryset_for_user(user=user).select_related("chair").order_by("-starts_at", "-id")
         kind = request.query_params.get("kind")
         if kind in MeetingKind.values:
@@ -300,7 +290,7 @@ class MeetingListApi(APIView):
         responses={201: MeetingOutput, **ERRORS},
     )
     def post(self, request: Request) -> Response:
-        user = _staff(request)
+        user = api_staff_member(request)
         values = _valid(MeetingCreateInput, request.data)
         meeting = _call(
             services.meeting_create,
@@ -314,8 +304,7 @@ class MeetingListApi(APIView):
 
 
 def _detail_response(request: Request, meeting_id: int, *, status_code: int = status.HTTP_200_OK) -> Response:
-    detail = selectors.meeting_detail_for_user(user=_staff(request), meeting_id=meeting_id)
-    _log_cases(request, detail.case_ids, f"Meeting {meeting_id}")
+    detail = selectors.meeting_detail_for_user(user=api_staff_member(request), meeting_id=meeting_id)
     return Response(MeetingDetailOutput(detail).data, status=status_code)
 
 
@@ -335,7 +324,7 @@ class MeetingDetailApi(APIView):
         responses={200: MeetingOutput, **ERRORS, **FORBIDDEN},
     )
     def patch(self, request: Request, meeting_id: int) -> Response:
-        user = _staff(request)
+        user = api_staff_member(request)
         meeting = selectors.meeting_get_for_user(user=user, meeting_id=meeting_id)
         values = _valid(MeetingUpdateInput, request.data)
         updated = _call(
@@ -357,7 +346,7 @@ class MeetingStartApi(APIView):
         responses={200: MeetingOutput, **ERRORS, **FORBIDDEN},
     )
     def post(self, request: Request, meeting_id: int) -> Response:
-        user = _staff(request)
+        user = api_staff_member(request)
         meeting = selectors.meeting_get_for_user(user=user, meeting_id=meeting_id)
         return Response(MeetingOutput(_call(services.meeting_start, actor=user, meeting=meeting)).data)
 
@@ -371,7 +360,7 @@ class MeetingConcludeApi(APIView):
         responses={200: MeetingOutput, **ERRORS, **FORBIDDEN},
     )
     def post(self, request: Request, meeting_id: int) -> Response:
-        user = _staff(request)
+        user = api_staff_member(request)
         meeting = selectors.meeting_get_for_user(user=user, meeting_id=meeting_id)
         return Response(MeetingOutput(_call(services.meeting_conclude, actor=user, meeting=meeting)).data)
 
@@ -384,7 +373,7 @@ class AttendanceApi(APIView):
         responses={201: AttendanceOutput, **ERRORS, **FORBIDDEN},
     )
     def post(self, request: Request, meeting_id: int) -> Response:
-        user = _staff(request)
+        user = api_staff_member(request)
         meeting = selectors.meeting_get_for_user(user=user, meeting_id=meeting_id)
         values = _valid(AttendanceInput, request.data)
         row = _call(
@@ -407,7 +396,7 @@ class AttendanceRowApi(APIView):
         responses={204: None, **ERRORS, **FORBIDDEN},
     )
     def delete(self, request: Request, meeting_id: int, attendance_id: int) -> Response:
-        user = _staff(request)
+        user = api_staff_member(request)
         meeting = selectors.meeting_get_for_user(user=user, meeting_id=meeting_id)
         _call(services.attendance_remove, actor=user, meeting=meeting, attendance_id=attendance_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -423,8 +412,7 @@ class AgendaApi(APIView):
         responses={200: AgendaItemOutput(many=True), 404: ERRORS[404]},
     )
     def get(self, request: Request, meeting_id: int) -> Response:
-        detail = selectors.meeting_detail_for_user(user=_staff(request), meeting_id=meeting_id)
-        _log_cases(request, detail.case_ids, f"Meeting {meeting_id}")
+        detail = selectors.meeting_detail_for_user(user=api_staff_member(request), meeting_id=meeting_id)
         return Response(AgendaItemOutput(detail.items, many=True).data)
 
     @extend_schema(
@@ -434,14 +422,13 @@ class AgendaApi(APIView):
         responses={201: AgendaItemOutput, **ERRORS, **FORBIDDEN},
     )
     def post(self, request: Request, meeting_id: int) -> Response:
-        user = _staff(request)
+        user = api_staff_member(request)
         meeting = selectors.meeting_get_for_user(user=user, meeting_id=meeting_id)
         values = _valid(AgendaAddInput, request.data)
         item = _call(
             services.agenda_add, actor=user, meeting=meeting, case_id=values["case"], hearing=values["hearing"]
         )
         view = selectors.item_view_for_user(user=user, meeting_id=meeting_id, item_id=item.pk)
-        _log_cases(request, [view.case.pk], f"Meeting {meeting_id}")
         return Response(AgendaItemOutput(view).data, status=status.HTTP_201_CREATED)
 
 
@@ -456,10 +443,7 @@ class AgendaProposalsApi(APIView):
         responses={200: AgendaProposalOutput(many=True), 404: ERRORS[404]},
     )
     def get(self, request: Request, meeting_id: int) -> Response:
-        user = _staff(request)
-        meeting = selectors.meeting_get_for_user(user=user, meeting_id=meeting_id)
-        proposals = selectors.agenda_proposals_for_user(user=user, meeting=meeting)
-        _log_cases(request, [p.case.pk for p in proposals], f"Meeting {meeting_id}: proposals")
+        proposals = selectors.meeting_proposals_for_user(user=api_staff_member(request), meeting_id=meeting_id)
         return Response(AgendaProposalOutput(proposals, many=True).data)
 
 
@@ -471,7 +455,7 @@ class AgendaOrderApi(APIView):
         responses={200: AgendaItemOutput(many=True), **ERRORS, **FORBIDDEN},
     )
     def put(self, request: Request, meeting_id: int) -> Response:
-        user = _staff(request)
+        user = api_staff_member(request)
         meeting = selectors.meeting_get_for_user(user=user, meeting_id=meeting_id)
         values = _valid(AgendaOrderInput, request.data)
         _call(services.agenda_reorder, actor=user, meeting=meeting, item_ids=values["items"])
@@ -486,8 +470,7 @@ class AgendaItemApi(APIView):
         responses={200: AgendaItemOutput, 404: ERRORS[404]},
     )
     def get(self, request: Request, meeting_id: int, item_id: int) -> Response:
-        view = selectors.item_view_for_user(user=_staff(request), meeting_id=meeting_id, item_id=item_id)
-        _log_cases(request, [view.case.pk], f"Meeting {meeting_id}")
+        view = selectors.item_view_for_user(user=api_staff_member(request), meeting_id=meeting_id, item_id=item_id)
         return Response(AgendaItemOutput(view).data)
 
     @extend_schema(
@@ -497,7 +480,7 @@ class AgendaItemApi(APIView):
         responses={200: AgendaItemOutput, **ERRORS, **FORBIDDEN},
     )
     def patch(self, request: Request, meeting_id: int, item_id: int) -> Response:
-        user = _staff(request)
+        user = api_staff_member(request)
         item = selectors.agenda_item_get_for_user(user=user, meeting_id=meeting_id, item_id=item_id)
         values = _valid(AgendaHearingInput, request.data)
         _call(services.agenda_set_hearing, actor=user, meeting=item.meeting, item_id=item.pk, hearing=values["hearing"])
@@ -513,7 +496,7 @@ class AgendaItemApi(APIView):
         responses={204: None, **ERRORS, **FORBIDDEN},
     )
     def delete(self, request: Request, meeting_id: int, item_id: int) -> Response:
-        user = _staff(request)
+        user = api_staff_member(request)
         item = selectors.agenda_item_get_for_user(user=user, meeting_id=meeting_id, item_id=item_id)
         _call(services.agenda_remove, actor=user, meeting=item.meeting, item_id=item.pk)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -531,7 +514,7 @@ class ItemInformationApi(APIView):
         responses={201: InformationOutput, **ERRORS, **FORBIDDEN},
     )
     def post(self, request: Request, meeting_id: int, item_id: int) -> Response:
-        user = _staff(request)
+        user = api_staff_member(request)
         item = selectors.agenda_item_get_for_user(user=user, meeting_id=meeting_id, item_id=item_id)
         values = _valid(InformationInput, request.data)
         share = _call(
@@ -552,10 +535,9 @@ class ItemDecisionApi(APIView):
         responses={200: MeetingDecisionOutput, 404: ERRORS[404]},
     )
     def get(self, request: Request, meeting_id: int, item_id: int) -> Response:
-        view = selectors.item_view_for_user(user=_staff(request), meeting_id=meeting_id, item_id=item_id)
+        view = selectors.item_view_for_user(user=api_staff_member(request), meeting_id=meeting_id, item_id=item_id)
         if view.decision is None:
             return Response({"detail": "No decision recorded"}, status=status.HTTP_404_NOT_FOUND)
-        _log_cases(request, [view.case.pk], f"Meeting {meeting_id}")
         return Response(MeetingDecisionOutput(view.decision).data)
 
     @extend_schema(
@@ -572,7 +554,7 @@ class ItemDecisionApi(APIView):
         responses={201: AgendaItemOutput, **ERRORS, **FORBIDDEN},
     )
     def post(self, request: Request, meeting_id: int, item_id: int) -> Response:
-        user = _staff(request)
+        user = api_staff_member(request)
         item = selectors.agenda_item_get_for_user(user=user, meeting_id=meeting_id, item_id=item_id)
         values = _valid(MeetingDecisionInput, request.data)
         actions = [_action_input(a) for a in values.pop("actions")]
@@ -595,7 +577,7 @@ class ItemActionsApi(APIView):
         responses={201: MeetingActionOutput, **ERRORS, **FORBIDDEN},
     )
     def post(self, request: Request, meeting_id: int, item_id: int) -> Response:
-        user = _staff(request)
+        user = api_staff_member(request)
         item = selectors.agenda_item_get_for_user(user=user, meeting_id=meeting_id, item_id=item_id)
         values = _valid(MeetingActionInput, request.data)
         action = _call(services.action_create, actor=user, item=item, data=_action_input(values))
@@ -620,7 +602,7 @@ class ActionListApi(APIView):
         responses={200: MeetingActionPageOutput},
     )
     def get(self, request: Request) -> Response:
-        user = _staff(request)
+        user = api_staff_member(request)
         scope = (
             selectors.ActionScope.AGENCY
             if request.query_params.get("scope") == "agency"
@@ -633,9 +615,6 @@ class ActionListApi(APIView):
             page_number = 1
         page = selectors.action_list_for_user(user=user, scope=scope, status=state, page=page_number)
         actions = [row.action for row in page.rows]
-        access_record(
-            user=user, action=AccessAction.VIEW, record_type="triage.action", record_ids=[a.pk for a in actions]
-        )
         data = {"actions": actions, "next_page": page.page + 1 if page.has_more else None}
         return Response(MeetingActionPageOutput(data).data)
 
@@ -645,9 +624,7 @@ class ActionDetailApi(APIView):
         operation_id="action_retrieve", summary="One action", responses={200: MeetingActionOutput, 404: ERRORS[404]}
     )
     def get(self, request: Request, action_id: int) -> Response:
-        user = _staff(request)
-        action = selectors.action_get_for_user(user=user, action_id=action_id)
-        access_record(user=user, action=AccessAction.VIEW, record_type="triage.action", record_ids=[action.pk])
+        action = selectors.action_detail_for_user(user=api_staff_member(request), action_id=action_id)
         return Response(MeetingActionOutput(action).data)
 
     @extend_schema(
@@ -660,7 +637,7 @@ class ActionDetailApi(APIView):
         responses={200: MeetingActionOutput, **ERRORS, 403: OpenApiResponse(description="Not yours to change")},
     )
     def patch(self, request: Request, action_id: int) -> Response:
-        user = _staff(request)
+        user = api_staff_member(request)
         action = selectors.action_get_for_user(user=user, action_id=action_id)
         values = _valid(MeetingActionUpdateInput, request.data)
         if values.get("due_on") is not None:

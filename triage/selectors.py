@@ -8,6 +8,10 @@ Three rules, applied here and nowhere else:
   ``case_get_for_user`` for one): the others learn only how many items they cannot see;
 - an information-sharing entry or an action with a record class only by agencies the
   sharing agreement allows (filtered in the query, never left to a template).
+
+The reads a page or an endpoint shows write the access-log row for the cases (or actions)
+they return, so pages and the API log alike and no view writes the log. The ``_get_``
+functions and ``agenda_proposals_for_user`` only scope: services and writes call them.
 """
 
 from __future__ import annotations
@@ -21,11 +25,14 @@ from django.db.models import Count, F, Min, OuterRef, Prefetch, Q, QuerySet, Sub
 from django.http import Http404
 from django.utils import timezone
 
-from agencies.models import RecordClass, User
+from agencies.models import User
 from agencies.selectors import record_classes_for_user
+from agencies.staff import is_staff_member
+from audit.models import AccessAction
+from audit.services import access_record
 from cases import permissions as case_permissions
 from cases.models import Case, CaseParty, CaseStatus, PartyRole
-from cases.selectors import PartyView, case_get_for_user, case_queryset_for_user
+from cases.selectors import CaseIdentity, case_get_for_user, case_identity_for_user, case_queryset_for_user
 from triage import permissions
 from triage.models import (
     Action,
@@ -53,8 +60,9 @@ CLINIC_STATUSES = (
 )
 
 
-def _staff(user: Any) -> User:
-    if not case_permissions.is_staff_member(user):
+def _require_member(user: Any) -> User:
+    """Every read here is for a member of staff (agencies.staff): anyone else gets 404."""
+    if not is_staff_member(user):
         raise Http404
     assert isinstance(user, User)
     return user
@@ -62,6 +70,16 @@ def _staff(user: Any) -> User:
 
 def _visible_class_q(classes: frozenset[str]) -> Q:
     return Q(record_class="") | Q(record_class__in=classes)
+
+
+def _log_cases(user: User, case_ids: Sequence[int], purpose: str, action: AccessAction = AccessAction.VIEW) -> None:
+    if case_ids:
+        access_record(user=user, action=action, record_type="cases.case", record_ids=list(case_ids), purpose=purpose)
+
+
+def form_record_classes(*, user: User) -> frozenset[str]:
+    """The record classes a form may offer this user: only those the agreement lets them read."""
+    return record_classes_for_user(user=user)
 
 
 # --- names on an agenda: the primary people, as the user may see them ------------------------------------
@@ -74,17 +92,22 @@ class CaseNames:
 
 
 def _names_for(user: User, case_ids: Sequence[int]) -> dict[int, CaseNames]:
-    """Perpetrator and victim names per case; a victim's name only for agencies that may see it."""
-    victim_ok = case_permissions.may_see(user, RecordClass.VICTIM_IDENTITY)
+    """Perpetrator and victim names per case, each decided per person (cases.permissions.people_classes):
+    a victim's name only where the agreement allows it, wherever else she appears."""
+    parts = list(
+        CaseParty.objects.filter(
+            case_id__in=list(case_ids), is_primary=True, role__in=[PartyRole.PERPETRATOR, PartyRole.VICTIM]
+        ).select_related("person")
+    )
+    people = case_permissions.people_classes(
+        user,
+        {p.person_id for p in parts},
+        shown_as_perpetrator={p.person_id for p in parts if p.role == PartyRole.PERPETRATOR},
+    )
     found: dict[int, dict[str, str]] = {}
-    for part in CaseParty.objects.filter(
-        case_id__in=list(case_ids), is_primary=True, role__in=[PartyRole.PERPETRATOR, PartyRole.VICTIM]
-    ).select_related("person"):
+    for part in parts:
         names = found.setdefault(part.case_id, {})
-        if part.role == PartyRole.VICTIM and not victim_ok:
-            names[part.role] = "Identity withheld"
-        else:
-            names[part.role] = part.person.display_name
+        names[part.role] = part.person.display_name if part.person_id in people.identity else "Identity withheld"
     return {
         case_id: CaseNames(
             perpetrator=found.get(case_id, {}).get(PartyRole.PERPETRATOR, "Not recorded"),
@@ -92,32 +115,6 @@ def _names_for(user: User, case_ids: Sequence[int]) -> dict[int, CaseNames]:
         )
         for case_id in case_ids
     }
-
-
-@dataclass
-class CaseIdentity:
-    """What the identity bar of cases/case_base.html reads from ``detail``."""
-
-    perpetrator: PartyView | None
-    victim: PartyView | None
-
-
-def case_identity(*, user: User, case: Case) -> CaseIdentity:
-    views: dict[str, PartyView] = {}
-    for part in CaseParty.objects.filter(
-        case=case, is_primary=True, role__in=[PartyRole.PERPETRATOR, PartyRole.VICTIM]
-    ).select_related("person"):
-        identity_class = case_permissions.party_identity_class(part.role)
-        ok = identity_class is None or case_permissions.may_see(user, identity_class)
-        views[part.role] = PartyView(
-            person_id=part.person_id,
-            role=part.role,
-            role_label=PartyRole(part.role).label,
-            is_primary=True,
-            name=part.person.display_name if ok else None,
-            identity_visible=ok,
-        )
-    return CaseIdentity(perpetrator=views.get(PartyRole.PERPETRATOR), victim=views.get(PartyRole.VICTIM))
 
 
 # --- meetings -----------------------------------------------------------------------------------------------
@@ -141,7 +138,7 @@ def meeting_list_for_user(*, user: User, past_limit: int = 30) -> MeetingList:
 
     ``item_count`` counts every case on the agenda: a number, not a case anyone can identify.
     """
-    _staff(user)
+    _require_member(user)
     qs = meeting_queryset_for_user(user=user).select_related("chair").annotate(item_count=Count("items"))
     upcoming = list(qs.exclude(status=MeetingStatus.CONCLUDED).order_by("starts_at", "id"))
     past = list(qs.filter(status=MeetingStatus.CONCLUDED).order_by("-starts_at", "-id")[:past_limit])
@@ -150,7 +147,7 @@ def meeting_list_for_user(*, user: User, past_limit: int = 30) -> MeetingList:
 
 def meeting_get_for_user(*, user: User, meeting_id: int) -> Meeting:
     """The meeting, or 404 outside the user's partnership."""
-    _staff(user)
+    _require_member(user)
     meeting = (
         meeting_queryset_for_user(user=user).select_related("chair", "chair__agency").filter(pk=meeting_id).first()
     )
@@ -252,7 +249,7 @@ def _item_views(user: User, meeting: Meeting, items: list[AgendaItem]) -> tuple[
     return views, len(items) - len(shown)
 
 
-def meeting_detail_for_user(*, user: User, meeting_id: int) -> MeetingDetail:
+def _meeting_detail(user: User, meeting_id: int) -> MeetingDetail:
     """The meeting with its attendance and the agenda items this reader may see, in order.
 
     A fixed number of queries whatever the agenda's length.
@@ -278,6 +275,46 @@ def meeting_detail_for_user(*, user: User, meeting_id: int) -> MeetingDetail:
     )
 
 
+def meeting_detail_for_user(*, user: User, meeting_id: int) -> MeetingDetail:
+    """The meeting page and ``GET /api/v1/meetings/{id}/`` (and its agenda): logged against
+    every case on it the reader sees."""
+    detail = _meeting_detail(user, meeting_id)
+    _log_cases(user, detail.case_ids, f"Meeting {meeting_id}")
+    return detail
+
+
+@dataclass
+class MeetingBuilder:
+    detail: MeetingDetail
+    # The builder's proposals, for those who may change the agenda of an open meeting.
+    proposals: list[Proposal]
+
+    @property
+    def manage(self) -> bool:
+        return self.detail.can_manage and self.detail.meeting.is_open
+
+
+def meeting_builder_for_user(*, user: User, meeting_id: int) -> MeetingBuilder:
+    """The agenda builder: the meeting as ``meeting_detail_for_user`` has it, and the cases it
+    proposes. One access-log row names every case the page shows."""
+    detail = _meeting_detail(user, meeting_id)
+    manage = detail.can_manage and detail.meeting.is_open
+    proposals = agenda_proposals_for_user(user=user, meeting=detail.meeting) if manage else []
+    _log_cases(user, detail.case_ids + [p.case.pk for p in proposals], f"Meeting {meeting_id}: agenda")
+    return MeetingBuilder(detail=detail, proposals=proposals)
+
+
+def meeting_item_for_user(*, user: User, meeting_id: int, item_id: int) -> tuple[MeetingDetail, ItemView]:
+    """One agenda item of the meeting page (the fragment htmx swaps in after a change to it),
+    with the meeting it belongs to. Logged against that item's case only."""
+    detail = _meeting_detail(user, meeting_id)
+    view = next((v for v in detail.items if v.pk == item_id), None)
+    if view is None:
+        raise Http404
+    _log_cases(user, [view.case.pk], f"Meeting {meeting_id}")
+    return detail, view
+
+
 def agenda_item_get_for_user(*, user: User, meeting_id: int, item_id: int) -> AgendaItem:
     """One agenda item, or 404 when the meeting or its case is outside the user's scope."""
     meeting = meeting_get_for_user(user=user, meeting_id=meeting_id)
@@ -290,7 +327,7 @@ def agenda_item_get_for_user(*, user: User, meeting_id: int, item_id: int) -> Ag
 
 
 def item_view_for_user(*, user: User, meeting_id: int, item_id: int) -> ItemView:
-    """One agenda item, shaped like the meeting page's (the fragment htmx swaps)."""
+    """One agenda item, shaped like the meeting page's (``/api/v1/meetings/{id}/agenda/{item}/``)."""
     item = agenda_item_get_for_user(user=user, meeting_id=meeting_id, item_id=item_id)
     fresh = (
         AgendaItem.objects.filter(pk=item.pk)
@@ -300,6 +337,7 @@ def item_view_for_user(*, user: User, meeting_id: int, item_id: int) -> ItemView
     views, _ = _item_views(user, item.meeting, [fresh])
     if not views:
         raise Http404
+    _log_cases(user, [views[0].case.pk], f"Meeting {meeting_id}")
     return views[0]
 
 
@@ -382,6 +420,14 @@ def agenda_proposals_for_user(*, user: User, meeting: Meeting) -> list[Proposal]
     return proposals
 
 
+def meeting_proposals_for_user(*, user: User, meeting_id: int) -> list[Proposal]:
+    """``GET /api/v1/meetings/{id}/agenda/proposals/``: the proposals, logged."""
+    meeting = meeting_get_for_user(user=user, meeting_id=meeting_id)
+    proposals = agenda_proposals_for_user(user=user, meeting=meeting)
+    _log_cases(user, [p.case.pk for p in proposals], f"Meeting {meeting_id}: proposals")
+    return proposals
+
+
 def proposal_source(*, user: User, meeting: Meeting, case: Case) -> str:
     """Why the builder would propose this case (``added`` when it would not)."""
     for proposal in agenda_proposals_for_user(user=user, meeting=meeting):
@@ -400,7 +446,7 @@ def meeting_staff(*, meeting: Meeting) -> QuerySet[User]:
 
 
 def partnership_staff(*, user: User) -> QuerySet[User]:
-    _staff(user)
+    _require_member(user)
     assert user.agency is not None
     return (
         User.objects.filter(agency__partnership_id=user.agency.partnership_id, is_active=True)
@@ -446,7 +492,7 @@ def action_list_for_user(*, user: User, scope: str, status: str = ActionStatus.O
 
     A fixed number of queries per page; the page after is found by asking for one row more.
     """
-    _staff(user)
+    _require_member(user)
     qs = action_queryset_for_user(user=user)
     qs = qs.filter(owner=user) if scope == ActionScope.MINE else qs.filter(owner_agency_id=user.agency_id)
     if status == ActionStatus.OPEN:
@@ -467,12 +513,16 @@ def action_list_for_user(*, user: User, scope: str, status: str = ActionStatus.O
         )
         for a in found[:ACTION_PAGE_SIZE]
     ]
+    # A row even for an empty page: the list was looked at (the page's query count holds it).
+    access_record(
+        user=user, action=AccessAction.VIEW, record_type="triage.action", record_ids=[r.action.pk for r in rows]
+    )
     return ActionPage(rows=rows, has_more=len(found) > ACTION_PAGE_SIZE, page=page)
 
 
 def action_get_for_user(*, user: User, action_id: int) -> Action:
     """One action, or 404 when its case or its record class is outside the user's scope."""
-    _staff(user)
+    _require_member(user)
     action = (
         action_queryset_for_user(user=user)
         .select_related("case", "owner", "owner_agency", "item__meeting", "created_by", "completed_by")
@@ -481,6 +531,13 @@ def action_get_for_user(*, user: User, action_id: int) -> Action:
     )
     if action is None:
         raise Http404
+    return action
+
+
+def action_detail_for_user(*, user: User, action_id: int) -> Action:
+    """One action as its page and ``GET /api/v1/actions/{id}/`` show it, logged."""
+    action = action_get_for_user(user=user, action_id=action_id)
+    access_record(user=user, action=AccessAction.VIEW, record_type="triage.action", record_ids=[action.pk])
     return action
 
 
@@ -498,8 +555,17 @@ def open_action_due_dates(case_ids: Sequence[int]) -> dict[int, dt.date]:
 
 
 def minutes_for_user(*, user: User, meeting_id: int) -> MeetingDetail:
-    """The minutes are the meeting as this reader may see it: the same selector as the page."""
-    return meeting_detail_for_user(user=user, meeting_id=meeting_id)
+    """The minutes are the meeting as this reader may see it: the same read as the page."""
+    detail = _meeting_detail(user, meeting_id)
+    _log_cases(user, detail.case_ids, f"Minutes of meeting {meeting_id}")
+    return detail
+
+
+def minutes_export_for_user(*, user: User, meeting_id: int) -> MeetingDetail:
+    """The minutes for the PDF: the same shape, logged as an export of every case in them."""
+    detail = _meeting_detail(user, meeting_id)
+    _log_cases(user, detail.case_ids, f"Minutes of meeting {meeting_id} (PDF)", AccessAction.EXPORT)
+    return detail
 
 
 # --- one case's meetings (the case section) and its overview card ------------------------------------------------
@@ -557,9 +623,10 @@ def case_meetings_for_user(*, user: User, case_id: int) -> CaseMeetings:
         )
         for item in items
     ]
+    _log_cases(user, [case.pk], "Case meetings and actions")
     return CaseMeetings(
         case=case,
-        identity=case_identity(user=user, case=case),
+        identity=case_identity_for_user(user=user, case=case),
         hearings=hearings,
         can_update_actions=case_permissions.is_staff_member(user),
     )

@@ -28,7 +28,7 @@ from audit.services import access_record
 from cases import permissions as case_permissions
 from cases import services as case_services
 from cases.models import DECLINE_REASONS, Case, CaseStatus, StalkerType
-from cases.selectors import case_get_for_user
+from cases.selectors import case_get_for_user, case_queryset_for_user
 from triage import permissions
 from triage.models import (
     Action,
@@ -325,33 +325,46 @@ def _renumber(meeting: Meeting, ordered_ids: list[int]) -> None:
         AgendaItem.objects.filter(meeting=meeting, pk=item_id).exclude(position=position).update(position=position)
 
 
+def _agenda_as_seen_by(actor: User, meeting: Meeting) -> tuple[list[int], list[int]]:
+    """Every item of the agenda in order, and those whose case ``actor`` may see, in order."""
+    rows = list(AgendaItem.objects.filter(meeting=meeting).order_by("position").values_list("pk", "case_id"))
+    seen = set(
+        case_queryset_for_user(user=actor).filter(pk__in={case_id for _, case_id in rows}).values_list("pk", flat=True)
+    )
+    return [pk for pk, _ in rows], [pk for pk, case_id in rows if case_id in seen]
+
+
 @transaction.atomic
 def agenda_reorder(*, actor: User, meeting: Meeting, item_ids: Sequence[int]) -> None:
-    """Set the agenda's order: ``item_ids`` names every item, first to last."""
+    """Set the order of the agenda items the actor can see: ``item_ids`` names each of them once,
+    first to last. Items whose case the actor cannot see keep their places, so the order neither
+    needs nor confirms their ids."""
     _require_manager(actor, meeting)
     locked = _lock_meeting(meeting)
     _require_open(locked)
-    current = list(AgendaItem.objects.filter(meeting=locked).order_by("position").values_list("pk", flat=True))
+    current, visible = _agenda_as_seen_by(actor, locked)
     wanted = list(item_ids)
-    if sorted(wanted) != sorted(current):
+    if sorted(wanted) != sorted(visible):
         raise ValidationError({"items": "Give every item of the agenda once, in the new order"})
-    _renumber(locked, wanted)
+    shown = set(visible)
+    order = iter(wanted)
+    _renumber(locked, [next(order) if pk in shown else pk for pk in current])
 
 
 @transaction.atomic
 def agenda_move(*, actor: User, meeting: Meeting, item_id: int, direction: str) -> None:
-    """Move one item up or down a place (the page's buttons)."""
+    """Move one item up or down a place among those the actor can see (the page's buttons)."""
     _require_manager(actor, meeting)
-    current = list(AgendaItem.objects.filter(meeting=meeting).order_by("position").values_list("pk", flat=True))
-    if item_id not in current:
+    _current, visible = _agenda_as_seen_by(actor, meeting)
+    if item_id not in visible:
         raise Http404
     if direction not in ("up", "down"):
         raise ValidationError({"direction": "Move an item up or down"})
-    index = current.index(item_id)
+    index = visible.index(item_id)
     other = index - 1 if direction == "up" else index + 1
-    if 0 <= other < len(current):
-        current[index], current[other] = current[other], current[index]
-    agenda_reorder(actor=actor, meeting=meeting, item_ids=current)
+    if 0 <= other < len(visible):
+        visible[index], visible[other] = visible[other], visible[index]
+    agenda_reorder(actor=actor, meeting=meeting, item_ids=visible)
 
 
 @transaction.atomic

@@ -24,9 +24,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from agencies.models import User
 from agencies.selectors import agencies_of_partnership
-from audit.models import AccessAction
-from audit.services import access_record
-from cases import permissions as case_permissions
+from agencies.staff import staff_member, staff_required
 from cases.forms import apply_errors
 from cases.templatetags.cases_tags import error_anchor
 from triage import permissions, selectors, services
@@ -46,14 +44,6 @@ from triage.forms import (
 from triage.models import ActionStatus, Meeting, MeetingKind
 
 # --- helpers ------------------------------------------------------------------------------------------------------
-
-
-def _staff(request: HttpRequest) -> User:
-    user = request.user
-    if not case_permissions.is_staff_member(user):
-        raise Http404
-    assert isinstance(user, User)
-    return user
 
 
 def _htmx(request: HttpRequest) -> bool:
@@ -84,11 +74,6 @@ def _service_errors(form: forms.Form, call: Callable[[], Any]) -> Any:
     return None
 
 
-def _log_cases(actor: User, case_ids: list[int], purpose: str, action: AccessAction = AccessAction.VIEW) -> None:
-    if case_ids:
-        access_record(user=actor, action=action, record_type="cases.case", record_ids=case_ids, purpose=purpose)
-
-
 def _manager_meeting(actor: User, meeting_id: int) -> Meeting:
     """A meeting the actor may run, or 404 (staff who may not run it never see its forms)."""
     meeting = selectors.meeting_get_for_user(user=actor, meeting_id=meeting_id)
@@ -100,9 +85,10 @@ def _manager_meeting(actor: User, meeting_id: int) -> Meeting:
 # --- the list and scheduling --------------------------------------------------------------------------------------
 
 
+@staff_required
 @require_GET
 def meetings(request: HttpRequest) -> HttpResponse:
-    actor = _staff(request)
+    actor = staff_member(request)
     found = selectors.meeting_list_for_user(user=actor)
     return render(
         request,
@@ -115,8 +101,9 @@ def _schedulable_kinds(actor: User) -> list[str]:
     return [k for k in MeetingKind.values if permissions.can_schedule(actor, k)]
 
 
+@staff_required
 def meeting_new(request: HttpRequest) -> HttpResponse:
-    actor = _staff(request)
+    actor = staff_member(request)
     kinds = _schedulable_kinds(actor)
     if not kinds:
         raise Http404
@@ -149,8 +136,9 @@ def meeting_new(request: HttpRequest) -> HttpResponse:
     )
 
 
+@staff_required
 def meeting_edit(request: HttpRequest, meeting_id: int) -> HttpResponse:
-    actor = _staff(request)
+    actor = staff_member(request)
     meeting = _manager_meeting(actor, meeting_id)
     if not meeting.is_open:
         raise Http404
@@ -206,10 +194,9 @@ def _builder_context(
     request: HttpRequest, actor: User, meeting_id: int, *, bound: dict[str, forms.Form] | None = None
 ) -> dict[str, Any]:
     bound = bound or {}
-    detail = selectors.meeting_detail_for_user(user=actor, meeting_id=meeting_id)
+    builder = selectors.meeting_builder_for_user(user=actor, meeting_id=meeting_id)
+    detail, proposals, manage = builder.detail, builder.proposals, builder.manage
     meeting = detail.meeting
-    manage = detail.can_manage and meeting.is_open
-    proposals = selectors.agenda_proposals_for_user(user=actor, meeting=meeting) if manage else []
     hearing = {"hearing": services.default_hearing(meeting)}
     proposals_form = bound.get("proposals") or AgendaProposalsForm(
         prefix="proposals", case_ids=[p.case.pk for p in proposals], initial=hearing
@@ -228,12 +215,12 @@ def _builder_context(
         "attendance_form": (bound.get("attendance") or _attendance_form(actor, meeting)) if manage else None,
         "summary_errors": _summary_errors(*[f for f in bound.values() if isinstance(f, forms.Form)]),
     }
-    _log_cases(actor, detail.case_ids + [p.case.pk for p in proposals], f"Meeting {meeting.pk}: agenda")
     return context
 
 
+@staff_required
 def meeting_detail(request: HttpRequest, meeting_id: int) -> HttpResponse:
-    actor = _staff(request)
+    actor = staff_member(request)
     return render(request, "triage/meeting_detail.html", _builder_context(request, actor, meeting_id))
 
 
@@ -263,10 +250,11 @@ def _builder_answer(
     return HttpResponseRedirect(reverse("triage:meeting_detail", args=[meeting.pk]))
 
 
+@staff_required
 @require_POST
 def agenda_add(request: HttpRequest, meeting_id: int) -> HttpResponse:
     """Add the builder's chosen proposals (checkboxes) or one case by its reference."""
-    actor = _staff(request)
+    actor = staff_member(request)
     meeting = _manager_meeting(actor, meeting_id)
     if "reference-reference" in request.POST:
         form: forms.Form = AgendaReferenceForm(request.POST, prefix="reference")
@@ -309,9 +297,10 @@ def agenda_add(request: HttpRequest, meeting_id: int) -> HttpResponse:
     return _builder_answer(request, actor, meeting, region="agenda", bound={"proposals": form})
 
 
+@staff_required
 @require_POST
 def agenda_item_move(request: HttpRequest, meeting_id: int, item_id: int) -> HttpResponse:
-    actor = _staff(request)
+    actor = staff_member(request)
     meeting = _manager_meeting(actor, meeting_id)
     item = selectors.agenda_item_get_for_user(user=actor, meeting_id=meeting.pk, item_id=item_id)
     direction = request.POST.get("direction", "")
@@ -323,9 +312,10 @@ def agenda_item_move(request: HttpRequest, meeting_id: int, item_id: int) -> Htt
     return _builder_answer(request, actor, meeting, region="agenda", ok=f"Case {item.case.reference} moved {where}")
 
 
+@staff_required
 @require_POST
 def agenda_item_hearing(request: HttpRequest, meeting_id: int, item_id: int) -> HttpResponse:
-    actor = _staff(request)
+    actor = staff_member(request)
     meeting = _manager_meeting(actor, meeting_id)
     item = selectors.agenda_item_get_for_user(user=actor, meeting_id=meeting.pk, item_id=item_id)
     form = HearingForm(request.POST, prefix=f"hearing-{item.pk}")
@@ -348,9 +338,10 @@ def agenda_item_hearing(request: HttpRequest, meeting_id: int, item_id: int) -> 
     )
 
 
+@staff_required
 @require_POST
 def agenda_item_remove(request: HttpRequest, meeting_id: int, item_id: int) -> HttpResponse:
-    actor = _staff(request)
+    actor = staff_member(request)
     meeting = _manager_meeting(actor, meeting_id)
     item = selectors.agenda_item_get_for_user(user=actor, meeting_id=meeting.pk, item_id=item_id)
     try:
@@ -362,9 +353,10 @@ def agenda_item_remove(request: HttpRequest, meeting_id: int, item_id: int) -> H
     )
 
 
+@staff_required
 @require_POST
 def attendance_add(request: HttpRequest, meeting_id: int) -> HttpResponse:
-    actor = _staff(request)
+    actor = staff_member(request)
     meeting = _manager_meeting(actor, meeting_id)
     form = _attendance_form(actor, meeting, request.POST)
     if form.is_valid():
@@ -374,9 +366,10 @@ def attendance_add(request: HttpRequest, meeting_id: int) -> HttpResponse:
     return _builder_answer(request, actor, meeting, region="attendance", bound={"attendance": form})
 
 
+@staff_required
 @require_POST
 def attendance_remove(request: HttpRequest, meeting_id: int, attendance_id: int) -> HttpResponse:
-    actor = _staff(request)
+    actor = staff_member(request)
     meeting = _manager_meeting(actor, meeting_id)
     try:
         services.attendance_remove(actor=actor, meeting=meeting, attendance_id=attendance_id)
@@ -462,7 +455,6 @@ def _render_run(
     detail = selectors.meeting_detail_for_user(user=actor, meeting_id=meeting_id)
     forms_ = _run_forms(actor, detail)
     items = [_item_context(forms_, view, bound if view.pk == bound_item else None) for view in detail.items]
-    _log_cases(actor, detail.case_ids, f"Meeting {detail.meeting.pk}")
     return render(
         request,
         "triage/meeting_run.html",
@@ -475,8 +467,9 @@ def _render_run(
     )
 
 
+@staff_required
 def meeting_run(request: HttpRequest, meeting_id: int) -> HttpResponse:
-    actor = _staff(request)
+    actor = staff_member(request)
     return _render_run(request, actor, meeting_id)
 
 
@@ -492,14 +485,10 @@ def _item_answer(
     """After a POST on one item: the item's fragment for htmx; otherwise a redirect or the page with errors."""
     failed = bool(bound) and any(f.errors for f in (bound or {}).values())
     if _htmx(request):
-        detail = selectors.meeting_detail_for_user(user=actor, meeting_id=meeting_id)
-        view = next((v for v in detail.items if v.pk == item_id), None)
-        if view is None:
-            raise Http404
+        detail, view = selectors.meeting_item_for_user(user=actor, meeting_id=meeting_id, item_id=item_id)
         forms_ = _run_forms(actor, detail)
         context = _item_context(forms_, view, bound if failed else None)
         context.update({"detail": detail, "meeting": detail.meeting, "fragment": True, "done": "" if failed else ok})
-        _log_cases(actor, [view.case.pk], f"Meeting {detail.meeting.pk}")
         return render(request, "triage/_item_response.html", context)
     if failed:
         return _render_run(request, actor, meeting_id, bound_item=item_id, bound=bound)
@@ -508,9 +497,10 @@ def _item_answer(
     return HttpResponseRedirect(reverse("triage:meeting_run", args=[meeting_id]) + f"#item-{item_id}")
 
 
+@staff_required
 @require_POST
 def share_add(request: HttpRequest, meeting_id: int, item_id: int) -> HttpResponse:
-    actor = _staff(request)
+    actor = staff_member(request)
     item = selectors.agenda_item_get_for_user(user=actor, meeting_id=meeting_id, item_id=item_id)
     meeting = item.meeting
     if not permissions.can_contribute(actor, meeting):
@@ -519,7 +509,7 @@ def share_add(request: HttpRequest, meeting_id: int, item_id: int) -> HttpRespon
     form = ShareForm(
         request.POST,
         prefix=f"item-{item.pk}-share",
-        visible_classes=case_permissions.record_classes_for_user(user=actor),
+        visible_classes=selectors.form_record_classes(user=actor),
         agencies=agencies_of_partnership(partnership_id=meeting.partnership_id) if manage else None,
     )
     if form.is_valid():
@@ -540,9 +530,10 @@ def share_add(request: HttpRequest, meeting_id: int, item_id: int) -> HttpRespon
     return _item_answer(request, actor, meeting_id, item.pk, bound={"share": form})
 
 
+@staff_required
 @require_POST
 def decision_add(request: HttpRequest, meeting_id: int, item_id: int) -> HttpResponse:
-    actor = _staff(request)
+    actor = staff_member(request)
     item = selectors.agenda_item_get_for_user(user=actor, meeting_id=meeting_id, item_id=item_id)
     meeting = item.meeting
     if not permissions.can_manage(actor, meeting):
@@ -565,9 +556,10 @@ def decision_add(request: HttpRequest, meeting_id: int, item_id: int) -> HttpRes
     return _item_answer(request, actor, meeting_id, item.pk, bound={"decision": form})
 
 
+@staff_required
 @require_POST
 def action_add(request: HttpRequest, meeting_id: int, item_id: int) -> HttpResponse:
-    actor = _staff(request)
+    actor = staff_member(request)
     item = selectors.agenda_item_get_for_user(user=actor, meeting_id=meeting_id, item_id=item_id)
     meeting = item.meeting
     if not permissions.can_manage(actor, meeting):
@@ -576,7 +568,7 @@ def action_add(request: HttpRequest, meeting_id: int, item_id: int) -> HttpRespo
         request.POST,
         prefix=f"item-{item.pk}-action",
         staff=selectors.meeting_staff(meeting=meeting),
-        visible_classes=case_permissions.record_classes_for_user(user=actor),
+        visible_classes=selectors.form_record_classes(user=actor),
     )
     if form.is_valid():
         action = _service_errors(form, lambda: services.action_create(actor=actor, item=item, data=form.action_input()))
@@ -588,9 +580,10 @@ def action_add(request: HttpRequest, meeting_id: int, item_id: int) -> HttpRespo
     return _item_answer(request, actor, meeting_id, item.pk, bound={"action": form})
 
 
+@staff_required
 @require_POST
 def meeting_start(request: HttpRequest, meeting_id: int) -> HttpResponse:
-    actor = _staff(request)
+    actor = staff_member(request)
     meeting = _manager_meeting(actor, meeting_id)
     try:
         services.meeting_start(actor=actor, meeting=meeting)
@@ -601,9 +594,10 @@ def meeting_start(request: HttpRequest, meeting_id: int) -> HttpResponse:
     return redirect("triage:meeting_run", meeting_id=meeting.pk)
 
 
+@staff_required
 @require_POST
 def meeting_conclude(request: HttpRequest, meeting_id: int) -> HttpResponse:
-    actor = _staff(request)
+    actor = staff_member(request)
     meeting = _manager_meeting(actor, meeting_id)
     try:
         services.meeting_conclude(actor=actor, meeting=meeting)
@@ -617,8 +611,7 @@ def meeting_conclude(request: HttpRequest, meeting_id: int) -> HttpResponse:
 # --- minutes ------------------------------------------------------------------------------------------------------
 
 
-def _minutes_context(actor: User, meeting_id: int) -> dict[str, Any]:
-    detail = selectors.minutes_for_user(user=actor, meeting_id=meeting_id)
+def _minutes_context(detail: selectors.MeetingDetail, actor: User) -> dict[str, Any]:
     return {
         "detail": detail,
         "meeting": detail.meeting,
@@ -628,11 +621,11 @@ def _minutes_context(actor: User, meeting_id: int) -> dict[str, Any]:
     }
 
 
+@staff_required
 @require_GET
 def minutes(request: HttpRequest, meeting_id: int) -> HttpResponse:
-    actor = _staff(request)
-    context = _minutes_context(actor, meeting_id)
-    _log_cases(actor, context["detail"].case_ids, f"Minutes of meeting {meeting_id}")
+    actor = staff_member(request)
+    context = _minutes_context(selectors.minutes_for_user(user=actor, meeting_id=meeting_id), actor)
     return render(request, "triage/minutes.html", context)
 
 
@@ -640,25 +633,19 @@ def _refuse_fetch(url: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
     raise ValueError("The minutes fetch nothing")
 
 
+@staff_required
 @require_GET
 def minutes_pdf(request: HttpRequest, meeting_id: int) -> HttpResponse:
     """The minutes as this reader may see them, as a PDF. The export is logged against every case in it."""
     from weasyprint import HTML
 
-    actor = _staff(request)
-    context = _minutes_context(actor, meeting_id)
+    actor = staff_member(request)
+    context = _minutes_context(selectors.minutes_export_for_user(user=actor, meeting_id=meeting_id), actor)
     meeting = context["meeting"]
     html = render_to_string("triage/minutes_pdf.html", context, request=request)
     # The minutes are self-contained (styles inline, no images): nothing is fetched while rendering,
     # so no text typed into a meeting can make the server request a URL.
     pdf = HTML(string=html, url_fetcher=_refuse_fetch).write_pdf()
-    access_record(
-        user=actor,
-        action=AccessAction.EXPORT,
-        record_type="cases.case",
-        record_ids=context["detail"].case_ids,
-        purpose=f"Minutes of meeting {meeting.pk} (PDF)",
-    )
     response = HttpResponse(pdf, content_type="application/pdf")
     day = timezone.localtime(meeting.starts_at)
     response["Content-Disposition"] = f'attachment; filename="minutes-{meeting.kind}-{day:%Y-%m-%d}-{meeting.pk}.pdf"'
@@ -670,19 +657,13 @@ def minutes_pdf(request: HttpRequest, meeting_id: int) -> HttpResponse:
 
 
 def _action_list(request: HttpRequest, scope: str) -> HttpResponse:
-    actor = _staff(request)
+    actor = staff_member(request)
     status = "closed" if request.GET.get("status") == "closed" else ActionStatus.OPEN
     try:
         page_number = max(int(request.GET.get("page", "1")), 1)
     except ValueError:
         page_number = 1
     page = selectors.action_list_for_user(user=actor, scope=scope, status=status, page=page_number)
-    access_record(
-        user=actor,
-        action=AccessAction.VIEW,
-        record_type="triage.action",
-        record_ids=[row.action.pk for row in page.rows],
-    )
     mine = scope == selectors.ActionScope.MINE
     return render(
         request,
@@ -698,18 +679,21 @@ def _action_list(request: HttpRequest, scope: str) -> HttpResponse:
     )
 
 
+@staff_required
 @require_GET
 def my_actions(request: HttpRequest) -> HttpResponse:
     return _action_list(request, selectors.ActionScope.MINE)
 
 
+@staff_required
 @require_GET
 def agency_actions(request: HttpRequest) -> HttpResponse:
     return _action_list(request, selectors.ActionScope.AGENCY)
 
 
+@staff_required
 def action_detail(request: HttpRequest, action_id: int) -> HttpResponse:
-    actor = _staff(request)
+    actor = staff_member(request)
     action = selectors.action_get_for_user(user=actor, action_id=action_id)
     can_update = permissions.can_update_action(actor, action)
     posted = request.POST.get("do") if request.method == "POST" else None
@@ -744,8 +728,8 @@ def action_detail(request: HttpRequest, action_id: int) -> HttpResponse:
     if done is not None:
         messages.success(request, message)
         return redirect("triage:action_detail", action_id=action.pk)
-    if not posted:
-        access_record(user=actor, action=AccessAction.VIEW, record_type="triage.action", record_ids=[action.pk])
+    # The page shows the action: its read logs the look (scope was checked above, before any write).
+    action = selectors.action_detail_for_user(user=actor, action_id=action.pk)
     today = timezone.localdate()
     return render(
         request,
@@ -766,11 +750,11 @@ def action_detail(request: HttpRequest, action_id: int) -> HttpResponse:
 # --- the case's meetings ------------------------------------------------------------------------------------------
 
 
+@staff_required
 @require_GET
 def case_meetings(request: HttpRequest, case_id: int) -> HttpResponse:
-    actor = _staff(request)
+    actor = staff_member(request)
     found = selectors.case_meetings_for_user(user=actor, case_id=case_id)
-    _log_cases(actor, [found.case.pk], "Case meetings and actions")
     return render(
         request,
         "triage/case_meetings.html",

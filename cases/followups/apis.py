@@ -17,10 +17,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from agencies.models import User
-from agencies.staff import api_staff_member as _staff
-from audit.models import AccessAction
-from audit.services import access_record
+from agencies.staff import api_staff_member
 from cases.apis import ERRORS, StaffRefOutput, _call, _choice, _valid
 from cases.followups import selectors, services
 from cases.models import (
@@ -30,11 +27,7 @@ from cases.models import (
     ReoffendingSource,
     ReoffendingVictim,
 )
-
-
-def _log(user: User, case_ids: list[int], purpose: str) -> None:
-    access_record(user=user, action=AccessAction.VIEW, record_type="cases.case", record_ids=case_ids, purpose=purpose)
-
+from cases.selectors import case_get_for_user
 
 # --- output ------------------------------------------------------------------------------------------------------
 
@@ -220,9 +213,8 @@ class CaseMonitoringApi(APIView):
         responses={200: MonitoringOutput, 404: ERRORS[404]},
     )
     def get(self, request: Request, case_id: int) -> Response:
-        user = _staff(request)
+        user = api_staff_member(request)
         view = selectors.monitoring_for_user(user=user, case_id=case_id)
-        _log(user, [view.case.pk], "monitoring")
         return Response(MonitoringOutput(view).data)
 
 
@@ -233,9 +225,8 @@ class CaseReviewsApi(APIView):
         responses={200: FollowUpReviewOutput(many=True), 404: ERRORS[404]},
     )
     def get(self, request: Request, case_id: int) -> Response:
-        user = _staff(request)
+        user = api_staff_member(request)
         reviews = selectors.reviews_for_case(user=user, case_id=case_id)
-        _log(user, [case_id], "follow-up reviews")
         return Response(FollowUpReviewOutput(reviews, many=True).data)
 
 
@@ -252,7 +243,7 @@ class ReviewCompleteApi(APIView):
         responses={200: FollowUpReviewOutput, **ERRORS},
     )
     def post(self, request: Request, case_id: int, review_id: int) -> Response:
-        user = _staff(request)
+        user = api_staff_member(request)
         review = selectors.review_get_for_user(user=user, case_id=case_id, review_id=review_id)
         values = _valid(FollowUpReviewCompleteInput, request.data)
         data = services.ReviewInput(
@@ -273,9 +264,8 @@ class CaseReoffendingApi(APIView):
         responses={200: ReoffendingRecordOutput(many=True), 404: ERRORS[404]},
     )
     def get(self, request: Request, case_id: int) -> Response:
-        user = _staff(request)
+        user = api_staff_member(request)
         records = selectors.records_for_case(user=user, case_id=case_id)
-        _log(user, [case_id], "re-offending")
         return Response(ReoffendingRecordOutput(records, many=True).data)
 
     @extend_schema(
@@ -285,11 +275,11 @@ class CaseReoffendingApi(APIView):
         responses={201: ReoffendingRecordOutput, **ERRORS},
     )
     def post(self, request: Request, case_id: int) -> Response:
-        user = _staff(request)
-        view = selectors.monitoring_for_user(user=user, case_id=case_id)
+        user = api_staff_member(request)
+        case = case_get_for_user(user=user, case_id=case_id)
         values = _valid(ReoffendingOccurrenceInput, request.data)
-        record = _call(services.reoffending_record_add, actor=user, case=view.case, data=_occurrence(values))
-        record.case = view.case
+        record = _call(services.reoffending_record_add, actor=user, case=case, data=_occurrence(values))
+        record.case = case
         return Response(ReoffendingRecordOutput(record).data, status=status.HTTP_201_CREATED)
 
 
@@ -300,9 +290,8 @@ class CaseCandidatesApi(APIView):
         responses={200: ReoffendingCandidateOutput(many=True), 404: ERRORS[404]},
     )
     def get(self, request: Request, case_id: int) -> Response:
-        user = _staff(request)
+        user = api_staff_member(request)
         candidates = selectors.candidates_for_case(user=user, case_id=case_id)
-        _log(user, [case_id], "possible re-offending")
         return Response(ReoffendingCandidateOutput(candidates, many=True).data)
 
 
@@ -314,7 +303,7 @@ class CandidateConfirmApi(APIView):
         responses={201: ReoffendingRecordOutput, **ERRORS},
     )
     def post(self, request: Request, case_id: int, candidate_id: int) -> Response:
-        user = _staff(request)
+        user = api_staff_member(request)
         candidate = selectors.candidate_get_for_user(user=user, case_id=case_id, candidate_id=candidate_id)
         values = _valid(ReoffendingCandidateConfirmInput, request.data)
         corrected = {k: v for k, v in values.items() if k != "crime_reference"}
@@ -337,7 +326,7 @@ class CandidateRejectApi(APIView):
         responses={200: ReoffendingCandidateOutput, **ERRORS},
     )
     def post(self, request: Request, case_id: int, candidate_id: int) -> Response:
-        user = _staff(request)
+        user = api_staff_member(request)
         candidate = selectors.candidate_get_for_user(user=user, case_id=case_id, candidate_id=candidate_id)
         values = _valid(ReoffendingCandidateRejectInput, request.data)
         decided = _call(services.reoffending_candidate_reject, actor=user, candidate=candidate, reason=values["reason"])
@@ -356,12 +345,11 @@ class OpenReviewsApi(APIView):
         responses={200: FollowUpReviewPageOutput, 400: OpenApiResponse(description="Bad query")},
     )
     def get(self, request: Request) -> Response:
-        user = _staff(request)
+        user = api_staff_member(request)
         values = _valid(FollowUpReviewQuery, request.query_params)
         page = selectors.open_reviews_for_user(
             user=user, due=values["due"], mine=values["mine"], cursor=values["cursor"], page_size=values["page_size"]
         )
-        _log(user, sorted({r.case_id for r in page.reviews}), "follow-up reviews")
         return Response(FollowUpReviewPageOutput(page).data)
 
 

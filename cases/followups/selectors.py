@@ -4,6 +4,10 @@ Scope is the case's: ``cases.selectors.case_get_for_user`` for one case (404 out
 and the caseload's visibility rule (one correlated EXISTS) for lists across cases.
 Re-offending records and reviews are case information, shared with every agency the case
 is shared with; they name no victim (only "same" or "new").
+
+The reads a page or an endpoint shows write the access-log row for the case they show, so
+pages and the API log alike and no view writes the log; ``review_get_for_user`` and
+``candidate_get_for_user`` only scope (writes call them before a service, which logs).
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ from django.http import Http404
 from django.utils import timezone
 
 from agencies.models import User
+from audit.models import AccessAction
+from audit.services import access_record
 from cases import permissions as case_permissions
 from cases.followups import permissions
 from cases.followups.services import followup_settings_for
@@ -37,6 +43,10 @@ from cases.models import (
 from cases.selectors import case_get_for_user
 
 PAGE_SIZE = 25
+
+
+def _log(user: User, case_ids: list[int], purpose: str) -> None:
+    access_record(user=user, action=AccessAction.VIEW, record_type="cases.case", record_ids=case_ids, purpose=purpose)
 
 
 # --- one case's monitoring ------------------------------------------------------------------------------------------
@@ -174,6 +184,7 @@ def monitoring_for_user(*, user: User, case_id: int) -> MonitoringView:
         if record.review_id is not None:
             by_review.setdefault(record.review_id, []).append(record)
     keyed = {(r.period_id, r.checkpoint_months): r for r in reviews}
+    _log(user, [case.pk], "monitoring")
     return MonitoringView(
         case=case,
         periods=[_period_view(p, checkpoints, keyed, by_review, today) for p in periods],
@@ -201,6 +212,13 @@ def review_get_for_user(*, user: User, case_id: int, review_id: int) -> FollowUp
     return review
 
 
+def review_page_for_user(*, user: User, case_id: int, review_id: int) -> FollowUpReview:
+    """The "complete a follow-up review" page."""
+    review = review_get_for_user(user=user, case_id=case_id, review_id=review_id)
+    _log(user, [review.case.pk], "follow-up review")
+    return review
+
+
 def candidate_get_for_user(*, user: User, case_id: int, candidate_id: int) -> ReoffendingCandidate:
     case = case_get_for_user(user=user, case_id=case_id)
     candidate = (
@@ -211,6 +229,20 @@ def candidate_get_for_user(*, user: User, case_id: int, candidate_id: int) -> Re
     candidate.case = case
     _mark_new_cases(user, [candidate])
     return candidate
+
+
+def candidate_page_for_user(*, user: User, case_id: int, candidate_id: int) -> ReoffendingCandidate:
+    """The "possible re-offending" page, where the case's owner confirms or rejects it."""
+    candidate = candidate_get_for_user(user=user, case_id=case_id, candidate_id=candidate_id)
+    _log(user, [candidate.case.pk], "possible re-offending")
+    return candidate
+
+
+def reoffending_form_for_user(*, user: User, case_id: int) -> Case:
+    """The "record re-offending" page: the case it is recorded on."""
+    case = case_get_for_user(user=user, case_id=case_id)
+    _log(user, [case.pk], "record re-offending")
+    return case
 
 
 def _mark_new_cases(user: User, candidates: list[ReoffendingCandidate]) -> None:
@@ -243,6 +275,7 @@ def reviews_for_case(*, user: User, case_id: int) -> list[FollowUpReview]:
         .order_by("due_on", "id")
     )
     _attach_case(case, reviews)
+    _log(user, [case.pk], "follow-up reviews")
     return reviews
 
 
@@ -250,6 +283,7 @@ def records_for_case(*, user: User, case_id: int) -> list[ReoffendingRecord]:
     case = case_get_for_user(user=user, case_id=case_id)
     records = list(ReoffendingRecord.objects.filter(case=case).order_by("occurred_on", "id"))
     _attach_case(case, records)
+    _log(user, [case.pk], "re-offending")
     return records
 
 
@@ -259,6 +293,7 @@ def candidates_for_case(*, user: User, case_id: int) -> list[ReoffendingCandidat
         ReoffendingCandidate.objects.filter(case=case).select_related("new_case", "decided_by").order_by("-created_at")
     )
     _mark_new_cases(user, candidates)
+    _log(user, [case.pk], "possible re-offending")
     return candidates
 
 
@@ -369,4 +404,5 @@ def open_reviews_for_user(
     )
     more = len(rows) > page_size
     rows = rows[:page_size]
+    _log(user, sorted({r.case_id for r in rows}), "follow-up reviews")
     return ReviewPage(reviews=rows, next_cursor=_encode(rows[-1]) if more and rows else None)

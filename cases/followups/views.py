@@ -2,7 +2,8 @@
 re-offending, recording re-offending, and the partnership's follow-up settings.
 
 Thin: parse input, call a selector or a service, render. Scope comes from the selectors
-(404 outside it); every page that shows a case's monitoring writes an access-log row.
+(404 outside it); every page that shows a case's monitoring renders what a read function of
+``cases.followups.selectors`` returned, and that function wrote the access-log row.
 """
 
 from __future__ import annotations
@@ -13,9 +14,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from agencies.selectors import agencies_of_partnership
-from agencies.staff import staff_member as _staff
-from audit.models import AccessAction
-from audit.services import access_record
+from agencies.staff import staff_member, staff_required
 from cases.followups import permissions, selectors, services
 from cases.followups.forms import (
     CandidateConfirmForm,
@@ -26,17 +25,14 @@ from cases.followups.forms import (
     apply_errors,
 )
 from cases.models import CandidateStatus, ReviewStatus
+from cases.selectors import case_get_for_user
 from cases.views import _summary_errors
 
 
-def _log(actor: object, case_id: int, purpose: str = "monitoring") -> None:
-    access_record(user=actor, action=AccessAction.VIEW, record_type="cases.case", record_ids=[case_id], purpose=purpose)
-
-
+@staff_required
 def case_monitoring(request: HttpRequest, case_id: int) -> HttpResponse:
-    actor = _staff(request)
+    actor = staff_member(request)
     view = selectors.monitoring_for_user(user=actor, case_id=case_id)
-    _log(actor, view.case.pk)
     return render(
         request,
         "cases/followups/monitoring.html",
@@ -44,8 +40,9 @@ def case_monitoring(request: HttpRequest, case_id: int) -> HttpResponse:
     )
 
 
+@staff_required
 def review_complete(request: HttpRequest, case_id: int, review_id: int) -> HttpResponse:
-    actor = _staff(request)
+    actor = staff_member(request)
     review = selectors.review_get_for_user(user=actor, case_id=case_id, review_id=review_id)
     case = review.case
     if review.status != ReviewStatus.OPEN or not permissions.can_complete_review(actor):
@@ -60,7 +57,7 @@ def review_complete(request: HttpRequest, case_id: int, review_id: int) -> HttpR
         else:
             messages.success(request, f"{review.checkpoint_months}-month follow-up review completed")
             return redirect("cases:case_monitoring", case_id=case.pk)
-    _log(actor, case.pk, "follow-up review")
+    review = selectors.review_page_for_user(user=actor, case_id=case.pk, review_id=review.pk)
     return render(
         request,
         "cases/followups/review_form.html",
@@ -74,8 +71,9 @@ def review_complete(request: HttpRequest, case_id: int, review_id: int) -> HttpR
     )
 
 
+@staff_required
 def candidate_decide(request: HttpRequest, case_id: int, candidate_id: int) -> HttpResponse:
-    actor = _staff(request)
+    actor = staff_member(request)
     candidate = selectors.candidate_get_for_user(user=actor, case_id=case_id, candidate_id=candidate_id)
     case = candidate.case
     if candidate.status != CandidateStatus.PENDING or not permissions.can_decide_candidate(actor, case):
@@ -108,7 +106,7 @@ def candidate_decide(request: HttpRequest, case_id: int, candidate_id: int) -> H
         else:
             messages.success(request, "Possible re-offending rejected")
             return redirect("cases:case_monitoring", case_id=case.pk)
-    _log(actor, case.pk, "possible re-offending")
+    candidate = selectors.candidate_page_for_user(user=actor, case_id=case.pk, candidate_id=candidate.pk)
     return render(
         request,
         "cases/followups/candidate.html",
@@ -123,10 +121,10 @@ def candidate_decide(request: HttpRequest, case_id: int, candidate_id: int) -> H
     )
 
 
+@staff_required
 def reoffending_add(request: HttpRequest, case_id: int) -> HttpResponse:
-    actor = _staff(request)
-    view = selectors.monitoring_for_user(user=actor, case_id=case_id)
-    case = view.case
+    actor = staff_member(request)
+    case = case_get_for_user(user=actor, case_id=case_id)
     if not permissions.can_record_reoffending(actor):
         raise Http404
     form = ReoffendingRecordForm(request.POST or None)
@@ -138,7 +136,7 @@ def reoffending_add(request: HttpRequest, case_id: int) -> HttpResponse:
         else:
             messages.success(request, "Re-offending recorded")
             return redirect("cases:case_monitoring", case_id=case.pk)
-    _log(actor, case.pk, "record re-offending")
+    case = selectors.reoffending_form_for_user(user=actor, case_id=case.pk)
     return render(
         request,
         "cases/followups/record_form.html",
@@ -146,8 +144,9 @@ def reoffending_add(request: HttpRequest, case_id: int) -> HttpResponse:
     )
 
 
+@staff_required
 def followup_settings(request: HttpRequest) -> HttpResponse:
-    actor = _staff(request)
+    actor = staff_member(request)
     if not permissions.can_manage_settings(actor):
         raise Http404
     assert actor.agency is not None

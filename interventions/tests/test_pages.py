@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from agencies.models import User
-from audit.models import AccessLog
+from audit.models import AccessAction, AccessLog
 from interventions.models import (
     Appointment,
     ClinicalNote,
@@ -393,15 +393,16 @@ def test_acknowledge_with_and_without_javascript(world: World) -> None:
 
 # Session, user, agency; the case and its two access checks; referrals, interventions, open
 # concerns; the sharing agreement; two access-log rows (the case, its interventions); the
-# identity bar's parties; the case sub-navigation's other sections (two access checks); the
+# identity bar's parties and the per-person rule for them (is either a victim in a case the
+# reader cannot see?); the case sub-navigation's other sections (two access checks); the
 # session save (savepoint, update, release).
-CASE_SECTION_QUERIES = 16
+CASE_SECTION_QUERIES = 17
 # Session, user, agency; the case and its two access checks; the intervention; the agreement;
 # sessions, their appointments (with concerns and authors) and their clinical notes; plans;
 # the referral; the report; general clinical notes; plan reviews; two access-log rows (the
-# intervention, the clinical notes read); the identity bar's parties; the sub-navigation's
-# other sections (two access checks); the session save.
-PROGRESS_QUERIES = 22
+# intervention, the clinical notes read); the identity bar's parties and the per-person rule
+# for them; the sub-navigation's other sections (two access checks); the session save.
+PROGRESS_QUERIES = 23
 
 
 def test_case_section_query_count_does_not_grow(world: World, django_assert_num_queries: Any) -> None:
@@ -446,3 +447,78 @@ def test_inbox_query_count_does_not_grow(world: World, django_assert_num_queries
         refer(world, old_case(world))
     with django_assert_num_queries(INBOX_QUERIES):
         html(client.get(url("inbox")))
+
+
+# --- every page that names the people logs the look ---------------------------------------------------------
+
+
+def _looks_since(user: User, last_id: int) -> list[tuple[str, list[str], str]]:
+    return list(
+        AccessLog.objects.filter(user=user, action=AccessAction.VIEW, pk__gt=last_id)
+        .order_by("id")
+        .values_list("record_type", "record_ids", "purpose")
+    )
+
+
+def _last_log_id() -> int:
+    return AccessLog.objects.order_by("-id").values_list("id", flat=True).first() or 0
+
+
+@pytest.mark.parametrize(
+    ("who", "page", "purpose"),
+    [
+        ("probation_practitioner", "referral_new", "refer for direct intervention"),
+        ("clinician", "intervention_record", "record an intervention"),
+    ],
+)
+def test_the_refer_and_record_pages_log_the_case_they_name(world: World, who: str, page: str, purpose: str) -> None:
+    case = old_case(world)
+    user = getattr(world, who)
+    last = _last_log_id()
+    assert "Darren Cole" in html(client_for(user).get(url(page, case.pk)))
+    assert _looks_since(user, last) == [("cases.case", [str(case.pk)], purpose)]
+
+
+def test_the_intervention_form_pages_log_the_intervention_they_show(world: World) -> None:
+    case = old_case(world)
+    intervention = accepted(world, case)
+    plan(world, intervention)
+    appointment = book(world, intervention, 1, days_ago(-5))
+    from interventions import services
+
+    planned = services.intervention_record(
+        actor=world.clinician, case=case, intervention_type="perpetrator_health_signposting"
+    )
+    client = client_for(world.clinician)
+    pages = [
+        (url("intervention_start", case.pk, planned.pk), planned.pk, "record the start"),
+        (url("plan_review", case.pk, intervention.pk), intervention.pk, "plan review"),
+        (url("appointment_book", case.pk, intervention.pk, 2), intervention.pk, "book session 2"),
+        (
+            url("appointment_reschedule", case.pk, intervention.pk, appointment.pk),
+            intervention.pk,
+            "reschedule session 1",
+        ),
+    ]
+    for address, shown, purpose in pages:
+        last = _last_log_id()
+        assert "Darren Cole" in html(client.get(address)), address
+        assert _looks_since(world.clinician, last) == [("interventions.intervention", [str(shown)], purpose)], address
+
+
+def test_the_api_reads_log_through_the_same_read_functions(world: World) -> None:
+    case, intervention = full_intervention(world)
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.force_authenticate(world.clinician)
+    last = _last_log_id()
+    assert client.get(f"/api/v1/interventions/{intervention.pk}/").status_code == 200
+    # The endpoint never carries clinical notes, so it logs no reading of them.
+    assert _looks_since(world.clinician, last) == [("interventions.intervention", [str(intervention.pk)], "")]
+    last = _last_log_id()
+    assert client.get(f"/api/v1/cases/{case.pk}/interventions/").status_code == 200
+    looks = _looks_since(world.clinician, last)
+    assert looks[0] == ("cases.case", [str(case.pk)], "interventions")
+    assert looks[1][0] == "interventions.intervention" and str(intervention.pk) in looks[1][1]
+    assert len(looks) == 2

@@ -382,12 +382,16 @@ def test_did_not_attend_then_booked_again(world: World) -> None:
     plan(world, intervention)
     first = book(world, intervention, 1, days_ago(14))
     did_not_attend(world, first)
-    row = selectors.session_detail_for_user(user=world.clinician, intervention=fresh(intervention), number=1)
+    row = selectors.session_detail_for_user(
+        user=world.clinician, case_id=intervention.case_id, intervention_id=intervention.pk, number=1
+    ).row
     assert row.tag == SessionTag.DID_NOT_ATTEND and row.can_book
     assert fresh(intervention).status == InterventionStatus.PLANNED
     again = book(world, intervention, 1, days_ago(7))
     attend(world, again)
-    row = selectors.session_detail_for_user(user=world.clinician, intervention=fresh(intervention), number=1)
+    row = selectors.session_detail_for_user(
+        user=world.clinician, case_id=intervention.case_id, intervention_id=intervention.pk, number=1
+    ).row
     assert row.tag == SessionTag.COMPLETED
     assert [a.tag for a in row.appointments] == [SessionTag.DID_NOT_ATTEND, SessionTag.COMPLETED]
     assert fresh(intervention).sessions_attended == 1
@@ -418,7 +422,9 @@ def test_rescheduling_keeps_the_old_appointment_with_its_reason(world: World) ->
     original.refresh_from_db()
     assert original.rescheduled_at is not None and original.reschedule_reason == "Clinician on leave"
     assert new.replaces == original and new.method == "video" and new.duration_minutes == 50
-    row = selectors.session_detail_for_user(user=world.clinician, intervention=fresh(intervention), number=2)
+    row = selectors.session_detail_for_user(
+        user=world.clinician, case_id=intervention.case_id, intervention_id=intervention.pk, number=2
+    ).row
     assert row.tag == SessionTag.RESCHEDULED
     assert [a.tag for a in row.appointments] == [SessionTag.RESCHEDULED, SessionTag.RESCHEDULED]
 
