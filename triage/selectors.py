@@ -99,11 +99,7 @@ def _names_for(user: User, case_ids: Sequence[int]) -> dict[int, CaseNames]:
             case_id__in=list(case_ids), is_primary=True, role__in=[PartyRole.PERPETRATOR, PartyRole.VICTIM]
         ).select_related("person")
     )
-    people = case_permissions.people_classes(
-        user,
-        {p.person_id for p in parts},
-        shown_as_perpetrator={p.person_id for p in parts if p.role == PartyRole.PERPETRATOR},
-    )
+    people = case_permissions.people_classes(user, {p.person_id for p in parts})
     found: dict[int, dict[str, str]] = {}
     for part in parts:
         names = found.setdefault(part.case_id, {})
