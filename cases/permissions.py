@@ -252,15 +252,6 @@ def may_see_person_location(user: User, person_id: int) -> bool:
     return person_id in people_classes(user, [person_id]).location
 
 
-def party_identity_class(role: str) -> RecordClass | None:
-    """Victims' names are class victim_identity; a perpetrator's name is case information."""
-    return RecordClass.VICTIM_IDENTITY if role in (PartyRole.VICTIM, PartyRole.SECONDARY_VICTIM) else None
-
-
-def party_location_class(role: str) -> RecordClass | None:
-    return RecordClass.VICTIM_LOCATION if role in (PartyRole.VICTIM, PartyRole.SECONDARY_VICTIM) else None
-
-
 # --- the case lifecycle ------------------------------------------------------------------------
 
 TRIAGE_ROLES = frozenset({Role.TRIAGE_OFFICER, Role.PARTNERSHIP_ADMIN})

@@ -120,3 +120,41 @@ def test_the_scan_recognises_each_forbidden_shape() -> None:
 def test_views_leave_scoping_shaping_and_logging_to_the_gateway(path: Path) -> None:
     found = offences(path.read_text(), path.relative_to(ROOT))
     assert not found, "\n".join(found)
+
+
+# masip/ is the composition root: its pages are the health check, the home redirect and the
+# admin's job queues, each with a gate of its own (none, sign-in, the admin site).
+PAGE_MODULES = [p for p in view_modules() if p.relative_to(ROOT).parts[0] != "masip" and p.name.endswith("views.py")]
+
+
+@pytest.mark.parametrize("path", PAGE_MODULES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_every_page_stands_behind_the_one_staff_gate(path: Path) -> None:
+    tree = ast.parse(path.read_text(), filename=str(path))
+    pages = [
+        node
+        for node in tree.body
+        if isinstance(node, ast.FunctionDef)
+        and not node.name.startswith("_")
+        and node.args.args
+        and node.args.args[0].arg == "request"
+    ]
+    ungated = [
+        page.name
+        for page in pages
+        if not any(isinstance(d, ast.Name) and d.id == "staff_required" for d in page.decorator_list)
+    ]
+    assert ungated == [], f"{path.relative_to(ROOT)}: pages without @staff_required: {ungated}"
+
+
+@pytest.mark.parametrize("path", view_modules(), ids=lambda p: str(p.relative_to(ROOT)))
+def test_no_endpoint_weakens_the_default_permission(path: Path) -> None:
+    """StaffOnly is the API's default; an endpoint may add checks, never replace it."""
+    tree = ast.parse(path.read_text(), filename=str(path))
+    assigned = [
+        f"{path.relative_to(ROOT)}:{node.lineno}"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Assign)
+        for target in node.targets
+        if isinstance(target, ast.Name) and target.id == "permission_classes"
+    ]
+    assert assigned == []
