@@ -44,7 +44,7 @@ SEED = int(os.environ.get("MASIP_WALK_SEED") or random.SystemRandom().randrange(
 AGREEMENTS = int(os.environ.get("MASIP_WALK_AGREEMENTS", "50"))
 SAMPLE = int(os.environ.get("MASIP_WALK_REQUESTS", "4"))
 # Slow and free of case data (the health check, the schema), or not text (the minutes'
-# PDF, spreadsheets): walked once a run for every role, not under every agreement.
+# PDF, spreadsheets): walked once a run, by one role, for a server error.
 ONCE_PATTERNS = {
     "healthz",
     "api/v1/schema/",
@@ -163,7 +163,7 @@ def test_read_walk_under_many_agreements(world: World, other_world: World) -> No
                 )
                 plan: list[tuple[str, Route, str]] = []
                 if index == 0:
-                    plan.extend((role, route, url) for role in ROLES for route, url in once)
+                    plan.extend((rng.choice(ROLES), route, url) for route, url in once)
                 for role in ROLES:
                     for route in rng.sample(patterns, min(SAMPLE, len(patterns))):
                         plan.append((role, route, rng.choice(by_pattern[route])))
