@@ -9,13 +9,13 @@ access-log row during that request.
 
 The agreements come from a seeded generator: the seed is printed, and
 ``MASIP_WALK_SEED=<seed>`` replays a failing run. ``MASIP_WALK_AGREEMENTS`` (default 50)
-and ``MASIP_WALK_REQUESTS`` (URL patterns per agreement and role, default 4) size the walk.
-The world is built once; each agreement is applied inside a savepoint that is rolled
-back. Under each agreement every role walks a fresh random sample of the URL patterns
-(each with one of its fillings), and one role walks the case and person pages and answers
-of the hard case; over a run the sample meets most (role, pattern) pairs, and across runs
-(each draws a new seed) every pair under many agreements. Raise the two numbers for a
-deeper run: the defaults keep the walk near three minutes on two shared cores.
+and ``MASIP_WALK_REQUESTS`` (extra URL patterns per agreement and role, default 0) size the
+walk. The world is built once; each agreement is applied inside a savepoint that is rolled
+back. Every (role, URL pattern) pair is walked once a run (each with one of its fillings),
+dealt at random to one of the generated agreements, so each run covers the whole URL
+configuration as every role and, across runs (each draws a new seed), every pair meets many
+agreements; under each agreement one role also walks the case and person pages and answers
+of the hard case. Raise the numbers for a deeper run.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ pytestmark = pytest.mark.django_db
 
 SEED = int(os.environ.get("MASIP_WALK_SEED") or random.SystemRandom().randrange(2**32))
 AGREEMENTS = int(os.environ.get("MASIP_WALK_AGREEMENTS", "50"))
-SAMPLE = int(os.environ.get("MASIP_WALK_REQUESTS", "4"))
+SAMPLE = int(os.environ.get("MASIP_WALK_REQUESTS", "0"))
 # Slow and free of case data (the health check, the schema), or not text (the minutes'
 # PDF, spreadsheets): walked once a run, by one role, for a server error.
 ONCE_PATTERNS = {
@@ -153,6 +153,9 @@ def test_read_walk_under_many_agreements(world: World, other_world: World) -> No
     # Where a person's data gathers, and the hard case: Wren, perpetrator in b, victim in w.
     core = [f"/cases/{a}/", f"/cases/{b}/", f"/api/v1/cases/{b}/", f"/people/{wren}/", f"/api/v1/people/{wren}/"]
     once = [(route, url) for route, url in urls if route.pattern in ONCE_PATTERNS]
+    pairs = [(role, route) for role in ROLES for route in patterns]
+    rng.shuffle(pairs)
+    dealt = {index: pairs[index :: len(agreements)] for index in range(len(agreements))}
     for index, agreement in enumerate(agreements):
         try:
             with transaction.atomic():
@@ -164,6 +167,9 @@ def test_read_walk_under_many_agreements(world: World, other_world: World) -> No
                 plan: list[tuple[str, Route, str]] = []
                 if index == 0:
                     plan.extend((rng.choice(ROLES), route, url) for route, url in once)
+                # Every (role, pattern) pair once a run, under the agreement it was dealt to...
+                plan.extend((role, route, rng.choice(by_pattern[route])) for role, route in dealt[index])
+                # ...and, for a deeper run, more drawn at random under this one.
                 for role in ROLES:
                     for route in rng.sample(patterns, min(SAMPLE, len(patterns))):
                         plan.append((role, route, rng.choice(by_pattern[route])))
