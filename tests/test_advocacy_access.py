@@ -387,3 +387,40 @@ def test_signed_out_gets_no_page_and_401_from_the_api(world: World, adv: Advocac
     assert response.status_code in (302, 404)
     assert APIClient().get(f"/api/v1/cases/{adv.case.pk}/advocacy/").status_code == 401
     assert APIClient().get("/api/v1/notifications/").status_code == 401
+
+
+# --- the page and the API read through one function, logged once ---------------------------------------------
+
+
+def test_each_page_and_endpoint_writes_one_access_log_row_of_its_record_type(world: World, adv: AdvocacyCase) -> None:
+    from audit.models import AccessAction, AccessLog
+
+    c = adv.case.pk
+    base = f"/api/v1/cases/{c}/advocacy/"
+    reads = [
+        ("advocacy.case", reverse("advocacy:case_advocacy", args=[c]), base),
+        ("advocacy.advocateassignment", reverse("advocacy:assignment", args=[c]), f"{base}advocates/"),
+        ("advocacy.contactlogentry", reverse("advocacy:contact_log", args=[c]), f"{base}contacts/"),
+        (
+            "advocacy.contactlogentry",
+            reverse("advocacy:contact_detail", args=[c, adv.contact.pk]),
+            f"{base}contacts/{adv.contact.pk}/",
+        ),
+        (
+            "cases.safecontactpreference",
+            reverse("advocacy:safe_contact_edit", args=[c, adv.person_id]),
+            f"{base}safe-contact/{adv.person_id}/",
+        ),
+        ("advocacy.needsassessment", reverse("advocacy:needs", args=[c]), f"{base}needs/"),
+        ("advocacy.safetyplan", reverse("advocacy:safety_plan", args=[c]), f"{base}safety-plan/"),
+        ("advocacy.keyevent", reverse("advocacy:key_events", args=[c]), f"{base}key-events/"),
+        ("advocacy.victimfeedback", reverse("advocacy:feedback", args=[c]), f"{base}feedback/"),
+    ]
+    page_client, api = client_for(world.advocate), api_for(world.advocate)
+    for record_type, page_url, api_url in reads:
+        for get in (page_client.get, api.get):
+            last = AccessLog.objects.latest("id").pk
+            url = page_url if get == page_client.get else api_url
+            assert get(url).status_code == 200, url
+            rows = AccessLog.objects.filter(pk__gt=last)
+            assert [(r.action, r.record_type) for r in rows] == [(AccessAction.VIEW, record_type)], url

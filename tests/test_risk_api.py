@@ -204,3 +204,27 @@ def test_a_partnerships_licensed_version_stays_with_it(world: World, other_world
     page = APIClient()
     page.force_login(other_world.advocate)
     assert page.get(f"/risk/instruments/versions/{licensed.pk}/").status_code == 404
+
+
+def test_each_read_writes_one_access_log_row_and_a_write_only_its_change(world: World) -> None:
+    case = make_case(world.triage_officer)
+    dash = complete_dash(world.triage_officer, case, score=9)
+    client = api(world.probation_practitioner)
+    base = f"/api/v1/cases/{case.pk}/risk/"
+    for url, record_type in (
+        (base, "risk.case"),
+        (f"{base}assessments/", "risk.assessment"),
+        (f"{base}assessments/{dash.pk}/", "risk.assessment"),
+        (f"{base}incidents/", "risk.incident"),
+        (f"{base}marac-referrals/", "risk.marac_referral"),
+    ):
+        last = AccessLog.objects.latest("id").pk
+        assert client.get(url).status_code == 200, url
+        rows = AccessLog.objects.filter(pk__gt=last)
+        assert [(r.action, r.record_type) for r in rows] == [(AccessAction.VIEW, record_type)], url
+    last = AccessLog.objects.latest("id").pk
+    started = api(world.triage_officer).post(f"{base}assessments/", {"instrument": "dash"}, format="json")
+    assert started.status_code == 201
+    made = str(started.json()["assessment"]["id"])
+    rows = AccessLog.objects.filter(pk__gt=last)
+    assert [(r.action, r.record_ids) for r in rows] == [(AccessAction.CREATE, [made])]
