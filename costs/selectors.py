@@ -61,9 +61,9 @@ def draft_staff_lines(account: CostAccount) -> tuple[list[calc.Line], set[str]]:
     rates = _rates(account.rate_card)
     grouped = (
         TimeEntry.objects.filter(case_id=account.case_id)
-        .values("category", "role")
+        .values("cost_category", "role")
         .annotate(minutes=Sum("minutes"))
-        .order_by("category", "role")
+        .order_by("cost_category", "role")
     )
     lines: list[calc.Line] = []
     missing: set[str] = set()
@@ -75,7 +75,7 @@ def draft_staff_lines(account: CostAccount) -> tuple[list[calc.Line], set[str]]:
         hourly = rate.hourly_rate if rate else Decimal("0")
         lines.append(
             calc.Line(
-                category=row["category"],
+                category=row["cost_category"],
                 bearer=Bearer.STATE,
                 label=label,
                 kind="staff_time",

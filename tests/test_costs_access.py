@@ -132,7 +132,7 @@ def test_time_on_a_contact_is_asked_once_and_scoped(world: World, other_world: W
         == 302
     )
     other = TimeEntry.objects.get(activity_id=contact.pk, staff__isnull=True)
-    assert (other.role, other.minutes, other.category) == ("housing_officer", 15, "safeguarding")
+    assert (other.role, other.minutes, other.cost_category) == ("housing_officer", 15, "safeguarding")
     # Bad input: a 400 with the GOV.UK error summary, nothing written.
     bad = client.post(url, {"kind": "contact", "minutes": "0", "who": "other"})
     assert bad.status_code == 400
