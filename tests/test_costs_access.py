@@ -152,7 +152,7 @@ def test_bad_input_is_a_400_not_a_500(world: World) -> None:
     client = _client(world.programme_manager)
     page = client.post(
         reverse("costs:line_add", args=[account.case_id]),
-        {"category": "victim_costs", "bearer": "victim", "amount": "lots", "label": "Locks"},
+        {"line-category": "victim_costs", "line-bearer": "victim", "line-amount": "lots", "line-label": "Locks"},
     )
     assert page.status_code == 400
     assert "Enter the amount in pounds" in page.content.decode()
