@@ -42,7 +42,7 @@ def test_a_manager_builds_a_case_account_and_reads_its_ratios(page: Any) -> None
     # What the victim paid: moving house, from the catalogue.
     page.get_by_label("Category").select_option(label="In/direct costs to the victim")
     page.locator("#id_line-bearer_1").check()
-    page.get_by_label("From the catalogue").select_option(label="Moving house")
+    page.get_by_label("From the catalogue", exact=True).select_option(label="Moving house")
     page.get_by_role("button", name="Add the cost").click()
     assert page.get_by_test_id("total-victim").inner_text() == "£8,855.00"
 
@@ -51,7 +51,7 @@ def test_a_manager_builds_a_case_account_and_reads_its_ratios(page: Any) -> None
         "Violence with injury: costs to the state",
         "Violence with injury: physical and emotional harm to the victim",
     ):
-        page.get_by_label("Cost avoided").select_option(label=label)
+        page.get_by_label("Cost avoided", exact=True).select_option(label=label)
         page.get_by_role("button", name="Add to the scenario").click()
     # £20,179.26 ÷ £558.27 and £56,652.32 ÷ £8,855.00
     assert page.get_by_test_id("best-state-ratio").inner_text() == "36.1"
