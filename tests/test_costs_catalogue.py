@@ -66,7 +66,7 @@ def test_a_partnership_file_replaces_shipped_entries_for_that_partnership_only(
     ],
 )
 def test_a_bad_file_is_refused_whole(world: World, tmp_path: Path, entry: dict[str, object], message: str) -> None:
-    good = {"key": "good", "label": "Good", "kind": "money", "bearer": "state", "amount": "10"}
+    good: dict[str, object] = {"key": "good", "label": "Good", "kind": "money", "bearer": "state", "amount": "10"}
     path = _write(tmp_path / "bad.json", [good, entry])
     with pytest.raises(CommandError) as exc:
         call_command("load_unit_costs", str(path), partnership=world.partnership.slug)
