@@ -172,7 +172,9 @@ class TimeEntry(models.Model):
     case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="time_entries")
     activity_kind = models.CharField(max_length=30, choices=ActivityKind.choices)
     activity_id = models.BigIntegerField(null=True, blank=True)
-    category = models.CharField(max_length=30, choices=Category.choices)
+    # The report's category of "what happened" (not ``category``: the returns' breakdowns
+    # annotate a column of that name).
+    cost_category = models.CharField(max_length=30, choices=Category.choices)
     occurred_on = models.DateField()
     staff = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="time_entries"

@@ -150,7 +150,7 @@ def time_entry_record(
     values: dict[str, Any] = {
         "partnership_id": activity.partnership_id,
         "case": case,
-        "category": category or DEFAULT_CATEGORY[kind],
+        "cost_category": category or DEFAULT_CATEGORY[kind],
         "occurred_on": activity.occurred_on,
         "minutes": minutes,
         "recorded_by": actor,

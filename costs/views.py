@@ -130,8 +130,9 @@ def _account_context(user: User, case_id: int, **forms: Any) -> dict[str, Any]:
     unit_costs = selectors.unit_costs_for_user(user=user)
     context: dict[str, Any] = {
         "view": view,
-        "line_form": forms.get("line_form") or CostLineForm(unit_costs=unit_costs),
-        "item_form": forms.get("item_form") or ScenarioItemForm(unit_costs=unit_costs, initial={"scenario": "best"}),
+        "line_form": forms.get("line_form") or CostLineForm(unit_costs=unit_costs, prefix="line"),
+        "item_form": forms.get("item_form")
+        or ScenarioItemForm(unit_costs=unit_costs, initial={"scenario": "best"}, prefix="item"),
     }
     return context
 
@@ -165,7 +166,7 @@ def line_add(request: HttpRequest, case_id: int) -> HttpResponse:
     user = _programme_user(request)
     acct = selectors.cost_account_get_for_user(user=user, case_id=case_id)
     unit_costs = selectors.unit_costs_for_user(user=user)
-    form = CostLineForm(request.POST, unit_costs=unit_costs)
+    form = CostLineForm(request.POST, unit_costs=unit_costs, prefix="line")
     if form.is_valid():
         data = form.cleaned_data
         unit = data.get("unit_cost")
@@ -207,7 +208,7 @@ def item_add(request: HttpRequest, case_id: int) -> HttpResponse:
     user = _programme_user(request)
     acct = selectors.cost_account_get_for_user(user=user, case_id=case_id)
     unit_costs = selectors.unit_costs_for_user(user=user)
-    form = ScenarioItemForm(request.POST, unit_costs=unit_costs)
+    form = ScenarioItemForm(request.POST, unit_costs=unit_costs, prefix="item")
     if form.is_valid():
         data = form.cleaned_data
         try:

@@ -16,7 +16,7 @@ from decimal import Decimal
 
 from agencies.models import User
 from cases.models import Case
-from costs import activities, services
+from costs import activities, catalogue, services
 from costs.models import Category, CostAccount, RateCard, UnitCost
 from tests.case_factories import make_case
 from tests.factories import World
@@ -116,8 +116,14 @@ def record_time(world: World, case: Case, times: list[Time]) -> None:
             )
 
 
+def catalogue_shipped() -> None:
+    """The shipped catalogue, as its data migration loads it (a transactional test's flush empties it)."""
+    catalogue.load_shipped(UnitCost)
+
+
 def cheshire_case_1(world: World, *, manager: User | None = None) -> CostAccount:
     manager = manager or world.programme_manager
+    catalogue_shipped()
     rate_card(manager)
     case = make_case(world.triage_officer, received_on=dt.date(2018, 9, 3))
     record_time(world, case, cheshire_time(world))

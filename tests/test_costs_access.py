@@ -132,7 +132,7 @@ def test_time_on_a_contact_is_asked_once_and_scoped(world: World, other_world: W
         == 302
     )
     other = TimeEntry.objects.get(activity_id=contact.pk, staff__isnull=True)
-    assert (other.role, other.minutes, other.category) == ("housing_officer", 15, "safeguarding")
+    assert (other.role, other.minutes, other.cost_category) == ("housing_officer", 15, "safeguarding")
     # Bad input: a 400 with the GOV.UK error summary, nothing written.
     bad = client.post(url, {"kind": "contact", "minutes": "0", "who": "other"})
     assert bad.status_code == 400
@@ -152,7 +152,7 @@ def test_bad_input_is_a_400_not_a_500(world: World) -> None:
     client = _client(world.programme_manager)
     page = client.post(
         reverse("costs:line_add", args=[account.case_id]),
-        {"category": "victim_costs", "bearer": "victim", "amount": "lots", "label": "Locks"},
+        {"line-category": "victim_costs", "line-bearer": "victim", "line-amount": "lots", "line-label": "Locks"},
     )
     assert page.status_code == 400
     assert "Enter the amount in pounds" in page.content.decode()

@@ -71,6 +71,7 @@ from cases.models import (
     ReviewStatus,
     StalkerType,
 )
+from costs.models import CostAccount, TimeEntry
 from interventions.models import Appointment, Intervention, InterventionStatus, InterventionType, Method
 from reporting.models import Period, TrainingAudience, TrainingEvent
 from risk.models import Assessment, Instrument
@@ -882,6 +883,33 @@ def _case_measures() -> list[Measure]:
             case_path="case__",
             filters=(*CASE_FILTERS, "reoffending_kind", "reoffending_victim"),
             dimensions=("month", "reoffending_kind", "reoffending_victim", "reoffending_source", *CASE_DIMENSIONS),
+        ),
+        Measure(
+            key="staff_minutes",
+            label="Staff time",
+            unit="minutes",
+            description="Minutes of staff time recorded on cases (meetings, contacts, sessions, assessments, "
+            "safeguarding, court support), other agencies' people by role included (docs/costs.md).",
+            queryset=lambda: TimeEntry.objects.all(),
+            partnership_path="partnership_id",
+            date_bases=(DateBasis("worked", "Worked in the period", "occurred_on"),),
+            case_path="case__",
+            agency_path="agency__",
+            filters=(*CASE_FILTERS, "agency_kind"),
+            dimensions=("month", "agency", *CASE_DIMENSIONS),
+            count="sum:minutes",
+        ),
+        Measure(
+            key="cost_accounts_finished",
+            label="Cost accounts finished",
+            unit="cases",
+            description="Cases whose cost account (what happened, the best and worst cases, the ratios) was finished.",
+            queryset=lambda: CostAccount.objects.all(),
+            partnership_path="partnership_id",
+            date_bases=(DateBasis("finished", "Finished in the period", "finished_at", is_datetime=True),),
+            case_path="case__",
+            filters=CASE_FILTERS,
+            dimensions=("month", *CASE_DIMENSIONS),
         ),
         Measure(
             key="training_events",

@@ -146,7 +146,8 @@ class Command(BaseCommand):
             # for another agency's person), minutes from 10 to 180.
             cursor.execute(
                 """
-                INSERT INTO costs_timeentry (partnership_id, case_id, activity_kind, activity_id, category, occurred_on,
+                INSERT INTO costs_timeentry (partnership_id, case_id, activity_kind, activity_id, cost_category,
+                    occurred_on,
                     staff_id, agency_id, role, minutes, recorded_by_id, recorded_at)
                 SELECT %(p)s, c.id, (%(kinds)s::text[])[1 + g %% 7], NULL, (%(cats)s::text[])[1 + g %% 7],
                        LEAST(c.received_on + (g %% 200)::int, CURRENT_DATE),
