@@ -617,6 +617,13 @@ def person_match_candidates(
     # all (a withheld name with a date of birth, an age band or a similarity of 1.0 would
     # still confirm her). The same per-person rule as every page.
     allowed = permissions.people_classes(user, found).identity
+    # A restricted case is known only to those it is opened to: nobody in it is offered
+    # to anyone else (the offer would confirm the person and the case).
+    allowed -= set(
+        CaseParty.objects.filter(person_id__in=found, case__is_restricted=True)
+        .exclude(case__in=Case.objects.filter(permissions.viewable_case_q(user)))
+        .values_list("person_id", flat=True)
+    )
     ranked = sorted(
         (c for c in found.values() if c.person_id in allowed), key=lambda c: (-len(c.matched_on), -c.similarity)
     )[:limit]
