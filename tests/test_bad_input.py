@@ -104,3 +104,11 @@ def test_a_nested_follow_up_reviews_cursor_is_the_first_page(world: World) -> No
     response = client.get("/api/v1/followup-reviews/", {"cursor": CRAFTED_CURSORS["nested arrays"]})
     assert response.status_code == 200
     assert response.json()["results"] == []
+
+
+@pytest.mark.parametrize("url", ["/api/v1/meetings/", "/api/v1/actions/", "/triage/actions/"])
+def test_a_huge_page_number_is_an_empty_page(world: World, url: str) -> None:
+    client = Client()
+    client.force_login(world.triage_officer)
+    response = client.get(url, {"page": "9" * 20})  # OFFSET past PostgreSQL's bigint
+    assert response.status_code == 200

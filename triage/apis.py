@@ -276,7 +276,8 @@ class MeetingListApi(APIView):
         if kind in MeetingKind.values:
             qs = qs.filter(kind=kind)
         try:
-            page = max(int(request.query_params.get("page", "1")), 1)
+            # Capped: a page past the last is empty, and a huge one overflows PostgreSQL's OFFSET.
+            page = min(max(int(request.query_params.get("page", "1")), 1), 1_000_000)
         except ValueError:
             page = 1
         rows = list(qs[(page - 1) * PAGE_SIZE : page * PAGE_SIZE + 1])
@@ -610,7 +611,8 @@ class ActionListApi(APIView):
         )
         state = "closed" if request.query_params.get("status") == "closed" else ActionStatus.OPEN
         try:
-            page_number = max(int(request.query_params.get("page", "1")), 1)
+            # Capped: a page past the last is empty, and a huge one overflows PostgreSQL's OFFSET.
+            page_number = min(max(int(request.query_params.get("page", "1")), 1), 1_000_000)
         except ValueError:
             page_number = 1
         page = selectors.action_list_for_user(user=user, scope=scope, status=state, page=page_number)

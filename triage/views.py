@@ -660,7 +660,8 @@ def _action_list(request: HttpRequest, scope: str) -> HttpResponse:
     actor = staff_member(request)
     status = "closed" if request.GET.get("status") == "closed" else ActionStatus.OPEN
     try:
-        page_number = max(int(request.GET.get("page", "1")), 1)
+        # Capped: a page past the last is empty, and a huge one overflows PostgreSQL's OFFSET.
+        page_number = min(max(int(request.GET.get("page", "1")), 1), 1_000_000)
     except ValueError:
         page_number = 1
     page = selectors.action_list_for_user(user=actor, scope=scope, status=status, page=page_number)
