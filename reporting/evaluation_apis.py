@@ -8,8 +8,6 @@ answer never confirms that another partnership exists.
 
 from __future__ import annotations
 
-from typing import cast
-
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -19,11 +17,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from agencies.models import User
 from agencies.permissions import can_see_programme_data
-from audit.models import AccessAction
-from audit.services import access_record
+from agencies.staff import api_staff_member
 from reporting import evaluation as ev
+from reporting import reads
 
 _DATE = "A date, YYYY-MM-DD"
 
@@ -50,7 +47,7 @@ class EvaluationApi(APIView):
         },
     )
     def get(self, request: Request, slug: str) -> Response:
-        user = cast(User, request.user)
+        user = api_staff_member(request)
         if not can_see_programme_data(user) or user.agency is None or user.agency.partnership.slug != slug:
             raise NotFound
         try:
@@ -62,12 +59,5 @@ class EvaluationApi(APIView):
             )
         except ev.EvaluationError as exc:
             raise serializers.ValidationError({exc.field: [exc.message]}) from None
-        tables = ev.evaluation_tables(partnership=user.agency.partnership, period=period)
-        access_record(
-            user=user,
-            action=AccessAction.VIEW,
-            record_type="reporting.evaluation",
-            purpose=f"evaluation tables API as of {period.as_of}, referrals from "
-            f"{period.date_from or 'the start'} to {period.date_to or 'the end'}",
-        )
-        return Response(tables)
+        read = reads.evaluation_for_user(user=user, period=period, what="evaluation tables API", partnership_slug=slug)
+        return Response(read.tables)

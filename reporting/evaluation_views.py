@@ -24,11 +24,12 @@ from django.utils import timezone
 
 from agencies.models import User
 from agencies.permissions import can_see_programme_data
+from agencies.staff import staff_member, staff_required
 from audit.models import AccessAction
-from audit.services import access_record
 from cases.forms import GovukDateField
 from cases.models import AgeBand, Gender, ReferringAgency, StalkerType
 from reporting import evaluation as ev
+from reporting import reads
 
 SASH_LABELS = {
     "low": "Low",
@@ -73,10 +74,10 @@ class EvaluationForm(forms.Form):
 
 
 def _programme_user(request: HttpRequest) -> User:
-    user = request.user
+    """A member of staff in a programme role; 404 for anyone else (the read asks again)."""
+    user = staff_member(request)
     if not can_see_programme_data(user):
         raise Http404
-    assert isinstance(user, User)
     return user
 
 
@@ -97,16 +98,6 @@ def _query(period: ev.Period) -> str:
     if period.date_to:
         params["to"] = period.date_to.isoformat()
     return "&".join(f"{k}={v}" for k, v in params.items())
-
-
-def _log(user: User, period: ev.Period, what: str, action: AccessAction = AccessAction.VIEW) -> None:
-    scope = f"{period.date_from or 'the start'} to {period.date_to or 'the end'}"
-    access_record(
-        user=user,
-        action=action,
-        record_type="reporting.evaluation",
-        purpose=f"{what} as of {period.as_of}, referrals from {scope}",
-    )
 
 
 def _pct(value: float | None) -> str:
@@ -336,6 +327,7 @@ def _share(part: int, whole: int) -> str:
     return "–" if not whole else f"{part * 100 / whole:.1f}%"
 
 
+@staff_required
 def evaluation_page(request: HttpRequest) -> HttpResponse:
     user = _programme_user(request)
     assert user.agency is not None
@@ -345,16 +337,17 @@ def evaluation_page(request: HttpRequest) -> HttpResponse:
     period = _period(form, today)
     context: dict[str, Any] = {"form": form, "partnership": partnership, "period": period}
     if period is not None:
-        groups = ev.referral_counts(partnership_id=partnership.pk, period=period)
-        tables = ev.evaluation_tables(partnership=partnership, period=period, referral_groups=groups)
-        by_month = ev.referrals_by_month_and_agency(groups, period)
-        context.update(build_page(tables, by_month))
+        read = reads.evaluation_for_user(
+            user=user, period=period, what="evaluation tables page", with_referral_groups=True
+        )
+        by_month = ev.referrals_by_month_and_agency(read.referral_groups or [], period)
+        context.update(build_page(read.tables, by_month))
         context["query"] = _query(period)
         context["api_url"] = reverse("api-partnership-evaluation", args=[partnership.slug])
-        _log(user, period, "evaluation tables page")
     return render(request, "reporting/evaluation.html", context, status=200 if period is not None else 400)
 
 
+@staff_required
 def evaluation_download(request: HttpRequest, file_format: str) -> HttpResponse:
     user = _programme_user(request)
     assert user.agency is not None
@@ -370,8 +363,12 @@ def evaluation_download(request: HttpRequest, file_format: str) -> HttpResponse:
     except ev.EvaluationError as exc:
         return HttpResponse(f"{exc.field}: {exc.message}", status=400, content_type="text/plain; charset=utf-8")
     partnership = user.agency.partnership
-    tables = ev.evaluation_tables(partnership=partnership, period=period)
-    _log(user, period, f"evaluation tables downloaded as {file_format.upper()}", AccessAction.EXPORT)
+    tables = reads.evaluation_for_user(
+        user=user,
+        period=period,
+        what=f"evaluation tables downloaded as {file_format.upper()}",
+        action=AccessAction.EXPORT,
+    ).tables
     name = f"{partnership.slug}-evaluation-{period.as_of.isoformat()}.{file_format}"
     if file_format == "json":
         body = json.dumps(tables, indent=2)

@@ -15,6 +15,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from agencies.models import User
+from agencies.staff import staff_member, staff_required
 from cases.forms import apply_errors
 from reporting.bundle import format as fmt
 from reporting.bundle import services
@@ -22,10 +23,10 @@ from reporting.bundle.forms import BundleExportForm, BundleUploadForm
 
 
 def _user(request: HttpRequest, *, pseudonymised_export: bool = True) -> User:
-    user = request.user
+    """A member of staff who may export (the services ask again); 404 for anyone else."""
+    user = staff_member(request)
     if not services.may_export(user, pseudonymise=pseudonymised_export):
         raise Http404
-    assert isinstance(user, User)
     return user
 
 
@@ -48,10 +49,12 @@ def _page(
     return render(request, "reporting/bundle/bundle.html", context, status=status)
 
 
+@staff_required
 def bundle_home(request: HttpRequest) -> HttpResponse:
     return _page(request, _user(request))
 
 
+@staff_required
 @require_POST
 def bundle_import(request: HttpRequest) -> HttpResponse:
     user = _user(request)
@@ -70,6 +73,7 @@ def bundle_import(request: HttpRequest) -> HttpResponse:
     return _page(request, user, upload=form, status=400)
 
 
+@staff_required
 def bundle_import_job(request: HttpRequest, job_id: UUID) -> HttpResponse:
     user = _user(request)
     job = services.bundle_import_job_for_user(user=user, job_id=str(job_id))
@@ -87,6 +91,7 @@ def bundle_import_job(request: HttpRequest, job_id: UUID) -> HttpResponse:
     return render(request, template, context)
 
 
+@staff_required
 @require_POST
 def bundle_export(request: HttpRequest) -> HttpResponse | FileResponse:
     user = _user(request)

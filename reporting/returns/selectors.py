@@ -1,6 +1,9 @@
-"""Reads of the returns, scoped to the person asking: their own partnership, programme roles only.
+"""Reads of the returns, the dashboard and the data-quality report, scoped to the person
+asking: their own partnership, programme roles only.
 
-Outside that the answer is 404 (``Http404``), whether the record exists or not.
+Outside that the answer is 404 (``Http404``), whether the record exists or not. The reads a
+page or an endpoint shows (at the end of this module) write the access-log row themselves,
+so the pages and the API log alike and no view writes the log.
 """
 
 from __future__ import annotations
@@ -13,8 +16,19 @@ from django.http import Http404
 from django.utils import timezone
 
 from agencies.models import User
-from reporting.models import DefinitionVersion, GeneratedReturn, Indicator, ReturnDefinition, TrainingEvent
-from reporting.returns import measures, permissions, services
+from audit.models import AccessAction
+from audit.services import access_record
+from reporting.dashboard import Dashboard, dashboard_for_partnership
+from reporting.data_quality import CheckCases, StageResult, cases_for_check, report_for_partnership
+from reporting.models import (
+    DefinitionVersion,
+    GeneratedReturn,
+    Indicator,
+    ReturnDefinition,
+    ReturnStatus,
+    TrainingEvent,
+)
+from reporting.returns import measures, permissions, services, xlsx
 from reporting.returns.measures import Quarter
 
 RECENT_RETURNS = 20
@@ -137,3 +151,111 @@ def quarter_choices(*, today: Any = None) -> list[tuple[str, str]]:
     from reporting.returns.measures import recent_quarters
 
     return [(q.key, q.long_label) for q in recent_quarters(today or timezone.localdate())]
+
+
+# --- reads a page and the API show, logged here ------------------------------------------------------------
+
+
+def return_detail_for_user(*, user: User, return_id: int) -> GeneratedReturn:
+    """A generated return with its figures: its page and ``GET /api/v1/reporting/returns/{id}/``."""
+    generated = return_get_for_user(user=user, return_id=return_id)
+    access_record(
+        user=user, action=AccessAction.VIEW, record_type="reporting.generated_return", record_ids=[generated.pk]
+    )
+    return generated
+
+
+def return_preview_for_user(*, user: User, definition_id: int, quarter: Quarter) -> dict[str, Any]:
+    """The preview page: ``preview_for_user``'s figures, logged as a look at the definition's figures."""
+    results = preview_for_user(user=user, definition_id=definition_id, quarter=quarter)
+    access_record(
+        user=user,
+        action=AccessAction.VIEW,
+        record_type="reporting.return_preview",
+        record_ids=[definition_id],
+        purpose=f"preview of {quarter.label}, version {results['version']}",
+    )
+    return results
+
+
+@dataclass(frozen=True)
+class ReturnFile:
+    body: bytes | str
+    content_type: str
+    filename: str
+
+
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _cover(generated: GeneratedReturn) -> xlsx.Cover:
+    quarter = Quarter(generated.year, generated.quarter)
+    by = generated.requested_by
+    finished = timezone.localtime(generated.finished_at) if generated.finished_at else None
+    return xlsx.Cover(
+        partnership=generated.partnership.name,
+        quarter=quarter.label,
+        period=f"{quarter.start:%-d %B %Y} to {quarter.end:%-d %B %Y}",
+        definition=generated.version.definition.name,
+        version=generated.version.number,
+        generated_at=f"{finished:%-d %B %Y %H:%M}" if finished else "",
+        generated_by=f"{by.get_full_name() or by.email}{', ' + by.agency.name if by.agency else ''}",
+        suppressed=generated.suppress_small_numbers,
+    )
+
+
+def download_filename(generated: GeneratedReturn, extension: str) -> str:
+    return (
+        f"{generated.partnership.slug}-return-{generated.year}-{(generated.year + 1) % 100:02d}-q{generated.quarter}"
+        f"-v{generated.version.number}-{generated.pk}.{extension}"
+    )
+
+
+def return_export_for_user(*, user: User, return_id: int, file_format: str) -> ReturnFile:
+    """The XLSX or CSV of a generated return, logged as an export. The page and the API both ask this."""
+    generated = return_get_for_user(user=user, return_id=return_id)
+    if generated.status != ReturnStatus.DONE or file_format not in ("xlsx", "csv"):
+        raise Http404
+    sections = xlsx.present(generated.results, suppress=generated.suppress_small_numbers)
+    cover = _cover(generated)
+    if file_format == "xlsx":
+        body: bytes | str = xlsx.render_xlsx(cover, sections)
+        content_type = XLSX_TYPE
+    else:
+        body, content_type = xlsx.render_csv(cover, sections), "text/csv; charset=utf-8"
+    access_record(
+        user=user,
+        action=AccessAction.EXPORT,
+        record_type="reporting.generated_return",
+        record_ids=[generated.pk],
+        purpose=f"{file_format.upper()} of the {cover.quarter} return (definition version {cover.version})",
+    )
+    return ReturnFile(body=body, content_type=content_type, filename=download_filename(generated, file_format))
+
+
+def dashboard_for_user(*, user: User) -> Dashboard:
+    """The programme dashboard of the user's partnership (aggregates only), logged."""
+    board = dashboard_for_partnership(partnership_id=partnership_id_for(user))
+    access_record(user=user, action=AccessAction.VIEW, record_type="reporting.dashboard")
+    return board
+
+
+def data_quality_for_user(*, user: User) -> list[StageResult]:
+    """The data-quality report of the user's partnership (counts only), logged."""
+    stages = report_for_partnership(partnership_id=partnership_id_for(user))
+    access_record(user=user, action=AccessAction.VIEW, record_type="reporting.data_quality")
+    return stages
+
+
+def data_quality_cases_for_user(*, user: User, key: str) -> CheckCases:
+    """The cases one data-quality check finds that the user may open, logged against each."""
+    partnership_id_for(user)
+    found = cases_for_check(user=user, key=key)
+    access_record(
+        user=user,
+        action=AccessAction.VIEW,
+        record_type="cases.case",
+        record_ids=[c.pk for c in found.cases],
+        purpose=f"data-quality check {key}",
+    )
+    return found

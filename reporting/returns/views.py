@@ -3,7 +3,9 @@
 Thin: parse input, call a selector or a service, render. Everything here is for
 programme managers and partnership admins of their own partnership (404 for anyone
 else). Figures are aggregates; the data-quality lists of cases show references only,
-and are logged like any list of cases. Every download is logged as an export.
+and are logged like any list of cases. Every download is logged as an export. The
+logging is done by the read functions of ``reporting.returns.selectors``, which the API
+calls too.
 """
 
 from __future__ import annotations
@@ -19,10 +21,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from agencies.models import User
-from audit.models import AccessAction
-from audit.services import access_record
+from agencies.staff import staff_member, staff_required
 from cases.forms import apply_errors
-from reporting import dashboard as dashboard_module
 from reporting import data_quality
 from reporting.models import GeneratedReturn, ReturnStatus
 from reporting.returns import permissions, selectors, services, xlsx
@@ -35,14 +35,14 @@ from reporting.returns.forms import (
 )
 from reporting.returns.measures import MEASURES, Quarter
 
-XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+XLSX_TYPE = selectors.XLSX_TYPE
 
 
 def _programme_user(request: HttpRequest) -> User:
-    user = request.user
+    """A member of staff in a programme role; 404 for anyone else (the selectors ask again)."""
+    user = staff_member(request)
     if not permissions.can_see_programme_data(user):
         raise Http404
-    assert isinstance(user, User)
     return user
 
 
@@ -57,6 +57,7 @@ def _definitions(user: User) -> list[Any]:
 # --- returns ----------------------------------------------------------------------------------------------
 
 
+@staff_required
 def returns_home(request: HttpRequest) -> HttpResponse:
     user = _programme_user(request)
     definitions = _definitions(user)
@@ -71,6 +72,7 @@ def returns_home(request: HttpRequest) -> HttpResponse:
     )
 
 
+@staff_required
 def return_preview(request: HttpRequest) -> HttpResponse:
     user = _programme_user(request)
     definitions = _definitions(user)
@@ -85,14 +87,7 @@ def return_preview(request: HttpRequest) -> HttpResponse:
     quarter = form.cleaned_quarter()
     definition = form.cleaned_data["definition"]
     suppress = form.cleaned_data["suppress"]
-    results = selectors.preview_for_user(user=user, definition_id=definition.pk, quarter=quarter)
-    access_record(
-        user=user,
-        action=AccessAction.VIEW,
-        record_type="reporting.return_preview",
-        record_ids=[definition.pk],
-        purpose=f"preview of {quarter.label}, version {results['version']}",
-    )
+    results = selectors.return_preview_for_user(user=user, definition_id=definition.pk, quarter=quarter)
     return render(
         request,
         "reporting/return_preview.html",
@@ -107,6 +102,7 @@ def return_preview(request: HttpRequest) -> HttpResponse:
     )
 
 
+@staff_required
 @require_POST
 def return_generate(request: HttpRequest) -> HttpResponse:
     user = _programme_user(request)
@@ -132,18 +128,17 @@ def return_generate(request: HttpRequest) -> HttpResponse:
     )
 
 
+@staff_required
 def return_detail(request: HttpRequest, return_id: int) -> HttpResponse:
     user = _programme_user(request)
-    generated = selectors.return_get_for_user(user=user, return_id=return_id)
-    access_record(
-        user=user, action=AccessAction.VIEW, record_type="reporting.generated_return", record_ids=[generated.pk]
-    )
+    generated = selectors.return_detail_for_user(user=user, return_id=return_id)
     context: dict[str, Any] = {"generated": generated}
     if generated.status == ReturnStatus.DONE:
         context["sections"] = xlsx.present(generated.results, suppress=generated.suppress_small_numbers)
     return render(request, "reporting/return_detail.html", context)
 
 
+@staff_required
 def return_progress(request: HttpRequest, return_id: int) -> HttpResponse:
     """The progress panel, polled by htmx; once the return is ready the whole page reloads."""
     user = _programme_user(request)
@@ -157,52 +152,20 @@ def return_progress(request: HttpRequest, return_id: int) -> HttpResponse:
     return render(request, "reporting/_return_progress.html", {"generated": generated})
 
 
-def _cover(generated: GeneratedReturn) -> xlsx.Cover:
-    quarter = Quarter(generated.year, generated.quarter)
-    by = generated.requested_by
-    finished = timezone.localtime(generated.finished_at) if generated.finished_at else None
-    return xlsx.Cover(
-        partnership=generated.partnership.name,
-        quarter=quarter.label,
-        period=f"{quarter.start:%-d %B %Y} to {quarter.end:%-d %B %Y}",
-        definition=generated.version.definition.name,
-        version=generated.version.number,
-        generated_at=f"{finished:%-d %B %Y %H:%M}" if finished else "",
-        generated_by=f"{by.get_full_name() or by.email}{', ' + by.agency.name if by.agency else ''}",
-        suppressed=generated.suppress_small_numbers,
-    )
-
-
-def download_filename(generated: GeneratedReturn, extension: str) -> str:
-    return (
-        f"{generated.partnership.slug}-return-{generated.year}-{(generated.year + 1) % 100:02d}-q{generated.quarter}"
-        f"-v{generated.version.number}-{generated.pk}.{extension}"
-    )
+download_filename = selectors.download_filename
 
 
 def return_file(*, user: User, generated: GeneratedReturn, file_format: str) -> HttpResponse:
-    """The XLSX or CSV of a generated return, logged as an export. Shared by the page and the API."""
-    if generated.status != ReturnStatus.DONE or file_format not in ("xlsx", "csv"):
-        raise Http404
-    sections = xlsx.present(generated.results, suppress=generated.suppress_small_numbers)
-    cover = _cover(generated)
-    if file_format == "xlsx":
-        body, content_type = xlsx.render_xlsx(cover, sections), XLSX_TYPE
-    else:
-        body, content_type = xlsx.render_csv(cover, sections), "text/csv; charset=utf-8"
-    access_record(
-        user=user,
-        action=AccessAction.EXPORT,
-        record_type="reporting.generated_return",
-        record_ids=[generated.pk],
-        purpose=f"{file_format.upper()} of the {cover.quarter} return (definition version {cover.version})",
-    )
-    response = HttpResponse(body, content_type=content_type)
-    response["Content-Disposition"] = f'attachment; filename="{download_filename(generated, file_format)}"'
+    """The XLSX or CSV of a generated return as a download. Shared by the page and the API; the
+    read (``selectors.return_export_for_user``) scopes it and logs the export."""
+    found = selectors.return_export_for_user(user=user, return_id=generated.pk, file_format=file_format)
+    response = HttpResponse(found.body, content_type=found.content_type)
+    response["Content-Disposition"] = f'attachment; filename="{found.filename}"'
     response["Cache-Control"] = "no-store"
     return response
 
 
+@staff_required
 def return_download(request: HttpRequest, return_id: int, file_format: str) -> HttpResponse:
     user = _programme_user(request)
     generated = selectors.return_get_for_user(user=user, return_id=return_id)
@@ -212,6 +175,7 @@ def return_download(request: HttpRequest, return_id: int, file_format: str) -> H
 # --- definitions ---------------------------------------------------------------------------------------------
 
 
+@staff_required
 def definition_detail(request: HttpRequest, definition_id: int, number: int | None = None) -> HttpResponse:
     user = _programme_user(request)
     view = selectors.definition_view_for_user(user=user, definition_id=definition_id, number=number)
@@ -292,11 +256,13 @@ def _indicator_page(request: HttpRequest, *, user: User, definition_id: int, key
     )
 
 
+@staff_required
 def indicator_add(request: HttpRequest, definition_id: int) -> HttpResponse:
     user = _programme_user(request)
     return _indicator_page(request, user=user, definition_id=definition_id, key=None)
 
 
+@staff_required
 def indicator_edit(request: HttpRequest, definition_id: int, key: str) -> HttpResponse:
     user = _programme_user(request)
     return _indicator_page(request, user=user, definition_id=definition_id, key=key)
@@ -331,11 +297,13 @@ def _versioned_action(request: HttpRequest, definition_id: int, key: str, action
     return HttpResponseRedirect(reverse("reporting:definition_detail", args=[definition.pk]) + f"#indicator-{key}")
 
 
+@staff_required
 @require_POST
 def indicator_remove(request: HttpRequest, definition_id: int, key: str) -> HttpResponse:
     return _versioned_action(request, definition_id, key, "remove")
 
 
+@staff_required
 @require_POST
 def indicator_move(request: HttpRequest, definition_id: int, key: str) -> HttpResponse:
     return _versioned_action(request, definition_id, key, "move")
@@ -356,6 +324,7 @@ def _training_input(form: TrainingForm) -> services.TrainingInput:
     )
 
 
+@staff_required
 def training_list(request: HttpRequest) -> HttpResponse:
     user = _programme_user(request)
     assert user.agency is not None
@@ -377,6 +346,7 @@ def training_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+@staff_required
 def training_edit(request: HttpRequest, event_id: int) -> HttpResponse:
     user = _programme_user(request)
     event = selectors.training_event_get_for_user(user=user, event_id=event_id)
@@ -404,6 +374,7 @@ def training_edit(request: HttpRequest, event_id: int) -> HttpResponse:
     )
 
 
+@staff_required
 @require_POST
 def training_delete(request: HttpRequest, event_id: int) -> HttpResponse:
     user = _programme_user(request)
@@ -416,30 +387,22 @@ def training_delete(request: HttpRequest, event_id: int) -> HttpResponse:
 # --- the dashboard and the data-quality report ----------------------------------------------------------------
 
 
+@staff_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     user = _programme_user(request)
-    assert user.agency is not None
-    board = dashboard_module.dashboard_for_partnership(partnership_id=user.agency.partnership_id)
-    access_record(user=user, action=AccessAction.VIEW, record_type="reporting.dashboard")
+    board = selectors.dashboard_for_user(user=user)
     return render(request, "reporting/dashboard.html", {"board": board, "chart_data": board.as_data()})
 
 
+@staff_required
 def data_quality_report(request: HttpRequest) -> HttpResponse:
     user = _programme_user(request)
-    assert user.agency is not None
-    stages = data_quality.report_for_partnership(partnership_id=user.agency.partnership_id)
-    access_record(user=user, action=AccessAction.VIEW, record_type="reporting.data_quality")
+    stages = selectors.data_quality_for_user(user=user)
     return render(request, "reporting/data_quality.html", {"stages": stages})
 
 
+@staff_required
 def data_quality_cases(request: HttpRequest, key: str) -> HttpResponse:
     user = _programme_user(request)
-    found = data_quality.cases_for_check(user=user, key=key)
-    access_record(
-        user=user,
-        action=AccessAction.VIEW,
-        record_type="cases.case",
-        record_ids=[c.pk for c in found.cases],
-        purpose=f"data-quality check {key}",
-    )
+    found = selectors.data_quality_cases_for_user(user=user, key=key)
     return render(request, "reporting/data_quality_cases.html", {"found": found, "limit": data_quality.CASE_LIST_LIMIT})
