@@ -109,6 +109,7 @@ def time_entry_delete(request: HttpRequest, entry_id: int) -> HttpResponse:
 # --- accounts -------------------------------------------------------------------------------------------------------
 
 
+@staff_required
 def home(request: HttpRequest) -> HttpResponse:
     user = _programme_user(request)
     form = OpenAccountForm(request.POST or None)
@@ -137,11 +138,13 @@ def _account_context(user: User, case_id: int, **forms: Any) -> dict[str, Any]:
     return context
 
 
+@staff_required
 def account(request: HttpRequest, case_id: int) -> HttpResponse:
     user = _programme_user(request)
     return render(request, "costs/account.html", _account_context(user, case_id))
 
 
+@staff_required
 def account_pdf(request: HttpRequest, case_id: int) -> HttpResponse:
     from weasyprint import HTML
 
@@ -161,6 +164,7 @@ def account_pdf(request: HttpRequest, case_id: int) -> HttpResponse:
     return response
 
 
+@staff_required
 @require_POST
 def line_add(request: HttpRequest, case_id: int) -> HttpResponse:
     user = _programme_user(request)
@@ -189,6 +193,7 @@ def line_add(request: HttpRequest, case_id: int) -> HttpResponse:
     return render(request, "costs/account.html", _account_context(user, case_id, line_form=form), status=400)
 
 
+@staff_required
 @require_POST
 def line_remove(request: HttpRequest, case_id: int, line_id: int) -> HttpResponse:
     user = _programme_user(request)
@@ -203,6 +208,7 @@ def line_remove(request: HttpRequest, case_id: int, line_id: int) -> HttpRespons
     return redirect("costs:account", case_id=case_id)
 
 
+@staff_required
 @require_POST
 def item_add(request: HttpRequest, case_id: int) -> HttpResponse:
     user = _programme_user(request)
@@ -228,6 +234,7 @@ def item_add(request: HttpRequest, case_id: int) -> HttpResponse:
     return render(request, "costs/account.html", _account_context(user, case_id, item_form=form), status=400)
 
 
+@staff_required
 @require_POST
 def item_remove(request: HttpRequest, case_id: int, item_id: int) -> HttpResponse:
     user = _programme_user(request)
@@ -242,6 +249,7 @@ def item_remove(request: HttpRequest, case_id: int, item_id: int) -> HttpRespons
     return redirect("costs:account", case_id=case_id)
 
 
+@staff_required
 @require_POST
 def narrative(request: HttpRequest, case_id: int) -> HttpResponse:
     user = _programme_user(request)
@@ -260,6 +268,7 @@ def narrative(request: HttpRequest, case_id: int) -> HttpResponse:
     return redirect("costs:account", case_id=case_id)
 
 
+@staff_required
 @require_POST
 def finish(request: HttpRequest, case_id: int) -> HttpResponse:
     user = _programme_user(request)
@@ -276,6 +285,7 @@ def finish(request: HttpRequest, case_id: int) -> HttpResponse:
 # --- rates, catalogue, FTE, programme figures ------------------------------------------------------------------------
 
 
+@staff_required
 def rates(request: HttpRequest) -> HttpResponse:
     user = _programme_user(request)
     form = RateCardForm(request.POST or None)
@@ -290,6 +300,7 @@ def rates(request: HttpRequest) -> HttpResponse:
     return render(request, "costs/rates.html", {"form": form, "cards": cards}, status=_status(form))
 
 
+@staff_required
 def rate_card(request: HttpRequest, rate_card_id: int) -> HttpResponse:
     user = _programme_user(request)
     card = selectors.rate_card_get_for_user(user=user, rate_card_id=rate_card_id)
@@ -323,11 +334,13 @@ def rate_card(request: HttpRequest, rate_card_id: int) -> HttpResponse:
     )
 
 
+@staff_required
 def catalogue(request: HttpRequest) -> HttpResponse:
     user = _programme_user(request)
     return render(request, "costs/catalogue.html", {"unit_costs": selectors.unit_costs_for_user(user=user)})
 
 
+@staff_required
 def programme(request: HttpRequest) -> HttpResponse:
     user = _programme_user(request)
     today = dt.date.today()
@@ -347,6 +360,7 @@ def programme(request: HttpRequest) -> HttpResponse:
     )
 
 
+@staff_required
 def fte(request: HttpRequest) -> HttpResponse:
     user = _programme_user(request)
     assert user.agency is not None

@@ -613,14 +613,15 @@ CASELOAD_QUERIES = 10
 # aliases, addresses and contacts; orders and breaches; crime references; agencies shared with;
 # outcomes; notes; timeline; the access-log row; the referring agency; the session save.
 # Each app's summary card adds its own: risk 2 (current assessments; incident and MARAC
-# referral dates); triage 2 (open actions; the latest decision); advocacy 5 for an advocate
-# (victims, current advocates, the latest contact with the count, key events not yet told,
+# referral dates); triage 2 (open actions; the latest decision); advocacy 6 for an advocate
+# (victims, their record classes per person, current advocates, the latest contact with the
+# count, key events not yet told,
 # measures in place); interventions 2 (the interventions; a referral waiting); re-offending
 # monitoring 2 (open monitoring periods with the partnership's settings; one aggregate of
 # reviews, re-offending and possible re-offending).
 # The parties' record classes are decided per person: one more query (their victim parts in
 # any case, each with whether the reader may see that case).
-CASE_PAGE_QUERIES = 24 + 2 + 2 + 5 + 2 + 2
+CASE_PAGE_QUERIES = 24 + 2 + 2 + 6 + 2 + 2
 
 
 def test_caseload_query_count_does_not_grow(world: World, django_assert_num_queries: Any) -> None:

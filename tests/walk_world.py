@@ -505,6 +505,49 @@ def _fill_params(
     assert generated is not None
     p["return_id"] = [{"return_id": generated.pk, "file_format": fmt} for fmt in ("csv", "xlsx")]
     p["job_id"] = [{"job_id": uuid.uuid4()}]
+    _fill_cost_params(world, contact=contact)
+
+
+def _fill_cost_params(world: WalkWorld, *, contact: ContactLogEntry) -> None:
+    """A rate card, case a's cost account with a line and a scenario item, and time on a contact."""
+    from decimal import Decimal
+
+    from costs import activities as cost_activities
+    from costs import services as cost_services
+    from costs.models import UnitCost
+
+    north, a, p = world.north, world.cases["a"], world.params
+    manager = north.programme_manager
+    card = cost_services.rate_card_save(
+        actor=manager,
+        financial_year=cost_services.financial_year_of(a.received_on),
+        price_year=a.received_on.year,
+        source="Partnership budget",
+        operating_costs=Decimal("18000.00"),
+        referrals_in_year=120,
+    )
+    account = cost_services.cost_account_open(actor=manager, case=a, rate_card=card)
+    line = cost_services.cost_line_add(
+        actor=manager,
+        account=account,
+        category="safeguarding",
+        bearer="victim",
+        label="Window locks",
+        amount=Decimal("120.00"),
+    )
+    unit = UnitCost.objects.filter(partnership__isnull=True).order_by("pk").first()
+    assert unit is not None, "the shipped unit-cost catalogue is not loaded"
+    item = cost_services.scenario_item_add(
+        actor=manager, account=account, scenario_kind="best", unit_cost_id=unit.pk, quantity=Decimal("1")
+    )
+    activity = cost_activities.activity_resolve(source="advocacy.contact", activity_id=contact.pk)
+    assert activity is not None
+    entry = cost_services.time_entry_record(actor=north.advocate, activity=activity, kind=activity.kinds[0], minutes=30)
+    p["line_id"] = [{"case_id": a.pk, "line_id": line.pk}]
+    p["item_id+case_id"] = [{"case_id": a.pk, "item_id": item.pk}]
+    p["rate_card_id"] = [{"rate_card_id": card.pk}]
+    p["source+activity_id"] = [{"source": "advocacy.contact", "activity_id": contact.pk}]
+    p["entry_id"] = [{"entry_id": entry.pk}]
 
 
 def definition_first_key(definition: ReturnDefinition) -> str:
