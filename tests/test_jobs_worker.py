@@ -209,7 +209,7 @@ def test_a_worker_killed_mid_batch_has_its_batch_finished_within_a_minute(world:
 
 
 @pytest.mark.worker
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db  # the workers' e-mail tasks read the test database; the test writes nothing
 def test_interactive_work_is_not_held_up_by_a_run_of_emails(prefix: str) -> None:
     from advocacy.tasks import send_notification_email
 

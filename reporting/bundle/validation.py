@@ -21,6 +21,7 @@ Matching what is held (the refs are the natural keys):
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
@@ -133,7 +134,14 @@ class ChildRow:
     line: int
     referral_ref: str
     values: dict[str, Any]
-    signature: tuple[str, ...]
+    # The columns in the file's header (one tuple shared by every row of the file).
+    present: tuple[str, ...]
+
+    @property
+    def signature(self) -> tuple[str, ...]:
+        """Worked out when compared with what is held, not kept for every row: it was about a
+        tenth of a large bundle's validation memory."""
+        return tuple(canonical(self.values[c]) for c in self.present)
 
 
 @dataclass
@@ -186,13 +194,15 @@ def parse_cell(column: fmt.Column, raw: str, today: dt.date) -> tuple[Any, str |
         return (None if column.kind in (fmt.DATE, fmt.INT) else ""), None
     if column.kind == fmt.ENUM:
         if raw in column.choices:
-            return raw, None
+            # The format's own string, not the cell's: a bundle repeats a handful of values
+            # hundreds of thousands of times, and every row keeps its values until the write.
+            return column.choices[column.choices.index(raw)], None
         return INVALID, f"'{_shown(raw)}' is not one of: {', '.join(column.choices)}"
     if column.kind == fmt.DATE:
         if not DATE_RE.fullmatch(raw):
             return INVALID, f"'{_shown(raw)}' is not a date in the form YYYY-MM-DD"
         try:
-            value = dt.date.fromisoformat(raw)
+            value = _date(raw)
         except ValueError:
             return INVALID, f"'{raw}' is not a real date"
         if value > today:
@@ -207,6 +217,17 @@ def parse_cell(column: fmt.Column, raw: str, today: dt.date) -> tuple[Any, str |
     return raw, None
 
 
+@functools.lru_cache(maxsize=8192)
+def _date(raw: str) -> dt.date:
+    """One date object per distinct date (rows share them; a bundle's dates repeat a lot)."""
+    return dt.date.fromisoformat(raw)
+
+
+@functools.lru_cache(maxsize=8192)
+def _iso(value: dt.date) -> str:
+    return value.isoformat()
+
+
 def canonical(value: Any) -> str:
     """A value as the export writes it: what rows are compared by."""
     if value is None or value is INVALID:
@@ -214,7 +235,7 @@ def canonical(value: Any) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, dt.date):
-        return value.isoformat()
+        return _iso(value)
     if isinstance(value, tuple | list):
         return fmt.CRIME_REFERENCE_SEPARATOR.join(value)
     return str(value)
@@ -301,6 +322,7 @@ def _read(
         # The rest of the file is unknown: references to its rows are not checked, or one
         # damaged byte would be reported again at every row naming something after it.
         parsed.readable.discard(name)
+        parsed.headers.setdefault(name, FileHeader(()))
 
 
 def read_bundle(bundle: Bundle, *, today: dt.date, errors: ErrorList) -> Parsed:
@@ -434,7 +456,7 @@ def _child_rule(
         if rule is not None:
             rule(line, v, errors)
         present = parsed.headers[name].present
-        rows.append(ChildRow(line, v["referral_ref"], v, tuple(canonical(v[c]) for c in present)))
+        rows.append(ChildRow(line, v["referral_ref"], v, present))
 
     return on_row
 
