@@ -969,46 +969,31 @@ def setup_commands() -> list[tuple[str, list[str]]]:
     ]
 
 
+def _celery_worker(celery: str, queues: str, hostname: str) -> list[str]:
+    return [
+        celery,
+        "-A",
+        "masip",
+        "worker",
+        "-l",
+        "info",
+        "--concurrency",
+        "1",
+        "--queues",
+        queues,
+        "--hostname",
+        hostname,
+    ]
+
+
 def app_commands(port: int) -> list[tuple[str, list[str]]]:
     celery = str(VENV_BIN / "celery")
     return [
         ("web", [PYTHON, "manage.py", "runserver", f"{LOCALHOST}:{port}"]),
         # As docker-compose.yml: interactive work (imports, returns) has a worker of its own,
         # so it never waits behind a run of e-mails or a night's batches (masip.jobs).
-        (
-            "worker",
-            [
-                celery,
-                "-A",
-                "masip",
-                "worker",
-                "-l",
-                "info",
-                "--concurrency",
-                "1",
-                "--queues",
-                "celery",
-                "--hostname",
-                "interactive@%h",
-            ],
-        ),
-        (
-            "worker-background",
-            [
-                celery,
-                "-A",
-                "masip",
-                "worker",
-                "-l",
-                "info",
-                "--concurrency",
-                "1",
-                "--queues",
-                "bulk,email",
-                "--hostname",
-                "background@%h",
-            ],
-        ),
+        ("worker", _celery_worker(celery, "celery", "interactive@%h")),
+        ("worker-background", _celery_worker(celery, "bulk,email", "background@%h")),
         (
             "beat",
             [
