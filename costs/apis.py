@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any, cast
+from typing import Any
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
@@ -16,6 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from agencies.models import Agency, User
+from agencies.staff import api_staff_member
 from costs import activities, selectors, services
 from costs.calculation import Line, ScenarioFigures
 from costs.models import Bearer, Category, ScenarioKind
@@ -122,7 +123,7 @@ class PeriodInput(serializers.Serializer[Any]):
 
 
 def _user(request: Request) -> User:
-    return cast(User, request.user)
+    return api_staff_member(request)
 
 
 class AccountApi(APIView):
@@ -131,7 +132,10 @@ class AccountApi(APIView):
         return Response(account_json(selectors.cost_account_view_for_user(user=_user(request), case_id=case_id)))
 
     @extend_schema(
-        operation_id="costs_account_open", summary="Open a case's cost account", responses={201: OpenApiTypes.OBJECT}
+        operation_id="costs_account_open",
+        summary="Open a case's cost account",
+        request=None,
+        responses={201: OpenApiTypes.OBJECT},
     )
     def post(self, request: Request, case_id: int) -> Response:
         user = _user(request)

@@ -18,7 +18,7 @@ from agencies.models import Agency, Role, User
 from audit.models import AccessAction
 from audit.services import access_record
 from cases.models import Case, CaseStatus, Decision, MonitoringPeriod, ReoffendingRecord
-from cases.permissions import can_view_case, may_see
+from cases.permissions import can_view_case, may_see, viewable_case_q
 from costs import calculation as calc
 from costs import permissions
 from costs.activities import Activity
@@ -213,7 +213,8 @@ def cost_account_get_for_user(*, user: User, case_id: int) -> CostAccount:
     """The account of a case of the user's partnership, for programme managers and admins; 404 otherwise."""
     _require_programme_user(user)
     account = _account_queryset().filter(case_id=case_id, partnership_id=_partnership_id(user)).first()
-    if account is None:
+    # The account is the case's: a case the user may not open (restricted, say) has none for them.
+    if account is None or not can_view_case(user, account.case):
         raise Http404
     return account
 
@@ -239,7 +240,7 @@ def case_for_cost_account(*, user: User, case_id: int) -> Case:
     """A case of the user's partnership that may be given an account (no personal data shown)."""
     _require_programme_user(user)
     case = Case.objects.filter(pk=case_id, partnership_id=_partnership_id(user)).first()
-    if case is None:
+    if case is None or not can_view_case(user, case):
         raise Http404
     return case
 
@@ -248,6 +249,7 @@ def cost_accounts_for_user(*, user: User, limit: int = 200) -> list[CostAccount]
     _require_programme_user(user)
     accounts = list(
         CostAccount.objects.filter(partnership_id=_partnership_id(user))
+        .filter(case__in=Case.objects.filter(viewable_case_q(user)))
         .select_related("case")
         .order_by("-created_at")[:limit]
     )

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.http import Http404
 from django.utils import timezone
 
 from agencies.models import Agency, Partnership, User
@@ -219,8 +220,8 @@ def rate_card_for(*, partnership_id: int, on: dt.date) -> RateCard | None:
 @transaction.atomic
 def cost_account_open(*, actor: User, case: Case, rate_card: RateCard | None = None) -> CostAccount:
     _require_manager(actor)
-    if case.partnership_id != _partnership_id(actor):
-        raise PermissionError("Another partnership's case")
+    if case.partnership_id != _partnership_id(actor) or not can_view_case(actor, case):
+        raise Http404
     existing = CostAccount.objects.filter(case=case).first()
     if existing is not None:
         return existing

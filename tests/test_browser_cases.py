@@ -67,7 +67,10 @@ def test_referral_with_known_perpetrator_reaches_the_advocate_and_not_the_addres
     candidates = page.get_by_test_id("perpetrator-candidates")
     candidates.wait_for()
     assert "PNC ID" in candidates.inner_text()
-    page.check(f"input[name=perpetrator-link][value='{known.pk}']")
+    # The one candidate's radio carries a signed offer, not the person's id.
+    offered = page.locator("input[name=perpetrator-link]:not([value=new])")
+    assert offered.count() == 1 and offered.get_attribute("value") != str(known.pk)
+    offered.check()
     if page.locator("input[name=victim-link][value=new]").count():
         page.check("input[name=victim-link][value=new]")
     page.get_by_role("button", name="Record referral").click()

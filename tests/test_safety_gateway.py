@@ -207,9 +207,9 @@ def test_a_match_offer_links_once_for_its_user_only(world: World) -> None:
 
 
 def test_an_offered_victim_linked_as_perpetrator_keeps_her_location(world: World, agreement: str) -> None:
-    """Police may see victim locations, but not this victim's: her case is restricted."""
+    """Police may see victim locations, but not this victim's: her case is shared with advocacy only."""
     hidden = make_case(world.triage_officer, victim_name=("Grace", "Holloway"))
-    Case.objects.filter(pk=hidden.pk).update(is_restricted=True)
+    unshare_from(hidden, world.police, world.probation, world.health)
     victim = victim_of(hidden)
     before = location_rows(victim)
     officer = make_user(world.police, "triage_officer")
@@ -237,7 +237,7 @@ def test_an_offered_victim_linked_as_perpetrator_keeps_her_location(world: World
     assert linked.status_code == 201
     new_case = Case.objects.get(pk=linked.json()["case"]["id"])
     # ...and she appears on the new case, as its perpetrator, without her location.
-    for user in (officer, world.probation_practitioner, world.clinician, world.advocate):
+    for user in (officer, world.probation_practitioner, world.clinician):
         for url in (
             reverse("cases:case_detail", args=[new_case.pk]),
             reverse("people:person_detail", args=[victim.pk]),
@@ -251,6 +251,9 @@ def test_an_offered_victim_linked_as_perpetrator_keeps_her_location(world: World
         if answer.status_code == 200:
             body = answer.content.decode()
             assert not any(marker in body for marker in MARKERS), user.role
+    # Her advocate holds her case and her location, so sees it wherever she appears.
+    page = client_for(world.advocate).get(reverse("cases:case_detail", args=[new_case.pk]))
+    assert page.status_code == 200 and VICTIM_ADDRESS in page.content.decode()
 
 
 def test_location_is_withheld_wherever_she_is_a_victim_in_a_case_the_reader_cannot_see(world: World) -> None:
@@ -280,6 +283,19 @@ def test_location_is_withheld_wherever_she_is_a_victim_in_a_case_the_reader_cann
     # Health, without victim identity, does not see her name as the perpetrator either.
     html = client_for(world.clinician).get(reverse("cases:case_detail", args=[seen.pk])).content.decode()
     assert "Holloway" not in html
+
+
+def test_nobody_in_a_restricted_case_is_offered_to_someone_it_is_not_opened_to(world: World) -> None:
+    hidden = make_case(world.triage_officer, victim_name=("Grace", "Holloway"), perpetrator_pnc="19/123456A")
+    terms = {"given_name": "Grace", "family_name": "Holloway", "date_of_birth": "1990-06-01"}
+    assert len(api(world.triage_officer).post("/api/v1/people/match/", terms, format="json").json()) == 1
+    Case.objects.filter(pk=hidden.pk).update(is_restricted=True)
+    for user in (world.triage_officer, world.admin, world.probation_practitioner):
+        assert api(user).post("/api/v1/people/match/", terms, format="json").json() == []
+        assert api(user).post("/api/v1/people/match/", {"pnc_id": "19/123456A"}, format="json").json() == []
+    # A personal grant opens the case, and with it the offer.
+    assign_perm("cases.view_case", world.triage_officer, Case.objects.get(pk=hidden.pk))
+    assert len(api(world.triage_officer).post("/api/v1/people/match/", terms, format="json").json()) == 1
 
 
 # --- hole 4: break-glass ---------------------------------------------------------------------------------------
