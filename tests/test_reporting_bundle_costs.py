@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
+import zipfile
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -22,8 +24,9 @@ from reporting.bundle import format as fmt
 from reporting.bundle.exporter import export_to_path
 from reporting.bundle.importer import import_bundle
 from reporting.bundle.reader import Bundle
+from reporting.bundle.services import bundle_export_for_user
 from tests.cost_factories import cheshire_case_1, rate_card
-from tests.factories import World
+from tests.factories import World, make_user
 from tests.reporting_bundle_data import write_bundle
 
 pytestmark = pytest.mark.django_db
@@ -71,7 +74,8 @@ def programme(partnership: Partnership) -> dict[str, Any]:
 
 
 def imported_into(other_world: World, source: Path, **kwargs: Any) -> Any:
-    return import_bundle(source=source, partnership_slug=other_world.partnership.slug, actor=other_world.admin, **kwargs)
+    slug = other_world.partnership.slug
+    return import_bundle(source=source, partnership_slug=slug, actor=other_world.admin, **kwargs)
 
 
 @pytest.mark.parametrize("finished", [False, True], ids=["draft", "finished"])
@@ -155,16 +159,10 @@ def test_pseudonymised_export_without_victim_identity_leaves_out_the_victims_cos
 
 
 def test_the_download_leaves_out_victims_costs_for_an_agency_without_the_class(world: World) -> None:
-    from reporting.bundle.services import bundle_export_for_user
-    from tests.factories import make_user
-
     cheshire_case_1(world)
     # A health agency's admin: the default agreement does not give health victim_identity.
     health_admin: User = make_user(world.health, "partnership_admin")
     assert not may_see(health_admin, RecordClass.VICTIM_IDENTITY)
-    import io
-    import zipfile
-
     stream, _ = bundle_export_for_user(actor=health_admin, pseudonymise=True)
     with zipfile.ZipFile(stream) as archive:
         member = next(n for n in archive.namelist() if n.endswith(fmt.COST_LINES))
