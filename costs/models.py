@@ -181,6 +181,10 @@ class TimeEntry(models.Model):
     )
     agency = models.ForeignKey("agencies.Agency", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     role = models.SlugField(max_length=60)
+    # Time of a member of the partnership's staff that came from a data bundle: the bundle
+    # names roles, never people, so ``staff`` is empty but the time is still staff time.
+    # db_default too: the benchmark's set-based INSERTs name only the columns they fill.
+    imported_staff_time = models.BooleanField(default=False, db_default=False)
     minutes = models.PositiveIntegerField()
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     recorded_at = models.DateTimeField(auto_now_add=True)

@@ -133,7 +133,8 @@ def test_headers_files_and_encodings(tmp_path: Path) -> None:
     result = run_import(folder)
     assert [str(e) for e in result.errors] == [
         "risk.csv:0: -: not a file of the bundle format (its files are: people.csv, referrals.csv, "
-        "risk_assessments.csv, interventions.csv, reoffending.csv)",
+        "risk_assessments.csv, interventions.csv, reoffending.csv, time_entries.csv, cost_accounts.csv, "
+        "cost_lines.csv)",
         f"referrals.csv:1: referrer: not a column of referrals.csv (its columns are: "
         f"{', '.join(fmt.SPECS['referrals.csv'].names)})",
         "referrals.csv:1: referring_agency: the column is missing from the header",

@@ -15,6 +15,10 @@ What is exported:
 - interventions.csv: every intervention, with the project's finer ``ending``.
 - reoffending.csv: the re-offending records, and the re-offending the project detected
   (a new referral naming the perpetrator) that is still awaiting a decision.
+- time_entries.csv, cost_accounts.csv, cost_lines.csv: the project's optional cost files,
+  only for a partnership with time recorded or a cost account (so the export of one
+  without is what it always was). Roles, never the names of staff; a victim's own costs
+  (class ``victim_identity``) only for an exporter whose agency may see that class.
 
 ``pseudonymise`` leaves out names, dates of birth, PNC IDs, NHS numbers and crime
 references, gives each person an age band instead of a date of birth (the band at their
@@ -41,6 +45,7 @@ from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Exists, F, FilteredRelation, Min, OuterRef, Q
+from django.utils import timezone
 
 from agencies.models import Partnership
 from cases.models import (
@@ -309,6 +314,110 @@ def reoffending_rows(*, partnership_id: int, case_ids: Iterable[int] | None = No
         }
 
 
+def time_entry_rows(*, partnership_id: int, case_ids: Iterable[int] | None = None) -> Iterator[dict[str, Any]]:
+    """time_entries.csv rows: every entry of the partnership's cases, by role (no names)."""
+    from costs.models import TimeEntry
+
+    qs = TimeEntry.objects.filter(case__partnership_id=partnership_id)
+    if case_ids is not None:
+        qs = qs.filter(case_id__in=list(case_ids))
+    columns = ("case__referral__ref", "occurred_on", "activity_kind", "cost_category", "role", "agency__kind")
+    for r in (
+        qs.order_by(*columns, "minutes", "pk")
+        .values(*columns, "minutes", "staff_id", "imported_staff_time")
+        .iterator(chunk_size=CHUNK)
+    ):
+        yield {
+            "referral_ref": r["case__referral__ref"],
+            "occurred_on": _text(r["occurred_on"]),
+            "activity_kind": r["activity_kind"],
+            "cost_category": r["cost_category"],
+            "role": r["role"],
+            "agency_kind": r["agency__kind"] or "",
+            "minutes": _text(r["minutes"]),
+            "staff": _text(r["staff_id"] is not None or r["imported_staff_time"]),
+        }
+
+
+def cost_account_rows(*, partnership_id: int, case_ids: Iterable[int] | None = None) -> Iterator[dict[str, Any]]:
+    """cost_accounts.csv rows: each case's account, with the financial year of its rate card."""
+    from costs.models import CostAccount
+
+    qs = CostAccount.objects.filter(case__partnership_id=partnership_id)
+    if case_ids is not None:
+        qs = qs.filter(case_id__in=list(case_ids))
+    for r in qs.order_by("case__referral__ref").values(
+        "case__referral__ref", "rate_card__financial_year", "status", "period_months", "infrastructure", "finished_at"
+    ):
+        finished = r["finished_at"]
+        yield {
+            "referral_ref": r["case__referral__ref"],
+            "financial_year": _text(r["rate_card__financial_year"]),
+            "status": r["status"],
+            "period_months": _text(r["period_months"]),
+            "infrastructure": _text(r["infrastructure"]),
+            "finished_on": _text(timezone.localtime(finished).date() if finished else None),
+        }
+
+
+LINE_COLUMNS = ("role", "hours", "hourly_rate", "quantity", "unit_amount", "qaly_loss", "value_of_year", "amount")
+
+
+def cost_line_rows(
+    *, partnership_id: int, case_ids: Iterable[int] | None = None, victim_costs: bool = True
+) -> Iterator[dict[str, Any]]:
+    """cost_lines.csv rows: the lines of what happened (``part`` happened) and the scenarios'
+    costs avoided (``best``, ``worst``), each with the figures copied into it.
+
+    Without ``victim_costs`` only the state's lines are written: a victim's own costs are
+    class victim_identity, and a cost to society (not split) or a total would give them
+    away by subtraction, as the account's page withholds them.
+    """
+    from costs.models import Bearer, CostLine, ScenarioItem
+
+    lines = CostLine.objects.filter(account__case__partnership_id=partnership_id)
+    items = ScenarioItem.objects.filter(scenario__account__case__partnership_id=partnership_id)
+    if case_ids is not None:
+        ids = list(case_ids)
+        lines, items = lines.filter(account__case_id__in=ids), items.filter(scenario__account__case_id__in=ids)
+    if not victim_costs:
+        lines, items = lines.filter(bearer=Bearer.STATE), items.filter(bearer=Bearer.STATE)
+    common = ("bearer", "kind", "label", "source", "quantity", "unit_amount", "qaly_loss", "value_of_year", "amount")
+    found = [
+        {**r, "part": "happened", "ref": r.pop("account__case__referral__ref")}
+        for r in lines.values("account__case__referral__ref", "pk", "category", "role", "hours", "hourly_rate",
+                              "unit_cost__key", *common)
+    ]  # fmt: skip
+    found += [
+        {**r, "part": r.pop("scenario__kind"), "ref": r.pop("scenario__account__case__referral__ref"), "category": "",
+         "role": "", "hours": None, "hourly_rate": None}
+        for r in items.values("scenario__account__case__referral__ref", "scenario__kind", "pk", "unit_cost__key",
+                              *common)
+    ]  # fmt: skip
+    found.sort(key=lambda r: (r["ref"], fmt.LINE_PARTS.index(r["part"]), r["pk"]))
+    for r in found:
+        yield {
+            "referral_ref": r["ref"],
+            "part": r["part"],
+            "category": r["category"],
+            "bearer": r["bearer"],
+            "kind": r["kind"],
+            "label": r["label"],
+            "unit_cost": r["unit_cost__key"] or "",
+            **{column: _text(r[column]) for column in LINE_COLUMNS},
+            "source": r["source"],
+        }
+
+
+def has_cost_data(partnership_id: int) -> bool:
+    from costs.models import CostAccount, TimeEntry
+
+    return (
+        TimeEntry.objects.filter(case__partnership_id=partnership_id).exists()
+        or CostAccount.objects.filter(case__partnership_id=partnership_id).exists()
+    )
+
+
 # --- pseudonyms ----------------------------------------------------------------------------------------------------
 
 
@@ -426,6 +535,7 @@ def _bundle_rows(
     pseudonymiser: Pseudonymiser | None,
     summary: ExportSummary,
     withheld: Withheld,
+    victim_costs: bool = True,
 ) -> Iterator[dict[str, Any]]:
     pid = partnership.pk
     if name == fmt.PEOPLE:
@@ -450,8 +560,19 @@ def _bundle_rows(
                 row["perpetrator_ref"] = pseudonymiser.person(row["perpetrator_ref"])
             yield row
         return
-    builders = {fmt.RISK: risk_rows, fmt.INTERVENTIONS: intervention_rows, fmt.REOFFENDING: reoffending_rows}
-    for row in builders[name](partnership_id=pid):
+    builders: dict[str, Callable[..., Iterator[dict[str, Any]]]] = {
+        fmt.RISK: risk_rows,
+        fmt.INTERVENTIONS: intervention_rows,
+        fmt.REOFFENDING: reoffending_rows,
+        fmt.TIME_ENTRIES: time_entry_rows,
+        fmt.COST_ACCOUNTS: cost_account_rows,
+    }
+    rows = (
+        cost_line_rows(partnership_id=pid, victim_costs=victim_costs)
+        if name == fmt.COST_LINES
+        else builders[name](partnership_id=pid)
+    )
+    for row in rows:
         if row["referral_ref"] in withheld.referral_refs:
             continue
         if pseudonymiser is not None:
@@ -466,15 +587,21 @@ def write_bundle(
     pseudonymise: bool = False,
     progress: Progress | None = None,
     withheld: Withheld | None = None,
+    victim_costs: bool = True,
 ) -> ExportSummary:
-    """Write the five files through ``open_file(name)`` (a text stream the caller closes)."""
+    """Write the five files through ``open_file(name)`` (a text stream the caller closes), and
+    the three cost files when the partnership has cost data. ``victim_costs`` False: the
+    exporter's agency may not see victim_identity, so victims' own costs are left out."""
     summary = ExportSummary(pseudonymised=pseudonymise)
     pseudonymiser = Pseudonymiser(partnership) if pseudonymise else None
-    for name in fmt.FILES:
+    names = fmt.ALL_FILES if has_cost_data(partnership.pk) else fmt.FILES
+    for name in names:
         stream = open_file(name)
         try:
             writer = _Writer(stream, columns_for(name, pseudonymise=pseudonymise))
-            for row in _bundle_rows(name, partnership, pseudonymiser, summary, withheld or Withheld()):
+            for row in _bundle_rows(
+                name, partnership, pseudonymiser, summary, withheld or Withheld(), victim_costs=victim_costs
+            ):
                 writer.write(row)
         finally:
             stream.close()
@@ -491,6 +618,7 @@ def export_to_path(
     pseudonymise: bool = False,
     progress: Progress | None = None,
     withheld: Withheld | None = None,
+    victim_costs: bool = True,
 ) -> ExportSummary:
     """A folder, or a ``.zip`` when the path ends in .zip. Nothing already there is overwritten."""
     if path.suffix.lower() == ".zip":
@@ -503,6 +631,7 @@ def export_to_path(
                 pseudonymise=pseudonymise,
                 progress=progress,
                 withheld=withheld,
+                victim_costs=victim_costs,
             )
     if path.exists() and (not path.is_dir() or any(path.iterdir())):
         raise FileExistsError(f"{path} exists and is not an empty folder")
@@ -513,6 +642,7 @@ def export_to_path(
         pseudonymise=pseudonymise,
         progress=progress,
         withheld=withheld,
+        victim_costs=victim_costs,
     )
 
 
@@ -523,6 +653,7 @@ def export_to_zip(
     pseudonymise: bool = False,
     progress: Progress | None = None,
     withheld: Withheld | None = None,
+    victim_costs: bool = True,
 ) -> ExportSummary:
     folder = f"{partnership.slug}{'-pseudonymised' if pseudonymise else ''}"
 
@@ -530,5 +661,10 @@ def export_to_zip(
         return io.TextIOWrapper(archive.open(f"{folder}/{name}", "w", force_zip64=True), encoding="utf-8", newline="")
 
     return write_bundle(
-        partnership=partnership, open_file=open_file, pseudonymise=pseudonymise, progress=progress, withheld=withheld
+        partnership=partnership,
+        open_file=open_file,
+        pseudonymise=pseudonymise,
+        progress=progress,
+        withheld=withheld,
+        victim_costs=victim_costs,
     )

@@ -17,6 +17,13 @@ RISK = "risk_assessments.csv"
 INTERVENTIONS = "interventions.csv"
 REOFFENDING = "reoffending.csv"
 FILES: tuple[str, ...] = (PEOPLE, REFERRALS, RISK, INTERVENTIONS, REOFFENDING)
+# The project's optional cost files (docs/partnership-bundle.md, "Optional files: costs"):
+# written only by an export of a partnership with cost data, read when a bundle has them.
+TIME_ENTRIES = "time_entries.csv"
+COST_ACCOUNTS = "cost_accounts.csv"
+COST_LINES = "cost_lines.csv"
+COST_FILES: tuple[str, ...] = (TIME_ENTRIES, COST_ACCOUNTS, COST_LINES)
+ALL_FILES: tuple[str, ...] = FILES + COST_FILES
 
 # --- enumerations, as the contract lists them --------------------------------------------------------------------
 
@@ -68,6 +75,35 @@ REOFFENDING_KINDS = ("persistence", "recurrence")
 REOFFENDING_VICTIMS = ("same", "new")
 REOFFENDING_SOURCES = ("victim", "police", "probation", "health", "other")
 
+# Extension: the cost files' enumerations (costs.models).
+ACTIVITY_KINDS = (
+    "meeting_preparation",
+    "meeting_attendance",
+    "meeting_travel",
+    "contact",
+    "session",
+    "risk_assessment",
+    "safeguarding",
+    "court_support",
+    "referral",
+    "follow_up",
+)
+COST_CATEGORIES = (
+    "infrastructure",
+    "referral",
+    "initial_risk_assessment",
+    "safeguarding",
+    "treatment",
+    "follow_up",
+    "victim_costs",
+)
+AGENCY_KINDS = ("police", "probation", "health", "advocacy", "cps", "other")
+ACCOUNT_STATUSES = ("draft", "finished")
+# Which part of an account a line of cost_lines.csv belongs to: what happened, or a scenario.
+LINE_PARTS = ("happened", "best", "worst")
+BEARERS = ("state", "victim", "society")
+LINE_KINDS = ("staff_time", "money", "qaly", "per_incident")
+
 DASH_MAX_YES = 27
 SRP_COLUMNS = ("srp_violence", "srp_persistence", "srp_recurrence", "srp_psychosocial_damage")
 # Several crime references of one referral share the one column, separated by this.
@@ -76,6 +112,8 @@ CRIME_REFERENCE_SEPARATOR = ";"
 # --- columns ---------------------------------------------------------------------------------------------------------
 
 TEXT, REF, DATE, ENUM, INT = "text", "ref", "date", "enum", "int"
+# Money and other decimals, as text ("8855.00"): never a float.
+DECIMAL = "decimal"
 
 
 @dataclass(frozen=True)
@@ -90,6 +128,8 @@ class Column:
     max_length: int = 0
     # One of the project's own optional columns (docs/partnership-bundle.md).
     extension: bool = False
+    # DECIMAL: the most digits after the point.
+    places: int = 0
     # Names or identifiers: left out of a pseudonymised export.
     identifying: bool = False
 
@@ -181,6 +221,54 @@ SPECS: dict[str, FileSpec] = {
             Column("source", ENUM, REOFFENDING_SOURCES),
             Column("offence", ENUM, OFFENCES),
             Column("crime_reference", TEXT, max_length=40, extension=True, identifying=True),
+        ),
+    ),
+    # The project's optional cost files: every column is the project's own.
+    TIME_ENTRIES: FileSpec(
+        TIME_ENTRIES,
+        (
+            _key("referral_ref"),
+            Column("occurred_on", DATE, in_header=True, required=True),
+            Column("activity_kind", ENUM, ACTIVITY_KINDS, in_header=True, required=True),
+            Column("cost_category", ENUM, COST_CATEGORIES, in_header=True, required=True),
+            Column("role", REF, in_header=True, required=True, max_length=60),
+            Column("agency_kind", ENUM, AGENCY_KINDS),
+            Column("minutes", INT, in_header=True, required=True),
+            Column("staff", ENUM, YES_NO),
+        ),
+    ),
+    COST_ACCOUNTS: FileSpec(
+        COST_ACCOUNTS,
+        (
+            _key("referral_ref"),
+            Column("financial_year", INT, in_header=True, required=True),
+            Column("status", ENUM, ACCOUNT_STATUSES, in_header=True, required=True),
+            Column("period_months", INT),
+            Column("infrastructure", DECIMAL, places=2),
+            Column("finished_on", DATE),
+        ),
+    ),
+    COST_LINES: FileSpec(
+        COST_LINES,
+        (
+            _key("referral_ref"),
+            Column("part", ENUM, LINE_PARTS, in_header=True, required=True),
+            Column("category", ENUM, COST_CATEGORIES),
+            Column("bearer", ENUM, BEARERS, in_header=True, required=True),
+            Column("kind", ENUM, LINE_KINDS, in_header=True, required=True),
+            # Typed by hand for a sum of money ("Moving to her sister's"): may say who she is.
+            Column("label", TEXT, max_length=200, identifying=True),
+            Column("role", REF, max_length=60),
+            Column("hours", DECIMAL, places=4),
+            Column("hourly_rate", DECIMAL, places=4),
+            Column("unit_cost", REF, max_length=80),
+            Column("quantity", DECIMAL, places=4),
+            Column("unit_amount", DECIMAL, places=2),
+            Column("qaly_loss", DECIMAL, places=8),
+            Column("value_of_year", DECIMAL, places=2),
+            Column("amount", DECIMAL, in_header=True, required=True, places=2),
+            # Where the figure comes from (the rate card's or the catalogue's source).
+            Column("source", TEXT, max_length=2000, identifying=True),
         ),
     ),
 }

@@ -39,7 +39,7 @@ from typing import IO, Any
 from dateutil.relativedelta import relativedelta
 from django.contrib.auth.models import Permission
 from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
-from django.db.models import Model
+from django.db.models import Model, Q
 from django.utils import timezone
 from psycopg.errors import QueryCanceled
 
@@ -124,7 +124,7 @@ class ImportResult:
     def summary_lines(self) -> list[str]:
         verb = "would be added" if self.dry_run else "added"
         lines = []
-        for name in fmt.FILES:
+        for name in fmt.ALL_FILES:
             if self.created[name] or self.already_held[name]:
                 lines.append(f"{name}: {self.created[name]:,} {verb}, {self.already_held[name]:,} already held")
         if self.partnership_created:
@@ -322,6 +322,7 @@ def _run(
     result.compared_person_ids = sorted(set(held.person_ids.values()))
     plan = check_references(parsed, held, errors)
     context = WriteContext.build(partnership, actor, plan, errors)
+    costs = CostContext.build(partnership, plan, errors)
     result.already_held = plan.already_held
     if errors:
         result.errors = errors.ordered()
@@ -335,7 +336,7 @@ def _run(
     )
     if result.dry_run:
         return
-    _write(plan, held, context, result, say, label=bundle.label)
+    _write(plan, held, context, costs, result, say, label=bundle.label)
 
 
 # --- what is held ----------------------------------------------------------------------------------------------------
@@ -382,10 +383,13 @@ def load_held(parsed: Parsed, partnership: Partnership) -> Held:
     for row in exporter.referral_rows(partnership_id=pid, case_ids=in_referrals_file):
         held.referrals[row["referral_ref"]] = row
 
-    builders = {
+    builders: dict[str, Callable[..., Iterator[dict[str, str]]]] = {
         fmt.RISK: exporter.risk_rows,
         fmt.INTERVENTIONS: exporter.intervention_rows,
         fmt.REOFFENDING: exporter.reoffending_rows,
+        fmt.TIME_ENTRIES: exporter.time_entry_rows,
+        fmt.COST_ACCOUNTS: exporter.cost_account_rows,
+        fmt.COST_LINES: exporter.cost_line_rows,
     }
     for name, rows_of in parsed.children.items():
         named = {held.case_ids[r.referral_ref] for r in rows_of if r.referral_ref in held.case_ids}
@@ -397,6 +401,15 @@ def load_held(parsed: Parsed, partnership: Partnership) -> Held:
         if name == fmt.INTERVENTIONS:
             for ref, found in grouped.items():
                 held.open_direct[ref] = sum(1 for r in found if r["type"] == DIRECT and r["status"] in OPEN_STATUSES)
+    costed = {
+        held.case_ids[r.referral_ref]
+        for name in (fmt.COST_ACCOUNTS, fmt.COST_LINES)
+        for r in parsed.children.get(name, [])
+        if r.referral_ref in held.case_ids
+    }
+    if costed:
+        for row in exporter.cost_account_rows(partnership_id=pid, case_ids=costed):
+            held.account_status[row["referral_ref"]] = row["status"]
     _compare_parties(parsed, held)
     return held
 
@@ -604,18 +617,34 @@ def _bulk(
 
 
 def _history_models() -> list[type[Model]]:
+    from costs.models import CostAccount, CostLine, ScenarioItem, TimeEntry
     from interventions.models import Intervention
     from risk.models import Answer, Assessment
 
-    return [Person, Referral, Case, Assessment, Answer, Intervention, ReoffendingRecord]
+    return [
+        Person,
+        Referral,
+        Case,
+        Assessment,
+        Answer,
+        Intervention,
+        ReoffendingRecord,
+        TimeEntry,
+        CostAccount,
+        CostLine,
+        ScenarioItem,
+    ]
 
 
-def _write(plan: Plan, held: Held, ctx: WriteContext, result: ImportResult, say: Progress, *, label: str) -> None:
+def _write(
+    plan: Plan, held: Held, ctx: WriteContext, costs: CostContext, result: ImportResult, say: Progress, *, label: str
+) -> None:
     """Every new row, then the derived fields; history written set-based (reporting.bundle.history)."""
     partnership = ctx.partnership
     history = BulkHistory(_history_models())
     with history.triggers_skipped():
         case_ids, new_case_ids, added_to_held = _write_new_rows(plan, held, ctx, say, history)
+        added_to_held.update(_write_costs(plan, held, ctx, costs, case_ids, say, history))
         risk_cases = {case_ids[r.referral_ref] for r in plan.children.get(fmt.RISK, [])}
         touched = risk_cases | {case_ids[r.referral_ref] for r in plan.children.get(fmt.INTERVENTIONS, [])}
         new = set(new_case_ids)
@@ -647,7 +676,7 @@ def _write(plan: Plan, held: Held, ctx: WriteContext, result: ImportResult, say:
         [*_history_models(), *history.event_models(), CrimeReference, CaseParty, CaseGroupObjectPermission, CaseEvent]
     )
     result.case_ids = sorted({*new_case_ids, *added_to_held})
-    parts = ", ".join(f"{result.created[name]:,} {name}" for name in fmt.FILES if result.created[name])
+    parts = ", ".join(f"{result.created[name]:,} {name}" for name in fmt.ALL_FILES if result.created[name])
     access_record(
         user=ctx.staff,
         action=AccessAction.CREATE,
@@ -1006,3 +1035,196 @@ def _write_interventions(
         file=fmt.INTERVENTIONS,
         lines=[r.line for r in rows],
     )
+
+
+# --- the optional cost files ------------------------------------------------------------------------------------------
+
+
+@dataclass
+class CostContext:
+    """What the cost rows need from the partnership: an agency of each kind, its rate cards by
+    financial year, and the catalogue's entries by key."""
+
+    agency_for_kind: dict[str, int] = field(default_factory=dict)
+    rate_cards: dict[int, int] = field(default_factory=dict)
+    unit_costs: dict[str, int] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, partnership: Partnership, plan: Plan, errors: ErrorList) -> CostContext:
+        from costs.models import RateCard, UnitCost
+
+        context = cls()
+        entries = plan.children.get(fmt.TIME_ENTRIES, [])
+        accounts = plan.children.get(fmt.COST_ACCOUNTS, [])
+        lines = plan.children.get(fmt.COST_LINES, [])
+        if not (entries or accounts or lines):
+            return context
+        # The first agency of each kind (by id), as the other files' records are held.
+        for agency_id, kind in Agency.objects.filter(partnership=partnership).order_by("-pk").values_list("pk", "kind"):
+            context.agency_for_kind[kind] = agency_id
+        for row in entries:
+            kind = row.values["agency_kind"]
+            if kind and kind not in context.agency_for_kind:
+                errors.add(fmt.TIME_ENTRIES, row.line, "agency_kind", f"the partnership has no {kind} agency")
+        # Rates are the partnership's own data, entered on its Rates page, not carried by the
+        # bundle: an account is costed with the partnership's rate card of its year.
+        context.rate_cards = dict(RateCard.objects.filter(partnership=partnership).values_list("financial_year", "pk"))
+        for row in accounts:
+            year = row.values["financial_year"]
+            if isinstance(year, int) and year not in context.rate_cards:
+                errors.add(
+                    fmt.COST_ACCOUNTS,
+                    row.line,
+                    "financial_year",
+                    f"the partnership has no rate card for {year}/{(year + 1) % 100:02d}: enter its rates first",
+                )
+        keys = {r.values["unit_cost"] for r in lines if r.values["unit_cost"]}
+        if keys:
+            # The partnership's own entry of a key replaces the shipped one (docs/costs.md).
+            for key, pk, own in (
+                UnitCost.objects.filter(key__in=keys)
+                .filter(Q(partnership=partnership) | Q(partnership__isnull=True))
+                .order_by("partnership_id")
+                .values_list("key", "pk", "partnership_id")
+            ):
+                if own is not None or key not in context.unit_costs:
+                    context.unit_costs[key] = pk
+        return context
+
+
+def _finished_at(day: dt.date | None) -> dt.datetime | None:
+    # The bundle keeps the day an account was finished; midday, so the local date is that day.
+    return timezone.make_aware(dt.datetime.combine(day, dt.time(12))) if day else None
+
+
+def _write_costs(
+    plan: Plan,
+    held: Held,
+    ctx: WriteContext,
+    costs: CostContext,
+    case_ids: dict[str, int],
+    say: Progress,
+    history: BulkHistory,
+) -> Counter[int]:
+    """Time entries, cost accounts and their lines and scenario items. Answers how many records
+    were added to each case already held (for its timeline)."""
+    from costs.models import CostAccount, CostLine, Scenario, ScenarioItem, TimeEntry
+
+    partnership_id = ctx.partnership.pk
+    entries = plan.children.get(fmt.TIME_ENTRIES, [])
+    _bulk(
+        TimeEntry,
+        [
+            TimeEntry(
+                partnership_id=partnership_id,
+                case_id=case_ids[r.referral_ref],
+                activity_kind=r.values["activity_kind"],
+                cost_category=r.values["cost_category"],
+                occurred_on=r.values["occurred_on"],
+                agency_id=costs.agency_for_kind.get(r.values["agency_kind"]),
+                role=r.values["role"],
+                imported_staff_time=r.values["staff"] == "yes",
+                minutes=r.values["minutes"],
+                recorded_by=ctx.actor,
+            )
+            for r in entries
+        ],
+        say,
+        "time entries",
+        history,
+        file=fmt.TIME_ENTRIES,
+        lines=[r.line for r in entries],
+    )
+    accounts = plan.children.get(fmt.COST_ACCOUNTS, [])
+    account_objects = [
+        CostAccount(
+            case_id=case_ids[r.referral_ref],
+            partnership_id=partnership_id,
+            rate_card_id=costs.rate_cards[r.values["financial_year"]],
+            status=r.values["status"],
+            period_months=r.values["period_months"] or 6,
+            infrastructure=r.values["infrastructure"],
+            created_by=ctx.actor,
+            finished_by=ctx.actor if r.values["status"] == "finished" else None,
+            finished_at=_finished_at(r.values["finished_on"]),
+        )
+        for r in accounts
+    ]
+    _bulk(CostAccount, account_objects, say, "cost accounts", history, file=fmt.COST_ACCOUNTS,
+          lines=[r.line for r in accounts])  # fmt: skip
+    # Every account has its two scenarios, as one opened in the service has.
+    scenarios = [Scenario(account_id=a.pk, kind=kind) for a in account_objects for kind in ("best", "worst")]
+    _bulk(Scenario, scenarios, say, "scenarios", file=fmt.COST_ACCOUNTS)
+    account_of = {r.referral_ref: a.pk for r, a in zip(accounts, account_objects, strict=True)}
+    lines = plan.children.get(fmt.COST_LINES, [])
+    if lines:
+        held_accounts = {ref for ref in {r.referral_ref for r in lines} if ref not in account_of}
+        for ref, pk in CostAccount.objects.filter(case_id__in=[case_ids[ref] for ref in held_accounts]).values_list(
+            "case__referral__ref", "pk"
+        ):
+            account_of[ref] = pk
+        scenario_of = {
+            (account_id, kind): pk
+            for account_id, kind, pk in Scenario.objects.filter(account_id__in=set(account_of.values())).values_list(
+                "account_id", "kind", "pk"
+            )
+        }
+        finished = {r.referral_ref for r in accounts if r.values["status"] == "finished"}
+        happened = [r for r in lines if r.values["part"] == "happened"]
+        avoided = [r for r in lines if r.values["part"] != "happened"]
+
+        def figures(r: ChildRow) -> dict[str, Any]:
+            v = r.values
+            return {
+                "bearer": v["bearer"],
+                "kind": v["kind"],
+                # Left out of a pseudonymised export: the unit cost's or category's name instead.
+                "label": v["label"] or v["unit_cost"] or v["category"] or v["kind"],
+                "unit_cost_id": costs.unit_costs.get(v["unit_cost"]),
+                "quantity": v["quantity"],
+                "unit_amount": v["unit_amount"],
+                "qaly_loss": v["qaly_loss"],
+                "value_of_year": v["value_of_year"],
+                "amount": v["amount"],
+                "source": v["source"],
+            }
+
+        _bulk(
+            CostLine,
+            [
+                CostLine(
+                    account_id=account_of[r.referral_ref],
+                    category=r.values["category"],
+                    role=r.values["role"],
+                    hours=r.values["hours"],
+                    hourly_rate=r.values["hourly_rate"],
+                    # A finished account's staff time is the copy made when it was finished.
+                    frozen=r.values["kind"] == "staff_time" and r.referral_ref in finished,
+                    **figures(r),
+                )
+                for r in happened
+            ],
+            say,
+            "cost lines",
+            history,
+            file=fmt.COST_LINES,
+            lines=[r.line for r in happened],
+        )
+        _bulk(
+            ScenarioItem,
+            [
+                ScenarioItem(scenario_id=scenario_of[(account_of[r.referral_ref], r.values["part"])], **figures(r))
+                for r in avoided
+            ],
+            say,
+            "scenario items",
+            history,
+            file=fmt.COST_LINES,
+            lines=[r.line for r in avoided],
+        )
+    added: Counter[int] = Counter()
+    for name in fmt.COST_FILES:
+        for r in plan.children.get(name, []):
+            if r.referral_ref in held.case_ids:
+                added[held.case_ids[r.referral_ref]] += 1
+    return added

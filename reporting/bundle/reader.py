@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import IO
 
-from reporting.bundle.format import FILES, REFERRALS
+from reporting.bundle.format import ALL_FILES, REFERRALS
 
 DAMAGED = "the zip's copy of this file is damaged (found at about this line); make the zip again"
 # The most a bundle may hold once inflated; 100,000 referrals with all their files are about 40 MB.
@@ -98,7 +98,7 @@ class Bundle:
         for name in sorted(names):
             if name.startswith("."):
                 continue
-            if name in FILES:
+            if name in ALL_FILES:
                 self._members[name] = members[name]
             elif name.lower().endswith(".csv"):
                 self.unknown_files.append(name)
@@ -107,7 +107,7 @@ class Bundle:
         return name in self._members
 
     def names(self) -> list[str]:
-        return [n for n in FILES if n in self._members]
+        return [n for n in ALL_FILES if n in self._members]
 
     def _binary(self, name: str) -> IO[bytes]:
         if self._folder is not None:

@@ -121,10 +121,11 @@ def _bundle_bytes(files: Sequence[UploadedFile]) -> tuple[bytes, str]:
     names = [PurePath(f.name or "").name for f in files]
     if len(files) == 1 and names[0].lower().endswith(".zip"):
         return files[0].read(), names[0]
-    unknown = [n for n in names if n not in fmt.FILES]
+    unknown = [n for n in names if n not in fmt.ALL_FILES]
     if unknown:
+        expected = ", ".join(fmt.ALL_FILES)
         raise ValidationError(
-            {"bundle": f"Choose one .zip file, or CSV files named {', '.join(fmt.FILES)} (not {', '.join(unknown)})"}
+            {"bundle": f"Choose one .zip file, or CSV files named {expected} (not {', '.join(unknown)})"}
         )
     if len(set(names)) != len(names):
         raise ValidationError({"bundle": "The same file was chosen twice"})
@@ -301,7 +302,8 @@ def bundle_export_log(
 ) -> None:
     """The access log's record of an export: every case it holds, and whether it was pseudonymised."""
     kind = "pseudonymised partnership data bundle" if summary.pseudonymised else "partnership data bundle"
-    rows = ", ".join(f"{summary.rows.get(name, 0):,} {name}" for name in fmt.FILES)
+    written = fmt.FILES + tuple(name for name in fmt.COST_FILES if name in summary.rows)
+    rows = ", ".join(f"{summary.rows.get(name, 0):,} {name}" for name in written)
     access_record(
         user=actor,
         action=AccessAction.EXPORT,
@@ -324,6 +326,8 @@ def bundle_export_for_user(*, actor: User, pseudonymise: bool) -> tuple[IO[bytes
             archive=archive,
             pseudonymise=pseudonymise,
             withheld=Withheld.cases(restricted_case_ids_withheld_from(actor)),
+            # A victim's own costs are victim_identity: left out for an agency that may not see it.
+            victim_costs=may_see(actor, RecordClass.VICTIM_IDENTITY),
         )
         bundle_export_log(actor=actor, partnership=partnership, summary=summary, target="download")
     stream.seek(0)

@@ -26,6 +26,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from reporting.bundle import format as fmt
@@ -47,6 +48,8 @@ INVALID: Any = _Invalid()
 PNC_RE = re.compile(r"\d{2,4}/\d{1,7}[A-Z]")
 DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
 INT_RE = re.compile(r"\d{1,5}")
+DECIMAL_RE = re.compile(r"(\d{1,12})(?:\.(\d+))?")
+MINUTES_PER_DAY = 24 * 60
 MAX_SMALLINT = 32767
 OPEN_STATUSES = ("planned", "ongoing")
 DIRECT = "perpetrator_direct_intervention"
@@ -85,7 +88,7 @@ class ErrorList:
 
     def ordered(self) -> list[BundleError]:
         """By file in the bundle's order, then line; within a line, in the order found."""
-        rank = {name: i for i, name in enumerate(fmt.FILES)}
+        rank = {name: i for i, name in enumerate(fmt.ALL_FILES)}
         indexed = sorted(enumerate(self.items), key=lambda p: (rank.get(p[1].file, -1), p[1].line, p[0]))
         return [e for _, e in indexed]
 
@@ -191,7 +194,7 @@ def parse_cell(column: fmt.Column, raw: str, today: dt.date) -> tuple[Any, str |
     if raw == "":
         if column.required:
             return INVALID, "a value is required"
-        return (None if column.kind in (fmt.DATE, fmt.INT) else ""), None
+        return (None if column.kind in (fmt.DATE, fmt.INT, fmt.DECIMAL) else ""), None
     if column.kind == fmt.ENUM:
         if raw in column.choices:
             # The format's own string, not the cell's: a bundle repeats a handful of values
@@ -212,6 +215,14 @@ def parse_cell(column: fmt.Column, raw: str, today: dt.date) -> tuple[Any, str |
         if not INT_RE.fullmatch(raw) or int(raw) > MAX_SMALLINT:
             return INVALID, f"'{_shown(raw)}' is not a whole number from 0 to {MAX_SMALLINT}"
         return int(raw), None
+    if column.kind == fmt.DECIMAL:
+        match = DECIMAL_RE.fullmatch(raw)
+        if not match:
+            return INVALID, f"'{_shown(raw)}' is not a number like 1234.50 (digits, a point, no £ or commas)"
+        if match.group(2) and len(match.group(2)) > column.places:
+            return INVALID, f"'{_shown(raw)}' has more than {column.places} decimal places"
+        # To the column's places, as the export writes it: "8855" and "8855.00" are one amount.
+        return Decimal(raw).quantize(Decimal(1).scaleb(-column.places)), None
     if column.max_length and len(raw) > column.max_length:
         return INVALID, f"is longer than {column.max_length} characters"
     return raw, None
@@ -329,7 +340,7 @@ def read_bundle(bundle: Bundle, *, today: dt.date, errors: ErrorList) -> Parsed:
     """Every file's cells and each row's own rules. References are checked by ``check_references``."""
     parsed = Parsed()
     for unknown in bundle.unknown_files:
-        errors.add(unknown, 0, "-", f"not a file of the bundle format (its files are: {', '.join(fmt.FILES)})")
+        errors.add(unknown, 0, "-", f"not a file of the bundle format (its files are: {', '.join(fmt.ALL_FILES)})")
     if not bundle.has(fmt.REFERRALS):
         errors.add(fmt.REFERRALS, 0, "-", "the bundle has no referrals.csv, which is required")
     if bundle.has(fmt.PEOPLE):
@@ -339,6 +350,16 @@ def read_bundle(bundle: Bundle, *, today: dt.date, errors: ErrorList) -> Parsed:
     for name, rule in ((fmt.RISK, _risk_rule), (fmt.INTERVENTIONS, _intervention_rule), (fmt.REOFFENDING, None)):
         parsed.children[name] = []
         if bundle.has(name):
+            _read(bundle, name, errors, parsed, today, _child_rule(parsed, errors, name, rule))
+    # The optional cost files: only when the bundle has them, so a bundle without them is
+    # read, planned and imported exactly as before.
+    for name, rule in (
+        (fmt.TIME_ENTRIES, _time_entry_rule),
+        (fmt.COST_ACCOUNTS, _cost_account_rule),
+        (fmt.COST_LINES, _cost_line_rule),
+    ):
+        if bundle.has(name):
+            parsed.children[name] = []
             _read(bundle, name, errors, parsed, today, _child_rule(parsed, errors, name, rule))
     return parsed
 
@@ -447,6 +468,53 @@ def _intervention_rule(line: int, v: dict[str, Any], errors: ErrorList) -> None:
         errors.add(name, line, "ending", f"{ending} goes with the status {STATUS_FOR_ENDING[ending]}, not {status}")
 
 
+def _time_entry_rule(line: int, v: dict[str, Any], errors: ErrorList) -> None:
+    name = fmt.TIME_ENTRIES
+    minutes = v["minutes"]
+    if isinstance(minutes, int) and not 1 <= minutes <= MINUTES_PER_DAY:
+        errors.add(name, line, "minutes", f"must be from 1 to {MINUTES_PER_DAY} (one day)")
+    if v["staff"] == "yes" and v["agency_kind"] == "":
+        errors.add(name, line, "agency_kind", "is required for the time of a member of staff (their agency)")
+
+
+def _cost_account_rule(line: int, v: dict[str, Any], errors: ErrorList) -> None:
+    name = fmt.COST_ACCOUNTS
+    year = v["financial_year"]
+    if isinstance(year, int) and not 2000 <= year <= 2100:
+        errors.add(name, line, "financial_year", "is the year a financial year starts in, like 2019 for 2019/20")
+    months = v["period_months"]
+    if isinstance(months, int) and not 1 <= months <= 120:
+        errors.add(name, line, "period_months", "must be from 1 to 120")
+    if v["status"] == "finished":
+        for column in ("infrastructure", "finished_on"):
+            if v[column] is None:
+                errors.add(name, line, column, "is required for a finished account")
+    elif v["status"] == "draft" and v["finished_on"] not in (None, INVALID):
+        errors.add(name, line, "finished_on", "must be empty for a draft account")
+
+
+def _cost_line_rule(line: int, v: dict[str, Any], errors: ErrorList) -> None:
+    name = fmt.COST_LINES
+    part, kind = v["part"], v["kind"]
+    if part == "happened" and v["category"] == "":
+        errors.add(name, line, "category", "is required for a line of what happened")
+    if part in ("best", "worst"):
+        if v["category"]:
+            errors.add(name, line, "category", "must be empty for a cost avoided in a scenario")
+        if kind == "staff_time":
+            errors.add(name, line, "kind", "a scenario's costs avoided come from the catalogue, not staff time")
+        if v["quantity"] is None:
+            errors.add(name, line, "quantity", "is required for a cost avoided in a scenario")
+    if kind == "staff_time":
+        for column in ("role", "hours", "hourly_rate"):
+            if v[column] in ("", None):
+                errors.add(name, line, column, "is required for a line of staff time")
+    if kind == "qaly":
+        for column in ("qaly_loss", "value_of_year"):
+            if v[column] is None:
+                errors.add(name, line, column, "is required for a line costed in quality-adjusted life years")
+
+
 def _child_rule(
     parsed: Parsed, errors: ErrorList, name: str, rule: Callable[[int, dict[str, Any], ErrorList], None] | None
 ) -> Callable[[int, dict[str, Any]], None]:
@@ -468,11 +536,19 @@ CHILD_KEYS: dict[str, tuple[str, ...]] = {
     fmt.RISK: ("referral_ref", "instrument", "assessed_on"),
     fmt.INTERVENTIONS: ("referral_ref", "type", "started_on"),
     fmt.REOFFENDING: ("referral_ref", "occurred_on"),
+    # The cost files' natural keys (docs/partnership-bundle.md, "Optional files: costs").
+    fmt.TIME_ENTRIES: ("referral_ref", "occurred_on", "activity_kind", "cost_category", "role", "minutes"),
+    fmt.COST_ACCOUNTS: ("referral_ref",),
+    # An account's lines are one whole: those held for a referral are matched row for row.
+    fmt.COST_LINES: ("referral_ref",),
 }
 KEY_WORDS: dict[str, str] = {
     fmt.RISK: "an assessment of this referral with this instrument on this date",
     fmt.INTERVENTIONS: "an intervention of this referral of this type starting on this date",
     fmt.REOFFENDING: "re-offending on this referral on this date",
+    fmt.TIME_ENTRIES: "time of this role on this referral, date, activity and category with these minutes",
+    fmt.COST_ACCOUNTS: "a cost account of this referral",
+    fmt.COST_LINES: "the cost account of this referral",
 }
 NOT_CHANGED = "an import adds records and never changes them: correct the record in the service"
 
@@ -487,6 +563,7 @@ class Held:
     referrals: dict[str, dict[str, str]] = field(default_factory=dict)  # referral_ref -> export row
     children: dict[str, dict[str, list[dict[str, str]]]] = field(default_factory=dict)  # file -> ref -> rows
     open_direct: Counter[str] = field(default_factory=Counter)  # referral_ref -> open direct interventions
+    account_status: dict[str, str] = field(default_factory=dict)  # referral_ref -> its held cost account's status
 
 
 @dataclass
@@ -544,7 +621,32 @@ def check_references(parsed: Parsed, held: Held, errors: ErrorList) -> Plan:
                 )
         _plan_children(name, rows, parsed, held, errors, plan)
     _check_open_direct(plan, held, errors)
+    _check_cost_lines(parsed, plan, held, errors)
     return plan
+
+
+def _check_cost_lines(parsed: Parsed, plan: Plan, held: Held, errors: ErrorList) -> None:
+    """A line belongs to an account of the bundle or one held; a finished account takes no more lines."""
+    if fmt.COST_LINES not in parsed.children:
+        return
+    in_bundle = {r.referral_ref for r in parsed.children.get(fmt.COST_ACCOUNTS, [])}
+    readable = fmt.COST_ACCOUNTS in parsed.readable or fmt.COST_ACCOUNTS not in parsed.headers
+    for row in plan.children.get(fmt.COST_LINES, []):
+        ref = row.referral_ref
+        if ref not in in_bundle and ref not in held.account_status and readable:
+            errors.add(
+                fmt.COST_LINES,
+                row.line,
+                "referral_ref",
+                f"no cost account of '{_shown(ref)}' in cost_accounts.csv or already held by the partnership",
+            )
+        elif held.account_status.get(ref) == "finished":
+            errors.add(
+                fmt.COST_LINES,
+                row.line,
+                "-",
+                f"the held cost account is finished and takes no more lines; {NOT_CHANGED}",
+            )
 
 
 def _compare_person(person: PersonRow, held: dict[str, str], parsed: Parsed, errors: ErrorList) -> None:

@@ -14,7 +14,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from agencies.models import Partnership, User
+from agencies.models import Partnership, RecordClass, User
+from cases.permissions import may_see
 from cases.selectors import restricted_case_ids_withheld_from
 from reporting.bundle.exporter import Withheld, export_to_path, snapshot
 from reporting.bundle.services import bundle_export_log
@@ -51,6 +52,8 @@ class Command(BaseCommand):
                     # As a member of staff: without the restricted cases they hold no grant for.
                     # Run by an operator without --user: the whole partnership.
                     withheld=Withheld.cases(restricted_case_ids_withheld_from(actor)) if actor else None,
+                    # A victim's own costs are victim_identity: only for an agency that may see it.
+                    victim_costs=actor is None or may_see(actor, RecordClass.VICTIM_IDENTITY),
                 )
                 bundle_export_log(actor=actor, partnership=partnership, summary=summary, target=options["path"])
         except FileExistsError as exc:
