@@ -43,7 +43,7 @@ def _page(
         "admin": admin,
         "upload": upload or (BundleUploadForm() if admin else None),
         "export": export or BundleExportForm(full_allowed=admin, initial={"kind": "pseudonymised"}),
-        "files": [fmt.SPECS[name] for name in fmt.FILES],
+        "files": [fmt.SPECS[name] for name in fmt.ALL_FILES],
         "partnership": user.agency.partnership if user.agency else None,
     }
     return render(request, "reporting/bundle/bundle.html", context, status=status)
