@@ -3,13 +3,17 @@ the activities' pages (masip.time_recording), so those apps never import this on
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.urls import reverse
 
 from costs.activities import SOURCES
 
 
-def time_link(source: str, activity_id: int) -> str | None:
-    if source != "case" and source not in SOURCES:
+def time_link(user: Any, source: str, activity_id: int) -> str | None:
+    from costs.permissions import can_record_time
+
+    if (source != "case" and source not in SOURCES) or not can_record_time(user):
         return None
     return reverse("costs:time_entry", args=[source, activity_id])
 

@@ -185,3 +185,17 @@ def test_api_builds_and_finishes_an_account(world: World) -> None:
     assert added.json()["total_victim"] == str(Decimal("20579.74") + Decimal("85.50"))
     done = client.post(reverse("api-costs-account-finish", args=[account.case_id]))
     assert done.status_code == 200 and done.json()["status"] == "finished"
+
+
+def test_the_record_time_link_shows_only_to_those_who_record_time(world: World) -> None:
+    """A programme manager records no casework time: the case page offers them no link that
+    would answer 404; a caseworker's link leads to a page that opens."""
+    case = make_case(world.triage_officer)
+    time_url = reverse("costs:time_entry", args=["case", case.pk])
+    manager_page = _client(world.programme_manager).get(reverse("cases:case_detail", args=[case.pk]))
+    assert manager_page.status_code == 200
+    assert time_url not in manager_page.content.decode()
+    assert _client(world.programme_manager).get(time_url).status_code == 404
+    officer_page = _client(world.triage_officer).get(reverse("cases:case_detail", args=[case.pk]))
+    assert time_url in officer_page.content.decode()
+    assert _client(world.triage_officer).get(time_url).status_code == 200

@@ -12,9 +12,10 @@ from masip.time_recording import time_link
 register = template.Library()
 
 
-@register.simple_tag
-def time_recording_link(source: str, activity_id: int, what: str = "") -> SafeString:
-    url = time_link(source, activity_id)
+@register.simple_tag(takes_context=True)
+def time_recording_link(context: template.Context, source: str, activity_id: int, what: str = "") -> SafeString:
+    request = context.get("request")
+    url = time_link(getattr(request, "user", None), source, activity_id)
     if not url:
         return SafeString("")
     return format_html(
