@@ -44,7 +44,7 @@ def _partnership_id(actor: User) -> int:
 
 def _require_manager(actor: User) -> None:
     if not permissions.can_manage_costs(actor):
-        raise PermissionError("Only programme managers and partnership admins manage costs")
+        raise Http404  # Only programme managers and partnership admins manage costs
 
 
 def financial_year_of(on: dt.date) -> int:
@@ -132,9 +132,9 @@ def time_entry_record(
     activity and kind, a second entry changes the first) or another agency's person by role."""
     case = Case.objects.get(pk=activity.case_id)
     if not permissions.can_record_time(actor) or not can_view_case(actor, case):
-        raise PermissionError("The case is not shared with this member of staff")
+        raise Http404  # The case is not shared with this member of staff
     if activity.record_class and not may_see(actor, activity.record_class):
-        raise PermissionError("This record's class is withheld from the actor's agency")
+        raise Http404  # This record's class is withheld from the actor's agency
     errors: dict[str, str] = {}
     if kind not in activity.kinds:
         errors["kind"] = "Choose what the time was spent on"
@@ -178,7 +178,7 @@ def time_entry_record(
 @transaction.atomic
 def time_entry_delete(*, actor: User, entry: TimeEntry) -> None:
     if entry.recorded_by_id != actor.pk and entry.staff_id != actor.pk:
-        raise PermissionError("Only who recorded the time removes it")
+        raise Http404  # Only who recorded the time removes it
     access_record(user=actor, action=AccessAction.CHANGE, record_type="costs.timeentry", record_ids=[entry.pk])
     entry.delete()
 
