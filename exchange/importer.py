@@ -37,7 +37,6 @@ from types import FrameType
 from typing import IO, Any
 
 from dateutil.relativedelta import relativedelta
-from django.contrib.auth.models import Permission
 from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
 from django.db.models import Model, Q
 from django.utils import timezone
@@ -47,6 +46,7 @@ from agencies.models import Agency, AgencyKind, Partnership, User
 from audit.models import AccessAction
 from audit.services import access_record
 from cases import permissions as case_permissions
+from cases.identifiers import normalise_name
 from cases.models import (
     Case,
     CaseEvent,
@@ -61,14 +61,12 @@ from cases.models import (
     ReferringAgency,
     ReoffendingRecord,
 )
-from cases.services import case_refresh_next_due, normalise_name
+from cases.services import case_refresh_next_due, cases_share_by_default, default_share_group_ids
 from exchange import exporter
 from exchange import format as fmt
 from exchange.history import BulkHistory
 from exchange.reader import Bundle, BundleUnreadable
 from exchange.validation import (
-    DIRECT,
-    OPEN_STATUSES,
     BundleError,
     ChildRow,
     ErrorList,
@@ -83,6 +81,8 @@ from exchange.validation import (
     read_bundle,
     referenced_refs,
 )
+from interventions.models import DIRECT, OPEN_STATUSES
+from risk.services import NewAssessment, assessments_current_at_insert, assessments_refresh_current
 
 Progress = Callable[[str], None]
 BATCH = 5000
@@ -96,7 +96,6 @@ ASSESSING_KINDS: dict[str, tuple[str, ...]] = {
     "srp": (AgencyKind.HEALTH, AgencyKind.PROBATION),
 }
 SRP_ITEMS = exporter.SRP_ITEMS
-OVERALL_RANK_SQL = "CASE a.overall WHEN 'high' THEN 3 WHEN 'moderate' THEN 2 WHEN 'low' THEN 1 ELSE 0 END"
 
 
 class _Refused(Exception):
@@ -467,17 +466,18 @@ class WriteContext:
                     return by_kind[kind][0]
             return None
 
-        shares = {a.group_id for a in agencies if a.is_core}
         staff = actor if actor is not None and case_permissions.is_staff_member(actor) else None
-        if staff is not None and staff.agency is not None:
-            shares.add(staff.agency.group_id)
+        # Shared as intake shares a case (cases.services.default_share_group_ids).
+        shares = default_share_group_ids(
+            partnership_id=partnership.pk, recording_agency=staff.agency if staff is not None else None
+        )
         if plan.referrals and not shares:
             errors.add("-", 0, "--partnership", "the partnership has no core agency to share the imported cases with")
         context = cls(
             partnership=partnership,
             actor=actor or system_actor(),
             staff=staff,
-            share_groups=sorted(shares),
+            share_groups=shares,
             agency_for_type={},
             agency_for_instrument={},
             versions={},
@@ -668,7 +668,7 @@ def _write(
     held_touched = sorted(touched - new)
     if held_touched:
         say("Current assessments, risk and due dates of cases already held")
-        _refresh_current_risk(sorted(risk_cases - new))
+        assessments_refresh_current(case_ids=sorted(risk_cases - new))
         for chunk in iter_chunks(held_touched, BATCH):
             case_refresh_next_due(case_ids=chunk)
     say("Statistics of the tables written")
@@ -757,15 +757,12 @@ def _write_new_rows(
     _bulk(
         CaseParty, parties, say, "case parties", file=fmt.REFERRALS, lines=[x for x in referral_lines for _ in (1, 2)]
     )
-    # Looked up, not taken from cases.permissions' per-process cache: a long-lived worker must
-    # not hold on to an id (one query per import).
-    permission_id = Permission.objects.only("id").get(content_type__app_label="cases", codename="view_case").pk
-    shares = [
-        CaseGroupObjectPermission(group_id=group_id, permission_id=permission_id, content_object_id=case_id)
-        for case_id in new_case_ids
-        for group_id in ctx.share_groups
-    ]
-    _bulk(CaseGroupObjectPermission, shares, say, "shares with agencies", file=fmt.REFERRALS)
+    shared = cases_share_by_default(
+        case_ids=new_case_ids,
+        partnership_id=partnership.pk,
+        recording_agency=ctx.staff.agency if ctx.staff is not None else None,
+    )
+    say(f"shares with agencies: {shared:,} written")
 
     risk = plan.children.get(fmt.RISK, [])
     if risk:
@@ -884,25 +881,17 @@ def _risk_results(rows: list[ChildRow], ctx: WriteContext) -> list[RiskResult]:
 
 
 def _current_of_new_cases(results: list[RiskResult], new_refs: set[str]) -> dict[str, str]:
-    """Mark each new case's current assessment per instrument, as the risk app's rule picks it (the
-    latest by date; of two on one day the later completed, here the later line), and answer each
-    new case's current risk (the highest overall of those). Set at insert: no update of the rows
-    just written. Cases held before the import are brought up to date by ``_refresh_current_risk``."""
-    from risk.models import OVERALL_RANK
-
-    latest: dict[tuple[str, str], RiskResult] = {}
-    for result in results:
-        ref = result.row.referral_ref
-        if ref in new_refs:
-            key = (ref, result.instrument)
-            if key not in latest or result.row.values["assessed_on"] >= latest[key].row.values["assessed_on"]:
-                latest[key] = result
-    risk: dict[str, str] = {}
-    for (ref, _instrument), result in latest.items():
-        result.is_current = True
-        if result.overall and OVERALL_RANK.get(result.overall, 0) > OVERALL_RANK.get(risk.get(ref, ""), 0):
-            risk[ref] = result.overall
-    return risk
+    """Mark each new case's current assessments before they are written, by the risk app's rule
+    (``risk.services.assessments_current_at_insert``; the lines are in the order they are
+    completed), and answer each new case's current risk. Cases held before the import are
+    brought up to date after the write by ``risk.services.assessments_refresh_current``."""
+    fresh = [result for result in results if result.row.referral_ref in new_refs]
+    current, risk = assessments_current_at_insert(
+        [NewAssessment(r.row.referral_ref, r.instrument, r.row.values["assessed_on"], r.overall) for r in fresh]
+    )
+    for position in current:
+        fresh[position].is_current = True
+    return {str(ref): overall for ref, overall in risk.items()}
 
 
 def _write_risk(
@@ -957,54 +946,6 @@ def _write_risk(
         file=fmt.RISK,
         lines=[result.row.line for result in results for _ in result.answers],
     )
-
-
-def _refresh_current_risk(case_ids: list[int]) -> None:
-    """Each case's current assessment per instrument (the risk app's rule: the latest completed,
-    not replaced by a completed amendment) and its current risk (the highest overall of those)."""
-    from risk.models import Assessment, Instrument
-
-    table = Assessment._meta.db_table
-    case_table = Case._meta.db_table
-    instruments = list(Instrument.objects.filter(key__in=fmt.INSTRUMENTS).values_list("pk", flat=True))
-    # Positional parameters: pgtrigger.ignore puts its own in front of every statement.
-    with connection.cursor() as cursor:
-        for chunk in iter_chunks(case_ids, BATCH):
-            cursor.execute(
-                f"UPDATE {table} SET is_current = false "  # noqa: S608 (table names from model metadata)
-                "WHERE case_id = ANY(%s) AND instrument_id = ANY(%s) AND is_current",
-                [chunk, instruments],
-            )
-            cursor.execute(
-                f"""
-                UPDATE {table} a SET is_current = true
-                FROM (
-                    SELECT DISTINCT ON (x.case_id, x.instrument_id) x.id
-                    FROM {table} x
-                    WHERE x.case_id = ANY(%s) AND x.instrument_id = ANY(%s)
-                      AND x.status = 'completed'
-                      AND NOT EXISTS (SELECT 1 FROM {table} y WHERE y.amends_id = x.id AND y.status = 'completed')
-                    ORDER BY x.case_id, x.instrument_id, x.assessed_on DESC, x.completed_at DESC, x.id DESC
-                ) w
-                WHERE a.id = w.id
-                """,  # noqa: S608 (table names from model metadata)
-                [chunk, instruments],
-            )
-            cursor.execute(
-                f"""
-                UPDATE {case_table} c SET current_risk = r.overall
-                FROM (
-                    SELECT c2.id, COALESCE((
-                        SELECT a.overall FROM {table} a
-                        WHERE a.case_id = c2.id AND a.is_current AND a.overall <> ''
-                        ORDER BY {OVERALL_RANK_SQL} DESC LIMIT 1
-                    ), '') AS overall
-                    FROM {case_table} c2 WHERE c2.id = ANY(%s)
-                ) r
-                WHERE c.id = r.id AND c.current_risk <> r.overall
-                """,  # noqa: S608 (table names from model metadata)
-                [chunk],
-            )
 
 
 def _write_interventions(
