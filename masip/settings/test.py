@@ -16,7 +16,9 @@ def _redis_database_for_test_process(url: str, worker: str) -> str:
     Tests flush the cache (Django's Redis cache clears the whole database), and the broker
     restores unacknowledged messages of every queue in its database after the visibility
     timeout; neither may reach another process's worker and messages. The processes' own
-    Celery workers inherit PYTEST_XDIST_WORKER, so they land on the same database.
+    Celery workers inherit PYTEST_XDIST_WORKER, so they land on the same database. Two
+    databases per base database (2n+1, 2n+2 for REDIS_URL's n), so that suites run side by
+    side on consecutive base databases do not share one either.
     """
     index = int(worker.removeprefix("gw"))
     parts = urlsplit(url)
@@ -24,10 +26,10 @@ def _redis_database_for_test_process(url: str, worker: str) -> str:
         # unix:///path/redis.sock?db=N
         query = dict(pair.split("=", 1) for pair in parts.query.split("&") if "=" in pair)
         base = int(query.get("db", "0"))
-        query["db"] = str((base + 1 + index) % 16)
+        query["db"] = str((2 * base + 1 + index) % 16)
         return urlunsplit(parts._replace(query="&".join(f"{k}={v}" for k, v in query.items())))
     base = int(parts.path.strip("/") or "0")
-    return urlunsplit(parts._replace(path=f"/{(base + 1 + index) % 16}"))
+    return urlunsplit(parts._replace(path=f"/{(2 * base + 1 + index) % 16}"))
 
 
 _XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
