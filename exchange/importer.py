@@ -26,11 +26,12 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import itertools
 import re
 import signal
 import threading
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence, Sized
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
@@ -586,16 +587,22 @@ def _database_problem(exc: BaseException) -> str:
 
 def _bulk(
     model: type[Model],
-    objects: Sequence[Model],
+    objects: Iterable[Model],
     say: Progress,
     label: str,
     history: BulkHistory | None = None,
     *,
     file: str,
     lines: Sequence[int] = (),
-) -> None:
-    """Insert in batches. ``lines`` (one per object, where each comes from one row of ``file``)
-    lets a row the database refuses be reported by its line rather than as a traceback."""
+    total: int | None = None,
+) -> list[Any]:
+    """Insert in batches; answers the new rows' ids, in order. ``objects`` may be a generator:
+    then only one batch of model instances exists at a time (a 100,000-referral import built
+    every table's instances up front, and peaked at 1.3 GB). ``total`` is how many it yields,
+    for the progress lines. ``lines`` (one per object, where each comes from one row of
+    ``file``) lets a row the database refuses be reported by its line, not as a traceback."""
+    count = total if total is not None else len(objects) if isinstance(objects, Sized) else 0
+    ids: list[Any] = []
     done = 0
     for chunk in iter_chunks(objects, BATCH):
         try:
@@ -609,11 +616,13 @@ def _bulk(
             span = lines[done : done + len(chunk)] if lines else ()
             raise WriteFailed(file, min(span, default=0), max(span, default=0), _database_problem(exc)) from exc
         done += len(chunk)
-        if len(objects) > BATCH:
-            say(f"  {label}: {done:,} of {len(objects):,}")
+        ids.extend(obj.pk for obj in chunk)
+        if count > BATCH:
+            say(f"  {label}: {done:,} of {count:,}")
     if history is not None:
-        history.add(model, objects)
-    say(f"{label}: {len(objects):,} written")
+        history.add_ids(model, ids)
+    say(f"{label}: {done:,} written")
+    return ids
 
 
 def _history_models() -> list[type[Model]]:
@@ -694,11 +703,12 @@ def _write_new_rows(
     partnership = ctx.partnership
     now = timezone.now()
     person_ids = dict(held.person_ids)
-    people = [_person(partnership.pk, row) for row in plan.people]
-    _bulk(Person, people, say, "people", history, file=fmt.PEOPLE, lines=[r.line for r in plan.people])
-    person_ids.update({row.ref: person.pk for row, person in zip(plan.people, people, strict=True)})
+    people = (_person(partnership.pk, row) for row in plan.people)
+    person_pks = _bulk(Person, people, say, "people", history, file=fmt.PEOPLE, lines=[r.line for r in plan.people],
+                       total=len(plan.people))  # fmt: skip
+    person_ids.update({row.ref: pk for row, pk in zip(plan.people, person_pks, strict=True)})
 
-    referrals = [
+    referrals = (
         Referral(
             partnership_id=partnership.pk,
             ref=row.ref,
@@ -710,12 +720,13 @@ def _write_new_rows(
             created_by=ctx.staff,
         )
         for row in plan.referrals
-    ]
+    )
     referral_lines = [r.line for r in plan.referrals]
-    _bulk(Referral, referrals, say, "referrals", history, file=fmt.REFERRALS, lines=referral_lines)
+    referral_pks = _bulk(Referral, referrals, say, "referrals", history, file=fmt.REFERRALS, lines=referral_lines,
+                         total=len(plan.referrals))  # fmt: skip
     crime = [
-        CrimeReference(referral_id=referral.pk, reference=reference)
-        for row, referral in zip(plan.referrals, referrals, strict=True)
+        CrimeReference(referral_id=referral_id, reference=reference)
+        for row, referral_id in zip(plan.referrals, referral_pks, strict=True)
         for reference in row.crime_references
     ]
     _bulk(
@@ -728,10 +739,10 @@ def _write_new_rows(
     )
     risk_results = _risk_results(plan.children.get(fmt.RISK, []), ctx)
     current_risk = _current_of_new_cases(risk_results, {row.ref for row in plan.referrals})
-    cases = [
+    cases = (
         Case(
             partnership_id=partnership.pk,
-            referral_id=referral.pk,
+            referral_id=referral_id,
             received_on=row.received_on,
             status=_status(row),
             decision=row.decision,
@@ -742,21 +753,21 @@ def _write_new_rows(
             closed_on=row.closed_on,
             current_risk=current_risk.get(row.ref, ""),
         )
-        for row, referral in zip(plan.referrals, referrals, strict=True)
-    ]
-    _bulk(Case, cases, say, "cases", history, file=fmt.REFERRALS, lines=referral_lines)
-    case_ids = dict(held.case_ids)
-    case_ids.update({row.ref: case.pk for row, case in zip(plan.referrals, cases, strict=True)})
-    new_case_ids = [case.pk for case in cases]
-
-    parties = [
-        CaseParty(case_id=case.pk, person_id=person_ids[getattr(row, f"{role}_ref")], role=role, is_primary=True)
-        for row, case in zip(plan.referrals, cases, strict=True)
-        for role in (PartyRole.VICTIM, PartyRole.PERPETRATOR)
-    ]
-    _bulk(
-        CaseParty, parties, say, "case parties", file=fmt.REFERRALS, lines=[x for x in referral_lines for _ in (1, 2)]
+        for row, referral_id in zip(plan.referrals, referral_pks, strict=True)
     )
+    new_case_ids = _bulk(Case, cases, say, "cases", history, file=fmt.REFERRALS, lines=referral_lines,
+                         total=len(plan.referrals))  # fmt: skip
+    del referral_pks
+    case_ids = dict(held.case_ids)
+    case_ids.update({row.ref: case_id for row, case_id in zip(plan.referrals, new_case_ids, strict=True)})
+
+    parties = (
+        CaseParty(case_id=case_id, person_id=person_ids[getattr(row, f"{role}_ref")], role=role, is_primary=True)
+        for row, case_id in zip(plan.referrals, new_case_ids, strict=True)
+        for role in (PartyRole.VICTIM, PartyRole.PERPETRATOR)
+    )
+    _bulk(CaseParty, parties, say, "case parties", file=fmt.REFERRALS,
+          lines=[x for x in referral_lines for _ in (1, 2)], total=2 * len(plan.referrals))  # fmt: skip
     shared = cases_share_by_default(
         case_ids=new_case_ids,
         partnership_id=partnership.pk,
@@ -773,7 +784,7 @@ def _write_new_rows(
     reoffending = plan.children.get(fmt.REOFFENDING, [])
     _bulk(
         ReoffendingRecord,
-        [
+        (
             ReoffendingRecord(
                 case_id=case_ids[r.referral_ref],
                 occurred_on=r.values["occurred_on"],
@@ -785,12 +796,13 @@ def _write_new_rows(
                 recorded_by=ctx.actor,
             )
             for r in reoffending
-        ],
+        ),
         say,
         "re-offending",
         history,
         file=fmt.REOFFENDING,
         lines=[r.line for r in reoffending],
+        total=len(reoffending),
     )
     added_to_held: Counter[int] = Counter()
     for rows in (risk, interventions, reoffending):
@@ -799,18 +811,18 @@ def _write_new_rows(
                 added_to_held[held.case_ids[r.referral_ref]] += 1
     agency = ctx.staff.agency if ctx.staff is not None else None
     referrer = dict(ReferringAgency.choices)
-    events = [
+    referred = (
         CaseEvent(
-            case_id=case.pk,
+            case_id=case_id,
             actor=ctx.actor,
             agency=agency,
             kind=EventKind.REFERRED,
             summary=f"Referral {row.ref} received from {referrer[row.referring_agency]}; "
             f"imported from a partnership data bundle"[:300],
         )
-        for row, case in zip(plan.referrals, cases, strict=True)
-    ]
-    events += [
+        for row, case_id in zip(plan.referrals, new_case_ids, strict=True)
+    )
+    imported = (
         CaseEvent(
             case_id=case_id,
             actor=ctx.actor,
@@ -819,8 +831,9 @@ def _write_new_rows(
             summary=f"{count} record{'s' if count != 1 else ''} added from a partnership data bundle",
         )
         for case_id, count in sorted(added_to_held.items())
-    ]
-    _bulk(CaseEvent, events, say, "timeline entries", file=fmt.REFERRALS)
+    )
+    _bulk(CaseEvent, itertools.chain(referred, imported), say, "timeline entries", file=fmt.REFERRALS,
+          total=len(plan.referrals) + len(added_to_held))  # fmt: skip
     return case_ids, new_case_ids, added_to_held
 
 
@@ -904,47 +917,46 @@ def _write_risk(
 ) -> None:
     from risk.models import Answer, Assessment, Status
 
-    assessments: list[Assessment] = []
-    for result in results:
+    def assessment(result: RiskResult) -> Assessment:
         version, bands = ctx.versions[result.instrument], ctx.bands[result.instrument]
         assessed_on = result.row.values["assessed_on"]
-        assessments.append(
-            Assessment(
-                case_id=case_ids[result.row.referral_ref],
-                instrument_id=version.instrument_id,
-                version=version,
-                status=Status.COMPLETED,
-                assessed_on=assessed_on,
-                score=result.score,
-                band=result.band,
-                level=result.band,
-                overall=result.overall,
-                scored_with={"bands": [b.as_data() for b in bands], "source": "partnership data bundle"},
-                review_due_on=(
-                    assessed_on + relativedelta(months=version.review_after_months)
-                    if version.review_after_months
-                    else None
-                ),
-                is_current=result.is_current,
-                created_by=ctx.actor,
-                agency=ctx.agency_for_instrument[result.instrument],
-                completed_by=ctx.actor,
-                completed_at=now,
-            )
+        return Assessment(
+            case_id=case_ids[result.row.referral_ref],
+            instrument_id=version.instrument_id,
+            version=version,
+            status=Status.COMPLETED,
+            assessed_on=assessed_on,
+            score=result.score,
+            band=result.band,
+            level=result.band,
+            overall=result.overall,
+            scored_with={"bands": [b.as_data() for b in bands], "source": "partnership data bundle"},
+            review_due_on=(
+                assessed_on + relativedelta(months=version.review_after_months) if version.review_after_months else None
+            ),
+            is_current=result.is_current,
+            created_by=ctx.actor,
+            agency=ctx.agency_for_instrument[result.instrument],
+            completed_by=ctx.actor,
+            completed_at=now,
         )
-    _bulk(Assessment, assessments, say, "risk assessments", history, file=fmt.RISK, lines=[r.row.line for r in results])
+
+    assessment_ids = _bulk(Assessment, (assessment(r) for r in results), say, "risk assessments", history,
+                           file=fmt.RISK, lines=[r.row.line for r in results], total=len(results))  # fmt: skip
+    lines = [result.row.line for result in results for _ in result.answers]
     _bulk(
         Answer,
-        [
-            Answer(assessment_id=assessment.pk, item=item, value=value)
-            for result, assessment in zip(results, assessments, strict=True)
+        (
+            Answer(assessment_id=assessment_id, item=item, value=value)
+            for result, assessment_id in zip(results, assessment_ids, strict=True)
             for item, value in result.answers
-        ],
+        ),
         say,
         "risk answers",
         history,
         file=fmt.RISK,
-        lines=[result.row.line for result in results for _ in result.answers],
+        lines=lines,
+        total=len(lines),
     )
 
 
@@ -955,7 +967,7 @@ def _write_interventions(
 
     _bulk(
         Intervention,
-        [
+        (
             Intervention(
                 case_id=case_ids[r.referral_ref],
                 type=r.values["type"],
@@ -969,12 +981,13 @@ def _write_interventions(
                 recorded_by=ctx.actor,
             )
             for r in rows
-        ],
+        ),
         say,
         "interventions",
         history,
         file=fmt.INTERVENTIONS,
         lines=[r.line for r in rows],
+        total=len(rows),
     )
 
 
