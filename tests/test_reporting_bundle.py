@@ -27,9 +27,8 @@ from cases.models import (
     EventKind,
     Person,
     Referral,
-    ReoffendingCandidate,
-    ReoffendingRecord,
 )
+from followups.models import ReoffendingCandidate, ReoffendingRecord
 from reporting import evaluation as ev
 from reporting.bundle import format as fmt
 from reporting.bundle.exporter import export_to_path

@@ -59,11 +59,13 @@ INSTALLED_APPS = [
     "masip",
     "agencies",
     "audit",
+    "notifications",
     "cases",
     "triage",
     "risk",
     "advocacy",
     "interventions",
+    "followups",
     "costs",
     "reporting",
 ]

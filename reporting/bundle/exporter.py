@@ -48,16 +48,8 @@ from django.db.models import Exists, F, FilteredRelation, Min, OuterRef, Q
 from django.utils import timezone
 
 from agencies.models import Partnership
-from cases.models import (
-    CandidateStatus,
-    Case,
-    CaseParty,
-    CrimeReference,
-    PartyRole,
-    Person,
-    ReoffendingCandidate,
-    ReoffendingRecord,
-)
+from cases.models import Case, CaseParty, CrimeReference, PartyRole, Person
+from followups.models import CandidateStatus, ReoffendingCandidate, ReoffendingRecord
 from reporting.bundle import format as fmt
 from reporting.bundle.validation import iter_chunks, person_export_ref
 

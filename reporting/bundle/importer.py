@@ -59,9 +59,9 @@ from cases.models import (
     Person,
     Referral,
     ReferringAgency,
-    ReoffendingRecord,
 )
 from cases.services import case_refresh_next_due, normalise_name
+from followups.models import ReoffendingRecord
 from reporting.bundle import exporter
 from reporting.bundle import format as fmt
 from reporting.bundle.history import BulkHistory

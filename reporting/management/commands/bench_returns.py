@@ -29,15 +29,8 @@ from django.utils import timezone
 from advocacy.models import ContactLogEntry, SafetyPlan
 from agencies import services as agency_services
 from agencies.models import AgencyKind, Partnership, Role, User
-from cases.models import (
-    Case,
-    CaseParty,
-    FollowUpReview,
-    MonitoringPeriod,
-    Person,
-    Referral,
-    ReoffendingRecord,
-)
+from cases.models import Case, CaseParty, Person, Referral
+from followups.models import FollowUpReview, MonitoringPeriod, ReoffendingRecord
 from interventions.models import Appointment, Intervention, TherapySession
 from reporting.models import TrainingEvent
 from reporting.returns import measures, services
