@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "followups",
     "costs",
     "reporting",
+    "exchange",
 ]
 
 MIDDLEWARE = [

@@ -49,9 +49,9 @@ from django.utils import timezone
 
 from agencies.models import Partnership
 from cases.models import Case, CaseParty, CrimeReference, PartyRole, Person
+from exchange import format as fmt
+from exchange.validation import iter_chunks, person_export_ref
 from followups.models import CandidateStatus, ReoffendingCandidate, ReoffendingRecord
-from reporting.bundle import format as fmt
-from reporting.bundle.validation import iter_chunks, person_export_ref
 
 Progress = Callable[[str], None]
 CHUNK = 5000
