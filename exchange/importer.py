@@ -60,7 +60,6 @@ from cases.models import (
     Person,
     Referral,
     ReferringAgency,
-    ReoffendingRecord,
 )
 from cases.services import case_refresh_next_due, cases_share_by_default, default_share_group_ids
 from exchange import exporter
@@ -82,6 +81,7 @@ from exchange.validation import (
     read_bundle,
     referenced_refs,
 )
+from followups.models import ReoffendingRecord
 from interventions.models import DIRECT, OPEN_STATUSES
 from risk.services import NewAssessment, assessments_current_at_insert, assessments_refresh_current
 
