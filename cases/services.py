@@ -76,11 +76,6 @@ def _event(case: Case, *, actor: User | None, kind: EventKind, summary: str, **e
     )
 
 
-def _require_case(actor: User, case: Case) -> None:
-    if not permissions.can_view_case(actor, case):
-        raise Http404
-
-
 # --- people --------------------------------------------------------------------------------------
 
 
@@ -552,7 +547,7 @@ def case_transition(
     Closing asks the registered closure guards (cases.extensions): what one of them
     objects to stops the closure unless ``override_reason`` says why to close anyway.
     """
-    _require_case(actor, case)
+    permissions.require_case(actor, case)
     locked = Case.objects.select_for_update().get(pk=case.pk)
     transition = permissions.TRANSITION_TABLE.get((locked.status, to_status))
     if transition is None:
@@ -633,7 +628,7 @@ def case_record_triage_outcome(
     "Triage meeting of 3 June 2026") only go on the timeline entry, which names every
     change. Nothing changed: no entry.
     """
-    _require_case(actor, case)
+    permissions.require_case(actor, case)
     if actor.role not in MEETING_OUTCOME_ROLES:
         raise ValidationError({"tier": f"Your role ({actor.get_role_display()}) cannot record a meeting's outcome"})
     errors: dict[str, str] = {}
@@ -676,7 +671,7 @@ def case_record_triage_outcome(
 
 @transaction.atomic
 def case_assign_worker(*, actor: User, case: Case, worker: User | None) -> Case:
-    _require_case(actor, case)
+    permissions.require_case(actor, case)
     if worker is not None and not permissions.can_view_case(worker, case):
         raise ValidationError({"worker": "That member of staff cannot see this case"})
     locked = Case.objects.select_for_update().get(pk=case.pk)
@@ -737,7 +732,7 @@ def cases_share_by_default(*, case_ids: Sequence[int], partnership_id: int, reco
 
 @transaction.atomic
 def case_share_add(*, actor: User, case: Case, agency: Agency, reason: str) -> None:
-    _require_case(actor, case)
+    permissions.require_case(actor, case)
     _require_own_access(actor, case)
     if not permissions.can_change_sharing(actor):
         raise ValidationError({"agency": "Your role cannot change who a case is shared with"})
@@ -751,7 +746,7 @@ def case_share_add(*, actor: User, case: Case, agency: Agency, reason: str) -> N
 
 @transaction.atomic
 def case_share_remove(*, actor: User, case: Case, agency: Agency, reason: str) -> None:
-    _require_case(actor, case)
+    permissions.require_case(actor, case)
     _require_own_access(actor, case)
     if not permissions.can_change_sharing(actor):
         raise ValidationError({"agency": "Your role cannot change who a case is shared with"})
@@ -777,7 +772,7 @@ def case_share_remove(*, actor: User, case: Case, agency: Agency, reason: str) -
 @transaction.atomic
 def case_grant_user(*, actor: User, case: Case, user: User, reason: str) -> None:
     """An exception for one person (a clinician on one case, a restricted case)."""
-    _require_case(actor, case)
+    permissions.require_case(actor, case)
     _require_own_access(actor, case)
     if not permissions.can_change_sharing(actor):
         raise ValidationError({"user": "Your role cannot grant access to a case"})
@@ -860,7 +855,7 @@ def break_glass_open(*, actor: User, case_id: int, reason: str) -> BreakGlassAcc
 
 @transaction.atomic
 def note_add(*, actor: User, case: Case, text: str, record_class: str = "") -> CaseNote:
-    _require_case(actor, case)
+    permissions.require_case(actor, case)
     if not permissions.can_add_note(actor):
         raise ValidationError({"text": "Your role cannot add case notes"})
     if not text.strip():
@@ -896,7 +891,7 @@ def order_record(
     conditions: str = "",
     exclusion_zones: str = "",
 ) -> Order:
-    _require_case(actor, case)
+    permissions.require_case(actor, case)
     if not permissions.can_record_orders(actor):
         raise ValidationError({"kind": "Orders are recorded by police or probation"})
     errors = {}
@@ -934,7 +929,7 @@ def breach_record(
     crime_reference: str = "",
     reported_on: dt.date | None = None,
 ) -> Breach:
-    _require_case(actor, order.case)
+    permissions.require_case(actor, order.case)
     if not permissions.can_record_orders(actor):
         raise ValidationError({"occurred_on": "Breaches are recorded by police or probation"})
     if occurred_on > timezone.localdate():
@@ -971,7 +966,7 @@ def outcome_record(
     sentence: str = "",
     notes: str = "",
 ) -> CriminalJusticeOutcome:
-    _require_case(actor, case)
+    permissions.require_case(actor, case)
     if not permissions.can_record_orders(actor):
         raise ValidationError({"kind": "Outcomes are recorded by police, probation or CPS"})
     if kind == "court_result" and not court_result:
