@@ -59,11 +59,20 @@ def _summary_errors(*forms_: forms.Form | None) -> list[tuple[str, str]]:
     for form in forms_:
         if form is None or not form.is_bound:
             continue
-        found += [("", str(e)) for e in form.non_field_errors()]
+        subject = getattr(form, "error_subject", "")
+        found += [("", _about(subject, str(e))) for e in form.non_field_errors()]
         for field in form:
             anchor = "" if field.is_hidden else error_anchor(field)
-            found += [(anchor, str(e)) for e in field.errors]
+            found += [(anchor, _about(subject, str(e))) for e in field.errors]
     return found
+
+
+def _about(subject: str, message: str) -> str:
+    """ "Victim: enter a valid 10-digit NHS number" (an acronym keeps its capitals)."""
+    if not subject or not message:
+        return message
+    first = message[0].lower() if message[1:2].islower() else message[0]
+    return f"{subject}: {first}{message[1:]}"
 
 
 def _url(path: str, params: Sequence[tuple[str, str]]) -> str:
