@@ -150,7 +150,7 @@ def valid_uk_phone(value: str) -> bool:
 
 
 def contact_detail_errors(data: PersonInput, prefix: str) -> dict[str, str]:
-    """Postcodes and phone numbers: the form, the API and the import refuse the same ones."""
+    """Postcodes and phone numbers: the referral form and the API refuse the same ones."""
     errors: dict[str, str] = {}
     for address in data.addresses:
         if address.postcode.strip() and not valid_uk_postcode(address.postcode):

@@ -5,6 +5,13 @@ import { initAll as initMoj } from './vendor/moj-frontend.min.js'
 // Tables at phone width (styles in static/src/masip.scss): a table with one row of
 // column headings stacks, each cell labelled with its heading; any other table (grouped
 // headings, row and column spans) scrolls inside a focusable region of its own.
+// A heading's words as seen: a sort link's hidden "sort oldest first" is not a label.
+function visibleText (cell) {
+  const copy = cell.cloneNode(true)
+  copy.querySelectorAll('.govuk-visually-hidden').forEach((hidden) => hidden.remove())
+  return copy.textContent.trim().replace(/\s+/g, ' ')
+}
+
 function prepareTables (scope) {
   scope.querySelectorAll('table.govuk-table:not([data-masip-table])').forEach((table) => {
     table.setAttribute('data-masip-table', '')
@@ -12,7 +19,7 @@ function prepareTables (scope) {
     const spans = table.querySelector('tbody [rowspan]:not([rowspan="1"])')
     if (headRows.length === 1 && !spans) {
       const headings = Array.from(headRows[0].cells).flatMap((cell) =>
-        Array(cell.colSpan || 1).fill(cell.textContent.trim().replace(/\s+/g, ' '))
+        Array(cell.colSpan || 1).fill(visibleText(cell))
       )
       Array.from(table.tBodies).forEach((body) => {
         Array.from(body.rows).forEach((row) => {
