@@ -100,6 +100,11 @@ SECTION_GROUPS: dict[str, str] = {
 ACCOUNT_SECTIONS = frozenset({"security"})
 
 
+# A case's tabs live in the apps that own them (/risk/cases/<id>/, /advocacy/cases/<id>/)
+# and a person's page under /people/: all of them are inside the caseload.
+_INSIDE_CASELOAD = ("/cases/", "/people/")
+
+
 def _current_key(sections: list[Section], path: str) -> str | None:
     # The section whose address is the longest start of the page's: /cases/new/ is
     # "Record a referral", /cases/<id>/ falls back to "Caseload" at /cases/.
@@ -107,6 +112,8 @@ def _current_key(sections: list[Section], path: str) -> str | None:
     for section in sections:
         if path.startswith(section.url) and (best is None or len(section.url) > len(best.url)):
             best = section
+    if best is None and any(marker in path for marker in _INSIDE_CASELOAD):
+        return "caseload"
     return best.key if best is not None else None
 
 

@@ -51,6 +51,15 @@ def test_a_page_inside_a_section_marks_it_without_claiming_to_be_it(world: World
     assert re.search(r'aria-current="true"><strong[^>]*>Casework</strong>', html)
 
 
+def test_a_case_tab_of_another_app_is_inside_the_caseload(world: World) -> None:
+    from tests.case_factories import make_case
+
+    case = make_case(world.triage_officer)
+    html = _page(world.triage_officer, f"/risk/cases/{case.pk}/")
+    assert 'aria-current="true">Caseload</a>' in html
+    assert re.search(r'aria-current="true"><strong[^>]*>Casework</strong>', html)
+
+
 def test_an_advocate_has_no_administration_or_reporting(world: World) -> None:
     groups = _service_navigation(_page(world.advocate, "/"))
     assert "Administration" not in groups and "Reporting" not in groups

@@ -46,7 +46,9 @@ def test_a_wrong_password_gets_the_error_summary(world: World) -> None:
 
 def test_a_bad_authenticator_code_gets_the_error_summary_linking_to_the_field(world: World) -> None:
     client = Client()
-    client.post("/accounts/login/", {"login": world.advocate.email, "password": PASSWORD})
+    client.force_login(world.advocate)
+    # Setting up an authenticator asks for the password again first.
+    client.post("/accounts/reauthenticate/", {"password": PASSWORD})
     response = client.post("/accounts/2fa/totp/activate/", {"code": "000000"})
     html = response.content.decode()
     assert response.status_code == 200
