@@ -9,4 +9,5 @@ urlpatterns = [
     path("staff/<int:user_id>/", views.staff_edit, name="staff_edit"),
     path("agreement/", views.agreement, name="agreement"),
     path("access-log/", views.access_log, name="access_log"),
+    path("access-log/export.csv", views.access_log_export, name="access_log_export"),
 ]

@@ -449,6 +449,9 @@ class IntakePersonForm(PersonForm):
     """
 
     link = forms.CharField(required=False, widget=forms.HiddenInput, max_length=500)
+    # Whom the form is about, named before each of its errors in the page's error summary:
+    # the victim's and the perpetrator's fields have the same labels.
+    error_subject = ""
 
     ABOUT_FIELDS = ("age_band", "gender", "ethnicity", "disability", "sexual_orientation")
 
@@ -458,6 +461,24 @@ class IntakePersonForm(PersonForm):
 
     def location_input(self) -> services.PersonInput | None:
         return None
+
+    def clean(self) -> dict[str, Any] | None:
+        """The service's own checks on this person, so that the first submit says everything.
+
+        A new record is checked whole; a linked one only for the contact details it gains.
+        referral_create checks the same again (services.person_errors), so nothing relies
+        on the form alone.
+        """
+        cleaned = super().clean()
+        if self.link_token():
+            location = self.location_input()
+            errors = services.contact_detail_errors(location, "") if location else {}
+        else:
+            errors = services.person_errors(self.person_input())
+        for name, message in errors.items():
+            if name in self.fields and name not in self.errors:
+                self.add_error(name, message)
+        return cleaned
 
     def _group(self, names: tuple[str, ...]) -> list[forms.BoundField]:
         return [self[name] for name in names if name in self.fields]
@@ -473,6 +494,8 @@ class IntakePersonForm(PersonForm):
 
 class VictimForm(IntakePersonForm):
     """The victim, with where and how they may safely be contacted (victim location)."""
+
+    error_subject = "Victim"
 
     address_line_1 = forms.CharField(label="Address line 1", max_length=200, required=False)
     address_line_2 = forms.CharField(label="Address line 2", max_length=200, required=False)
@@ -565,6 +588,8 @@ class VictimForm(IntakePersonForm):
 
 
 class PerpetratorForm(IntakePersonForm):
+    error_subject = "Perpetrator"
+
     criminal_history = forms.CharField(
         label="Previous convictions and police intelligence",
         required=False,
@@ -614,6 +639,20 @@ class ReferralForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 5}),
         help_text="What has happened, in a few sentences. Do not include the victim's address here.",
     )
+
+    def clean(self) -> dict[str, Any] | None:
+        # The dates' order and "not in the future", said with the missing answers on the
+        # first submit rather than after them (referral_create checks them again).
+        cleaned = super().clean() or {}
+        errors = services.referral_date_errors(
+            received_on=cleaned.get("received_on"),
+            behaviour_started_on=cleaned.get("behaviour_started_on"),
+            last_incident_on=cleaned.get("last_incident_on"),
+        )
+        for name, message in errors.items():
+            if name not in self.errors:
+                self.add_error(name, message)
+        return cleaned
 
     def referral_input(self) -> services.ReferralInput:
         data = self.cleaned_data

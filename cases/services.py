@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -121,8 +122,48 @@ class PersonInput:
     safe_contact: SafeContactInput | None = None
 
 
-def _validate_person(data: PersonInput, prefix: str) -> dict[str, str]:
+# A full UK postcode, in the form Royal Mail publishes (outward code, space optional, inward
+# code); BFPO and overseas addresses go in the address lines, not here.
+_UK_POSTCODE = re.compile(r"[A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9][A-Z]{2}")
+_PHONE_PUNCTUATION = re.compile(r"[\s().-]")
+
+
+def valid_uk_postcode(value: str) -> bool:
+    return bool(_UK_POSTCODE.fullmatch(value.strip().upper()))
+
+
+def valid_uk_phone(value: str) -> bool:
+    """A UK number, landline or mobile: 0 and 9 or 10 more digits, or the same after +44."""
+    digits = _PHONE_PUNCTUATION.sub("", value.strip())
+    if digits.startswith("+44"):
+        digits = "0" + digits.removeprefix("+44").removeprefix("0")
+    return bool(re.fullmatch(r"0\d{9,10}", digits))
+
+
+def contact_detail_errors(data: PersonInput, prefix: str) -> dict[str, str]:
+    """Postcodes and phone numbers: the referral form and the API refuse the same ones."""
     errors: dict[str, str] = {}
+    for address in data.addresses:
+        if address.postcode.strip() and not valid_uk_postcode(address.postcode):
+            errors[f"{prefix}postcode"] = "Enter a real postcode, like CH1 4QT"
+    for contact in data.contacts:
+        value = contact.value.strip()
+        if contact.kind in {"phone", "mobile"} and value and not valid_uk_phone(value):
+            errors[f"{prefix}phone"] = "Enter a UK phone number, like 01632 960 001 or 07700 900 982"
+    return errors
+
+
+def person_errors(data: PersonInput, prefix: str = "") -> dict[str, str]:
+    """Everything the service refuses in one person's details, keyed ``{prefix}field``.
+
+    Public so that a form can say all of it on the first submit; the writers below check
+    the same again, so nothing reaches the database unchecked.
+    """
+    return _validate_person(data, prefix)
+
+
+def _validate_person(data: PersonInput, prefix: str) -> dict[str, str]:
+    errors: dict[str, str] = contact_detail_errors(data, prefix)
     if not (data.given_name.strip() or data.family_name.strip() or data.pnc_id or data.nhs_number):
         errors[f"{prefix}family_name"] = "Enter a name or an identifier"
     if data.date_of_birth and data.date_of_birth > timezone.localdate():
@@ -369,17 +410,30 @@ class ReferralInput:
     ref: str = ""
 
 
-def _validate_referral(data: ReferralInput, parties: Sequence[PartyInput]) -> dict[str, str]:
+def referral_date_errors(
+    *, received_on: dt.date | None, behaviour_started_on: dt.date | None, last_incident_on: dt.date | None
+) -> dict[str, str]:
+    """The referral's dates, each checked where it parsed: public so that the referral form
+    says these with everything else on the first submit."""
     errors: dict[str, str] = {}
     today = timezone.localdate()
-    if data.received_on > today:
+    if received_on and received_on > today:
         errors["received_on"] = "The date received cannot be in the future"
+    if behaviour_started_on and last_incident_on and behaviour_started_on > last_incident_on:
+        errors["last_incident_on"] = "The last incident must be on or after the date the behaviour started"
+    if last_incident_on and last_incident_on > today:
+        errors["last_incident_on"] = "The last incident cannot be in the future"
+    return errors
+
+
+def _validate_referral(data: ReferralInput, parties: Sequence[PartyInput]) -> dict[str, str]:
+    errors = referral_date_errors(
+        received_on=data.received_on,
+        behaviour_started_on=data.behaviour_started_on,
+        last_incident_on=data.last_incident_on,
+    )
     if data.referring_agency_kind not in ReferringAgency.values:
         errors["referring_agency_kind"] = "Choose who referred the case"
-    if data.behaviour_started_on and data.last_incident_on and data.behaviour_started_on > data.last_incident_on:
-        errors["last_incident_on"] = "The last incident must be on or after the date the behaviour started"
-    if data.last_incident_on and data.last_incident_on > today:
-        errors["last_incident_on"] = "The last incident cannot be in the future"
     for ref in data.crime_references:
         if len(ref.strip()) > 40:
             errors["crime_references"] = "A crime reference has at most 40 characters"

@@ -4,12 +4,14 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from masip.navigation import sections_for
+from masip.navigation import group_sections, sections_for
 
 
 def service(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
+    sections = sections_for(user) if user is not None and user.is_authenticated else []
     return {
         "service_name": "MASIP case management",
-        "nav_sections": sections_for(user) if user is not None and user.is_authenticated else [],
+        "nav_sections": sections,
+        "nav_groups": group_sections(sections, request.path),
     }

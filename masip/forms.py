@@ -36,13 +36,25 @@ def error_anchor(field: BoundField) -> str:
 
 
 def summary_errors(*forms: BaseForm | None) -> list[SummaryError]:
-    """(href, message) for every error of every bound form given, in the forms' order."""
+    """(href, message) for every error of every bound form given, in the forms' order.
+
+    A form with an ``error_subject`` ("Victim", "Perpetrator") names it in each message, so
+    a page with two people's forms says whose NHS number is wrong."""
     found: list[SummaryError] = []
     for form in forms:
         if form is None or not form.is_bound:
             continue
-        found += [("", str(e)) for e in form.non_field_errors()]
+        subject = getattr(form, "error_subject", "")
+        found += [("", _about(subject, str(e))) for e in form.non_field_errors()]
         for field in form:
             href = "" if field.is_hidden else f"#{error_anchor(field)}"
-            found += [(href, str(e)) for e in field.errors]
+            found += [(href, _about(subject, str(e))) for e in field.errors]
     return found
+
+
+def _about(subject: str, message: str) -> str:
+    """ "Victim: enter a valid 10-digit NHS number" (an acronym keeps its capitals)."""
+    if not subject or not message:
+        return message
+    first = message[0].lower() if message[1:2].islower() else message[0]
+    return f"{subject}: {first}{message[1:]}"

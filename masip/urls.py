@@ -19,6 +19,12 @@ def bundle_moved(request: HttpRequest, rest: str) -> HttpResponsePermanentRedire
     return response
 
 
+# The service's own pages for refusals and errors (masip/errors.py).
+handler400 = "masip.errors.bad_request"
+handler403 = "masip.errors.permission_denied"
+handler404 = "masip.errors.page_not_found"
+handler500 = "masip.errors.server_error"
+
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),

@@ -306,6 +306,21 @@ def chi2_p(had_yes: int, had_no: int, not_yes: int, not_no: int) -> float | None
     return float(Decimal(repr(p)).quantize(Decimal("0.001"), rounding=ROUND_HALF_UP))
 
 
+# Below this expected count in any cell, the chi-square test's p-value is not reliable
+# (the usual rule of thumb, after Cochran); the page says so beside the figure.
+SMALL_EXPECTED_COUNT = 5
+
+
+def smallest_expected(had_yes: int, had_no: int, not_yes: int, not_no: int) -> float | None:
+    """The smallest expected count of the 2×2 table ``chi2_p`` tests; None where undefined."""
+    rows = (had_yes + had_no, not_yes + not_no)
+    columns = (had_yes + not_yes, had_no + not_no)
+    n = sum(rows)
+    if 0 in rows or 0 in columns:
+        return None
+    return min(row * column / n for row in rows for column in columns)
+
+
 def _month_keys(counts: dict[dt.date, int], period: Period) -> dict[str, int]:
     """Every month from the first to the last of the period (or of the referrals), zeros included."""
     if period.date_from is not None:

@@ -212,6 +212,17 @@ def build_page(tables: dict[str, Any], by_month_agency: dict[str, dict[str, int]
     )
 
     interventions = tables["intervention_by_reoffending"]
+    cohort = next((t for t in thresholds if t["months"] == ev.COHORT_MONTHS), None)
+
+    def _small(row: dict[str, Any]) -> bool:
+        if cohort is None or row["chi2_p"] is None:
+            return False
+        least = ev.smallest_expected(row["yes"], row["no"], cohort["yes"] - row["yes"], cohort["no"] - row["no"])
+        return least is not None and least < ev.SMALL_EXPECTED_COUNT
+
+    def _p_cell(row: dict[str, Any]) -> str:
+        return f"{_p(row['chi2_p'])} (groups too small: read with caution)" if _small(row) else _p(row["chi2_p"])
+
     charts.append(
         {
             "key": "intervention-by-reoffending",
@@ -235,9 +246,9 @@ def build_page(tables: dict[str, Any], by_month_agency: dict[str, dict[str, int]
             "(with Yates' correction) of having the intervention against re-offending",
             "columns": ["Re-offended", "Did not", "Total", "p"],
             "rows": [
-                (intervention_labels[i["type"]], [i["yes"], i["no"], i["total"], _p(i["chi2_p"])])
-                for i in interventions
+                (intervention_labels[i["type"]], [i["yes"], i["no"], i["total"], _p_cell(i)]) for i in interventions
             ],
+            "small_groups": any(_small(i) for i in interventions),
         }
     )
     stalker = tables["stalker_type_by_reoffending"]

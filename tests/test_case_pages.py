@@ -261,6 +261,64 @@ def test_intake_service_errors_land_on_their_fields_and_nothing_is_saved(world: 
     assert counts() == before
 
 
+def test_intake_says_every_error_on_the_first_submit_naming_the_person(world: World) -> None:
+    # The form's own complaints (missing answers) and the service's (identifiers, contact
+    # details, dates) used to come one after the other: now all in one answer.
+    before = counts()
+    data = intake_data(
+        offence="",
+        last_incident_on_day="1",
+        last_incident_on_month="1",
+        last_incident_on_year=str(dt.date.today().year + 1),
+        **{
+            "victim-nhs_number": "1234567890",
+            "victim-postcode": "ZZ",
+            "victim-phone": "555 0100",
+            "perpetrator-given_name": "",
+            "perpetrator-family_name": "",
+            "perpetrator-pnc_id": "",
+        },
+    )
+    response = client_for(world.triage_officer).post(reverse("cases:referral_new"), data)
+    assert response.status_code == 200
+    html = response.content.decode()
+    start = html.index("govuk-error-summary__list")
+    summary = html[start : html.index("</ul>", start)]
+    for expected in (
+        "Choose the offence as recorded",
+        "The last incident cannot be in the future",
+        "Victim: enter a valid 10-digit NHS number",
+        "Victim: enter a real postcode, like CH1 4QT",
+        "Victim: enter a UK phone number",
+        "Perpetrator: enter a name or an identifier",
+    ):
+        assert expected in summary, expected
+    assert 'href="#id_victim-postcode"' in summary and 'href="#id_victim-phone"' in summary
+    assert counts() == before
+
+
+@pytest.mark.parametrize(
+    ("postcode", "phone", "valid"),
+    [
+        ("CH1 4QT", "07700 900982", True),
+        ("ch14qt", "+44 (0)1632 960001", True),
+        ("EC1A 1BB", "01632-960-001", True),
+        ("CH1", "07700 900982", False),
+        ("CH1 4QT", "+1 555 0100", False),
+        ("CH1 4QT", "07700 9009", False),
+    ],
+)
+def test_postcodes_and_phone_numbers_are_checked(postcode: str, phone: str, valid: bool) -> None:
+    from cases import services
+
+    person = services.PersonInput(
+        family_name="Mills",
+        addresses=[services.AddressInput(line_1="1 High Street", postcode=postcode)],
+        contacts=[services.ContactInput(kind="mobile", value=phone)],
+    )
+    assert (services.person_errors(person) == {}) is valid
+
+
 def test_intake_with_an_impossible_date_says_so(world: World) -> None:
     data = intake_data(received_on_day="31", received_on_month="2")
     html = client_for(world.triage_officer).post(reverse("cases:referral_new"), data).content.decode()

@@ -437,6 +437,8 @@ FUTURE = (dt.date.today() + dt.timedelta(days=30)).isoformat()
         (_set("received_on", FUTURE), "received_on"),
         (_set("last_incident_on", "2000-01-01"), "last_incident_on"),
         (_set("people.0.person.nhs_number", "1234567890"), "victim_nhs_number"),
+        (_set("people.0.person.addresses.0.postcode", "ZZ"), "victim_postcode"),
+        (_set("people.0.person.contacts.0.value", "555 0100"), "victim_phone"),
         (_set("people.1.person.pnc_id", "not a pnc"), "perpetrator_pnc_id"),
         (_set("people.1.person", {"gender": "male"}), "perpetrator_family_name"),
         (_set("people.1", {"role": "perpetrator"}), "party_1"),

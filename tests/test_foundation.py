@@ -174,6 +174,52 @@ def test_access_log_page_searches_own_partnership_only(world: World, other_world
     assert client.get(reverse("agencies:access_log")).status_code == 404
 
 
+def test_access_log_names_record_types_in_words_and_links_to_the_record(world: World) -> None:
+    access_record(user=world.advocate, action=AccessAction.VIEW, record_type="cases.case", record_ids=["41"])
+    access_record(
+        user=world.advocate, action=AccessAction.CHANGE, record_type="cases.safecontactpreference", record_ids=["9"]
+    )
+    client = Client()
+    client.force_login(world.admin)
+    html = client.get(reverse("agencies:access_log")).content.decode()
+    table = html[html.index('data-testid="access-log"') :]
+    assert "Safe contact preference" in table and "cases.safecontactpreference" not in table
+    assert f'href="{reverse("cases:case_detail", kwargs={"case_id": 41})}"' in table
+    # A record type without a page of its own is named, not linked.
+    assert '>41<span class="govuk-visually-hidden">' in table
+    assert '>9<span class="govuk-visually-hidden">' not in table and "9" in table
+
+
+def test_access_log_export_is_the_filtered_log_formula_safe_and_itself_logged(world: World, other_world: World) -> None:
+    import csv
+    import io
+
+    wanted = access_record(
+        user=world.advocate, action=AccessAction.VIEW, record_type="cases.case", record_ids=["41"], purpose="=1+1"
+    )
+    access_record(user=world.advocate, action=AccessAction.VIEW, record_type="cases.case", record_ids=["42"])
+    access_record(user=other_world.advocate, action=AccessAction.VIEW, record_type="cases.case", record_ids=["41"])
+    client = Client()
+    client.force_login(world.admin)
+    response = client.get(reverse("agencies:access_log_export"), {"record_id": "41"})
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv") and "no-store" in response["Cache-Control"]
+    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    assert rows[0][0] == "When" and len(rows) == 2
+    assert rows[1][5] == "Case" and rows[1][6] == "41" and rows[1][7] == "'=1+1"
+    logged = AccessLog.objects.filter(user=world.admin, action=AccessAction.EXPORT, record_type="audit.accesslog").get()
+    assert logged.record_ids == [str(wanted.pk)]
+    # A filter that does not parse gets the page and its errors, not a file of everything.
+    bad = client.get(reverse("agencies:access_log_export"), {"date_from": "not a date"})
+    assert bad.status_code == 200 and bad["Content-Type"].startswith("text/html")
+    # Not an admin, or an admin of another partnership's rows: nothing.
+    client.force_login(world.advocate)
+    assert client.get(reverse("agencies:access_log_export")).status_code == 404
+    client.force_login(other_world.admin)
+    other = client.get(reverse("agencies:access_log_export"), {"record_id": "42"})
+    assert len(list(csv.reader(io.StringIO(other.content.decode())))) == 1
+
+
 # Session, user, agency (3); the page's rows with their user and agency, no COUNT (1); the
 # access-log row for this look (1); the partnership's name (1); the form's staff choices (1);
 # the session save: savepoint, update, release (3).

@@ -177,3 +177,22 @@ def test_the_section_is_in_the_navigation_for_programme_roles_only(north: World)
     assert "evaluation" in {s.key for s in sections_for(north.programme_manager)}
     assert "evaluation" in {s.key for s in sections_for(north.admin)}
     assert "evaluation" not in {s.key for s in sections_for(north.triage_officer)}
+
+
+def test_smallest_expected_count_of_a_two_by_two_table() -> None:
+    assert ev.smallest_expected(10, 10, 10, 10) == 10.0
+    # Rows 3 and 7, columns 4 and 6, of 10: the smallest cell is expected to hold 3 × 4 / 10.
+    assert ev.smallest_expected(1, 2, 3, 4) == pytest.approx(1.2)
+    assert ev.smallest_expected(0, 0, 3, 4) is None
+
+
+def test_the_page_cautions_where_groups_are_too_small_and_explains_its_method(north: World) -> None:
+    response = page_client(north.programme_manager).get(
+        reverse("reporting:evaluation"), {"as_of_day": "30", "as_of_month": "6", "as_of_year": "2020"}
+    )
+    html = response.content.decode()
+    sections = {s["key"]: s for s in response.context["sections"]}
+    # Seven cases reached six months: every intervention's table has a cell expected under 5.
+    assert sections["intervention-by-reoffending"]["small_groups"] is True
+    assert 'data-testid="small-groups"' in html and "0.741 (groups too small: read with caution)" in html
+    assert 'data-testid="method-notes"' in html and "docs/evaluation-tables.md" not in html

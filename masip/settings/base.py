@@ -80,6 +80,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Before allauth's: its process_exception (asking to re-authenticate) runs first.
+    "masip.errors.ServiceErrorPagesMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "pghistory.middleware.HistoryMiddleware",
     "masip.middleware.IdleTimeoutMiddleware",
@@ -176,6 +178,9 @@ MFA_TOTP_ISSUER = "MASIP case management"
 # When on, a signed-in staff member without an authenticator is sent to set one up
 # before any other page (masip.middleware.RequireMFAMiddleware).
 MASIP_REQUIRE_MFA = env_bool("MASIP_REQUIRE_MFA", False)
+# With DEBUG on (the demo), still answer with the service's own 400/403/404/500 pages
+# (masip/errors.py); off gives Django's technical pages back to a developer.
+MASIP_SERVICE_ERROR_PAGES = env_bool("MASIP_SERVICE_ERROR_PAGES", True)
 
 # Sessions: 30 minutes idle, never "remember me" on shared office machines.
 MASIP_IDLE_TIMEOUT_SECONDS = env_int("MASIP_IDLE_TIMEOUT_SECONDS", 30 * 60)

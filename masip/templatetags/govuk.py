@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from django import template
 from django.forms import BaseForm, BoundField
 from django.template import Context
@@ -54,3 +56,22 @@ def page_summary_errors(context: Context) -> list[SummaryError]:
         return list(context["summary_errors"] or [])
     form = context.get("form")
     return summary_errors(form) if isinstance(form, BaseForm) else []
+
+
+_WORDS = re.compile(r"([\s-]+)")
+
+
+@register.filter(is_safe=True)
+def sentence_case(value: str) -> str:
+    """Title case to sentence case ("Sign Up Closed" to "Sign up closed"), the GOV.UK style.
+
+    allauth's own wording is title case. Only words written as titles lose their capital;
+    an acronym ("MFA") or a word already in lower case is left as it is.
+    """
+    text = str(value).strip()
+    parts = _WORDS.split(text)
+    for index, part in enumerate(parts):
+        if index > 0 and len(part) > 1 and part.istitle() and part[1:].islower():
+            parts[index] = part.lower()
+    # is_safe: Django keeps the result marked safe where the input was (a rendered block).
+    return "".join(parts)

@@ -1056,7 +1056,14 @@ def compute(spec: IndicatorSpec, *, partnership_id: int, quarter: Quarter) -> Fi
             .order_by()
         }
         if dimension.categories:
-            rows = [Row(value, label, found.pop(value, 0)) for value, label in dimension.categories]
+            # Broken down by a dimension it is also filtered on, a figure lists only the values
+            # the filter lets through: "declined, by reason" has no rows for accepted or pending.
+            allowed = spec.filters.get(spec.breakdown)
+            rows = [
+                Row(value, label, found.pop(value, 0))
+                for value, label in dimension.categories
+                if not allowed or str(value) in allowed
+            ]
             # A value the vocabulary does not know (a partnership's own risk band) is still shown.
             rows += [Row(str(v), str(v), n) for v, n in sorted(found.items(), key=lambda kv: str(kv[0]))]
         else:

@@ -170,24 +170,28 @@ def render_xlsx(cover: Cover, sections: list[SectionView]) -> bytes:
     sheet.write_string(len(rows) + 3, 0, "Sections", bold)
     taken = {"cover"}
     names = [_sheet_name(s.title, taken) for s in sections]
+    link = book.add_format({"font_color": "#1D70B8", "underline": 1})
     for offset, name in enumerate(names):
-        sheet.write_string(len(rows) + 4 + offset, 0, formula_safe(name))
+        # A link to the section's sheet: a workbook of a dozen tabs is read from its cover.
+        quoted = name.replace("'", "''")
+        sheet.write_url(len(rows) + 4 + offset, 0, f"internal:'{quoted}'!A1", link, string=formula_safe(name))
 
     for section, name in zip(sections, names, strict=True):
         ws = book.add_worksheet(name)
         ws.set_column(0, 0, 16)
         ws.set_column(1, 1, 60)
         ws.set_column(2, 2, 14)
-        ws.set_column(3, 3, 70)
+        ws.set_column(3, 3, 14)
+        ws.set_column(4, 4, 70)
         ws.write_string(0, 0, formula_safe(section.title), title)
-        for col, text in enumerate(("Key", "Indicator and breakdown", "Figure", "What is counted")):
+        for col, text in enumerate(("Key", "Indicator and breakdown", "Figure", "Small number", "What is counted")):
             ws.write_string(2, col, text, header)
         row = 3
         for indicator in section.indicators:
             ws.write_string(row, 0, formula_safe(indicator.key), bold)
             ws.write_string(row, 1, formula_safe(indicator.label), bold)
             _write_figure(ws, row, 2, indicator.total.shown, bold_number, bold_right)
-            ws.write_string(row, 3, formula_safe(indicator.description), wrap)
+            ws.write_string(row, 4, formula_safe(indicator.description), wrap)
             row += 1
             for cell in indicator.rows:
                 ws.write_string(row, 1, formula_safe(f"    {indicator.breakdown_label}: {cell.label}"))
@@ -200,10 +204,13 @@ def render_xlsx(cover: Cover, sections: list[SectionView]) -> bytes:
 
 
 def _write_figure(ws: Any, row: int, col: int, shown: int | str, number_format: Any, text_format: Any) -> None:
+    """The figure as a number; a suppressed one leaves the number cell empty and says "<5" in
+    the next column, so that the figures' column holds numbers only (a sum over it works)."""
     if isinstance(shown, int):
         ws.write_number(row, col, shown, number_format)
     else:
-        ws.write_string(row, col, formula_safe(shown), text_format)
+        ws.write_blank(row, col, None, number_format)
+        ws.write_string(row, col + 1, formula_safe(shown), text_format)
 
 
 CSV_HEADER = (
