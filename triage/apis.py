@@ -22,6 +22,8 @@ from agencies.models import RecordClass
 from agencies.staff import api_staff_member
 from cases.apis import ERRORS, AgencyRefOutput, StaffRefOutput, _call, _choice, _optional_choice, _text, _valid
 from cases.models import DECLINE_REASONS, Decision, StalkerType
+from masip.api import IF_MATCH, PRECONDITION_FAILED, etag, if_match, with_etag
+from masip.concurrency import version_of
 from triage import selectors, services
 from triage.models import (
     ActionStatus,
@@ -132,6 +134,10 @@ class AgendaItemOutput(serializers.Serializer[Any]):
     shares = InformationOutput(many=True)
     decision = MeetingDecisionOutput(allow_null=True)
     actions = MeetingActionOutput(many=True)
+    etag = serializers.SerializerMethodField(help_text="The item's version: send it as `If-Match` to change it")
+
+    def get_etag(self, obj: Any) -> str:
+        return etag(version_of(obj.item))
 
 
 class MeetingDetailOutput(serializers.Serializer[Any]):
@@ -477,17 +483,25 @@ class AgendaItemApi(APIView):
     @extend_schema(
         operation_id="meeting_agenda_item_update",
         summary="Hear the case in full or in brief",
+        description="Send the item's `etag` as `If-Match` to be told (412) if anyone changed it since.",
+        parameters=[IF_MATCH],
         request=AgendaHearingInput,
-        responses={200: AgendaItemOutput, **ERRORS, **FORBIDDEN},
+        responses={200: AgendaItemOutput, **ERRORS, **FORBIDDEN, **PRECONDITION_FAILED},
     )
     def patch(self, request: Request, meeting_id: int, item_id: int) -> Response:
         user = api_staff_member(request)
         item = selectors.agenda_item_get_for_user(user=user, meeting_id=meeting_id, item_id=item_id)
         values = _valid(AgendaHearingInput, request.data)
-        _call(services.agenda_set_hearing, actor=user, meeting=item.meeting, item_id=item.pk, hearing=values["hearing"])
-        return Response(
-            AgendaItemOutput(selectors.item_view_for_user(user=user, meeting_id=meeting_id, item_id=item_id)).data
+        updated = _call(
+            services.agenda_set_hearing,
+            actor=user,
+            meeting=item.meeting,
+            item_id=item.pk,
+            hearing=values["hearing"],
+            expected_version=if_match(request),
         )
+        view = selectors.item_view_for_user(user=user, meeting_id=meeting_id, item_id=item_id)
+        return with_etag(Response(AgendaItemOutput(view).data), version_of(updated))
 
     @extend_schema(
         operation_id="meeting_agenda_item_remove",

@@ -29,6 +29,7 @@ from cases import permissions as case_permissions
 from cases import services as case_services
 from cases.models import DECLINE_REASONS, Case, CaseStatus, StalkerType
 from cases.selectors import case_get_for_user, case_queryset_for_user
+from masip.concurrency import check_version, version_of
 from triage import permissions
 from triage.models import (
     Action,
@@ -368,16 +369,21 @@ def agenda_move(*, actor: User, meeting: Meeting, item_id: int, direction: str) 
 
 
 @transaction.atomic
-def agenda_set_hearing(*, actor: User, meeting: Meeting, item_id: int, hearing: str) -> AgendaItem:
+def agenda_set_hearing(
+    *, actor: User, meeting: Meeting, item_id: int, hearing: str, expected_version: str | None = None
+) -> AgendaItem:
+    """Hear the case in full or in brief. ``expected_version``: the item as the chair saw it."""
     _require_manager(actor, meeting)
     locked = _lock_meeting(meeting)
     _require_open(locked, "hearing")
     if hearing not in Hearing.values:
         raise ValidationError({"hearing": "Choose in full or in brief"})
+    # The meeting's row lock serialises every change to its agenda, so this read is current.
     item = AgendaItem.objects.filter(meeting=locked, pk=item_id).first()
     if item is None:
         raise Http404
     case_get_for_user(user=actor, case_id=item.case_id)
+    check_version(version_of(item), expected_version)
     if item.hearing != hearing:
         item.hearing = hearing
         item.save(update_fields=["hearing"])
