@@ -116,6 +116,20 @@ def _check_text(value: str, field: str, *, required: str = "") -> str:
 
 # --- meetings ----------------------------------------------------------------------------------------------------
 
+# How far from today a meeting can be: a meeting recorded afterwards from its minutes,
+# or scheduled for the coming year or so. A year 16 or 6782 is a typing slip.
+MEETING_YEARS_BACK = 2
+MEETING_YEARS_AHEAD = 3
+
+
+def _check_meeting_time(starts_at: dt.datetime) -> dt.datetime:
+    today = timezone.localdate()
+    if starts_at.date() < today.replace(year=today.year - MEETING_YEARS_BACK, day=min(today.day, 28)):
+        raise ValidationError({"starts_at": f"A meeting cannot be more than {MEETING_YEARS_BACK} years ago"})
+    if starts_at.date() > today.replace(year=today.year + MEETING_YEARS_AHEAD, day=min(today.day, 28)):
+        raise ValidationError({"starts_at": f"A meeting cannot be more than {MEETING_YEARS_AHEAD} years ahead"})
+    return starts_at
+
 
 @transaction.atomic
 def meeting_create(
@@ -133,7 +147,7 @@ def meeting_create(
     meeting = Meeting.objects.create(
         partnership_id=partnership_id,
         kind=kind,
-        starts_at=starts_at,
+        starts_at=_check_meeting_time(starts_at),
         chair=chair,
         location=_check_text(location, "location")[:200],
         created_by=actor,
@@ -149,6 +163,7 @@ def meeting_update(
     _require_manager(actor, meeting)
     locked = _lock_meeting(meeting)
     _require_open(locked, "starts_at")
+    _check_meeting_time(starts_at)
     if (
         locked.items.filter(decision__isnull=False).exists()
         and _meeting_day(locked) != timezone.localtime(starts_at).date()
