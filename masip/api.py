@@ -106,7 +106,7 @@ def etag(version: str) -> str:
 
 
 def if_match(request: Request) -> str | None:
-    """The ``If-Match`` header: the version the client last read, or None (see docs/api-concurrency.md)."""
+    """The ``If-Match`` header: the version the client last read, or None (see docs/concurrent-edits.md)."""
     value = request.headers.get("If-Match", "").strip()
     return value or None
 

@@ -14,6 +14,9 @@ whoever made it (a service, a bulk update, the admin).
 
 from __future__ import annotations
 
+import datetime as dt
+import decimal
+import enum
 from collections.abc import Iterable
 from typing import Any
 
@@ -47,15 +50,32 @@ def version_of(instance: models.Model, *, ignore: Iterable[str] = ()) -> str:
     parts = [meta.label_lower, str(instance.pk)]
     for field in meta.concrete_fields:
         if field.attname not in skipped and field.name not in skipped:
-            parts.append(f"{field.attname}={getattr(instance, field.attname)!r}")
+            parts.append(f"{field.attname}={_canonical(getattr(instance, field.attname))}")
     # Keyed: the tag goes to agencies the agreement withholds some of these values from,
     # and a plain digest would let them confirm a guess of a withheld name offline.
     return salted_hmac(VERSION_SALT, "\x1f".join(parts), algorithm="sha256").hexdigest()[:24]
 
 
-def versions_of(*instances: models.Model) -> str:
-    """One tag for a record made of several rows (for example a plan and its measures)."""
-    return salted_hmac(VERSION_SALT, "|".join(version_of(i) for i in instances), algorithm="sha256").hexdigest()[:24]
+def _canonical(value: Any) -> str:
+    """The same text for a value as a service just set it and as read back from the database.
+
+    A row a service has just saved still holds what was assigned (a choices member, a
+    datetime in the offset it came in, ``Decimal("1.5")``); the database gives back the plain
+    value, UTC, ``Decimal("1.50")``. The version must not tell them apart.
+    """
+    if isinstance(value, enum.Enum):
+        value = value.value
+    if isinstance(value, dt.datetime) and value.tzinfo is not None:
+        value = value.astimezone(dt.UTC)
+    if isinstance(value, decimal.Decimal):
+        value = value.normalize()
+    if isinstance(value, list | tuple):
+        return "[" + ",".join(_canonical(item) for item in value) + "]"
+    if isinstance(value, dict):  # jsonb gives the keys back in its own order
+        return "{" + ",".join(f"{key!r}:{_canonical(value[key])}" for key in sorted(value)) + "}"
+    if isinstance(value, str):
+        value = str(value)
+    return repr(value)
 
 
 def check_version(current: str, expected: str | None) -> None:
