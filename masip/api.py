@@ -152,3 +152,36 @@ def validated(serializer_class: type[serializers.Serializer[Any]], data: Any, **
     serializer = serializer_class(data=data, **kwargs)
     serializer.is_valid(raise_exception=True)
     return dict(serializer.validated_data)
+
+
+UNSAFE_METHODS = {"post", "put", "patch", "delete"}
+
+
+def document_common_answers(
+    result: dict[str, Any], generator: Any, request: Any, public: bool, **kwargs: Any
+) -> dict[str, Any]:
+    """Add to every operation of the schema the answers any endpoint can give.
+
+    Each endpoint documents its own successes and the errors particular to it; these
+    come from the plumbing every endpoint shares, and a client must expect them all:
+    401 from the session authentication, 404 from ``StaffOnly`` and the read functions
+    (outside your scope, or a role with no use for the endpoint), 403 from the CSRF check
+    on a write, 400 from any input (a query parameter or a body) that does not validate.
+    """
+    for operations in result.get("paths", {}).values():
+        for method, operation in operations.items():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            responses = operation["responses"]
+            responses.setdefault("401", {"description": "Not signed in, or the session has expired"})
+            responses.setdefault("404", {"description": "No such record, or outside your scope"})
+            has_input = "requestBody" in operation or any(
+                parameter.get("in") == "query" for parameter in operation.get("parameters", [])
+            )
+            if has_input:
+                responses.setdefault("400", {"description": "Field errors: `{field: [message, ...]}`"})
+            if method in UNSAFE_METHODS:
+                responses.setdefault(
+                    "403", {"description": "The CSRF token is missing or wrong, or your role may not do this"}
+                )
+    return result
