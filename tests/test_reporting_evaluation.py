@@ -1,6 +1,6 @@
 """The evaluation tables of a hand-built bundle, every figure worked out by hand.
 
-The bundle is tests/reporting_bundle_data.py: 13 referrals, 8 of them accepted (C1 to C8).
+The bundle is tests/exchange_bundle_data.py: 13 referrals, 8 of them accepted (C1 to C8).
 As of 30 June 2020. Each case's monitoring starts on its decision date ("start"); a case has
 reached m months when start + m calendar months <= 30 June 2020, and re-offended within m
 months when a re-offending record falls on or after the start and before start + m months.
@@ -41,9 +41,9 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from agencies.models import Partnership
+from exchange.importer import import_bundle
 from reporting import evaluation as ev
-from reporting.bundle.importer import import_bundle
-from tests.reporting_bundle_data import AS_OF, write_bundle
+from tests.exchange_bundle_data import AS_OF, write_bundle
 
 pytestmark = pytest.mark.django_db
 
@@ -367,7 +367,8 @@ def test_every_key_of_every_enumeration_is_present_for_an_empty_partnership(part
 def test_a_pending_detection_counts_and_a_rejected_one_does_not(partnership: Partnership) -> None:
     """Re-offending the project detected (a new referral naming C7's perpetrator) counts while it
     awaits a decision, as the export writes it; once rejected it is not re-offending."""
-    from cases.models import Case, CaseParty, ReoffendingCandidate
+    from cases.models import Case, CaseParty
+    from followups.models import ReoffendingCandidate
 
     c7 = Case.objects.get(referral__ref="C7")
     other = Case.objects.get(referral__ref="N2")

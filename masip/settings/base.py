@@ -59,13 +59,16 @@ INSTALLED_APPS = [
     "masip",
     "agencies",
     "audit",
+    "notifications",
     "cases",
     "triage",
     "risk",
     "advocacy",
     "interventions",
+    "followups",
     "costs",
     "reporting",
+    "exchange",
 ]
 
 MIDDLEWARE = [

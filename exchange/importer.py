@@ -1,0 +1,1230 @@
+"""Importing a bundle: validate everything, then write everything, in one transaction.
+
+1. Read and check every file (exchange.validation); look up what the partnership
+   already holds for the refs the bundle names; check references and contradictions.
+   Every problem is collected. Any problem: nothing is written, and every problem is
+   reported as ``file:line: column: problem``.
+2. Write what is not yet held with ``bulk_create`` in batches (people, referrals, crime
+   references, cases, their main parties, the agencies' shares, timeline entries, risk
+   assessments, interventions, re-offending). A new case's current assessment per
+   instrument and current risk are worked out before its rows are written; a held case
+   that gained assessments is brought up to date with set-based statements; then the
+   next due date of every case that gained something.
+
+The whole run is one transaction under an advisory lock per partnership: two imports into
+the same partnership wait for each other, and a failure anywhere leaves nothing behind.
+Every row written has its history: the rows the import creates get their ``insert``
+events written set-based (exchange.history: some fifty times faster than the row
+triggers at this volume); rows held before the import change through the triggers.
+
+Imported cases are shared as intake shares a case: with the partnership's core agencies
+(and the importing member of staff's agency), as django-guardian direct-FK group object
+permissions ``cases.view_case``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import re
+import signal
+import threading
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import FrameType
+from typing import IO, Any
+
+from dateutil.relativedelta import relativedelta
+from django.contrib.auth.models import Permission
+from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
+from django.db.models import Model, Q
+from django.utils import timezone
+from psycopg.errors import QueryCanceled
+
+from agencies.models import Agency, AgencyKind, Partnership, User
+from audit.models import AccessAction
+from audit.services import access_record
+from cases import permissions as case_permissions
+from cases.models import (
+    Case,
+    CaseEvent,
+    CaseGroupObjectPermission,
+    CaseParty,
+    CaseStatus,
+    CrimeReference,
+    EventKind,
+    PartyRole,
+    Person,
+    Referral,
+    ReferringAgency,
+)
+from cases.services import case_refresh_next_due, normalise_name
+from exchange import exporter
+from exchange import format as fmt
+from exchange.history import BulkHistory
+from exchange.reader import Bundle, BundleUnreadable
+from exchange.validation import (
+    DIRECT,
+    OPEN_STATUSES,
+    BundleError,
+    ChildRow,
+    ErrorList,
+    Held,
+    Parsed,
+    PersonRow,
+    Plan,
+    ReferralRow,
+    check_references,
+    iter_chunks,
+    person_pk_from_ref,
+    read_bundle,
+    referenced_refs,
+)
+from followups.models import ReoffendingRecord
+
+Progress = Callable[[str], None]
+BATCH = 5000
+SYSTEM_EMAIL = "data-bundle-import@masip.invalid"
+# The agencies --create makes: one of each kind; the four that work every case are core.
+CORE_KINDS = (AgencyKind.POLICE, AgencyKind.PROBATION, AgencyKind.HEALTH, AgencyKind.ADVOCACY)
+# Which of the partnership's agencies holds an imported record, in order of preference.
+ASSESSING_KINDS: dict[str, tuple[str, ...]] = {
+    "sash": (AgencyKind.POLICE, AgencyKind.PROBATION),
+    "dash": (AgencyKind.POLICE, AgencyKind.ADVOCACY),
+    "srp": (AgencyKind.HEALTH, AgencyKind.PROBATION),
+}
+SRP_ITEMS = exporter.SRP_ITEMS
+OVERALL_RANK_SQL = "CASE a.overall WHEN 'high' THEN 3 WHEN 'moderate' THEN 2 WHEN 'low' THEN 1 ELSE 0 END"
+
+
+class _Refused(Exception):
+    """Raised inside the transaction to roll it back (errors found, or a dry run)."""
+
+
+@dataclass
+class ImportResult:
+    partnership_slug: str
+    dry_run: bool
+    errors: list[BundleError] = field(default_factory=list)
+    created: Counter[str] = field(default_factory=Counter)
+    already_held: Counter[str] = field(default_factory=Counter)
+    case_ids: list[int] = field(default_factory=list)
+    partnership_created: bool = False
+    # The held records the bundle was checked against: an import that writes nothing still
+    # told the importer which of their values differ from the upload.
+    compared_case_ids: list[int] = field(default_factory=list)
+    compared_person_ids: list[int] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def summary_lines(self) -> list[str]:
+        verb = "would be added" if self.dry_run else "added"
+        lines = []
+        for name in fmt.ALL_FILES:
+            if self.created[name] or self.already_held[name]:
+                lines.append(f"{name}: {self.created[name]:,} {verb}, {self.already_held[name]:,} already held")
+        if self.partnership_created:
+            lines.insert(0, f"Partnership {self.partnership_slug} {'would be' if self.dry_run else 'was'} created")
+        return lines
+
+
+def system_actor() -> User:
+    """The account imports run as when no member of staff is named: no agency, cannot sign in."""
+    found = User.objects.filter(email=SYSTEM_EMAIL).first()
+    if found is not None:
+        return found
+    return User.objects.create_user(
+        email=SYSTEM_EMAIL, password=None, first_name="Data bundle", last_name="import", is_active=False
+    )
+
+
+# --- the entry point ----------------------------------------------------------------------------------------------
+
+
+def import_bundle(
+    *,
+    source: str | Path | IO[bytes],
+    partnership_slug: str,
+    create_name: str = "",
+    dry_run: bool = False,
+    actor: User | None = None,
+    label: str = "",
+    progress: Progress | None = None,
+    today: dt.date | None = None,
+) -> ImportResult:
+    """Import the bundle at ``source`` (a folder, a .zip path, or a .zip's bytes) into the partnership.
+
+    ``actor`` is the member of staff importing (the upload page); None for the command,
+    which records the import as the system's. Returns what was (or, for a dry run, would
+    be) added, or every error found, in which case nothing was written.
+    """
+    say = progress or (lambda _message: None)
+    result = ImportResult(partnership_slug=partnership_slug, dry_run=dry_run)
+    try:
+        bundle = Bundle(source, label=label)
+    except BundleUnreadable as exc:
+        result.errors.append(BundleError(exc.file, 0, "-", exc.problem))
+        return result
+    try:
+        with _cancelled_on_sigterm(), transaction.atomic():
+            _lock(partnership_slug)
+            _limit_statements()
+            partnership = _partnership(partnership_slug, create_name, result)
+            if partnership is None:
+                raise _Refused
+            # No pghistory.context here: its trigger upserts the one context row once per row
+            # written, and hundreds of thousands of updates of one row in one transaction
+            # slow every later one down. The history rows are still written; the access log
+            # records the import, who ran it and every case it made.
+            _run(bundle, partnership, actor, result, say, today or timezone.localdate())
+            if dry_run:
+                raise _Refused
+    except _Refused:
+        pass
+    except WriteFailed as exc:
+        result.errors = [exc.error]
+    except DatabaseError as exc:
+        # Outside the batched inserts (derived fields, history): no one row to point at.
+        if _connection_lost(exc):
+            raise
+        result.errors = [BundleError(bundle.label, 0, "-", f"could not be saved ({_database_problem(exc)})")]
+    finally:
+        bundle.close()
+    if result.errors:
+        result.created.clear()
+        result.case_ids.clear()
+    if result.errors or dry_run:
+        _log_comparison(result, actor)
+    return result
+
+
+def _log_comparison(result: ImportResult, actor: User | None) -> None:
+    """The access log's record of a dry run or a refused import, written after the rollback.
+
+    Nothing was written, but the held records the bundle names were read and compared with
+    the upload: a look at personal data like any other.
+    """
+    outcome = {
+        (True, False): "dry run",
+        (True, True): "dry run (with errors)",
+        (False, True): "refused import",
+    }[(result.dry_run, bool(result.errors))]
+    purpose = f"partnership data bundle {outcome} into {result.partnership_slug}: compared with the records held"
+    for record_type, ids in (("cases.case", result.compared_case_ids), ("cases.person", result.compared_person_ids)):
+        if ids:
+            access_record(
+                user=actor, action=AccessAction.VIEW, record_type=record_type, record_ids=ids, purpose=purpose
+            )
+
+
+# The longest one statement of an import may take. Imports of 100,000 referrals take
+# minutes in all, each statement seconds; a statement past this is a bad plan or a stuck
+# lock, and holding the transaction open longer only holds back every other writer.
+IMPORT_STATEMENT_TIMEOUT = "5min"
+# How often a backend running a long statement checks that the worker is still connected:
+# a worker killed mid-import has its transaction rolled back within seconds, not minutes.
+IMPORT_CONNECTION_CHECK = "5s"
+
+
+def _limit_statements() -> None:
+    # SET LOCAL: for this transaction only; a pooled connection goes back unchanged.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT set_config('statement_timeout', %s, true), "
+            "set_config('client_connection_check_interval', %s, true)",
+            [IMPORT_STATEMENT_TIMEOUT, IMPORT_CONNECTION_CHECK],
+        )
+
+
+class ImportInterrupted(SystemExit):
+    """SIGTERM arrived during an import. A SystemExit, so that psycopg cancels the running
+    statement at the server before the exception goes on (it does so for SystemExit and
+    KeyboardInterrupt) and the transaction is rolled back; the process then exits as it
+    was asked to, and the job, not acknowledged, is delivered again."""
+
+
+@contextlib.contextmanager
+def _cancelled_on_sigterm() -> Iterator[None]:
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers can only be set in the main thread (a test's live server)
+        return
+
+    def stop(signum: int, _frame: FrameType | None) -> None:
+        raise ImportInterrupted(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _analyze(models: Iterable[type[Model]]) -> None:
+    """Fresh statistics for the tables the import wrote, before it commits: otherwise the next
+    import's lookups are planned for the tables as they were (a re-import straight after an
+    import ran a nested loop for over ten minutes). ANALYZE inside the transaction counts its
+    own uncommitted rows."""
+    tables = sorted({model._meta.db_table for model in models})
+    with connection.cursor() as cursor:
+        for table in tables:
+            cursor.execute(f"ANALYZE {connection.ops.quote_name(table)}")
+
+
+def _lock(slug: str) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"masip-bundle:{slug}"])
+
+
+def _partnership(slug: str, create_name: str, result: ImportResult) -> Partnership | None:
+    from agencies.services import agency_create, partnership_create
+
+    found = Partnership.objects.filter(slug=slug).first()
+    if found is not None:
+        return found
+    if not create_name.strip():
+        result.errors.append(
+            BundleError("-", 0, "--partnership", f"no partnership '{slug}': give --create \"Name\" to create it")
+        )
+        return None
+    if not re.fullmatch(r"[-a-z0-9_]{1,80}", slug):
+        result.errors.append(
+            BundleError("-", 0, "--partnership", "a new partnership's slug is lower-case letters, digits, - and _")
+        )
+        return None
+    if Partnership.objects.filter(name=create_name.strip()).exists():
+        result.errors.append(BundleError("-", 0, "--create", "another partnership already has this name"))
+        return None
+    partnership = partnership_create(name=create_name.strip(), slug=slug)
+    for kind in AgencyKind:
+        agency_create(partnership=partnership, name=kind.label, kind=kind, is_core=kind in CORE_KINDS)
+    result.partnership_created = True
+    return partnership
+
+
+def _run(
+    bundle: Bundle,
+    partnership: Partnership,
+    actor: User | None,
+    result: ImportResult,
+    say: Progress,
+    today: dt.date,
+) -> None:
+    errors = ErrorList()
+    say(f"Reading {bundle.label}")
+    parsed = read_bundle(bundle, today=today, errors=errors)
+    say("Checking against what the partnership holds")
+    held = load_held(parsed, partnership)
+    result.compared_case_ids = sorted(set(held.case_ids.values()))
+    result.compared_person_ids = sorted(set(held.person_ids.values()))
+    plan = check_references(parsed, held, errors)
+    context = WriteContext.build(partnership, actor, plan, errors)
+    costs = CostContext.build(partnership, plan, errors)
+    result.already_held = plan.already_held
+    if errors:
+        result.errors = errors.ordered()
+        raise _Refused
+    result.created = Counter(
+        {
+            fmt.PEOPLE: len(plan.people),
+            fmt.REFERRALS: len(plan.referrals),
+            **{name: len(rows) for name, rows in plan.children.items()},
+        }
+    )
+    if result.dry_run:
+        return
+    _write(plan, held, context, costs, result, say, label=bundle.label)
+
+
+# --- what is held ----------------------------------------------------------------------------------------------------
+
+
+def load_held(parsed: Parsed, partnership: Partnership) -> Held:
+    """The partnership's records the bundle's refs name, as the export would write them."""
+    held = Held()
+    person_refs, referral_refs = referenced_refs(parsed)
+    pid = partnership.pk
+    survivors: dict[int, int] = {}
+
+    def survivor(pk: int, merged_into: int | None) -> int:
+        # A person merged into another is that other person now (their parts moved with them).
+        while merged_into is not None:
+            pk, merged_into = merged_into, survivors.get(merged_into)
+        return pk
+
+    rows = list(Person.objects.filter(partnership_id=pid).exclude(ref="").values_list("ref", "pk", "merged_into_id"))
+    # Every merged-away person, with or without a ref: a merge may be into a record that was
+    # itself merged later (A into B, then B into C), so a chain is followed to its end.
+    survivors = dict(
+        Person.objects.filter(partnership_id=pid, merged_into__isnull=False).values_list("pk", "merged_into_id")
+    )
+    for ref, pk, merged in rows:
+        if ref in person_refs:
+            held.person_ids[ref] = survivor(pk, merged)
+    by_pk = {person_pk_from_ref(r): r for r in person_refs if r not in held.person_ids and person_pk_from_ref(r)}
+    for chunk in iter_chunks(list(by_pk), BATCH):
+        for pk, merged in Person.objects.filter(partnership_id=pid, ref="", pk__in=chunk).values_list(
+            "pk", "merged_into_id"
+        ):
+            held.person_ids[by_pk[pk]] = survivor(pk, merged)
+    in_people_file = [held.person_ids[r] for r in parsed.people if r in held.person_ids]
+    exported = {row["_pk"]: row for row in exporter.people_rows(partnership_id=pid, person_ids=in_people_file)}
+    for ref in parsed.people:
+        if ref in held.person_ids and held.person_ids[ref] in exported:
+            held.people[ref] = exported[held.person_ids[ref]]
+
+    for ref, case_id in Referral.objects.filter(partnership_id=pid).values_list("ref", "case__id"):
+        if ref in referral_refs and case_id is not None:
+            held.case_ids[ref] = case_id
+    in_referrals_file = [held.case_ids[r] for r in parsed.referrals if r in held.case_ids]
+    for row in exporter.referral_rows(partnership_id=pid, case_ids=in_referrals_file):
+        held.referrals[row["referral_ref"]] = row
+
+    builders: dict[str, Callable[..., Iterator[dict[str, str]]]] = {
+        fmt.RISK: exporter.risk_rows,
+        fmt.INTERVENTIONS: exporter.intervention_rows,
+        fmt.REOFFENDING: exporter.reoffending_rows,
+        fmt.TIME_ENTRIES: exporter.time_entry_rows,
+        fmt.COST_ACCOUNTS: exporter.cost_account_rows,
+        fmt.COST_LINES: exporter.cost_line_rows,
+    }
+    for name, rows_of in parsed.children.items():
+        named = {held.case_ids[r.referral_ref] for r in rows_of if r.referral_ref in held.case_ids}
+        grouped: dict[str, list[dict[str, str]]] = defaultdict(list)
+        if named:
+            for row in builders[name](partnership_id=pid, case_ids=named):
+                grouped[row["referral_ref"]].append(row)
+        held.children[name] = grouped
+        if name == fmt.INTERVENTIONS:
+            for ref, found in grouped.items():
+                held.open_direct[ref] = sum(1 for r in found if r["type"] == DIRECT and r["status"] in OPEN_STATUSES)
+    costed = {
+        held.case_ids[r.referral_ref]
+        for name in (fmt.COST_ACCOUNTS, fmt.COST_LINES)
+        for r in parsed.children.get(name, [])
+        if r.referral_ref in held.case_ids
+    }
+    if costed:
+        for row in exporter.cost_account_rows(partnership_id=pid, case_ids=costed):
+            held.account_status[row["referral_ref"]] = row["status"]
+    _compare_parties(parsed, held)
+    return held
+
+
+def _compare_parties(parsed: Parsed, held: Held) -> None:
+    """Held referrals name their people by the export's ref; the bundle may name the same person
+    by a ref that now resolves to them (a merged record). Compare people, not spellings."""
+    for ref, row in held.referrals.items():
+        referral = parsed.referrals.get(ref)
+        if referral is None:
+            continue
+        for column in ("victim_ref", "perpetrator_ref"):
+            named = getattr(referral, column)
+            held_pk = _party_pk(row[column], held)
+            if named and held.person_ids.get(named) is not None and held.person_ids.get(named) == held_pk:
+                row[column] = named
+
+
+def _party_pk(export_ref: str, held: Held) -> int | None:
+    if export_ref in held.person_ids:
+        return held.person_ids[export_ref]
+    return person_pk_from_ref(export_ref)
+
+
+# --- writing ---------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class WriteContext:
+    """What the writes need that depends on the partnership: its agencies, instrument versions and the actor."""
+
+    partnership: Partnership
+    actor: User
+    staff: User | None
+    share_groups: list[int]
+    agency_for_type: dict[str, Agency]
+    agency_for_instrument: dict[str, Agency]
+    versions: dict[str, Any]
+    bands: dict[str, list[Any]]
+    level_item: dict[str, Any]
+    srp_items: dict[str, Any]
+
+    @classmethod
+    def build(cls, partnership: Partnership, actor: User | None, plan: Plan, errors: ErrorList) -> WriteContext:
+        from interventions.permissions import DELIVERING_KINDS
+
+        agencies = list(Agency.objects.filter(partnership=partnership).order_by("pk"))
+        by_kind: dict[str, list[Agency]] = defaultdict(list)
+        for agency in agencies:
+            by_kind[agency.kind].append(agency)
+
+        def first_of(kinds: Iterable[str]) -> Agency | None:
+            for kind in kinds:
+                if by_kind.get(kind):
+                    return by_kind[kind][0]
+            return None
+
+        shares = {a.group_id for a in agencies if a.is_core}
+        staff = actor if actor is not None and case_permissions.is_staff_member(actor) else None
+        if staff is not None and staff.agency is not None:
+            shares.add(staff.agency.group_id)
+        if plan.referrals and not shares:
+            errors.add("-", 0, "--partnership", "the partnership has no core agency to share the imported cases with")
+        context = cls(
+            partnership=partnership,
+            actor=actor or system_actor(),
+            staff=staff,
+            share_groups=sorted(shares),
+            agency_for_type={},
+            agency_for_instrument={},
+            versions={},
+            bands={},
+            level_item={},
+            srp_items={},
+        )
+        preference = (AgencyKind.HEALTH, AgencyKind.ADVOCACY, AgencyKind.POLICE, AgencyKind.PROBATION)
+        for row in plan.children.get(fmt.INTERVENTIONS, []):
+            kind = row.values["type"]
+            if kind in context.agency_for_type:
+                continue
+            deliverer = first_of(k for k in preference if k in DELIVERING_KINDS.get(kind, ())) or first_of(preference)
+            if deliverer is None:
+                errors.add(fmt.INTERVENTIONS, row.line, "type", "the partnership has no agency to deliver it")
+                continue
+            context.agency_for_type[kind] = deliverer
+        for row in plan.children.get(fmt.RISK, []):
+            instrument = row.values["instrument"]
+            if instrument not in context.versions:
+                context._instrument(
+                    instrument, row, errors, first_of(ASSESSING_KINDS[instrument]) or first_of(preference)
+                )
+            context._check_levels(row, errors)
+        return context
+
+    def _instrument(self, key: str, row: ChildRow, errors: ErrorList, agency: Agency | None) -> None:
+        from risk import selectors
+        from risk.models import Response
+        from risk.services import instruments_ensure_shipped
+
+        version = selectors.current_version_for(instrument_key=key, partnership_id=self.partnership.pk)
+        if version is None and instruments_ensure_shipped():
+            version = selectors.current_version_for(instrument_key=key, partnership_id=self.partnership.pk)
+        self.versions[key] = version
+        if version is None:
+            errors.add(fmt.RISK, row.line, "instrument", f"the service has no {key.upper()} instrument")
+            return
+        if agency is None:
+            errors.add(fmt.RISK, row.line, "instrument", "the partnership has no agency to hold the assessment")
+            return
+        self.agency_for_instrument[key] = agency
+        settings = selectors.risk_settings_for(partnership_id=self.partnership.pk)
+        self.bands[key] = selectors.bands_for(version, settings)
+        items = selectors.version_items(version)
+        if key == "sash":
+            level = next((i for i in items if i.response == Response.LEVEL), None)
+            if level is None:
+                errors.add(fmt.RISK, row.line, "sash_concern", "the partnership's SASH version has no level of concern")
+            self.level_item[key] = level
+        elif key == "srp":
+            by_key = {i.key: i for i in items}
+            for column, item_key in SRP_ITEMS.items():
+                if item_key not in by_key:
+                    errors.add(fmt.RISK, row.line, column, f"the partnership's SRP version has no item {item_key}")
+                self.srp_items[column] = by_key.get(item_key)
+
+    def _check_levels(self, row: ChildRow, errors: ErrorList) -> None:
+        key = row.values["instrument"]
+        bands = {b.key for b in self.bands.get(key, [])}
+        if not bands:
+            return
+        columns = ("sash_concern",) if key == "sash" else fmt.SRP_COLUMNS if key == "srp" else ()
+        for column in columns:
+            value = row.values[column]
+            if value and value != "not_completed" and value not in bands:
+                errors.add(fmt.RISK, row.line, column, f"'{value}' is not a level of the partnership's {key.upper()}")
+
+
+def _status(referral: ReferralRow) -> str:
+    """The lifecycle status an imported case stands at (docs/partnership-bundle.md)."""
+    if referral.decision == "pending":
+        return CaseStatus.CLOSED if referral.closed_on else CaseStatus.AWAITING_TRIAGE
+    if referral.decision != "accepted":
+        return CaseStatus.DECLINED
+    return CaseStatus.CLOSED if referral.closed_on else CaseStatus.ACTIVE
+
+
+class WriteFailed(Exception):
+    """The database refused a row while writing: reported as ``file:line`` like any other error."""
+
+    def __init__(self, file: str, first_line: int, last_line: int, problem: str) -> None:
+        super().__init__(f"{file}:{first_line}: {problem}")
+        self.error = BundleError(
+            file,
+            first_line,
+            "-",
+            f"could not be saved ({problem})"
+            + (f"; the row is one of lines {first_line} to {last_line}" if last_line > first_line else ""),
+        )
+
+
+def _connection_lost(exc: BaseException) -> bool:
+    """The database went away (the job is retried), as opposed to refusing what was sent."""
+    return isinstance(exc, OperationalError | InterfaceError) and not isinstance(exc.__cause__, QueryCanceled)
+
+
+def _database_problem(exc: BaseException) -> str:
+    # The first line only: PostgreSQL's DETAIL line repeats the row's values.
+    cause = exc.__cause__ or exc
+    if isinstance(cause, QueryCanceled):
+        return f"a step took longer than {IMPORT_STATEMENT_TIMEOUT} and was stopped"
+    first = (str(cause).strip().splitlines() or [type(cause).__name__])[0]
+    return first[:200]
+
+
+def _bulk(
+    model: type[Model],
+    objects: Sequence[Model],
+    say: Progress,
+    label: str,
+    history: BulkHistory | None = None,
+    *,
+    file: str,
+    lines: Sequence[int] = (),
+) -> None:
+    """Insert in batches. ``lines`` (one per object, where each comes from one row of ``file``)
+    lets a row the database refuses be reported by its line rather than as a traceback."""
+    done = 0
+    for chunk in iter_chunks(objects, BATCH):
+        try:
+            # A savepoint, so that a refused row leaves the transaction usable for what unwinds
+            # it (pgtrigger's ignore resets its setting on the way out).
+            with transaction.atomic():
+                model._default_manager.bulk_create(chunk, batch_size=BATCH)
+        except DatabaseError as exc:
+            if _connection_lost(exc):
+                raise
+            span = lines[done : done + len(chunk)] if lines else ()
+            raise WriteFailed(file, min(span, default=0), max(span, default=0), _database_problem(exc)) from exc
+        done += len(chunk)
+        if len(objects) > BATCH:
+            say(f"  {label}: {done:,} of {len(objects):,}")
+    if history is not None:
+        history.add(model, objects)
+    say(f"{label}: {len(objects):,} written")
+
+
+def _history_models() -> list[type[Model]]:
+    from costs.models import CostAccount, CostLine, ScenarioItem, TimeEntry
+    from interventions.models import Intervention
+    from risk.models import Answer, Assessment
+
+    return [
+        Person,
+        Referral,
+        Case,
+        Assessment,
+        Answer,
+        Intervention,
+        ReoffendingRecord,
+        TimeEntry,
+        CostAccount,
+        CostLine,
+        ScenarioItem,
+    ]
+
+
+def _write(
+    plan: Plan, held: Held, ctx: WriteContext, costs: CostContext, result: ImportResult, say: Progress, *, label: str
+) -> None:
+    """Every new row, then the derived fields; history written set-based (exchange.history)."""
+    partnership = ctx.partnership
+    history = BulkHistory(_history_models())
+    with history.triggers_skipped():
+        case_ids, new_case_ids, added_to_held = _write_new_rows(plan, held, ctx, say, history)
+        added_to_held.update(_write_costs(plan, held, ctx, costs, case_ids, say, history))
+        risk_cases = {case_ids[r.referral_ref] for r in plan.children.get(fmt.RISK, [])}
+        touched = risk_cases | {case_ids[r.referral_ref] for r in plan.children.get(fmt.INTERVENTIONS, [])}
+        new = set(new_case_ids)
+        # The new cases' due dates (their current assessments and risk were set as they were
+        # written): their rows are new, so their history is written below, as committed.
+        if touched & new:
+            say("Due dates of the new cases")
+            for chunk in iter_chunks(sorted(touched & new), BATCH):
+                case_refresh_next_due(case_ids=chunk)
+    say("History of the new records")
+    written = history.write(
+        metadata={
+            "operation": "import_bundle",
+            "bundle": label,
+            "partnership": partnership.slug,
+            "user": ctx.staff.pk if ctx.staff is not None else None,
+        }
+    )
+    say(f"history: {written:,} events written")
+    # Cases held before the import: their changes go through the history triggers as usual.
+    held_touched = sorted(touched - new)
+    if held_touched:
+        say("Current assessments, risk and due dates of cases already held")
+        _refresh_current_risk(sorted(risk_cases - new))
+        for chunk in iter_chunks(held_touched, BATCH):
+            case_refresh_next_due(case_ids=chunk)
+    say("Statistics of the tables written")
+    _analyze(
+        [*_history_models(), *history.event_models(), CrimeReference, CaseParty, CaseGroupObjectPermission, CaseEvent]
+    )
+    result.case_ids = sorted({*new_case_ids, *added_to_held})
+    parts = ", ".join(f"{result.created[name]:,} {name}" for name in fmt.ALL_FILES if result.created[name])
+    access_record(
+        user=ctx.staff,
+        action=AccessAction.CREATE,
+        record_type="cases.case",
+        record_ids=result.case_ids,
+        purpose=f"partnership data bundle import into {partnership.slug} ({label}): {parts or 'nothing new'}",
+    )
+
+
+def _write_new_rows(
+    plan: Plan, held: Held, ctx: WriteContext, say: Progress, history: BulkHistory
+) -> tuple[dict[str, int], list[int], Counter[int]]:
+    """Insert everything the plan adds. Answers the case id of every referral ref, the new
+    cases' ids, and how many records were added to each case already held."""
+    partnership = ctx.partnership
+    now = timezone.now()
+    person_ids = dict(held.person_ids)
+    people = [_person(partnership.pk, row) for row in plan.people]
+    _bulk(Person, people, say, "people", history, file=fmt.PEOPLE, lines=[r.line for r in plan.people])
+    person_ids.update({row.ref: person.pk for row, person in zip(plan.people, people, strict=True)})
+
+    referrals = [
+        Referral(
+            partnership_id=partnership.pk,
+            ref=row.ref,
+            received_on=row.received_on,
+            referring_agency_kind=row.referring_agency,
+            offence=row.offence,
+            referral_reason=row.referral_reason,
+            relationship=row.relationship,
+            created_by=ctx.staff,
+        )
+        for row in plan.referrals
+    ]
+    referral_lines = [r.line for r in plan.referrals]
+    _bulk(Referral, referrals, say, "referrals", history, file=fmt.REFERRALS, lines=referral_lines)
+    crime = [
+        CrimeReference(referral_id=referral.pk, reference=reference)
+        for row, referral in zip(plan.referrals, referrals, strict=True)
+        for reference in row.crime_references
+    ]
+    _bulk(
+        CrimeReference,
+        crime,
+        say,
+        "crime references",
+        file=fmt.REFERRALS,
+        lines=[row.line for row in plan.referrals for _ in row.crime_references],
+    )
+    risk_results = _risk_results(plan.children.get(fmt.RISK, []), ctx)
+    current_risk = _current_of_new_cases(risk_results, {row.ref for row in plan.referrals})
+    cases = [
+        Case(
+            partnership_id=partnership.pk,
+            referral_id=referral.pk,
+            received_on=row.received_on,
+            status=_status(row),
+            decision=row.decision,
+            decided_on=row.decided_on,
+            tier=row.tier,
+            heard_at_clinic=bool(row.heard_at_clinic),
+            stalker_type=row.stalker_type,
+            closed_on=row.closed_on,
+            current_risk=current_risk.get(row.ref, ""),
+        )
+        for row, referral in zip(plan.referrals, referrals, strict=True)
+    ]
+    _bulk(Case, cases, say, "cases", history, file=fmt.REFERRALS, lines=referral_lines)
+    case_ids = dict(held.case_ids)
+    case_ids.update({row.ref: case.pk for row, case in zip(plan.referrals, cases, strict=True)})
+    new_case_ids = [case.pk for case in cases]
+
+    parties = [
+        CaseParty(case_id=case.pk, person_id=person_ids[getattr(row, f"{role}_ref")], role=role, is_primary=True)
+        for row, case in zip(plan.referrals, cases, strict=True)
+        for role in (PartyRole.VICTIM, PartyRole.PERPETRATOR)
+    ]
+    _bulk(
+        CaseParty, parties, say, "case parties", file=fmt.REFERRALS, lines=[x for x in referral_lines for _ in (1, 2)]
+    )
+    # Looked up, not taken from cases.permissions' per-process cache: a long-lived worker must
+    # not hold on to an id (one query per import).
+    permission_id = Permission.objects.only("id").get(content_type__app_label="cases", codename="view_case").pk
+    shares = [
+        CaseGroupObjectPermission(group_id=group_id, permission_id=permission_id, content_object_id=case_id)
+        for case_id in new_case_ids
+        for group_id in ctx.share_groups
+    ]
+    _bulk(CaseGroupObjectPermission, shares, say, "shares with agencies", file=fmt.REFERRALS)
+
+    risk = plan.children.get(fmt.RISK, [])
+    if risk:
+        _write_risk(risk_results, case_ids, ctx, now, say, history)
+    interventions = plan.children.get(fmt.INTERVENTIONS, [])
+    if interventions:
+        _write_interventions(interventions, case_ids, ctx, say, history)
+    reoffending = plan.children.get(fmt.REOFFENDING, [])
+    _bulk(
+        ReoffendingRecord,
+        [
+            ReoffendingRecord(
+                case_id=case_ids[r.referral_ref],
+                occurred_on=r.values["occurred_on"],
+                kind=r.values["kind"],
+                victim=r.values["victim"],
+                source=r.values["source"],
+                offence=r.values["offence"],
+                crime_reference=(r.values["crime_reference"] or "").strip().upper(),
+                recorded_by=ctx.actor,
+            )
+            for r in reoffending
+        ],
+        say,
+        "re-offending",
+        history,
+        file=fmt.REOFFENDING,
+        lines=[r.line for r in reoffending],
+    )
+    added_to_held: Counter[int] = Counter()
+    for rows in (risk, interventions, reoffending):
+        for r in rows:
+            if r.referral_ref in held.case_ids:
+                added_to_held[held.case_ids[r.referral_ref]] += 1
+    agency = ctx.staff.agency if ctx.staff is not None else None
+    referrer = dict(ReferringAgency.choices)
+    events = [
+        CaseEvent(
+            case_id=case.pk,
+            actor=ctx.actor,
+            agency=agency,
+            kind=EventKind.REFERRED,
+            summary=f"Referral {row.ref} received from {referrer[row.referring_agency]}; "
+            f"imported from a partnership data bundle"[:300],
+        )
+        for row, case in zip(plan.referrals, cases, strict=True)
+    ]
+    events += [
+        CaseEvent(
+            case_id=case_id,
+            actor=ctx.actor,
+            agency=agency,
+            kind=EventKind.IMPORTED,  # not a new referral: the case was already held
+            summary=f"{count} record{'s' if count != 1 else ''} added from a partnership data bundle",
+        )
+        for case_id, count in sorted(added_to_held.items())
+    ]
+    _bulk(CaseEvent, events, say, "timeline entries", file=fmt.REFERRALS)
+    return case_ids, new_case_ids, added_to_held
+
+
+def _person(partnership_id: int, row: PersonRow) -> Person:
+    return Person(
+        partnership_id=partnership_id,
+        ref=row.ref,
+        given_name=row.given_name,
+        family_name=row.family_name,
+        name_normalised=normalise_name(row.given_name, row.family_name),
+        date_of_birth=row.date_of_birth,
+        # As intake records it: a band only when there is no date of birth.
+        age_band="" if row.date_of_birth else row.age_band,
+        gender=row.gender or "unknown",
+        pnc_id=row.pnc_id or "",
+        nhs_number=row.nhs_number or "",
+    )
+
+
+@dataclass
+class RiskResult:
+    """One row of risk_assessments.csv, scored as the risk app scores it."""
+
+    row: ChildRow
+    instrument: str
+    score: int | None
+    band: str
+    overall: str
+    answers: list[tuple[Any, str]]  # (item, value)
+    is_current: bool = False
+
+
+def _risk_results(rows: list[ChildRow], ctx: WriteContext) -> list[RiskResult]:
+    from risk import scoring
+
+    results = []
+    for r in rows:
+        key, v = r.values["instrument"], r.values
+        bands = ctx.bands[key]
+        score: int | None = None
+        answers: list[tuple[Any, str]] = []
+        if key == "sash":
+            band = v["sash_concern"] if v["sash_concern"] not in ("", "not_completed") else ""
+            if band:
+                answers.append((ctx.level_item["sash"], band))
+        elif key == "dash":
+            score = v["dash_yes_count"]
+            found = scoring.band_for(score, bands) if score is not None else None
+            band = found.key if found else ""
+        else:
+            judged = {column: v[column] for column in fmt.SRP_COLUMNS if v[column]}
+            answers += [(ctx.srp_items[column], value) for column, value in judged.items()]
+            # The overall level is the highest of the scored domains (violence, persistence, recurrence).
+            scored = [c for c in fmt.SRP_COLUMNS if ctx.srp_items[c] is not None and ctx.srp_items[c].scored]
+            band = scoring.highest_level(bands, [judged.get(c, "") for c in scored])
+        results.append(RiskResult(r, key, score, band, scoring.overall_for(bands, band), answers))
+    return results
+
+
+def _current_of_new_cases(results: list[RiskResult], new_refs: set[str]) -> dict[str, str]:
+    """Mark each new case's current assessment per instrument, as the risk app's rule picks it (the
+    latest by date; of two on one day the later completed, here the later line), and answer each
+    new case's current risk (the highest overall of those). Set at insert: no update of the rows
+    just written. Cases held before the import are brought up to date by ``_refresh_current_risk``."""
+    from risk.models import OVERALL_RANK
+
+    latest: dict[tuple[str, str], RiskResult] = {}
+    for result in results:
+        ref = result.row.referral_ref
+        if ref in new_refs:
+            key = (ref, result.instrument)
+            if key not in latest or result.row.values["assessed_on"] >= latest[key].row.values["assessed_on"]:
+                latest[key] = result
+    risk: dict[str, str] = {}
+    for (ref, _instrument), result in latest.items():
+        result.is_current = True
+        if result.overall and OVERALL_RANK.get(result.overall, 0) > OVERALL_RANK.get(risk.get(ref, ""), 0):
+            risk[ref] = result.overall
+    return risk
+
+
+def _write_risk(
+    results: list[RiskResult],
+    case_ids: dict[str, int],
+    ctx: WriteContext,
+    now: dt.datetime,
+    say: Progress,
+    history: BulkHistory,
+) -> None:
+    from risk.models import Answer, Assessment, Status
+
+    assessments: list[Assessment] = []
+    for result in results:
+        version, bands = ctx.versions[result.instrument], ctx.bands[result.instrument]
+        assessed_on = result.row.values["assessed_on"]
+        assessments.append(
+            Assessment(
+                case_id=case_ids[result.row.referral_ref],
+                instrument_id=version.instrument_id,
+                version=version,
+                status=Status.COMPLETED,
+                assessed_on=assessed_on,
+                score=result.score,
+                band=result.band,
+                level=result.band,
+                overall=result.overall,
+                scored_with={"bands": [b.as_data() for b in bands], "source": "partnership data bundle"},
+                review_due_on=(
+                    assessed_on + relativedelta(months=version.review_after_months)
+                    if version.review_after_months
+                    else None
+                ),
+                is_current=result.is_current,
+                created_by=ctx.actor,
+                agency=ctx.agency_for_instrument[result.instrument],
+                completed_by=ctx.actor,
+                completed_at=now,
+            )
+        )
+    _bulk(Assessment, assessments, say, "risk assessments", history, file=fmt.RISK, lines=[r.row.line for r in results])
+    _bulk(
+        Answer,
+        [
+            Answer(assessment_id=assessment.pk, item=item, value=value)
+            for result, assessment in zip(results, assessments, strict=True)
+            for item, value in result.answers
+        ],
+        say,
+        "risk answers",
+        history,
+        file=fmt.RISK,
+        lines=[result.row.line for result in results for _ in result.answers],
+    )
+
+
+def _refresh_current_risk(case_ids: list[int]) -> None:
+    """Each case's current assessment per instrument (the risk app's rule: the latest completed,
+    not replaced by a completed amendment) and its current risk (the highest overall of those)."""
+    from risk.models import Assessment, Instrument
+
+    table = Assessment._meta.db_table
+    case_table = Case._meta.db_table
+    instruments = list(Instrument.objects.filter(key__in=fmt.INSTRUMENTS).values_list("pk", flat=True))
+    # Positional parameters: pgtrigger.ignore puts its own in front of every statement.
+    with connection.cursor() as cursor:
+        for chunk in iter_chunks(case_ids, BATCH):
+            cursor.execute(
+                f"UPDATE {table} SET is_current = false "  # noqa: S608 (table names from model metadata)
+                "WHERE case_id = ANY(%s) AND instrument_id = ANY(%s) AND is_current",
+                [chunk, instruments],
+            )
+            cursor.execute(
+                f"""
+                UPDATE {table} a SET is_current = true
+                FROM (
+                    SELECT DISTINCT ON (x.case_id, x.instrument_id) x.id
+                    FROM {table} x
+                    WHERE x.case_id = ANY(%s) AND x.instrument_id = ANY(%s)
+                      AND x.status = 'completed'
+                      AND NOT EXISTS (SELECT 1 FROM {table} y WHERE y.amends_id = x.id AND y.status = 'completed')
+                    ORDER BY x.case_id, x.instrument_id, x.assessed_on DESC, x.completed_at DESC, x.id DESC
+                ) w
+                WHERE a.id = w.id
+                """,  # noqa: S608 (table names from model metadata)
+                [chunk, instruments],
+            )
+            cursor.execute(
+                f"""
+                UPDATE {case_table} c SET current_risk = r.overall
+                FROM (
+                    SELECT c2.id, COALESCE((
+                        SELECT a.overall FROM {table} a
+                        WHERE a.case_id = c2.id AND a.is_current AND a.overall <> ''
+                        ORDER BY {OVERALL_RANK_SQL} DESC LIMIT 1
+                    ), '') AS overall
+                    FROM {case_table} c2 WHERE c2.id = ANY(%s)
+                ) r
+                WHERE c.id = r.id AND c.current_risk <> r.overall
+                """,  # noqa: S608 (table names from model metadata)
+                [chunk],
+            )
+
+
+def _write_interventions(
+    rows: list[ChildRow], case_ids: dict[str, int], ctx: WriteContext, say: Progress, history: BulkHistory
+) -> None:
+    from interventions.models import Intervention
+
+    _bulk(
+        Intervention,
+        [
+            Intervention(
+                case_id=case_ids[r.referral_ref],
+                type=r.values["type"],
+                agency=ctx.agency_for_type[r.values["type"]],
+                status=r.values["status"],
+                started_on=r.values["started_on"],
+                ended_on=r.values["ended_on"],
+                ending=r.values.get("ending") or "",
+                sessions_planned=r.values["sessions_planned"],
+                sessions_attended=r.values["sessions_attended"],
+                recorded_by=ctx.actor,
+            )
+            for r in rows
+        ],
+        say,
+        "interventions",
+        history,
+        file=fmt.INTERVENTIONS,
+        lines=[r.line for r in rows],
+    )
+
+
+# --- the optional cost files ------------------------------------------------------------------------------------------
+
+
+@dataclass
+class CostContext:
+    """What the cost rows need from the partnership: an agency of each kind, its rate cards by
+    financial year, and the catalogue's entries by key."""
+
+    agency_for_kind: dict[str, int] = field(default_factory=dict)
+    rate_cards: dict[int, int] = field(default_factory=dict)
+    unit_costs: dict[str, int] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, partnership: Partnership, plan: Plan, errors: ErrorList) -> CostContext:
+        from costs.models import RateCard, UnitCost
+
+        context = cls()
+        entries = plan.children.get(fmt.TIME_ENTRIES, [])
+        accounts = plan.children.get(fmt.COST_ACCOUNTS, [])
+        lines = plan.children.get(fmt.COST_LINES, [])
+        if not (entries or accounts or lines):
+            return context
+        # The first agency of each kind (by id), as the other files' records are held.
+        for agency_id, kind in Agency.objects.filter(partnership=partnership).order_by("-pk").values_list("pk", "kind"):
+            context.agency_for_kind[kind] = agency_id
+        for row in entries:
+            kind = row.values["agency_kind"]
+            if kind and kind not in context.agency_for_kind:
+                errors.add(fmt.TIME_ENTRIES, row.line, "agency_kind", f"the partnership has no {kind} agency")
+        # Rates are the partnership's own data, entered on its Rates page, not carried by the
+        # bundle: an account is costed with the partnership's rate card of its year.
+        context.rate_cards = dict(RateCard.objects.filter(partnership=partnership).values_list("financial_year", "pk"))
+        for row in accounts:
+            year = row.values["financial_year"]
+            if isinstance(year, int) and year not in context.rate_cards:
+                errors.add(
+                    fmt.COST_ACCOUNTS,
+                    row.line,
+                    "financial_year",
+                    f"the partnership has no rate card for {year}/{(year + 1) % 100:02d}: enter its rates first",
+                )
+        keys = {r.values["unit_cost"] for r in lines if r.values["unit_cost"]}
+        if keys:
+            # The partnership's own entry of a key replaces the shipped one (docs/costs.md).
+            for key, pk, own in (
+                UnitCost.objects.filter(key__in=keys)
+                .filter(Q(partnership=partnership) | Q(partnership__isnull=True))
+                .order_by("partnership_id")
+                .values_list("key", "pk", "partnership_id")
+            ):
+                if own is not None or key not in context.unit_costs:
+                    context.unit_costs[key] = pk
+        return context
+
+
+def _finished_at(day: dt.date | None) -> dt.datetime | None:
+    # The bundle keeps the day an account was finished; midday, so the local date is that day.
+    return timezone.make_aware(dt.datetime.combine(day, dt.time(12))) if day else None
+
+
+def _write_costs(
+    plan: Plan,
+    held: Held,
+    ctx: WriteContext,
+    costs: CostContext,
+    case_ids: dict[str, int],
+    say: Progress,
+    history: BulkHistory,
+) -> Counter[int]:
+    """Time entries, cost accounts and their lines and scenario items. Answers how many records
+    were added to each case already held (for its timeline)."""
+    from costs.models import CostAccount, CostLine, Scenario, ScenarioItem, TimeEntry
+
+    partnership_id = ctx.partnership.pk
+    entries = plan.children.get(fmt.TIME_ENTRIES, [])
+    _bulk(
+        TimeEntry,
+        [
+            TimeEntry(
+                partnership_id=partnership_id,
+                case_id=case_ids[r.referral_ref],
+                activity_kind=r.values["activity_kind"],
+                cost_category=r.values["cost_category"],
+                occurred_on=r.values["occurred_on"],
+                agency_id=costs.agency_for_kind.get(r.values["agency_kind"]),
+                role=r.values["role"],
+                imported_staff_time=r.values["staff"] == "yes",
+                minutes=r.values["minutes"],
+                recorded_by=ctx.actor,
+            )
+            for r in entries
+        ],
+        say,
+        "time entries",
+        history,
+        file=fmt.TIME_ENTRIES,
+        lines=[r.line for r in entries],
+    )
+    accounts = plan.children.get(fmt.COST_ACCOUNTS, [])
+    account_objects = [
+        CostAccount(
+            case_id=case_ids[r.referral_ref],
+            partnership_id=partnership_id,
+            rate_card_id=costs.rate_cards[r.values["financial_year"]],
+            status=r.values["status"],
+            period_months=r.values["period_months"] or 6,
+            infrastructure=r.values["infrastructure"],
+            created_by=ctx.actor,
+            finished_by=ctx.actor if r.values["status"] == "finished" else None,
+            finished_at=_finished_at(r.values["finished_on"]),
+        )
+        for r in accounts
+    ]
+    _bulk(CostAccount, account_objects, say, "cost accounts", history, file=fmt.COST_ACCOUNTS,
+          lines=[r.line for r in accounts])  # fmt: skip
+    # Every account has its two scenarios, as one opened in the service has.
+    scenarios = [Scenario(account_id=a.pk, kind=kind) for a in account_objects for kind in ("best", "worst")]
+    _bulk(Scenario, scenarios, say, "scenarios", file=fmt.COST_ACCOUNTS)
+    account_of = {r.referral_ref: a.pk for r, a in zip(accounts, account_objects, strict=True)}
+    lines = plan.children.get(fmt.COST_LINES, [])
+    if lines:
+        held_accounts = {ref for ref in {r.referral_ref for r in lines} if ref not in account_of}
+        for ref, pk in CostAccount.objects.filter(case_id__in=[case_ids[ref] for ref in held_accounts]).values_list(
+            "case__referral__ref", "pk"
+        ):
+            account_of[ref] = pk
+        scenario_of = {
+            (account_id, kind): pk
+            for account_id, kind, pk in Scenario.objects.filter(account_id__in=set(account_of.values())).values_list(
+                "account_id", "kind", "pk"
+            )
+        }
+        finished = {r.referral_ref for r in accounts if r.values["status"] == "finished"}
+        happened = [r for r in lines if r.values["part"] == "happened"]
+        avoided = [r for r in lines if r.values["part"] != "happened"]
+
+        def figures(r: ChildRow) -> dict[str, Any]:
+            v = r.values
+            return {
+                "bearer": v["bearer"],
+                "kind": v["kind"],
+                # Left out of a pseudonymised export: the unit cost's or category's name instead.
+                "label": v["label"] or v["unit_cost"] or v["category"] or v["kind"],
+                "unit_cost_id": costs.unit_costs.get(v["unit_cost"]),
+                "quantity": v["quantity"],
+                "unit_amount": v["unit_amount"],
+                "qaly_loss": v["qaly_loss"],
+                "value_of_year": v["value_of_year"],
+                "amount": v["amount"],
+                "source": v["source"],
+            }
+
+        _bulk(
+            CostLine,
+            [
+                CostLine(
+                    account_id=account_of[r.referral_ref],
+                    category=r.values["category"],
+                    role=r.values["role"],
+                    hours=r.values["hours"],
+                    hourly_rate=r.values["hourly_rate"],
+                    # A finished account's staff time is the copy made when it was finished.
+                    frozen=r.values["kind"] == "staff_time" and r.referral_ref in finished,
+                    **figures(r),
+                )
+                for r in happened
+            ],
+            say,
+            "cost lines",
+            history,
+            file=fmt.COST_LINES,
+            lines=[r.line for r in happened],
+        )
+        _bulk(
+            ScenarioItem,
+            [
+                ScenarioItem(scenario_id=scenario_of[(account_of[r.referral_ref], r.values["part"])], **figures(r))
+                for r in avoided
+            ],
+            say,
+            "scenario items",
+            history,
+            file=fmt.COST_LINES,
+            lines=[r.line for r in avoided],
+        )
+    added: Counter[int] = Counter()
+    for name in fmt.COST_FILES:
+        for r in plan.children.get(name, []):
+            if r.referral_ref in held.case_ids:
+                added[held.case_ids[r.referral_ref]] += 1
+    return added

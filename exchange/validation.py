@@ -1,0 +1,753 @@
+"""Validating a bundle: every cell, every row's own rules, references between files, and what
+the partnership already holds. Nothing here writes.
+
+Every problem found is kept (the import prints them all, as ``file:line: column: problem``);
+a bad cell does not stop the row, a bad row does not stop the file, a bad file does not stop
+the bundle. Only a header without its required columns makes the rows of that file
+unreadable, and then its rows are not checked (their errors would all be the same one).
+
+Matching what is held (the refs are the natural keys):
+- people and referrals by their ref. A ref already held is not imported again; a value
+  in the bundle that contradicts the held record is an error (an import adds records, it
+  never changes them: corrections are made in the service, where they have a history
+  and a reason). An empty cell is "not known" and contradicts nothing.
+- rows of risk_assessments.csv, interventions.csv and reoffending.csv have no ref: a row
+  identical to one held for the same referral is the same record, and only rows not
+  held are added. A row that shares its key (referral and instrument and date;
+  referral and type and start; referral and date) with a held record but differs from
+  it is an error, for the same reason.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import re
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from exchange import format as fmt
+from exchange.reader import Bundle, CsvProblem
+
+
+class _Invalid:
+    """A cell that failed its own check: rules that depend on it are not applied."""
+
+    def __repr__(self) -> str:
+        return "INVALID"
+
+    def __bool__(self) -> bool:
+        return False
+
+
+INVALID: Any = _Invalid()
+
+PNC_RE = re.compile(r"\d{2,4}/\d{1,7}[A-Z]")
+DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
+INT_RE = re.compile(r"\d{1,5}")
+DECIMAL_RE = re.compile(r"(\d{1,12})(?:\.(\d+))?")
+MINUTES_PER_DAY = 24 * 60
+MAX_SMALLINT = 32767
+OPEN_STATUSES = ("planned", "ongoing")
+DIRECT = "perpetrator_direct_intervention"
+# interventions.rules.STATUS_FOR_ENDING: the bundle's status for each of the project's endings.
+STATUS_FOR_ENDING = {"completed": "completed", "ended_early": "cancelled", "cancelled": "cancelled",
+                     "dropped_out": "dropped_out"}  # fmt: skip
+PERSON_PK_REF = re.compile(r"MASIP-P(\d{6,})")
+
+
+# --- errors -----------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BundleError:
+    file: str
+    line: int
+    column: str
+    problem: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.column}: {self.problem}"
+
+
+class ErrorList:
+    def __init__(self) -> None:
+        self.items: list[BundleError] = []
+
+    def add(self, file: str, line: int, column: str, problem: str) -> None:
+        self.items.append(BundleError(file, line, column, problem))
+
+    def __bool__(self) -> bool:
+        return bool(self.items)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def ordered(self) -> list[BundleError]:
+        """By file in the bundle's order, then line; within a line, in the order found."""
+        rank = {name: i for i, name in enumerate(fmt.ALL_FILES)}
+        indexed = sorted(enumerate(self.items), key=lambda p: (rank.get(p[1].file, -1), p[1].line, p[0]))
+        return [e for _, e in indexed]
+
+
+# --- parsed rows --------------------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class PersonRow:
+    line: int
+    ref: str
+    gender: Any
+    date_of_birth: Any
+    age_band: Any
+    pnc_id: Any
+    nhs_number: Any
+    given_name: Any
+    family_name: Any
+
+
+@dataclass(slots=True)
+class ReferralRow:
+    line: int
+    ref: str
+    received_on: Any
+    referring_agency: Any
+    crime_references: Any
+    offence: Any
+    referral_reason: Any
+    victim_ref: Any
+    perpetrator_ref: Any
+    relationship: Any
+    decision: Any
+    decided_on: Any
+    tier: Any
+    stalker_type: Any
+    heard_at_clinic: Any
+    closed_on: Any
+
+
+@dataclass(slots=True)
+class ChildRow:
+    """A row of risk_assessments.csv, interventions.csv or reoffending.csv: its typed values and
+    its canonical cells (the export's text of each column present in the file's header)."""
+
+    line: int
+    referral_ref: str
+    values: dict[str, Any]
+    # The columns in the file's header (one tuple shared by every row of the file).
+    present: tuple[str, ...]
+
+    @property
+    def signature(self) -> tuple[str, ...]:
+        """Worked out when compared with what is held, not kept for every row: it was about a
+        tenth of a large bundle's validation memory."""
+        return tuple(canonical(self.values[c]) for c in self.present)
+
+
+@dataclass
+class FileHeader:
+    present: tuple[str, ...]
+
+
+@dataclass
+class Parsed:
+    people: dict[str, PersonRow] = field(default_factory=dict)
+    referrals: dict[str, ReferralRow] = field(default_factory=dict)
+    children: dict[str, list[ChildRow]] = field(default_factory=dict)
+    headers: dict[str, FileHeader] = field(default_factory=dict)
+    # Files whose rows could be read (a file missing required columns cannot).
+    readable: set[str] = field(default_factory=set)
+
+
+# --- cells -----------------------------------------------------------------------------------------------------------
+
+
+def _shown(value: str) -> str:
+    return value if len(value) <= 40 else f"{value[:37]}..."
+
+
+# C0 control characters other than tab and line breaks, and DEL. PostgreSQL cannot store NUL
+# in text at all, and none of the others belongs in a name, a date or a code.
+CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# What the reader keeps of a byte that is not UTF-8 (surrogateescape: U+DC80 to U+DCFF).
+NOT_UTF8_RE = re.compile(r"[\udc80-\udcff]")
+
+
+def text_problem(raw: str) -> str | None:
+    """A cell's text that cannot be stored as it is: bytes that are not UTF-8, or control characters."""
+    if NOT_UTF8_RE.search(raw):
+        return "is not UTF-8 text (save the file as CSV UTF-8)"
+    control = CONTROL_RE.search(raw)
+    if control:
+        return f"contains a control character (U+{ord(control.group()):04X}), which cannot be stored"
+    return None
+
+
+def parse_cell(column: fmt.Column, raw: str, today: dt.date) -> tuple[Any, str | None]:
+    """The cell's value (None or "" when empty), or INVALID and the problem."""
+    problem = text_problem(raw)
+    if problem is not None:
+        return INVALID, problem
+    if raw == "":
+        if column.required:
+            return INVALID, "a value is required"
+        return (None if column.kind in (fmt.DATE, fmt.INT, fmt.DECIMAL) else ""), None
+    if column.kind == fmt.ENUM:
+        if raw in column.choices:
+            # The format's own string, not the cell's: a bundle repeats a handful of values
+            # hundreds of thousands of times, and every row keeps its values until the write.
+            return column.choices[column.choices.index(raw)], None
+        return INVALID, f"'{_shown(raw)}' is not one of: {', '.join(column.choices)}"
+    if column.kind == fmt.DATE:
+        if not DATE_RE.fullmatch(raw):
+            return INVALID, f"'{_shown(raw)}' is not a date in the form YYYY-MM-DD"
+        try:
+            value = _date(raw)
+        except ValueError:
+            return INVALID, f"'{raw}' is not a real date"
+        if value > today:
+            return INVALID, f"{raw} is in the future"
+        return value, None
+    if column.kind == fmt.INT:
+        if not INT_RE.fullmatch(raw) or int(raw) > MAX_SMALLINT:
+            return INVALID, f"'{_shown(raw)}' is not a whole number from 0 to {MAX_SMALLINT}"
+        return int(raw), None
+    if column.kind == fmt.DECIMAL:
+        match = DECIMAL_RE.fullmatch(raw)
+        if not match:
+            return INVALID, f"'{_shown(raw)}' is not a number like 1234.50 (digits, a point, no £ or commas)"
+        if match.group(2) and len(match.group(2)) > column.places:
+            return INVALID, f"'{_shown(raw)}' has more than {column.places} decimal places"
+        # To the column's places, as the export writes it: "8855" and "8855.00" are one amount.
+        return Decimal(raw).quantize(Decimal(1).scaleb(-column.places)), None
+    if column.max_length and len(raw) > column.max_length:
+        return INVALID, f"is longer than {column.max_length} characters"
+    return raw, None
+
+
+@functools.lru_cache(maxsize=8192)
+def _date(raw: str) -> dt.date:
+    """One date object per distinct date (rows share them; a bundle's dates repeat a lot)."""
+    return dt.date.fromisoformat(raw)
+
+
+@functools.lru_cache(maxsize=8192)
+def _iso(value: dt.date) -> str:
+    return value.isoformat()
+
+
+def canonical(value: Any) -> str:
+    """A value as the export writes it: what rows are compared by."""
+    if value is None or value is INVALID:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, dt.date):
+        return _iso(value)
+    if isinstance(value, tuple | list):
+        return fmt.CRIME_REFERENCE_SEPARATOR.join(value)
+    return str(value)
+
+
+def normalise_identifier(value: str) -> str:
+    return re.sub(r"\s+", "", value or "").upper()
+
+
+def valid_nhs_number(value: str) -> bool:
+    from cases.services import _valid_nhs_number  # the one rule, shared with intake
+
+    return _valid_nhs_number(value)
+
+
+def crime_references(raw: str) -> tuple[str, ...]:
+    """Several references in one cell, separated by ';': upper case, each once, sorted."""
+    parts = (normalise_identifier(p) for p in raw.split(fmt.CRIME_REFERENCE_SEPARATOR))
+    return tuple(sorted({p for p in parts if p}))
+
+
+# --- reading the files --------------------------------------------------------------------------------------------
+
+
+def _read(
+    bundle: Bundle,
+    name: str,
+    errors: ErrorList,
+    parsed: Parsed,
+    today: dt.date,
+    on_row: Callable[[int, dict[str, Any]], None],
+) -> None:
+    spec = fmt.SPECS[name]
+    rows = bundle.rows(name)
+    try:
+        try:
+            header_row = next(rows)
+        except StopIteration:
+            errors.add(name, 1, "-", "the file is empty: a header row is required")
+            return
+        header = [fmt.unescape_cell(h.strip()) for h in header_row.cells]
+        index: dict[str, int] = {}
+        usable = True
+        for place, heading in enumerate(header):
+            if heading == "":
+                errors.add(name, 1, f"column {place + 1}", "the header cell is empty")
+            elif (problem := text_problem(heading)) is not None:
+                errors.add(name, 1, f"column {place + 1}", f"the header cell {problem}")
+                usable = False
+            elif heading not in spec.names:
+                errors.add(name, 1, heading, f"not a column of {name} (its columns are: {', '.join(spec.names)})")
+            elif heading in index:
+                errors.add(name, 1, heading, "appears twice in the header")
+                usable = False
+            else:
+                index[heading] = place
+        for required in spec.columns:
+            if required.in_header and required.name not in index:
+                errors.add(name, 1, required.name, "the column is missing from the header")
+                usable = False
+        parsed.headers[name] = FileHeader(tuple(c for c in spec.names if c in index))
+        if not usable:
+            return
+        parsed.readable.add(name)
+        width = len(header)
+        positions = [(column, index.get(column.name)) for column in spec.columns]
+        for row in rows:
+            cells = row.cells
+            if not any(c.strip() for c in cells):
+                continue  # a blank line
+            if len(cells) != width:
+                errors.add(name, row.line, "-", f"the row has {len(cells)} cells; the header has {width}")
+                continue
+            values: dict[str, Any] = {}
+            for column, position in positions:
+                raw = fmt.unescape_cell(cells[position].strip()).strip() if position is not None else ""
+                value, problem = parse_cell(column, raw, today)
+                if problem is not None:
+                    errors.add(name, row.line, column.name, problem)
+                values[column.name] = value
+            on_row(row.line, values)
+    except CsvProblem as exc:
+        errors.add(name, exc.line, "-", exc.problem)
+        # The rest of the file is unknown: references to its rows are not checked, or one
+        # damaged byte would be reported again at every row naming something after it.
+        parsed.readable.discard(name)
+        parsed.headers.setdefault(name, FileHeader(()))
+
+
+def read_bundle(bundle: Bundle, *, today: dt.date, errors: ErrorList) -> Parsed:
+    """Every file's cells and each row's own rules. References are checked by ``check_references``."""
+    parsed = Parsed()
+    for unknown in bundle.unknown_files:
+        errors.add(unknown, 0, "-", f"not a file of the bundle format (its files are: {', '.join(fmt.ALL_FILES)})")
+    if not bundle.has(fmt.REFERRALS):
+        errors.add(fmt.REFERRALS, 0, "-", "the bundle has no referrals.csv, which is required")
+    if bundle.has(fmt.PEOPLE):
+        _read(bundle, fmt.PEOPLE, errors, parsed, today, _people_rule(parsed, errors))
+    if bundle.has(fmt.REFERRALS):
+        _read(bundle, fmt.REFERRALS, errors, parsed, today, _referral_rule(parsed, errors))
+    for name, rule in ((fmt.RISK, _risk_rule), (fmt.INTERVENTIONS, _intervention_rule), (fmt.REOFFENDING, None)):
+        parsed.children[name] = []
+        if bundle.has(name):
+            _read(bundle, name, errors, parsed, today, _child_rule(parsed, errors, name, rule))
+    # The optional cost files: only when the bundle has them, so a bundle without them is
+    # read, planned and imported exactly as before.
+    for name, rule in (
+        (fmt.TIME_ENTRIES, _time_entry_rule),
+        (fmt.COST_ACCOUNTS, _cost_account_rule),
+        (fmt.COST_LINES, _cost_line_rule),
+    ):
+        if bundle.has(name):
+            parsed.children[name] = []
+            _read(bundle, name, errors, parsed, today, _child_rule(parsed, errors, name, rule))
+    return parsed
+
+
+def _duplicate(errors: ErrorList, name: str, line: int, column: str, first: int) -> None:
+    errors.add(name, line, column, f"duplicate of line {first}")
+
+
+def _people_rule(parsed: Parsed, errors: ErrorList) -> Callable[[int, dict[str, Any]], None]:
+    name = fmt.PEOPLE
+
+    def rule(line: int, v: dict[str, Any]) -> None:
+        ref = v["person_ref"]
+        if ref and ref in parsed.people:
+            _duplicate(errors, name, line, "person_ref", parsed.people[ref].line)
+            return
+        pnc = normalise_identifier(v["pnc_id"]) if v["pnc_id"] else v["pnc_id"]
+        if pnc and not PNC_RE.fullmatch(pnc):
+            errors.add(name, line, "pnc_id", "is not a PNC ID in the form YY/NNNNNNNA, like 19/123456A")
+            pnc = INVALID
+        nhs = normalise_identifier(v["nhs_number"]) if v["nhs_number"] else v["nhs_number"]
+        if nhs and not valid_nhs_number(nhs):
+            errors.add(name, line, "nhs_number", "is not a valid 10-digit NHS number")
+            nhs = INVALID
+        if ref:
+            parsed.people[ref] = PersonRow(
+                line, ref, v["gender"], v["date_of_birth"], v["age_band"], pnc, nhs, v["given_name"], v["family_name"]
+            )
+
+    return rule
+
+
+def _referral_rule(parsed: Parsed, errors: ErrorList) -> Callable[[int, dict[str, Any]], None]:
+    name = fmt.REFERRALS
+
+    def rule(line: int, v: dict[str, Any]) -> None:
+        ref = v["referral_ref"]
+        if ref and ref in parsed.referrals:
+            _duplicate(errors, name, line, "referral_ref", parsed.referrals[ref].line)
+            return
+        received, decision, decided, closed = v["received_on"], v["decision"], v["decided_on"], v["closed_on"]
+        if decision == "pending" and decided is not None:
+            errors.add(name, line, "decided_on", "must be empty while the decision is pending")
+        elif decision and decision != "pending" and decided is None:
+            errors.add(name, line, "decided_on", f"is required when the decision is {decision}")
+        if received and decided and decided < received:
+            errors.add(name, line, "decided_on", f"is before the referral was received ({received.isoformat()})")
+        if received and closed and closed < received:
+            errors.add(name, line, "closed_on", f"is before the referral was received ({received.isoformat()})")
+        elif decided and closed and closed < decided:
+            errors.add(name, line, "closed_on", f"is before the decision ({decided.isoformat()})")
+        victim, perpetrator = v["victim_ref"], v["perpetrator_ref"]
+        if victim and victim == perpetrator:
+            errors.add(name, line, "perpetrator_ref", "is the same person as the victim")
+        crime = v["crime_reference"]
+        refs = crime_references(crime) if crime else ()
+        if any(len(r) > 40 for r in refs):
+            errors.add(name, line, "crime_reference", "a crime reference has at most 40 characters")
+        if ref:
+            parsed.referrals[ref] = ReferralRow(
+                line,
+                ref,
+                received,
+                v["referring_agency"],
+                refs,
+                v["offence"],
+                v["referral_reason"],
+                victim,
+                perpetrator,
+                v["relationship"],
+                decision,
+                decided,
+                int(v["tier"]) if v["tier"] else None,
+                v["stalker_type"],
+                None if v["heard_at_clinic"] == "" else (v["heard_at_clinic"] == "yes"),
+                closed,
+            )
+
+    return rule
+
+
+def _risk_rule(line: int, v: dict[str, Any], errors: ErrorList) -> None:
+    name, instrument = fmt.RISK, v["instrument"]
+    if not instrument:
+        return
+    own = {"sash": ("sash_concern",), "dash": ("dash_yes_count",), "srp": fmt.SRP_COLUMNS}[instrument]
+    for column in ("sash_concern", "dash_yes_count", *fmt.SRP_COLUMNS):
+        if column not in own and v[column] not in ("", None, INVALID):
+            errors.add(name, line, column, f"is only for {column.split('_')[0]} assessments; this one is {instrument}")
+    count = v["dash_yes_count"]
+    if instrument == "dash" and isinstance(count, int) and count > fmt.DASH_MAX_YES:
+        errors.add(name, line, "dash_yes_count", f"must be from 0 to {fmt.DASH_MAX_YES}")
+
+
+def _intervention_rule(line: int, v: dict[str, Any], errors: ErrorList) -> None:
+    name = fmt.INTERVENTIONS
+    started, ended, status, ending = v["started_on"], v["ended_on"], v["status"], v["ending"]
+    if started and ended and ended < started:
+        errors.add(name, line, "ended_on", f"is before the intervention started ({started.isoformat()})")
+    if status in OPEN_STATUSES and ended is not None:
+        errors.add(name, line, "ended_on", f"must be empty while the intervention is {status}")
+    planned, attended = v["sessions_planned"], v["sessions_attended"]
+    if isinstance(planned, int) and isinstance(attended, int) and attended > planned:
+        errors.add(name, line, "sessions_attended", f"is more than the sessions planned ({planned})")
+    if ending and status and STATUS_FOR_ENDING[ending] != status:
+        errors.add(name, line, "ending", f"{ending} goes with the status {STATUS_FOR_ENDING[ending]}, not {status}")
+
+
+def _time_entry_rule(line: int, v: dict[str, Any], errors: ErrorList) -> None:
+    name = fmt.TIME_ENTRIES
+    minutes = v["minutes"]
+    if isinstance(minutes, int) and not 1 <= minutes <= MINUTES_PER_DAY:
+        errors.add(name, line, "minutes", f"must be from 1 to {MINUTES_PER_DAY} (one day)")
+    if v["staff"] == "yes" and v["agency_kind"] == "":
+        errors.add(name, line, "agency_kind", "is required for the time of a member of staff (their agency)")
+
+
+def _cost_account_rule(line: int, v: dict[str, Any], errors: ErrorList) -> None:
+    name = fmt.COST_ACCOUNTS
+    year = v["financial_year"]
+    if isinstance(year, int) and not 2000 <= year <= 2100:
+        errors.add(name, line, "financial_year", "is the year a financial year starts in, like 2019 for 2019/20")
+    months = v["period_months"]
+    if isinstance(months, int) and not 1 <= months <= 120:
+        errors.add(name, line, "period_months", "must be from 1 to 120")
+    if v["status"] == "finished":
+        for column in ("infrastructure", "finished_on"):
+            if v[column] is None:
+                errors.add(name, line, column, "is required for a finished account")
+    elif v["status"] == "draft" and v["finished_on"] not in (None, INVALID):
+        errors.add(name, line, "finished_on", "must be empty for a draft account")
+
+
+def _cost_line_rule(line: int, v: dict[str, Any], errors: ErrorList) -> None:
+    name = fmt.COST_LINES
+    part, kind = v["part"], v["kind"]
+    if part == "happened" and v["category"] == "":
+        errors.add(name, line, "category", "is required for a line of what happened")
+    if part in ("best", "worst"):
+        if v["category"]:
+            errors.add(name, line, "category", "must be empty for a cost avoided in a scenario")
+        if kind == "staff_time":
+            errors.add(name, line, "kind", "a scenario's costs avoided come from the catalogue, not staff time")
+        if v["quantity"] is None:
+            errors.add(name, line, "quantity", "is required for a cost avoided in a scenario")
+    if kind == "staff_time":
+        for column in ("role", "hours", "hourly_rate"):
+            if v[column] in ("", None):
+                errors.add(name, line, column, "is required for a line of staff time")
+    if kind == "qaly":
+        for column in ("qaly_loss", "value_of_year"):
+            if v[column] is None:
+                errors.add(name, line, column, "is required for a line costed in quality-adjusted life years")
+
+
+def _child_rule(
+    parsed: Parsed, errors: ErrorList, name: str, rule: Callable[[int, dict[str, Any], ErrorList], None] | None
+) -> Callable[[int, dict[str, Any]], None]:
+    rows = parsed.children[name]
+
+    def on_row(line: int, v: dict[str, Any]) -> None:
+        if rule is not None:
+            rule(line, v, errors)
+        present = parsed.headers[name].present
+        rows.append(ChildRow(line, v["referral_ref"], v, present))
+
+    return on_row
+
+
+# --- what the partnership holds -----------------------------------------------------------------------------------
+
+
+CHILD_KEYS: dict[str, tuple[str, ...]] = {
+    fmt.RISK: ("referral_ref", "instrument", "assessed_on"),
+    fmt.INTERVENTIONS: ("referral_ref", "type", "started_on"),
+    fmt.REOFFENDING: ("referral_ref", "occurred_on"),
+    # The cost files' natural keys (docs/partnership-bundle.md, "Optional files: costs").
+    fmt.TIME_ENTRIES: ("referral_ref", "occurred_on", "activity_kind", "cost_category", "role", "minutes"),
+    fmt.COST_ACCOUNTS: ("referral_ref",),
+    # An account's lines are one whole: those held for a referral are matched row for row.
+    fmt.COST_LINES: ("referral_ref",),
+}
+KEY_WORDS: dict[str, str] = {
+    fmt.RISK: "an assessment of this referral with this instrument on this date",
+    fmt.INTERVENTIONS: "an intervention of this referral of this type starting on this date",
+    fmt.REOFFENDING: "re-offending on this referral on this date",
+    fmt.TIME_ENTRIES: "time of this role on this referral, date, activity and category with these minutes",
+    fmt.COST_ACCOUNTS: "a cost account of this referral",
+    fmt.COST_LINES: "the cost account of this referral",
+}
+NOT_CHANGED = "an import adds records and never changes them: correct the record in the service"
+
+
+@dataclass
+class Held:
+    """What the partnership holds, as far as the bundle refers to it."""
+
+    person_ids: dict[str, int] = field(default_factory=dict)  # bundle person_ref -> Person id
+    case_ids: dict[str, int] = field(default_factory=dict)  # referral_ref -> Case id
+    people: dict[str, dict[str, str]] = field(default_factory=dict)  # person_ref -> export row
+    referrals: dict[str, dict[str, str]] = field(default_factory=dict)  # referral_ref -> export row
+    children: dict[str, dict[str, list[dict[str, str]]]] = field(default_factory=dict)  # file -> ref -> rows
+    open_direct: Counter[str] = field(default_factory=Counter)  # referral_ref -> open direct interventions
+    account_status: dict[str, str] = field(default_factory=dict)  # referral_ref -> its held cost account's status
+
+
+@dataclass
+class Plan:
+    """What an import of the bundle adds: the rows not yet held."""
+
+    people: list[PersonRow] = field(default_factory=list)
+    referrals: list[ReferralRow] = field(default_factory=list)
+    children: dict[str, list[ChildRow]] = field(default_factory=dict)
+    already_held: Counter[str] = field(default_factory=Counter)  # file -> rows already held
+
+
+def _differs(errors: ErrorList, name: str, line: int, column: str) -> None:
+    errors.add(name, line, column, f"differs from the record already held; {NOT_CHANGED}")
+
+
+def check_references(parsed: Parsed, held: Held, errors: ErrorList) -> Plan:
+    """References between the files and to what is held; contradictions with held records; the plan."""
+    plan = Plan()
+    bundle_people = set(parsed.people)
+    known_people = bundle_people | set(held.person_ids)
+    for ref, person in parsed.people.items():
+        if ref in held.person_ids:
+            plan.already_held[fmt.PEOPLE] += 1
+            _compare_person(person, held.people.get(ref, {}), parsed, errors)
+        else:
+            plan.people.append(person)
+    people_readable = fmt.PEOPLE in parsed.readable or fmt.PEOPLE not in parsed.headers
+    for ref, referral in parsed.referrals.items():
+        for column in ("victim_ref", "perpetrator_ref"):
+            value = getattr(referral, column)
+            if value and value not in known_people and people_readable:
+                errors.add(
+                    fmt.REFERRALS,
+                    referral.line,
+                    column,
+                    f"no person '{_shown(value)}' in people.csv or already held by the partnership",
+                )
+        if ref in held.case_ids:
+            plan.already_held[fmt.REFERRALS] += 1
+            _compare_referral(referral, held.referrals.get(ref, {}), parsed, errors)
+        else:
+            plan.referrals.append(referral)
+    known_referrals = set(parsed.referrals) | set(held.case_ids)
+    referrals_readable = fmt.REFERRALS in parsed.readable
+    for name, rows in parsed.children.items():
+        plan.children[name] = []
+        for row in rows:
+            if row.referral_ref and row.referral_ref not in known_referrals and referrals_readable:
+                errors.add(
+                    name,
+                    row.line,
+                    "referral_ref",
+                    f"no referral '{_shown(row.referral_ref)}' in referrals.csv or already held by the partnership",
+                )
+        _plan_children(name, rows, parsed, held, errors, plan)
+    _check_open_direct(plan, held, errors)
+    _check_cost_lines(parsed, plan, held, errors)
+    return plan
+
+
+def _check_cost_lines(parsed: Parsed, plan: Plan, held: Held, errors: ErrorList) -> None:
+    """A line belongs to an account of the bundle or one held; a finished account takes no more lines."""
+    if fmt.COST_LINES not in parsed.children:
+        return
+    in_bundle = {r.referral_ref for r in parsed.children.get(fmt.COST_ACCOUNTS, [])}
+    readable = fmt.COST_ACCOUNTS in parsed.readable or fmt.COST_ACCOUNTS not in parsed.headers
+    for row in plan.children.get(fmt.COST_LINES, []):
+        ref = row.referral_ref
+        if ref not in in_bundle and ref not in held.account_status and readable:
+            errors.add(
+                fmt.COST_LINES,
+                row.line,
+                "referral_ref",
+                f"no cost account of '{_shown(ref)}' in cost_accounts.csv or already held by the partnership",
+            )
+        elif held.account_status.get(ref) == "finished":
+            errors.add(
+                fmt.COST_LINES,
+                row.line,
+                "-",
+                f"the held cost account is finished and takes no more lines; {NOT_CHANGED}",
+            )
+
+
+def _compare_person(person: PersonRow, held: dict[str, str], parsed: Parsed, errors: ErrorList) -> None:
+    present = parsed.headers[fmt.PEOPLE].present
+    has_birth_date = bool(person.date_of_birth) or bool(held.get("date_of_birth"))
+    for column in present:
+        if column == "person_ref" or (column == "age_band" and has_birth_date):
+            continue
+        value = canonical(getattr(person, column))
+        if value and value != held.get(column, ""):
+            _differs(errors, fmt.PEOPLE, person.line, column)
+
+
+def _compare_referral(referral: ReferralRow, held: dict[str, str], parsed: Parsed, errors: ErrorList) -> None:
+    present = parsed.headers[fmt.REFERRALS].present
+    for column in present:
+        if column == "referral_ref":
+            continue
+        attribute = "crime_references" if column == "crime_reference" else column
+        value = canonical(getattr(referral, attribute))
+        if value and value != held.get(column, ""):
+            _differs(errors, fmt.REFERRALS, referral.line, column)
+
+
+def _plan_children(name: str, rows: list[ChildRow], parsed: Parsed, held: Held, errors: ErrorList, plan: Plan) -> None:
+    if not rows:
+        return
+    present = parsed.headers[name].present
+    held_rows = held.children.get(name, {})
+    key_columns = CHILD_KEYS[name]
+    key_positions = [present.index(c) for c in key_columns]
+    grouped: dict[tuple[str, ...], list[ChildRow]] = defaultdict(list)
+    for row in rows:
+        if row.referral_ref in held.case_ids:
+            grouped[tuple(row.signature[i] for i in key_positions)].append(row)
+        else:
+            plan.children[name].append(row)
+    if not grouped:
+        return
+    held_by_key: dict[tuple[str, ...], Counter[tuple[str, ...]]] = defaultdict(Counter)
+    for ref_rows in held_rows.values():
+        for h in ref_rows:
+            held_by_key[tuple(h.get(c, "") for c in key_columns)][tuple(h.get(c, "") for c in present)] += 1
+    for key, bundle_rows in grouped.items():
+        held_here = held_by_key.get(key, Counter())
+        in_bundle = Counter(r.signature for r in bundle_rows)
+        if set(held_here) - set(in_bundle):
+            for row in bundle_rows:
+                errors.add(name, row.line, "-", f"{KEY_WORDS[name]} is already held with other values; {NOT_CHANGED}")
+            continue
+        skip = Counter(held_here)
+        for row in bundle_rows:
+            if skip[row.signature] > 0:
+                skip[row.signature] -= 1
+                plan.already_held[name] += 1
+            else:
+                plan.children[name].append(row)
+
+
+def _check_open_direct(plan: Plan, held: Held, errors: ErrorList) -> None:
+    """A case has at most one direct intervention planned or ongoing (interventions' own rule)."""
+    seen = Counter(held.open_direct)
+    for row in plan.children.get(fmt.INTERVENTIONS, []):
+        if row.values["type"] == DIRECT and row.values["status"] in OPEN_STATUSES:
+            seen[row.referral_ref] += 1
+            if seen[row.referral_ref] > 1:
+                errors.add(
+                    fmt.INTERVENTIONS,
+                    row.line,
+                    "status",
+                    "the referral already has a direct intervention planned or ongoing: a case has one at a time",
+                )
+
+
+def referenced_refs(parsed: Parsed) -> tuple[set[str], set[str]]:
+    """The person refs and referral refs the bundle names anywhere."""
+    people = set(parsed.people)
+    for referral in parsed.referrals.values():
+        people.update(r for r in (referral.victim_ref, referral.perpetrator_ref) if r)
+    referrals = set(parsed.referrals)
+    for rows in parsed.children.values():
+        referrals.update(r.referral_ref for r in rows if r.referral_ref)
+    return people, referrals
+
+
+def person_pk_from_ref(ref: str) -> int | None:
+    """The id in a ref the export made up for a person recorded without one (``MASIP-P000123``)."""
+    match = PERSON_PK_REF.fullmatch(ref)
+    return int(match.group(1)) if match else None
+
+
+def person_export_ref(ref: str, pk: int) -> str:
+    return ref or f"MASIP-P{pk:06d}"
+
+
+def iter_chunks(values: Iterable[Any], size: int) -> Iterable[list[Any]]:
+    chunk: list[Any] = []
+    for value in values:
+        chunk.append(value)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk

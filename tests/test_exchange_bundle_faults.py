@@ -1,0 +1,249 @@
+"""Bundle imports under bad bytes, damaged zips, database refusals, signals and a second delivery.
+
+Each is a clear ``file:line`` error (or, for a signal, a rolled-back transaction and a
+cancelled statement), never a traceback; and nothing is written.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import signal
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from django.conf import settings
+from django.core.cache import cache
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+
+from agencies.models import Partnership
+from cases.models import Case, Person, Referral
+from exchange import services
+from exchange.importer import IMPORT_CONNECTION_CHECK, IMPORT_STATEMENT_TIMEOUT, import_bundle
+from tests.conftest import ROOT, _database_url_for
+from tests.exchange_bundle_data import FILES, write_bundle
+from tests.factories import World
+
+
+def run_import(source: Any, **kwargs: Any) -> Any:
+    return import_bundle(source=source, partnership_slug="north", create_name="North", **kwargs)
+
+
+def written() -> tuple[int, int, int]:
+    return Person.objects.count(), Referral.objects.count(), Case.objects.count()
+
+
+def zipped(files: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, data in files.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+# --- bytes that cannot be stored -------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("dry_run", [True, False])
+def test_a_nul_byte_in_a_name_is_a_cell_error_in_the_dry_run_and_the_import(tmp_path: Path, dry_run: bool) -> None:
+    files = dict(FILES)
+    files["people.csv"] = FILES["people.csv"].replace(
+        "V2,female,,25_34,,,Amira,Shah", "V2,female,,25_34,,,Am\0ira,Shah"
+    )
+    before = written()
+    result = run_import(write_bundle(tmp_path / "b", files), dry_run=dry_run)
+    assert [str(e) for e in result.errors] == [
+        "people.csv:4: given_name: contains a control character (U+0000), which cannot be stored"
+    ]
+    assert written() == before
+
+
+@pytest.mark.django_db
+def test_other_control_characters_are_cell_errors(tmp_path: Path) -> None:
+    files = dict(FILES)
+    files["people.csv"] = (
+        FILES["people.csv"].replace("Tom,Price", "T\x1bom,Price").replace("Ruth,Allen", "Ruth,Al\x7fen")
+    )
+    result = run_import(write_bundle(tmp_path / "b", files), dry_run=True)
+    assert [str(e) for e in result.errors] == [
+        "people.csv:6: given_name: contains a control character (U+001B), which cannot be stored",
+        "people.csv:13: family_name: contains a control character (U+007F), which cannot be stored",
+    ]
+
+
+@pytest.mark.django_db
+def test_one_bad_byte_is_one_error_not_one_for_every_row_after_it(tmp_path: Path) -> None:
+    folder = write_bundle(tmp_path / "b")
+    people = FILES["people.csv"].encode().replace(b"Hannah,Mills", b"Hannah,Mi\xffls")
+    (folder / "people.csv").write_bytes(people)
+    result = run_import(folder, dry_run=True)
+    assert [str(e) for e in result.errors] == [
+        "people.csv:2: family_name: is not UTF-8 text (save the file as CSV UTF-8)"
+    ]
+
+
+# --- a damaged zip ---------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_zip_with_corrupt_deflate_data_names_the_file_and_line(tmp_path: Path) -> None:
+    # Enough rows that the damage is well inside people.csv's compressed data.
+    people = FILES["people.csv"] + "".join(f"X{i},female,,,,,Given{i},Family{i}\n" for i in range(3000))
+    files = {name: text.encode() for name, text in FILES.items()}
+    files["people.csv"] = people.encode()
+    data = bytearray(zipped(files))
+    with zipfile.ZipFile(io.BytesIO(bytes(data))) as archive:
+        info = archive.getinfo("people.csv")
+    # The member's data start after its 30-byte local header, its name and its extra field.
+    start = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra)
+    middle = start + info.compress_size // 2
+    data[middle : middle + 64] = bytes(64)
+    before = written()
+    result = run_import(io.BytesIO(bytes(data)), label="upload.zip")
+    # One error: not the garbage rows the damaged data inflates to, and no referral for naming a
+    # person the damaged file may hold.
+    assert len(result.errors) == 1
+    damaged = result.errors[0]
+    assert damaged.file == "people.csv" and 1 < damaged.line < people.count("\n")
+    assert str(damaged) == (
+        f"people.csv:{damaged.line}: -: the zip's copy of this file is damaged (found at about this line); "
+        "make the zip again"
+    )
+    assert written() == before
+
+
+# --- the database refuses a row --------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_database_error_while_writing_is_a_file_and_line_error(tmp_path: Path) -> None:
+    # A rule the validation does not know about, as a database constraint added by hand would be.
+    with connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE cases_referral ADD CONSTRAINT no_n3 CHECK (ref <> 'N3')")
+    before = written()
+    result = run_import(write_bundle(tmp_path / "b"))
+    assert [(e.file, e.line, e.column) for e in result.errors] == [("referrals.csv", 2, "-")]
+    problem = result.errors[0].problem
+    assert problem.startswith('could not be saved (new row for relation "cases_referral" violates check constraint')
+    assert problem.endswith("; the row is one of lines 2 to 14")
+    assert written() == before
+
+
+# --- the import's connection -----------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_import_runs_with_a_statement_timeout_and_a_connection_check(tmp_path: Path) -> None:
+    seen: list[tuple[str, str]] = []
+
+    def progress(message: str) -> None:
+        if message.startswith("Checking"):
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT current_setting('statement_timeout'), current_setting('client_connection_check_interval')"
+                )
+                seen.append(cursor.fetchone())
+
+    assert run_import(write_bundle(tmp_path / "b"), progress=progress).ok
+    assert seen == [(IMPORT_STATEMENT_TIMEOUT, IMPORT_CONNECTION_CHECK)]
+
+
+@pytest.mark.django_db
+def test_an_import_leaves_fresh_statistics_on_the_tables_it_wrote(tmp_path: Path) -> None:
+    def estimate(table: str) -> float:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [table])
+            return float(cursor.fetchone()[0])
+
+    assert run_import(write_bundle(tmp_path / "b")).ok
+    # ANALYZE inside the import's transaction counts its own rows: the planner's estimates are the
+    # tables as the import left them (without it, whatever autovacuum saw before: nothing here).
+    assert estimate("cases_person") == Person.objects.count() == 25
+    assert estimate("cases_case") == Case.objects.count() == 13
+
+
+SIGTERM_SCRIPT = """
+import os, sys
+import django
+django.setup()
+from django.db import connection
+from exchange.importer import import_bundle
+
+def progress(message):
+    if message.startswith("Checking"):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_sleep(60) /* bundle-sigterm-test */")
+
+import_bundle(source=sys.argv[1], partnership_slug="north", create_name="North", progress=progress)
+"""
+
+
+def _sleeping_backends() -> list[tuple[int, str]]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid, state FROM pg_stat_activity WHERE query LIKE %s AND pid <> pg_backend_pid()",
+            ["%bundle-sigterm-test */"],
+        )
+        return list(cursor.fetchall())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_sigterm_during_an_import_cancels_its_statement_and_ends_its_transaction(tmp_path: Path) -> None:
+    env = dict(os.environ)
+    env["DJANGO_SETTINGS_MODULE"] = "masip.settings.test"
+    env["DATABASE_URL"] = _database_url_for(settings.DATABASES["default"])
+    child = subprocess.Popen(
+        [sys.executable, "-c", SIGTERM_SCRIPT, str(write_bundle(tmp_path / "b"))],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not any(state == "active" for _, state in _sleeping_backends()):
+            assert child.poll() is None, child.stdout.read() if child.stdout else ""
+            assert time.monotonic() < deadline, "the import never reached its slow step"
+            time.sleep(0.2)
+        os.kill(child.pid, signal.SIGTERM)
+        stopped = time.monotonic()
+        child.wait(timeout=20)
+        # The statement was cancelled at the server and the transaction ended: no backend is
+        # left sleeping (the 60-second sleep would still be running) or idle in the transaction.
+        while _sleeping_backends() and time.monotonic() - stopped < 5:
+            time.sleep(0.1)
+        assert _sleeping_backends() == []
+        assert child.returncode == 128 + signal.SIGTERM
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+    # The partnership the child made before its slow step was rolled back with the rest.
+    assert not Partnership.objects.filter(slug="north").exists()
+
+
+# --- a second delivery of a running job ------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_job_another_worker_is_running_is_left_to_it(world: World) -> None:
+    bundle = SimpleUploadedFile("bundle.zip", zipped({n: t.encode() for n, t in FILES.items()}), "application/zip")
+    job_id = services.bundle_import_start(actor=world.admin, files=[bundle], dry_run=True)
+    key = f"masip-bundle-job:{job_id}"
+    # The other worker: its own connection, holding the job's lock.
+    with psycopg.connect(_database_url_for(settings.DATABASES["default"]), autocommit=True) as other:
+        other.execute("SELECT pg_advisory_lock(hashtext(%s))", [key])
+        assert services.bundle_import_run(job_id=job_id) == services.BUSY
+        assert services.bundle_import_job_for_user(user=world.admin, job_id=job_id).state == services.QUEUED
+        other.execute("SELECT pg_advisory_unlock(hashtext(%s))", [key])
+    assert services.bundle_import_run(job_id=job_id) == services.DONE
+    assert services.bundle_import_job_for_user(user=world.admin, job_id=job_id).succeeded
+    cache.delete(f"reporting:bundle-import:{job_id}")
