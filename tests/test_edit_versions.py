@@ -17,10 +17,12 @@ from cases import services as case_services
 from cases.models import Case, CaseParty, PartyRole, Person
 from interventions.models import TherapyPlan
 from interventions.tests.helpers import accepted, old_case, plan
-from masip.concurrency import CONFLICT_MESSAGE
+from masip.concurrency import CONFLICT_MESSAGE, version_of
 from tests.case_factories import make_case
 from tests.factories import World
 from tests.triage_factories import make_meeting, on_agenda, waiting_case
+from triage import services as triage_services
+from triage.models import AgendaItem
 
 pytestmark = pytest.mark.django_db
 
@@ -218,3 +220,21 @@ def test_plan_page_carries_the_version_of_the_latest_plan(world: World) -> None:
     assert page.status_code == 200
     assert f'name="version" value="{page.context["form"].initial["version"]}"' in page.content.decode()
     assert page.context["form"].initial["version"] != "none"
+
+
+def test_hearing_switch_warns_instead_of_overwriting(world: World) -> None:
+    meeting = make_meeting(world.triage_officer)
+    item = on_agenda(world, meeting, waiting_case(world))
+    url = reverse("triage:agenda_item_hearing", args=[meeting.pk, item.pk])
+    prefix = f"hearing-{item.pk}"
+    shown = AgendaItem.objects.get(pk=item.pk)
+    other = "brief" if shown.hearing == "full" else "full"
+    # Another chair changes it after this page was drawn.
+    triage_services.agenda_set_hearing(actor=world.triage_officer, meeting=meeting, item_id=item.pk, hearing=other)
+
+    answer = browser(world.triage_officer).post(
+        url, {f"{prefix}-hearing": shown.hearing, f"{prefix}-version": version_of(shown)}
+    )
+
+    assert html.escape(CONFLICT_MESSAGE) in answer.content.decode()
+    assert AgendaItem.objects.get(pk=item.pk).hearing == other
