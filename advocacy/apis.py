@@ -37,6 +37,8 @@ from cases.apis import ERRORS, StaffRefOutput, _call, _choice, _date, _optional_
 from cases.models import ContactChannel
 from cases.selectors import case_get_for_user
 from cases.services import SafeContactInput
+from masip.api import IF_MATCH, PRECONDITION_FAILED, etag, if_match, with_etag
+from masip.concurrency import version_of
 
 
 def _staff_member(user: User, user_id: int | None, field: str) -> User | None:
@@ -177,6 +179,10 @@ class AdvocacyMeasureOutput(serializers.Serializer[Any]):
     declined_on = serializers.DateField(allow_null=True)
     ended_on = serializers.DateField(allow_null=True)
     review_on = serializers.DateField(allow_null=True)
+    etag = serializers.SerializerMethodField(help_text="The measure's version: send it as `If-Match` to change it")
+
+    def get_etag(self, obj: Any) -> str:
+        return etag(version_of(obj))
 
 
 class AdvocacyPlanReviewOutput(serializers.Serializer[Any]):
@@ -698,8 +704,13 @@ class MeasureApi(APIView):
     @extend_schema(
         operation_id="advocacy_measure_update",
         summary="Change a measure: status (with the date `on`), details, owner, review date (null clears it)",
+        description=(
+            "Fields left out keep their value. Send the measure's `etag` (also the `ETag` of this "
+            "answer) as `If-Match` to be told (412) if anyone changed it since."
+        ),
+        parameters=[IF_MATCH],
         request=AdvocacyMeasureUpdateInput,
-        responses={200: AdvocacyMeasureOutput, **ERRORS},
+        responses={200: AdvocacyMeasureOutput, **ERRORS, **PRECONDITION_FAILED},
     )
     def patch(self, request: Request, case_id: int, measure_id: int) -> Response:
         user = api_staff_member(request)
@@ -717,8 +728,9 @@ class MeasureApi(APIView):
             owner=_staff_member(user, values.get("owner"), "owner") if owner_agency else None,
             review_on=values.get("review_on"),
             clear_review="review_on" in values and values["review_on"] is None,
+            expected_version=if_match(request),
         )
-        return Response(AdvocacyMeasureOutput(updated).data)
+        return with_etag(Response(AdvocacyMeasureOutput(updated).data), version_of(updated))
 
 
 class ReviewsApi(APIView):

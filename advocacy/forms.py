@@ -32,6 +32,7 @@ from agencies.models import Agency, User
 from cases.forms import DATE_HINT, GovukDateField
 from cases.models import ContactChannel
 from cases.services import SafeContactInput
+from masip.forms import VersionedForm
 
 TIME_HINT = "24-hour clock, for example 14:30"
 
@@ -343,7 +344,7 @@ class MeasureForm(VictimFormMixin, forms.Form):
         )
 
 
-class MeasureUpdateForm(forms.Form):
+class MeasureUpdateForm(VersionedForm):
     status = forms.ChoiceField(label="Change status", required=False, widget=forms.RadioSelect)
     on = GovukDateField(label="Date of the change", help_text=f"Leave empty for today. {DATE_HINT}")
     details = forms.CharField(label="Details", required=False, widget=forms.Textarea(attrs={"rows": 3}))

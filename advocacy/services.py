@@ -63,6 +63,7 @@ from cases.models import (
 )
 from cases.permissions import VIEW_CASE, can_view_case, require_case
 from cases.services import SafeContactInput, case_refresh_next_due, safe_contact_set
+from masip.concurrency import check_version, version_of
 from notifications.services import notify
 
 logger = logging.getLogger(__name__)
@@ -499,12 +500,18 @@ def safety_measure_update(
     owner: User | None = None,
     review_on: dt.date | None = None,
     clear_review: bool = False,
+    expected_version: str | None = None,
 ) -> SafetyMeasure:
-    """Change a measure's status along the table (with the date it happened), details, owner or review date."""
+    """Change a measure's status along the table (with the date it happened), details, owner or review date.
+
+    What is not given keeps its value in the row as locked here; ``expected_version`` is the
+    measure as the editor saw it (``masip.concurrency``): changed since, nothing is written.
+    """
     case = measure.plan.case
     require_case(actor, case)
     _require(permissions.can_edit_safety_plan(actor))
     locked = SafetyMeasure.objects.select_for_update().get(pk=measure.pk)
+    check_version(version_of(locked), expected_version)
     today = timezone.localdate()
     day = on or today
     errors: dict[str, str] = {}

@@ -36,14 +36,15 @@ from advocacy.forms import (
     SettingsForm,
     ToldForm,
 )
-from advocacy.models import MeasureStatus
+from advocacy.models import MeasureStatus, SafetyMeasure
 from advocacy.permissions import Area
 from agencies.models import Agency, User
 from agencies.staff import staff_member, staff_required
 from cases.forms import apply_errors
 from cases.models import Case
 from cases.selectors import case_get_for_user
-from masip.forms import summary_errors
+from masip.concurrency import EditConflict, version_of
+from masip.forms import conflict_page_errors, summary_errors
 
 
 def _side_nav(actor: User, case: Case, active: str) -> list[dict[str, Any]]:
@@ -431,6 +432,15 @@ def measure_add(request: HttpRequest, case_id: int) -> HttpResponse:
     )
 
 
+def _measure_initial(measure: SafetyMeasure) -> dict[str, Any]:
+    return {
+        "details": measure.details,
+        "owner_agency": measure.owner_agency_id,
+        "review_on": measure.review_on,
+        "version": version_of(measure),
+    }
+
+
 @staff_required
 def measure_edit(request: HttpRequest, case_id: int, measure_id: int) -> HttpResponse:
     actor = staff_member(request)
@@ -439,8 +449,10 @@ def measure_edit(request: HttpRequest, case_id: int, measure_id: int) -> HttpRes
     measure = selectors.measure_get_for_user(user=actor, case_id=case_id, measure_id=measure_id)
     case = measure.plan.case
     agencies = selectors.measure_owner_choices(case=case)
-    initial = {"details": measure.details, "owner_agency": measure.owner_agency_id, "review_on": measure.review_on}
-    form = MeasureUpdateForm(request.POST or None, current=measure.status, agencies=agencies, initial=initial)
+    form = MeasureUpdateForm(
+        request.POST or None, current=measure.status, agencies=agencies, initial=_measure_initial(measure)
+    )
+    conflict: dict[str, Any] = {}
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -453,7 +465,13 @@ def measure_edit(request: HttpRequest, case_id: int, measure_id: int) -> HttpRes
                 owner_agency=data["owner_agency"],
                 review_on=data.get("review_on"),
                 clear_review=data.get("review_on") is None,
+                expected_version=form.expected_version(),
             )
+        except EditConflict:
+            # The form holds every field: show the measure as it now is rather than save over it.
+            measure = selectors.measure_get_for_user(user=actor, case_id=case_id, measure_id=measure_id)
+            form = MeasureUpdateForm(current=measure.status, agencies=agencies, initial=_measure_initial(measure))
+            conflict = {"summary_errors": conflict_page_errors()}
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
@@ -470,6 +488,7 @@ def measure_edit(request: HttpRequest, case_id: int, measure_id: int) -> HttpRes
         button="Save",
         caption=f"{MeasureStatus(measure.status).label}, proposed {measure.proposed_on:%-d %B %Y}",
         cancel_url=reverse("advocacy:safety_plan", args=[case.pk]),
+        **conflict,
     )
 
 

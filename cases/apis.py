@@ -44,6 +44,7 @@ from cases.models import (
     Relationship,
     SexualOrientation,
 )
+from masip.api import IF_MATCH, PRECONDITION_FAILED, if_match, with_etag
 from masip.api import call_service as _call
 from masip.api import validated as _valid
 
@@ -646,13 +647,15 @@ class CaseDetailApi(APIView):
         description=(
             "People are shaped by the information-sharing agreement: what your agency may not "
             "see is null or empty and named in the person's `withheld`; an order's "
-            "`exclusion_zones` is null when withheld."
+            "`exclusion_zones` is null when withheld. The `ETag` is the case's version, for "
+            "`If-Match` on the assignment."
         ),
         responses={200: CaseDetailOutput, 404: ERRORS[404]},
     )
     def get(self, request: Request, case_id: int) -> Response:
         user = api_staff_member(request)
-        return Response(CaseDetailOutput(reads.case_read(user=user, case_id=case_id)).data)
+        detail = reads.case_read(user=user, case_id=case_id)
+        return with_etag(Response(CaseDetailOutput(detail).data), selectors.case_version(detail.case))
 
 
 class ReferralCreateApi(APIView):
@@ -830,8 +833,10 @@ class CaseAssignmentApi(APIView):
     @extend_schema(
         operation_id="case_assign",
         summary="Assign the case to a member of staff, or unassign it",
+        description="Send the case's `ETag` as `If-Match` so a reassignment made meanwhile is not overwritten.",
+        parameters=[IF_MATCH],
         request=AssignmentInput,
-        responses={200: CaseOutput, **ERRORS},
+        responses={200: CaseOutput, **ERRORS, **PRECONDITION_FAILED},
     )
     def patch(self, request: Request, case_id: int) -> Response:
         user = api_staff_member(request)
@@ -842,8 +847,9 @@ class CaseAssignmentApi(APIView):
             worker = selectors.case_assignable_staff(user=user, case=case).filter(pk=values["worker"]).first()
             if worker is None:
                 raise serializers.ValidationError({"worker": ["Choose a member of staff of this partnership"]})
-        _call(services.case_assign_worker, actor=user, case=case, worker=worker)
-        return Response(CaseOutput(selectors.case_get_for_user(user=user, case_id=case_id)).data)
+        _call(services.case_assign_worker, actor=user, case=case, worker=worker, expected_version=if_match(request))
+        updated = selectors.case_get_for_user(user=user, case_id=case_id)
+        return with_etag(Response(CaseOutput(updated).data), selectors.case_version(updated))
 
 
 # --- people --------------------------------------------------------------------------------------------------------
@@ -877,26 +883,35 @@ class PersonDetailApi(APIView):
     )
     def get(self, request: Request, person_id: int) -> Response:
         user = api_staff_member(request)
-        return Response(PersonDetailOutput(reads.person_read(user=user, person_id=person_id)).data)
+        detail = reads.person_read(user=user, person_id=person_id)
+        return with_etag(Response(PersonDetailOutput(detail).data), selectors.person_version(detail.person))
 
     @extend_schema(
         operation_id="person_update",
         summary="Correct a person's identity details",
-        description="Fields left out keep their value. Not for people whose identity your agency may not see (403).",
+        description=(
+            "Fields left out keep their value: the change is merged into the record as it is when "
+            "written, so two people correcting different fields both keep theirs. Send the `ETag` "
+            "of your last read as `If-Match` to be told (412) if anyone changed the record since. "
+            "Not for people whose identity your agency may not see (403)."
+        ),
+        parameters=[IF_MATCH],
         request=PersonFieldsInput,
         responses={
             200: PersonDetailOutput,
             403: OpenApiResponse(description="Identity withheld from your agency"),
             **ERRORS,
+            **PRECONDITION_FAILED,
         },
     )
     def patch(self, request: Request, person_id: int) -> Response:
         user = api_staff_member(request)
         person = selectors.person_get_for_user(user=user, person_id=person_id).person
+        # Only the fields sent: the service merges them into the locked row, never into this read.
         changes = _valid(PersonFieldsInput, request.data, partial=True)
-        current = {name: getattr(person, name) for name in PersonFieldsInput().fields.keys()}  # noqa: SIM118
-        _call(services.person_update, actor=user, person=person, data=_person_input({**current, **changes}))
-        return Response(PersonDetailOutput(selectors.person_get_for_user(user=user, person_id=person_id)).data)
+        _call(services.person_update, actor=user, person=person, changes=changes, expected_version=if_match(request))
+        detail = selectors.person_get_for_user(user=user, person_id=person_id)
+        return with_etag(Response(PersonDetailOutput(detail).data), selectors.person_version(detail.person))
 
 
 class PersonMergeApi(APIView):

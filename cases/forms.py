@@ -38,6 +38,7 @@ from cases.models import (
     SexualOrientation,
 )
 from cases.permissions import Transition
+from masip.forms import VersionedForm
 
 RISK_LEVELS = [("high", "High"), ("moderate", "Moderate"), ("low", "Low")]
 TIERS = [("1", "Tier 1"), ("2", "Tier 2"), ("3", "Tier 3"), ("4", "Tier 4")]
@@ -296,7 +297,7 @@ class StaffChoiceField(forms.ModelChoiceField):
         return f"{obj.get_full_name() or obj.email} ({obj.agency.name})"
 
 
-class AssignWorkerForm(forms.Form):
+class AssignWorkerForm(VersionedForm):
     worker = StaffChoiceField(
         label="Assigned worker",
         queryset=User.objects.none(),
@@ -439,6 +440,14 @@ class PersonForm(forms.Form):
 
     def match_terms(self) -> dict[str, Any]:
         return match_terms(getattr(self, "cleaned_data", {}))
+
+
+class PersonEditForm(PersonForm, VersionedForm):
+    """A person's identity details as the person page changes them, with the version it showed."""
+
+    def person_changes(self) -> dict[str, Any]:
+        data = self.person_input()
+        return {name: getattr(data, name) for name in services.PERSON_FIELDS}
 
 
 class IntakePersonForm(PersonForm):

@@ -35,6 +35,7 @@ from cases.models import (
     Person,
     PersonAlias,
 )
+from masip.concurrency import version_of
 
 PAGE_SIZE = 25
 WITHHELD = "Withheld under the information-sharing agreement"
@@ -365,6 +366,21 @@ def case_list_for_user(
 
 
 # --- one case --------------------------------------------------------------------------------------------------
+
+
+# Columns the system keeps by itself (a due date a job recomputes, the risk the risk app
+# copies in): a change there is nobody's edit and must not make someone's save a conflict.
+CASE_DERIVED_FIELDS = ("next_due_on", "current_risk", "updated_at")
+
+
+def case_version(case: Case) -> str:
+    """The version of a case that its editors compare (``masip.concurrency``): its ETag."""
+    return version_of(case, ignore=CASE_DERIVED_FIELDS)
+
+
+def person_version(person: Person) -> str:
+    """The version of a person record that its editors compare: its ETag."""
+    return version_of(person)
 
 
 def case_get_for_user(*, user: User, case_id: int) -> Case:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -67,6 +67,7 @@ from cases.models import (
     SafeContactPreference,
     StalkerType,
 )
+from masip.concurrency import check_version
 
 BREAK_GLASS_HOURS = 4
 
@@ -282,18 +283,49 @@ def _person_create(*, partnership_id: int, data: PersonInput, ref: str = "") -> 
     return person
 
 
+# The identity fields a person edit may change (the rest of PersonInput is intake only).
+PERSON_FIELDS = (
+    "given_name",
+    "family_name",
+    "date_of_birth",
+    "age_band",
+    "gender",
+    "ethnicity",
+    "disability",
+    "sexual_orientation",
+    "pnc_id",
+    "nhs_number",
+)
+
+
 @transaction.atomic
-def person_update(*, actor: User, person: Person, data: PersonInput) -> Person:
-    from cases.selectors import person_get_for_user
+def person_update(
+    *, actor: User, person: Person, changes: Mapping[str, Any], expected_version: str | None = None
+) -> Person:
+    """Change some of a person's identity fields; the others keep their value.
+
+    The change is merged into the row as it is under the lock, not into the copy the
+    caller read, so two people correcting different fields at once both keep theirs.
+    ``expected_version`` (``masip.concurrency``) is the version the editor saw: if the
+    row has moved on since, nothing is written and ``EditConflict`` says so.
+    """
+    from cases.selectors import person_get_for_user, person_version
 
     detail = person_get_for_user(user=actor, person_id=person.pk)  # 404 outside scope
     if not detail.summary.identity_visible:
         # An agency that may not see who a victim is must not be able to rewrite it either.
         raise PermissionDenied("Your agency may not see this person's identity, so it cannot change it")
+    unknown = set(changes) - set(PERSON_FIELDS)
+    if unknown:
+        raise ValidationError(dict.fromkeys(sorted(unknown), "This field cannot be changed here"))
+    locked = Person.objects.select_for_update().get(pk=person.pk)
+    check_version(person_version(locked), expected_version)
+    merged = {name: getattr(locked, name) for name in PERSON_FIELDS}
+    merged.update(changes)
+    data = PersonInput(**merged)
     errors = _validate_person(data, "")
     if errors:
         raise ValidationError(errors)
-    locked = Person.objects.select_for_update().get(pk=person.pk)
     locked.given_name = data.given_name.strip()
     locked.family_name = data.family_name.strip()
     locked.name_normalised = normalise_name(data.given_name, data.family_name)
@@ -724,11 +756,20 @@ def case_record_triage_outcome(
 
 
 @transaction.atomic
-def case_assign_worker(*, actor: User, case: Case, worker: User | None) -> Case:
+def case_assign_worker(*, actor: User, case: Case, worker: User | None, expected_version: str | None = None) -> Case:
+    """Assign the case (or unassign it). ``expected_version``: the case as the assigner saw it.
+
+    Two people reassigning at once would otherwise both be told they succeeded, and the
+    case would end up with whoever saved last; with the version, the second is told the
+    case changed (``EditConflict``) and sees the first one's choice.
+    """
+    from cases.selectors import case_version
+
     permissions.require_case(actor, case)
     if worker is not None and not permissions.can_view_case(worker, case):
         raise ValidationError({"worker": "That member of staff cannot see this case"})
     locked = Case.objects.select_for_update().get(pk=case.pk)
+    check_version(case_version(locked), expected_version)
     locked.assigned_worker = worker
     locked.save(update_fields=["assigned_worker", "updated_at"])
     _event(

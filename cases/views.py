@@ -36,6 +36,7 @@ from cases.forms import (
     OrderForm,
     OutcomeForm,
     PerpetratorForm,
+    PersonEditForm,
     PersonForm,
     ReferralForm,
     ShareAddForm,
@@ -46,7 +47,8 @@ from cases.forms import (
     match_terms,
 )
 from cases.models import Case, CaseStatus, PartyRole, ReferringAgency
-from masip.forms import summary_errors
+from masip.concurrency import EditConflict
+from masip.forms import conflict_page_errors, summary_errors
 from masip.search import remembered_search
 
 CASELOAD_SEARCH = "caseload"
@@ -341,10 +343,28 @@ def assign_worker(request: HttpRequest, case_id: int) -> HttpResponse:
     staff = selectors.case_assignable_staff(user=actor, case=case).filter(
         agency__in=selectors.case_shared_agencies(case=case)
     )
-    form = AssignWorkerForm(request.POST or None, initial={"worker": case.assigned_worker_id}, staff=staff)
+    initial = {"worker": case.assigned_worker_id, "version": selectors.case_version(case)}
+    form = AssignWorkerForm(request.POST or None, initial=initial, staff=staff)
     if request.method == "POST" and form.is_valid():
         try:
-            services.case_assign_worker(actor=actor, case=case, worker=form.cleaned_data["worker"])
+            services.case_assign_worker(
+                actor=actor, case=case, worker=form.cleaned_data["worker"], expected_version=form.expected_version()
+            )
+        except EditConflict:
+            # Someone assigned it meanwhile: show their choice, not ours over it.
+            current = selectors.case_get_for_user(user=actor, case_id=case_id)
+            form = AssignWorkerForm(
+                initial={"worker": current.assigned_worker_id, "version": selectors.case_version(current)},
+                staff=staff,
+            )
+            return _case_form_page(
+                request,
+                case,
+                form,
+                title="Assign a worker",
+                button="Save",
+                extra={"summary_errors": conflict_page_errors()},
+            )
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
@@ -464,10 +484,23 @@ def person_edit(request: HttpRequest, person_id: int) -> HttpResponse:
     if not detail.summary.identity_visible:
         # The form would show what the agreement withholds from this agency.
         raise Http404
-    form = PersonForm(request.POST or None, initial=_person_initial(detail.person))
+    initial = {**_person_initial(detail.person), "version": selectors.person_version(detail.person)}
+    form = PersonEditForm(request.POST or None, initial=initial)
+    conflict_errors: list[tuple[str, str]] | None = None
     if request.method == "POST" and form.is_valid():
         try:
-            services.person_update(actor=actor, person=detail.person, data=form.person_input())
+            services.person_update(
+                actor=actor,
+                person=detail.person,
+                changes=form.person_changes(),
+                expected_version=form.expected_version(),
+            )
+        except EditConflict:
+            # The form holds every field, so saving it now would put back what the other
+            # person changed: show the record as it now is instead.
+            current = selectors.person_get_for_user(user=actor, person_id=person_id).person
+            form = PersonEditForm(initial={**_person_initial(current), "version": selectors.person_version(current)})
+            conflict_errors = conflict_page_errors()
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
@@ -476,7 +509,12 @@ def person_edit(request: HttpRequest, person_id: int) -> HttpResponse:
     return render(
         request,
         "cases/person_edit.html",
-        {"form": form, "person_id": person_id, "view": detail.summary, "summary_errors": summary_errors(form)},
+        {
+            "form": form,
+            "person_id": person_id,
+            "view": detail.summary,
+            "summary_errors": conflict_errors if conflict_errors is not None else summary_errors(form),
+        },
     )
 
 

@@ -40,6 +40,7 @@ from interventions.models import (
     Rating,
     ReferralStatus,
 )
+from masip.api import IF_MATCH, PRECONDITION_FAILED, etag, if_match, with_etag
 from masip.api import call_service as _call
 from masip.api import validated as _valid
 
@@ -143,6 +144,12 @@ class TherapyPlanOutput(serializers.Serializer[Any]):
     created_at = serializers.DateTimeField()
     approved_by = StaffRefOutput(allow_null=True)
     approved_at = serializers.DateTimeField(allow_null=True)
+    etag = serializers.SerializerMethodField(
+        help_text="This plan row's version: send the latest plan's as `If-Match` when you save the plan"
+    )
+
+    def get_etag(self, obj: Any) -> str:
+        return etag(services.therapy_plan_version(obj))
 
 
 class TherapyPlanReviewOutput(serializers.Serializer[Any]):
@@ -616,10 +623,13 @@ class PlansApi(APIView):
         description=(
             f"Planned sessions default to {DEFAULT_PLANNED_SESSIONS} (at most {MAX_PLANNED_SESSIONS}). Approving "
             "creates the planned sessions. Once a plan is approved, a change is a new version with a "
-            "`change_reason`, and never has fewer sessions than were delivered."
+            "`change_reason`, and never has fewer sessions than were delivered. Send the `etag` of the "
+            "latest plan (the draft, else the approved one; `*` if there is none yet) as `If-Match` to be "
+            "told (412) if anyone saved or approved a plan since."
         ),
+        parameters=[IF_MATCH],
         request=TherapyPlanInput,
-        responses={201: TherapyPlanOutput, **ERRORS},
+        responses={201: TherapyPlanOutput, **ERRORS, **PRECONDITION_FAILED},
     )
     def post(self, request: Request, intervention_id: int) -> Response:
         user, intervention = _intervention(request, intervention_id)
@@ -631,8 +641,9 @@ class PlansApi(APIView):
             intervention=intervention,
             data=services.PlanInput(**values),
             approve=approve,
+            expected_version=if_match(request),
         )
-        return Response(TherapyPlanOutput(plan).data, status=201)
+        return with_etag(Response(TherapyPlanOutput(plan).data, status=201), services.therapy_plan_version(plan))
 
 
 class PlanApproveApi(APIView):

@@ -32,6 +32,7 @@ from interventions.models import (
     NotHappenedReason,
     Rating,
 )
+from masip.forms import VersionedForm
 
 YES_NO = [("yes", "Yes"), ("no", "No")]
 
@@ -217,7 +218,7 @@ class WithdrawForm(forms.Form):
 # --- therapy plan ------------------------------------------------------------------------------------------------
 
 
-class PlanForm(forms.Form):
+class PlanForm(VersionedForm):
     modalities = forms.MultipleChoiceField(
         label="Modalities",
         choices=Modality.choices,

@@ -55,6 +55,7 @@ from interventions.models import (
     TherapyPlan,
     TherapySession,
 )
+from masip.concurrency import check_version, version_of
 
 MAX_OUTCOMES = 10
 OUTCOME_LENGTH = 300
@@ -360,15 +361,36 @@ def _validate_plan(intervention: Intervention, data: PlanInput, *, revision: boo
     return errors
 
 
+# The version of an intervention's therapy plan before it has one.
+NO_PLAN_VERSION = "none"
+
+
+def therapy_plan_version(latest: TherapyPlan | None) -> str:
+    """The version of the plan an editor works from: its latest row (the draft, else the approved plan)."""
+    return version_of(latest) if latest is not None else NO_PLAN_VERSION
+
+
 @transaction.atomic
-def plan_save(*, actor: User, intervention: Intervention, data: PlanInput, approve: bool = False) -> TherapyPlan:
+def plan_save(
+    *,
+    actor: User,
+    intervention: Intervention,
+    data: PlanInput,
+    approve: bool = False,
+    expected_version: str | None = None,
+) -> TherapyPlan:
     """Write the plan's draft (a new version once a plan is approved), and approve it if asked.
 
     Changing an approved plan, to extend it or otherwise, makes a new version and
     needs a reason; it can never have fewer sessions than were delivered.
+    ``expected_version`` is ``therapy_plan_version`` of the plan the editor started
+    from: if anyone saved or approved a plan since, nothing is written (``EditConflict``).
     """
     _require_deliverer(actor, intervention, "planned_sessions")
     locked = _lock_intervention(intervention)
+    # The intervention's row lock serialises every plan write, so this read is current.
+    newest = TherapyPlan.objects.filter(intervention=locked).order_by("-version").first()
+    check_version(therapy_plan_version(newest), expected_version)
     if not locked.is_direct:
         raise ValidationError({"planned_sessions": "Only a direct intervention has a therapy plan"})
     _require_open(locked, "planned_sessions")

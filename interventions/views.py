@@ -34,7 +34,8 @@ from interventions.models import (
     InterventionStatus,
     PlanStatus,
 )
-from masip.forms import summary_errors
+from masip.concurrency import EditConflict
+from masip.forms import conflict_page_errors, summary_errors
 
 
 def _case_context(actor: User, case: Case, **extra: Any) -> dict[str, Any]:
@@ -385,8 +386,10 @@ def intervention_end(request: HttpRequest, case_id: int, intervention_id: int) -
 
 def _plan_initial(intervention: Intervention, detail: selectors.DirectInterventionDetail) -> dict[str, Any]:
     source = detail.draft or detail.plan
+    version = services.therapy_plan_version(source)
     if source is not None:
         return {
+            "version": version,
             "modalities": list(source.modalities),
             "other_modality": source.other_modality,
             "planned_sessions": source.planned_sessions,
@@ -397,7 +400,7 @@ def _plan_initial(intervention: Intervention, detail: selectors.DirectInterventi
             "change_reason": source.change_reason if source.status == PlanStatus.DRAFT else "",
         }
     outcomes = detail.referral.referral.desired_outcomes if detail.referral else []
-    return {"desired_outcomes": "\n".join(outcomes)}
+    return {"version": version, "desired_outcomes": "\n".join(outcomes)}
 
 
 @staff_required
@@ -414,10 +417,27 @@ def plan_edit(request: HttpRequest, case_id: int, intervention_id: int) -> HttpR
         raise Http404
     revision = detail.plan is not None
     form = iforms.PlanForm(request.POST or None, initial=_plan_initial(intervention, detail), revision=revision)
+    conflict_errors: list[tuple[str, str]] | None = None
     if request.method == "POST" and form.is_valid():
         approve = request.POST.get("action") == "approve"
         try:
-            plan = services.plan_save(actor=actor, intervention=intervention, data=form.plan_input(), approve=approve)
+            plan = services.plan_save(
+                actor=actor,
+                intervention=intervention,
+                data=form.plan_input(),
+                approve=approve,
+                expected_version=form.expected_version(),
+            )
+        except EditConflict:
+            # Someone saved or approved a plan meanwhile: show theirs rather than save over it.
+            found = selectors.intervention_detail_for_user(
+                user=actor, case_id=case_id, intervention_id=intervention_id, clinical_notes=False
+            )
+            assert found.progress is not None
+            detail = found.progress
+            revision = detail.plan is not None
+            form = iforms.PlanForm(initial=_plan_initial(intervention, detail), revision=revision)
+            conflict_errors = conflict_page_errors()
         except ValidationError as exc:
             iforms.apply_service_errors(form, exc)
         else:
@@ -439,7 +459,7 @@ def plan_edit(request: HttpRequest, case_id: int, intervention_id: int) -> HttpR
             intervention=intervention,
             revision=revision,
             back=_intervention_url(intervention),
-            summary_errors=summary_errors(form),
+            summary_errors=conflict_errors if conflict_errors is not None else summary_errors(form),
         ),
     )
 

@@ -7,8 +7,11 @@ language, and allauth's and the admin's templates keep working.
 
 from __future__ import annotations
 
+from django import forms
 from django.forms import BaseForm, BoundField
 from django.forms.renderers import TemplatesSetting
+
+from masip.concurrency import CONFLICT_MESSAGE, parse_version
 
 
 class GovukFormRenderer(TemplatesSetting):
@@ -58,3 +61,21 @@ def _about(subject: str, message: str) -> str:
         return message
     first = message[0].lower() if message[1:2].islower() else message[0]
     return f"{subject}: {first}{message[1:]}"
+
+
+class VersionedForm(forms.Form):
+    """A form that changes a record carries the version of it that it was rendered from.
+
+    The edit service compares it with the record under its row lock (``masip.concurrency``):
+    a page opened before someone else saved cannot silently overwrite their change.
+    """
+
+    version = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    def expected_version(self) -> str | None:
+        return parse_version(self.cleaned_data.get("version"))
+
+
+def conflict_page_errors() -> list[tuple[str, str]]:
+    """The error summary of a page whose save met a newer version of the record."""
+    return [("", CONFLICT_MESSAGE)]

@@ -4,12 +4,14 @@ checkpoints that look like numbers to ``str.isdigit`` but not to ``int``."""
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import json
 from typing import Any
 
 import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
 from cases.models import CaseNote
 from followups.models import FollowUpSettings
@@ -113,3 +115,54 @@ def test_a_huge_page_number_is_an_empty_page(world: World, url: str) -> None:
     client.force_login(world.triage_officer)
     response = client.get(url, {"page": "9" * 20})  # OFFSET past PostgreSQL's bigint
     assert response.status_code == 200
+
+
+def test_a_malformed_multipart_body_to_an_unknown_url_is_a_404(world: World) -> None:
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(world.triage_officer)
+    for url in ("/api/v1/no-such-thing/", "/no-such-page/"):
+        response = client.generic(
+            "POST",
+            url,
+            b"--x\r\nContent-Disposition: form-data\r\n\r\n",
+            content_type="multipart/form-data; boundary=x",
+        )
+        assert response.status_code == 404, (url, response.status_code)
+        truncated = client.generic("POST", url, b"--", content_type="multipart/form-data")  # no boundary at all
+        assert truncated.status_code in {400, 404}, (url, truncated.status_code)
+
+
+@pytest.mark.parametrize(
+    ("url", "params"),
+    [
+        ("/api/v1/actions/", {"status": "AAA"}),
+        ("/api/v1/actions/", {"scope": "everyone"}),
+        ("/api/v1/actions/", {"page": "null"}),
+        ("/api/v1/actions/", {"page": "0"}),
+        ("/api/v1/meetings/", {"kind": "AAA"}),
+        ("/api/v1/meetings/", {"page": "null"}),
+    ],
+)
+def test_a_list_refuses_a_query_it_does_not_understand(world: World, url: str, params: dict[str, str]) -> None:
+    client = Client()
+    client.force_login(world.triage_officer)
+    response = client.get(url, params)
+    assert response.status_code == 400
+    assert set(response.json()) == set(params)
+
+
+@pytest.mark.parametrize("starts_at", ["0016-03-01T10:00:00Z", "6782-03-01T10:00:00Z"])
+def test_a_meeting_in_an_impossible_year_is_refused(world: World, starts_at: str) -> None:
+    client = Client()
+    client.force_login(world.triage_officer)
+    created = client.post(
+        "/api/v1/meetings/", {"kind": "triage", "starts_at": starts_at}, content_type="application/json"
+    )
+    assert created.status_code == 400 and "starts_at" in created.json()
+    next_week = (timezone.now() + dt.timedelta(days=7)).isoformat()
+    fine = client.post("/api/v1/meetings/", {"kind": "triage", "starts_at": next_week}, content_type="application/json")
+    assert fine.status_code == 201, fine.content
+    moved = client.patch(
+        f"/api/v1/meetings/{fine.json()['id']}/", {"starts_at": starts_at}, content_type="application/json"
+    )
+    assert moved.status_code == 400 and "starts_at" in moved.json()

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -22,6 +22,8 @@ from agencies.models import RecordClass
 from agencies.staff import api_staff_member
 from cases.apis import ERRORS, AgencyRefOutput, StaffRefOutput, _call, _choice, _optional_choice, _text, _valid
 from cases.models import DECLINE_REASONS, Decision, StalkerType
+from masip.api import IF_MATCH, PRECONDITION_FAILED, etag, if_match, with_etag
+from masip.concurrency import version_of
 from triage import selectors, services
 from triage.models import (
     ActionStatus,
@@ -132,6 +134,10 @@ class AgendaItemOutput(serializers.Serializer[Any]):
     shares = InformationOutput(many=True)
     decision = MeetingDecisionOutput(allow_null=True)
     actions = MeetingActionOutput(many=True)
+    etag = serializers.SerializerMethodField(help_text="The item's version: send it as `If-Match` to change it")
+
+    def get_etag(self, obj: Any) -> str:
+        return etag(version_of(obj.item))
 
 
 class MeetingDetailOutput(serializers.Serializer[Any]):
@@ -257,29 +263,40 @@ def _action_input(data: dict[str, Any]) -> services.ActionInput:
 # --- meetings ------------------------------------------------------------------------------------------------------
 
 PAGE_SIZE = 50
+# A page past the last is empty, however far past: numbers beyond this one are read as
+# this one, which is past any partnership's last page and keeps the OFFSET inside bigint.
+MAX_PAGE = 1_000_000
+
+
+def _page_number() -> serializers.IntegerField:
+    return serializers.IntegerField(required=False, default=1, min_value=1, help_text="From 1; past the last, empty")
+
+
+class MeetingListQuery(serializers.Serializer[Any]):
+    kind = _choice("MeetingKind", MeetingKind.choices, required=False)
+    page = _page_number()
+
+
+class ActionListQuery(serializers.Serializer[Any]):
+    scope = serializers.ChoiceField(choices=["mine", "agency"], required=False, default="mine")
+    status = serializers.ChoiceField(choices=["open", "closed"], required=False, default="open")
+    page = _page_number()
 
 
 class MeetingListApi(APIView):
     @extend_schema(
         operation_id="meetings_list",
         summary="Your partnership's meetings, latest first",
-        parameters=[
-            OpenApiParameter("kind", str, enum=MeetingKind.values, required=False),
-            OpenApiParameter("page", int, required=False),
-        ],
-        responses={200: MeetingPageOutput},
+        parameters=[MeetingListQuery],
+        responses={200: MeetingPageOutput, 400: ERRORS[400]},
     )
     def get(self, request: Request) -> Response:
         user = api_staff_member(request)
+        query = _valid(MeetingListQuery, request.query_params)
         qs = selectors.meeting_queryset_for_user(user=user).select_related("chair").order_by("-starts_at", "-id")
-        kind = request.query_params.get("kind")
-        if kind in MeetingKind.values:
-            qs = qs.filter(kind=kind)
-        try:
-            # Capped: a page past the last is empty, and a huge one overflows PostgreSQL's OFFSET.
-            page = min(max(int(request.query_params.get("page", "1")), 1), 1_000_000)
-        except ValueError:
-            page = 1
+        if query.get("kind"):
+            qs = qs.filter(kind=query["kind"])
+        page = min(query["page"], MAX_PAGE)
         rows = list(qs[(page - 1) * PAGE_SIZE : page * PAGE_SIZE + 1])
         data = {"results": rows[:PAGE_SIZE], "next_page": page + 1 if len(rows) > PAGE_SIZE else None}
         return Response(MeetingPageOutput(data).data)
@@ -477,17 +494,25 @@ class AgendaItemApi(APIView):
     @extend_schema(
         operation_id="meeting_agenda_item_update",
         summary="Hear the case in full or in brief",
+        description="Send the item's `etag` as `If-Match` to be told (412) if anyone changed it since.",
+        parameters=[IF_MATCH],
         request=AgendaHearingInput,
-        responses={200: AgendaItemOutput, **ERRORS, **FORBIDDEN},
+        responses={200: AgendaItemOutput, **ERRORS, **FORBIDDEN, **PRECONDITION_FAILED},
     )
     def patch(self, request: Request, meeting_id: int, item_id: int) -> Response:
         user = api_staff_member(request)
         item = selectors.agenda_item_get_for_user(user=user, meeting_id=meeting_id, item_id=item_id)
         values = _valid(AgendaHearingInput, request.data)
-        _call(services.agenda_set_hearing, actor=user, meeting=item.meeting, item_id=item.pk, hearing=values["hearing"])
-        return Response(
-            AgendaItemOutput(selectors.item_view_for_user(user=user, meeting_id=meeting_id, item_id=item_id)).data
+        updated = _call(
+            services.agenda_set_hearing,
+            actor=user,
+            meeting=item.meeting,
+            item_id=item.pk,
+            hearing=values["hearing"],
+            expected_version=if_match(request),
         )
+        view = selectors.item_view_for_user(user=user, meeting_id=meeting_id, item_id=item_id)
+        return with_etag(Response(AgendaItemOutput(view).data), version_of(updated))
 
     @extend_schema(
         operation_id="meeting_agenda_item_remove",
@@ -595,27 +620,15 @@ class ActionListApi(APIView):
         description=(
             "Open actions soonest due first (`overdue` marks those past their date), or closed ones latest first."
         ),
-        parameters=[
-            OpenApiParameter("scope", str, enum=["mine", "agency"], required=False),
-            OpenApiParameter("status", str, enum=["open", "closed"], required=False),
-            OpenApiParameter("page", int, required=False),
-        ],
-        responses={200: MeetingActionPageOutput},
+        parameters=[ActionListQuery],
+        responses={200: MeetingActionPageOutput, 400: ERRORS[400]},
     )
     def get(self, request: Request) -> Response:
         user = api_staff_member(request)
-        scope = (
-            selectors.ActionScope.AGENCY
-            if request.query_params.get("scope") == "agency"
-            else selectors.ActionScope.MINE
-        )
-        state = "closed" if request.query_params.get("status") == "closed" else ActionStatus.OPEN
-        try:
-            # Capped: a page past the last is empty, and a huge one overflows PostgreSQL's OFFSET.
-            page_number = min(max(int(request.query_params.get("page", "1")), 1), 1_000_000)
-        except ValueError:
-            page_number = 1
-        page = selectors.action_list_for_user(user=user, scope=scope, status=state, page=page_number)
+        query = _valid(ActionListQuery, request.query_params)
+        scope = selectors.ActionScope.AGENCY if query["scope"] == "agency" else selectors.ActionScope.MINE
+        state = "closed" if query["status"] == "closed" else ActionStatus.OPEN
+        page = selectors.action_list_for_user(user=user, scope=scope, status=state, page=min(query["page"], MAX_PAGE))
         actions = [row.action for row in page.rows]
         data = {"actions": actions, "next_page": page.page + 1 if page.has_more else None}
         return Response(MeetingActionPageOutput(data).data)

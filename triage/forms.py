@@ -19,6 +19,7 @@ from django.utils import timezone
 from agencies.models import Agency, RecordClass, User
 from cases.forms import DATE_HINT, GovukDateField
 from cases.models import DECLINE_REASONS, Decision, StalkerType
+from masip.forms import VersionedForm
 from triage import services
 from triage.models import AttendanceStatus, Consensus, Hearing, MeetingKind, Outcome, SashLevel
 
@@ -198,7 +199,7 @@ class AgendaReferenceForm(forms.Form):
         return case_id
 
 
-class HearingForm(forms.Form):
+class HearingForm(VersionedForm):
     hearing = _radios("Hear it", Hearing.choices, inline=True, required=True)
 
 

@@ -29,6 +29,7 @@ from cases import permissions as case_permissions
 from cases import services as case_services
 from cases.models import DECLINE_REASONS, FINISHED_STATUSES, Case, CaseStatus, StalkerType
 from cases.selectors import case_get_for_user, case_queryset_for_user
+from masip.concurrency import check_version, version_of
 from triage import permissions
 from triage.models import (
     Action,
@@ -114,6 +115,20 @@ def _check_text(value: str, field: str, *, required: str = "") -> str:
 
 # --- meetings ----------------------------------------------------------------------------------------------------
 
+# How far from today a meeting can be: a meeting recorded afterwards from its minutes,
+# or scheduled for the coming year or so. A year 16 or 6782 is a typing slip.
+MEETING_YEARS_BACK = 2
+MEETING_YEARS_AHEAD = 3
+
+
+def _check_meeting_time(starts_at: dt.datetime) -> dt.datetime:
+    today = timezone.localdate()
+    if starts_at.date() < today.replace(year=today.year - MEETING_YEARS_BACK, day=min(today.day, 28)):
+        raise ValidationError({"starts_at": f"A meeting cannot be more than {MEETING_YEARS_BACK} years ago"})
+    if starts_at.date() > today.replace(year=today.year + MEETING_YEARS_AHEAD, day=min(today.day, 28)):
+        raise ValidationError({"starts_at": f"A meeting cannot be more than {MEETING_YEARS_AHEAD} years ahead"})
+    return starts_at
+
 
 @transaction.atomic
 def meeting_create(
@@ -131,7 +146,7 @@ def meeting_create(
     meeting = Meeting.objects.create(
         partnership_id=partnership_id,
         kind=kind,
-        starts_at=starts_at,
+        starts_at=_check_meeting_time(starts_at),
         chair=chair,
         location=_check_text(location, "location")[:200],
         created_by=actor,
@@ -147,6 +162,7 @@ def meeting_update(
     _require_manager(actor, meeting)
     locked = _lock_meeting(meeting)
     _require_open(locked, "starts_at")
+    _check_meeting_time(starts_at)
     if (
         locked.items.filter(decision__isnull=False).exists()
         and _meeting_day(locked) != timezone.localtime(starts_at).date()
@@ -367,16 +383,21 @@ def agenda_move(*, actor: User, meeting: Meeting, item_id: int, direction: str) 
 
 
 @transaction.atomic
-def agenda_set_hearing(*, actor: User, meeting: Meeting, item_id: int, hearing: str) -> AgendaItem:
+def agenda_set_hearing(
+    *, actor: User, meeting: Meeting, item_id: int, hearing: str, expected_version: str | None = None
+) -> AgendaItem:
+    """Hear the case in full or in brief. ``expected_version``: the item as the chair saw it."""
     _require_manager(actor, meeting)
     locked = _lock_meeting(meeting)
     _require_open(locked, "hearing")
     if hearing not in Hearing.values:
         raise ValidationError({"hearing": "Choose in full or in brief"})
+    # The meeting's row lock serialises every change to its agenda, so this read is current.
     item = AgendaItem.objects.filter(meeting=locked, pk=item_id).first()
     if item is None:
         raise Http404
     case_get_for_user(user=actor, case_id=item.case_id)
+    check_version(version_of(item), expected_version)
     if item.hearing != hearing:
         item.hearing = hearing
         item.save(update_fields=["hearing"])

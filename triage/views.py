@@ -26,6 +26,7 @@ from agencies.models import User
 from agencies.selectors import agencies_of_partnership
 from agencies.staff import staff_member, staff_required
 from cases.forms import apply_errors
+from masip.concurrency import CONFLICT_MESSAGE, EditConflict
 from masip.forms import summary_errors
 from triage import permissions, selectors, services
 from triage.forms import (
@@ -307,12 +308,20 @@ def agenda_item_hearing(request: HttpRequest, meeting_id: int, item_id: int) -> 
     item = selectors.agenda_item_get_for_user(user=actor, meeting_id=meeting.pk, item_id=item_id)
     form = HearingForm(request.POST, prefix=f"hearing-{item.pk}")
     if form.is_valid():
-        changed = _service_errors(
-            form,
-            lambda: services.agenda_set_hearing(
-                actor=actor, meeting=meeting, item_id=item.pk, hearing=form.cleaned_data["hearing"]
-            ),
-        )
+        try:
+            changed = _service_errors(
+                form,
+                lambda: services.agenda_set_hearing(
+                    actor=actor,
+                    meeting=meeting,
+                    item_id=item.pk,
+                    hearing=form.cleaned_data["hearing"],
+                    expected_version=form.expected_version(),
+                ),
+            )
+        except EditConflict:
+            # The agenda is drawn again as it now is, with the other person's choice.
+            return _builder_answer(request, actor, meeting, region="agenda", bound={"agenda_error": CONFLICT_MESSAGE})
         if changed is not None:
             ok = f"Case {item.case.reference} will be heard {changed.get_hearing_display().lower()}"
             return _builder_answer(request, actor, meeting, region="agenda", ok=ok)

@@ -246,6 +246,8 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.MultiPartParser",
     ],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.CursorPagination",
+    # DRF's handler, adding the current ETag to a 412 (masip.api.exception_handler).
+    "EXCEPTION_HANDLER": "masip.api.exception_handler",
     "PAGE_SIZE": 50,
 }
 SPECTACULAR_SETTINGS = {
@@ -257,6 +259,12 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     # The schema names every endpoint and field of personal data: staff only, like the API.
     "SERVE_PERMISSIONS": ["agencies.staff.StaffOnly"],
+    # The answers every endpoint can give (401, 404, 400 on input, 403 on a write) are
+    # added to each operation by masip.api.document_common_answers.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "masip.api.document_common_answers",
+    ],
 }
 
 CELERY_BROKER_URL = REDIS_URL

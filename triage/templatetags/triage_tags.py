@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from django import template
+from django.db import models
 
 from cases.models import Decision, StalkerType
+from masip.concurrency import version_of
 from triage.models import MeetingStatus, Outcome, SashLevel
 
 register = template.Library()
@@ -20,6 +22,12 @@ MEETING_COLOURS: dict[str, str] = {
     MeetingStatus.IN_PROGRESS: "govuk-tag--yellow",
     MeetingStatus.CONCLUDED: "govuk-tag--grey",
 }
+
+
+@register.filter
+def record_version(record: models.Model) -> str:
+    """The version a form that changes ``record`` carries back (``masip.concurrency``)."""
+    return version_of(record)
 
 
 @register.filter
