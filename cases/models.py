@@ -365,6 +365,15 @@ class Case(models.Model):
     # A restricted case (a member of staff is a party, a high-profile case) is seen
     # only by users granted it one by one, whatever agency shares it.
     is_restricted = models.BooleanField(default=False)
+    # Factors the evaluation tests against re-offending (seeds/004, bundle version 2):
+    # None is "not known", which the tables leave out rather than count as "no".
+    # What other services know of the perpetrator, as the partnership recorded it.
+    mental_health_services = models.BooleanField("Known to mental-health services", null=True, blank=True)
+    probation_involved = models.BooleanField("Probation involved", null=True, blank=True)
+    mappa = models.BooleanField("Managed under MAPPA", null=True, blank=True)
+    # The perpetrator's way of life is class criminal_history: only those who may see
+    # criminal history see or record it (cases.selectors, cases.services).
+    antisocial_lifestyle = models.BooleanField("Antisocial lifestyle", null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
