@@ -5,15 +5,17 @@ Eight accepted referrals (E1 to E8) and one declined (N1, whose records count no
 Version 2 parts: the four factor columns of referrals.csv, the two s.4A offence keys, and
 victim_outcomes.csv.
 
-    case  received     decided      direct intervention with the perpetrator      re-offending (kind, victim)
-    E1    2019-01-05   2019-01-10   completed, ended 2019-06-30                    2019-01-08 recurrence new; 2019-08-15 persistence same
-    E2    2018-12-01   2019-01-20   completed, ended 2019-03-31                    2019-10-05 recurrence same
-    E3    2019-09-01   2019-10-15   dropped out, ended 2019-12-31                  2020-01-15 recurrence new
-    E4    2019-06-01   2019-06-20   ongoing; cancelled, ended 2020-07-15 (after)   2020-02-10 recurrence new; 2020-03-01 recurrence same
-    E5    2019-03-01   2019-03-10   completed 2019-05-31, dropped out 2019-11-30   2019-07-01 persistence same; 2020-07-01 recurrence new (after)
-    E6    2019-11-20   2020-01-05   none                                           2020-04-01 recurrence same
-    E7    2019-02-01   2019-02-05   none                                           2019-04-01 persistence same
-    E8    2019-04-01   2019-04-03   none                                           none
+    case  received    decided     direct intervention with the perpetrator  re-offending
+    E1    2019-01-05  2019-01-10  completed, ended 2019-06-30               01-08 recurrence new, 08-15 persistence
+    E2    2018-12-01  2019-01-20  completed, ended 2019-03-31               2019-10-05 recurrence same
+    E3    2019-09-01  2019-10-15  dropped out, ended 2019-12-31             2020-01-15 recurrence new
+    E4    2019-06-01  2019-06-20  ongoing; cancelled, ended 2020-07-15      2020-02-10 recurrence new,
+                                  (after as_of)                             2020-03-01 recurrence same
+    E5    2019-03-01  2019-03-10  completed 2019-05-31, then dropped out    2019-07-01 persistence,
+                                  2019-11-30                                2020-07-01 recurrence new (after)
+    E6    2019-11-20  2020-01-05  none                                      2020-04-01 recurrence same
+    E7    2019-02-01  2019-02-05  none                                      2019-04-01 persistence
+    E8    2019-04-01  2019-04-03  none                                      none
 """
 
 from __future__ import annotations
