@@ -18,14 +18,14 @@ from scipy.stats import chi2_contingency
 from agencies.models import Partnership
 from reporting import evaluation as ev
 from tests.evaluation_effect_data import AS_OF, FILES
-from tests.reporting_bundle_data import write_bundle
+from tests.exchange_bundle_data import write_bundle
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def partnership(tmp_path: Path) -> Partnership:
-    from reporting.bundle.importer import import_bundle
+    from exchange.importer import import_bundle
 
     result = import_bundle(
         source=write_bundle(tmp_path / "bundle", FILES), partnership_slug="effect", create_name="Effect"
@@ -204,3 +204,57 @@ def test_an_unknown_start_is_refused() -> None:
         ev.parse_period(as_of="2020-06-30", date_from=None, date_to=None, today=AS_OF, start="sentence")
     assert refused.value.field == "start"
     assert ev.parse_period(as_of=None, date_from=None, date_to=None, today=AS_OF).start == "decision"
+
+
+def test_the_export_writes_version_2_and_imports_back_to_the_same_tables(
+    partnership: Partnership, tmp_path: Path
+) -> None:
+    import csv
+
+    from exchange.exporter import export_to_path
+    from exchange.importer import import_bundle
+
+    folder = tmp_path / "export"
+    export_to_path(partnership=partnership, path=folder)
+    with (folder / "referrals.csv").open(encoding="utf-8") as f:
+        referrals = {r["referral_ref"]: r for r in csv.DictReader(f)}
+    assert (referrals["E1"]["mental_health_services"], referrals["E1"]["mappa"]) == ("yes", "")
+    assert referrals["E3"]["offence"] == "s4a_stalking_serious_alarm_distress"
+    with (folder / "victim_outcomes.csv").open(encoding="utf-8") as f:
+        outcomes = list(csv.DictReader(f))
+    # Every row of the bundle's file comes back, N1's too (a declined referral is still held).
+    assert len(outcomes) == 15
+    assert outcomes[0] == {
+        "referral_ref": "E1", "recorded_on": "2019-01-12", "feels_safe": "2", "wellbeing": "3",
+        "incidents_last_month": "10",
+    }  # fmt: skip
+    again = import_bundle(source=folder, partnership_slug="effect-again", create_name="Effect again")
+    assert again.ok, [str(e) for e in again.errors]
+    first = tables(partnership)
+    second = tables(Partnership.objects.get(slug="effect-again"))
+    assert {**second, "partnership": "effect"} == first
+    # Imported again into the same partnership: everything is already held, nothing is added.
+    repeat = import_bundle(source=folder, partnership_slug="effect")
+    assert repeat.ok and repeat.created["victim_outcomes.csv"] == 0
+    assert repeat.already_held["victim_outcomes.csv"] == 15
+
+
+def test_bad_outcomes_are_refused_with_their_lines_and_nothing_is_written(tmp_path: Path) -> None:
+    from advocacy.models import VictimOutcome
+    from exchange.importer import import_bundle
+
+    files = {
+        **FILES,
+        "victim_outcomes.csv": "referral_ref,recorded_on,feels_safe,wellbeing,incidents_last_month\n"
+        "E1,2019-01-12,11,3,1\nE1,2019-02-12,5,-1,1\nE9,2019-02-12,5,5,\n",
+    }
+    result = import_bundle(
+        source=write_bundle(tmp_path / "bad", files), partnership_slug="effect-bad", create_name="Effect bad"
+    )
+    assert not result.ok
+    problems = {(e.file, e.line, e.column) for e in result.errors}
+    assert ("victim_outcomes.csv", 2, "feels_safe") in problems
+    assert ("victim_outcomes.csv", 3, "wellbeing") in problems
+    assert ("victim_outcomes.csv", 4, "referral_ref") in problems
+    assert not VictimOutcome.objects.exists()
+    assert not Partnership.objects.filter(slug="effect-bad").exists()
