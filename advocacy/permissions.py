@@ -8,7 +8,8 @@ Every record here is about an identified victim, so every area needs class
 - needs assessment, safety plan, feedback: ``safety_plan`` (her circumstances, her
   protections and how safe she feels);
 - her outcomes (how safe she feels and her wellbeing from 0 to 10, incidents in the last
-  month): ``victim_identity`` alone, the measures the evaluation compares over time.
+  month): records of class ``victim_identity``, shown beside her needs, so the area asks
+  ``safety_plan`` too, as the needs area does.
 
 Safe-contact preferences (her code word, safe times and ways) are her location, and
 belong to the person, not to this app: they are read and written under the one
@@ -21,11 +22,10 @@ would let the person page and these pages disagree again. ``Area.SAFE_CONTACT`` 
 only says whether the agreement grants the class at all (the per-person answer comes
 from the selectors).
 
-Under the default agreement that is police and advocacy; health (no victim class)
-sees nothing of this app, and probation (victim identity only) sees only her
-outcomes, the numbers the evaluation compares, never where she is or her plan. The
-one thing probation writes here is a key event (release, bail, court date ...), a
-write that shows it nothing back; outcomes are recorded by the advocacy service alone.
+Under the default agreement that is police and advocacy; probation (victim identity
+only) and health (neither) see nothing of this app. The one thing probation does
+here is record a key event (release, bail, court date ...), a write that shows it
+nothing back.
 """
 
 from __future__ import annotations
@@ -57,8 +57,9 @@ AREA_CLASS: dict[Area, RecordClass] = {
     Area.NEEDS: RecordClass.SAFETY_PLAN,
     Area.SAFETY_PLAN: RecordClass.SAFETY_PLAN,
     Area.FEEDBACK: RecordClass.SAFETY_PLAN,
-    # How safe she feels, her wellbeing and incidents: about her, not where she is.
-    Area.OUTCOMES: RecordClass.VICTIM_IDENTITY,
+    # How safe she feels, her wellbeing and incidents: victim_identity records, read with the
+    # needs assessment they go with, so the area also asks what the needs area asks.
+    Area.OUTCOMES: RecordClass.SAFETY_PLAN,
 }
 
 SAFETY_PLAN_EDITOR_KINDS = frozenset({AgencyKind.ADVOCACY, AgencyKind.POLICE})

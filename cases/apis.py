@@ -851,7 +851,7 @@ class CaseEvaluationFactorsApi(APIView):
     )
     def get(self, request: Request, case_id: int) -> Response:
         user = api_staff_member(request)
-        return Response(EvaluationFactorsOutput(selectors.evaluation_factors_for_user(user=user, case_id=case_id)).data)
+        return Response(EvaluationFactorsOutput(reads.evaluation_factors_read(user=user, case_id=case_id)).data)
 
     @extend_schema(
         operation_id="case_evaluation_factors_update",
@@ -865,7 +865,7 @@ class CaseEvaluationFactorsApi(APIView):
         case = selectors.case_get_for_user(user=user, case_id=case_id)
         values = _valid(EvaluationFactorsInput, request.data)
         _call(services.case_record_evaluation_factors, actor=user, case=case, factors=dict(values))
-        return Response(EvaluationFactorsOutput(selectors.evaluation_factors_for_user(user=user, case_id=case_id)).data)
+        return Response(EvaluationFactorsOutput(reads.evaluation_factors_read(user=user, case_id=case_id)).data)
 
 
 class CaseAssignmentApi(APIView):

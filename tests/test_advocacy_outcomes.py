@@ -109,15 +109,18 @@ def test_the_api_records_and_lists_and_refuses_bad_input_with_field_errors(world
     assert [o["wellbeing"] for o in listed[0]["outcomes"]] == [3]
 
 
-def test_only_the_advocacy_service_records_and_health_sees_nothing(world: World) -> None:
+def test_only_the_advocacy_service_records_and_probation_and_health_see_nothing(world: World) -> None:
     case = make_case(world.triage_officer)
     for user in (world.triage_officer, world.probation_practitioner, world.clinician):
         with pytest.raises(Http404):
             services.victim_outcome_record(actor=user, case=case, data=answers(timezone.localdate(), feels_safe=5))
         assert client_for(user).get(reverse("advocacy:outcome_add", args=[case.pk])).status_code == 404
-    # Health has no victim class: the page and the API are 404.
-    assert client_for(world.clinician).get(reverse("advocacy:outcomes", args=[case.pk])).status_code == 404
-    assert api_for(world.clinician).get(f"/api/v1/cases/{case.pk}/advocacy/outcomes/").status_code == 404
+    # Probation (victim identity only) and health (no victim class) see nothing of advocacy: 404.
+    for user in (world.probation_practitioner, world.clinician):
+        assert client_for(user).get(reverse("advocacy:outcomes", args=[case.pk])).status_code == 404
+        assert api_for(user).get(f"/api/v1/cases/{case.pk}/advocacy/outcomes/").status_code == 404
+    # The police read them beside her needs (the agreement gives them both classes).
+    assert client_for(world.triage_officer).get(reverse("advocacy:outcomes", args=[case.pk])).status_code == 200
     assert not VictimOutcome.objects.exists()
 
 

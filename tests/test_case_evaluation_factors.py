@@ -7,6 +7,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from agencies.models import AgencyKind, RecordClass, SharingRule, User
+from audit.models import AccessLog
 from cases.models import Case, CaseEvent
 from tests.case_factories import make_case
 from tests.factories import World
@@ -43,6 +44,10 @@ def test_the_triage_officer_records_them_and_not_known_is_kept_apart_from_no(wor
     assert (case.mappa, case.probation_involved, case.antisocial_lifestyle) == (None, False, True)
     summaries = list(CaseEvent.objects.filter(case=case, kind="meeting").values_list("summary", "record_class"))
     assert ("Antisocial lifestyle: yes", "criminal_history") in summaries
+    # Each answer read is logged.
+    assert AccessLog.objects.filter(
+        user=world.triage_officer, record_ids=[str(case.pk)], purpose="evaluation factors"
+    ).exists()
 
 
 def test_bad_input_and_other_roles_are_refused(world: World) -> None:

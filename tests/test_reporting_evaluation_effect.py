@@ -258,3 +258,48 @@ def test_bad_outcomes_are_refused_with_their_lines_and_nothing_is_written(tmp_pa
     assert ("victim_outcomes.csv", 4, "referral_ref") in problems
     assert not VictimOutcome.objects.exists()
     assert not Partnership.objects.filter(slug="effect-bad").exists()
+
+
+def test_the_page_and_the_api_carry_the_effect_tables_with_a_caution_on_small_groups(
+    world: Any, tmp_path: Path
+) -> None:
+    from django.test import Client
+    from django.urls import reverse
+    from rest_framework.test import APIClient
+
+    from exchange.importer import import_bundle
+
+    assert import_bundle(source=write_bundle(tmp_path / "b", FILES), partnership_slug=world.partnership.slug).ok
+    client = Client()
+    client.force_login(world.programme_manager)
+    query = {"as_of_day": "30", "as_of_month": "6", "as_of_year": "2020", "start": "referral"}
+    response = client.get(reverse("reporting:evaluation"), query)
+    assert response.status_code == 200
+    html = response.content.decode()
+    for key in ("reoffending-after-treatment", "recurrence", "risk-change", "victim-outcomes", "factor-by-reoffending"):
+        assert f'data-testid="table-{key}"' in html, key
+    for key in ("reoffending-after-treatment", "risk-change", "victim-outcomes", "factor-by-reoffending"):
+        assert f'data-chart="{key}"' in html, key
+    # Every factor's table here is small: each defined test is marked, and the warning names them.
+    caution = html.split('data-testid="caution-factor-by-reoffending"')[1].split("</div>")[0]
+    assert "Referred on a stalking charge" in caution and "Managed under MAPPA" not in caution
+    assert "(caution)" in html
+    # From the referral: 7 reached 9 months, 4 recurred (57.1%), as the tables have it.
+    assert "57.1%" in html and "monitoring counted from the referral" in html
+    assert "start=referral" in html  # the downloads keep the choice
+    api = APIClient()
+    api.force_login(world.programme_manager)
+    url = reverse("api-partnership-evaluation", args=[world.partnership.slug])
+    answer = api.get(url, {"as_of": "2020-06-30", "start": "referral"})
+    assert answer.status_code == 200 and answer.json()["recurrence"]["any_pct"] == 57.1
+    assert api.get(url, {"as_of": "2020-06-30", "start": "sentence"}).status_code == 400
+    # The command takes the same choice.
+    import io
+    import json
+
+    from django.core.management import call_command
+
+    out = io.StringIO()
+    call_command("evaluation_tables", "--partnership", world.partnership.slug, "--as-of", "2020-06-30",
+                 "--start", "referral", stdout=out)  # fmt: skip
+    assert json.loads(out.getvalue())["recurrence"] == answer.json()["recurrence"]

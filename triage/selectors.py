@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, F, Min, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Count, F, Max, Min, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.http import Http404
 from django.utils import timezone
 
@@ -31,7 +31,7 @@ from agencies.staff import is_staff_member
 from audit.models import AccessAction
 from audit.services import access_record
 from cases import permissions as case_permissions
-from cases.models import Case, CaseParty, CaseStatus, PartyRole, ReoffendingRecord
+from cases.models import Case, CaseParty, CaseStatus, PartyRole
 from cases.selectors import CaseIdentity, case_get_for_user, case_identity_for_user, case_queryset_for_user
 from triage import permissions
 from triage.models import (
@@ -368,8 +368,9 @@ def _clinic_annotations(qs: QuerySet[Case]) -> QuerySet[Case]:
     )
     # The latest re-offending confirmed (a record: recorded at a review or between them, or a
     # detection confirmed), by when it was recorded.
+    # Through the case's own relation: the records belong to the follow-ups, above this app.
     last_reoffending = (
-        ReoffendingRecord.objects.filter(case_id=OuterRef("pk")).order_by("-created_at").values("created_at")[:1]
+        Case.objects.filter(pk=OuterRef("pk")).annotate(last=Max("reoffending_records__created_at")).values("last")[:1]
     )
     return qs.annotate(
         last_clinic_referral=Subquery(last_referral),
