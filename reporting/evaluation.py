@@ -55,7 +55,6 @@ from django.db.models.functions import Coalesce, Least, NullIf, TruncMonth
 from agencies.models import Partnership
 from cases.models import (
     AgeBand,
-    CandidateStatus,
     Case,
     CaseParty,
     Decision,
@@ -64,11 +63,14 @@ from cases.models import (
     ReferralReason,
     ReferringAgency,
     Relationship,
+    StalkerType,
+)
+from followups.models import (
+    CandidateStatus,
     ReoffendingCandidate,
     ReoffendingKind,
     ReoffendingRecord,
     ReoffendingVictim,
-    StalkerType,
 )
 from masip.spreadsheet import formula_safe
 

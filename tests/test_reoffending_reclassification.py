@@ -9,13 +9,13 @@ import importlib
 import pytest
 from django.apps import apps
 
-from cases.models import ReoffendingCandidate, ReoffendingRecord
+from followups.models import ReoffendingCandidate, ReoffendingRecord
 from tests.factories import World
 from tests.followups_factories import accepted_case, referral_naming_perpetrator
 
 pytestmark = pytest.mark.django_db
 
-MIGRATION = importlib.import_module("cases.migrations.0008_reoffending_kind_by_break")
+MIGRATION = importlib.import_module("followups.migrations.0002_reoffending_kind_by_break")
 
 
 def record(case_id: int, on: dt.date, kind: str, victim: str) -> ReoffendingRecord:
@@ -42,7 +42,7 @@ def test_new_victim_within_six_months_becomes_persistence_and_keeps_its_history(
     # The victim is untouched; the history holds the kind it had, and why it changed.
     assert ReoffendingRecord.objects.get(pk=a_month_on.pk).victim == "new"
     events = list(
-        apps.get_model("cases", "ReoffendingRecordEvent")
+        apps.get_model("followups", "ReoffendingRecordEvent")
         .objects.filter(pgh_obj_id=a_month_on.pk)
         .order_by("pgh_id")
         .values_list("kind", "pgh_context__metadata")
@@ -73,7 +73,7 @@ def test_a_detected_candidate_is_reclassified_by_its_own_last_known_behaviour(wo
 def test_outcomes_map_to_the_home_office_types_keeping_their_history(world: World) -> None:
     from cases.models import CriminalJusticeOutcome
 
-    outcome_migration = importlib.import_module("cases.migrations.0010_outcome_home_office_types")
+    outcome_migration = importlib.import_module("cases.migrations.0008_evaluation_fields_and_home_office_outcomes")
     case = accepted_case(world, decided_on=dt.date(2025, 1, 11))
     made = {
         old: CriminalJusticeOutcome.objects.create(

@@ -354,7 +354,7 @@ def test_a_clinic_agenda_proposes_high_risk_cases_and_clinic_referrals_until_hea
 
 
 def test_confirmed_reoffending_in_monitoring_brings_the_case_back_to_clinic(world: World) -> None:
-    from cases.models import ReoffendingRecord
+    from followups.models import ReoffendingRecord
 
     case = waiting_case(world)
     Case.objects.filter(pk=case.pk).update(status="monitoring")

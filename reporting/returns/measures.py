@@ -57,23 +57,25 @@ from cases.models import (
     ContactChannel,
     Decision,
     Ethnicity,
-    FollowUpReview,
     Gender,
-    MonitoringBasis,
     Offence,
     PartyRole,
     Referral,
     ReferralReason,
     ReferringAgency,
     Relationship,
+    StalkerType,
+)
+from costs.models import CostAccount, TimeEntry
+from followups.models import (
+    FollowUpReview,
+    MonitoringBasis,
     ReoffendingKind,
     ReoffendingRecord,
     ReoffendingSource,
     ReoffendingVictim,
     ReviewStatus,
-    StalkerType,
 )
-from costs.models import CostAccount, TimeEntry
 from interventions.models import Appointment, Intervention, InterventionStatus, InterventionType, Method
 from reporting.models import Period, TrainingAudience, TrainingEvent
 from risk.models import Assessment, Instrument
