@@ -570,7 +570,6 @@ def test_every_imported_row_has_its_history_like_the_triggers_write_it(tmp_path:
         (ReoffendingRecord, "ReoffendingRecordEvent", "case__partnership"),
     ):
         ids = set(model.objects.filter(**{scope: north}).values_list("pk", flat=True))
-        # The event model lives in its model's app (re-offending is the followups app's).
         events = apps.get_model(model._meta.app_label, event_name).objects.filter(
             pgh_obj_id__in=ids, pgh_label="insert"
         )
