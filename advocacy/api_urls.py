@@ -14,6 +14,7 @@ urlpatterns = [
     path(f"{CASE}contacts/<int:contact_id>/", apis.ContactDetailApi.as_view(), name="api-advocacy-contact"),
     path(f"{CASE}safe-contact/<int:person_id>/", apis.SafeContactApi.as_view(), name="api-advocacy-safe-contact"),
     path(f"{CASE}needs/", apis.NeedsApi.as_view(), name="api-advocacy-needs"),
+    path(f"{CASE}outcomes/", apis.OutcomesApi.as_view(), name="api-advocacy-outcomes"),
     path(f"{CASE}safety-plan/", apis.SafetyPlanApi.as_view(), name="api-advocacy-safety-plan"),
     path(f"{CASE}safety-plan/measures/", apis.MeasuresApi.as_view(), name="api-advocacy-measures"),
     path(f"{CASE}safety-plan/measures/<int:measure_id>/", apis.MeasureApi.as_view(), name="api-advocacy-measure"),

@@ -20,6 +20,7 @@ from rest_framework.views import APIView
 
 from advocacy import permissions, selectors, services
 from advocacy.models import (
+    OUTCOME_SCALE_MAX,
     Agreement,
     ContactTopic,
     Direction,
@@ -28,6 +29,7 @@ from advocacy.models import (
     MeasureStatus,
     NeedLevel,
     NeedsDomain,
+    OutcomeStage,
     Satisfaction,
 )
 from advocacy.permissions import Area
@@ -164,6 +166,32 @@ class AdvocacyNeedsAssessmentOutput(serializers.Serializer[Any]):
     notes = serializers.CharField()
     assessed_by = StaffRefOutput()
     items = AdvocacyNeedsItemOutput(many=True, source="items.all")
+
+
+class AdvocacyOutcomeOutput(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    person_id = serializers.IntegerField()
+    recorded_on = serializers.DateField()
+    stage = serializers.CharField()
+    feels_safe = serializers.IntegerField(allow_null=True)
+    wellbeing = serializers.IntegerField(allow_null=True)
+    incidents_last_month = serializers.IntegerField(allow_null=True)
+
+
+class AdvocacyOutcomeTrendOutput(serializers.Serializer[Any]):
+    measure = serializers.CharField()
+    first = serializers.IntegerField()
+    latest = serializers.IntegerField()
+    first_on = serializers.DateField()
+    latest_on = serializers.DateField()
+    change = serializers.IntegerField()
+    direction = serializers.CharField(help_text="improved, same or worse (fewer incidents is better)")
+
+
+class AdvocacyVictimOutcomesOutput(serializers.Serializer[Any]):
+    person_id = serializers.IntegerField(source="victim.person_id")
+    outcomes = AdvocacyOutcomeOutput(many=True, source="rows")
+    trends = AdvocacyOutcomeTrendOutput(many=True)
 
 
 class AdvocacyMeasureOutput(serializers.Serializer[Any]):
@@ -368,6 +396,21 @@ class AdvocacyNeedsInput(AdvocacyVictimInput):
     review_on = _date()
     notes = _text()
     items = AdvocacyNeedsItemInput(many=True, help_text="One per domain, all eight")
+
+
+class AdvocacyOutcomeInput(AdvocacyVictimInput):
+    recorded_on = serializers.DateField()
+    stage = _choice(
+        "OutcomeStage",
+        [(str(s.value), str(s.label)) for s in (OutcomeStage.INTAKE, OutcomeStage.REVIEW, OutcomeStage.CLOSURE)],
+    )
+    feels_safe = serializers.IntegerField(
+        required=False, allow_null=True, default=None, min_value=0, max_value=OUTCOME_SCALE_MAX
+    )
+    wellbeing = serializers.IntegerField(
+        required=False, allow_null=True, default=None, min_value=0, max_value=OUTCOME_SCALE_MAX
+    )
+    incidents_last_month = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=0)
 
 
 class AdvocacyMeasureInput(AdvocacyVictimInput):
@@ -661,6 +704,44 @@ class NeedsApi(APIView):
             person_id=values["victim"],
         )
         return Response(AdvocacyNeedsAssessmentOutput(assessment).data, status=status.HTTP_201_CREATED)
+
+
+class OutcomesApi(APIView):
+    @extend_schema(
+        operation_id="advocacy_outcomes",
+        summary="How each victim is doing: every answer, oldest first, and first against latest",
+        responses={200: AdvocacyVictimOutcomesOutput(many=True), 404: ERRORS[404]},
+    )
+    def get(self, request: Request, case_id: int) -> Response:
+        user = api_staff_member(request)
+        page = selectors.outcomes_for_user(user=user, case_id=case_id)
+        return Response(AdvocacyVictimOutcomesOutput(page.victims, many=True).data)
+
+    @extend_schema(
+        operation_id="advocacy_outcomes_add",
+        summary="Record how the victim is doing: how safe she feels and wellbeing (0-10), incidents in the last "
+        "month; at least one",
+        request=AdvocacyOutcomeInput,
+        responses={201: AdvocacyOutcomeOutput, **ERRORS},
+    )
+    def post(self, request: Request, case_id: int) -> Response:
+        user = api_staff_member(request)
+        case = selectors.case_for_area(user=user, case_id=case_id, area=Area.OUTCOMES)
+        values = _valid(AdvocacyOutcomeInput, request.data)
+        outcome = _call(
+            services.victim_outcome_record,
+            actor=user,
+            case=case,
+            data=services.OutcomeInput(
+                recorded_on=values["recorded_on"],
+                stage=values["stage"],
+                feels_safe=values["feels_safe"],
+                wellbeing=values["wellbeing"],
+                incidents_last_month=values["incidents_last_month"],
+            ),
+            person_id=values["victim"],
+        )
+        return Response(AdvocacyOutcomeOutput(outcome).data, status=status.HTTP_201_CREATED)
 
 
 class SafetyPlanApi(APIView):

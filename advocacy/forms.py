@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from advocacy import services
 from advocacy.models import (
+    OUTCOME_SCALE_MAX,
     Agreement,
     ContactTopic,
     Direction,
@@ -25,6 +26,7 @@ from advocacy.models import (
     MeasureStatus,
     NeedLevel,
     NeedsDomain,
+    OutcomeStage,
     Satisfaction,
 )
 from advocacy.selectors import VictimRef
@@ -294,6 +296,58 @@ class NeedsForm(VictimFormMixin, forms.Form):
 
     def domain_notes(self) -> dict[str, str]:
         return {d.value: self.cleaned_data.get(f"notes_{d.value}", "") for d in NeedsDomain}
+
+
+class OutcomeForm(VictimFormMixin, forms.Form):
+    recorded_on = GovukDateField(label="Date she was asked", required=True)
+    stage = forms.ChoiceField(
+        label="When was she asked?",
+        choices=[(s.value, s.label) for s in (OutcomeStage.INTAKE, OutcomeStage.REVIEW, OutcomeStage.CLOSURE)],
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose when she was asked: at intake, at a needs review or at closure"},
+    )
+    feels_safe = forms.IntegerField(
+        label="How safe does she feel?",
+        help_text="From 0 (not safe at all) to 10 (completely safe). Leave empty if she did not want to say",
+        required=False,
+        min_value=0,
+        max_value=OUTCOME_SCALE_MAX,
+        widget=forms.NumberInput(attrs={"class": "govuk-input--width-2", "inputmode": "numeric"}),
+        error_messages={
+            "invalid": "How safe she feels must be a whole number from 0 to 10",
+            "min_value": "How safe she feels must be a whole number from 0 to 10",
+            "max_value": "How safe she feels must be a whole number from 0 to 10",
+        },
+    )
+    wellbeing = forms.IntegerField(
+        label="How is her wellbeing?",
+        help_text="From 0 (very poor) to 10 (very good). Leave empty if she did not want to say",
+        required=False,
+        min_value=0,
+        max_value=OUTCOME_SCALE_MAX,
+        widget=forms.NumberInput(attrs={"class": "govuk-input--width-2", "inputmode": "numeric"}),
+        error_messages={
+            "invalid": "Wellbeing must be a whole number from 0 to 10",
+            "min_value": "Wellbeing must be a whole number from 0 to 10",
+            "max_value": "Wellbeing must be a whole number from 0 to 10",
+        },
+    )
+    incidents_last_month = forms.IntegerField(
+        label="Incidents in the last month",
+        help_text="How many times the stalking behaviour happened in the last month, as she tells it",
+        required=False,
+        min_value=0,
+        widget=forms.NumberInput(attrs={"class": "govuk-input--width-3", "inputmode": "numeric"}),
+        error_messages={
+            "invalid": "Incidents in the last month must be a whole number",
+            "min_value": "Incidents in the last month cannot be negative",
+        },
+    )
+
+    def __init__(self, *args: Any, victims: list[VictimRef], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.add_victim_field(victims)
+        self.fields["recorded_on"].initial = timezone.localdate()
 
 
 class _AgencyChoice(forms.ModelChoiceField):

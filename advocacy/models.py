@@ -324,6 +324,78 @@ class NeedsAssessmentItem(models.Model):
         return f"{self.get_domain_display()}: {self.get_level_display()}"
 
 
+# --- victim outcomes -----------------------------------------------------------------------------------------
+
+
+class OutcomeStage(models.TextChoices):
+    """When the advocate asked: the measures are compared first against latest."""
+
+    INTAKE = "intake", "At intake"
+    REVIEW = "review", "At a needs review"
+    CLOSURE = "closure", "At closure"
+    IMPORTED = "imported", "From a partnership data bundle"
+
+
+OUTCOME_SCALE_MAX = 10
+
+
+@pghistory.track()
+class VictimOutcome(models.Model):
+    """How the victim is doing, in her own words: how safe she feels (0-10), her wellbeing
+    (0-10) and how many incidents she had in the last month.
+
+    The evaluation could not say whether harm to victims fell (seeds/004, section 6); these
+    answers, asked at intake, at each needs review and at closure, are what the
+    ``victim_outcomes`` table compares (first against latest). Any measure may be left
+    unanswered: a victim may not want to put a number on how she feels. Class
+    victim_identity: it is about her, never the perpetrator side's to see.
+    """
+
+    case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="victim_outcomes")
+    person = models.ForeignKey("cases.Person", on_delete=models.PROTECT, related_name="victim_outcomes")
+    recorded_on = models.DateField()
+    stage = models.CharField(max_length=10, choices=OutcomeStage.choices)
+    feels_safe = models.PositiveSmallIntegerField(
+        "How safe she feels (0 to 10)",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0), MaxValueValidator(OUTCOME_SCALE_MAX)],
+    )
+    wellbeing = models.PositiveSmallIntegerField(
+        "Wellbeing (0 to 10)",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0), MaxValueValidator(OUTCOME_SCALE_MAX)],
+    )
+    incidents_last_month = models.PositiveIntegerField("Incidents in the last month", null=True, blank=True)
+    # The needs review it was asked at, when it was.
+    needs_assessment = models.ForeignKey(
+        NeedsAssessment, on_delete=models.SET_NULL, null=True, blank=True, related_name="outcomes"
+    )
+    # None for an imported row.
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["recorded_on", "id"]
+        indexes = [models.Index(fields=["case", "recorded_on", "id"], name="victim_outcome_case")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(feels_safe__isnull=True) | Q(feels_safe__lte=OUTCOME_SCALE_MAX),
+                name="victim_outcome_feels_safe_0_to_10",
+            ),
+            models.CheckConstraint(
+                condition=Q(wellbeing__isnull=True) | Q(wellbeing__lte=OUTCOME_SCALE_MAX),
+                name="victim_outcome_wellbeing_0_to_10",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Victim outcome on {self.recorded_on:%d %b %Y} (case {self.case_id})"
+
+
 # --- safety plans -------------------------------------------------------------------------------------------
 
 

@@ -6,7 +6,10 @@ Every record here is about an identified victim, so every area needs class
 - the advocate, the contact log, key events and telling the victim: ``victim_location``
   (they are the routes to the victim: who reaches her, how and when);
 - needs assessment, safety plan, feedback: ``safety_plan`` (her circumstances, her
-  protections and how safe she feels).
+  protections and how safe she feels);
+- her outcomes (how safe she feels and her wellbeing from 0 to 10, incidents in the last
+  month): records of class ``victim_identity``, shown beside her needs, so the area asks
+  ``safety_plan`` too, as the needs area does.
 
 Safe-contact preferences (her code word, safe times and ways) are her location, and
 belong to the person, not to this app: they are read and written under the one
@@ -43,6 +46,7 @@ class Area(StrEnum):
     NEEDS = "needs"
     SAFETY_PLAN = "safety_plan"
     FEEDBACK = "feedback"
+    OUTCOMES = "outcomes"
 
 
 AREA_CLASS: dict[Area, RecordClass] = {
@@ -53,6 +57,9 @@ AREA_CLASS: dict[Area, RecordClass] = {
     Area.NEEDS: RecordClass.SAFETY_PLAN,
     Area.SAFETY_PLAN: RecordClass.SAFETY_PLAN,
     Area.FEEDBACK: RecordClass.SAFETY_PLAN,
+    # How safe she feels, her wellbeing and incidents: victim_identity records, read with the
+    # needs assessment they go with, so the area also asks what the needs area asks.
+    Area.OUTCOMES: RecordClass.SAFETY_PLAN,
 }
 
 SAFETY_PLAN_EDITOR_KINDS = frozenset({AgencyKind.ADVOCACY, AgencyKind.POLICE})

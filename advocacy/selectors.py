@@ -46,6 +46,7 @@ from advocacy.models import (
     Satisfaction,
     VictimFeedback,
     VictimNotice,
+    VictimOutcome,
 )
 from advocacy.permissions import Area
 from advocacy.services import VICTIM_ROLES, feedback_open, settings_for
@@ -426,6 +427,95 @@ def needs_for_user(*, user: User, case_id: int) -> NeedsPage:
         assessments=assessments,
         latest=latest,
         victim_names={v.person_id: v.name for v in victims},
+    )
+
+
+# --- the victim's outcomes ------------------------------------------------------------------------------------------
+
+
+@dataclass
+class OutcomeTrend:
+    """One measure of one victim: her first answer, her latest, and the change."""
+
+    measure: str
+    label: str
+    first: int
+    latest: int
+    first_on: dt.date
+    latest_on: dt.date
+    higher_is_better: bool
+
+    @property
+    def change(self) -> int:
+        return self.latest - self.first
+
+    @property
+    def direction(self) -> str:
+        if self.change == 0:
+            return "same"
+        better = self.change > 0 if self.higher_is_better else self.change < 0
+        return "improved" if better else "worse"
+
+
+@dataclass
+class VictimOutcomes:
+    victim: VictimRef
+    rows: list[VictimOutcome]
+    trends: list[OutcomeTrend]
+
+
+@dataclass
+class OutcomesPage:
+    case: Case
+    victims: list[VictimOutcomes]
+
+
+OUTCOME_MEASURES: tuple[tuple[str, str, bool], ...] = (
+    ("feels_safe", "How safe she feels (0 to 10)", True),
+    ("wellbeing", "Wellbeing (0 to 10)", True),
+    ("incidents_last_month", "Incidents in the last month", False),
+)
+
+
+def outcome_trends(rows: list[VictimOutcome]) -> list[OutcomeTrend]:
+    """First against latest answer per measure, over rows given oldest first (the evaluation's rule:
+    two or more dates; of two on one day the later recorded)."""
+    trends = []
+    for measure, label, higher_is_better in OUTCOME_MEASURES:
+        answered = [r for r in rows if getattr(r, measure) is not None]
+        if len({r.recorded_on for r in answered}) < 2:
+            continue
+        first_on = answered[0].recorded_on
+        first = [r for r in answered if r.recorded_on == first_on][-1]
+        latest = answered[-1]
+        trends.append(
+            OutcomeTrend(
+                measure=measure,
+                label=label,
+                first=getattr(first, measure),
+                latest=getattr(latest, measure),
+                first_on=first.recorded_on,
+                latest_on=latest.recorded_on,
+                higher_is_better=higher_is_better,
+            )
+        )
+    return trends
+
+
+def outcomes_for_user(*, user: User, case_id: int) -> OutcomesPage:
+    case = case_for_area(user=user, case_id=case_id, area=Area.OUTCOMES)
+    victims = victims_of(user=user, case=case)
+    rows = list(VictimOutcome.objects.filter(case=case).select_related("recorded_by").order_by("recorded_on", "id"))
+    by_person: dict[int, list[VictimOutcome]] = defaultdict(list)
+    for row in rows:
+        by_person[row.person_id].append(row)
+    _log(user, "advocacy.victimoutcome", [r.pk for r in rows])
+    return OutcomesPage(
+        case=case,
+        victims=[
+            VictimOutcomes(victim=v, rows=by_person[v.person_id], trends=outcome_trends(by_person[v.person_id]))
+            for v in victims
+        ],
     )
 
 

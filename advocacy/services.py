@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from advocacy import permissions
 from advocacy.models import (
+    OUTCOME_SCALE_MAX,
     AdvocacyLead,
     AdvocacySettings,
     AdvocateAssignment,
@@ -38,11 +39,13 @@ from advocacy.models import (
     NeedsAssessment,
     NeedsAssessmentItem,
     NeedsDomain,
+    OutcomeStage,
     SafetyMeasure,
     SafetyPlan,
     SafetyPlanReview,
     VictimFeedback,
     VictimNotice,
+    VictimOutcome,
 )
 from advocacy.permissions import Area
 from agencies.models import Agency, AgencyKind, Role, User
@@ -410,6 +413,84 @@ def needs_assess(
         user=actor, action=AccessAction.CREATE, record_type="advocacy.needsassessment", record_ids=[assessment.pk]
     )
     return assessment
+
+
+# --- the victim's outcomes ----------------------------------------------------------------------------------
+
+# Recorded by the advocate; "imported" is the bundle's.
+RECORDED_STAGES = (OutcomeStage.INTAKE, OutcomeStage.REVIEW, OutcomeStage.CLOSURE)
+# A month has at most this many days; more incidents than a few a day is a typo.
+MAX_INCIDENTS_A_MONTH = 500
+
+
+@dataclass
+class OutcomeInput:
+    recorded_on: dt.date | None
+    stage: str
+    feels_safe: int | None = None
+    wellbeing: int | None = None
+    incidents_last_month: int | None = None
+
+
+def _outcome_errors(data: OutcomeInput) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    if data.recorded_on is None:
+        errors["recorded_on"] = "Enter the date she was asked"
+    elif data.recorded_on > timezone.localdate():
+        errors["recorded_on"] = "The date she was asked cannot be in the future"
+    if data.stage not in RECORDED_STAGES:
+        errors["stage"] = "Choose when she was asked: at intake, at a needs review or at closure"
+    for name, label in (("feels_safe", "How safe she feels"), ("wellbeing", "Wellbeing")):
+        value = getattr(data, name)
+        if value is not None and not 0 <= value <= OUTCOME_SCALE_MAX:
+            errors[name] = f"{label} must be a whole number from 0 to {OUTCOME_SCALE_MAX}"
+    incidents = data.incidents_last_month
+    if incidents is not None and not 0 <= incidents <= MAX_INCIDENTS_A_MONTH:
+        errors["incidents_last_month"] = (
+            f"Incidents in the last month must be a number from 0 to {MAX_INCIDENTS_A_MONTH}"
+        )
+    if data.feels_safe is None and data.wellbeing is None and incidents is None and not errors:
+        errors["feels_safe"] = "Enter at least one of her answers"
+    return errors
+
+
+@transaction.atomic
+def victim_outcome_record(
+    *, actor: User, case: Case, data: OutcomeInput, person_id: int | None = None
+) -> VictimOutcome:
+    """How the victim is doing, in her own words, at intake, at a needs review or at closure.
+
+    Any measure may be left out (she may not want to put a number on it); at least one is
+    given. At a needs review the row is tied to her latest needs assessment on or before
+    the date, so the two read together.
+    """
+    require_case(actor, case)
+    _require(permissions.can_work(actor, Area.OUTCOMES))
+    part = _victim_part(case, person_id)
+    errors = _outcome_errors(data)
+    if errors:
+        raise ValidationError(errors)
+    assert data.recorded_on is not None
+    review = None
+    if data.stage == OutcomeStage.REVIEW:
+        review = (
+            NeedsAssessment.objects.filter(case=case, person_id=part.person_id, assessed_on__lte=data.recorded_on)
+            .order_by("-assessed_on", "-id")
+            .first()
+        )
+    outcome = VictimOutcome.objects.create(
+        case=case,
+        person_id=part.person_id,
+        recorded_on=data.recorded_on,
+        stage=data.stage,
+        feels_safe=data.feels_safe,
+        wellbeing=data.wellbeing,
+        incidents_last_month=data.incidents_last_month,
+        needs_assessment=review,
+        recorded_by=actor,
+    )
+    access_record(user=actor, action=AccessAction.CREATE, record_type="advocacy.victimoutcome", record_ids=[outcome.pk])
+    return outcome
 
 
 # --- safety plans -------------------------------------------------------------------------------------------

@@ -31,6 +31,7 @@ from advocacy.forms import (
     MeasureForm,
     MeasureUpdateForm,
     NeedsForm,
+    OutcomeForm,
     ReviewForm,
     SafeContactForm,
     SettingsForm,
@@ -56,6 +57,7 @@ def _side_nav(actor: User, case: Case, active: str) -> list[dict[str, Any]]:
         ("key_events", "Key events", "advocacy:key_events", Area.KEY_EVENT),
         ("needs", "Needs assessment", "advocacy:needs", Area.NEEDS),
         ("safety_plan", "Safety plan", "advocacy:safety_plan", Area.SAFETY_PLAN),
+        ("outcomes", "How she is doing", "advocacy:outcomes", Area.OUTCOMES),
         ("feedback", "Feedback at closure", "advocacy:feedback", Area.FEEDBACK),
     ]
     return [
@@ -378,6 +380,55 @@ def needs_add(request: HttpRequest, case_id: int) -> HttpResponse:
             messages.success(request, "Needs assessment recorded")
             return redirect("advocacy:needs", case_id=case.pk)
     return _page(request, actor, case, "advocacy/needs_form.html", "needs", form=form)
+
+
+# --- the victim's outcomes -----------------------------------------------------------------------------------------
+
+
+@staff_required
+def outcomes(request: HttpRequest, case_id: int) -> HttpResponse:
+    actor = staff_member(request)
+    page = selectors.outcomes_for_user(user=actor, case_id=case_id)
+    return _page(
+        request,
+        actor,
+        page.case,
+        "advocacy/outcomes.html",
+        "outcomes",
+        page=page,
+        can_record=permissions.can_work(actor, Area.OUTCOMES),
+    )
+
+
+@staff_required
+def outcome_add(request: HttpRequest, case_id: int) -> HttpResponse:
+    actor = staff_member(request)
+    if not permissions.can_work(actor, Area.OUTCOMES):
+        raise Http404
+    page = selectors.victims_for_user(user=actor, case_id=case_id, area=Area.OUTCOMES)
+    case = page.case
+    form = OutcomeForm(request.POST or None, victims=page.victims)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.victim_outcome_record(
+                actor=actor,
+                case=case,
+                data=services.OutcomeInput(
+                    recorded_on=data["recorded_on"],
+                    stage=data["stage"],
+                    feels_safe=data["feels_safe"],
+                    wellbeing=data["wellbeing"],
+                    incidents_last_month=data["incidents_last_month"],
+                ),
+                person_id=form.person_id(),
+            )
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, "Her answers are recorded")
+            return redirect("advocacy:outcomes", case_id=case.pk)
+    return _page(request, actor, case, "advocacy/outcome_form.html", "outcomes", form=form)
 
 
 # --- safety plan ---------------------------------------------------------------------------------------------------

@@ -18,6 +18,11 @@ urlpatterns = [
     ),
     path("cases/<int:case_id>/outcomes/", apis.CaseOutcomesApi.as_view(), name="api-case-outcomes"),
     path("cases/<int:case_id>/assignment/", apis.CaseAssignmentApi.as_view(), name="api-case-assignment"),
+    path(
+        "cases/<int:case_id>/evaluation-factors/",
+        apis.CaseEvaluationFactorsApi.as_view(),
+        name="api-case-evaluation-factors",
+    ),
     path("referrals/", apis.ReferralCreateApi.as_view(), name="api-referral-create"),
     path("people/match/", apis.PersonMatchApi.as_view(), name="api-people-match"),
     path("people/<int:person_id>/", apis.PersonDetailApi.as_view(), name="api-person-detail"),

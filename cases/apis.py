@@ -829,6 +829,48 @@ class CaseOutcomesApi(APIView):
         return Response(OutcomeOutput(outcome).data, status=status.HTTP_201_CREATED)
 
 
+class EvaluationFactorsInput(serializers.Serializer[Any]):
+    mental_health_services = serializers.BooleanField(required=False, allow_null=True)
+    probation_involved = serializers.BooleanField(required=False, allow_null=True)
+    mappa = serializers.BooleanField(required=False, allow_null=True)
+    antisocial_lifestyle = serializers.BooleanField(
+        required=False, allow_null=True, help_text="Criminal history: only with that class"
+    )
+
+
+class EvaluationFactorsOutput(serializers.Serializer[Any]):
+    mental_health_services = serializers.BooleanField(allow_null=True)
+    probation_involved = serializers.BooleanField(allow_null=True)
+    mappa = serializers.BooleanField(allow_null=True)
+    antisocial_lifestyle = serializers.BooleanField(allow_null=True)
+    withheld = serializers.ListField(child=serializers.CharField())
+
+
+class CaseEvaluationFactorsApi(APIView):
+    @extend_schema(
+        operation_id="case_evaluation_factors",
+        summary="What is known of the perpetrator for the evaluation (true, false, or null for not known)",
+        responses={200: EvaluationFactorsOutput, 404: ERRORS[404]},
+    )
+    def get(self, request: Request, case_id: int) -> Response:
+        user = api_staff_member(request)
+        return Response(EvaluationFactorsOutput(reads.evaluation_factors_read(user=user, case_id=case_id)).data)
+
+    @extend_schema(
+        operation_id="case_evaluation_factors_update",
+        summary="Record mental-health services, probation, MAPPA and antisocial lifestyle; a field left out "
+        "stays as it is, null is not known",
+        request=EvaluationFactorsInput,
+        responses={200: EvaluationFactorsOutput, **ERRORS},
+    )
+    def patch(self, request: Request, case_id: int) -> Response:
+        user = api_staff_member(request)
+        case = selectors.case_get_for_user(user=user, case_id=case_id)
+        values = _valid(EvaluationFactorsInput, request.data)
+        _call(services.case_record_evaluation_factors, actor=user, case=case, factors=dict(values))
+        return Response(EvaluationFactorsOutput(reads.evaluation_factors_read(user=user, case_id=case_id)).data)
+
+
 class CaseAssignmentApi(APIView):
     @extend_schema(
         operation_id="case_assign",

@@ -371,7 +371,7 @@ def _casework(
             )
             stamp.to(occurred)
     if worked and rng.random() < 0.5:
-        kind = rng.choice(["charge", "court_result", "caution", "nfa_evidential"])
+        kind = rng.choice(["charge_summons", "court_result", "adult_caution", "evidential_victim_supports"])
         decided = min(received + dt.timedelta(days=rng.randint(20, 90)), today)
         services.outcome_record(
             actor=staff.triage,

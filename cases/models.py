@@ -81,6 +81,16 @@ class ReferringAgency(models.TextChoices):
 class Offence(models.TextChoices):
     S2A_STALKING = "s2a_stalking", "Stalking (Protection from Harassment Act 1997 s.2A)"
     S4A_STALKING = "s4a_stalking", "Stalking involving fear of violence or serious alarm or distress (s.4A)"
+    # The two limbs of s.4A, which the Home Office counts apart (008/65, 008/66); the key above
+    # is kept for a referral whose limb is not known.
+    S4A_STALKING_FEAR_OF_VIOLENCE = (
+        "s4a_stalking_fear_of_violence",
+        "Stalking involving fear of violence (s.4A(1)(b)(i))",
+    )
+    S4A_STALKING_SERIOUS_ALARM_DISTRESS = (
+        "s4a_stalking_serious_alarm_distress",
+        "Stalking involving serious alarm or distress (s.4A(1)(b)(ii))",
+    )
     S2_HARASSMENT = "s2_harassment", "Harassment (s.2)"
     S4_HARASSMENT = "s4_harassment", "Harassment putting people in fear of violence (s.4)"
     BREACH_RESTRAINING_ORDER = "breach_restraining_order", "Breach of a restraining order"
@@ -93,7 +103,15 @@ class Offence(models.TextChoices):
 HOME_OFFICE_CODES: dict[str, str] = {
     Offence.S2A_STALKING: "195/12",
     Offence.S4A_STALKING: "008/65, 008/66",
+    Offence.S4A_STALKING_FEAR_OF_VIOLENCE: "008/65",
+    Offence.S4A_STALKING_SERIOUS_ALARM_DISTRESS: "008/66",
 }
+# Where a table groups by offence, both limbs of s.4A count as s.4A (the evaluation-tables spec).
+OFFENCE_GROUP: dict[str, str] = {
+    Offence.S4A_STALKING_FEAR_OF_VIOLENCE: Offence.S4A_STALKING,
+    Offence.S4A_STALKING_SERIOUS_ALARM_DISTRESS: Offence.S4A_STALKING,
+}
+OFFENCE_MAX_LENGTH = 40
 
 
 class ReferralReason(models.TextChoices):
@@ -307,7 +325,7 @@ class Referral(models.Model):
     referring_agency = models.ForeignKey(
         "agencies.Agency", on_delete=models.PROTECT, null=True, blank=True, related_name="referrals"
     )
-    offence = models.CharField(max_length=30, choices=Offence.choices)
+    offence = models.CharField(max_length=OFFENCE_MAX_LENGTH, choices=Offence.choices)
     referral_reason = models.CharField(max_length=20, choices=ReferralReason.choices)
     relationship = models.CharField(max_length=20, choices=Relationship.choices)
     behaviour_started_on = models.DateField(null=True, blank=True)
@@ -372,6 +390,15 @@ class Case(models.Model):
     # A restricted case (a member of staff is a party, a high-profile case) is seen
     # only by users granted it one by one, whatever agency shares it.
     is_restricted = models.BooleanField(default=False)
+    # Factors the evaluation tests against re-offending (seeds/004, bundle version 2):
+    # None is "not known", which the tables leave out rather than count as "no".
+    # What other services know of the perpetrator, as the partnership recorded it.
+    mental_health_services = models.BooleanField("Known to mental-health services", null=True, blank=True)
+    probation_involved = models.BooleanField("Probation involved", null=True, blank=True)
+    mappa = models.BooleanField("Managed under MAPPA", null=True, blank=True)
+    # The perpetrator's way of life is class criminal_history: only those who may see
+    # criminal history see or record it (cases.selectors, cases.services).
+    antisocial_lifestyle = models.BooleanField("Antisocial lifestyle", null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -617,13 +644,73 @@ class Breach(models.Model):
 
 
 class OutcomeKind(models.TextChoices):
-    CHARGE = "charge", "Charged"
-    SUMMONS = "summons", "Summonsed"
-    CAUTION = "caution", "Caution"
+    """The Home Office's crime outcome types (the published list the evaluation's Appendix 2
+    uses), and the court's result once a charge has been heard. HOME_OFFICE_OUTCOMES gives
+    each type its published number."""
+
+    CHARGE_SUMMONS = "charge_summons", "Charged or summonsed"
+    YOUTH_CAUTION = "youth_caution", "Youth caution"
+    ADULT_CAUTION = "adult_caution", "Adult caution"
+    TAKEN_INTO_CONSIDERATION = "taken_into_consideration", "Taken into consideration"
+    OFFENDER_DIED = "offender_died", "Offender died"
+    PENALTY_NOTICE = "penalty_notice", "Penalty notice for disorder"
+    CANNABIS_KHAT_WARNING = "cannabis_khat_warning", "Cannabis or khat warning"
     COMMUNITY_RESOLUTION = "community_resolution", "Community resolution"
-    NFA_EVIDENTIAL = "nfa_evidential", "No further action: evidential difficulties"
-    NFA_VICTIM_DOES_NOT_SUPPORT = "nfa_victim_does_not_support", "No further action: victim does not support"
+    NOT_PUBLIC_INTEREST_CPS = "not_public_interest_cps", "Prosecution not in the public interest (CPS)"
+    NOT_PUBLIC_INTEREST_POLICE = "not_public_interest_police", "Formal action not in the public interest (police)"
+    BELOW_CRIMINAL_AGE = "below_criminal_age", "Prosecution prevented: suspect below the age of criminal responsibility"
+    SUSPECT_TOO_ILL = "suspect_too_ill", "Prosecution prevented: suspect too ill"
+    VICTIM_WITNESS_UNAVAILABLE = (
+        "victim_witness_unavailable",
+        "Prosecution prevented: victim or key witness dead or too ill",
+    )
+    EVIDENTIAL_NO_SUSPECT_NO_SUPPORT = (
+        "evidential_no_suspect_no_support",
+        "Evidential difficulties: suspect not identified, victim does not support action",
+    )
+    EVIDENTIAL_VICTIM_SUPPORTS = (
+        "evidential_victim_supports",
+        "Evidential difficulties: suspect identified, victim supports action",
+    )
+    EVIDENTIAL_NO_VICTIM_SUPPORT = (
+        "evidential_no_victim_support",
+        "Evidential difficulties: suspect identified, victim does not support action",
+    )
+    TIME_LIMIT_EXPIRED = "time_limit_expired", "Prosecution time limit expired"
+    NO_SUSPECT_IDENTIFIED = "no_suspect_identified", "Investigation complete: no suspect identified"
+    ANOTHER_BODY = "another_body", "Further action by another body or agency"
+    FURTHER_INVESTIGATION_NOT_PI = (
+        "further_investigation_not_pi",
+        "Further investigation to support formal action not in the public interest",
+    )
+    DIVERSIONARY = "diversionary", "Diversionary, educational or intervention activity"
     COURT_RESULT = "court_result", "Court result"
+
+
+# The published Home Office outcome numbers (court results are not an outcome type).
+HOME_OFFICE_OUTCOMES: dict[str, str] = {
+    OutcomeKind.CHARGE_SUMMONS: "1",
+    OutcomeKind.YOUTH_CAUTION: "2",
+    OutcomeKind.ADULT_CAUTION: "3",
+    OutcomeKind.TAKEN_INTO_CONSIDERATION: "4",
+    OutcomeKind.OFFENDER_DIED: "5",
+    OutcomeKind.PENALTY_NOTICE: "6",
+    OutcomeKind.CANNABIS_KHAT_WARNING: "7",
+    OutcomeKind.COMMUNITY_RESOLUTION: "8",
+    OutcomeKind.NOT_PUBLIC_INTEREST_CPS: "9",
+    OutcomeKind.NOT_PUBLIC_INTEREST_POLICE: "10",
+    OutcomeKind.BELOW_CRIMINAL_AGE: "11",
+    OutcomeKind.SUSPECT_TOO_ILL: "12",
+    OutcomeKind.VICTIM_WITNESS_UNAVAILABLE: "13",
+    OutcomeKind.EVIDENTIAL_NO_SUSPECT_NO_SUPPORT: "14",
+    OutcomeKind.EVIDENTIAL_VICTIM_SUPPORTS: "15",
+    OutcomeKind.EVIDENTIAL_NO_VICTIM_SUPPORT: "16",
+    OutcomeKind.TIME_LIMIT_EXPIRED: "17",
+    OutcomeKind.NO_SUSPECT_IDENTIFIED: "18",
+    OutcomeKind.ANOTHER_BODY: "20",
+    OutcomeKind.FURTHER_INVESTIGATION_NOT_PI: "21",
+    OutcomeKind.DIVERSIONARY: "22",
+}
 
 
 class CourtResult(models.TextChoices):
@@ -638,7 +725,7 @@ class CriminalJusticeOutcome(models.Model):
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="outcomes")
     kind = models.CharField(max_length=40, choices=OutcomeKind.choices)
     decided_on = models.DateField()
-    offence = models.CharField(max_length=30, choices=Offence.choices, blank=True)
+    offence = models.CharField(max_length=OFFENCE_MAX_LENGTH, choices=Offence.choices, blank=True)
     court_result = models.CharField(max_length=20, choices=CourtResult.choices, blank=True)
     sentence = models.TextField(blank=True)
     notes = models.TextField(blank=True)
@@ -655,6 +742,11 @@ class CriminalJusticeOutcome(models.Model):
 
     def __str__(self) -> str:
         return self.get_kind_display()
+
+    @property
+    def home_office_outcome(self) -> str:
+        """The Home Office outcome number, or "" for a court result."""
+        return HOME_OFFICE_OUTCOMES.get(self.kind, "")
 
 
 class PersonMerge(models.Model):

@@ -71,3 +71,16 @@ def person_matches_read(
         user=user, action=AccessAction.SEARCH, record_type="cases.person", record_ids=[c.person_id for c in found]
     )
     return found
+
+
+def evaluation_factors_read(*, user: User, case_id: int) -> selectors.EvaluationFactors:
+    """The case's evaluation factors (the antisocial lifestyle shaped by the criminal-history class)."""
+    factors = selectors.evaluation_factors_for_user(user=user, case_id=case_id)
+    access_record(
+        user=user,
+        action=AccessAction.VIEW,
+        record_type="cases.case",
+        record_ids=[factors.case.pk],
+        purpose="evaluation factors",
+    )
+    return factors

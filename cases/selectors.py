@@ -397,6 +397,32 @@ def case_get_for_user(*, user: User, case_id: int) -> Case:
     return case
 
 
+@dataclass
+class EvaluationFactors:
+    case: Case
+    mental_health_services: bool | None
+    probation_involved: bool | None
+    mappa: bool | None
+    # None when withheld (see ``withheld``) or not known.
+    antisocial_lifestyle: bool | None
+    withheld: list[str] = field(default_factory=list)
+
+
+def evaluation_factors_for_user(*, user: User, case_id: int) -> EvaluationFactors:
+    """The case's evaluation factors as ``user`` may see them: the antisocial lifestyle is
+    criminal history, withheld without that class."""
+    case = case_get_for_user(user=user, case_id=case_id)
+    history_ok = permissions.may_see(user, RecordClass.CRIMINAL_HISTORY)
+    return EvaluationFactors(
+        case=case,
+        mental_health_services=case.mental_health_services,
+        probation_involved=case.probation_involved,
+        mappa=case.mappa,
+        antisocial_lifestyle=case.antisocial_lifestyle if history_ok else None,
+        withheld=[] if history_ok else ["antisocial_lifestyle"],
+    )
+
+
 def case_shared_agencies(*, case: Case) -> list[Agency]:
     perm_id = permissions.view_case_permission_id()
     return list(

@@ -18,7 +18,7 @@ from django.http import Http404
 from django.utils import timezone
 from guardian.shortcuts import assign_perm, remove_perm
 
-from agencies.models import Agency, Role, User
+from agencies.models import Agency, RecordClass, Role, User
 from audit.models import AccessAction
 from audit.services import access_record
 from cases import links, permissions
@@ -752,6 +752,65 @@ def case_record_triage_outcome(
         kind=EventKind.MEETING,
         summary=(f"{meeting}: {'; '.join(changes)}" if meeting else "; ".join(changes))[:300],
     )
+    return locked
+
+
+# The factors the evaluation tests against re-offending, and their words on the timeline.
+EVALUATION_FACTORS: dict[str, str] = {
+    "mental_health_services": "known to mental-health services",
+    "probation_involved": "probation involved",
+    "mappa": "managed under MAPPA",
+    "antisocial_lifestyle": "antisocial lifestyle",
+}
+# The perpetrator's way of life is criminal history: only those who may see that class set it.
+CRIMINAL_HISTORY_FACTORS = frozenset({"antisocial_lifestyle"})
+
+
+@transaction.atomic
+def case_record_evaluation_factors(*, actor: User, case: Case, factors: dict[str, bool | None]) -> Case:
+    """Record what is known of the perpetrator for the evaluation: mental-health services,
+    probation, MAPPA, antisocial lifestyle. Each is yes (True), no (False) or not known (None);
+    a factor left out of ``factors`` stays as it is. Triage roles and clinicians record them,
+    as they record a meeting's outcome; the antisocial lifestyle only under the criminal
+    history class. One timeline entry names the changes."""
+    permissions.require_case(actor, case)
+    errors: dict[str, str] = {}
+    if actor.role not in MEETING_OUTCOME_ROLES:
+        errors["factors"] = f"Your role ({actor.get_role_display()}) cannot record these"
+    unknown = set(factors) - set(EVALUATION_FACTORS)
+    if unknown:
+        errors["factors"] = "Unknown factor: " + ", ".join(sorted(unknown))
+    for name in CRIMINAL_HISTORY_FACTORS & set(factors):
+        if not permissions.may_see(actor, RecordClass.CRIMINAL_HISTORY):
+            errors[name] = "The sharing agreement does not give your agency criminal history"
+    for name, value in factors.items():
+        if value is not None and not isinstance(value, bool):
+            errors[name] = "Answer yes, no or not known"
+    if errors:
+        raise ValidationError(errors)
+    locked = Case.objects.select_for_update().get(pk=case.pk)
+    changes = []
+    for name, value in factors.items():
+        if getattr(locked, name) != value:
+            setattr(locked, name, value)
+            answer = "not known" if value is None else "yes" if value else "no"
+            changes.append((name, f"{EVALUATION_FACTORS[name].capitalize()}: {answer}"))
+    if not changes:
+        return locked
+    locked.save(update_fields=[name for name, _ in changes] + ["updated_at"])
+    # The antisocial-lifestyle answer is criminal history: its entry carries that class.
+    history = [text for name, text in changes if name in CRIMINAL_HISTORY_FACTORS]
+    others = [text for name, text in changes if name not in CRIMINAL_HISTORY_FACTORS]
+    if others:
+        _event(locked, actor=actor, kind=EventKind.MEETING, summary="; ".join(others)[:300])
+    if history:
+        _event(
+            locked,
+            actor=actor,
+            kind=EventKind.MEETING,
+            summary="; ".join(history)[:300],
+            record_class=RecordClass.CRIMINAL_HISTORY,
+        )
     return locked
 
 

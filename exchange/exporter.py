@@ -165,6 +165,7 @@ def referral_rows(*, partnership_id: int, case_ids: Iterable[int] | None = None)
         "stalker_type",
         "heard_at_clinic",
         "closed_on",
+        *fmt.FACTOR_COLUMNS,
         victim_id=F("victim__person_id"),
         victim_ref=F("victim__person__ref"),
         perpetrator_id=F("perpetrator__person_id"),
@@ -190,6 +191,38 @@ def referral_rows(*, partnership_id: int, case_ids: Iterable[int] | None = None)
             "stalker_type": r["stalker_type"],
             "heard_at_clinic": _text(r["heard_at_clinic"]),
             "closed_on": _text(r["closed_on"]),
+            # Version 2: yes, no, or empty for not known.
+            **{c: _yes_no(r[c]) for c in fmt.FACTOR_COLUMNS},
+        }
+
+
+def _yes_no(value: bool | None) -> str:
+    return "" if value is None else "yes" if value else "no"
+
+
+def victim_outcome_rows(*, partnership_id: int, case_ids: Iterable[int] | None = None) -> Iterator[dict[str, Any]]:
+    """victim_outcomes.csv rows (version 2): the primary victim's answers, oldest first; of two on one
+    day, in the order recorded (the evaluation reads the later as the day's)."""
+    from advocacy.models import VictimOutcome
+
+    if case_ids is not None and len(ids := sorted(set(case_ids))) > FILTER_CHUNK:
+        for chunk in iter_chunks(ids, FILTER_CHUNK):
+            yield from victim_outcome_rows(partnership_id=partnership_id, case_ids=chunk)
+        return
+    primary = CaseParty.objects.filter(
+        case_id=OuterRef("case_id"), person_id=OuterRef("person_id"), role=PartyRole.VICTIM, is_primary=True
+    )
+    qs = VictimOutcome.objects.filter(case__partnership_id=partnership_id).filter(Exists(primary))
+    if case_ids is not None:
+        qs = qs.filter(case_id__in=list(case_ids))
+    columns = ("case__referral__ref", "recorded_on", "feels_safe", "wellbeing", "incidents_last_month")
+    for r in qs.order_by("case__referral__ref", "recorded_on", "pk").values(*columns).iterator(chunk_size=CHUNK):
+        yield {
+            "referral_ref": r["case__referral__ref"],
+            "recorded_on": _text(r["recorded_on"]),
+            "feels_safe": _text(r["feels_safe"]),
+            "wellbeing": _text(r["wellbeing"]),
+            "incidents_last_month": _text(r["incidents_last_month"]),
         }
 
 
@@ -556,6 +589,7 @@ def _bundle_rows(
         fmt.RISK: risk_rows,
         fmt.INTERVENTIONS: intervention_rows,
         fmt.REOFFENDING: reoffending_rows,
+        fmt.VICTIM_OUTCOMES: victim_outcome_rows,
         fmt.TIME_ENTRIES: time_entry_rows,
         fmt.COST_ACCOUNTS: cost_account_rows,
     }
@@ -581,12 +615,17 @@ def write_bundle(
     withheld: Withheld | None = None,
     victim_costs: bool = True,
 ) -> ExportSummary:
-    """Write the five files through ``open_file(name)`` (a text stream the caller closes), and
-    the three cost files when the partnership has cost data. ``victim_costs`` False: the
-    exporter's agency may not see victim_identity, so victims' own costs are left out."""
+    """Write the five files and victim_outcomes.csv (bundle version 2) through ``open_file(name)``
+    (a text stream the caller closes), and the three cost files when the partnership has cost
+    data. ``victim_costs`` False: the exporter's agency may not see victim_identity, so victims'
+    own costs and their outcomes are left out."""
     summary = ExportSummary(pseudonymised=pseudonymise)
     pseudonymiser = Pseudonymiser(partnership) if pseudonymise else None
-    names = fmt.ALL_FILES if has_cost_data(partnership.pk) else fmt.FILES
+    # The victim's outcomes are victim_identity: left out (not even an empty file) for an exporter
+    # whose agency may not see it, as the victims' own costs are.
+    names = (
+        fmt.FILES + (fmt.V2_FILES if victim_costs else ()) + (fmt.COST_FILES if has_cost_data(partnership.pk) else ())
+    )
     for name in names:
         stream = open_file(name)
         try:

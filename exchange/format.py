@@ -17,13 +17,17 @@ RISK = "risk_assessments.csv"
 INTERVENTIONS = "interventions.csv"
 REOFFENDING = "reoffending.csv"
 FILES: tuple[str, ...] = (PEOPLE, REFERRALS, RISK, INTERVENTIONS, REOFFENDING)
+# Bundle version 2 (../shared/specs/evaluation-tables.md): the victim's outcomes. Optional: a
+# version 1 bundle, without it, imports exactly as before.
+VICTIM_OUTCOMES = "victim_outcomes.csv"
+V2_FILES: tuple[str, ...] = (VICTIM_OUTCOMES,)
 # The project's optional cost files (docs/partnership-bundle.md, "Optional files: costs"):
 # written only by an export of a partnership with cost data, read when a bundle has them.
 TIME_ENTRIES = "time_entries.csv"
 COST_ACCOUNTS = "cost_accounts.csv"
 COST_LINES = "cost_lines.csv"
 COST_FILES: tuple[str, ...] = (TIME_ENTRIES, COST_ACCOUNTS, COST_LINES)
-ALL_FILES: tuple[str, ...] = FILES + COST_FILES
+ALL_FILES: tuple[str, ...] = FILES + V2_FILES + COST_FILES
 
 # --- enumerations, as the contract lists them --------------------------------------------------------------------
 
@@ -33,6 +37,9 @@ REFERRING_AGENCIES = ("police", "probation", "health", "advocacy", "helpline", "
 OFFENCES = (
     "s2a_stalking",
     "s4a_stalking",
+    # Version 2: the limbs of s.4A (Home Office 008/65, 008/66); s4a_stalking is the limb not known.
+    "s4a_stalking_fear_of_violence",
+    "s4a_stalking_serious_alarm_distress",
     "s2_harassment",
     "s4_harassment",
     "breach_restraining_order",
@@ -105,6 +112,10 @@ BEARERS = ("state", "victim", "society")
 LINE_KINDS = ("staff_time", "money", "qaly", "per_incident")
 
 DASH_MAX_YES = 27
+# referrals.csv, version 2: yes / no / empty (not known).
+FACTOR_COLUMNS = ("mental_health_services", "probation_involved", "mappa", "antisocial_lifestyle")
+# victim_outcomes.csv: how safe she feels and her wellbeing are 0 to 10.
+OUTCOME_SCALE = (0, 10)
 SRP_COLUMNS = ("srp_violence", "srp_persistence", "srp_recurrence", "srp_psychosocial_damage")
 # Several crime references of one referral share the one column, separated by this.
 CRIME_REFERENCE_SEPARATOR = ";"
@@ -184,6 +195,8 @@ SPECS: dict[str, FileSpec] = {
             Column("stalker_type", ENUM, STALKER_TYPES),
             Column("heard_at_clinic", ENUM, YES_NO),
             Column("closed_on", DATE),
+            # Version 2: what other services know of the perpetrator (empty: not known).
+            *(Column(name, ENUM, YES_NO) for name in FACTOR_COLUMNS),
         ),
         required=True,
     ),
@@ -221,6 +234,16 @@ SPECS: dict[str, FileSpec] = {
             Column("source", ENUM, REOFFENDING_SOURCES),
             Column("offence", ENUM, OFFENCES),
             Column("crime_reference", TEXT, max_length=40, extension=True, identifying=True),
+        ),
+    ),
+    VICTIM_OUTCOMES: FileSpec(
+        VICTIM_OUTCOMES,
+        (
+            _key("referral_ref"),
+            Column("recorded_on", DATE, in_header=True, required=True),
+            Column("feels_safe", INT),
+            Column("wellbeing", INT),
+            Column("incidents_last_month", INT),
         ),
     ),
     # The project's optional cost files: every column is the project's own.

@@ -387,6 +387,7 @@ def load_held(parsed: Parsed, partnership: Partnership) -> Held:
         fmt.RISK: exporter.risk_rows,
         fmt.INTERVENTIONS: exporter.intervention_rows,
         fmt.REOFFENDING: exporter.reoffending_rows,
+        fmt.VICTIM_OUTCOMES: exporter.victim_outcome_rows,
         fmt.TIME_ENTRIES: exporter.time_entry_rows,
         fmt.COST_ACCOUNTS: exporter.cost_account_rows,
         fmt.COST_LINES: exporter.cost_line_rows,
@@ -626,6 +627,7 @@ def _bulk(
 
 
 def _history_models() -> list[type[Model]]:
+    from advocacy.models import VictimOutcome
     from costs.models import CostAccount, CostLine, ScenarioItem, TimeEntry
     from interventions.models import Intervention
     from risk.models import Answer, Assessment
@@ -638,6 +640,7 @@ def _history_models() -> list[type[Model]]:
         Answer,
         Intervention,
         ReoffendingRecord,
+        VictimOutcome,
         TimeEntry,
         CostAccount,
         CostLine,
@@ -752,6 +755,10 @@ def _write_new_rows(
             stalker_type=row.stalker_type,
             closed_on=row.closed_on,
             current_risk=current_risk.get(row.ref, ""),
+            mental_health_services=row.mental_health_services,
+            probation_involved=row.probation_involved,
+            mappa=row.mappa,
+            antisocial_lifestyle=row.antisocial_lifestyle,
         )
         for row, referral_id in zip(plan.referrals, referral_pks, strict=True)
     )
@@ -804,8 +811,11 @@ def _write_new_rows(
         lines=[r.line for r in reoffending],
         total=len(reoffending),
     )
+    outcomes = plan.children.get(fmt.VICTIM_OUTCOMES, [])
+    if outcomes:
+        _write_victim_outcomes(outcomes, case_ids, ctx, say, history)
     added_to_held: Counter[int] = Counter()
-    for rows in (risk, interventions, reoffending):
+    for rows in (risk, interventions, reoffending, outcomes):
         for r in rows:
             if r.referral_ref in held.case_ids:
                 added_to_held[held.case_ids[r.referral_ref]] += 1
@@ -835,6 +845,44 @@ def _write_new_rows(
     _bulk(CaseEvent, itertools.chain(referred, imported), say, "timeline entries", file=fmt.REFERRALS,
           total=len(plan.referrals) + len(added_to_held))  # fmt: skip
     return case_ids, new_case_ids, added_to_held
+
+
+def _write_victim_outcomes(
+    rows: list[ChildRow], case_ids: dict[str, int], ctx: WriteContext, say: Progress, history: BulkHistory
+) -> None:
+    """victim_outcomes.csv (version 2): each row is the answers of the case's primary victim, as
+    the export writes them; stage "imported"."""
+    from advocacy.models import OutcomeStage, VictimOutcome
+
+    wanted = sorted({case_ids[r.referral_ref] for r in rows})
+    victim_of: dict[int, int] = {}
+    for chunk in iter_chunks(wanted, BATCH):
+        victim_of.update(
+            CaseParty.objects.filter(case_id__in=chunk, role=PartyRole.VICTIM, is_primary=True).values_list(
+                "case_id", "person_id"
+            )
+        )
+    _bulk(
+        VictimOutcome,
+        [
+            VictimOutcome(
+                case_id=case_ids[r.referral_ref],
+                person_id=victim_of[case_ids[r.referral_ref]],
+                recorded_on=r.values["recorded_on"],
+                stage=OutcomeStage.IMPORTED,
+                feels_safe=r.values["feels_safe"],
+                wellbeing=r.values["wellbeing"],
+                incidents_last_month=r.values["incidents_last_month"],
+                recorded_by=ctx.actor,
+            )
+            for r in rows
+        ],
+        say,
+        "victim outcomes",
+        history,
+        file=fmt.VICTIM_OUTCOMES,
+        lines=[r.line for r in rows],
+    )
 
 
 def _person(partnership_id: int, row: PersonRow) -> Person:

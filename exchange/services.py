@@ -304,7 +304,7 @@ def bundle_export_log(
 ) -> None:
     """The access log's record of an export: every case it holds, and whether it was pseudonymised."""
     kind = "pseudonymised partnership data bundle" if summary.pseudonymised else "partnership data bundle"
-    written = fmt.FILES + tuple(name for name in fmt.COST_FILES if name in summary.rows)
+    written = fmt.FILES + tuple(name for name in (*fmt.V2_FILES, *fmt.COST_FILES) if name in summary.rows)
     rows = ", ".join(f"{summary.rows.get(name, 0):,} {name}" for name in written)
     access_record(
         user=actor,

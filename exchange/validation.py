@@ -124,6 +124,11 @@ class ReferralRow:
     stalker_type: Any
     heard_at_clinic: Any
     closed_on: Any
+    # Version 2 (fmt.FACTOR_COLUMNS): True, False, or None when not known or not in the file.
+    mental_health_services: Any = None
+    probation_involved: Any = None
+    mappa: Any = None
+    antisocial_lifestyle: Any = None
 
 
 class RowValues(Mapping[str, Any]):
@@ -366,9 +371,10 @@ def read_bundle(bundle: Bundle, *, today: dt.date, errors: ErrorList) -> Parsed:
         parsed.children[name] = []
         if bundle.has(name):
             _read(bundle, name, errors, parsed, today, _child_rule(parsed, errors, name, rule))
-    # The optional cost files: only when the bundle has them, so a bundle without them is
-    # read, planned and imported exactly as before.
+    # The optional files (version 2's victim outcomes, the costs): only when the bundle has
+    # them, so a bundle without them is read, planned and imported exactly as before.
     for name, rule in (
+        (fmt.VICTIM_OUTCOMES, _victim_outcome_rule),
         (fmt.TIME_ENTRIES, _time_entry_rule),
         (fmt.COST_ACCOUNTS, _cost_account_rule),
         (fmt.COST_LINES, _cost_line_rule),
@@ -451,9 +457,25 @@ def _referral_rule(parsed: Parsed, errors: ErrorList) -> Callable[[int, dict[str
                 v["stalker_type"],
                 None if v["heard_at_clinic"] == "" else (v["heard_at_clinic"] == "yes"),
                 closed,
+                *(_yes_no(v.get(c, "")) for c in fmt.FACTOR_COLUMNS),
             )
 
     return rule
+
+
+def _yes_no(value: Any) -> bool | None:
+    return None if not value else value == "yes"
+
+
+def _victim_outcome_rule(line: int, v: dict[str, Any], errors: ErrorList) -> None:
+    low, high = fmt.OUTCOME_SCALE
+    for column in ("feels_safe", "wellbeing"):
+        value = v[column]
+        if isinstance(value, int) and not low <= value <= high:
+            errors.add(fmt.VICTIM_OUTCOMES, line, column, f"must be a whole number from {low} to {high}")
+    incidents = v["incidents_last_month"]
+    if isinstance(incidents, int) and incidents < 0:
+        errors.add(fmt.VICTIM_OUTCOMES, line, "incidents_last_month", "cannot be negative")
 
 
 def _risk_rule(line: int, v: dict[str, Any], errors: ErrorList) -> None:
@@ -553,6 +575,7 @@ CHILD_KEYS: dict[str, tuple[str, ...]] = {
     fmt.RISK: ("referral_ref", "instrument", "assessed_on"),
     fmt.INTERVENTIONS: ("referral_ref", "type", "started_on"),
     fmt.REOFFENDING: ("referral_ref", "occurred_on"),
+    fmt.VICTIM_OUTCOMES: ("referral_ref", "recorded_on"),
     # The cost files' natural keys (docs/partnership-bundle.md, "Optional files: costs").
     fmt.TIME_ENTRIES: ("referral_ref", "occurred_on", "activity_kind", "cost_category", "role", "minutes"),
     fmt.COST_ACCOUNTS: ("referral_ref",),
@@ -563,6 +586,7 @@ KEY_WORDS: dict[str, str] = {
     fmt.RISK: "an assessment of this referral with this instrument on this date",
     fmt.INTERVENTIONS: "an intervention of this referral of this type starting on this date",
     fmt.REOFFENDING: "re-offending on this referral on this date",
+    fmt.VICTIM_OUTCOMES: "the victim's outcomes on this referral on this date",
     fmt.TIME_ENTRIES: "time of this role on this referral, date, activity and category with these minutes",
     fmt.COST_ACCOUNTS: "a cost account of this referral",
     fmt.COST_LINES: "the cost account of this referral",

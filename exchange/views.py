@@ -78,7 +78,8 @@ def bundle_import_job(request: HttpRequest, job_id: UUID) -> HttpResponse:
     user = _user(request)
     job = services.bundle_import_job_for_user(user=user, job_id=str(job_id))
     template = "exchange/_job.html" if request.htmx else "exchange/job.html"  # type: ignore[attr-defined]
-    names = fmt.FILES + tuple(n for n in fmt.COST_FILES if job.created.get(n) or job.already_held.get(n))
+    optional = (*fmt.V2_FILES, *fmt.COST_FILES)
+    names = fmt.FILES + tuple(n for n in optional if job.created.get(n) or job.already_held.get(n))
     files = [(name, job.created.get(name, 0), job.already_held.get(name, 0)) for name in names]
     # The error summary links each file to its first problem in the table (rows are error-1, error-2 ...).
     first_row: dict[str, int] = {}

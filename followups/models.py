@@ -8,7 +8,7 @@ from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Q
 
-from cases.models import Case, Offence, Person
+from cases.models import OFFENCE_MAX_LENGTH, Case, Offence, Person
 
 # === Monitoring and re-offending follow-ups ==================================================
 #
@@ -36,7 +36,7 @@ class MonitoringBasis(models.TextChoices):
 class ReoffendingKind(models.TextChoices):
     """The bundle's ``kind``: DOMAIN.md's two measures."""
 
-    PERSISTENCE = "persistence", "Persistence (same victim, continuing)"
+    PERSISTENCE = "persistence", "Persistence (continuing, no break of six months)"
     RECURRENCE = "recurrence", "Recurrence (after a break of six months or more)"
 
 
@@ -216,9 +216,9 @@ class ReoffendingCandidate(models.Model):
     """Possible re-offending found automatically: a new referral names this case's perpetrator.
 
     Raised on the earlier ``case`` when ``new_case`` is recorded, classified by the rule
-    (persistence: same victim and less than six months since the last known behaviour;
-    otherwise recurrence); the case owner confirms it (making a re-offending record) or
-    rejects it.
+    (recurrence after a break of six months or more since the last known behaviour,
+    otherwise persistence; the victim, same or new, is recorded apart); the case owner
+    confirms it (making a re-offending record) or rejects it.
     """
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="reoffending_candidates")
@@ -231,7 +231,7 @@ class ReoffendingCandidate(models.Model):
     kind = models.CharField(max_length=20, choices=ReoffendingKind.choices)
     victim = models.CharField(max_length=10, choices=ReoffendingVictim.choices)
     source = models.CharField(max_length=20, choices=ReoffendingSource.choices)
-    offence = models.CharField(max_length=30, choices=Offence.choices)
+    offence = models.CharField(max_length=OFFENCE_MAX_LENGTH, choices=Offence.choices)
     last_known_behaviour_on = models.DateField()
     status = models.CharField(max_length=20, choices=CandidateStatus.choices, default=CandidateStatus.PENDING)
     decided_by = models.ForeignKey(
@@ -270,7 +270,7 @@ class ReoffendingRecord(models.Model):
     kind = models.CharField(max_length=20, choices=ReoffendingKind.choices)
     victim = models.CharField(max_length=10, choices=ReoffendingVictim.choices)
     source = models.CharField(max_length=20, choices=ReoffendingSource.choices)
-    offence = models.CharField(max_length=30, choices=Offence.choices)
+    offence = models.CharField(max_length=OFFENCE_MAX_LENGTH, choices=Offence.choices)
     crime_reference = models.CharField(max_length=40, blank=True)
     review = models.ForeignKey(
         FollowUpReview, on_delete=models.CASCADE, null=True, blank=True, related_name="occurrences"

@@ -15,7 +15,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from dateutil.relativedelta import relativedelta
@@ -85,6 +85,19 @@ class PeriodView:
     period: MonitoringPeriod
     checkpoints: list[CheckpointView]
     ends_on: dt.date
+    # The first re-offending recorded on or after the period's start (and before its end):
+    # for monitoring from the end of treatment, the measure the evaluation counts from there.
+    first_reoffence: ReoffendingRecord | None = None
+
+    @property
+    def first_reoffence_within(self) -> int | None:
+        """The first checkpoint (months) whose window holds the first re-offending, if any does."""
+        if self.first_reoffence is None:
+            return None
+        for checkpoint in self.checkpoints:
+            if self.first_reoffence.occurred_on < checkpoint.due_on:
+                return checkpoint.months
+        return None
 
 
 @dataclass
@@ -158,6 +171,17 @@ def _period_view(
     return PeriodView(period=period, checkpoints=views, ends_on=period.starts_on + relativedelta(months=last))
 
 
+def _first_reoffence(period: MonitoringPeriod, records: list[ReoffendingRecord]) -> ReoffendingRecord | None:
+    return next(
+        (
+            r
+            for r in records  # oldest first
+            if r.occurred_on >= period.starts_on and (period.ended_on is None or r.occurred_on <= period.ended_on)
+        ),
+        None,
+    )
+
+
 def monitoring_for_user(*, user: User, case_id: int) -> MonitoringView:
     """The case's monitoring timeline, open reviews, re-offending and candidates; 404 outside scope."""
     case = case_get_for_user(user=user, case_id=case_id)
@@ -187,7 +211,10 @@ def monitoring_for_user(*, user: User, case_id: int) -> MonitoringView:
     _log(user, [case.pk], "monitoring")
     return MonitoringView(
         case=case,
-        periods=[_period_view(p, checkpoints, keyed, by_review, today) for p in periods],
+        periods=[
+            replace(_period_view(p, checkpoints, keyed, by_review, today), first_reoffence=_first_reoffence(p, records))
+            for p in periods
+        ],
         open_reviews=[r for r in reviews if r.status == ReviewStatus.OPEN],
         records=records,
         candidates=candidates,

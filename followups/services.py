@@ -803,10 +803,13 @@ def reoffending_record_add(*, actor: User, case: Case, data: OccurrenceInput) ->
 # --- automatic detection -----------------------------------------------------------------------------------------
 
 
-def classify(*, same_victim: bool, new_behaviour_on: dt.date, last_known_on: dt.date) -> str:
-    """Persistence: the same victim and less than six months since the last known behaviour.
-    Otherwise (a new victim, or a break of six months or more) recurrence."""
-    if same_victim and new_behaviour_on < last_known_on + relativedelta(months=PERSISTENCE_MONTHS):
+def classify(*, new_behaviour_on: dt.date, last_known_on: dt.date) -> str:
+    """The programme's definition (seeds/004; ../shared/specs/evaluation-tables.md): the break
+    decides. Recurrence when the behaviour follows a break of six months or more since the
+    perpetrator's previous known stalking behaviour, otherwise persistence. Whether the victim
+    is the same or new is recorded apart (``victim``): behaviour towards a new victim a month
+    on is persistence, towards a new victim."""
+    if new_behaviour_on < last_known_on + relativedelta(months=PERSISTENCE_MONTHS):
         return ReoffendingKind.PERSISTENCE
     return ReoffendingKind.RECURRENCE
 
@@ -876,7 +879,7 @@ def reoffending_detect(*, new_case: Case, actor: User | None = None) -> list[Reo
             defaults={
                 "person_id": person_id,
                 "occurred_on": occurred_on,
-                "kind": classify(same_victim=same_victim, new_behaviour_on=new_start, last_known_on=last_known),
+                "kind": classify(new_behaviour_on=new_start, last_known_on=last_known),
                 "victim": ReoffendingVictim.SAME if same_victim else ReoffendingVictim.NEW,
                 "source": source,
                 "offence": referral.offence,

@@ -30,11 +30,13 @@ from typing import Any
 from django.contrib.postgres.aggregates import ArrayAgg
 from django.contrib.postgres.fields import ArrayField
 from django.db import connection, transaction
-from django.db.models import Case as SqlCase  # the ORM's CASE; cases.models.Case is the model
 from django.db.models import (
+    BooleanField,
     CharField,
     Count,
     DateField,
+    Exists,
+    ExpressionWrapper,
     F,
     FilteredRelation,
     Func,
@@ -47,11 +49,29 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models import Case as SqlCase  # the ORM's CASE; cases.models.Case is the model
 from django.db.models.functions import Coalesce, Least, NullIf, TruncMonth
 
 from agencies.models import Partnership
-from cases.models import AgeBand, Case, Decision, Gender, PartyRole, ReferringAgency, StalkerType
-from followups.models import CandidateStatus, ReoffendingCandidate, ReoffendingRecord
+from cases.models import (
+    AgeBand,
+    Case,
+    CaseParty,
+    Decision,
+    Gender,
+    PartyRole,
+    ReferralReason,
+    ReferringAgency,
+    Relationship,
+    StalkerType,
+)
+from followups.models import (
+    CandidateStatus,
+    ReoffendingCandidate,
+    ReoffendingKind,
+    ReoffendingRecord,
+    ReoffendingVictim,
+)
 from masip.spreadsheet import formula_safe
 
 # --- the contract's enumerations, in the contract's order --------------------------------------------------------
@@ -80,6 +100,43 @@ FENCE = 10**12
 # and re-offending within six months (seeds/004, Tables 4 and 5).
 COHORT_MONTHS = 6
 SASH_KEY = "sash"
+# The effect tables (version 2).
+COMPLETIONS: tuple[str, ...] = ("completed", "not_completed", "all")
+TREATMENT_TYPE = "perpetrator_direct_intervention"
+# Recurrence is counted over cases whose monitoring has run nine months: a break of six
+# months or more must have had time to happen and be followed by behaviour.
+RECURRENCE_MONTHS = 9
+# factor -> (annotation, value that has the factor, value that does not); "" or NULL is unknown.
+FACTORS: dict[str, tuple[str, Any, Any]] = {
+    "stalking_charge": ("factor_reason", True, False),
+    "ex_intimate": ("factor_relationship", True, False),
+    "mental_health_services": ("mental_health_services", True, False),
+    "probation_involved": ("probation_involved", True, False),
+    "mappa": ("mappa", True, False),
+    "antisocial_lifestyle": ("antisocial_lifestyle", True, False),
+}
+RISK_MEASURES: tuple[str, ...] = (
+    "dash",
+    "sash",
+    "srp_violence",
+    "srp_persistence",
+    "srp_recurrence",
+    "srp_psychosocial_damage",
+)
+# The bundle's SRP columns and the SRP items they are answers to (reporting's bundle format).
+SRP_ITEM_KEYS: dict[str, str] = {
+    "srp_violence": "risk_of_violence",
+    "srp_persistence": "persistence",
+    "srp_recurrence": "recurrence",
+    "srp_psychosocial_damage": "psychosocial_damage",
+}
+SASH_ORDER: tuple[str, ...] = ("low", "moderate", "moderate_high", "high")
+SRP_ORDER: tuple[str, ...] = ("low", "moderate", "high")
+# DASH bands for lower/same/higher: 0-9, 10-13, 14 and over (the spec's, whatever a
+# partnership's own thresholds are, so the tables compare across partnerships).
+DASH_BAND_FROM: tuple[int, int] = (10, 14)
+# measure -> True when a higher value is better for the victim.
+OUTCOME_MEASURES: dict[str, bool] = {"feels_safe": True, "wellbeing": True, "incidents_last_month": False}
 
 # The contract's vocabulary is the models' vocabulary (cases.models follows the bundle);
 # a test holds them equal so a change to either is caught.
@@ -101,15 +158,27 @@ class EvaluationError(ValueError):
         self.message = message
 
 
+# Where monitoring starts (``--start``): the decision date (the default), or the referral's
+# received date, as Cheshire counted (seeds/004).
+START_DECISION = "decision"
+START_REFERRAL = "referral"
+STARTS: tuple[str, ...] = (START_DECISION, START_REFERRAL)
+START_FIELDS: dict[str, str] = {START_DECISION: "decided_on", START_REFERRAL: "referral__received_on"}
+
+
 @dataclass(frozen=True)
 class Period:
     as_of: dt.date
     date_from: dt.date | None = None
     date_to: dt.date | None = None
+    start: str = START_DECISION
 
 
-def parse_period(*, as_of: str | None, date_from: str | None, date_to: str | None, today: dt.date) -> Period:
-    """The parameters as the command and the API take them (ISO dates); ``as_of`` defaults to today."""
+def parse_period(
+    *, as_of: str | None, date_from: str | None, date_to: str | None, today: dt.date, start: str | None = None
+) -> Period:
+    """The parameters as the command and the API take them (ISO dates); ``as_of`` defaults to today,
+    ``start`` to ``decision``."""
 
     def parse(field: str, raw: str | None) -> dt.date | None:
         if raw is None or raw.strip() == "":
@@ -122,10 +191,14 @@ def parse_period(*, as_of: str | None, date_from: str | None, date_to: str | Non
     def _bad(field: str) -> dt.date:
         raise EvaluationError(field, f"Enter {field.replace('_', ' ')} as a date like 2019-12-31")
 
+    start = (start or "").strip() or START_DECISION
+    if start not in STARTS:
+        raise EvaluationError("start", "Start monitoring at the decision or at the referral")
     period = Period(
         as_of=parse("as_of", as_of) or today,
         date_from=parse("from", date_from),
         date_to=parse("to", date_to),
+        start=start,
     )
     if period.date_from and period.date_to and period.date_from > period.date_to:
         raise EvaluationError("to", "The end of the period must be on or after its start")
@@ -172,10 +245,11 @@ def referrals_in_scope(*, partnership_id: int, period: Period) -> QuerySet[Case]
     return qs
 
 
-def first_reoffence_after_start() -> Least:
-    """The case's first re-offending on or after its start (decided_on): records, and detections awaiting a decision."""
+def first_reoffence_after_start(start: str = "monitoring_start") -> Least:
+    """The case's first re-offending on or after ``start`` (an annotation of the case): records, and
+    detections awaiting a decision."""
     record = (
-        ReoffendingRecord.objects.filter(case_id=OuterRef("pk"), occurred_on__gte=OuterRef("decided_on"))
+        ReoffendingRecord.objects.filter(case_id=OuterRef("pk"), occurred_on__gte=OuterRef(start))
         .order_by()
         .values("case_id")
         .annotate(first=Min("occurred_on"))
@@ -183,7 +257,7 @@ def first_reoffence_after_start() -> Least:
     )
     detected = (
         ReoffendingCandidate.objects.filter(
-            case_id=OuterRef("pk"), status=CandidateStatus.PENDING, occurred_on__gte=OuterRef("decided_on")
+            case_id=OuterRef("pk"), status=CandidateStatus.PENDING, occurred_on__gte=OuterRef(start)
         )
         .order_by()
         .values("case_id")
@@ -195,13 +269,15 @@ def first_reoffence_after_start() -> Least:
 
 
 def accepted_in_scope(*, partnership_id: int, period: Period) -> QuerySet[Case]:
-    """The cases (accepted referrals in scope), with their first re-offending and threshold dates."""
+    """The cases (accepted referrals in scope), with their monitoring start, first re-offending and
+    threshold dates."""
     return (
         referrals_in_scope(partnership_id=partnership_id, period=period)
         .filter(decision=Decision.ACCEPTED)
+        .annotate(monitoring_start=F(START_FIELDS[period.start]))
         .annotate(
             first_reoffence=first_reoffence_after_start(),
-            **{_months(m): AddMonths(F("decided_on"), Value(m)) for m in THRESHOLDS},
+            **{_months(m): AddMonths(F("monitoring_start"), Value(m)) for m in THRESHOLDS},
         )
     )
 
@@ -236,6 +312,27 @@ def cases_in_scope(*, partnership_id: int, period: Period) -> QuerySet[Case]:
             sash_level=Coalesce(NullIf(F("sash__level"), Value("")), Value("not_completed")),
             # Every type of intervention the case had (any status): one index probe per case.
             intervention_types=_intervention_types(),
+            # The effect tables: the end of treatment and how it ended, recurrence, the factors.
+            treatment_end=_treatment(period.as_of, "ended_on"),
+            treatment_status=_treatment(period.as_of, "status"),
+            recurrence_same=_recurrence(period.as_of, ReoffendingVictim.SAME),
+            recurrence_new=_recurrence(period.as_of, ReoffendingVictim.NEW),
+            factor_reason=SqlCase(
+                When(referral__referral_reason="", then=Value(None)),
+                When(referral__referral_reason=ReferralReason.STALKING_CHARGE, then=Value(True)),
+                default=Value(False),
+                output_field=BooleanField(),
+            ),
+            factor_relationship=SqlCase(
+                When(referral__relationship="", then=Value(None)),
+                When(referral__relationship=Relationship.EX_INTIMATE, then=Value(True)),
+                default=Value(False),
+                output_field=BooleanField(),
+            ),
+        )
+        .annotate(
+            first_reoffence_after_treatment=first_reoffence_after_start("treatment_end"),
+            **{_treated(m): AddMonths(F("treatment_end"), Value(m)) for m in THRESHOLDS},
         )
     )
     return qs.annotate(
@@ -262,6 +359,42 @@ def _intervention_types() -> Subquery:
         .values("types")
     )
     return Subquery(types, output_field=ArrayField(CharField(max_length=40)))
+
+
+def _treated(m: int) -> str:
+    return f"treated_{m}"
+
+
+def _treatment(as_of: dt.date, field: str) -> Subquery:
+    """A field of the case's latest ended direct intervention (ended on or before ``as_of``); of two
+    ending the same day, the later recorded."""
+    from interventions.models import Intervention
+
+    latest = (
+        Intervention.objects.filter(
+            case_id=OuterRef("pk"), type=TREATMENT_TYPE, ended_on__isnull=False, ended_on__lte=as_of
+        )
+        .order_by("-ended_on", "-pk")
+        .values(field)[:1]
+    )
+    return Subquery(latest, output_field=DateField() if field == "ended_on" else CharField(max_length=20))
+
+
+def _recurrence(as_of: dt.date, victim: str) -> ExpressionWrapper:
+    """Recurrence towards ``victim`` (same or new) from the monitoring start to ``as_of``: records and
+    detections awaiting a decision, as for every re-offending figure."""
+    window = Q(
+        case_id=OuterRef("pk"),
+        kind=ReoffendingKind.RECURRENCE,
+        victim=victim,
+        occurred_on__gte=OuterRef("monitoring_start"),
+        occurred_on__lte=as_of,
+    )
+    return ExpressionWrapper(
+        Exists(ReoffendingRecord.objects.filter(window))
+        | Exists(ReoffendingCandidate.objects.filter(window, status=CandidateStatus.PENDING)),
+        output_field=BooleanField(),
+    )
 
 
 def _sash_instrument_ids() -> list[int]:
@@ -412,10 +545,42 @@ def _case_figures(cases: QuerySet[Case], as_of: dt.date) -> dict[str, int]:
         had = Q(intervention_types__contains=[kind])
         aggregates[f"intervention__{kind}__yes"] = Count("pk", filter=cohort_yes & had)
         aggregates[f"intervention__{kind}__no"] = Count("pk", filter=cohort_no & had)
+    _effect_aggregates(aggregates, as_of=as_of, cohort_yes=cohort_yes, cohort_no=cohort_no, reached=reached)
     # The slice is an optimisation fence: PostgreSQL does not pull a LIMITed subquery up into
     # the aggregate, so each case's first re-offending is looked up once, not once for every
     # count that refers to it (about forty times).
     return cases[:FENCE].aggregate(**aggregates)
+
+
+def _effect_aggregates(
+    aggregates: dict[str, Any], *, as_of: dt.date, cohort_yes: Q, cohort_no: Q, reached: Any
+) -> None:
+    """The counts of the effect tables, added to the one pass over the cases."""
+    completions = {
+        "completed": Q(treatment_status="completed"),
+        "not_completed": ~Q(treatment_status="completed"),
+        "all": Q(),
+    }
+    for completion, which in completions.items():
+        treated = Q(treatment_end__isnull=False) & which
+        for m in THRESHOLDS:
+            reached_t = treated & Q(**{f"{_treated(m)}__lte": as_of})
+            aggregates[f"treated__{completion}__{m}"] = Count("pk", filter=treated)
+            aggregates[f"treated_reached__{completion}__{m}"] = Count("pk", filter=reached_t)
+            aggregates[f"treated_yes__{completion}__{m}"] = Count(
+                "pk", filter=reached_t & Q(first_reoffence_after_treatment__lt=F(_treated(m)))
+            )
+    nine = reached(RECURRENCE_MONTHS)
+    aggregates["recurrence__reached"] = Count("pk", filter=nine)
+    aggregates["recurrence__same"] = Count("pk", filter=nine & Q(recurrence_same=True))
+    aggregates["recurrence__new"] = Count("pk", filter=nine & Q(recurrence_new=True))
+    aggregates["recurrence__any"] = Count("pk", filter=nine & (Q(recurrence_same=True) | Q(recurrence_new=True)))
+    for factor, (field, with_value, without_value) in FACTORS.items():
+        has, has_not = Q(**{field: with_value}), Q(**{field: without_value})
+        aggregates[f"factor__{factor}__with_yes"] = Count("pk", filter=cohort_yes & has)
+        aggregates[f"factor__{factor}__with_no"] = Count("pk", filter=cohort_no & has)
+        aggregates[f"factor__{factor}__without_yes"] = Count("pk", filter=cohort_yes & has_not)
+        aggregates[f"factor__{factor}__without_no"] = Count("pk", filter=cohort_no & has_not)
 
 
 def evaluation_tables(
@@ -434,6 +599,8 @@ def evaluation_tables(
             referral_groups = referral_counts(partnership_id=partnership.pk, period=period)
         referral = _referral_figures(referral_groups, period)
         c = _case_figures(cases_in_scope(partnership_id=partnership.pk, period=period), period.as_of)
+        risk = risk_change(partnership_id=partnership.pk, period=period)
+        outcomes = victim_outcomes(partnership_id=partnership.pk, period=period)
 
     thresholds = []
     for m in THRESHOLDS:
@@ -479,7 +646,202 @@ def evaluation_tables(
         "perpetrator_age_band": {band: c[f"age__{band}"] for band in (*AGE_BANDS, "unknown")},
         "sash_by_perpetrator_gender": {level: {g: c[f"sash__{level}__{g}"] for g in GENDERS} for level in SASH_LEVELS},
         "tier_by_perpetrator_gender": {tier: {g: c[f"tier__{tier}__{g}"] for g in GENDERS} for tier in TIERS},
+        **_effect_tables(c, cohort_yes=cohort_yes, cohort_no=cohort_no),
+        "risk_change": risk,
+        "victim_outcomes": outcomes,
     }
+
+
+def _effect_tables(c: dict[str, int], *, cohort_yes: int, cohort_no: int) -> dict[str, Any]:
+    after_treatment = []
+    for completion in COMPLETIONS:
+        for m in THRESHOLDS:
+            treated, reached, yes = (
+                c[f"treated__{completion}__{m}"],
+                c[f"treated_reached__{completion}__{m}"],
+                c[f"treated_yes__{completion}__{m}"],
+            )
+            after_treatment.append(
+                {
+                    "completion": completion,
+                    "months": m,
+                    "reached": reached,
+                    "not_reached": treated - reached,
+                    "yes": yes,
+                    "no": reached - yes,
+                    "yes_pct": _pct(yes, reached),
+                }
+            )
+    factors = []
+    for factor in FACTORS:
+        with_yes, with_no = c[f"factor__{factor}__with_yes"], c[f"factor__{factor}__with_no"]
+        without_yes, without_no = c[f"factor__{factor}__without_yes"], c[f"factor__{factor}__without_no"]
+        factors.append(
+            {
+                "factor": factor,
+                "with_yes": with_yes,
+                "with_no": with_no,
+                "without_yes": without_yes,
+                "without_no": without_no,
+                "chi2_p": chi2_p(with_yes, with_no, without_yes, without_no),
+            }
+        )
+    reached = c["recurrence__reached"]
+    return {
+        "reoffending_after_treatment": after_treatment,
+        "recurrence": {
+            "reached": reached,
+            "same_victim": c["recurrence__same"],
+            "new_victim": c["recurrence__new"],
+            "any": c["recurrence__any"],
+            "any_pct": _pct(c["recurrence__any"], reached),
+        },
+        "factor_by_reoffending": factors,
+    }
+
+
+# --- first against latest: risk and the victim's outcomes -----------------------------------------------------------
+#
+# One GROUP BY per table over the rows of the cases in scope: per case and measure, the
+# first and the latest value (array_agg ordered by date; of two on one day the later row,
+# as the import makes the later line of a day current) and how many dates; then per measure
+# the counts of lower, same and higher and the mean change over the cases with two or more
+# dates. Python only rounds.
+
+
+def _round1(value: Decimal | None) -> float | None:
+    return None if value is None else float(Decimal(value).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
+
+
+def _scope_sql(partnership_id: int, period: Period) -> tuple[str, tuple[Any, ...]]:
+    ids = (
+        referrals_in_scope(partnership_id=partnership_id, period=period)
+        .filter(decision=Decision.ACCEPTED)
+        .order_by()
+        .values("pk")
+    )
+    sql, params = ids.query.sql_with_params()
+    return sql, tuple(params)
+
+
+_FIRST_LATEST = """
+per_case AS (
+    SELECT measure, case_id,
+        (array_agg(rank ORDER BY on_date, row_id DESC))[1] AS first_rank,
+        (array_agg(rank ORDER BY on_date DESC, row_id DESC))[1] AS latest_rank,
+        (array_agg(value ORDER BY on_date, row_id DESC))[1] AS first_value,
+        (array_agg(value ORDER BY on_date DESC, row_id DESC))[1] AS latest_value,
+        count(DISTINCT on_date) AS dates
+    FROM measures GROUP BY measure, case_id
+)
+SELECT measure, count(*),
+    count(*) FILTER (WHERE latest_rank < first_rank),
+    count(*) FILTER (WHERE latest_rank = first_rank),
+    count(*) FILTER (WHERE latest_rank > first_rank),
+    avg(latest_value - first_value)
+FROM per_case WHERE dates >= 2 GROUP BY measure
+"""
+
+
+def risk_change(*, partnership_id: int, period: Period) -> dict[str, dict[str, Any]]:
+    """``risk_change``: per instrument (and SRP domain), first against latest assessment.
+
+    Completed assessments not replaced by a completed amendment (what the bundle exports).
+    DASH compares its bands and averages the change in the number of yes answers; SASH and
+    SRP compare their ordered levels, leaving out "not completed" and unrated domains.
+    """
+    from risk.models import Answer, Assessment, Instrument, Item
+
+    scope_sql, scope_params = _scope_sql(partnership_id, period)
+    a, i, ans, item = (m._meta.db_table for m in (Assessment, Instrument, Answer, Item))
+    srp_case = " ".join(f"WHEN '{key}' THEN '{column}'" for column, key in SRP_ITEM_KEYS.items())
+    sql = f"""
+    WITH assessed AS (
+        SELECT a.id, a.case_id, a.assessed_on, ins.key AS instrument, a.score, a.level
+        FROM {a} a JOIN {i} ins ON ins.id = a.instrument_id
+        WHERE a.case_id IN ({scope_sql}) AND a.status = 'completed' AND a.assessed_on IS NOT NULL
+          AND NOT EXISTS (SELECT 1 FROM {a} b WHERE b.amends_id = a.id AND b.status = 'completed')
+    ),
+    measures AS (
+        SELECT 'dash' AS measure, case_id, assessed_on AS on_date, id AS row_id, score AS value,
+            CASE WHEN score < %s THEN 0 WHEN score < %s THEN 1 ELSE 2 END AS rank
+        FROM assessed WHERE instrument = 'dash' AND score IS NOT NULL
+        UNION ALL
+        SELECT 'sash', case_id, assessed_on, id, NULL, array_position(%s::text[], level::text)
+        FROM assessed WHERE instrument = 'sash' AND level = ANY(%s::text[])
+        UNION ALL
+        SELECT CASE it.key {srp_case} END, s.case_id, s.assessed_on, s.id, NULL,
+            array_position(%s::text[], an.value)
+        FROM assessed s JOIN {ans} an ON an.assessment_id = s.id JOIN {item} it ON it.id = an.item_id
+        WHERE s.instrument = 'srp' AND it.key = ANY(%s::text[]) AND an.value = ANY(%s::text[])
+    ),
+    {_FIRST_LATEST}
+    """  # noqa: S608 (table names from model metadata, the rest constants; values are parameters)
+    params = (
+        *scope_params,
+        *DASH_BAND_FROM,
+        list(SASH_ORDER),
+        list(SASH_ORDER),
+        list(SRP_ORDER),
+        list(SRP_ITEM_KEYS.values()),
+        list(SRP_ORDER),
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        found = {row[0]: row[1:] for row in cursor.fetchall()}
+    table: dict[str, dict[str, Any]] = {}
+    for measure in RISK_MEASURES:
+        cases, lower, same, higher, mean = found.get(measure, (0, 0, 0, 0, None))
+        table[measure] = {
+            "cases": cases,
+            "lower": lower,
+            "same": same,
+            "higher": higher,
+            "mean_change": _round1(mean) if measure == "dash" else None,
+        }
+    return table
+
+
+def victim_outcomes(*, partnership_id: int, period: Period) -> dict[str, dict[str, Any]]:
+    """``victim_outcomes``: per measure, the victim's first answer against her latest.
+
+    The case's primary victim's answers (what the bundle's victim_outcomes.csv carries);
+    a row with a measure unanswered does not count for that measure.
+    """
+    from advocacy.models import VictimOutcome
+
+    scope_sql, scope_params = _scope_sql(partnership_id, period)
+    outcome = VictimOutcome._meta.db_table
+    party = CaseParty._meta.db_table
+    selects = " UNION ALL ".join(
+        f"SELECT '{m}' AS measure, o.case_id, o.recorded_on AS on_date, o.id AS row_id, "  # noqa: S608 (constants)
+        f"o.{m} AS value, o.{m} AS rank FROM victim AS o WHERE o.{m} IS NOT NULL"
+        for m in OUTCOME_MEASURES
+    )
+    sql = f"""
+    WITH victim AS (
+        SELECT o.* FROM {outcome} o
+        JOIN {party} p ON p.case_id = o.case_id AND p.person_id = o.person_id
+            AND p.role = %s AND p.is_primary
+        WHERE o.case_id IN ({scope_sql})
+    ),
+    measures AS ({selects}),
+    {_FIRST_LATEST}
+    """  # noqa: S608 (table names from model metadata, the rest constants; values are parameters)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, (PartyRole.VICTIM, *scope_params))
+        found = {row[0]: row[1:] for row in cursor.fetchall()}
+    table: dict[str, dict[str, Any]] = {}
+    for measure, higher_is_better in OUTCOME_MEASURES.items():
+        cases, lower, same, higher, mean = found.get(measure, (0, 0, 0, 0, None))
+        table[measure] = {
+            "cases": cases,
+            "improved": higher if higher_is_better else lower,
+            "same": same,
+            "worse": lower if higher_is_better else higher,
+            "mean_change": _round1(mean),
+        }
+    return table
 
 
 # --- the CSV form ---------------------------------------------------------------------------------------------------
@@ -506,6 +868,16 @@ def tables_as_rows(tables: dict[str, Any]) -> list[tuple[str, str, str, str]]:
         elif name == "intervention_by_reoffending":
             figures = ("yes", "no", "total", "chi2_p")
             rows += [(name, item["type"], c, text(item[c])) for item in table for c in figures]
+        elif name == "reoffending_after_treatment":
+            figures = ("reached", "not_reached", "yes", "no", "yes_pct")
+            rows += [
+                (name, f"{item['completion']}_{item['months']}", c, text(item[c])) for item in table for c in figures
+            ]
+        elif name == "factor_by_reoffending":
+            figures = ("with_yes", "with_no", "without_yes", "without_no", "chi2_p")
+            rows += [(name, item["factor"], c, text(item[c])) for item in table for c in figures]
+        elif name == "recurrence":
+            rows += [(name, "", column, text(value)) for column, value in table.items()]
         elif not isinstance(table, dict):
             rows.append((name, "", "", text(table)))
         else:

@@ -30,7 +30,9 @@ class EvaluationApi(APIView):
         operation_id="partnership_evaluation_tables",
         summary="The partnership's evaluation tables",
         description="Every figure of the MASIP evaluation tables (referrals, decisions, re-offending by time, "
-        "interventions and stalker types by re-offending with chi-square tests, genders, ages, SASH and tiers), "
+        "interventions and stalker types by re-offending with chi-square tests, genders, ages, SASH and tiers) "
+        "and the effect tables (re-offending after treatment, recurrence, change in risk and in the victims' "
+        "outcomes, factors by re-offending), "
         "computed from the partnership's own data; how each is worked out: docs/evaluation-tables.md. "
         "404 for another partnership or a role that does not see programme data.",
         parameters=[
@@ -39,10 +41,16 @@ class EvaluationApi(APIView):
             ),
             OpenApiParameter("from", OpenApiTypes.DATE, description=f"{_DATE}; referrals received on or after it"),
             OpenApiParameter("to", OpenApiTypes.DATE, description=f"{_DATE}; referrals received on or before it"),
+            OpenApiParameter(
+                "start",
+                OpenApiTypes.STR,
+                enum=list(ev.STARTS),
+                description="Where monitoring starts: the decision (default) or the referral's received date",
+            ),
         ],
         responses={
             200: OpenApiTypes.OBJECT,
-            400: OpenApiResponse(description="A date that is not YYYY-MM-DD, or to before from"),
+            400: OpenApiResponse(description="A date that is not YYYY-MM-DD, to before from, or an unknown start"),
             404: None,
         },
     )
@@ -56,6 +64,7 @@ class EvaluationApi(APIView):
                 date_from=request.query_params.get("from"),
                 date_to=request.query_params.get("to"),
                 today=timezone.localdate(),
+                start=request.query_params.get("start"),
             )
         except ev.EvaluationError as exc:
             raise serializers.ValidationError({exc.field: [exc.message]}) from None

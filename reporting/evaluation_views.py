@@ -61,10 +61,49 @@ def _intervention_labels() -> dict[str, str]:
     }
 
 
+START_LABELS = {
+    ev.START_DECISION: "When the case was accepted",
+    ev.START_REFERRAL: "When the referral was received",
+}
+FACTOR_LABELS = {
+    "stalking_charge": "Referred on a stalking charge",
+    "ex_intimate": "Ex-intimate partner",
+    "mental_health_services": "Known to mental-health services",
+    "probation_involved": "Probation involved",
+    "mappa": "Managed under MAPPA",
+    "antisocial_lifestyle": "Antisocial lifestyle",
+}
+COMPLETION_LABELS = {
+    "completed": "Completed treatment",
+    "not_completed": "Did not complete",
+    "all": "All who had treatment",
+}
+RISK_LABELS = {
+    "dash": "DASH (band)",
+    "sash": "SASH level of concern",
+    "srp_violence": "SRP: violence",
+    "srp_persistence": "SRP: persistence",
+    "srp_recurrence": "SRP: recurrence",
+    "srp_psychosocial_damage": "SRP: psychosocial damage",
+}
+OUTCOME_LABELS = {
+    "feels_safe": "How safe she feels",
+    "wellbeing": "Wellbeing",
+    "incidents_last_month": "Incidents in the last month",
+}
+
+
 class EvaluationForm(forms.Form):
     as_of = GovukDateField(label="As of", help_text="The date thresholds are measured to. For example, 31 12 2019")
     date_from = GovukDateField(label="Referrals received from", help_text="Leave blank for all. For example, 1 9 2018")
     date_to = GovukDateField(label="Referrals received to", help_text="Leave blank for all. For example, 30 11 2019")
+    start = forms.ChoiceField(
+        label="Count re-offending from",
+        choices=list(START_LABELS.items()),
+        required=False,
+        widget=forms.RadioSelect,
+        help_text="Cheshire counted from the referral; the default is the decision to accept",
+    )
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -87,7 +126,12 @@ def _period(form: EvaluationForm, today: dt.date) -> ev.Period | None:
     if not form.is_valid():
         return None
     data = form.cleaned_data
-    return ev.Period(as_of=data["as_of"] or today, date_from=data["date_from"], date_to=data["date_to"])
+    return ev.Period(
+        as_of=data["as_of"] or today,
+        date_from=data["date_from"],
+        date_to=data["date_to"],
+        start=data["start"] or ev.START_DECISION,
+    )
 
 
 def _query(period: ev.Period) -> str:
@@ -97,6 +141,8 @@ def _query(period: ev.Period) -> str:
         params["from"] = period.date_from.isoformat()
     if period.date_to:
         params["to"] = period.date_to.isoformat()
+    if period.start != ev.START_DECISION:
+        params["start"] = period.start
     return "&".join(f"{k}={v}" for k, v in params.items())
 
 
@@ -214,14 +260,10 @@ def build_page(tables: dict[str, Any], by_month_agency: dict[str, dict[str, int]
     interventions = tables["intervention_by_reoffending"]
     cohort = next((t for t in thresholds if t["months"] == ev.COHORT_MONTHS), None)
 
-    def _small(row: dict[str, Any]) -> bool:
-        if cohort is None or row["chi2_p"] is None:
+    def intervention_small(i: dict[str, Any]) -> bool:
+        if cohort is None:
             return False
-        least = ev.smallest_expected(row["yes"], row["no"], cohort["yes"] - row["yes"], cohort["no"] - row["no"])
-        return least is not None and least < ev.SMALL_EXPECTED_COUNT
-
-    def _p_cell(row: dict[str, Any]) -> str:
-        return f"{_p(row['chi2_p'])} (groups too small: read with caution)" if _small(row) else _p(row["chi2_p"])
+        return small_groups(i["yes"], i["no"], cohort["yes"] - i["yes"], cohort["no"] - i["no"])
 
     charts.append(
         {
@@ -246,9 +288,17 @@ def build_page(tables: dict[str, Any], by_month_agency: dict[str, dict[str, int]
             "(with Yates' correction) of having the intervention against re-offending",
             "columns": ["Re-offended", "Did not", "Total", "p"],
             "rows": [
-                (intervention_labels[i["type"]], [i["yes"], i["no"], i["total"], _p_cell(i)]) for i in interventions
+                (
+                    intervention_labels[i["type"]],
+                    [i["yes"], i["no"], i["total"], _p_cautioned(i["chi2_p"], intervention_small(i))],
+                )
+                for i in interventions
             ],
-            "small_groups": any(_small(i) for i in interventions),
+            "cautions": [
+                intervention_labels[i["type"]]
+                for i in interventions
+                if i["chi2_p"] is not None and intervention_small(i)
+            ],
         }
     )
     stalker = tables["stalker_type_by_reoffending"]
@@ -331,7 +381,205 @@ def build_page(tables: dict[str, Any], by_month_agency: dict[str, dict[str, int]
             "rows": [(bands[b], [n]) for b, n in tables["perpetrator_age_band"].items()],
         }
     )
+    build_effect_sections(tables, charts, sections)
     return {"sections": sections, "charts": {"charts": charts}}
+
+
+def small_groups(a: int, b: int, c: int, d: int) -> bool:
+    """True when the chi-square test on [[a, b], [c, d]] is defined but a cell's expected count is
+    under ``SMALL_EXPECTED_COUNT``: the p-value is shown with a caution."""
+    least = ev.smallest_expected(a, b, c, d)
+    return least is not None and least < ev.SMALL_EXPECTED_COUNT
+
+
+def _p_cautioned(value: float | None, small: bool) -> str:
+    return f"{_p(value)} (caution)" if small and value is not None else _p(value)
+
+
+def build_effect_sections(tables: dict[str, Any], charts: list[dict[str, Any]], sections: list[dict[str, Any]]) -> None:
+    """The effect tables: re-offending after treatment, recurrence, change in risk and in the
+    victims' outcomes, and factors against re-offending."""
+    after = tables["reoffending_after_treatment"]
+    thresholds = ev.THRESHOLDS
+    charts.append(
+        {
+            "key": "reoffending-after-treatment",
+            "kind": "bar",
+            "percent": True,
+            "labels": [f"{m} months" for m in thresholds],
+            "series": [
+                {
+                    "label": f"{COMPLETION_LABELS[c]} (% re-offended)",
+                    "data": [r["yes_pct"] for r in after if r["completion"] == c],
+                }
+                for c in ev.COMPLETIONS
+            ],
+            "yTitle": "% of cases",
+        }
+    )
+    sections.append(
+        {
+            "key": "reoffending-after-treatment",
+            "title": "Re-offending after treatment ended",
+            "chart": True,
+            "caption": "Cases whose direct intervention with the perpetrator has ended, counted from its end, "
+            "by whether he completed it",
+            "columns": ["Reached", "Not yet reached", "Re-offended", "Did not", "Re-offended (%)"],
+            "rows": [
+                (
+                    f"{COMPLETION_LABELS[r['completion']]}: {r['months']} months",
+                    [r["reached"], r["not_reached"], r["yes"], r["no"], _pct(r["yes_pct"])],
+                )
+                for r in after
+            ],
+        }
+    )
+    recurrence = tables["recurrence"]
+    sections.append(
+        {
+            "key": "recurrence",
+            "title": "Recurrence",
+            "chart": False,
+            "caption": "Cases monitored for nine months or more with stalking that came back after a break of "
+            "six months or more, towards the same victim or a new one",
+            "columns": ["Cases", "Share"],
+            "rows": [
+                (
+                    "Monitored nine months or more",
+                    [recurrence["reached"], _share(recurrence["reached"], recurrence["reached"])],
+                ),
+                (
+                    "Recurrence towards the same victim",
+                    [recurrence["same_victim"], _share(recurrence["same_victim"], recurrence["reached"])],
+                ),
+                (
+                    "Recurrence towards a new victim",
+                    [recurrence["new_victim"], _share(recurrence["new_victim"], recurrence["reached"])],
+                ),
+                ("Any recurrence", [recurrence["any"], _pct(recurrence["any_pct"])]),
+            ],
+        }
+    )
+    risk = tables["risk_change"]
+    charts.append(
+        {
+            "key": "risk-change",
+            "kind": "bar",
+            "indexAxis": "y",
+            "stacked": True,
+            "labels": [RISK_LABELS[k] for k in risk],
+            "series": [
+                {"label": "Lower", "data": [v["lower"] for v in risk.values()]},
+                {"label": "Same", "data": [v["same"] for v in risk.values()]},
+                {"label": "Higher", "data": [v["higher"] for v in risk.values()]},
+            ],
+            "yTitle": "",
+        }
+    )
+    sections.append(
+        {
+            "key": "risk-change",
+            "title": "Change in risk",
+            "chart": True,
+            "caption": "Cases assessed with an instrument on two or more dates: the latest assessment against the "
+            "first (DASH by its bands, 0 to 9, 10 to 13, 14 and over; mean change in its yes answers)",
+            "columns": ["Cases", "Lower", "Same", "Higher", "Mean change"],
+            "rows": [
+                (RISK_LABELS[k], [v["cases"], v["lower"], v["same"], v["higher"], _mean(v["mean_change"])])
+                for k, v in risk.items()
+            ],
+        }
+    )
+    outcomes = tables["victim_outcomes"]
+    charts.append(
+        {
+            "key": "victim-outcomes",
+            "kind": "bar",
+            "indexAxis": "y",
+            "stacked": True,
+            "labels": [OUTCOME_LABELS[k] for k in outcomes],
+            "series": [
+                {"label": "Improved", "data": [v["improved"] for v in outcomes.values()]},
+                {"label": "Same", "data": [v["same"] for v in outcomes.values()]},
+                {"label": "Worse", "data": [v["worse"] for v in outcomes.values()]},
+            ],
+            "yTitle": "",
+        }
+    )
+    sections.append(
+        {
+            "key": "victim-outcomes",
+            "title": "Victims' outcomes",
+            "chart": True,
+            "caption": "Victims asked on two or more dates: her latest answer against her first (how safe she "
+            "feels and wellbeing from 0 to 10, higher is better; incidents in the last month, fewer is better)",
+            "columns": ["Cases", "Improved", "Same", "Worse", "Mean change"],
+            "rows": [
+                (OUTCOME_LABELS[k], [v["cases"], v["improved"], v["same"], v["worse"], _mean(v["mean_change"])])
+                for k, v in outcomes.items()
+            ],
+        }
+    )
+    factors = tables["factor_by_reoffending"]
+    cautions = [
+        FACTOR_LABELS[f["factor"]]
+        for f in factors
+        if small_groups(f["with_yes"], f["with_no"], f["without_yes"], f["without_no"]) and f["chi2_p"] is not None
+    ]
+    charts.append(
+        {
+            "key": "factor-by-reoffending",
+            "kind": "bar",
+            "indexAxis": "y",
+            "percent": True,
+            "labels": [FACTOR_LABELS[f["factor"]] for f in factors],
+            "series": [
+                {
+                    "label": "With the factor (% re-offended)",
+                    "data": [_rate(f["with_yes"], f["with_no"]) for f in factors],
+                },
+                {
+                    "label": "Without it (% re-offended)",
+                    "data": [_rate(f["without_yes"], f["without_no"]) for f in factors],
+                },
+            ],
+            "yTitle": "",
+        }
+    )
+    sections.append(
+        {
+            "key": "factor-by-reoffending",
+            "title": "Factors and re-offending within six months",
+            "chart": True,
+            "caption": "Cases that reached six months, with and without each factor (cases where it is not known "
+            "are left out); p from a chi-square test (with Yates' correction)",
+            "columns": ["With: re-offended", "With: did not", "Without: re-offended", "Without: did not", "p"],
+            "rows": [
+                (
+                    FACTOR_LABELS[f["factor"]],
+                    [
+                        f["with_yes"],
+                        f["with_no"],
+                        f["without_yes"],
+                        f["without_no"],
+                        _p_cautioned(
+                            f["chi2_p"], small_groups(f["with_yes"], f["with_no"], f["without_yes"], f["without_no"])
+                        ),
+                    ],
+                )
+                for f in factors
+            ],
+            "cautions": cautions,
+        }
+    )
+
+
+def _rate(yes: int, no: int) -> float | None:
+    return None if not yes + no else round(yes * 100 / (yes + no), 1)
+
+
+def _mean(value: float | None) -> str:
+    return "–" if value is None else f"{value:+.1f}"
 
 
 def _share(part: int, whole: int) -> str:
@@ -370,6 +618,7 @@ def evaluation_download(request: HttpRequest, file_format: str) -> HttpResponse:
             date_from=request.GET.get("from"),
             date_to=request.GET.get("to"),
             today=timezone.localdate(),
+            start=request.GET.get("start"),
         )
     except ev.EvaluationError as exc:
         return HttpResponse(f"{exc.field}: {exc.message}", status=400, content_type="text/plain; charset=utf-8")

@@ -26,6 +26,7 @@ from advocacy.models import (
     SafetyPlanReview,
     VictimFeedback,
     VictimNotice,
+    VictimOutcome,
 )
 from agencies.models import AgencyKind, RecordClass, SharingRule, User
 from cases.models import SafeContactPreference
@@ -67,6 +68,8 @@ def page_urls(a: AdvocacyCase) -> list[str]:
         reverse("advocacy:key_events", args=[c]),
         reverse("advocacy:notice_told", args=[c, a.notice.pk]),
         reverse("advocacy:feedback", args=[c]),
+        reverse("advocacy:outcomes", args=[c]),
+        reverse("advocacy:outcome_add", args=[c]),
         reverse("advocacy:feedback_summary"),
         reverse("advocacy:settings"),
     ]
@@ -95,6 +98,8 @@ def api_calls(a: AdvocacyCase) -> list[tuple[str, str]]:
         ("post", f"{base}key-events/notices/{a.notice.pk}/told/"),
         ("get", f"{base}feedback/"),
         ("put", f"{base}feedback/"),
+        ("get", f"{base}outcomes/"),
+        ("post", f"{base}outcomes/"),
         ("get", "/api/v1/advocacy/feedback/summary/"),
         ("get", "/api/v1/advocacy/settings/"),
         ("put", "/api/v1/advocacy/settings/"),
@@ -125,6 +130,9 @@ def api_body(a: AdvocacyCase, world: World) -> dict[str, Any]:
         "method": "phone",
         "collected_on": "2026-01-05",
         "feels_safer": 3,
+        "recorded_on": "2026-01-05",
+        "stage": "intake",
+        "feels_safe": 4,
         "tell_victim_within_hours": 12,
         "review_reminder_days": 2,
         "user": world.advocate.pk,
@@ -143,6 +151,7 @@ def counts() -> tuple[int, ...]:
             KeyEvent,
             VictimNotice,
             VictimFeedback,
+            VictimOutcome,
             SafeContactPreference,
         )
     )

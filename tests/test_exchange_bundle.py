@@ -132,8 +132,8 @@ def test_headers_files_and_encodings(tmp_path: Path) -> None:
     result = run_import(folder)
     assert [str(e) for e in result.errors] == [
         "risk.csv:0: -: not a file of the bundle format (its files are: people.csv, referrals.csv, "
-        "risk_assessments.csv, interventions.csv, reoffending.csv, time_entries.csv, cost_accounts.csv, "
-        "cost_lines.csv)",
+        "risk_assessments.csv, interventions.csv, reoffending.csv, victim_outcomes.csv, time_entries.csv, "
+        "cost_accounts.csv, cost_lines.csv)",
         f"referrals.csv:1: referrer: not a column of referrals.csv (its columns are: "
         f"{', '.join(fmt.SPECS['referrals.csv'].names)})",
         "referrals.csv:1: referring_agency: the column is missing from the header",
@@ -388,6 +388,8 @@ def test_export_writes_the_format(tmp_path: Path) -> None:
     assert summary.rows == {
         "people.csv": 25, "referrals.csv": 13, "risk_assessments.csv": 11, "interventions.csv": 16,
         "reoffending.csv": 9,
+        # Bundle version 2's file, always written (a version 1 bundle brings no outcomes).
+        "victim_outcomes.csv": 0,
     }  # fmt: skip
     referrals = read(tmp_path / "export", "referrals.csv")
     assert list(referrals[0]) == list(fmt.SPECS["referrals.csv"].names)
@@ -398,6 +400,8 @@ def test_export_writes_the_format(tmp_path: Path) -> None:
         "victim_ref": "V2", "perpetrator_ref": "P2", "relationship": "ex_intimate", "decision": "accepted",
         "decided_on": "2019-03-01", "tier": "2", "stalker_type": "rejected", "heard_at_clinic": "no",
         "closed_on": "2020-01-31",
+        # Version 2's factors: a version 1 bundle does not know them.
+        "mental_health_services": "", "probation_involved": "", "mappa": "", "antisocial_lifestyle": "",
     }  # fmt: skip
     assert read(tmp_path / "export", "interventions.csv")[0].keys() >= {"ending"}  # the documented extra column
     with pytest.raises(FileExistsError):
@@ -516,7 +520,7 @@ def test_export_command_and_its_access_log(tmp_path: Path) -> None:
                  "--pseudonymise", "--user", world.admin.email, stdout=out)  # fmt: skip
     with zipfile.ZipFile(tmp_path / "e.zip") as archive:
         names = sorted(archive.namelist())
-    assert names == sorted(f"{world.partnership.slug}-pseudonymised/{n}" for n in fmt.FILES)
+    assert names == sorted(f"{world.partnership.slug}-pseudonymised/{n}" for n in (*fmt.FILES, *fmt.V2_FILES))
     entry = AccessLog.objects.filter(action=AccessAction.EXPORT).get()
     assert entry.user == world.admin and entry.partnership == world.partnership
     assert sorted(entry.record_ids) == sorted(

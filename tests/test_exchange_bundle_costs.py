@@ -232,9 +232,9 @@ def test_a_bundle_without_the_cost_files_imports_and_exports_as_before(tmp_path:
     assert not set(result.already_held) & set(fmt.COST_FILES)
     assert TimeEntry.objects.count() == 0 and CostAccount.objects.count() == 0
     summary = export_to_path(partnership=Partnership.objects.get(slug="north"), path=tmp_path / "export")
-    # Without cost data the export is the five files it always was.
-    assert sorted(p.name for p in (tmp_path / "export").iterdir()) == sorted(fmt.FILES)
-    assert set(summary.rows) == set(fmt.FILES)
+    # Without cost data the export is the five files it always was, and version 2's victim outcomes.
+    assert sorted(p.name for p in (tmp_path / "export").iterdir()) == sorted((*fmt.FILES, *fmt.V2_FILES))
+    assert set(summary.rows) == {*fmt.FILES, *fmt.V2_FILES}
 
 
 def test_the_reader_takes_the_cost_files_and_still_refuses_others(tmp_path: Path) -> None:

@@ -71,6 +71,32 @@ def test_monitoring_page_shows_the_timeline_and_logs_the_look(world: World) -> N
     assert url in overview
 
 
+def test_monitoring_from_the_end_of_treatment_shows_its_first_reoffending(world: World) -> None:
+    from followups.models import MonitoringPeriod
+
+    case = accepted_case(world, decided_on=TODAY() - dt.timedelta(days=300))
+    ended = TODAY() - dt.timedelta(days=150)
+    MonitoringPeriod.objects.create(case=case, basis="intervention_end", starts_on=ended, intervention_id=424242)
+    before = ReoffendingRecord.objects.create(
+        case=case, occurred_on=ended - dt.timedelta(days=5), kind="persistence", victim="same", source="police",
+        offence="other",
+    )  # fmt: skip
+    url = reverse("followups:case_monitoring", args=[case.pk])
+    html = client_for(world.advocate).get(url).content.decode()
+    assert "No re-offending recorded since the end of treatment." in html
+    ReoffendingRecord.objects.create(
+        case=case, occurred_on=ended + dt.timedelta(days=40), kind="persistence", victim="new", source="victim",
+        offence="other",
+    )  # fmt: skip
+    html = client_for(world.advocate).get(url).content.decode()
+    outcome = html.split('data-testid="treatment-end-outcome"')[1].split("</p>")[0]
+    # 40 days after the end: within the 3-month window; the record before the end does not count.
+    assert f"first on <strong>{ended + dt.timedelta(days=40):%-d %B %Y}</strong>, within 3 months" in outcome
+    assert f"{before.occurred_on:%-d %B %Y}" not in outcome
+    # Monitoring from acceptance shows no such line: one, for the one treatment-end period.
+    assert html.count('data-testid="treatment-end-outcome"') == 1
+
+
 def test_monitoring_page_query_count_is_fixed(world: World, django_assert_num_queries: Any) -> None:
     review = monitored(world, days=400)
     client = client_for(world.triage_officer)

@@ -473,7 +473,10 @@ def test_a_new_referral_of_a_known_perpetrator_raises_a_candidate_for_the_owner(
         # Last known behaviour 1 January 2025; six months later is 1 July 2025.
         (True, dt.date(2025, 6, 30), "persistence"),
         (True, dt.date(2025, 7, 1), "recurrence"),  # a break of six months or more
-        (False, dt.date(2025, 1, 11), "recurrence"),  # a new victim
+        # The break decides, not the victim: a new victim ten days on is persistence (towards
+        # a new victim), and after a break of six months recurrence (towards a new victim).
+        (False, dt.date(2025, 1, 11), "persistence"),
+        (False, dt.date(2025, 7, 1), "recurrence"),
     ],
 )
 def test_persistence_or_recurrence(world: World, same_victim: bool, started: dt.date, kind: str) -> None:
@@ -481,6 +484,7 @@ def test_persistence_or_recurrence(world: World, same_victim: bool, started: dt.
     _new_referral(world, earlier, same_victim=same_victim, behaviour_started_on=started)
     candidate = ReoffendingCandidate.objects.get(case=earlier)
     assert (candidate.kind, candidate.last_known_behaviour_on) == (kind, dt.date(2025, 1, 1))
+    assert candidate.victim == ("same" if same_victim else "new")
 
 
 def test_no_candidate_for_an_earlier_case_never_accepted(world: World) -> None:
@@ -499,9 +503,10 @@ def test_the_owner_confirms_or_rejects(world: World) -> None:
         "decision": ["Only the case's assigned worker or a triage officer can decide this"]
     }
     record = services.reoffending_candidate_confirm(actor=world.advocate, candidate=candidate)
+    # A new victim within six months of what the case knew: persistence, towards a new victim.
     assert (record.occurred_on, record.kind, record.victim, record.source, record.offence, record.candidate) == (
         TODAY() - dt.timedelta(days=3),
-        "recurrence",
+        "persistence",
         "new",
         "probation",
         "breach_restraining_order",
@@ -529,19 +534,19 @@ def test_the_owner_confirms_or_rejects(world: World) -> None:
 @given(
     last=st.dates(min_value=dt.date(2000, 1, 1), max_value=dt.date(2040, 1, 1)),
     gap=st.integers(min_value=-400, max_value=800),
-    same=st.booleans(),
 )
-def test_classification_rule(last: dt.date, gap: int, same: bool) -> None:
+def test_classification_rule(last: dt.date, gap: int) -> None:
+    """The break decides the kind (the programme's definition), whoever the victim."""
     from dateutil.relativedelta import relativedelta
 
     new = last + dt.timedelta(days=gap)
-    kind = services.classify(same_victim=same, new_behaviour_on=new, last_known_on=last)
-    assert kind == ("persistence" if same and new < last + relativedelta(months=6) else "recurrence")
-    # A new victim is always recurrence; the same victim within 181 days always persistence.
-    if not same:
-        assert kind == "recurrence"
-    if same and gap < 181:
+    kind = services.classify(new_behaviour_on=new, last_known_on=last)
+    assert kind == ("persistence" if new < last + relativedelta(months=6) else "recurrence")
+    # Within 181 days always persistence; after 184 days (more than any six months) always recurrence.
+    if gap < 181:
         assert kind == "persistence"
+    if gap > 184:
+        assert kind == "recurrence"
 
 
 @given(due=st.dates(min_value=dt.date(2020, 1, 1), max_value=dt.date(2030, 1, 1)), days=st.integers(0, 400))

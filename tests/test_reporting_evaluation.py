@@ -361,6 +361,12 @@ def test_every_key_of_every_enumeration_is_present_for_an_empty_partnership(part
         "perpetrator_age_band",
         "sash_by_perpetrator_gender",
         "tier_by_perpetrator_gender",
+        # The effect tables (version 2), after every table of version 1.
+        "reoffending_after_treatment",
+        "recurrence",
+        "factor_by_reoffending",
+        "risk_change",
+        "victim_outcomes",
     ]
 
 
@@ -438,3 +444,7 @@ def test_a_fixed_number_of_queries_whatever_the_size(partnership: Partnership) -
     # cases. And the savepoint with its SET LOCAL jit, and its release, around them.
     selects = [q["sql"] for q in full.captured_queries if q["sql"].startswith("SELECT")]
     assert len(selects) == 3
+    # The effect tables' first-against-latest: one query for the risk assessments, one for the
+    # victims' outcomes.
+    firsts = [q["sql"] for q in full.captured_queries if q["sql"].lstrip().startswith("WITH")]
+    assert len(firsts) == 2

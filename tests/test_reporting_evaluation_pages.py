@@ -143,9 +143,10 @@ def test_the_page_costs_a_fixed_number_of_queries(north: World, django_assert_nu
     client.get(url)
     # Session, user, agency and partnership; the referrals grouped by month, agency and decision;
     # the evaluation's SASH instrument and pass over the cases (with its SET LOCAL, savepoint and
-    # release, each carrying the request's history context); the access-log row; the session's
-    # expiry. The same for 13 referrals as for 100,000.
-    with django_assert_num_queries(14):
+    # release, each carrying the request's history context); the risk assessments' and the
+    # victims' outcomes' first-against-latest; the access-log row; the session's expiry. The
+    # same for 13 referrals as for 100,000.
+    with django_assert_num_queries(16):
         client.get(url)
 
 
@@ -193,6 +194,6 @@ def test_the_page_cautions_where_groups_are_too_small_and_explains_its_method(no
     html = response.content.decode()
     sections = {s["key"]: s for s in response.context["sections"]}
     # Seven cases reached six months: every intervention's table has a cell expected under 5.
-    assert sections["intervention-by-reoffending"]["small_groups"] is True
-    assert 'data-testid="small-groups"' in html and "0.741 (groups too small: read with caution)" in html
+    assert sections["intervention-by-reoffending"]["cautions"]
+    assert 'data-testid="caution-intervention-by-reoffending"' in html and "0.741 (caution)" in html
     assert 'data-testid="method-notes"' in html and "docs/evaluation-tables.md" not in html

@@ -32,6 +32,19 @@ EXTRA = {
     ),
     # Cases accepted and still open at the end of the quarter, by tier.
     "open": measures.IndicatorSpec("open", "Open cases", "S", "cases", "open_at_end", breakdown="tier"),
+    # Re-offending of the cases whose perpetrator had a direct intervention.
+    "treated_reoffending": measures.IndicatorSpec(
+        "treated_reoffending",
+        "Re-offending of treated cases",
+        "S",
+        "reoffending_cases",
+        "recorded",
+        filters={"case_intervention_type": ["perpetrator_direct_intervention"]},
+        breakdown="reoffending_kind",
+    ),
+    "reviews_by_basis": measures.IndicatorSpec(
+        "reviews_by_basis", "Reviews by monitoring", "S", "followup_reviews", "completed", breakdown="monitoring_basis"
+    ),
 }
 
 
@@ -194,6 +207,14 @@ def test_reoffending_found(figures: dict[str, Any]) -> None:
     # (C10 is in both rows and once in the total).
     assert figures["reoffending_found"]["total"] == 2
     assert figures["reoffending_found"]["rows"] == {"persistence": 1, "recurrence": 2}
+
+
+def test_reoffending_filtered_by_intervention_type(figures: dict[str, Any]) -> None:
+    # Of C10 and C8 (above), only C8 had a direct intervention (completed 30 Nov): its recurrence.
+    assert figures["treated_reoffending"]["total"] == 1
+    assert figures["treated_reoffending"]["rows"] == {"persistence": 0, "recurrence": 1}
+    # The three reviews completed in Q3 belong to monitoring from acceptance; none yet from a treatment's end.
+    assert figures["reviews_by_basis"]["rows"] == {"acceptance": 3, "intervention_end": 0}
 
 
 def test_training_sessions(figures: dict[str, Any]) -> None:

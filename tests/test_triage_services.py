@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -350,6 +351,33 @@ def test_a_clinic_agenda_proposes_high_risk_cases_and_clinic_referrals_until_hea
     assert [p.case.pk for p in selectors.agenda_proposals_for_user(user=world.clinician, meeting=next_clinic)] == [
         high.pk
     ]
+
+
+def test_confirmed_reoffending_in_monitoring_brings_the_case_back_to_clinic(world: World) -> None:
+    from followups.models import ReoffendingRecord
+
+    case = waiting_case(world)
+    Case.objects.filter(pk=case.pk).update(status="monitoring")
+    clinic = make_meeting(world.clinician, kind=MeetingKind.CLINIC)
+
+    def proposed(meeting: Any) -> dict[int, str]:
+        return {p.case.pk: p.source for p in selectors.agenda_proposals_for_user(user=world.clinician, meeting=meeting)}
+
+    assert case.pk not in proposed(clinic)  # monitoring, nothing found
+    record = {"occurred_on": TODAY(), "kind": "persistence", "victim": "same", "source": "police", "offence": "other"}
+    ReoffendingRecord.objects.create(case=case, **record)
+    assert proposed(clinic) == {case.pk: AgendaSource.REOFFENDING}
+    # A closed case is not in monitoring: not proposed, whatever was recorded.
+    Case.objects.filter(pk=case.pk).update(status="closed")
+    assert case.pk not in proposed(clinic)
+    Case.objects.filter(pk=case.pk).update(status="monitoring")
+    # Heard at clinic: no longer proposed, until re-offending is confirmed again.
+    item = services.agenda_add(actor=world.clinician, meeting=clinic, case_id=case.pk)
+    services.decision_record(actor=world.clinician, item=item, data=services.DecisionInput(outcome=Outcome.REVIEWED))
+    next_clinic = make_meeting(world.clinician, kind=MeetingKind.CLINIC, day=TODAY() + dt.timedelta(days=7))
+    assert case.pk not in proposed(next_clinic)
+    ReoffendingRecord.objects.create(case=case, **record)
+    assert proposed(next_clinic) == {case.pk: AgendaSource.REOFFENDING}
 
 
 def test_the_agenda_reorders_and_renumbers(world: World) -> None:

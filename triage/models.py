@@ -48,6 +48,7 @@ class AgendaSource(models.TextChoices):
     AWAITING_TRIAGE = "awaiting_triage", "Awaiting triage"
     HIGH_RISK = "high_risk", "High risk"
     REFERRED_TO_CLINIC = "referred_to_clinic", "Referred to clinic"
+    REOFFENDING = "reoffending", "Re-offending confirmed in monitoring"
     ADDED = "added", "Added by hand"
 
 

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, F, Min, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Count, F, Max, Min, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.http import Http404
 from django.utils import timezone
 
@@ -366,11 +366,28 @@ def _clinic_annotations(qs: QuerySet[Case]) -> QuerySet[Case]:
         .order_by("-decided_at")
         .values("decided_at")[:1]
     )
-    return qs.annotate(last_clinic_referral=Subquery(last_referral), last_clinic_hearing=Subquery(last_hearing))
+    # The latest re-offending confirmed (a record: recorded at a review or between them, or a
+    # detection confirmed), by when it was recorded.
+    # Through the case's own relation: the records belong to the follow-ups, above this app.
+    last_reoffending = (
+        Case.objects.filter(pk=OuterRef("pk")).annotate(last=Max("reoffending_records__created_at")).values("last")[:1]
+    )
+    return qs.annotate(
+        last_clinic_referral=Subquery(last_referral),
+        last_clinic_hearing=Subquery(last_hearing),
+        last_reoffending=Subquery(last_reoffending),
+    )
 
 
 PENDING_CLINIC_REFERRAL = Q(last_clinic_referral__isnull=False) & (
     Q(last_clinic_hearing__isnull=True) | Q(last_clinic_referral__gt=F("last_clinic_hearing"))
+)
+# A case in monitoring whose re-offending was confirmed since it was last heard at clinic
+# comes back to the clinic (the monitoring exists to catch it).
+REOFFENDED_IN_MONITORING = (
+    Q(status=CaseStatus.MONITORING)
+    & Q(last_reoffending__isnull=False)
+    & (Q(last_clinic_hearing__isnull=True) | Q(last_reoffending__gt=F("last_clinic_hearing")))
 )
 
 
@@ -378,8 +395,9 @@ def agenda_proposals_for_user(*, user: User, meeting: Meeting) -> list[Proposal]
     """The cases the agenda builder proposes, among those the user can see.
 
     A triage meeting: every case awaiting triage, oldest referral first. A clinic: cases
-    whose current risk is high and that have not been heard at clinic, and cases a
-    meeting referred to the clinic since they were last heard there.
+    whose current risk is high and that have not been heard at clinic, cases a meeting
+    referred to the clinic since they were last heard there, and cases in monitoring with
+    re-offending confirmed since they were last heard there.
     """
     if not permissions.in_partnership(user, meeting):
         raise Http404
@@ -389,7 +407,7 @@ def agenda_proposals_for_user(*, user: User, meeting: Meeting) -> list[Proposal]
         qs = qs.filter(status=CaseStatus.AWAITING_TRIAGE)
     else:
         qs = _clinic_annotations(qs.filter(status__in=CLINIC_STATUSES)).filter(
-            Q(current_risk="high", heard_at_clinic=False) | PENDING_CLINIC_REFERRAL
+            Q(current_risk="high", heard_at_clinic=False) | PENDING_CLINIC_REFERRAL | REOFFENDED_IN_MONITORING
         )
     cases = list(qs.select_related("referral").order_by("received_on", "id")[:PROPOSAL_LIMIT])
     if not cases:
@@ -410,8 +428,20 @@ def agenda_proposals_for_user(*, user: User, meeting: Meeting) -> list[Proposal]
             source = AgendaSource.AWAITING_TRIAGE
         else:
             referral, hearing = case.last_clinic_referral, case.last_clinic_hearing  # type: ignore[attr-defined]
+            reoffended = case.last_reoffending  # type: ignore[attr-defined]
             pending = referral is not None and (hearing is None or referral > hearing)
-            source = AgendaSource.REFERRED_TO_CLINIC if pending else AgendaSource.HIGH_RISK
+            reoffending = (
+                case.status == CaseStatus.MONITORING
+                and reoffended is not None
+                and (hearing is None or reoffended > hearing)
+            )
+            source = (
+                AgendaSource.REFERRED_TO_CLINIC
+                if pending
+                else AgendaSource.REOFFENDING
+                if reoffending
+                else AgendaSource.HIGH_RISK
+            )
         proposals.append(Proposal(case=case, source=source, names=names[case.pk], elsewhere=elsewhere.get(case.pk, [])))
     return proposals
 

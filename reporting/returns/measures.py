@@ -49,6 +49,7 @@ from django.utils import timezone
 from advocacy.models import ContactLogEntry, SafetyPlan
 from agencies.models import AgencyKind
 from cases.models import (
+    OFFENCE_GROUP,
     AgeBand,
     Case,
     CaseParty,
@@ -68,6 +69,7 @@ from cases.models import (
 from costs.models import CostAccount, TimeEntry
 from followups.models import (
     FollowUpReview,
+    MonitoringBasis,
     ReoffendingKind,
     ReoffendingRecord,
     ReoffendingSource,
@@ -217,6 +219,35 @@ def _own_field(name: str) -> Callable[[Measure, list[str]], Q]:
     return condition
 
 
+def _case_intervention_condition(measure: Measure, values: list[str]) -> Q:
+    """The row's case had an intervention of one of these types (any status): re-offending of the
+    cases that had a direct intervention, against that of the others."""
+    assert measure.case_path is not None
+    return Q(
+        Exists(Intervention.objects.filter(case_id=OuterRef(f"{measure.case_path}pk"), type__in=values).order_by())
+    )
+
+
+def _offence_condition(measure: Measure, values: list[str]) -> Q:
+    """s.4A takes in both its limbs (the evaluation-tables spec: they count as s.4A wherever a
+    table groups by offence); a limb chosen on its own is that limb alone."""
+    expanded = [*values, *(limb for limb, group in OFFENCE_GROUP.items() if group in values)]
+    return Q(**{f"{measure.case_path}referral__offence__in": expanded})
+
+
+def _offence_expression(measure: Measure, basis: DateBasis) -> Any:
+    path = f"{measure.case_path}referral__offence"
+    return CaseWhen(
+        When(**{f"{path}__in": list(OFFENCE_GROUP)}, then=Value(str(Offence.S4A_STALKING))),
+        default=F(path),
+        output_field=models.CharField(),
+    )
+
+
+# The offences as a breakdown: the limbs of s.4A are counted under it.
+OFFENCE_GROUPS: Choices = tuple((k, label) for k, label in _choices(Offence) if k not in OFFENCE_GROUP)
+
+
 def _agency_kind_condition(measure: Measure, values: list[str]) -> Q:
     assert measure.agency_path is not None
     return Q(**{f"{measure.agency_path}kind__in": values})
@@ -266,7 +297,13 @@ FILTERS: dict[str, Filter] = {
             _case_field("referral__referring_agency_kind"),
             "The kind of agency the referral came from.",
         ),
-        Filter("offence", "Offence as recorded on the referral", _choices(Offence), _case_field("referral__offence")),
+        Filter(
+            "offence",
+            "Offence as recorded on the referral",
+            _choices(Offence),
+            _offence_condition,
+            "s.4A stalking takes in both its limbs (Home Office 008/65 and 008/66).",
+        ),
         Filter(
             "decision",
             "Triage decision",
@@ -309,8 +346,23 @@ FILTERS: dict[str, Filter] = {
         ),
         Filter("review_status", "Follow-up review status", _choices(ReviewStatus), _own_field("status")),
         Filter("review_outcome", "Follow-up review outcome", REVIEW_OUTCOMES, _review_outcome_condition),
+        Filter(
+            "monitoring_basis",
+            "Monitoring from",
+            _choices(MonitoringBasis),
+            _own_field("period__basis"),
+            "The monitoring from the case's acceptance, or from the end of the direct intervention.",
+        ),
         Filter("reoffending_kind", "Re-offending kind", _choices(ReoffendingKind), _own_field("kind")),
         Filter("reoffending_victim", "Re-offending against", _choices(ReoffendingVictim), _own_field("victim")),
+        Filter(
+            "case_intervention_type",
+            "The case had an intervention of type",
+            _choices(InterventionType),
+            _case_intervention_condition,
+            "Cases that had an intervention of one of these types, whatever its status (for example, re-offending "
+            "of the cases whose perpetrator had a direct intervention).",
+        ),
         Filter("training_audience", "Training audience", _choices(TrainingAudience), _own_field("audience")),
     )
 }
@@ -487,7 +539,13 @@ DIMENSIONS: dict[str, Dimension] = {
             _choices(ReferringAgency),
             _case_dim("referral__referring_agency_kind"),
         ),
-        Dimension("offence", "Offence", _choices(Offence), _case_dim("referral__offence")),
+        Dimension(
+            "offence",
+            "Offence",
+            OFFENCE_GROUPS,
+            _offence_expression,
+            "Both limbs of s.4A stalking (Home Office 008/65 and 008/66) are counted under s.4A.",
+        ),
         Dimension(
             "referral_reason", "Referral reason", _choices(ReferralReason), _case_dim("referral__referral_reason")
         ),
@@ -564,6 +622,13 @@ DIMENSIONS: dict[str, Dimension] = {
         ),
         Dimension(
             "checkpoint", "Follow-up checkpoint", (), _own("checkpoint_months"), label_for=lambda v: f"{v} months"
+        ),
+        Dimension(
+            "monitoring_basis",
+            "Monitoring from",
+            _choices(MonitoringBasis),
+            _own("period__basis"),
+            "Whether the review belongs to the monitoring from the case's acceptance or from the end of treatment.",
         ),
         Dimension("reoffending_kind", "Re-offending kind", _choices(ReoffendingKind), _own("kind")),
         Dimension("reoffending_victim", "Re-offending against", _choices(ReoffendingVictim), _own("victim")),
@@ -852,8 +917,8 @@ def _case_measures() -> list[Measure]:
                 DateBasis("due", "Due in the period", "due_on"),
             ),
             case_path="case__",
-            filters=(*CASE_FILTERS, "review_status", "review_outcome"),
-            dimensions=("month", "checkpoint", "review_outcome", *CASE_DIMENSIONS),
+            filters=(*CASE_FILTERS, "review_status", "review_outcome", "monitoring_basis", "case_intervention_type"),
+            dimensions=("month", "checkpoint", "monitoring_basis", "review_outcome", *CASE_DIMENSIONS),
         ),
         Measure(
             key="reoffending_cases",
@@ -867,7 +932,7 @@ def _case_measures() -> list[Measure]:
                 DateBasis("occurred", "Occurred in the period", "occurred_on"),
             ),
             case_path="case__",
-            filters=(*CASE_FILTERS, "reoffending_kind", "reoffending_victim"),
+            filters=(*CASE_FILTERS, "reoffending_kind", "reoffending_victim", "case_intervention_type"),
             dimensions=("month", "reoffending_kind", "reoffending_victim", "reoffending_source", *CASE_DIMENSIONS),
             count="distinct:case_id",
         ),
@@ -883,7 +948,7 @@ def _case_measures() -> list[Measure]:
                 DateBasis("occurred", "Occurred in the period", "occurred_on"),
             ),
             case_path="case__",
-            filters=(*CASE_FILTERS, "reoffending_kind", "reoffending_victim"),
+            filters=(*CASE_FILTERS, "reoffending_kind", "reoffending_victim", "case_intervention_type"),
             dimensions=("month", "reoffending_kind", "reoffending_victim", "reoffending_source", *CASE_DIMENSIONS),
         ),
         Measure(

@@ -289,12 +289,11 @@ WEIGHTS: dict[str, list[tuple[str, float]]] = {
     ],
     "court_result": [("convicted", 70), ("acquitted", 15), ("discontinued", 10), ("withdrawn", 5)],
     "outcome": [
-        ("charge", 30),
-        ("summons", 7),
-        ("caution", 8),
+        ("charge_summons", 37),
+        ("adult_caution", 8),
         ("community_resolution", 5),
-        ("nfa_evidential", 15),
-        ("nfa_victim_does_not_support", 10),
+        ("evidential_victim_supports", 15),
+        ("evidential_no_victim_support", 10),
         ("court_result", 25),
     ],
 }

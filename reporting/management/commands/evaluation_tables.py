@@ -1,4 +1,5 @@
-"""``python manage.py evaluation_tables --partnership SLUG --as-of YYYY-MM-DD [--from … --to …] --format json|csv``
+"""``python manage.py evaluation_tables --partnership SLUG --as-of YYYY-MM-DD [--from … --to …]
+[--start decision|referral] --format json|csv``
 
 The evaluation tables of ../shared/specs/evaluation-tables.md on standard output: the
 contract's JSON, or the same figures one a line as CSV (docs/evaluation-tables.md).
@@ -15,7 +16,15 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from agencies.models import Partnership
-from reporting.evaluation import CSV_HEADER, EvaluationError, evaluation_tables, parse_period, tables_as_rows
+from reporting.evaluation import (
+    CSV_HEADER,
+    START_DECISION,
+    STARTS,
+    EvaluationError,
+    evaluation_tables,
+    parse_period,
+    tables_as_rows,
+)
 
 
 class Command(BaseCommand):
@@ -29,6 +38,12 @@ class Command(BaseCommand):
         parser.add_argument("--as-of", required=True, dest="as_of", help="YYYY-MM-DD")
         parser.add_argument("--from", dest="date_from", default=None, help="Referrals received on or after")
         parser.add_argument("--to", dest="date_to", default=None, help="Referrals received on or before")
+        parser.add_argument(
+            "--start",
+            choices=STARTS,
+            default=START_DECISION,
+            help="Measure monitoring from the decision (default) or from the referral's received date",
+        )
         parser.add_argument("--format", choices=("json", "csv"), default="json")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -41,6 +56,7 @@ class Command(BaseCommand):
                 date_from=options["date_from"],
                 date_to=options["date_to"],
                 today=timezone.localdate(),
+                start=options["start"],
             )
         except EvaluationError as exc:
             raise CommandError(f"--{exc.field.replace('_', '-')}: {exc.message}") from None
