@@ -670,7 +670,9 @@ def concern_acknowledge(request: HttpRequest, concern_id: int) -> HttpResponse:
     concern = selectors.concern_get_for_user(user=actor, concern_id=concern_id)
     error = ""
     try:
-        concern = services.concern_acknowledge(actor=actor, concern=concern)
+        concern = services.concern_acknowledge(
+            actor=actor, concern=concern, action_taken=request.POST.get("action_taken", "")
+        )
     except ValidationError as exc:
         error = " ".join(exc.messages)
     if getattr(request, "htmx", False):

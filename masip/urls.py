@@ -8,6 +8,7 @@ from masip import views
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("today/<slug:key>/", views.today, name="today"),
     path("healthz", views.healthz, name="healthz"),
     path("accounts/", include("allauth.urls")),
     path("cases/", include("cases.urls")),

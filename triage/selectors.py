@@ -454,6 +454,17 @@ def partnership_staff(*, user: User) -> QuerySet[User]:
 # --- actions ---------------------------------------------------------------------------------------------------
 
 
+def undecided_references(*, user: User, meeting: Meeting) -> list[str]:
+    """The references of the cases on the meeting's agenda with no decision yet, that the user may see."""
+    visible = case_queryset_for_user(user=user).values("pk")
+    return [
+        f"MASIP-{case_id:06d}"
+        for case_id in AgendaItem.objects.filter(meeting=meeting, decision__isnull=True, case_id__in=visible)
+        .order_by("position")
+        .values_list("case_id", flat=True)
+    ]
+
+
 class ActionScope:
     MINE = "mine"
     AGENCY = "agency"

@@ -599,6 +599,10 @@ def meeting_start(request: HttpRequest, meeting_id: int) -> HttpResponse:
 def meeting_conclude(request: HttpRequest, meeting_id: int) -> HttpResponse:
     actor = staff_member(request)
     meeting = _manager_meeting(actor, meeting_id)
+    undecided = selectors.undecided_references(user=actor, meeting=meeting)
+    if undecided and request.POST.get("confirm") != "yes" and meeting.is_open:
+        # Concluding is final for this meeting: say which cases would go undecided first.
+        return render(request, "triage/meeting_conclude_confirm.html", {"meeting": meeting, "undecided": undecided})
     try:
         services.meeting_conclude(actor=actor, meeting=meeting)
     except ValidationError as exc:
