@@ -329,16 +329,20 @@ class NeedsForm(VictimFormMixin, forms.Form):
     review_on = GovukDateField(label="Review date", required=True)
     notes = forms.CharField(label="Notes", required=False, widget=forms.Textarea(attrs={"rows": 3}))
 
-    def __init__(self, *args: Any, victims: list[VictimRef], **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, victims: list[VictimRef], hints: dict[str, str] | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.add_victim_field(victims)
         self.fields["assessed_on"].initial = timezone.localdate()
+        hints = hints or {}
         notes = self.fields.pop("notes")
         for domain in NeedsDomain:
             self.fields[f"level_{domain.value}"] = forms.ChoiceField(
                 label=domain.label,
                 choices=NeedLevel.choices,
                 widget=forms.RadioSelect,
+                help_text=hints.get(domain.value, ""),
                 error_messages={"required": f"Choose the level of need for {domain.label.lower()}"},
             )
             self.fields[f"notes_{domain.value}"] = forms.CharField(

@@ -38,6 +38,7 @@ from advocacy.models import (
     ContactLogVersion,
     KeyEvent,
     MeasureStatus,
+    NeedLevel,
     NeedsAssessment,
     NeedsAssessmentItem,
     SafetyMeasure,
@@ -398,6 +399,25 @@ def contact_after_change(*, user: User, case_id: int, contact_id: int) -> Contac
 # --- needs -------------------------------------------------------------------------------------------------------
 
 
+def needs_start_for_user(*, user: User, case: Case, person_id: int) -> tuple[dict[str, str], dict[str, str]]:
+    """Where a new needs assessment starts: the victim's last one, as (levels, "Last time: …"
+    hints) by domain; empty when she has none. Logged as a view of that assessment."""
+    last = (
+        NeedsAssessment.objects.filter(case=case, person_id=person_id)
+        .prefetch_related("items")
+        .order_by("-assessed_on", "-id")
+        .first()
+    )
+    if last is None:
+        return {}, {}
+    _log(user, "advocacy.needsassessment", [last.pk])
+    items = list(last.items.all())
+    return (
+        {i.domain: i.level for i in items},
+        {i.domain: f"Last time ({last.assessed_on:%-d %B %Y}): {i.get_level_display()}" for i in items},
+    )
+
+
 @dataclass
 class NeedsPage:
     case: Case
@@ -419,6 +439,24 @@ def needs_for_user(*, user: User, case_id: int) -> NeedsPage:
     latest: dict[int, NeedsAssessment] = {}
     for assessment in assessments:
         latest.setdefault(assessment.person_id, assessment)
+    # Each domain's change since the victim's assessment before: oldest first, carrying levels on.
+    levels = {value: index for index, value in enumerate(NeedLevel.values)}
+    before: dict[int, dict[str, NeedsAssessmentItem]] = {}
+    for assessment in reversed(assessments):
+        earlier = before.setdefault(assessment.person_id, {})
+        for item in assessment.items.all():
+            previous = earlier.get(item.domain)
+            item.previous_label = previous.get_level_display() if previous else ""  # type: ignore[attr-defined]
+            item.change = (  # type: ignore[attr-defined]
+                ""
+                if previous is None
+                else "up"
+                if levels[item.level] > levels[previous.level]
+                else "down"
+                if levels[item.level] < levels[previous.level]
+                else "same"
+            )
+            earlier[item.domain] = item
     _log(user, "advocacy.needsassessment", [a.pk for a in assessments])
     return NeedsPage(
         case=case,

@@ -374,7 +374,13 @@ def needs_add(request: HttpRequest, case_id: int) -> HttpResponse:
         raise Http404
     page = selectors.victims_for_user(user=actor, case_id=case_id, area=Area.NEEDS)
     case = page.case
-    form = NeedsForm(request.POST or None, victims=page.victims)
+    initial: dict[str, Any] = {}
+    hints: dict[str, str] = {}
+    if len(page.victims) == 1:
+        # A review starts from the last assessment: each domain as it was, to change where it has.
+        levels, hints = selectors.needs_start_for_user(user=actor, case=case, person_id=page.victims[0].person_id)
+        initial = {f"level_{domain}": level for domain, level in levels.items()}
+    form = NeedsForm(request.POST or None, victims=page.victims, initial=initial, hints=hints)
     if request.method == "POST" and form.is_valid():
         try:
             services.needs_assess(

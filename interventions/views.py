@@ -623,7 +623,16 @@ def appointment_feedback(request: HttpRequest, case_id: int, intervention_id: in
         user=actor, intervention=intervention, appointment_id=appointment_id
     )
     if not appointment.is_open:
-        raise Http404
+        # Saved already (or rescheduled or cancelled): the inbox link and a browser's back
+        # button still lead somewhere, to the session as it was recorded.
+        if request.method == "POST":
+            messages.info(request, f"Feedback for session {appointment.session.number} was already recorded.")
+        return redirect(
+            "interventions:session_detail",
+            case_id=intervention.case_id,
+            intervention_id=intervention.pk,
+            number=appointment.session.number,
+        )
     form = iforms.FeedbackForm(request.POST or None, may_record_clinical=permissions.may_write_clinical(actor))
     if request.method == "POST" and form.is_valid():
         try:

@@ -441,6 +441,24 @@ def meeting_staff(*, meeting: Meeting) -> QuerySet[User]:
     )
 
 
+# A meeting has no end time: one starting within this long of another is taken to overlap it.
+CLASH_WINDOW = dt.timedelta(hours=2)
+
+
+def meeting_clashes(*, user: User, meeting: Meeting) -> list[Meeting]:
+    """Other meetings of the partnership, not concluded, starting within CLASH_WINDOW of this one."""
+    return list(
+        Meeting.objects.filter(
+            partnership_id=meeting.partnership_id,
+            starts_at__gt=meeting.starts_at - CLASH_WINDOW,
+            starts_at__lt=meeting.starts_at + CLASH_WINDOW,
+        )
+        .exclude(pk=meeting.pk)
+        .exclude(status=MeetingStatus.CONCLUDED)
+        .order_by("starts_at", "id")
+    )
+
+
 def partnership_staff(*, user: User) -> QuerySet[User]:
     _require_member(user)
     assert user.agency is not None

@@ -88,3 +88,23 @@ def test_the_api_takes_what_was_done_and_refuses_others(world: World) -> None:
     assert body["action_taken"] == "Discussed at supervision." and body["acknowledged_at"]
     with pytest.raises(ValidationError):  # already acknowledged
         services.concern_acknowledge(actor=world.probation_practitioner, concern=concern)
+
+
+def test_saved_feedback_stays_reachable_from_the_inbox_link(world: World) -> None:
+    intervention = accepted(world, old_case(world))
+    plan(world, intervention)
+    appointment = book(world, intervention, 1, days_ago(2))
+    attend(world, appointment)
+    client = Client()
+    client.force_login(world.clinician)
+    link = reverse("interventions:appointment_feedback", args=[intervention.case_id, intervention.pk, appointment.pk])
+    response = client.get(link)
+    assert response.status_code == 302
+    assert response["Location"] == reverse(
+        "interventions:session_detail", args=[intervention.case_id, intervention.pk, 1]
+    )
+    assert client.get(response["Location"]).status_code == 200
+    # Outside the case's scope it is still 404.
+    outsider = Client()
+    outsider.force_login(world.advocate)
+    assert outsider.get(link).status_code == 404
