@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from advocacy import services
-from advocacy.models import NeedsDomain, VictimNotice
+from advocacy.models import NeedsDomain, Notification, VictimNotice
 from agencies.models import User
 from audit.models import AccessAction, AccessLog
 from cases import services as case_services
@@ -123,7 +123,6 @@ def test_my_cases_overdue_link_to_the_caseload_filter(world: World) -> None:
 
 
 def test_an_action_alerts_its_owner_at_once_and_counts_on_her_home_page(world: World) -> None:
-    from advocacy.models import Notification
     from tests.triage_factories import make_meeting, on_agenda, waiting_case
     from triage import services as triage_services
 
@@ -152,3 +151,13 @@ def test_an_action_alerts_its_owner_at_once_and_counts_on_her_home_page(world: W
     home = client_for(world.probation_practitioner).get(reverse("home")).content.decode()
     assert count_of(home, "my_actions") == 1
     assert reverse("triage:my_actions") in home
+
+
+def test_the_unread_count_is_on_the_home_page_and_falls_when_read(world: World) -> None:
+    advocate_case_with_work(world)  # the key event alerts the advocate
+    client = client_for(world.advocate)
+    home = client.get(reverse("home")).content.decode()
+    assert count_of(home, "notifications") == 1
+    assert reverse("advocacy:notifications") in home
+    Notification.objects.filter(recipient=world.advocate).update(read_at=timezone.now())
+    assert count_of(client.get(reverse("home")).content.decode(), "notifications") == 0
