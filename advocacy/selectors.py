@@ -24,7 +24,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, Prefetch, Q, Window
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, Subquery, Window
 from django.http import Http404
 from django.utils import timezone
 
@@ -804,11 +804,38 @@ def card_context(user: Any, case: Any) -> dict[str, Any] | None:
     untold = VictimNotice.objects.filter(key_event__case=case, told_at__isnull=True).aggregate(
         count=Count("id"), overdue=Count("id", filter=Q(tell_by__lt=timezone.now()))
     )
-    in_place = (
-        SafetyMeasure.objects.filter(plan__case=case, status=MeasureStatus.IN_PLACE).count()
-        if permissions.may_see_area(user, Area.SAFETY_PLAN)
-        else None
-    )
+    # Measures in place and the reviews past their date, in one query (needs and safety plans
+    # are the same class of record).
+    in_place = None
+    reviews_overdue: list[str] = []
+    if permissions.may_see_area(user, Area.SAFETY_PLAN):
+        today = timezone.localdate()
+        newer = NeedsAssessment.objects.filter(
+            case_id=OuterRef("case_id"), person_id=OuterRef("person_id"), assessed_on__gt=OuterRef("assessed_on")
+        )
+        found = (
+            Case.objects.filter(pk=case.pk)
+            .annotate(
+                in_place=Subquery(
+                    SafetyMeasure.objects.filter(plan__case=OuterRef("pk"), status=MeasureStatus.IN_PLACE)
+                    .values("plan__case")
+                    .annotate(n=Count("id"))
+                    .values("n")[:1]
+                ),
+                needs_overdue=Exists(
+                    NeedsAssessment.objects.filter(case=OuterRef("pk"), review_on__lt=today).exclude(Exists(newer))
+                ),
+                plan_overdue=Exists(SafetyPlan.objects.filter(case=OuterRef("pk"), review_on__lt=today)),
+            )
+            .values("in_place", "needs_overdue", "plan_overdue")
+            .get()
+        )
+        in_place = found["in_place"] or 0
+        reviews_overdue = [
+            label
+            for label, late in (("Needs assessment", found["needs_overdue"]), ("Safety plan", found["plan_overdue"]))
+            if late
+        ]
     return {
         "case": case,
         "victims": victims,
@@ -819,6 +846,7 @@ def card_context(user: Any, case: Any) -> dict[str, Any] | None:
         "untold": untold["count"],
         "overdue": untold["overdue"],
         "in_place": in_place,
+        "reviews_overdue": reviews_overdue,
         "safe_contacts": safe_contacts_for(victims),
         "can_log": permissions.can_work(user, Area.CONTACT),
     }
