@@ -15,13 +15,11 @@ from advocacy.models import (
     AdvocateAssignment,
     ContactLogEntry,
     NeedsAssessment,
-    Notification,
     SafetyPlan,
     VictimNotice,
 )
 from advocacy.permissions import Area
 from cases.models import Case
-from cases.permissions import is_staff_member
 from cases.selectors import case_queryset_for_user
 from masip.worklist import WorkLine, WorkRow
 
@@ -113,19 +111,9 @@ def plan_rows(user: Any) -> list[WorkRow]:
     ]
 
 
-def _unread(user: Any) -> list[WorkLine]:
-    """The inbox's unread count, for every member of staff (here, not on every page's header:
-    one count on the home page rather than a query on every page)."""
-    if not is_staff_member(user):
-        return []
-    unread = Notification.objects.filter(recipient=user, read_at__isnull=True).count()
-    return [WorkLine("notifications", "Unread notifications", unread, url=reverse("advocacy:notifications"))]
-
-
 def lines(user: Any) -> list[WorkLine]:
-    unread = _unread(user)
     if not permissions.can_work(user, Area.CONTACT):
-        return unread
+        return []
     found = [
         ("untold", "Key events not yet told", untold_rows),
         ("contacts_overdue", "Contacts overdue", contact_rows),
@@ -134,7 +122,7 @@ def lines(user: Any) -> list[WorkLine]:
         found.append(("needs_reviews", "Needs reviews due", needs_rows))
     if permissions.may_see_area(user, Area.SAFETY_PLAN):
         found.append(("safety_plan_reviews", "Safety plan reviews due", plan_rows))
-    result = list(unread)
+    result = []
     today = timezone.localdate()
     for key, label, source in found:
         rows = source(user)

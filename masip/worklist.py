@@ -23,7 +23,14 @@ from audit.models import AccessAction
 from audit.services import access_record
 
 # The apps that have work lines, in the order their lines appear.
-SOURCES = ("cases.worklist", "advocacy.worklist", "risk.worklist", "triage.worklist", "interventions.worklist")
+SOURCES = (
+    "notifications.worklist",
+    "cases.worklist",
+    "advocacy.worklist",
+    "risk.worklist",
+    "triage.worklist",
+    "interventions.worklist",
+)
 ROW_LIMIT = 200
 
 

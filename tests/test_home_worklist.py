@@ -12,11 +12,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from advocacy import services
-from advocacy.models import NeedsDomain, Notification, VictimNotice
+from advocacy.models import NeedsDomain, VictimNotice
 from agencies.models import User
 from audit.models import AccessAction, AccessLog
 from cases import services as case_services
 from cases.models import Case
+from notifications.models import Notification
 from tests.advocacy_factories import contact_input
 from tests.case_factories import make_case
 from tests.factories import World
@@ -158,6 +159,6 @@ def test_the_unread_count_is_on_the_home_page_and_falls_when_read(world: World) 
     client = client_for(world.advocate)
     home = client.get(reverse("home")).content.decode()
     assert count_of(home, "notifications") == 1
-    assert reverse("advocacy:notifications") in home
+    assert reverse("notifications:inbox") in home
     Notification.objects.filter(recipient=world.advocate).update(read_at=timezone.now())
     assert count_of(client.get(reverse("home")).content.decode(), "notifications") == 0

@@ -506,7 +506,7 @@ def action_create(*, actor: User, item: AgendaItem, data: ActionInput) -> Action
 
 def _alert_owner(action: Action, actor: User) -> None:
     """The owner hears of an action at once, not first from the reminder on its due date."""
-    from advocacy.notifications import notify
+    from notifications.services import notify
 
     if action.owner_id == actor.pk:
         return

@@ -10,11 +10,11 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from advocacy import services as advocacy_services
-from advocacy.models import Notification
 from agencies.models import User
 from interventions import services
 from interventions.models import SessionConcern
 from interventions.tests.helpers import accepted, attend, book, days_ago, old_case, plan
+from notifications.models import Notification
 from tests.factories import World
 
 pytestmark = pytest.mark.django_db
