@@ -22,6 +22,7 @@ from django.http import Http404
 
 from agencies.models import Agency, RecordClass, User
 from cases import links, permissions
+from cases.identifiers import normalise_identifier, normalise_name
 from cases.models import (
     Case,
     CaseEvent,
@@ -35,7 +36,6 @@ from cases.models import (
     Person,
     PersonAlias,
 )
-from cases.services import normalise_identifier, normalise_name
 
 PAGE_SIZE = 25
 WITHHELD = "Withheld under the information-sharing agreement"
