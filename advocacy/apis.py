@@ -121,6 +121,9 @@ class AdvocacyContactOutput(serializers.Serializer[Any]):
     topics = serializers.ListField(child=serializers.CharField())
     summary = serializers.CharField()
     next_contact_due = serializers.DateField(allow_null=True)
+    unsafe_method_reason = serializers.CharField(
+        help_text="Why a way the victim has not agreed is safe was used; empty for a safe way"
+    )
     version = serializers.IntegerField(help_text="1 when never changed")
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
@@ -136,6 +139,7 @@ class AdvocacyContactVersionOutput(serializers.Serializer[Any]):
     topics = serializers.ListField(child=serializers.CharField())
     summary = serializers.CharField()
     next_contact_due = serializers.DateField(allow_null=True)
+    unsafe_method_reason = serializers.CharField()
     recorded_by = StaffRefOutput()
     recorded_at = serializers.DateTimeField()
     edit_reason = serializers.CharField()
@@ -238,6 +242,7 @@ class AdvocacyNoticeOutput(serializers.Serializer[Any]):
     told_method = serializers.CharField()
     told_note = serializers.CharField()
     told_by = StaffRefOutput(allow_null=True)
+    told_contact_id = serializers.IntegerField(allow_null=True, help_text="The contact logged when she was told")
     escalated_at = serializers.DateTimeField(allow_null=True, help_text="When the advocacy lead was alerted")
 
 
@@ -366,6 +371,18 @@ class AdvocacyContactInput(AdvocacyVictimInput):
     staff_member = serializers.IntegerField(
         required=False, allow_null=True, default=None, help_text="Who had the contact; default: you"
     )
+    unsafe_method_reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Required when the way is not one the victim has agreed is safe; kept and shown with the contact",
+    )
+    personal_details_confirmed = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="The text looks like it holds a phone number, e-mail or street address or postcode, "
+        "and these are safe to share (refused with a field error otherwise)",
+    )
 
 
 class AdvocacyContactEditInput(AdvocacyContactInput):
@@ -454,6 +471,18 @@ class AdvocacyToldInput(serializers.Serializer[Any]):
     told_at = serializers.DateTimeField()
     method = _choice("ContactChannel", ContactChannel.choices)
     note = _text()
+    unsafe_method_reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Required when the way is not one the victim has agreed is safe; kept and shown with the contact",
+    )
+    personal_details_confirmed = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="The text looks like it holds a phone number, e-mail or street address or postcode, "
+        "and these are safe to share (refused with a field error otherwise)",
+    )
 
 
 def _scale_input(scale: type[Agreement] | type[Satisfaction]) -> serializers.IntegerField:
@@ -568,6 +597,8 @@ def _contact_input(user: User, values: dict[str, Any]) -> services.ContactInput:
         duration_minutes=values["duration_minutes"],
         next_contact_due=values["next_contact_due"],
         staff_member=_staff_member(user, values["staff_member"], "staff_member"),
+        unsafe_method_reason=values["unsafe_method_reason"],
+        personal_details_confirmed=values["personal_details_confirmed"],
     )
 
 
@@ -883,6 +914,8 @@ class NoticeToldApi(APIView):
             told_at=values["told_at"],
             method=values["method"],
             note=values["note"],
+            unsafe_method_reason=values["unsafe_method_reason"],
+            personal_details_confirmed=values["personal_details_confirmed"],
         )
         return Response(AdvocacyNoticeOutput(notice).data)
 

@@ -15,7 +15,7 @@ import random
 from django.db import transaction
 from django.utils import timezone
 
-from advocacy import services
+from advocacy import guardrails, services
 from advocacy.models import (
     AdvocateAssignment,
     ContactLogEntry,
@@ -74,7 +74,9 @@ def load_demo_data() -> int:
         AdvocateAssignment.objects.filter(pk=assignment.pk).update(started_at=_at(start, 10))
         made += 1
 
-        # Contacts: roughly fortnightly from the start of support, the last one setting the next.
+        # Contacts: roughly fortnightly from the start of support, the last one setting the next,
+        # by the ways the victim agreed (with now and then a reply in the way she used herself).
+        safe = guardrails.safe_channels(assignment.person_id) or ["phone"]
         end = case.closed_on or today
         day = start + dt.timedelta(days=1)
         contacts = 0
@@ -85,12 +87,16 @@ def load_demo_data() -> int:
                 _at(day, rng.choice([10, 11, 13, 14]), rng.choice([0, 15, 30])),
                 timezone.now() - dt.timedelta(minutes=30),
             )
+            channel, reason = rng.choice(safe), ""
+            if rng.random() < 0.1 and "text" not in safe:
+                channel, reason = "text", "She texted from a friend's phone and asked for a reply there."
             entry = services.contact_record(
                 actor=advocate,
                 case=case,
                 data=services.ContactInput(
                     occurred_at=occurred,
-                    channel=rng.choice(["phone", "phone", "phone", "in_person", "text", "video"]),
+                    channel=channel,
+                    unsafe_method_reason=reason,
                     direction=rng.choice(["to_victim", "to_victim", "from_victim"]),
                     topics=topics,
                     summary=" ".join(SUMMARIES[t] for t in topics),
@@ -192,7 +198,7 @@ def load_demo_data() -> int:
             told_at=min(
                 notice.tell_by - dt.timedelta(hours=rng.randint(2, 20)), timezone.now() - dt.timedelta(minutes=5)
             ),
-            method=rng.choice(["phone", "phone", "in_person"]),
+            method=rng.choice(guardrails.safe_channels(notice.person_id) or ["phone"]),
         )
     # The two left untold: one recorded 27 hours ago (overdue), one an hour ago.
     now = timezone.now()

@@ -7,15 +7,13 @@ on its field (cases.forms.apply_errors).
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import Any
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from advocacy import services
+from advocacy import guardrails, services
 from advocacy.models import (
     OUTCOME_SCALE_MAX,
     Agreement,
@@ -29,40 +27,31 @@ from advocacy.models import (
     OutcomeStage,
     Satisfaction,
 )
-from advocacy.selectors import VictimRef
+from advocacy.selectors import SafeContactView, VictimRef
 from agencies.models import Agency, User
 from cases.forms import DATE_HINT, GovukDateField
 from cases.models import ContactChannel
 from cases.services import SafeContactInput
 from masip.forms import VersionedForm
-
-TIME_HINT = "24-hour clock, for example 14:30"
+from masip.times import TIME_HINT, parse_time
 
 
 class TimeField(forms.Field):
-    """A time typed as HH:MM (the GOV.UK pattern has no time component)."""
+    """A time as people type it (masip.times): 14:30, 9.30am, 2:30pm."""
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("help_text", TIME_HINT)
         kwargs.setdefault(
             "widget",
-            forms.TextInput(
-                attrs={"class": "govuk-input--width-5", "inputmode": "numeric", "autocomplete": "off", "maxlength": 5}
-            ),
+            forms.TextInput(attrs={"class": "govuk-input--width-5", "autocomplete": "off", "maxlength": 12}),
         )
         super().__init__(**kwargs)
 
     def to_python(self, value: Any) -> dt.time | None:
-        text = str(value or "").strip().replace(".", ":")
+        text = str(value or "").strip()
         if not text:
             return None
-        match = re.fullmatch(r"(\d{1,2}):?(\d{2})", text)
-        if match is None:
-            raise ValidationError(f"Enter the {str(self.label).lower() if self.label else 'time'} like 14:30")
-        hour, minute = int(match.group(1)), int(match.group(2))
-        if hour > 23 or minute > 59:
-            raise ValidationError("Enter a real time, from 00:00 to 23:59")
-        return dt.time(hour, minute)
+        return parse_time(text, label=str(self.label).lower() if self.label else "time")
 
 
 def _moment(day: dt.date, time: dt.time | None) -> dt.datetime:
@@ -99,7 +88,73 @@ class VictimFormMixin:
         return int(value) if value else None
 
 
-class ContactForm(VictimFormMixin, forms.Form):
+UNSAFE_MARK = " (not agreed as safe)"
+
+
+class GuardrailFieldsMixin:
+    """The safe-contact guardrails' fields (advocacy.guardrails): the ways a victim has not
+    agreed are marked on the method radios, a reason field for using one anyway, and, when
+    the shareable text looks like it holds personal details, a box to confirm it may stay."""
+
+    fields: dict[str, forms.Field]
+    data: Any
+    is_bound: bool
+    cleaned_data: dict[str, Any]
+
+    def add_guardrail_fields(
+        self, *, channel_field: str, text_field: str, text_name: str, safe_contacts: list[SafeContactView] | None
+    ) -> None:
+        reason = forms.CharField(
+            label="Reason for using a way not agreed as safe",
+            required=False,
+            widget=forms.Textarea(attrs={"rows": 2}),
+            help_text="Only for a way marked as not agreed as safe. It is kept and shown with the contact.",
+        )
+        fields: dict[str, forms.Field] = {}
+        for name, value in self.fields.items():
+            fields[name] = value
+            if name == channel_field:
+                fields["unsafe_method_reason"] = reason
+        self.fields = fields
+        self._mark_unsafe(channel_field, safe_contacts)
+        text = str(self.data.get(self.add_prefix(text_field), "")) if self.is_bound else ""  # type: ignore[attr-defined]
+        if guardrails.personal_details_in(text) or self.data.get(self.add_prefix("personal_details_confirmed")):  # type: ignore[attr-defined]
+            confirm = forms.BooleanField(
+                label=f"The personal details in the {text_name} are safe to share",
+                required=False,
+            )
+            fields = {}
+            for name, value in self.fields.items():
+                fields[name] = value
+                if name == text_field:
+                    fields["personal_details_confirmed"] = confirm
+            self.fields = fields
+
+    def _mark_unsafe(self, channel_field: str, safe_contacts: list[SafeContactView] | None) -> None:
+        recorded = [s for s in safe_contacts or [] if s.recorded and s.channels]
+        if not recorded:
+            return
+        field = self.fields[channel_field]
+        assert isinstance(field, forms.ChoiceField)
+        if len(recorded) == 1:
+            safe = set(recorded[0].channels)
+            field.choices = [
+                (value, f"{label}{UNSAFE_MARK}" if value not in safe else label)
+                for value, label in ContactChannel.choices
+            ]
+        else:
+            field.help_text = "Agreed as safe: " + "; ".join(
+                f"{s.victim}: {', '.join(s.channel_labels)}" for s in recorded
+            )
+
+    def guardrail_values(self) -> dict[str, Any]:
+        return {
+            "unsafe_method_reason": self.cleaned_data.get("unsafe_method_reason", ""),
+            "personal_details_confirmed": bool(self.cleaned_data.get("personal_details_confirmed")),
+        }
+
+
+class ContactForm(GuardrailFieldsMixin, VictimFormMixin, forms.Form):
     occurred_on = GovukDateField(label="Date of the contact", required=True)
     occurred_time = TimeField(label="Time of the contact", required=True, error_messages={"required": "Enter the time"})
     channel = forms.ChoiceField(
@@ -131,7 +186,7 @@ class ContactForm(VictimFormMixin, forms.Form):
         label="Summary",
         widget=forms.Textarea(attrs={"rows": 4}),
         error_messages={"required": "Enter a summary"},
-        help_text="Do not write the victim's address or phone number here.",
+        help_text="Others may read this: do not write the victim's address, phone number or e-mail address here.",
     )
     next_contact_due = GovukDateField(label="Next contact due", help_text=f"If agreed. {DATE_HINT}")
 
@@ -145,9 +200,13 @@ class ContactForm(VictimFormMixin, forms.Form):
         victims: list[VictimRef],
         edit: bool = False,
         staff: QuerySet[User] | None = None,
+        safe_contacts: list[SafeContactView] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
+        self.add_guardrail_fields(
+            channel_field="channel", text_field="summary", text_name="summary", safe_contacts=safe_contacts
+        )
         if staff is None:
             del self.fields["staff_member"]
         else:
@@ -178,6 +237,7 @@ class ContactForm(VictimFormMixin, forms.Form):
             duration_minutes=data.get("duration_minutes"),
             next_contact_due=data.get("next_contact_due"),
             staff_member=data.get("staff_member"),
+            **self.guardrail_values(),
         )
 
     @staticmethod
@@ -193,6 +253,7 @@ class ContactForm(VictimFormMixin, forms.Form):
             "summary": entry.summary,
             "next_contact_due": entry.next_contact_due,
             "staff_member": entry.staff_member_id,
+            "unsafe_method_reason": entry.unsafe_method_reason,
         }
 
 
@@ -271,16 +332,20 @@ class NeedsForm(VictimFormMixin, forms.Form):
     review_on = GovukDateField(label="Review date", required=True)
     notes = forms.CharField(label="Notes", required=False, widget=forms.Textarea(attrs={"rows": 3}))
 
-    def __init__(self, *args: Any, victims: list[VictimRef], **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, victims: list[VictimRef], hints: dict[str, str] | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.add_victim_field(victims)
         self.fields["assessed_on"].initial = timezone.localdate()
+        hints = hints or {}
         notes = self.fields.pop("notes")
         for domain in NeedsDomain:
             self.fields[f"level_{domain.value}"] = forms.ChoiceField(
                 label=domain.label,
                 choices=NeedLevel.choices,
                 widget=forms.RadioSelect,
+                help_text=hints.get(domain.value, ""),
                 error_messages={"required": f"Choose the level of need for {domain.label.lower()}"},
             )
             self.fields[f"notes_{domain.value}"] = forms.CharField(
@@ -456,7 +521,7 @@ class KeyEventForm(forms.Form):
         )
 
 
-class ToldForm(forms.Form):
+class ToldForm(GuardrailFieldsMixin, forms.Form):
     told_on = GovukDateField(label="Date the victim was told", required=True)
     told_time = TimeField(
         label="Time the victim was told", required=True, error_messages={"required": "Enter the time"}
@@ -467,10 +532,19 @@ class ToldForm(forms.Form):
         widget=forms.RadioSelect,
         error_messages={"required": "Choose how the victim was told"},
     )
-    note = forms.CharField(label="Note", required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    note = forms.CharField(
+        label="Note",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Kept as the summary of the contact in the contact log; others may read it: "
+        "do not write the victim's address, phone number or e-mail address here.",
+    )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, safe_contacts: list[SafeContactView] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.add_guardrail_fields(
+            channel_field="method", text_field="note", text_name="note", safe_contacts=safe_contacts
+        )
         now = timezone.localtime()
         self.fields["told_on"].initial = now.date()
         self.fields["told_time"].initial = f"{now:%H:%M}"

@@ -229,6 +229,9 @@ class ContactFields(models.Model):
     topics = ArrayField(models.CharField(max_length=30, choices=ContactTopic.choices), default=list)
     summary = models.TextField()
     next_contact_due = models.DateField(null=True, blank=True)
+    # Why a way the victim has not agreed is safe was used (advocacy.guardrails): required
+    # for such a way, shown with the contact.
+    unsafe_method_reason = models.TextField(blank=True)
 
     class Meta:
         abstract = True
@@ -543,6 +546,10 @@ class VictimNotice(models.Model):
     told_note = models.TextField(blank=True)
     told_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    # Telling the victim is a contact with her: the contact logged in the same step.
+    told_contact = models.ForeignKey(
+        ContactLogEntry, on_delete=models.SET_NULL, null=True, blank=True, related_name="notices_told"
     )
     escalated_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

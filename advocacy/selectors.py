@@ -24,7 +24,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, Prefetch, Q, Window
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, Subquery, Window
 from django.http import Http404
 from django.utils import timezone
 
@@ -38,6 +38,7 @@ from advocacy.models import (
     ContactLogVersion,
     KeyEvent,
     MeasureStatus,
+    NeedLevel,
     NeedsAssessment,
     NeedsAssessmentItem,
     SafetyMeasure,
@@ -399,6 +400,25 @@ def contact_after_change(*, user: User, case_id: int, contact_id: int) -> Contac
 # --- needs -------------------------------------------------------------------------------------------------------
 
 
+def needs_start_for_user(*, user: User, case: Case, person_id: int) -> tuple[dict[str, str], dict[str, str]]:
+    """Where a new needs assessment starts: the victim's last one, as (levels, "Last time: …"
+    hints) by domain; empty when she has none. Logged as a view of that assessment."""
+    last = (
+        NeedsAssessment.objects.filter(case=case, person_id=person_id)
+        .prefetch_related("items")
+        .order_by("-assessed_on", "-id")
+        .first()
+    )
+    if last is None:
+        return {}, {}
+    _log(user, "advocacy.needsassessment", [last.pk])
+    items = list(last.items.all())
+    return (
+        {i.domain: i.level for i in items},
+        {i.domain: f"Last time ({last.assessed_on:%-d %B %Y}): {i.get_level_display()}" for i in items},
+    )
+
+
 @dataclass
 class NeedsPage:
     case: Case
@@ -420,6 +440,24 @@ def needs_for_user(*, user: User, case_id: int) -> NeedsPage:
     latest: dict[int, NeedsAssessment] = {}
     for assessment in assessments:
         latest.setdefault(assessment.person_id, assessment)
+    # Each domain's change since the victim's assessment before: oldest first, carrying levels on.
+    levels = {value: index for index, value in enumerate(NeedLevel.values)}
+    before: dict[int, dict[str, NeedsAssessmentItem]] = {}
+    for assessment in reversed(assessments):
+        earlier = before.setdefault(assessment.person_id, {})
+        for item in assessment.items.all():
+            previous = earlier.get(item.domain)
+            item.previous_label = previous.get_level_display() if previous else ""  # type: ignore[attr-defined]
+            item.change = (  # type: ignore[attr-defined]
+                ""
+                if previous is None
+                else "up"
+                if levels[item.level] > levels[previous.level]
+                else "down"
+                if levels[item.level] < levels[previous.level]
+                else "same"
+            )
+            earlier[item.domain] = item
     _log(user, "advocacy.needsassessment", [a.pk for a in assessments])
     return NeedsPage(
         case=case,
@@ -856,11 +894,38 @@ def card_context(user: Any, case: Any) -> dict[str, Any] | None:
     untold = VictimNotice.objects.filter(key_event__case=case, told_at__isnull=True).aggregate(
         count=Count("id"), overdue=Count("id", filter=Q(tell_by__lt=timezone.now()))
     )
-    in_place = (
-        SafetyMeasure.objects.filter(plan__case=case, status=MeasureStatus.IN_PLACE).count()
-        if permissions.may_see_area(user, Area.SAFETY_PLAN)
-        else None
-    )
+    # Measures in place and the reviews past their date, in one query (needs and safety plans
+    # are the same class of record).
+    in_place = None
+    reviews_overdue: list[str] = []
+    if permissions.may_see_area(user, Area.SAFETY_PLAN):
+        today = timezone.localdate()
+        newer = NeedsAssessment.objects.filter(
+            case_id=OuterRef("case_id"), person_id=OuterRef("person_id"), assessed_on__gt=OuterRef("assessed_on")
+        )
+        found = (
+            Case.objects.filter(pk=case.pk)
+            .annotate(
+                in_place=Subquery(
+                    SafetyMeasure.objects.filter(plan__case=OuterRef("pk"), status=MeasureStatus.IN_PLACE)
+                    .values("plan__case")
+                    .annotate(n=Count("id"))
+                    .values("n")[:1]
+                ),
+                needs_overdue=Exists(
+                    NeedsAssessment.objects.filter(case=OuterRef("pk"), review_on__lt=today).exclude(Exists(newer))
+                ),
+                plan_overdue=Exists(SafetyPlan.objects.filter(case=OuterRef("pk"), review_on__lt=today)),
+            )
+            .values("in_place", "needs_overdue", "plan_overdue")
+            .get()
+        )
+        in_place = found["in_place"] or 0
+        reviews_overdue = [
+            label
+            for label, late in (("Needs assessment", found["needs_overdue"]), ("Safety plan", found["plan_overdue"]))
+            if late
+        ]
     return {
         "case": case,
         "victims": victims,
@@ -871,6 +936,7 @@ def card_context(user: Any, case: Any) -> dict[str, Any] | None:
         "untold": untold["count"],
         "overdue": untold["overdue"],
         "in_place": in_place,
+        "reviews_overdue": reviews_overdue,
         "safe_contacts": safe_contacts_for(victims),
         "can_log": permissions.can_work(user, Area.CONTACT),
     }

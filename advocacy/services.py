@@ -20,7 +20,7 @@ from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 
-from advocacy import permissions
+from advocacy import guardrails, permissions
 from advocacy.models import (
     OUTCOME_SCALE_MAX,
     AdvocacyLead,
@@ -249,10 +249,26 @@ class ContactInput:
     duration_minutes: int | None = None
     next_contact_due: dt.date | None = None
     staff_member: User | None = None
+    # The safe-contact guardrails (advocacy.guardrails): why an unsafe way was used, and
+    # that personal details found in the summary are safe to share.
+    unsafe_method_reason: str = ""
+    personal_details_confirmed: bool = False
 
 
-def _validate_contact(actor: User, case: Case, data: ContactInput) -> dict[str, str]:
-    errors: dict[str, str] = {}
+def _validate_contact(
+    actor: User, case: Case, data: ContactInput, *, person_id: int, known: ContactLogEntry | None = None
+) -> dict[str, str]:
+    errors: dict[str, str] = guardrails.check_contact(
+        person_id=person_id,
+        channel=data.channel,
+        unsafe_method_reason=data.unsafe_method_reason,
+        text=data.summary,
+        text_field="summary",
+        text_name="summary",
+        personal_details_confirmed=data.personal_details_confirmed,
+        known_channel=known.channel if known else None,
+        known_text=known.summary if known else None,
+    )
     if data.occurred_at > _now() + CLOCK_SLACK:
         errors["occurred_at"] = "The contact cannot be in the future"
     if data.channel not in ContactChannel.values:
@@ -280,8 +296,10 @@ def _validate_contact(actor: User, case: Case, data: ContactInput) -> dict[str, 
     return errors
 
 
-def _contact_values(actor: User, data: ContactInput) -> dict[str, Any]:
+def _contact_values(actor: User, data: ContactInput, person_id: int) -> dict[str, Any]:
+    unsafe = guardrails.is_unsafe(data.channel, guardrails.safe_channels(person_id))
     return {
+        "unsafe_method_reason": data.unsafe_method_reason.strip() if unsafe else "",
         "occurred_at": data.occurred_at,
         "channel": data.channel,
         "direction": data.direction,
@@ -298,15 +316,30 @@ def contact_record(*, actor: User, case: Case, data: ContactInput, person_id: in
     require_case(actor, case)
     _require(permissions.can_work(actor, Area.CONTACT))
     part = _victim_part(case, person_id)
-    errors = _validate_contact(actor, case, data)
+    errors = _validate_contact(actor, case, data, person_id=part.person_id)
     if errors:
         raise ValidationError(errors)
-    values = _contact_values(actor, data)
-    entry = ContactLogEntry.objects.create(case=case, person_id=part.person_id, created_by=actor, **values)
+    return _contact_create(actor, case, part.person_id, _contact_values(actor, data, part.person_id))
+
+
+def _contact_create(actor: User, case: Case, person_id: int, values: dict[str, Any]) -> ContactLogEntry:
+    entry = ContactLogEntry.objects.create(case=case, person_id=person_id, created_by=actor, **values)
     ContactLogVersion.objects.create(entry=entry, number=1, recorded_by=actor, **values)
     _refresh_due(case)
     access_record(user=actor, action=AccessAction.CREATE, record_type="advocacy.contactlogentry", record_ids=[entry.pk])
+    _log_override(entry)
     return entry
+
+
+def _log_override(entry: ContactLogEntry) -> None:
+    if entry.unsafe_method_reason:
+        # Ids only: the reason itself may hold personal data and is on the contact.
+        logger.warning(
+            "Contact %s on case %s made by a way the victim has not agreed is safe (%s), with a reason",
+            entry.pk,
+            entry.case_id,
+            entry.channel,
+        )
 
 
 @transaction.atomic
@@ -315,13 +348,15 @@ def contact_update(*, actor: User, entry: ContactLogEntry, data: ContactInput, r
     case = entry.case
     require_case(actor, case)
     _require(permissions.can_work(actor, Area.CONTACT))
-    errors = _validate_contact(actor, case, data)
+    errors = _validate_contact(actor, case, data, person_id=entry.person_id, known=entry)
     if not reason.strip():
         errors["reason"] = "Say why the contact record is being changed"
     if errors:
         raise ValidationError(errors)
     locked = ContactLogEntry.objects.select_for_update().get(pk=entry.pk)
-    values = _contact_values(actor, data)
+    if not data.unsafe_method_reason.strip() and data.channel == locked.channel:
+        data.unsafe_method_reason = locked.unsafe_method_reason
+    values = _contact_values(actor, data, entry.person_id)
     if data.staff_member is None:
         values["staff_member"] = locked.staff_member
     if all(getattr(locked, name) == value for name, value in values.items()):
@@ -335,6 +370,8 @@ def contact_update(*, actor: User, entry: ContactLogEntry, data: ContactInput, r
     )
     _refresh_due(case)
     access_record(user=actor, action=AccessAction.CHANGE, record_type="advocacy.contactlogentry", record_ids=[entry.pk])
+    if locked.channel != entry.channel:
+        _log_override(locked)
     return locked
 
 
@@ -880,27 +917,90 @@ def order_expiry_key_events_raise(*, today: dt.date | None = None) -> int:
 
 @transaction.atomic
 def victim_told(
-    *, actor: User, notice: VictimNotice, told_at: dt.datetime, method: str, note: str = ""
+    *,
+    actor: User,
+    notice: VictimNotice,
+    told_at: dt.datetime,
+    method: str,
+    note: str = "",
+    unsafe_method_reason: str = "",
+    personal_details_confirmed: bool = False,
 ) -> VictimNotice:
-    """The advocate records when and how the victim was told of the key event."""
+    """The advocate records when and how the victim was told of the key event.
+
+    Telling her is a contact with her, so the same step logs it in the contact log
+    (to the victim, "criminal justice update") through the same safe-contact guardrails.
+    """
     case = notice.key_event.case
     require_case(actor, case)
-    _require(permissions.can_mark_told(actor))
+    _require(permissions.can_mark_told(actor) and permissions.can_work(actor, Area.CONTACT))
     errors: dict[str, str] = {}
     if method not in ContactChannel.values:
         errors["method"] = "Choose how the victim was told"
     if told_at > _now() + CLOCK_SLACK:
         errors["told_at"] = "The time the victim was told cannot be in the future"
+    if method in ContactChannel.values:
+        found = guardrails.check_contact(
+            person_id=notice.person_id,
+            channel=method,
+            unsafe_method_reason=unsafe_method_reason,
+            text=note,
+            text_field="note",
+            text_name="note",
+            personal_details_confirmed=personal_details_confirmed,
+        )
+        errors.update(found)
     if errors:
         raise ValidationError(errors)
+    event = notice.key_event
+    summary = note.strip() or f"Told of the key event: {event.get_kind_display()} ({event.occurs_on:%-d %B %Y})."
+    contact = _contact_create(
+        actor,
+        case,
+        notice.person_id,
+        _contact_values(
+            actor,
+            ContactInput(
+                occurred_at=told_at,
+                channel=method,
+                direction=Direction.TO_VICTIM,
+                topics=[ContactTopic.CRIMINAL_JUSTICE_UPDATE],
+                summary=summary,
+                unsafe_method_reason=unsafe_method_reason,
+            ),
+            notice.person_id,
+        ),
+    )
     updated = VictimNotice.objects.filter(pk=notice.pk, told_at__isnull=True).update(
-        told_at=told_at, told_method=method, told_note=note.strip(), told_by=actor
+        told_at=told_at, told_method=method, told_note=note.strip(), told_by=actor, told_contact=contact
     )
     if not updated:
+        # The contact above is rolled back with the rest.
         raise ValidationError({"told_at": "This has already been recorded as told"})
     _refresh_due(case)
     access_record(user=actor, action=AccessAction.CHANGE, record_type="advocacy.victimnotice", record_ids=[notice.pk])
-    return VictimNotice.objects.select_related("key_event").get(pk=notice.pk)
+    return VictimNotice.objects.select_related("key_event", "told_contact").get(pk=notice.pk)
+
+
+def victim_risk_alert(*, case: Case, subject: str, body: str, key: str) -> int:
+    """Another service judged something may put a victim of this case at risk: alert each
+    victim's current advocate (her agency's leads when she has none). Subject and body name
+    the case by reference only; ``key`` keeps a retry from alerting twice. Returns how many
+    were alerted."""
+    link = reverse("advocacy:safety_plan", args=[case.pk])
+    recipients: dict[int, User] = {}
+    for part in CaseParty.objects.filter(case=case, role__in=VICTIM_ROLES):
+        current = current_assignment(case_id=case.pk, person_id=part.person_id)
+        if current is not None:
+            recipients[current.advocate_id] = current.advocate
+    if not recipients:
+        for lead in _leads_of(shared_advocacy_agencies(case=case)):
+            recipients[lead.pk] = lead
+    sent = 0
+    for user in recipients.values():
+        if user.is_active and notify(user, subject, body, link, key=key) is not None:
+            sent += 1
+    return sent
 
 
 def _escalation_recipients(notice: VictimNotice, case: Case) -> list[User]:

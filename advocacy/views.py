@@ -209,6 +209,7 @@ def contact_add(request: HttpRequest, case_id: int) -> HttpResponse:
         prefix="contact",
         staff=None if from_card else _contact_staff(actor),
         initial={"staff_member": actor.pk},
+        safe_contacts=page.safe_contacts,
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -263,6 +264,7 @@ def contact_edit(request: HttpRequest, case_id: int, contact_id: int) -> HttpRes
     if not permissions.can_work(actor, Area.CONTACT):
         raise Http404
     detail = selectors.contact_get_for_user(user=actor, case_id=case_id, contact_id=contact_id)
+    page = selectors.contact_form_for_user(user=actor, case_id=case_id, person_id=detail.entry.person_id)
     form = ContactForm(
         request.POST or None,
         victims=[],
@@ -270,6 +272,7 @@ def contact_edit(request: HttpRequest, case_id: int, contact_id: int) -> HttpRes
         prefix="contact",
         initial=ContactForm.initial_for(detail.entry),
         staff=_contact_staff(actor),
+        safe_contacts=page.safe_contacts,
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -281,7 +284,6 @@ def contact_edit(request: HttpRequest, case_id: int, contact_id: int) -> HttpRes
         else:
             messages.success(request, "Contact record changed; the earlier version is kept")
             return redirect("advocacy:contact_detail", case_id=case_id, contact_id=contact_id)
-    page = selectors.contact_form_for_user(user=actor, case_id=case_id, person_id=detail.entry.person_id)
     return _page(
         request,
         actor,
@@ -361,7 +363,13 @@ def needs_add(request: HttpRequest, case_id: int) -> HttpResponse:
         raise Http404
     page = selectors.victims_for_user(user=actor, case_id=case_id, area=Area.NEEDS)
     case = page.case
-    form = NeedsForm(request.POST or None, victims=page.victims)
+    initial: dict[str, Any] = {}
+    hints: dict[str, str] = {}
+    if len(page.victims) == 1:
+        # A review starts from the last assessment: each domain as it was, to change where it has.
+        levels, hints = selectors.needs_start_for_user(user=actor, case=case, person_id=page.victims[0].person_id)
+        initial = {f"level_{domain}": level for domain, level in levels.items()}
+    form = NeedsForm(request.POST or None, victims=page.victims, initial=initial, hints=hints)
     if request.method == "POST" and form.is_valid():
         try:
             services.needs_assess(
@@ -641,7 +649,10 @@ def notice_told(request: HttpRequest, case_id: int, notice_id: int) -> HttpRespo
     actor = staff_member(request)
     page = selectors.notice_get_for_user(user=actor, case_id=case_id, notice_id=notice_id)
     can_mark = permissions.can_mark_told(actor) and page.notice.told_at is None
-    form = ToldForm(request.POST if request.method == "POST" else None)
+    form = ToldForm(
+        request.POST if request.method == "POST" else None,
+        safe_contacts=[page.safe_contact] if page.safe_contact else None,
+    )
     if request.method == "POST":
         if not permissions.can_mark_told(actor):
             raise Http404
@@ -653,11 +664,12 @@ def notice_told(request: HttpRequest, case_id: int, notice_id: int) -> HttpRespo
                     told_at=form.told_at(),
                     method=form.cleaned_data["method"],
                     note=form.cleaned_data.get("note", ""),
+                    **form.guardrail_values(),
                 )
             except ValidationError as exc:
                 apply_errors(form, exc)
             else:
-                messages.success(request, "Recorded: the victim has been told")
+                messages.success(request, "Recorded: the victim has been told, and the contact logged")
                 return redirect("advocacy:key_events", case_id=case_id)
     return _page(
         request,

@@ -5,6 +5,7 @@ from cases import apis
 urlpatterns = [
     path("cases/", apis.CaseListApi.as_view(), name="api-case-list"),
     path("cases/search/", apis.CaseSearchApi.as_view(), name="api-case-search"),
+    path("search/", apis.SearchApi.as_view(), name="api-search"),
     path("cases/<int:case_id>/", apis.CaseDetailApi.as_view(), name="api-case-detail"),
     path("cases/<int:case_id>/transitions/", apis.CaseTransitionApi.as_view(), name="api-case-transitions"),
     path("cases/<int:case_id>/shares/", apis.CaseSharesApi.as_view(), name="api-case-shares"),

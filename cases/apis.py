@@ -254,6 +254,22 @@ class TransitionOptionOutput(serializers.Serializer[Any]):
     needs_discharge_reason = serializers.BooleanField()
 
 
+class OtherCaseOutput(serializers.Serializer[Any]):
+    """One other case of a repeat perpetrator: null id and reference when not shared with your agency."""
+
+    id = serializers.IntegerField(source="case.pk", allow_null=True, default=None)
+    reference = serializers.CharField(source="case.reference", allow_null=True, default=None)
+    status = serializers.CharField(source="case.status", allow_null=True, default=None)
+    received_on = serializers.DateField(source="case.received_on", allow_null=True, default=None)
+    criminal_history = serializers.CharField(help_text="Recorded on that case; empty when none or not yours to see")
+
+
+class PerpetratorHistoryOutput(serializers.Serializer[Any]):
+    person_id = serializers.IntegerField()
+    name = serializers.CharField()
+    others = OtherCaseOutput(many=True, help_text="Newest referral first")
+
+
 class CaseDetailOutput(serializers.Serializer[Any]):
     case = CaseOutput()
     referral = ReferralOutput(source="case.referral")
@@ -268,6 +284,9 @@ class CaseDetailOutput(serializers.Serializer[Any]):
     can_change_sharing = serializers.BooleanField()
     can_record_orders = serializers.BooleanField()
     can_add_note = serializers.BooleanField()
+    perpetrator_history = PerpetratorHistoryOutput(
+        many=True, help_text="Each perpetrator of this case who is a perpetrator in other cases too"
+    )
     visible_record_classes = serializers.SerializerMethodField()
 
     def get_visible_record_classes(self, obj: selectors.CaseDetail) -> list[str]:
@@ -295,6 +314,28 @@ class CaseloadPageOutput(serializers.Serializer[Any]):
     previous = serializers.CharField(
         source="previous_cursor", allow_null=True, help_text="Pass as `cursor` for the previous page"
     )
+
+
+class SearchHitOutput(serializers.Serializer[Any]):
+    id = serializers.IntegerField(source="case.pk")
+    reference = serializers.CharField(source="case.reference")
+    status = serializers.CharField(source="case.status")
+    status_label = serializers.CharField(source="case.get_status_display")
+    received_on = serializers.DateField(source="case.received_on")
+    matched = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="How the term found the case: 'Case reference', 'Crime reference', or the role of the person found "
+        "('Perpetrator', 'Victim', 'Secondary victim'; '(PNC ID)' when by PNC ID)",
+    )
+    perpetrator = serializers.CharField()
+    victim = serializers.CharField(help_text="'Withheld' when your agency may not see victim identity")
+
+
+class SearchResultsOutput(serializers.Serializer[Any]):
+    count = serializers.IntegerField(help_text="Cases found in all")
+    page = serializers.IntegerField()
+    pages = serializers.IntegerField()
+    results = SearchHitOutput(many=True, source="hits")
 
 
 class PersonSummaryOutput(serializers.Serializer[Any]):
@@ -393,7 +434,14 @@ class CaseloadQueryInput(serializers.Serializer[Any]):
 
 
 class CaseSearchInput(CaseloadQueryInput):
-    q = serializers.CharField(max_length=200, help_text="A name, crime reference or PNC ID")
+    q = serializers.CharField(max_length=200, help_text="A case reference, name, crime reference or PNC ID")
+
+
+class SearchInput(serializers.Serializer[Any]):
+    q = serializers.CharField(
+        max_length=100, help_text="A case reference (MASIP-000037 or 37), a name or alias, a crime reference or PNC ID"
+    )
+    page = serializers.IntegerField(required=False, default=1, min_value=1)
 
 
 class AliasInput(serializers.Serializer[Any]):
@@ -630,6 +678,24 @@ class CaseSearchApi(APIView):
     def post(self, request: Request) -> Response:
         values = _valid(CaseSearchInput, request.data)
         return _caseload(request, values, search=values["q"], action=AccessAction.SEARCH)
+
+
+class SearchApi(APIView):
+    @extend_schema(
+        operation_id="search",
+        summary="The one search: cases by reference, name or alias, crime reference or PNC ID",
+        description=(
+            "The cases you may see that the term finds, newest referral first, 20 a page, with the count "
+            "and how each was found. Terms are personal data: send them in the body, never the address."
+        ),
+        request=SearchInput,
+        responses={200: SearchResultsOutput, 400: ERRORS[400]},
+    )
+    def post(self, request: Request) -> Response:
+        user = api_staff_member(request)
+        values = _valid(SearchInput, request.data)
+        results = reads.search_read(user=user, term=values["q"], page=values["page"])
+        return Response(SearchResultsOutput(results).data)
 
 
 # --- one case ----------------------------------------------------------------------------------------------------

@@ -461,12 +461,18 @@ class IntakePersonForm(PersonForm):
     # Whom the form is about, named before each of its errors in the page's error summary:
     # the victim's and the perpetrator's fields have the same labels.
     error_subject = ""
+    # Set by the candidates' panel: matches were offered, so a choice among them is required.
+    candidates_shown = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
     ABOUT_FIELDS = ("age_band", "gender", "ethnicity", "disability", "sexual_orientation")
 
     def link_token(self) -> str:
         value = (self.cleaned_data.get("link") or "").strip()
         return "" if value == "new" else value
+
+    def link_choice_missing(self) -> bool:
+        """Matches were offered and neither one of them nor "none of these" was chosen."""
+        return bool(self.cleaned_data.get("candidates_shown")) and not (self.cleaned_data.get("link") or "").strip()
 
     def location_input(self) -> services.PersonInput | None:
         return None

@@ -31,6 +31,19 @@ def caseload_read(
     return page
 
 
+def search_read(*, user: User, term: str, page: int = 1) -> selectors.SearchResults:
+    """The header search (page and API): the hits on this page are logged as a search."""
+    results = selectors.search_for_user(user=user, term=term, page=page)
+    if results.term:
+        access_record(
+            user=user,
+            action=AccessAction.SEARCH,
+            record_type="cases.case",
+            record_ids=[h.case.pk for h in results.hits],
+        )
+    return results
+
+
 def case_read(*, user: User, case_id: int) -> selectors.CaseDetail:
     """The case page and the case endpoint: people shaped per person, notes by class."""
     detail = selectors.case_detail_for_user(user=user, case_id=case_id)

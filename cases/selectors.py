@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -66,6 +67,9 @@ class PartyView:
     contacts: list[str] = field(default_factory=list)
     safe_contact: dict[str, Any] | None = None
     criminal_history: str | None = None
+    # Criminal history recorded on the perpetrator's other cases shared with the reader:
+    # (case id, reference, text), on the case page only.
+    history_elsewhere: list[tuple[int, str, str]] = field(default_factory=list)
     withheld: list[str] = field(default_factory=list)
 
     @property
@@ -227,20 +231,28 @@ class _RowCompare(Func):
         return f"({sql[0]}, {sql[1]}) {self.operator} ({sql[2]}, {sql[3]})", params
 
 
-def _search_q(user: User, term: str) -> Q:
-    """Search by name, crime reference or PNC ID, within what the user may see.
+# "MASIP-000037", "masip 37", "000037" or "37": the case number staff quote on the phone.
+_CASE_REFERENCE = re.compile(r"(?:MASIP[-\s]*)?0*(\d{1,9})", re.IGNORECASE)
 
-    A victim's name is searched only by agencies allowed to see victim identity:
-    otherwise a search could confirm who the victim is.
 
-    The matches are one set of case ids, a UNION of small look-ups that each use their
-    own index (crime reference, PNC ID, the trigram indexes on names and on aliases).
-    PostgreSQL finds those few cases first, then checks access and sorts them; an OR
-    of correlated EXISTS made it test every case of the partnership in turn.
-    """
-    term = term.strip()
-    if not term:
-        return Q()
+def case_reference_id(term: str) -> int | None:
+    """The case id a typed case reference names, or None when the term is not one."""
+    match = _CASE_REFERENCE.fullmatch(term.strip())
+    return int(match.group(1)) if match and int(match.group(1)) > 0 else None
+
+
+@dataclass
+class _SearchParts:
+    """What one search term matches: each a sub-query that uses its own index."""
+
+    people: QuerySet[Any]  # person ids matched by name, alias or PNC ID
+    parts: QuerySet[CaseParty]  # their parts in cases, in roles this user may search
+    by_crime_ref: QuerySet[Any]  # case ids
+    reference_id: int | None
+    identifier: str
+
+
+def _search_parts(user: User, term: str) -> _SearchParts:
     assert user.agency is not None
     identifier = normalise_identifier(term)
     roles = [PartyRole.PERPETRATOR]
@@ -265,13 +277,118 @@ def _search_q(user: User, term: str) -> Q:
                 role__in=permissions.VICTIM_ROLES, person_id__in=matching_people
             ).values("person_id")
         )
-    by_person = parts.values("case_id")
     by_crime_ref = Case.objects.filter(
         referral_id__in=CrimeReference.objects.annotate(ref_upper=Upper("reference"))
         .filter(ref_upper=identifier)
         .values("referral_id")
     ).values("pk")
-    return Q(pk__in=by_person.union(by_crime_ref, all=True))
+    return _SearchParts(
+        people=matching_people,
+        parts=parts,
+        by_crime_ref=by_crime_ref,
+        reference_id=case_reference_id(term),
+        identifier=identifier,
+    )
+
+
+def _search_q(user: User, term: str) -> Q:
+    """Search by case reference, name or alias, crime reference or PNC ID, within what the
+    user may see.
+
+    A victim's name is searched only by agencies allowed to see victim identity:
+    otherwise a search could confirm who the victim is.
+
+    The matches are one set of case ids, a UNION of small look-ups that each use their
+    own index (the primary key, crime reference, PNC ID, the trigram indexes on names and
+    on aliases). PostgreSQL finds those few cases first, then checks access and sorts
+    them; an OR of correlated EXISTS made it test every case of the partnership in turn.
+    """
+    term = term.strip()
+    if not term:
+        return Q()
+    found = _search_parts(user, term)
+    matches = found.parts.values("case_id").union(found.by_crime_ref, all=True)
+    if found.reference_id is not None:
+        matches = matches.union(Case.objects.filter(pk=found.reference_id).values("pk"), all=True)
+    return Q(pk__in=matches)
+
+
+SEARCH_PAGE_SIZE = 20
+
+
+@dataclass
+class SearchHit:
+    case: Case
+    perpetrator: str
+    victim: str
+    matched: list[str]  # how the term found it: "Case reference", "Perpetrator", "Victim (alias)"…
+
+
+@dataclass
+class SearchResults:
+    term: str
+    count: int
+    page: int
+    pages: int
+    hits: list[SearchHit]
+
+
+def search_for_user(*, user: User, term: str, page: int = 1, page_size: int = SEARCH_PAGE_SIZE) -> SearchResults:
+    """The header search: cases the user may see that the term finds, newest referral first,
+    a page at a time with the count, each hit with how it was found.
+
+    Scoped exactly as the caseload (``case_queryset_for_user`` and ``_search_q``), so a
+    victim's name finds nothing for an agency that may not see victim identity.
+    """
+    term = term.strip()
+    if not term:
+        return SearchResults(term="", count=0, page=1, pages=0, hits=[])
+    qs = case_queryset_for_user(user=user).filter(_search_q(user, term))
+    count = qs.count()
+    pages = max(1, -(-count // page_size))
+    page = min(max(1, page), pages)
+    ids = list(
+        qs.order_by("-received_on", "-id").values_list("pk", flat=True)[(page - 1) * page_size : page * page_size]
+    )
+    primary_parties = Prefetch(
+        "parties",
+        queryset=CaseParty.objects.filter(is_primary=True).select_related("person"),
+        to_attr="primary_parties",
+    )
+    cases = list(
+        Case.objects.filter(pk__in=ids)
+        .select_related("assigned_worker", "referral")
+        .prefetch_related(primary_parties)
+        .order_by("-received_on", "-id")
+    )
+    found = _search_parts(user, term)
+    matched: dict[int, list[str]] = {case.pk: [] for case in cases}
+    if found.reference_id in matched:
+        matched[found.reference_id].append("Case reference")
+    for case_id in found.by_crime_ref.filter(pk__in=ids).values_list("pk", flat=True):
+        matched[case_id].append("Crime reference")
+    pnc_people = (
+        set(Person.objects.filter(pk__in=found.people, pnc_id=found.identifier).values_list("pk", flat=True))
+        if found.identifier
+        else set()
+    )
+    for part in found.parts.filter(case_id__in=ids).order_by("role", "id"):
+        label = part.get_role_display() + (" (PNC ID)" if part.person_id in pnc_people else "")
+        if label not in matched[part.case_id]:
+            matched[part.case_id].append(label)
+    named = permissions.people_with_identity(user, {p.person_id for case in cases for p in case.primary_parties})
+    hits = []
+    for case in cases:
+        by_role = {p.role: p.person for p in case.primary_parties}
+        hits.append(
+            SearchHit(
+                case=case,
+                perpetrator=_listed_name(by_role.get(PartyRole.PERPETRATOR), named),
+                victim=_listed_name(by_role.get(PartyRole.VICTIM), named),
+                matched=matched[case.pk],
+            )
+        )
+    return SearchResults(term=term, count=count, page=page, pages=pages if count else 0, hits=hits)
 
 
 def case_list_for_user(
@@ -456,6 +573,7 @@ class CaseDetail:
     can_record_orders: bool
     can_add_note: bool
     visible_classes: frozenset[str]
+    perpetrator_history: list[PerpetratorHistory] = field(default_factory=list)
 
     @property
     def perpetrator(self) -> PartyView | None:
@@ -468,6 +586,78 @@ class CaseDetail:
 
 def _visible_class_q(classes: frozenset[str]) -> Q:
     return Q(record_class="") | Q(record_class__in=classes)
+
+
+@dataclass
+class OtherCase:
+    """Another case of the same perpetrator: the case when the reader may see it, else None."""
+
+    case: Case | None
+    criminal_history: str = ""
+
+
+@dataclass
+class PerpetratorHistory:
+    """A repeat perpetrator, as the reader may see him: his other cases and their criminal history."""
+
+    person_id: int
+    name: str
+    others: list[OtherCase]
+
+    @property
+    def shared(self) -> list[OtherCase]:
+        return [o for o in self.others if o.case is not None]
+
+    @property
+    def not_shared(self) -> int:
+        return sum(1 for o in self.others if o.case is None)
+
+    @property
+    def histories(self) -> list[OtherCase]:
+        return [o for o in self.others if o.case is not None and o.criminal_history]
+
+
+def _perpetrator_history(user: User, case: Case, parts: list[CaseParty], people: Any) -> list[PerpetratorHistory]:
+    """Each perpetrator of the case who is a perpetrator in other cases too.
+
+    Cases shared with the reader's agency are named; others count as "a case not shared
+    with your agency", except restricted ones, which are known only to those they are
+    opened to. Criminal history comes from the shared cases, where the reader's agency may
+    see the class. Only for a perpetrator whose identity the reader may see (a perpetrator
+    who is a victim elsewhere keeps hers).
+    """
+    perpetrators = [p for p in parts if p.role == PartyRole.PERPETRATOR and p.person_id in people.identity]
+    if not perpetrators:
+        return []
+    others = list(
+        CaseParty.objects.filter(
+            person_id__in=[p.person_id for p in perpetrators],
+            role=PartyRole.PERPETRATOR,
+            case__partnership=case.partnership_id,
+        )
+        .exclude(case=case)
+        .select_related("case", "case__referral")
+        .order_by("-case__received_on", "-case_id")
+    )
+    if not others:
+        return []
+    visible = set(
+        case_queryset_for_user(user=user).filter(pk__in=[o.case_id for o in others]).values_list("pk", flat=True)
+    )
+    history_ok = permissions.may_see(user, RecordClass.CRIMINAL_HISTORY)
+    found: list[PerpetratorHistory] = []
+    for part in perpetrators:
+        mine = [o for o in others if o.person_id == part.person_id]
+        shaped = [
+            OtherCase(case=o.case, criminal_history=o.criminal_history if history_ok else "")
+            if o.case_id in visible
+            else OtherCase(case=None)
+            for o in mine
+            if o.case_id in visible or not o.case.is_restricted
+        ]
+        if shaped:
+            found.append(PerpetratorHistory(person_id=part.person_id, name=part.person.display_name, others=shaped))
+    return found
 
 
 def case_detail_for_user(*, user: User, case_id: int) -> CaseDetail:
@@ -483,9 +673,17 @@ def case_detail_for_user(*, user: User, case_id: int) -> CaseDetail:
     # Exclusion zones name the victims' places: shown only where every victim's location is.
     location_ok = all(part.person_id in people.location for part in parts if part.role in permissions.VICTIM_ROLES)
     orders = [_order_view(o, location_ok) for o in Order.objects.filter(case=case).prefetch_related("breaches")]
+    views = [party_view(user, part, classes=people) for part in parts]
+    history = _perpetrator_history(user, case, parts, people)
+    for found in history:
+        for view in views:
+            if view.person_id == found.person_id and view.criminal_history is not None:
+                view.history_elsewhere = [
+                    (o.case.pk, o.case.reference, o.criminal_history) for o in found.histories if o.case
+                ]
     return CaseDetail(
         case=case,
-        parties=[party_view(user, part, classes=people) for part in parts],
+        parties=views,
         crime_references=list(case.referral.crime_references.values_list("reference", flat=True)),
         shared_with=case_shared_agencies(case=case),
         orders=orders,
@@ -503,6 +701,7 @@ def case_detail_for_user(*, user: User, case_id: int) -> CaseDetail:
         can_record_orders=permissions.can_record_orders(user),
         can_add_note=permissions.can_add_note(user),
         visible_classes=classes,
+        perpetrator_history=history,
     )
 
 
@@ -588,6 +787,8 @@ class MatchCandidate:
     roles: list[str]
     # A signed, single-use offer to link this person to a new referral (cases.links).
     link_token: str = ""
+    # In a case shared with the user's agency: the person page opens, for a comparison.
+    viewable: bool = False
 
 
 def person_match_candidates(
@@ -669,8 +870,14 @@ def person_match_candidates(
     ranked = sorted(
         (c for c in found.values() if c.person_id in allowed), key=lambda c: (-len(c.matched_on), -c.similarity)
     )[:limit]
+    viewable = set(
+        CaseParty.objects.filter(
+            person_id__in=[c.person_id for c in ranked], case__in=case_queryset_for_user(user=user).values("pk")
+        ).values_list("person_id", flat=True)
+    )
     for candidate in ranked:
         candidate.link_token = links.link_token_issue(user=user, person_id=candidate.person_id)
+        candidate.viewable = candidate.person_id in viewable
     return ranked
 
 

@@ -6,6 +6,7 @@ app_name = "cases"
 urlpatterns = [
     path("", views.caseload, name="caseload"),
     path("new/", views.referral_new, name="referral_new"),
+    path("search/", views.search, name="search"),
     path("new/candidates/<str:role>/", views.referral_candidates, name="referral_candidates"),
     path("break-glass/", views.break_glass, name="break_glass"),
     path("<int:case_id>/", views.case_detail, name="case_detail"),

@@ -52,6 +52,7 @@ from masip.forms import conflict_page_errors, summary_errors
 from masip.search import remembered_search
 
 CASELOAD_SEARCH = "caseload"
+SITE_SEARCH = "site"
 INTAKE_ROLES = (PartyRole.VICTIM.value, PartyRole.PERPETRATOR.value)
 
 
@@ -93,6 +94,34 @@ def _selected_filters(form: CaseloadFilterForm, params: list[tuple[str, str]], p
         if items:
             categories.append({"heading": field.label, "items": items})
     return categories
+
+
+@staff_required
+def search(request: HttpRequest) -> HttpResponse:
+    """The header search: one box for case reference, name or alias, crime reference and PNC ID.
+
+    The term is posted and kept in the session (masip.search), never in the address;
+    only the page number travels in it.
+    """
+    actor = staff_member(request)
+    term, redirect_after_post = remembered_search(request, SITE_SEARCH)
+    if redirect_after_post is not None:
+        return redirect_after_post
+    try:
+        page_number = int(request.GET.get("page", "1"))
+    except ValueError:
+        page_number = 1
+    results = reads.search_read(user=actor, term=term, page=page_number)
+    return render(
+        request,
+        "cases/search.html",
+        {
+            "results": results,
+            "search": term,
+            "previous_url": _url(request.path, [("page", str(results.page - 1))]) if results.page > 1 else None,
+            "next_url": _url(request.path, [("page", str(results.page + 1))]) if results.page < results.pages else None,
+        },
+    )
 
 
 @staff_required
@@ -618,13 +647,30 @@ def _apply_intake_errors(exc: ValidationError, referral: ReferralForm, people: d
             referral.add_error(key if key in referral.fields else None, errors)
 
 
+def _link_choices_made(people: dict[str, IntakePersonForm]) -> bool:
+    """Where existing records were offered, one of them or "none of these" must be chosen."""
+    made = True
+    for role, form in people.items():
+        if form.link_choice_missing():
+            form.add_error(
+                None,
+                f"Choose whether the {PartyRole(role).label.lower()} is one of the existing records found, "
+                "or create a new person record",
+            )
+            made = False
+    return made
+
+
 def _person_panel(
     actor: User, role: str, form: IntakePersonForm, candidates: list[selectors.MatchCandidate] | None
 ) -> dict[str, Any]:
     chosen = links.link_token_read(str(form["link"].value() or ""), user=actor)
     # A link survives a re-render only while that record is still among the matches (with a
-    # fresh offer: each render's tokens are new).
-    link = next((c.link_token for c in candidates or [] if chosen and c.person_id == chosen.person_id), "new")
+    # fresh offer: each render's tokens are new). Nothing is chosen for the user: linking
+    # the wrong record merges two people's histories, so the choice is always made by hand.
+    posted_link = str(form["link"].value() or "")
+    fallback = "new" if posted_link == "new" else ""
+    link = next((c.link_token for c in candidates or [] if chosen and c.person_id == chosen.person_id), fallback)
     return {"role": role, "title": PartyRole(role).label, "form": form, "candidates": candidates, "link": link}
 
 
@@ -643,7 +689,7 @@ def referral_new(request: HttpRequest) -> HttpResponse:
             # "Check for existing records": show matches, not complaints about fields not filled yet.
             for form in (referral_form, victim_form, perpetrator_form):
                 form.errors.clear()
-        elif valid:
+        elif valid and _link_choices_made(people):
             try:
                 case = services.referral_create(
                     actor=actor,

@@ -172,6 +172,8 @@ class SessionConcernOutput(serializers.Serializer[Any]):
     emailed_at = serializers.DateTimeField(allow_null=True)
     acknowledged_at = serializers.DateTimeField(allow_null=True)
     acknowledged_by = StaffRefOutput(allow_null=True)
+    victim_at_risk = serializers.BooleanField(help_text="The victim's advocate was told as well")
+    action_taken = serializers.CharField(help_text="What was done about it, recorded on acknowledging")
 
 
 class SessionAppointmentOutput(serializers.Serializer[Any]):
@@ -384,6 +386,9 @@ class SessionFeedbackInput(serializers.Serializer[Any]):
     summary = _text(help_text="Shared with probation and every agency on the case")
     concerns_raised = serializers.BooleanField(required=False, default=False)
     concern_description = _text()
+    concern_victim_at_risk = serializers.BooleanField(
+        required=False, default=False, help_text="The concern may put the victim at risk: her advocate is told too"
+    )
     clinical_notes = _text(help_text="Class clinical; write-only here, read from /clinical-notes/")
 
 
@@ -779,15 +784,20 @@ class ClinicalNotesApi(APIView):
         return Response(ClinicalNoteOutput(note).data, status=201)
 
 
+class ConcernAcknowledgeInput(serializers.Serializer[Any]):
+    action_taken = _text(help_text="What was done about the concern")
+
+
 class ConcernAcknowledgeApi(APIView):
     @extend_schema(
         operation_id="intervention_concern_acknowledge",
         summary="Acknowledge a concern raised at a session (the probation practitioner told, or their agency)",
-        request=None,
+        request=ConcernAcknowledgeInput,
         responses={200: SessionConcernOutput, **ERRORS},
     )
     def post(self, request: Request, concern_id: int) -> Response:
         user = api_staff_member(request)
         concern = selectors.concern_get_for_user(user=user, concern_id=concern_id)
-        _call(services.concern_acknowledge, actor=user, concern=concern)
+        values = _valid(ConcernAcknowledgeInput, request.data)
+        _call(services.concern_acknowledge, actor=user, concern=concern, action_taken=values["action_taken"])
         return Response(SessionConcernOutput(selectors.concern_get_for_user(user=user, concern_id=concern_id)).data)

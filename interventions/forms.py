@@ -7,7 +7,6 @@ Field names match the keys of the services' ValidationError dicts where they can
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -33,6 +32,7 @@ from interventions.models import (
     Rating,
 )
 from masip.forms import VersionedForm
+from masip.times import TIME_HINT, parse_time
 
 YES_NO = [("yes", "Yes"), ("no", "No")]
 
@@ -75,23 +75,6 @@ def _yes_no(value: str | None) -> bool | None:
 
 
 # --- dates and times ---------------------------------------------------------------------------------
-
-TIME_PATTERN = re.compile(r"^\s*(\d{1,2})(?:[:.](\d{2}))?\s*(am|pm)?\s*$", re.IGNORECASE)
-
-
-def parse_time(value: str) -> dt.time:
-    """``14:30``, ``2:30pm``, ``9am`` or ``9.15``."""
-    match = TIME_PATTERN.match(value or "")
-    if not match:
-        raise ValidationError("Enter a time like 14:30 or 2:30pm")
-    hour, minute, half = int(match.group(1)), int(match.group(2) or 0), (match.group(3) or "").lower()
-    if half:
-        if not 1 <= hour <= 12:
-            raise ValidationError("Enter a time like 14:30 or 2:30pm")
-        hour = hour % 12 + (12 if half == "pm" else 0)
-    if hour > 23 or minute > 59:
-        raise ValidationError("Enter a real time, like 14:30")
-    return dt.time(hour, minute)
 
 
 def local_datetime(day: dt.date, time: dt.time) -> dt.datetime:
@@ -313,7 +296,7 @@ class AppointmentForm(forms.Form):
     time = forms.CharField(
         label="Start time",
         max_length=10,
-        help_text="For example, 14:30 or 2:30pm",
+        help_text=TIME_HINT,
         widget=forms.TextInput(attrs={"class": "govuk-input--width-5", "autocomplete": "off"}),
         error_messages={"required": "Enter the start time"},
     )
@@ -417,7 +400,13 @@ class FeedbackForm(forms.Form):
         label="Describe the behaviour or concern",
         required=False,
         widget=forms.Textarea(attrs={"rows": 4}),
-        help_text="For the probation practitioner. Do not include clinical detail or the victim's address.",
+        help_text="If anything concerned you: for the probation practitioner. Do not include clinical detail "
+        "or the victim's address.",
+    )
+    concern_victim_at_risk = forms.BooleanField(
+        label="This may put the victim at risk (her advocate is told as well)",
+        required=False,
+        help_text="For example: he said he drove past her workplace.",
     )
     clinical_notes = forms.CharField(
         label="Clinical notes",
@@ -441,6 +430,7 @@ class FeedbackForm(forms.Form):
             concerns_raised=data.get("concerns_raised") == "yes",
             concern_description=data.get("concern_description", ""),
             clinical_notes=data.get("clinical_notes", ""),
+            concern_victim_at_risk=bool(data.get("concern_victim_at_risk")) and data.get("concerns_raised") == "yes",
         )
 
 

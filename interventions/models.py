@@ -516,6 +516,10 @@ class SessionConcern(models.Model):
     acknowledged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    # The clinician judged the behaviour may put the victim at risk: her advocate is told too.
+    victim_at_risk = models.BooleanField(default=False)
+    # What was done about it, recorded by whoever acknowledges it.
+    action_taken = models.TextField(blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

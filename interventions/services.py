@@ -620,6 +620,7 @@ class FeedbackInput:
     concerns_raised: bool = False
     concern_description: str = ""
     clinical_notes: str = ""
+    concern_victim_at_risk: bool = False
 
 
 def _validate_feedback(data: FeedbackInput) -> dict[str, str]:
@@ -705,7 +706,19 @@ def appointment_feedback_record(*, actor: User, appointment: Appointment, data: 
             raised_by=actor,
             description=data.concern_description.strip(),
             recipient=concern_recipient(locked),
+            victim_at_risk=data.concern_victim_at_risk,
         )
+        if concern.victim_at_risk:
+            # Her advocate can act on it (the safety plan, telling her); the alert names the case only.
+            from advocacy.services import victim_risk_alert
+
+            victim_risk_alert(
+                case=locked.case,
+                subject=f"A concern about the victim's safety: case {locked.case.reference}",
+                body="A clinician raised a concern at a treatment session that may put the victim at risk, and "
+                "told the probation practitioner. Review her safety plan, and speak to probation.",
+                key=f"interventions.concern-victim:{concern.pk}",
+            )
         if concern.recipient is not None:
             _alert_in_inbox(concern, locked)
             from interventions.tasks import concern_email_send
@@ -807,16 +820,21 @@ def concern_email_send(*, concern_id: int) -> str:
 
 
 @transaction.atomic
-def concern_acknowledge(*, actor: User, concern: SessionConcern) -> SessionConcern:
+def concern_acknowledge(*, actor: User, concern: SessionConcern, action_taken: str = "") -> SessionConcern:
+    """The concern was read; ``action_taken`` records what was done about it. Acknowledged,
+    it no longer counts as open (the inbox, the home page, the case's banner)."""
     case_permissions.require_case(actor, concern.intervention.case)
     locked = SessionConcern.objects.select_for_update(of=("self",)).select_related("recipient").get(pk=concern.pk)
     if locked.acknowledged_at is not None:
         raise ValidationError({"concern": "This concern has already been acknowledged"})
     if not permissions.can_acknowledge_concern(actor, locked):
         raise ValidationError({"concern": "Only the probation practitioner told, or their agency, can acknowledge it"})
+    if len(action_taken) > 5000:
+        raise ValidationError({"action_taken": "Keep it to 5,000 characters or fewer"})
     locked.acknowledged_at = timezone.now()
     locked.acknowledged_by = actor
-    locked.save(update_fields=["acknowledged_at", "acknowledged_by"])
+    locked.action_taken = action_taken.strip()
+    locked.save(update_fields=["acknowledged_at", "acknowledged_by", "action_taken"])
     _log(actor, AccessAction.CHANGE, "interventions.concern", [locked.pk], "acknowledged")
     return locked
 

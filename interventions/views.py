@@ -630,7 +630,16 @@ def appointment_feedback(request: HttpRequest, case_id: int, intervention_id: in
         user=actor, intervention=intervention, appointment_id=appointment_id
     )
     if not appointment.is_open:
-        raise Http404
+        # Saved already (or rescheduled or cancelled): the inbox link and a browser's back
+        # button still lead somewhere, to the session as it was recorded.
+        if request.method == "POST":
+            messages.info(request, f"Feedback for session {appointment.session.number} was already recorded.")
+        return redirect(
+            "interventions:session_detail",
+            case_id=intervention.case_id,
+            intervention_id=intervention.pk,
+            number=appointment.session.number,
+        )
     form = iforms.FeedbackForm(request.POST or None, may_record_clinical=permissions.may_write_clinical(actor))
     if request.method == "POST" and form.is_valid():
         try:
@@ -677,7 +686,9 @@ def concern_acknowledge(request: HttpRequest, concern_id: int) -> HttpResponse:
     concern = selectors.concern_get_for_user(user=actor, concern_id=concern_id)
     error = ""
     try:
-        concern = services.concern_acknowledge(actor=actor, concern=concern)
+        concern = services.concern_acknowledge(
+            actor=actor, concern=concern, action_taken=request.POST.get("action_taken", "")
+        )
     except ValidationError as exc:
         error = " ".join(exc.messages)
     if getattr(request, "htmx", False):

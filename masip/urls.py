@@ -27,6 +27,7 @@ handler500 = "masip.errors.server_error"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("today/<slug:key>/", views.today, name="today"),
     path("healthz", views.healthz, name="healthz"),
     path("accounts/", include("allauth.urls")),
     path("notifications/", include("notifications.urls")),

@@ -7,7 +7,9 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from masip import jobs
+from agencies.staff import staff_member, staff_required
+from cases.permissions import is_staff_member
+from masip import jobs, worklist
 from masip.health import queue_stats, run_checks
 
 
@@ -23,7 +25,16 @@ def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "home.html", {"member": request.user})
+    """What to do next: each kind of work waiting for this member of staff, counted."""
+    lines = worklist.lines_for(request.user) if is_staff_member(request.user) else []
+    return render(request, "home.html", {"member": request.user, "work_lines": lines})
+
+
+@staff_required
+def today(request: HttpRequest, key: str) -> HttpResponse:
+    """The cases behind one line of the home page that has no list page of its own."""
+    line, rows = worklist.worklist_read(user=staff_member(request), key=key)
+    return render(request, "today.html", {"line": line, "rows": rows})
 
 
 @login_not_required

@@ -39,6 +39,7 @@ REVIEW_SUMMARY = "review-marker-borage"
 KEY_EVENT_DETAILS = "keyevent-marker-fennel"
 TOLD_NOTE = "told-marker-angelica"
 FEEDBACK_COMMENTS = "feedback-marker-hyssop"
+UNSAFE_REASON = "unsafe-marker-tarragon"
 
 # Every free-text field of the app, as the tests fill them.
 MARKERS = (
@@ -53,6 +54,7 @@ MARKERS = (
     KEY_EVENT_DETAILS,
     TOLD_NOTE,
     FEEDBACK_COMMENTS,
+    UNSAFE_REASON,
 )
 
 
@@ -106,6 +108,11 @@ def full_advocacy_case(world: World) -> AdvocacyCase:
         data=case_services.SafeContactInput(
             safe_times=SAFE_TIMES, channels=["phone"], no_voicemail=True, code_word=CODE_WORD, notes=SAFE_NOTES
         ),
+    )
+    services.contact_record(
+        actor=world.advocate,
+        case=case,
+        data=contact_input(channel="text", summary="Texted to rearrange.", unsafe_method_reason=UNSAFE_REASON),
     )
     today = timezone.localdate()
     needs = services.needs_assess(

@@ -246,7 +246,12 @@ def test_key_events_and_telling(world: World) -> None:
     notice_id = listed[0]["notices"][0]["id"]
     told = api(world.advocate).post(
         f"{base(case)}key-events/notices/{notice_id}/told/",
-        {"told_at": timezone.now().isoformat(), "method": "in_person", "note": "At the office."},
+        {
+            "told_at": timezone.now().isoformat(),
+            "method": "in_person",
+            "note": "At the office.",
+            "unsafe_method_reason": "She came to the office unannounced.",
+        },
         format="json",
     )
     assert told.status_code == 200 and told.json()["told_method"] == "in_person"

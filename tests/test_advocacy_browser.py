@@ -1,6 +1,7 @@
 """In a real browser: police record a perpetrator's release; the advocate sees the alert,
-checks the safe-contact preferences, logs a phone call, marks the victim informed and adds
-an alarm to the safety plan. Then the case page's quick add, with and without JavaScript."""
+checks the safe-contact preferences, tells the victim by phone (which logs the contact in
+the same step) and adds an alarm to the safety plan. Then the case page's quick add, with
+and without JavaScript, by a way the victim has not agreed (refused until a reason is given)."""
 
 from __future__ import annotations
 
@@ -74,34 +75,20 @@ def test_release_alert_to_an_informed_victim_and_an_alarm(page: Any, world: Worl
     assert VICTIM_CODE_WORD in safe.inner_text() and "Do not leave voicemail" in safe.inner_text()
     assert "Weekdays 10:00 to 14:00" in safe.inner_text()
 
-    # She logs the phone call.
-    page.get_by_role("link", name="Log the contact as well").click()
-    assert VICTIM_CODE_WORD in page.get_by_test_id("safe-contact").inner_text()
+    # She calls, and records it: telling her and logging the contact are one step.
+    assert "Text message (not agreed as safe)" in page.inner_text("main")
     page.get_by_label("Phone", exact=True).check()
-    page.get_by_label("To the victim").check()
-    page.get_by_label("Criminal justice update").check()
-    page.get_by_label("Duration in minutes").fill("15")
-    page.get_by_label("Summary").fill("Told her of the release and the licence conditions; reviewed her route.")
-    page.get_by_role("button", name="Log contact").click()
-    page.wait_for_url(f"**/advocacy/cases/{case.pk}/contacts/")
-    assert "Told her of the release" in page.get_by_test_id("contact-timeline").inner_text()
-    entry = ContactLogEntry.objects.get(case=case)
-    assert (entry.channel, entry.direction, entry.topics, entry.duration_minutes) == (
-        "phone",
-        "to_victim",
-        ["criminal_justice_update"],
-        15,
-    )
-
-    # She marks the victim informed.
-    page.get_by_test_id("advocacy-nav").get_by_role("link", name="Key events").click()
-    page.get_by_role("link", name=re.compile("^Record that the victim was told")).click()
-    page.get_by_label("Phone", exact=True).check()
+    page.get_by_label("Note").fill("Told her of the release and the licence conditions; reviewed her route.")
     page.get_by_role("button", name="Record that the victim was told").click()
     page.wait_for_url(f"**/advocacy/cases/{case.pk}/key-events/")
     assert "Told" in page.get_by_test_id("notice").inner_text()
     notice.refresh_from_db()
     assert notice.told_at is not None and notice.told_method == "phone" and notice.told_by == world.advocate
+    entry = ContactLogEntry.objects.get(case=case)
+    assert notice.told_contact_id == entry.pk
+    assert (entry.channel, entry.direction, entry.topics) == ("phone", "to_victim", ["criminal_justice_update"])
+    page.get_by_test_id("advocacy-nav").get_by_role("link", name="Contact log").click()
+    assert "Told her of the release" in page.get_by_test_id("contact-timeline").inner_text()
 
     # She adds an alarm to the safety plan.
     page.get_by_test_id("advocacy-nav").get_by_role("link", name="Safety plan").click()
@@ -132,6 +119,12 @@ def test_quick_add_from_the_case_page_with_htmx(page: Any, world: World) -> None
     card.get_by_label("Summary").fill("She texted to say the week was quiet.")
     url_before = page.url
     card.get_by_role("button", name="Log contact").click()
+    # Text is not one of her safe ways: refused in place until the reason is given.
+    card = page.get_by_test_id("advocacy-card")
+    card.get_by_text("Text message is not a way the victim has agreed is safe").first.wait_for()
+    assert not ContactLogEntry.objects.filter(case=case).exists()
+    card.get_by_label("Reason for using a way not agreed as safe").fill("She texted first from a friend's phone.")
+    card.get_by_role("button", name="Log contact").click()
     page.get_by_text("Contact logged").wait_for()
     assert page.url == url_before  # swapped in place, no page load
     assert "1, last on" in page.get_by_test_id("advocacy-card").inner_text()
@@ -150,13 +143,13 @@ def test_quick_add_from_the_case_page_without_javascript(browser: Any, live_serv
         page.goto(f"/cases/{case.pk}/")
         card = page.get_by_test_id("advocacy-card")
         card.locator("summary").click()  # the native <details> opens without JavaScript
-        card.get_by_label("In person").check()
+        card.get_by_label("Phone", exact=True).check()
         card.get_by_label("To the victim").check()
         card.get_by_label("Court support").check()
         card.get_by_label("Summary").fill("Pre-trial visit to the court.")
         card.get_by_role("button", name="Log contact").click()
         page.wait_for_url(re.compile(rf".*/cases/{case.pk}/#advocacy-card$"))
         assert "Contact logged" in page.inner_text("main")
-        assert ContactLogEntry.objects.get(case=case).channel == "in_person"
+        assert ContactLogEntry.objects.get(case=case).channel == "phone"
     finally:
         context.close()

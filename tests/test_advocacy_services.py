@@ -144,7 +144,12 @@ def test_an_edit_keeps_the_earlier_version(world: World) -> None:
     changed = services.contact_update(
         actor=world.advocate,
         entry=entry,
-        data=contact_input(summary="Second reading.", channel="video", occurred_at=entry.occurred_at),
+        data=contact_input(
+            summary="Second reading.",
+            channel="video",
+            occurred_at=entry.occurred_at,
+            unsafe_method_reason="She asked for a video call.",
+        ),
         reason="Wrong channel recorded.",
     )
     assert (changed.version, changed.summary, changed.channel) == (2, "Second reading.", "video")
@@ -434,7 +439,12 @@ def test_telling_the_victim_is_recorded_once_and_not_in_the_future(world: World)
     with pytest.raises(Http404):
         services.victim_told(actor=world.triage_officer, notice=notice, told_at=timezone.now(), method="phone")
     told = services.victim_told(
-        actor=world.advocate, notice=notice, told_at=timezone.now(), method="in_person", note="At the office."
+        actor=world.advocate,
+        notice=notice,
+        told_at=timezone.now(),
+        method="in_person",
+        note="At the office.",
+        unsafe_method_reason="She came to the office unannounced.",
     )
     assert (told.told_method, told.told_by, told.told_note) == ("in_person", world.advocate, "At the office.")
     with pytest.raises(ValidationError):

@@ -679,7 +679,9 @@ CASELOAD_QUERIES = 10
 # reviews, re-offending and possible re-offending).
 # The parties' record classes are decided per person: one more query (their victim parts in
 # any case, each with whether the reader may see that case).
-CASE_PAGE_QUERIES = 24 + 2 + 2 + 6 + 2 + 2
+# The perpetrator's other cases (the repeat-perpetrator banner): one query, and one more for
+# which of them the reader may see only when there are any.
+CASE_PAGE_QUERIES = 24 + 2 + 2 + 6 + 2 + 2 + 1
 
 
 def test_caseload_query_count_does_not_grow(world: World, django_assert_num_queries: Any) -> None:

@@ -503,6 +503,7 @@ def _fill_params(
     p["definition_id"] = [{"definition_id": definition.pk}]
     p["key"] = [{"definition_id": definition.pk, "key": definition_first_key(definition)}]
     p["data_quality_key"] = [{"key": check.key} for check in CHECKS[:2]]
+    p["today_key"] = [{"key": "untold"}, {"key": "risk_reviews"}]
     p["file_format"] = [{"file_format": "csv"}, {"file_format": "xlsx"}]
     assert generated is not None
     p["return_id"] = [{"return_id": generated.pk, "file_format": fmt} for fmt in ("csv", "xlsx")]

@@ -20,11 +20,11 @@ from agencies.models import Agency, RecordClass, User
 from cases.forms import DATE_HINT, GovukDateField
 from cases.models import DECLINE_REASONS, Decision, StalkerType
 from masip.forms import VersionedForm
+from masip.times import TIME_HINT, parse_time
 from triage import services
 from triage.models import AttendanceStatus, Consensus, Hearing, MeetingKind, Outcome, SashLevel
 
 RADIOS_FIELD_TEMPLATE = "cases/forms/radios_field.html"
-TIME_RE = re.compile(r"^\s*([01]?\d|2[0-3])[:.]([0-5]\d)\s*$")
 REFERENCE_RE = re.compile(r"^\s*(?:MASIP-?)?0*(\d{1,9})\s*$", re.IGNORECASE)
 
 
@@ -71,11 +71,6 @@ def _record_class_choices(visible_classes: frozenset[str]) -> list[tuple[str, st
     ]
 
 
-def parse_time(value: str) -> dt.time | None:
-    match = TIME_RE.match(value or "")
-    return dt.time(int(match.group(1)), int(match.group(2))) if match else None
-
-
 def parse_case_reference(value: str) -> int | None:
     """``MASIP-000012``, ``masip-12`` or ``12``: the case number staff quote."""
     match = REFERENCE_RE.match(value or "")
@@ -99,8 +94,8 @@ class MeetingForm(forms.Form):
     day = GovukDateField(label="Date of the meeting", required=True)
     time = forms.CharField(
         label="Start time",
-        help_text="Use the 24-hour clock, for example 09:30",
-        max_length=5,
+        help_text=TIME_HINT,
+        max_length=12,
         error_messages={"required": "Enter the start time"},
         widget=forms.TextInput(attrs={"class": "govuk-input--width-4", "inputmode": "numeric"}),
     )
@@ -122,10 +117,7 @@ class MeetingForm(forms.Form):
             kind.choices = [(k, MeetingKind(k).label) for k in kinds]
 
     def clean_time(self) -> dt.time:
-        parsed = parse_time(self.cleaned_data["time"])
-        if parsed is None:
-            raise ValidationError("Enter the time like 09:30")
-        return parsed
+        return parse_time(self.cleaned_data["time"])
 
     def starts_at(self) -> dt.datetime:
         return timezone.make_aware(dt.datetime.combine(self.cleaned_data["day"], self.cleaned_data["time"]))

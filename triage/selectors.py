@@ -471,6 +471,24 @@ def meeting_staff(*, meeting: Meeting) -> QuerySet[User]:
     )
 
 
+# A meeting has no end time: one starting within this long of another is taken to overlap it.
+CLASH_WINDOW = dt.timedelta(hours=2)
+
+
+def meeting_clashes(*, user: User, meeting: Meeting) -> list[Meeting]:
+    """Other meetings of the partnership, not concluded, starting within CLASH_WINDOW of this one."""
+    return list(
+        Meeting.objects.filter(
+            partnership_id=meeting.partnership_id,
+            starts_at__gt=meeting.starts_at - CLASH_WINDOW,
+            starts_at__lt=meeting.starts_at + CLASH_WINDOW,
+        )
+        .exclude(pk=meeting.pk)
+        .exclude(status=MeetingStatus.CONCLUDED)
+        .order_by("starts_at", "id")
+    )
+
+
 def partnership_staff(*, user: User) -> QuerySet[User]:
     _require_member(user)
     assert user.agency is not None
@@ -482,6 +500,17 @@ def partnership_staff(*, user: User) -> QuerySet[User]:
 
 
 # --- actions ---------------------------------------------------------------------------------------------------
+
+
+def undecided_references(*, user: User, meeting: Meeting) -> list[str]:
+    """The references of the cases on the meeting's agenda with no decision yet, that the user may see."""
+    visible = case_queryset_for_user(user=user).values("pk")
+    return [
+        f"MASIP-{case_id:06d}"
+        for case_id in AgendaItem.objects.filter(meeting=meeting, decision__isnull=True, case_id__in=visible)
+        .order_by("position")
+        .values_list("case_id", flat=True)
+    ]
 
 
 class ActionScope:

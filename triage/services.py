@@ -496,7 +496,7 @@ def _action_create(*, actor: User, item: AgendaItem, case: Case, data: ActionInp
     if errors:
         raise ValidationError(errors)
     assert owner is not None and owner.agency is not None and data.due_on is not None
-    return Action.objects.create(
+    action = Action.objects.create(
         item=item,
         case=case,
         owner_agency=owner.agency,
@@ -506,6 +506,9 @@ def _action_create(*, actor: User, item: AgendaItem, case: Case, data: ActionInp
         due_on=data.due_on,
         created_by=actor,
     )
+    # Inside the caller's transaction: a decision refused for a later action alerts nobody.
+    _alert_owner(action, actor)
+    return action
 
 
 @transaction.atomic
@@ -519,6 +522,23 @@ def action_create(*, actor: User, item: AgendaItem, data: ActionInput) -> Action
     case_services.case_refresh_next_due(case_ids=[case.pk])
     access_record(user=actor, action=AccessAction.CREATE, record_type="triage.action", record_ids=[action.pk])
     return action
+
+
+def _alert_owner(action: Action, actor: User) -> None:
+    """The owner hears of an action at once, not first from the reminder on its due date."""
+    from notifications.services import notify
+
+    if action.owner_id == actor.pk:
+        return
+    # Names no one: the e-mail leaves the system. The case reference and the link are enough.
+    notify(
+        action.owner,
+        f"Action assigned to you on case MASIP-{action.case_id:06d}",
+        f"An action was agreed for you at a partnership meeting, due {action.due_on:%-d %B %Y}. "
+        "Open it to see what it is.",
+        reverse("triage:action_detail", args=[action.pk]),
+        key=f"action-assigned:{action.pk}",
+    )
 
 
 def _lock_action(actor: User, action: Action) -> Action:

@@ -89,6 +89,15 @@ def _schedulable_kinds(actor: User) -> list[str]:
     return [k for k in MeetingKind.values if permissions.can_schedule(actor, k)]
 
 
+def _warn_clashes(request: HttpRequest, actor: User, meeting: Meeting) -> None:
+    """A warning, not a refusal: two meetings at once can be meant (different rooms and chairs)."""
+    clashes = selectors.meeting_clashes(user=actor, meeting=meeting)
+    if clashes:
+        messages.warning(
+            request, "It clashes with " + "; ".join(str(m) for m in clashes) + ". Check the time if that was not meant."
+        )
+
+
 @staff_required
 def meeting_new(request: HttpRequest) -> HttpResponse:
     actor = staff_member(request)
@@ -111,6 +120,7 @@ def meeting_new(request: HttpRequest) -> HttpResponse:
         )
         if meeting is not None:
             messages.success(request, f"{meeting} scheduled: now build its agenda")
+            _warn_clashes(request, actor, meeting)
             return redirect("triage:meeting_detail", meeting_id=meeting.pk)
     return render(
         request,
@@ -152,6 +162,7 @@ def meeting_edit(request: HttpRequest, meeting_id: int) -> HttpResponse:
         )
         if updated is not None:
             messages.success(request, "Meeting details saved")
+            _warn_clashes(request, actor, updated)
             return redirect("triage:meeting_detail", meeting_id=meeting.pk)
     return render(
         request,
@@ -595,6 +606,10 @@ def meeting_start(request: HttpRequest, meeting_id: int) -> HttpResponse:
 def meeting_conclude(request: HttpRequest, meeting_id: int) -> HttpResponse:
     actor = staff_member(request)
     meeting = _manager_meeting(actor, meeting_id)
+    undecided = selectors.undecided_references(user=actor, meeting=meeting)
+    if undecided and request.POST.get("confirm") != "yes" and meeting.is_open:
+        # Concluding is final for this meeting: say which cases would go undecided first.
+        return render(request, "triage/meeting_conclude_confirm.html", {"meeting": meeting, "undecided": undecided})
     try:
         services.meeting_conclude(actor=actor, meeting=meeting)
     except ValidationError as exc:

@@ -1,0 +1,21 @@
+"""The inbox's work line (masip.worklist): unread notifications, for every member of staff.
+
+Counted on the home page, not in every page's header: one query there rather than one on
+every page.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.urls import reverse
+
+from masip.worklist import WorkLine
+from notifications.models import Notification
+
+
+def lines(user: Any) -> list[WorkLine]:
+    if not getattr(user, "is_authenticated", False) or getattr(user, "agency_id", None) is None:
+        return []
+    unread = Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+    return [WorkLine("notifications", "Unread notifications", unread, url=reverse("notifications:inbox"))]
