@@ -16,5 +16,6 @@ urlpatterns = [
     path("", include("advocacy.api_urls")),
     path("", include("interventions.api_urls")),
     path("", include("costs.api_urls")),
+    path("", include("documents.api_urls")),
     path("", include("reporting.api_urls")),
 ]

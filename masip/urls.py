@@ -18,6 +18,7 @@ urlpatterns = [
     path("interventions/", include("interventions.urls")),
     path("reporting/", include("reporting.urls")),
     path("costs/", include("costs.urls")),
+    path("documents/", include("documents.urls")),
     path("partnership/", include("agencies.urls")),
     path("access-log/", include("audit.urls")),
     path("api/v1/", include("masip.api_urls")),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from masip.settings.base import *  # noqa: F403
-from masip.settings.base import CACHES
+from masip.settings.base import BASE_DIR, CACHES, documents_storage
 from masip.settings.env import env_str
 
 DEBUG = False
@@ -16,6 +16,7 @@ MASIP_REQUIRE_MFA = False
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "documents": documents_storage(BASE_DIR / "var" / "test-documents"),
 }
 # The suite's Celery worker listens on a queue of its own (tests/conftest.py).
 CELERY_TASK_DEFAULT_QUEUE = env_str("MASIP_CELERY_QUEUE", "masip-test")
