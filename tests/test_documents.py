@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Iterator
 
 import pytest
 from django.core.files.storage import storages
@@ -26,6 +27,14 @@ from tests.factories import World
 pytestmark = pytest.mark.django_db
 
 TODAY = dt.date.today()
+
+
+@pytest.fixture(autouse=True)
+def _remove_stored_files(db: None) -> Iterator[None]:
+    """The database rolls back after each test; the files the test stored go with it."""
+    yield
+    for document in Document.objects.all():
+        document.file.delete(save=False)
 
 
 def _client(user: User) -> Client:

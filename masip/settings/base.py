@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "costs",
     "documents",
     "reporting",
+    "exchange",
 ]
 
 MIDDLEWARE = [
