@@ -17,5 +17,6 @@ urlpatterns = [
     path("", include("interventions.api_urls")),
     path("", include("costs.api_urls")),
     path("", include("documents.api_urls")),
+    path("", include("consent.api_urls")),
     path("", include("reporting.api_urls")),
 ]

@@ -34,6 +34,7 @@ urlpatterns = [
     path("bundle/", include("exchange.urls")),
     path("costs/", include("costs.urls")),
     path("documents/", include("documents.urls")),
+    path("consent/", include("consent.urls")),
     path("partnership/", include("agencies.urls")),
     path("access-log/", include("audit.urls")),
     path("api/v1/", include("masip.api_urls")),
