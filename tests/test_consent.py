@@ -4,9 +4,11 @@ glance on the case, refused (404) to those who may not, and the research answer 
 from __future__ import annotations
 
 import datetime as dt
+from typing import IO
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.http import Http404
 from django.test import Client
 from django.urls import reverse
 
@@ -201,3 +203,50 @@ def test_research_consent_in_force_follows_her_newest_answer(world: World) -> No
     assert selectors.research_consent_in_force([victim]) == {victim}
     _record(world, case, given=False)
     assert selectors.research_consent_in_force([victim]) == set()
+
+
+def _bundle_files(stream: IO[bytes]) -> dict[str, list[dict[str, str]]]:
+    import csv
+    import io
+    import zipfile
+
+    with zipfile.ZipFile(stream) as archive:
+        return {
+            name.rsplit("/", 1)[-1]: list(csv.DictReader(io.StringIO(archive.read(name).decode("utf-8"))))
+            for name in archive.namelist()
+        }
+
+
+def test_an_evaluators_identifiable_export_names_only_victims_who_consented_to_research(world: World) -> None:
+    from exchange.services import bundle_export_for_user
+
+    unconsented = make_case(world.triage_officer, crime_reference="CH/11111/26")
+    consented = make_case(
+        world.triage_officer,
+        victim_name=("Ruth", "Okafor"),
+        perpetrator_name=("Lee", "Grant"),
+        crime_reference="CH/22222/26",
+    )
+    _record(world, consented)
+    withdrawn = _record(world, unconsented)
+    services.consent_withdraw(actor=world.advocate, consent_id=withdrawn.pk, withdrawn_on=TODAY, method="phone")
+
+    stream, name = bundle_export_for_user(actor=world.admin, pseudonymise=False, for_evaluation=True)
+    assert "-evaluation-" in name
+    files = _bundle_files(stream)
+    people = files["people.csv"]
+    names = {(p["given_name"], p["family_name"]) for p in people}
+    assert ("Ruth", "Okafor") in names and ("Darren", "Cole") in names and ("Lee", "Grant") in names
+    assert ("Hannah", "Mills") not in names
+    unnamed = [p for p in people if not p["family_name"]]
+    assert len(unnamed) == 1 and unnamed[0]["date_of_birth"] == "" and unnamed[0]["age_band"]
+    referrals = {r["victim_ref"]: r for r in files["referrals.csv"]}
+    # Her referral points at the same pseudonym, without the crime reference that leads back to her.
+    assert referrals[unnamed[0]["person_ref"]]["crime_reference"] == ""
+    assert "CH/22222/26" in {r["crime_reference"] for r in files["referrals.csv"]}
+
+    full, _ = bundle_export_for_user(actor=world.admin, pseudonymise=False)
+    assert ("Hannah", "Mills") in {(p["given_name"], p["family_name"]) for p in _bundle_files(full)["people.csv"]}
+    # The evaluation export is for those who may handle identities, like the full one.
+    with pytest.raises(Http404):
+        bundle_export_for_user(actor=world.programme_manager, pseudonymise=False, for_evaluation=True)

@@ -551,6 +551,35 @@ def _fill_document_params(world: WalkWorld) -> None:
     )
     order = upload("Interim stalking protection order", "court_order", "", None)
     p["document_id"] = [{"document_id": letter.pk}, {"document_id": log}, {"document_id": order}]
+    _fill_consent_params(world)
+
+
+def _fill_consent_params(world: WalkWorld) -> None:
+    """Case a's victim's answers: research consent given, contact refused, with a marker in the note."""
+    from consent import services as consent_services
+
+    north, a = world.north, world.cases["a"]
+    victim = world.people["a-victim"]
+    research = consent_services.consent_record(
+        actor=north.advocate,
+        case_id=a.pk,
+        person_id=victim,
+        purpose="research",
+        given=True,
+        given_on=timezone.localdate(),
+        method="signed",
+        note=_mark(world, "Signed at the Quillmere drop-in", RecordClass.VICTIM_IDENTITY, "a"),
+    )
+    consent_services.consent_record(
+        actor=north.advocate,
+        case_id=a.pk,
+        person_id=victim,
+        purpose="contact",
+        given=False,
+        given_on=timezone.localdate(),
+        method="phone",
+    )
+    world.params["consent_id"] = [{"case_id": a.pk, "consent_id": research.pk}]
 
 
 def _fill_cost_params(world: WalkWorld, *, contact: ContactLogEntry) -> None:
