@@ -38,7 +38,6 @@ urlpatterns = [
     path("documents/", include("documents.urls")),
     path("consent/", include("consent.urls")),
     path("partnership/", include("agencies.urls")),
-    path("access-log/", include("audit.urls")),
     path("api/v1/", include("masip.api_urls")),
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="api-schema"),
 ]
