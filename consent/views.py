@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
@@ -12,18 +11,9 @@ from django.shortcuts import redirect, render
 
 from agencies.staff import staff_member, staff_required
 from cases.forms import apply_errors
-from cases.templatetags.cases_tags import error_anchor
 from consent import selectors, services
 from consent.forms import ConsentForm, WithdrawForm
-
-
-def _summary_errors(form: forms.Form) -> list[tuple[str, str]]:
-    if not form.is_bound:
-        return []
-    found = [("", str(e)) for e in form.non_field_errors()]
-    for field in form:
-        found += [("" if field.is_hidden else error_anchor(field), str(e)) for e in field.errors]
-    return found
+from masip.forms import summary_errors
 
 
 def _posted(request: HttpRequest) -> Any:
@@ -69,7 +59,7 @@ def consent_add(request: HttpRequest, case_id: int) -> HttpResponse:
             "form": form,
             "title": "Record consent",
             "button": "Record",
-            "summary_errors": _summary_errors(form),
+            "summary_errors": summary_errors(form),
         },
     )
 
@@ -103,6 +93,6 @@ def consent_withdraw(request: HttpRequest, case_id: int, consent_id: int) -> Htt
             "form": form,
             "title": f"Withdraw consent: {record.get_purpose_display()}",
             "button": "Record the withdrawal",
-            "summary_errors": _summary_errors(form),
+            "summary_errors": summary_errors(form),
         },
     )

@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, HttpRequest, HttpResponse
@@ -21,21 +20,11 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from agencies.staff import staff_member, staff_required
 from cases.forms import apply_errors
-from cases.templatetags.cases_tags import error_anchor
 from documents import selectors, services
 from documents.forms import DocumentUploadForm, LetterCreateForm
+from masip.forms import summary_errors
 
 _FIELD = {"files": "uploads"}
-
-
-def _summary_errors(form: forms.Form) -> list[tuple[str, str]]:
-    if not form.is_bound:
-        return []
-    found = [("", str(e)) for e in form.non_field_errors()]
-    for field in form:
-        anchor = "" if field.is_hidden else error_anchor(field)
-        found += [(anchor, str(e)) for e in field.errors]
-    return found
 
 
 def _posted(request: HttpRequest) -> tuple[Any, Any]:
@@ -102,7 +91,7 @@ def document_upload(request: HttpRequest, case_id: int) -> HttpResponse:
             "case": page.case,
             "case_section": "documents",
             "form": form,
-            "summary_errors": _summary_errors(form),
+            "summary_errors": summary_errors(form),
             "today": dt.date.today(),
         },
     )
@@ -137,7 +126,7 @@ def letter_create(request: HttpRequest, case_id: int) -> HttpResponse:
             "case_section": "documents",
             "form": form,
             "page": page,
-            "summary_errors": _summary_errors(form),
+            "summary_errors": summary_errors(form),
         },
     )
 
