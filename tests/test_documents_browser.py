@@ -74,3 +74,5 @@ def test_an_advocate_uploads_and_downloads_and_probation_is_refused(page: Any, t
     refused = page.request.get(f"/documents/{stored.pk}/download/")
     assert refused.status == 404
     assert refused.headers.get("content-disposition") is None
+    for document in Document.objects.filter(case=case):
+        document.file.delete(save=False)
