@@ -39,7 +39,7 @@ FROM ${PYTHON_IMAGE} AS runtime
 # WeasyPrint (PDF reports) needs Pango and HarfBuzz, and fonts to render with.
 RUN apt-get update \
     && apt-get install -y --no-install-recommends \
-        libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core \
+        libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core libmagic1 \
     && rm -rf /var/lib/apt/lists/*
 
 RUN groupadd --system --gid 10001 masip \

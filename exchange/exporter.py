@@ -174,6 +174,8 @@ def referral_rows(*, partnership_id: int, case_ids: Iterable[int] | None = None)
     for r in rows.iterator(chunk_size=CHUNK):
         yield {
             "_case_id": r["pk"],
+            "_victim_id": r["victim_id"],
+            "_perpetrator_id": r["perpetrator_id"],
             "referral_ref": r["referral__ref"],
             "received_on": _text(r["referral__received_on"]),
             "referring_agency": r["referral__referring_agency_kind"],
@@ -537,6 +539,15 @@ class Withheld:
 
     referral_refs: frozenset[str] = frozenset()
     person_ids: frozenset[int] = frozenset()
+    # In an identifiable export for evaluators: victims without research consent in force. Their
+    # names, identifiers and date of birth are left out (an age band instead), their ref is a
+    # pseudonym, and their referrals' crime references are left out (they lead back to her).
+    unnamed_person_ids: frozenset[int] = frozenset()
+
+    def unnamed(self, person_ids: Iterable[int]) -> Withheld:
+        return Withheld(
+            referral_refs=self.referral_refs, person_ids=self.person_ids, unnamed_person_ids=frozenset(person_ids)
+        )
 
     @classmethod
     def cases(cls, case_ids: Iterable[int]) -> Withheld:
@@ -563,10 +574,20 @@ def _bundle_rows(
     victim_costs: bool = True,
 ) -> Iterator[dict[str, Any]]:
     pid = partnership.pk
+    unnamed = withheld.unnamed_person_ids
+    # The refs of unnamed victims become pseudonyms, the same in people.csv and referrals.csv.
+    veil = Pseudonymiser(partnership) if unnamed and pseudonymiser is None else None
     if name == fmt.PEOPLE:
-        for row in people_rows(partnership_id=pid, first_referral=pseudonymiser is not None):
+        for row in people_rows(partnership_id=pid, first_referral=pseudonymiser is not None or bool(unnamed)):
             if row["_pk"] in withheld.person_ids:
                 continue
+            if veil is not None and row["_pk"] in unnamed:
+                born = dt.date.fromisoformat(row["date_of_birth"]) if row["date_of_birth"] else None
+                if born is not None and row["_first_received"] is not None:
+                    row["age_band"] = age_band_on(born, row["_first_received"])
+                for column in ("date_of_birth", "pnc_id", "nhs_number", "given_name", "family_name"):
+                    row[column] = ""
+                row["person_ref"] = veil.person(row["person_ref"])
             if pseudonymiser is not None:
                 born = dt.date.fromisoformat(row["date_of_birth"]) if row["date_of_birth"] else None
                 if born is not None and row["_first_received"] is not None:
@@ -579,6 +600,13 @@ def _bundle_rows(
             if row["referral_ref"] in withheld.referral_refs:
                 continue
             summary.case_ids.append(row["_case_id"])
+            if veil is not None and row["_victim_id"] in unnamed:
+                row["victim_ref"] = veil.person(row["victim_ref"])
+                row["crime_reference"] = ""
+            if veil is not None and row["_perpetrator_id"] in unnamed:
+                # A victim elsewhere named as this case's perpetrator is unnamed here too.
+                row["perpetrator_ref"] = veil.person(row["perpetrator_ref"])
+                row["crime_reference"] = ""
             if pseudonymiser is not None:
                 row["referral_ref"] = pseudonymiser.referral(row["referral_ref"])
                 row["victim_ref"] = pseudonymiser.person(row["victim_ref"])

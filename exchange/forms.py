@@ -41,6 +41,10 @@ class BundleUploadForm(forms.Form):
 
 EXPORT_CHOICES = (
     ("full", "The full bundle, with names and identifiers (to move the partnership's data elsewhere)"),
+    (
+        "evaluation",
+        "For an evaluator, with names: victims named only where they consented to research, the others unnamed",
+    ),
     ("pseudonymised", "Pseudonymised, without names or identifiers (for an evaluator)"),
 )
 

@@ -36,8 +36,10 @@ from agencies.models import Partnership, RecordClass, User
 from agencies.permissions import can_see_programme_data, is_partnership_admin
 from audit.models import AccessAction
 from audit.services import access_record
-from cases.permissions import may_see
+from cases.models import CaseParty
+from cases.permissions import VICTIM_ROLES, may_see
 from cases.selectors import restricted_case_ids_withheld_from
+from consent.selectors import research_consent_in_force
 from exchange import format as fmt
 from exchange.exporter import ExportSummary, Withheld, export_to_zip, snapshot
 
@@ -315,23 +317,40 @@ def bundle_export_log(
     )
 
 
-def bundle_export_for_user(*, actor: User, pseudonymise: bool) -> tuple[IO[bytes], str]:
-    """The user's partnership as a .zip (a temporary file, read from the start) and its file name."""
+def _victims_without_research_consent(partnership_id: int) -> set[int]:
+    victims = set(
+        CaseParty.objects.filter(case__partnership_id=partnership_id, role__in=VICTIM_ROLES).values_list(
+            "person_id", flat=True
+        )
+    )
+    return victims - research_consent_in_force(victims)
+
+
+def bundle_export_for_user(*, actor: User, pseudonymise: bool, for_evaluation: bool = False) -> tuple[IO[bytes], str]:
+    """The user's partnership as a .zip (a temporary file, read from the start) and its file name.
+
+    ``for_evaluation``: an identifiable export for evaluators, in which a victim is named only
+    with her research consent in force (consent app); the others are left unnamed, as in the
+    pseudonymised export. The pseudonymised export stays under its own basis.
+    """
     if not may_export(actor, pseudonymise=pseudonymise):
         raise Http404
     assert actor.agency is not None
     partnership = actor.agency.partnership
+    withheld = Withheld.cases(restricted_case_ids_withheld_from(actor))
+    if for_evaluation and not pseudonymise:
+        withheld = withheld.unnamed(_victims_without_research_consent(partnership.pk))
     stream: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=32 * 1024**2)  # noqa: SIM115 (returned open)
     with snapshot(), zipfile.ZipFile(stream, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         summary = export_to_zip(
             partnership=partnership,
             archive=archive,
             pseudonymise=pseudonymise,
-            withheld=Withheld.cases(restricted_case_ids_withheld_from(actor)),
+            withheld=withheld,
             # A victim's own costs are victim_identity: left out for an agency that may not see it.
             victim_costs=may_see(actor, RecordClass.VICTIM_IDENTITY),
         )
         bundle_export_log(actor=actor, partnership=partnership, summary=summary, target="download")
     stream.seek(0)
-    suffix = "-pseudonymised" if pseudonymise else ""
+    suffix = "-pseudonymised" if pseudonymise else "-evaluation" if for_evaluation else ""
     return stream, f"{partnership.slug}-bundle{suffix}-{timezone.localdate():%Y-%m-%d}.zip"

@@ -101,7 +101,11 @@ def bundle_export(request: HttpRequest) -> HttpResponse | FileResponse:
     form = BundleExportForm(request.POST, full_allowed=admin)
     if not form.is_valid():
         return _page(request, user, export=form, status=400)
-    stream, filename = services.bundle_export_for_user(actor=user, pseudonymise=form.cleaned_data["kind"] != "full")
+    stream, filename = services.bundle_export_for_user(
+        actor=user,
+        pseudonymise=form.cleaned_data["kind"] == "pseudonymised",
+        for_evaluation=form.cleaned_data["kind"] == "evaluation",
+    )
     response = FileResponse(stream, as_attachment=True, filename=filename, content_type="application/zip")
     response["Cache-Control"] = "no-store"
     return response

@@ -18,5 +18,7 @@ urlpatterns = [
     path("", include("interventions.api_urls")),
     path("", include("followups.api_urls")),
     path("", include("costs.api_urls")),
+    path("", include("documents.api_urls")),
+    path("", include("consent.api_urls")),
     path("", include("reporting.api_urls")),
 ]

@@ -42,6 +42,8 @@ urlpatterns = [
     re_path(r"^reporting/bundle/(?P<rest>(?:import/(?:[0-9a-f-]{36}/)?|export/)?)$", bundle_moved),
     path("bundle/", include("exchange.urls")),
     path("costs/", include("costs.urls")),
+    path("documents/", include("documents.urls")),
+    path("consent/", include("consent.urls")),
     path("partnership/", include("agencies.urls")),
     path("api/v1/", include("masip.api_urls")),
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -509,6 +509,79 @@ def _fill_params(
     p["return_id"] = [{"return_id": generated.pk, "file_format": fmt} for fmt in ("csv", "xlsx")]
     p["job_id"] = [{"job_id": uuid.uuid4()}]
     _fill_cost_params(world, contact=contact)
+    _fill_document_params(world)
+
+
+def _fill_document_params(world: WalkWorld) -> None:
+    """Case a's documents: a housing letter with the victim's address, an evidence log about her
+    whose title is a victim-location marker, and a court order every agency on the case reads."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from documents import services as document_services
+    from tests.document_factories import pdf_bytes
+
+    north, a, p = world.north, world.cases["a"], world.params
+    victim = world.people["a-victim"]
+
+    def upload(title: str, kind: str, record_class: str, person_id: int | None) -> int:
+        data = SimpleUploadedFile("walk.pdf", pdf_bytes())
+        [document] = document_services.document_upload(
+            actor=north.advocate,
+            case_id=a.pk,
+            uploads=[document_services.Upload(file=data, name="walk.pdf", size=data.size or 0)],
+            title=title,
+            kind=kind,
+            dated_on=timezone.localdate(),
+            record_class=record_class,
+            person_id=person_id,
+        )
+        return document.pk
+
+    letter = document_services.letter_create(
+        actor=north.advocate,
+        case_id=a.pk,
+        template="housing_support",
+        person_id=victim,
+        recipient_name="Housing Options",
+        recipient_address="1 Town Hall Square",
+    )
+    log = upload(
+        _mark(world, "Evidence log of the walk near Quillmere Road", RecordClass.VICTIM_LOCATION, "a"),
+        "evidence_log",
+        RecordClass.VICTIM_LOCATION,
+        victim,
+    )
+    order = upload("Interim stalking protection order", "court_order", "", None)
+    p["document_id"] = [{"document_id": letter.pk}, {"document_id": log}, {"document_id": order}]
+    _fill_consent_params(world)
+
+
+def _fill_consent_params(world: WalkWorld) -> None:
+    """Case a's victim's answers: research consent given, contact refused, with a marker in the note."""
+    from consent import services as consent_services
+
+    north, a = world.north, world.cases["a"]
+    victim = world.people["a-victim"]
+    research = consent_services.consent_record(
+        actor=north.advocate,
+        case_id=a.pk,
+        person_id=victim,
+        purpose="research",
+        given=True,
+        given_on=timezone.localdate(),
+        method="signed",
+        note=_mark(world, "Signed at the Quillmere drop-in", RecordClass.VICTIM_IDENTITY, "a"),
+    )
+    consent_services.consent_record(
+        actor=north.advocate,
+        case_id=a.pk,
+        person_id=victim,
+        purpose="contact",
+        given=False,
+        given_on=timezone.localdate(),
+        method="phone",
+    )
+    world.params["consent_id"] = [{"case_id": a.pk, "consent_id": research.pk}]
 
 
 def _fill_cost_params(world: WalkWorld, *, contact: ContactLogEntry) -> None:

@@ -67,6 +67,8 @@ INSTALLED_APPS = [
     "interventions",
     "followups",
     "costs",
+    "documents",
+    "consent",
     "reporting",
     "exchange",
 ]
@@ -219,10 +221,46 @@ DATE_INPUT_FORMATS = ["%Y-%m-%d", "%d/%m/%Y"]
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "staticfiles"
+
+
+def documents_storage(root: Path) -> dict[str, object]:
+    """Where uploaded documents live: the file system under ``root`` (no public URL: files are
+    served only through the documents app's access check), or S3-compatible object storage
+    through django-storages when MASIP_DOCUMENTS_S3_BUCKET is set. Private objects either way."""
+    bucket = env_str("MASIP_DOCUMENTS_S3_BUCKET", "")
+    if not bucket:
+        return {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(root), "base_url": None, "file_permissions_mode": 0o600},
+        }
+    options: dict[str, object] = {
+        "bucket_name": bucket,
+        "default_acl": "private",
+        "file_overwrite": False,
+        "querystring_auth": True,
+        "location": env_str("MASIP_DOCUMENTS_S3_PREFIX", "documents"),
+    }
+    endpoint = env_str("MASIP_DOCUMENTS_S3_ENDPOINT_URL", "")
+    if endpoint:
+        options["endpoint_url"] = endpoint
+    region = env_str("MASIP_DOCUMENTS_S3_REGION", "")
+    if region:
+        options["region_name"] = region
+    # Credentials come from the usual AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY variables or
+    # the instance's role (boto3's own chain), never from settings files.
+    return {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": options}
+
+
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+    "documents": documents_storage(Path(env_str("MASIP_DOCUMENTS_ROOT", str(BASE_DIR / "var" / "documents")))),
 }
+# Limits on uploads (bytes): one file, and all the documents of one case together.
+MASIP_DOCUMENT_MAX_BYTES = env_int("MASIP_DOCUMENT_MAX_BYTES", 25 * 1024 * 1024)
+MASIP_CASE_DOCUMENTS_MAX_BYTES = env_int("MASIP_CASE_DOCUMENTS_MAX_BYTES", 500 * 1024 * 1024)
+# Several files in one upload: Django's default (100) would refuse a form with more fields.
+MASIP_DOCUMENTS_PER_UPLOAD = env_int("MASIP_DOCUMENTS_PER_UPLOAD", 20)
 
 EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "MASIP case management <no-reply@masip.invalid>")

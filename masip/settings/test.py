@@ -6,7 +6,7 @@ import os
 from urllib.parse import urlsplit, urlunsplit
 
 from masip.settings.base import *  # noqa: F403
-from masip.settings.base import CACHES, REDIS_URL
+from masip.settings.base import BASE_DIR, CACHES, REDIS_URL, documents_storage
 from masip.settings.env import env_str
 
 
@@ -49,6 +49,8 @@ MASIP_REQUIRE_MFA = False
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    # One folder per pytest-xdist process: each has its own database, so the same ids.
+    "documents": documents_storage(BASE_DIR / "var" / "test-documents" / os.environ.get("PYTEST_XDIST_WORKER", "main")),
 }
 # The suite's Celery worker listens on a queue of its own (tests/conftest.py).
 CELERY_TASK_DEFAULT_QUEUE = env_str("MASIP_CELERY_QUEUE", "masip-test")

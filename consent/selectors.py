@@ -1,0 +1,118 @@
+"""The consent gateway: every read of consent scopes, shapes and logs here (pages and API alike)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.http import Http404
+
+from agencies.models import User
+from audit.models import AccessAction
+from audit.services import access_record
+from cases.models import Case, CaseParty
+from cases.permissions import VICTIM_ROLES, people_classes
+from cases.selectors import case_get_for_user
+from consent import permissions
+from consent.models import Consent, Purpose
+
+
+@dataclass
+class VictimConsent:
+    person_id: int
+    name: str
+    records: list[Consent] = field(default_factory=list)
+
+    def current(self, purpose: str) -> Consent | None:
+        return next((c for c in self.records if c.purpose == purpose), None)
+
+    @property
+    def at_a_glance(self) -> list[tuple[str, str, Consent | None]]:
+        """(purpose, label, the newest record) for each purpose."""
+        return [(p.value, str(p.label), self.current(p.value)) for p in Purpose]
+
+
+@dataclass
+class ConsentPage:
+    case: Case
+    victims: list[VictimConsent]
+    can_record: bool
+
+
+def _victims(user: User, case: Case) -> list[VictimConsent]:
+    parts = list(
+        CaseParty.objects.filter(case=case, role__in=VICTIM_ROLES)
+        .select_related("person")
+        .order_by("-is_primary", "id")
+    )
+    identity = people_classes(user, {p.person_id for p in parts}).identity
+    victims: dict[int, VictimConsent] = {}
+    for part in parts:
+        if part.person_id in identity and part.person_id not in victims:
+            person = part.person
+            name = f"{person.given_name} {person.family_name}".strip() or f"Person {person.pk}"
+            victims[part.person_id] = VictimConsent(part.person_id, name)
+    # Her consent wherever it was recorded: it is hers, not the case's.
+    for record in Consent.objects.filter(person_id__in=victims).select_related("agency").order_by("-given_on", "-id"):
+        victims[record.person_id].records.append(record)
+    return list(victims.values())
+
+
+def _page(user: User, case_id: int) -> ConsentPage:
+    case = case_get_for_user(user=user, case_id=case_id)
+    if not permissions.may_see_consent(user):
+        raise Http404
+    victims = _victims(user, case)
+    access_record(
+        user=user,
+        action=AccessAction.VIEW,
+        record_type="consent.consent",
+        record_ids=[c.pk for v in victims for c in v.records],
+    )
+    return ConsentPage(case=case, victims=victims, can_record=permissions.can_record_consent(user, case))
+
+
+def consent_for_case(*, user: User, case_id: int) -> ConsentPage:
+    return _page(user, case_id)
+
+
+def card_context(user: Any, case: Any) -> dict[str, Any] | None:
+    """The case overview's consent card: each victim's answer for each purpose, at a glance."""
+    if not permissions.may_see_consent(user):
+        return None
+    page = _page(user, case.pk)
+    if not page.victims:
+        return None
+    return {"consent_page": page}
+
+
+def consent_for_change(*, user: User, consent_id: int) -> Consent:
+    """A record to withdraw: on a case the user may record consent on, about a victim whose identity they see."""
+    record = (
+        Consent.objects.select_related("case")
+        .filter(pk=consent_id, case__partnership_id=user.agency.partnership_id)  # type: ignore[union-attr]
+        .first()
+    )
+    if record is None:
+        raise Http404
+    case = case_get_for_user(user=user, case_id=record.case_id)
+    if not permissions.can_record_consent(user, case):
+        raise Http404
+    if record.person_id not in people_classes(user, [record.person_id]).identity:
+        raise Http404
+    return record
+
+
+def research_consent_in_force(person_ids: Iterable[int]) -> set[int]:
+    """Of some people, those whose newest research answer is a consent not withdrawn.
+
+    For exports that name people to evaluators: a victim is named only with her research consent.
+    """
+    ids = set(person_ids)
+    newest: dict[int, Consent] = {}
+    for record in Consent.objects.filter(person_id__in=ids, purpose=Purpose.RESEARCH).order_by(
+        "person_id", "-given_on", "-id"
+    ):
+        newest.setdefault(record.person_id, record)
+    return {pid for pid, record in newest.items() if record.in_force}

@@ -1,0 +1,88 @@
+"""Who may see and add documents. The selectors, services, pages and API all ask these.
+
+A document is as private as the strictest thing in it. It carries every record class it
+belongs to: the class the uploader chose, the classes its kind implies (a victim's
+evidence log or screenshot identifies her; a risk report is criminal history), and
+``victim_identity`` whenever it is about a person who is a victim in any case or carries
+her location. A reader needs the case (``cases.permissions.can_view_case``), every one of
+those classes from the agreement, and, for the victim classes, the per-person rule of
+``cases.permissions.people_classes``: a document about a victim's location is shown only
+to a reader who may see her location everywhere she is a victim; a case document with
+``victim_location`` and no named person only where every victim of the case is visible.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from agencies.models import RecordClass, User
+from cases.models import Case
+from cases.permissions import (
+    CASEWORK_ROLES,
+    can_view_case,
+    case_victims_location_visible,
+    is_staff_member,
+    note_classes_for_user,
+    people_classes,
+)
+from documents.models import Document, DocumentKind
+
+KIND_CLASSES: dict[str, frozenset[str]] = {
+    DocumentKind.EVIDENCE_LOG: frozenset({RecordClass.VICTIM_IDENTITY}),
+    DocumentKind.SCREENSHOT: frozenset({RecordClass.VICTIM_IDENTITY}),
+    DocumentKind.LETTER: frozenset({RecordClass.VICTIM_IDENTITY}),
+    DocumentKind.COURT_ORDER: frozenset(),
+    # Written for MAPPA, probation and sentencers: the agreement's criminal-history readers.
+    DocumentKind.RISK_REPORT: frozenset({RecordClass.CRIMINAL_HISTORY}),
+    DocumentKind.OTHER: frozenset(),
+}
+
+
+def document_classes(*, kind: str, chosen: Iterable[str], about_victim: bool) -> list[str]:
+    """The classes a document carries: the chosen ones, its kind's, and identity where it is a victim's."""
+    classes = set(chosen) | KIND_CLASSES.get(kind, frozenset())
+    if about_victim or RecordClass.VICTIM_LOCATION in classes:
+        classes.add(RecordClass.VICTIM_IDENTITY)
+    return sorted(str(c) for c in classes)
+
+
+def can_add_documents(user: Any, case: Case) -> bool:
+    """Casework roles on a case they hold in their own right (a break-glass look reads, it does not add)."""
+    return is_staff_member(user) and user.role in CASEWORK_ROLES and can_view_case(user, case, break_glass=False)
+
+
+def assignable_classes(user: User) -> frozenset[str]:
+    """An uploader may mark a document only with classes they may read themselves."""
+    return note_classes_for_user(user)
+
+
+def readable_documents(user: User, case: Case, documents: Iterable[Document]) -> list[Document]:
+    """Of some documents of one case the user may open, those every class of which the user may see.
+
+    The agreement's classes are applied in the query (``record_classes__contained_by``);
+    this applies the per-person victim rules, in one query for the people involved.
+    """
+    rows = list(documents)
+    people = people_classes(user, {d.person_id for d in rows if d.person_id is not None})
+    case_location: bool | None = None
+    visible = []
+    for doc in rows:
+        classes = set(doc.record_classes)
+        if (
+            RecordClass.VICTIM_IDENTITY in classes
+            and doc.person_id is not None
+            and doc.person_id not in people.identity
+        ):
+            continue
+        if RecordClass.VICTIM_LOCATION in classes:
+            if doc.person_id is not None:
+                if doc.person_id not in people.location:
+                    continue
+            else:
+                if case_location is None:
+                    case_location = case_victims_location_visible(user, case.pk)
+                if not case_location:
+                    continue
+        visible.append(doc)
+    return visible

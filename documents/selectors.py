@@ -1,0 +1,179 @@
+"""The documents gateway: every read of a document or its list scopes, shapes and logs here.
+
+Pages (documents/views.py) and the API (documents/apis.py) call these and nothing else.
+Scope is the case's (``cases.selectors.case_get_for_user``: 404 outside it); the
+agreement's classes are applied in the query and the per-person victim rules after it
+(``documents.permissions.readable_documents``); a document the reader may not see is a
+404, exactly like one that does not exist. Each call writes the access-log row for what
+it returns: a ``view`` for a list or a document's details, an ``export`` (purpose
+``download``) for each download.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import QuerySet
+from django.http import Http404
+
+from agencies.models import RecordClass, User
+from agencies.selectors import record_classes_for_user
+from audit.models import AccessAction
+from audit.services import access_record
+from cases.models import Case, CaseParty
+from cases.permissions import VICTIM_ROLES, people_classes
+from cases.selectors import case_get_for_user
+from documents import letters, permissions
+from documents.models import Document
+
+
+@dataclass(frozen=True)
+class PartyChoice:
+    person_id: int
+    label: str
+    is_victim: bool
+
+
+@dataclass
+class CaseDocuments:
+    case: Case
+    documents: list[Document]
+    can_add: bool
+    can_write_letters: bool
+
+
+def _visible_qs(user: User, case: Case) -> QuerySet[Document]:
+    classes = sorted(str(c) for c in record_classes_for_user(user=user))
+    return (
+        Document.objects.filter(case=case, record_classes__contained_by=classes)
+        .select_related("person", "uploaded_by", "agency")
+        .order_by("-dated_on", "-id")
+    )
+
+
+def documents_for_case(*, user: User, case_id: int) -> CaseDocuments:
+    case = case_get_for_user(user=user, case_id=case_id)
+    documents = permissions.readable_documents(user, case, _visible_qs(user, case))
+    access_record(
+        user=user, action=AccessAction.VIEW, record_type="documents.document", record_ids=[d.pk for d in documents]
+    )
+    return CaseDocuments(
+        case=case,
+        documents=documents,
+        can_add=permissions.can_add_documents(user, case),
+        can_write_letters=bool(letter_choices(user=user)) and permissions.can_add_documents(user, case),
+    )
+
+
+def _document(user: User, document_id: int) -> Document:
+    document = (
+        Document.objects.select_related("case", "person", "uploaded_by", "agency")
+        .filter(pk=document_id, case__partnership_id=user.agency.partnership_id)  # type: ignore[union-attr]
+        .first()
+    )
+    if document is None:
+        raise Http404
+    case = case_get_for_user(user=user, case_id=document.case_id)
+    classes = record_classes_for_user(user=user)
+    if not set(document.record_classes) <= set(classes):
+        raise Http404
+    if not permissions.readable_documents(user, case, [document]):
+        raise Http404
+    return document
+
+
+def document_read(*, user: User, document_id: int) -> Document:
+    """One document's details (not its content)."""
+    document = _document(user, document_id)
+    access_record(user=user, action=AccessAction.VIEW, record_type="documents.document", record_ids=[document.pk])
+    return document
+
+
+def document_for_download(*, user: User, document_id: int) -> Document:
+    """The document whose content is about to be sent: logged as an export, one row per download."""
+    document = _document(user, document_id)
+    access_record(
+        user=user,
+        action=AccessAction.EXPORT,
+        record_type="documents.document",
+        record_ids=[document.pk],
+        purpose="download",
+    )
+    return document
+
+
+def documents_after_upload(*, user: User, case_id: int, document_ids: list[int]) -> list[Document]:
+    """What an upload just stored, for the API's answer (the service logged the creation)."""
+    case = case_get_for_user(user=user, case_id=case_id)
+    return permissions.readable_documents(user, case, _visible_qs(user, case).filter(pk__in=document_ids))
+
+
+def _party_choices(user: User, case: Case, *, victims_only: bool, location: bool) -> list[PartyChoice]:
+    parts = list(CaseParty.objects.filter(case=case).select_related("person").order_by("-is_primary", "role", "id"))
+    people = people_classes(user, {p.person_id for p in parts})
+    choices: dict[int, PartyChoice] = {}
+    for part in parts:
+        is_victim = part.role in VICTIM_ROLES
+        if victims_only and not is_victim:
+            continue
+        if part.person_id not in people.identity:
+            continue
+        if location and part.person_id not in people.location:
+            continue
+        person = part.person
+        name = f"{person.given_name} {person.family_name}".strip() or f"Person {person.pk}"
+        choices.setdefault(
+            part.person_id, PartyChoice(part.person_id, f"{name} ({part.get_role_display().lower()})", is_victim)
+        )
+    return list(choices.values())
+
+
+@dataclass
+class UploadForm:
+    case: Case
+    people: list[PartyChoice]
+    classes: list[tuple[str, str]]
+
+
+def upload_form_for_user(*, user: User, case_id: int) -> UploadForm:
+    """The upload page: the case (404 outside scope or without the right to add) and the choices."""
+    case = case_get_for_user(user=user, case_id=case_id)
+    if not permissions.can_add_documents(user, case):
+        raise Http404
+    people = _party_choices(user, case, victims_only=False, location=False)
+    access_record(
+        user=user, action=AccessAction.VIEW, record_type="cases.person", record_ids=[p.person_id for p in people]
+    )
+    allowed = permissions.assignable_classes(user)
+    return UploadForm(case=case, people=people, classes=[(c.value, c.label) for c in RecordClass if c.value in allowed])
+
+
+def letter_choices(*, user: User) -> list[letters.Letter]:
+    """The letters whose classes the agreement grants the user."""
+    allowed = permissions.assignable_classes(user)
+    return [
+        letter
+        for letter in letters.LETTERS.values()
+        if set(permissions.document_classes(kind="letter", chosen=letter.record_classes, about_victim=True)) <= allowed
+    ]
+
+
+@dataclass
+class LetterForm:
+    case: Case
+    letters: list[letters.Letter]
+    victims: list[PartyChoice]
+    victims_with_location: set[int]
+
+
+def letter_form_for_user(*, user: User, case_id: int) -> LetterForm:
+    case = case_get_for_user(user=user, case_id=case_id)
+    available = letter_choices(user=user)
+    if not permissions.can_add_documents(user, case) or not available:
+        raise Http404
+    victims = _party_choices(user, case, victims_only=True, location=False)
+    located = {p.person_id for p in _party_choices(user, case, victims_only=True, location=True)}
+    access_record(
+        user=user, action=AccessAction.VIEW, record_type="cases.person", record_ids=[p.person_id for p in victims]
+    )
+    return LetterForm(case=case, letters=available, victims=victims, victims_with_location=located)
