@@ -309,3 +309,8 @@ MASIP_ADMIN_ENABLED = env_bool("MASIP_ADMIN_ENABLED", True)
 
 # Links in e-mails sent outside a request (Celery jobs) start with this.
 MASIP_BASE_URL = env_str("MASIP_BASE_URL", "http://127.0.0.1:8000")
+
+# Months of the access log kept attached (audit/partitions.py): older months are detached
+# by the daily job into archive tables, for the retention procedure in docs/deployment.md.
+# Twelve at the least (the database function refuses fewer).
+MASIP_ACCESS_LOG_ONLINE_MONTHS = env_int("MASIP_ACCESS_LOG_ONLINE_MONTHS", 24)
