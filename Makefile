@@ -20,13 +20,16 @@ ASSETS := static/vendor/versions.json
 
 # Extra arguments for pytest, e.g. `make test PYTEST_ARGS="-k cases -x"`.
 PYTEST_ARGS ?=
+# The suite runs on this many processes (pytest-xdist), each with its own test database,
+# Redis database, Celery worker and browser; TEST_WORKERS=0 runs it in one (for --pdb).
+TEST_WORKERS ?= 2
 
 .PHONY: help setup run test lint lock clean-data
 
 help:
 	@echo "make setup       create .venv, install requirements.lock and npm packages, build static/vendor/"
 	@echo "make run         PostgreSQL + Redis (embedded unless DATABASE_URL/REDIS_URL set), migrate, seed, web + worker + beat"
-	@echo "make test        the test suite (PYTEST_ARGS=... for pytest)"
+	@echo "make test        the test suite on TEST_WORKERS=2 processes (PYTEST_ARGS=... for pytest)"
 	@echo "make lint        ruff check, ruff format --check, mypy"
 	@echo "make lock        regenerate requirements.lock from pyproject.toml"
 	@echo "make clean-data  delete ./var (the embedded PostgreSQL and Redis data)"
@@ -59,7 +62,7 @@ run: setup
 	$(PY) -m masip.devstack run
 
 test: setup
-	$(PY) -m masip.devstack test $(PYTEST_ARGS)
+	$(PY) -m masip.devstack test -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 lint: $(PY_STAMP)
 	$(VENV)/bin/ruff check .

@@ -11,7 +11,7 @@ are set well above what each task takes (docs/performance.md, "Jobs under faults
 
 The one task that can run longer than the visibility timeout is the bundle import (one
 transaction over a whole upload): a second delivery of it while it runs finds the job's
-lock held and checks again later (reporting.bundle.services.bundle_import_run), so a
+lock held and checks again later (exchange.services.bundle_import_run), so a
 redelivery never runs it twice, and a crashed import is picked up within a minute too.
 
 Queues: ``celery`` (the default) is interactive work a person is waiting for (imports,
@@ -59,7 +59,7 @@ class Job:
 
 JOBS: dict[str, Job] = {
     # Interactive: someone is looking at a page that follows the job.
-    "reporting.bundle.import_bundle_job": Job(INTERACTIVE, soft=25 * 60, hard=30 * 60, guarded=True),
+    "exchange.import_bundle_job": Job(INTERACTIVE, soft=25 * 60, hard=30 * 60, guarded=True),
     "reporting.generate_return": Job(INTERACTIVE, soft=25, hard=35),
     "masip.ping": Job(INTERACTIVE, soft=5, hard=10),
     # Bulk: the beat schedule's jobs (fan-out jobs only queue their batches) and the batches.

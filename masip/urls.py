@@ -1,10 +1,23 @@
 from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path
+from django.http import HttpRequest, HttpResponsePermanentRedirect
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView
 
 from cases.urls import people_urlpatterns
 from masip import views
+
+
+def bundle_moved(request: HttpRequest, rest: str) -> HttpResponsePermanentRedirect:
+    """The data bundle's pages were under /reporting/bundle/ before the exchange app had them:
+    bookmarks, links in the docs and a form left open across the change still arrive there.
+    308, not 301, so a POST (an upload, an export) is repeated to the new address as a POST."""
+    query = request.META.get("QUERY_STRING", "")
+    target = f"/bundle/{rest}" + (f"?{query}" if query else "")
+    response = HttpResponsePermanentRedirect(target)
+    response.status_code = 308
+    return response
+
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -17,6 +30,8 @@ urlpatterns = [
     path("advocacy/", include("advocacy.urls")),
     path("interventions/", include("interventions.urls")),
     path("reporting/", include("reporting.urls")),
+    re_path(r"^reporting/bundle/(?P<rest>(?:import/(?:[0-9a-f-]{36}/)?|export/)?)$", bundle_moved),
+    path("bundle/", include("exchange.urls")),
     path("costs/", include("costs.urls")),
     path("partnership/", include("agencies.urls")),
     path("access-log/", include("audit.urls")),

@@ -10,7 +10,7 @@ class ReportingConfig(AppConfig):
 
         register_returns()
 
-        # The partnership data bundle and the evaluation tables (reporting/bundle/, reporting/evaluation*).
+        # The evaluation tables (reporting/evaluation*).
         from reporting.programme_hooks import register as register_programme
 
         register_programme()

@@ -49,15 +49,10 @@ urlpatterns += [
     path("data-quality/<slug:key>/", returns_views.data_quality_cases, name="data_quality_cases"),
 ]
 
-# The partnership data bundle (import and export) and the evaluation tables (reporting/bundle/, reporting/evaluation*).
+# The evaluation tables (reporting/evaluation*). The data bundle is the exchange app's (exchange/urls.py).
 from reporting import evaluation_views  # noqa: E402
-from reporting.bundle import views as bundle_views  # noqa: E402
 
 urlpatterns += [
-    path("bundle/", bundle_views.bundle_home, name="bundle"),
-    path("bundle/import/", bundle_views.bundle_import, name="bundle_import"),
-    path("bundle/import/<uuid:job_id>/", bundle_views.bundle_import_job, name="bundle_import_job"),
-    path("bundle/export/", bundle_views.bundle_export, name="bundle_export"),
     path("evaluation/", evaluation_views.evaluation_page, name="evaluation"),
     path(
         "evaluation/download/<str:file_format>/",

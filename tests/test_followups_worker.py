@@ -185,9 +185,11 @@ def _in_slow_step() -> bool:
         return bool(cursor.fetchone()[0])
 
 
-def _kill_mid_batch(queue: str, start: Callable[[], Any], committed: Callable[[], int]) -> Worker:
+def _kill_mid_batch(queue: str, start: Callable[[], Any], committed: Callable[[], int]) -> tuple[Worker, int]:
     """Start a slow worker, start the job, SIGKILL the worker once a batch has committed and the
-    next one is half done; answer a fresh worker (no slow step) that finishes the job."""
+    next one is half done; answer a fresh worker (no slow step) that finishes the job, and what
+    had committed when the killed batch had rolled back (counted before the fresh worker starts:
+    on a busy machine it can finish the job while it is still starting up)."""
     slow = Worker(queue, pause=3)
     try:
         start()
@@ -197,19 +199,20 @@ def _kill_mid_batch(queue: str, start: Callable[[], Any], committed: Callable[[]
         slow.stop()
     # PostgreSQL notices the dead client (client_connection_check_interval) and rolls back.
     _wait(lambda: not _in_slow_step(), timeout=30, what="the killed batch to roll back")
-    return Worker(queue, pause=0)
+    committed_at_kill = committed()
+    return Worker(queue, pause=0), committed_at_kill
 
 
 def test_schedule_killed_mid_batch_loses_nothing_and_duplicates_nothing(world: World, kill_queue: str) -> None:
     cases = _cases(world, 9)  # batches of three case ids: three batches, six reviews each
     expected = sorted([(c.pk, 3) for c in cases] + [(c.pk, 6) for c in cases])
-    worker = _kill_mid_batch(
+    worker, committed_at_kill = _kill_mid_batch(
         kill_queue,
         start=lambda: schedule_due_followups.apply_async(args=[TODAY.isoformat()], queue=kill_queue),
         committed=FollowUpReview.objects.count,
     )
     try:
-        assert 0 < FollowUpReview.objects.count() < len(expected)  # killed half way
+        assert 0 < committed_at_kill < len(expected)  # killed half way
         _wait(lambda: FollowUpReview.objects.count() >= len(expected), timeout=90, what="the retried batch")
         time.sleep(2)  # anything delivered twice has had time to run twice
         assert sorted(FollowUpReview.objects.values_list("case_id", "checkpoint_months")) == expected
@@ -231,7 +234,7 @@ def test_reminders_killed_mid_batch_send_each_once(world: World, kill_queue: str
     cases = _cases(world, 5)
     services.followups_schedule(today=TODAY)  # ten open reviews: batches of three reviews
     reviews = list(FollowUpReview.objects.order_by("id"))
-    worker = _kill_mid_batch(
+    worker, committed_at_kill = _kill_mid_batch(
         kill_queue,
         start=lambda: send_followup_reminders.apply_async(args=[TODAY.isoformat()], queue=kill_queue),
         committed=lambda: Notification.objects.filter(key__startswith="followup-reminder:").count(),
@@ -245,6 +248,7 @@ def test_reminders_killed_mid_batch_send_each_once(world: World, kill_queue: str
         expected = expected_reminders | {
             (world.programme_manager.pk, f"followup-escalation:{r.pk}") for r in reviews if r.checkpoint_months == 3
         }
+        assert 0 < committed_at_kill < len(expected_reminders)  # killed half way
         _wait(lambda: Notification.objects.count() >= len(expected), timeout=90, what="the retried batch")
         time.sleep(2)
         rows = Counter(Notification.objects.values_list("recipient_id", "key"))

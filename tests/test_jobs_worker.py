@@ -82,7 +82,7 @@ def test_every_task_has_a_queue_and_limits_and_the_broker_timing_follows_from_th
     }
     assert PRODUCTION_ROUTES["advocacy.send_notification_email"] == {"queue": jobs.EMAIL}
     assert PRODUCTION_ROUTES["interventions.concern_email_send"] == {"queue": jobs.EMAIL}
-    assert PRODUCTION_ROUTES["reporting.bundle.import_bundle_job"] == {"queue": jobs.INTERACTIVE}
+    assert PRODUCTION_ROUTES["exchange.import_bundle_job"] == {"queue": jobs.INTERACTIVE}
     assert PRODUCTION_ROUTES["cases.followups.send_followup_reminders_batch"] == {"queue": jobs.BULK}
 
 

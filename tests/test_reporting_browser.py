@@ -14,11 +14,11 @@ from django.contrib.contenttypes.models import ContentType
 
 from cases.models import Case
 from cases.permissions import view_case_permission_id
-from reporting.bundle.importer import import_bundle
+from exchange.importer import import_bundle
 from risk.services import instruments_ensure_shipped
 from tests.conftest import sign_in
+from tests.exchange_bundle_data import FILES, write_bundle
 from tests.factories import PASSWORD, World
-from tests.reporting_bundle_data import FILES, write_bundle
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 

@@ -1,6 +1,6 @@
 """The evaluation tables of a hand-built bundle, every figure worked out by hand.
 
-The bundle is tests/reporting_bundle_data.py: 13 referrals, 8 of them accepted (C1 to C8).
+The bundle is tests/exchange_bundle_data.py: 13 referrals, 8 of them accepted (C1 to C8).
 As of 30 June 2020. Each case's monitoring starts on its decision date ("start"); a case has
 reached m months when start + m calendar months <= 30 June 2020, and re-offended within m
 months when a re-offending record falls on or after the start and before start + m months.
@@ -41,9 +41,9 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from agencies.models import Partnership
+from exchange.importer import import_bundle
 from reporting import evaluation as ev
-from reporting.bundle.importer import import_bundle
-from tests.reporting_bundle_data import AS_OF, write_bundle
+from tests.exchange_bundle_data import AS_OF, write_bundle
 
 pytestmark = pytest.mark.django_db
 

@@ -16,10 +16,10 @@ from rest_framework.test import APIClient
 
 from agencies.models import User
 from audit.models import AccessAction, AccessLog
+from exchange.importer import import_bundle
 from reporting import evaluation as ev
-from reporting.bundle.importer import import_bundle
+from tests.exchange_bundle_data import AS_OF, write_bundle
 from tests.factories import World
-from tests.reporting_bundle_data import AS_OF, write_bundle
 
 pytestmark = pytest.mark.django_db
 

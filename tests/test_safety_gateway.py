@@ -31,7 +31,7 @@ from cases.models import (
     Person,
     SafeContactPreference,
 )
-from reporting.bundle.services import bundle_export_for_user
+from exchange.services import bundle_export_for_user
 from tests.case_factories import VICTIM_ADDRESS, VICTIM_CODE_WORD, VICTIM_PHONE, make_case
 from tests.factories import World, make_user
 

@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "interventions",
     "costs",
     "reporting",
+    "exchange",
 ]
 
 MIDDLEWARE = [

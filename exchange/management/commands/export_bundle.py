@@ -2,7 +2,7 @@
 
 Writes the partnership's data as a bundle in the import's format: a folder, or a .zip when
 PATH ends in .zip. ``--pseudonymise`` leaves out names and identifiers and replaces every
-ref with a stable pseudonym (reporting.bundle.exporter). The export is recorded in the
+ref with a stable pseudonym (exchange.exporter). The export is recorded in the
 access log, with every case it contains.
 """
 
@@ -17,8 +17,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from agencies.models import Partnership, RecordClass, User
 from cases.permissions import may_see
 from cases.selectors import restricted_case_ids_withheld_from
-from reporting.bundle.exporter import Withheld, export_to_path, snapshot
-from reporting.bundle.services import bundle_export_log
+from exchange.exporter import Withheld, export_to_path, snapshot
+from exchange.services import bundle_export_log
 
 
 class Command(BaseCommand):

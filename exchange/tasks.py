@@ -10,8 +10,8 @@ from typing import Any
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
+from exchange import services
 from masip import jobs
-from reporting.bundle import services
 
 # How often a second delivery of a job that another worker is still running looks again
 # (inside the visibility timeout: a retry waits in the worker, unacknowledged).
@@ -20,7 +20,7 @@ RECHECK_SECONDS = 20
 
 @shared_task(
     bind=True,
-    name="reporting.bundle.import_bundle_job",
+    name="exchange.import_bundle_job",
     acks_late=True,
     reject_on_worker_lost=True,
     autoretry_for=(OperationalError, InterfaceError),

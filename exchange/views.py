@@ -1,7 +1,7 @@
 """The data bundle page: upload a bundle to import (partnership admins), follow its import, and
 download the partnership's export (admins; the pseudonymised one also programme managers).
 
-Thin: parse the form, call reporting.bundle.services, render. Outside the roles: 404.
+Thin: parse the form, call exchange.services, render. Outside the roles: 404.
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ from django.views.decorators.http import require_POST
 from agencies.models import User
 from agencies.staff import staff_member, staff_required
 from cases.forms import apply_errors
-from reporting.bundle import format as fmt
-from reporting.bundle import services
-from reporting.bundle.forms import BundleExportForm, BundleUploadForm
+from exchange import format as fmt
+from exchange import services
+from exchange.forms import BundleExportForm, BundleUploadForm
 
 
 def _user(request: HttpRequest, *, pseudonymised_export: bool = True) -> User:
@@ -46,7 +46,7 @@ def _page(
         "files": [fmt.SPECS[name] for name in fmt.ALL_FILES],
         "partnership": user.agency.partnership if user.agency else None,
     }
-    return render(request, "reporting/bundle/bundle.html", context, status=status)
+    return render(request, "exchange/bundle.html", context, status=status)
 
 
 @staff_required
@@ -69,7 +69,7 @@ def bundle_import(request: HttpRequest) -> HttpResponse:
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
-            return redirect("reporting:bundle_import_job", job_id=job_id)
+            return redirect("exchange:bundle_import_job", job_id=job_id)
     return _page(request, user, upload=form, status=400)
 
 
@@ -77,7 +77,7 @@ def bundle_import(request: HttpRequest) -> HttpResponse:
 def bundle_import_job(request: HttpRequest, job_id: UUID) -> HttpResponse:
     user = _user(request)
     job = services.bundle_import_job_for_user(user=user, job_id=str(job_id))
-    template = "reporting/bundle/_job.html" if request.htmx else "reporting/bundle/job.html"  # type: ignore[attr-defined]
+    template = "exchange/_job.html" if request.htmx else "exchange/job.html"  # type: ignore[attr-defined]
     names = fmt.FILES + tuple(n for n in fmt.COST_FILES if job.created.get(n) or job.already_held.get(n))
     files = [(name, job.created.get(name, 0), job.already_held.get(name, 0)) for name in names]
     # The error summary links each file to its first problem in the table (rows are error-1, error-2 ...).

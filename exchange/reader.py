@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import IO
 
-from reporting.bundle.format import ALL_FILES, REFERRALS
+from exchange.format import ALL_FILES, REFERRALS
 
 DAMAGED = "the zip's copy of this file is damaged (found at about this line); make the zip again"
 # The most a bundle may hold once inflated; 100,000 referrals with all their files are about 40 MB.

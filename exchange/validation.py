@@ -29,8 +29,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from reporting.bundle import format as fmt
-from reporting.bundle.reader import Bundle, CsvProblem
+from exchange import format as fmt
+from exchange.reader import Bundle, CsvProblem
 
 
 class _Invalid:

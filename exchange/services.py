@@ -38,8 +38,8 @@ from audit.models import AccessAction
 from audit.services import access_record
 from cases.permissions import may_see
 from cases.selectors import restricted_case_ids_withheld_from
-from reporting.bundle import format as fmt
-from reporting.bundle.exporter import ExportSummary, Withheld, export_to_zip, snapshot
+from exchange import format as fmt
+from exchange.exporter import ExportSummary, Withheld, export_to_zip, snapshot
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +50,8 @@ ERRORS_KEPT = 1000
 QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
 
 
+# The keys keep the prefix they had when the bundle was part of reporting: a job queued or
+# running while the service is upgraded is still found, and its page still follows it.
 def _state_key(job_id: str) -> str:
     return f"reporting:bundle-import:{job_id}"
 
@@ -156,7 +158,7 @@ def bundle_import_start(*, actor: User, files: Sequence[UploadedFile], dry_run: 
         },
         STATE_TTL,
     )
-    from reporting.bundle.tasks import import_bundle_job
+    from exchange.tasks import import_bundle_job
 
     transaction.on_commit(lambda: import_bundle_job.delay(job_id))
     return job_id
@@ -207,7 +209,7 @@ def _job_lock(job_id: str) -> Iterator[bool]:
 
 
 def bundle_import_run(*, job_id: str) -> str:
-    """The job's work (reporting.bundle.tasks): run the import as the admin who uploaded it.
+    """The job's work (exchange.tasks): run the import as the admin who uploaded it.
 
     Safe to run twice: a finished job is left as it is, a job another worker is running
     answers ``busy`` (the task checks again later), and a job whose worker died part way
@@ -220,7 +222,7 @@ def bundle_import_run(*, job_id: str) -> str:
 
 
 def _import_run(job_id: str) -> str:
-    from reporting.bundle.importer import import_bundle
+    from exchange.importer import import_bundle
 
     state = cache.get(_state_key(job_id))
     if state is None or state["state"] in (DONE, FAILED):

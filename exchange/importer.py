@@ -1,6 +1,6 @@
 """Importing a bundle: validate everything, then write everything, in one transaction.
 
-1. Read and check every file (reporting.bundle.validation); look up what the partnership
+1. Read and check every file (exchange.validation); look up what the partnership
    already holds for the refs the bundle names; check references and contradictions.
    Every problem is collected. Any problem: nothing is written, and every problem is
    reported as ``file:line: column: problem``.
@@ -14,7 +14,7 @@
 The whole run is one transaction under an advisory lock per partnership: two imports into
 the same partnership wait for each other, and a failure anywhere leaves nothing behind.
 Every row written has its history: the rows the import creates get their ``insert``
-events written set-based (reporting.bundle.history: some fifty times faster than the row
+events written set-based (exchange.history: some fifty times faster than the row
 triggers at this volume); rows held before the import change through the triggers.
 
 Imported cases are shared as intake shares a case: with the partnership's core agencies
@@ -62,11 +62,11 @@ from cases.models import (
     ReoffendingRecord,
 )
 from cases.services import case_refresh_next_due, normalise_name
-from reporting.bundle import exporter
-from reporting.bundle import format as fmt
-from reporting.bundle.history import BulkHistory
-from reporting.bundle.reader import Bundle, BundleUnreadable
-from reporting.bundle.validation import (
+from exchange import exporter
+from exchange import format as fmt
+from exchange.history import BulkHistory
+from exchange.reader import Bundle, BundleUnreadable
+from exchange.validation import (
     DIRECT,
     OPEN_STATUSES,
     BundleError,
@@ -639,7 +639,7 @@ def _history_models() -> list[type[Model]]:
 def _write(
     plan: Plan, held: Held, ctx: WriteContext, costs: CostContext, result: ImportResult, say: Progress, *, label: str
 ) -> None:
-    """Every new row, then the derived fields; history written set-based (reporting.bundle.history)."""
+    """Every new row, then the derived fields; history written set-based (exchange.history)."""
     partnership = ctx.partnership
     history = BulkHistory(_history_models())
     with history.triggers_skipped():

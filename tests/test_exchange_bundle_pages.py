@@ -21,11 +21,11 @@ from agencies.models import Role, User
 from audit.models import AccessAction, AccessLog
 from cases.models import Case
 from cases.permissions import view_case_permission_id
-from reporting.bundle import format as fmt
-from reporting.bundle import services
-from reporting.bundle.importer import import_bundle
+from exchange import format as fmt
+from exchange import services
+from exchange.importer import import_bundle
+from tests.exchange_bundle_data import FILES, IDENTIFYING, write_bundle
 from tests.factories import World, make_user
-from tests.reporting_bundle_data import FILES, IDENTIFYING, write_bundle
 
 
 def logged_in(user: User) -> Client:
@@ -51,7 +51,7 @@ def upload(name: str, content: bytes | str, kind: str = "text/csv") -> SimpleUpl
 
 @pytest.mark.django_db
 def test_admins_import_and_export_programme_managers_export_pseudonymised_only(world: World) -> None:
-    url = reverse("reporting:bundle")
+    url = reverse("exchange:bundle")
     admin = logged_in(world.admin).get(url)
     assert admin.status_code == 200
     html = admin.content.decode()
@@ -66,15 +66,35 @@ def test_admins_import_and_export_programme_managers_export_pseudonymised_only(w
     # A programme manager cannot import, even by posting the form.
     bundle = upload("bundle.zip", zipped(FILES), "application/zip")
     assert (
-        logged_in(world.programme_manager).post(reverse("reporting:bundle_import"), {"bundle": bundle}).status_code
+        logged_in(world.programme_manager).post(reverse("exchange:bundle_import"), {"bundle": bundle}).status_code
         == 404
     )
 
 
 @pytest.mark.django_db
+def test_the_old_reporting_addresses_redirect_to_the_bundle_pages_keeping_the_method(world: World) -> None:
+    client = logged_in(world.admin)
+    job = "00000000-0000-4000-8000-000000000000"
+    for old, new in (
+        ("/reporting/bundle/", reverse("exchange:bundle")),
+        ("/reporting/bundle/import/", reverse("exchange:bundle_import")),
+        (f"/reporting/bundle/import/{job}/", reverse("exchange:bundle_import_job", args=[job])),
+        ("/reporting/bundle/export/", reverse("exchange:bundle_export")),
+    ):
+        response = client.get(old)
+        assert (response.status_code, response["Location"]) == (308, new), old
+    # A form posted to the old address is posted again, as a POST, to the new one.
+    response = client.post("/reporting/bundle/export/", {"kind": "pseudonymised"}, follow=True)
+    assert response.redirect_chain == [(reverse("exchange:bundle_export"), 308)]
+    assert response.status_code == 200 and response["Content-Type"] == "application/zip"
+    # Anything else under the old prefix is not a page.
+    assert client.get("/reporting/bundle/elsewhere/").status_code == 404
+
+
+@pytest.mark.django_db
 def test_the_upload_form_says_what_is_wrong_with_the_files(world: World) -> None:
     client = logged_in(world.admin)
-    url = reverse("reporting:bundle_import")
+    url = reverse("exchange:bundle_import")
     response = client.post(url, {})
     assert response.status_code == 400
     assert "Choose the bundle: a .zip file, or its CSV files" in response.content.decode()
@@ -88,11 +108,11 @@ def test_the_upload_form_says_what_is_wrong_with_the_files(world: World) -> None
 def test_a_job_is_seen_only_by_admins_of_its_partnership(world: World, other_world: World) -> None:
     job_id = services.bundle_import_start(actor=world.admin, files=[upload("referrals.csv", FILES["referrals.csv"])],
                                           dry_run=True)  # fmt: skip
-    url = reverse("reporting:bundle_import_job", args=[job_id])
+    url = reverse("exchange:bundle_import_job", args=[job_id])
     assert logged_in(world.admin).get(url).status_code == 200
     assert logged_in(other_world.admin).get(url).status_code == 404
     assert logged_in(world.programme_manager).get(url).status_code == 404
-    unknown = reverse("reporting:bundle_import_job", args=["00000000-0000-4000-8000-000000000000"])
+    unknown = reverse("exchange:bundle_import_job", args=["00000000-0000-4000-8000-000000000000"])
     assert logged_in(world.admin).get(unknown).status_code == 404
     cache.delete(services._state_key(job_id))
     cache.delete(services._data_key(job_id))
@@ -111,7 +131,7 @@ def test_the_job_page_lists_every_error_and_runs_once(world: World) -> None:
     )
     assert services.bundle_import_run(job_id=job_id) == services.DONE
     assert services.bundle_import_run(job_id=job_id) == services.DONE  # a finished job is not run again
-    response = logged_in(world.admin).get(reverse("reporting:bundle_import_job", args=[job_id]))
+    response = logged_in(world.admin).get(reverse("exchange:bundle_import_job", args=[job_id]))
     html = response.content.decode()
     assert "Nothing was imported: the bundle has 2 problems" in html
     assert "people.csv: 1 problem" in html and "interventions.csv: 1 problem" in html
@@ -123,13 +143,13 @@ def test_the_job_page_lists_every_error_and_runs_once(world: World) -> None:
     assert 'data-testid="job-times"' in html  # the run recorded when it started and finished
     # When it ran, in the partnership's time, and how long it took.
     services._update(job_id, started_at="2026-03-02T10:00:00+00:00", finished_at="2026-03-02T10:02:05+00:00")
-    html = logged_in(world.admin).get(reverse("reporting:bundle_import_job", args=[job_id])).content.decode()
+    html = logged_in(world.admin).get(reverse("exchange:bundle_import_job", args=[job_id])).content.decode()
     assert 'Run on <time datetime="2026-03-02T10:02:05+0000">2 March 2026 at 10:02</time>, in about 2 minutes.' in html
     services._update(job_id, started_at="2026-07-02T10:00:00+00:00", finished_at="2026-07-02T10:00:01+00:00")
-    html = logged_in(world.admin).get(reverse("reporting:bundle_import_job", args=[job_id])).content.decode()
+    html = logged_in(world.admin).get(reverse("exchange:bundle_import_job", args=[job_id])).content.decode()
     assert "2 July 2026 at 11:00</time>, in 1 second." in html  # British Summer Time
     services._update(job_id, started_at="2026-07-02T10:00:00+00:00", finished_at="2026-07-02T10:00:00.400000+00:00")
-    html = logged_in(world.admin).get(reverse("reporting:bundle_import_job", args=[job_id])).content.decode()
+    html = logged_in(world.admin).get(reverse("exchange:bundle_import_job", args=[job_id])).content.decode()
     assert '<time datetime="2026-07-02T11:00:00+0100">2 July 2026 at 11:00</time>, in under a second.' in html
 
 
@@ -141,9 +161,9 @@ def test_a_job_that_stops_unexpectedly_says_so(world: World, monkeypatch: pytest
     def stops(**kwargs: Any) -> None:
         raise RuntimeError("a fault")
 
-    monkeypatch.setattr("reporting.bundle.importer.import_bundle", stops)
+    monkeypatch.setattr("exchange.importer.import_bundle", stops)
     assert services.bundle_import_run(job_id=job_id) == services.FAILED
-    html = logged_in(world.admin).get(reverse("reporting:bundle_import_job", args=[job_id])).content.decode()
+    html = logged_in(world.admin).get(reverse("exchange:bundle_import_job", args=[job_id])).content.decode()
     assert "The bundle was not imported" in html and "stopped with an unexpected error" in html
     assert cache.get(services._data_key(job_id)) is None
 
@@ -154,7 +174,7 @@ def test_a_running_job_page_follows_its_progress(world: World) -> None:
                                           dry_run=True)  # fmt: skip
     services._update(job_id, state=services.RUNNING, progress="  people: 5,000 of 184,959")
     client = logged_in(world.admin)
-    url = reverse("reporting:bundle_import_job", args=[job_id])
+    url = reverse("exchange:bundle_import_job", args=[job_id])
     html = client.get(url).content.decode()
     assert 'hx-get="' in html and 'hx-trigger="every 2s"' in html and "people: 5,000 of 184,959." in html
     assert 'href="' + url + '"' in html  # without JavaScript: a link to look again
@@ -168,7 +188,7 @@ def test_a_running_job_page_follows_its_progress(world: World) -> None:
 @pytest.mark.django_db
 def test_admin_downloads_the_full_export_and_it_is_logged(world: World, tmp_path: Path) -> None:
     import_bundle(source=write_bundle(tmp_path / "b"), partnership_slug=world.partnership.slug)
-    response = logged_in(world.admin).post(reverse("reporting:bundle_export"), {"kind": "full"})
+    response = logged_in(world.admin).post(reverse("exchange:bundle_export"), {"kind": "full"})
     assert response.status_code == 200
     assert response["Content-Type"] == "application/zip" and "no-store" in response["Cache-Control"]
     assert f'filename="{world.partnership.slug}-bundle-' in response["Content-Disposition"]
@@ -186,8 +206,8 @@ def test_admin_downloads_the_full_export_and_it_is_logged(world: World, tmp_path
 def test_programme_manager_downloads_only_the_pseudonymised_export(world: World, tmp_path: Path) -> None:
     import_bundle(source=write_bundle(tmp_path / "b"), partnership_slug=world.partnership.slug)
     client = logged_in(world.programme_manager)
-    assert client.post(reverse("reporting:bundle_export"), {"kind": "full"}).status_code == 400
-    response = client.post(reverse("reporting:bundle_export"), {"kind": "pseudonymised"})
+    assert client.post(reverse("exchange:bundle_export"), {"kind": "full"}).status_code == 400
+    response = client.post(reverse("exchange:bundle_export"), {"kind": "pseudonymised"})
     assert response.status_code == 200
     with zipfile.ZipFile(io.BytesIO(response.getvalue())) as archive:
         text = "".join(archive.read(n).decode() for n in archive.namelist())
@@ -195,8 +215,7 @@ def test_programme_manager_downloads_only_the_pseudonymised_export(world: World,
         assert value not in text
     assert AccessLog.objects.get(action=AccessAction.EXPORT).user == world.programme_manager
     assert (
-        logged_in(world.clinician).post(reverse("reporting:bundle_export"), {"kind": "pseudonymised"}).status_code
-        == 404
+        logged_in(world.clinician).post(reverse("exchange:bundle_export"), {"kind": "pseudonymised"}).status_code == 404
     )
 
 
@@ -209,17 +228,17 @@ def test_an_admin_whose_agency_may_not_see_victims_identities_gets_only_the_pseu
     import_bundle(source=write_bundle(tmp_path / "b"), partnership_slug=world.partnership.slug)
     health_admin = make_user(world.health, Role.PARTNERSHIP_ADMIN)
     client = logged_in(health_admin)
-    assert "Hannah" not in client.get(reverse("reporting:bundle")).content.decode()
-    assert client.post(reverse("reporting:bundle_export"), {"kind": "full"}).status_code == 400
+    assert "Hannah" not in client.get(reverse("exchange:bundle")).content.decode()
+    assert client.post(reverse("exchange:bundle_export"), {"kind": "full"}).status_code == 400
     with pytest.raises(Http404):
         services.bundle_export_for_user(actor=health_admin, pseudonymise=False)
     upload_files = {"bundle": upload("referrals.csv", FILES["referrals.csv"])}
-    assert client.post(reverse("reporting:bundle_import"), upload_files).status_code == 404
+    assert client.post(reverse("exchange:bundle_import"), upload_files).status_code == 404
     with pytest.raises(Http404):
         services.bundle_import_start(
             actor=health_admin, files=[upload("referrals.csv", "referral_ref\n")], dry_run=True
         )
-    response = client.post(reverse("reporting:bundle_export"), {"kind": "pseudonymised"})
+    response = client.post(reverse("exchange:bundle_export"), {"kind": "pseudonymised"})
     assert response.status_code == 200
     with zipfile.ZipFile(io.BytesIO(response.getvalue())) as archive:
         text = "".join(archive.read(n).decode() for n in archive.namelist())
@@ -262,7 +281,7 @@ def test_an_upload_is_imported_by_the_worker(celery_worker_process: Any) -> None
     bad = dict(FILES)
     bad["referrals.csv"] = FILES["referrals.csv"].replace("C4,2019-12-28,health", "C4,2019-12-28,hospital")
     response = client.post(
-        reverse("reporting:bundle_import"), {"bundle": upload("bad.zip", zipped(bad), "application/zip")}
+        reverse("exchange:bundle_import"), {"bundle": upload("bad.zip", zipped(bad), "application/zip")}
     )
     assert response.status_code == 302
     job_url = response["Location"]
@@ -273,7 +292,7 @@ def test_an_upload_is_imported_by_the_worker(celery_worker_process: Any) -> None
     assert not Case.objects.filter(partnership=world.partnership).exists()
 
     response = client.post(
-        reverse("reporting:bundle_import"),
+        reverse("exchange:bundle_import"),
         {"bundle": [upload(name, text) for name, text in FILES.items()]},
     )
     job_url = response["Location"]

@@ -25,11 +25,11 @@ from django.db import connection
 
 from agencies.models import Partnership
 from cases.models import Case, Person, Referral
-from reporting.bundle import services
-from reporting.bundle.importer import IMPORT_CONNECTION_CHECK, IMPORT_STATEMENT_TIMEOUT, import_bundle
+from exchange import services
+from exchange.importer import IMPORT_CONNECTION_CHECK, IMPORT_STATEMENT_TIMEOUT, import_bundle
 from tests.conftest import ROOT, _database_url_for
+from tests.exchange_bundle_data import FILES, write_bundle
 from tests.factories import World
-from tests.reporting_bundle_data import FILES, write_bundle
 
 
 def run_import(source: Any, **kwargs: Any) -> Any:
@@ -175,7 +175,7 @@ import os, sys
 import django
 django.setup()
 from django.db import connection
-from reporting.bundle.importer import import_bundle
+from exchange.importer import import_bundle
 
 def progress(message):
     if message.startswith("Checking"):

@@ -58,8 +58,8 @@ from cases.models import (
     ReoffendingCandidate,
     ReoffendingRecord,
 )
-from reporting.bundle import format as fmt
-from reporting.bundle.validation import iter_chunks, person_export_ref
+from exchange import format as fmt
+from exchange.validation import iter_chunks, person_export_ref
 
 Progress = Callable[[str], None]
 CHUNK = 5000

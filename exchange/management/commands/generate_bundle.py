@@ -19,7 +19,7 @@ from typing import Any
 from dateutil.relativedelta import relativedelta
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from reporting.bundle import format as fmt
+from exchange import format as fmt
 
 # Roughly the referrers of the MASIP evaluation's Table 2.
 REFERRERS = {"police": 70, "probation": 5, "health": 3, "advocacy": 6, "helpline": 3, "marac": 3, "self": 2, "other": 8}

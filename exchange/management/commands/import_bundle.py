@@ -15,7 +15,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from agencies.models import User
-from reporting.bundle.importer import import_bundle
+from exchange.importer import import_bundle
 
 
 class Command(BaseCommand):

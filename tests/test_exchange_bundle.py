@@ -30,12 +30,12 @@ from cases.models import (
     ReoffendingCandidate,
     ReoffendingRecord,
 )
+from exchange import format as fmt
+from exchange.exporter import export_to_path
+from exchange.importer import import_bundle
 from reporting import evaluation as ev
-from reporting.bundle import format as fmt
-from reporting.bundle.exporter import export_to_path
-from reporting.bundle.importer import import_bundle
+from tests.exchange_bundle_data import AS_OF, FILES, IDENTIFYING, write_bundle
 from tests.factories import World
-from tests.reporting_bundle_data import AS_OF, FILES, IDENTIFYING, write_bundle
 
 pytestmark = pytest.mark.django_db
 

@@ -20,14 +20,14 @@ from cases.models import Case
 from cases.permissions import may_see
 from costs import selectors, services
 from costs.models import CostAccount, CostLine, ScenarioItem, TimeEntry
-from reporting.bundle import format as fmt
-from reporting.bundle.exporter import export_to_path
-from reporting.bundle.importer import import_bundle
-from reporting.bundle.reader import Bundle
-from reporting.bundle.services import bundle_export_for_user
+from exchange import format as fmt
+from exchange.exporter import export_to_path
+from exchange.importer import import_bundle
+from exchange.reader import Bundle
+from exchange.services import bundle_export_for_user
 from tests.cost_factories import cheshire_case_1, rate_card
+from tests.exchange_bundle_data import write_bundle
 from tests.factories import World, make_user
-from tests.reporting_bundle_data import write_bundle
 
 pytestmark = pytest.mark.django_db
 
