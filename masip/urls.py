@@ -5,7 +5,7 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView
 
 from cases.urls import people_urlpatterns
-from masip import views
+from masip import metrics, views
 
 
 def bundle_moved(request: HttpRequest, rest: str) -> HttpResponsePermanentRedirect:
@@ -22,6 +22,9 @@ def bundle_moved(request: HttpRequest, rest: str) -> HttpResponsePermanentRedire
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("livez", views.livez, name="livez"),
+    path("readyz", views.readyz, name="readyz"),
+    path("metrics", metrics.metrics, name="metrics"),
     path("accounts/", include("allauth.urls")),
     path("cases/", include("cases.urls")),
     path("people/", include(people_urlpatterns)),
