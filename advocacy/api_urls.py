@@ -25,7 +25,4 @@ urlpatterns = [
     path("advocacy/settings/", apis.SettingsApi.as_view(), name="api-advocacy-settings"),
     path("advocacy/settings/leads/", apis.LeadsApi.as_view(), name="api-advocacy-leads"),
     path("advocacy/settings/leads/<int:lead_id>/", apis.LeadApi.as_view(), name="api-advocacy-lead"),
-    path("notifications/", apis.NotificationsApi.as_view(), name="api-notifications"),
-    path("notifications/read/", apis.NotificationsReadAllApi.as_view(), name="api-notifications-read-all"),
-    path("notifications/<int:notification_id>/read/", apis.NotificationReadApi.as_view(), name="api-notification-read"),
 ]

@@ -12,13 +12,13 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import Http404
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from advocacy import notifications, permissions, selectors, services
+from advocacy import permissions, selectors, services
 from advocacy.models import (
     Agreement,
     ContactTopic,
@@ -289,21 +289,6 @@ class AdvocacyOverviewOutput(serializers.Serializer[Any]):
         if obj.needs is None:
             return None
         return [dict(AdvocacyNeedsAssessmentOutput(a).data) for a in obj.needs.values()]
-
-
-class NotificationOutput(serializers.Serializer[Any]):
-    id = serializers.IntegerField()
-    subject = serializers.CharField()
-    body = serializers.CharField()
-    link = serializers.CharField()
-    created_at = serializers.DateTimeField()
-    read_at = serializers.DateTimeField(allow_null=True)
-
-
-class InboxOutput(serializers.Serializer[Any]):
-    unread = serializers.IntegerField()
-    has_more = serializers.BooleanField()
-    results = NotificationOutput(many=True, source="notifications")
 
 
 class AdvocacyLeadOutput(serializers.Serializer[Any]):
@@ -910,41 +895,3 @@ class LeadApi(APIView):
     def delete(self, request: Request, lead_id: int) -> Response:
         services.lead_remove(actor=api_staff_member(request), lead_id=lead_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
-
-
-# --- notifications -------------------------------------------------------------------------------------------
-
-
-class NotificationsApi(APIView):
-    @extend_schema(
-        operation_id="notifications_list",
-        summary="Your notifications, newest first (the latest 50)",
-        responses={200: InboxOutput},
-    )
-    def get(self, request: Request) -> Response:
-        return Response(InboxOutput(notifications.inbox_for_user(user=api_staff_member(request))).data)
-
-
-class NotificationReadApi(APIView):
-    @extend_schema(
-        operation_id="notification_read",
-        summary="Mark one of your notifications as read",
-        request=None,
-        responses={200: NotificationOutput, 404: ERRORS[404]},
-    )
-    def post(self, request: Request, notification_id: int) -> Response:
-        notification = notifications.notification_mark_read(
-            user=api_staff_member(request), notification_id=notification_id
-        )
-        return Response(NotificationOutput(notification).data)
-
-
-class NotificationsReadAllApi(APIView):
-    @extend_schema(
-        operation_id="notifications_read_all",
-        summary="Mark all your notifications as read",
-        request=None,
-        responses={200: OpenApiResponse(description='`{"marked": n}`')},
-    )
-    def post(self, request: Request) -> Response:
-        return Response({"marked": notifications.notifications_mark_all_read(user=api_staff_member(request))})

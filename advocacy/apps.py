@@ -20,7 +20,6 @@ class AdvocacyConfig(AppConfig):
             register_order_listener,
             register_person_merge_listener,
         )
-        from cases.permissions import is_staff_member
         from masip.navigation import register_section
 
         def section_applies(user: Any, case: Any) -> bool:
@@ -59,14 +58,6 @@ class AdvocacyConfig(AppConfig):
         register_due_source(services.due_dates)
         register_order_listener(services.on_order_event)
         register_person_merge_listener(services.on_person_merged)
-        register_section(
-            key="notifications",
-            title="Notifications",
-            url_name="advocacy:notifications",
-            order=15,
-            description="Your alerts: key events to tell a victim of, reviews due, and anything else sent to you.",
-            applies=is_staff_member,
-        )
         register_section(
             key="advocacy_settings",
             title="Advocacy settings",

@@ -2,7 +2,7 @@
 
 Outside the actor's scope (the case, or an area the sharing agreement withholds)
 the answer is Http404, as for a page; bad input is ValidationError({field: message}).
-Alerts go through advocacy.notifications.notify, whose e-mails are queued on commit.
+Alerts go through notifications.services.notify, whose e-mails are queued on commit.
 """
 
 from __future__ import annotations
@@ -44,7 +44,6 @@ from advocacy.models import (
     VictimFeedback,
     VictimNotice,
 )
-from advocacy.notifications import notify
 from advocacy.permissions import Area
 from agencies.models import Agency, AgencyKind, Role, User
 from audit.models import AccessAction
@@ -63,6 +62,7 @@ from cases.models import (
 )
 from cases.permissions import VIEW_CASE, can_view_case
 from cases.services import SafeContactInput, case_refresh_next_due, safe_contact_set
+from notifications.services import notify
 
 logger = logging.getLogger(__name__)
 

@@ -6,10 +6,6 @@ from advocacy import views
 
 app_name = "advocacy"
 urlpatterns = [
-    path("notifications/", views.notification_list, name="notifications"),
-    path("notifications/read/", views.notification_read_all, name="notification_read_all"),
-    path("notifications/<int:notification_id>/open/", views.notification_open, name="notification_open"),
-    path("notifications/<int:notification_id>/read/", views.notification_read, name="notification_read"),
     path("settings/", views.settings_page, name="settings"),
     path("feedback/", views.feedback_summary, name="feedback_summary"),
     path("cases/<int:case_id>/", views.case_advocacy, name="case_advocacy"),

@@ -19,10 +19,8 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_POST
 
-from advocacy import notifications, permissions, selectors, services
+from advocacy import permissions, selectors, services
 from advocacy.forms import (
     AssignForm,
     ContactForm,
@@ -682,47 +680,6 @@ def _date_param(value: str | None) -> dt.date | None:
         return dt.date.fromisoformat(value) if value else None
     except ValueError:
         return None
-
-
-# --- notifications --------------------------------------------------------------------------------------------------
-
-
-@staff_required
-def notification_list(request: HttpRequest) -> HttpResponse:
-    actor = staff_member(request)
-    inbox = notifications.inbox_for_user(user=actor)
-    return render(request, "advocacy/notifications.html", {"inbox": inbox})
-
-
-def _safe_link(request: HttpRequest, link: str) -> str:
-    if link and url_has_allowed_host_and_scheme(link, allowed_hosts={request.get_host()}):
-        return link
-    return reverse("advocacy:notifications")
-
-
-@staff_required
-@require_POST
-def notification_open(request: HttpRequest, notification_id: int) -> HttpResponse:
-    actor = staff_member(request)
-    notification = notifications.notification_mark_read(user=actor, notification_id=notification_id)
-    return HttpResponseRedirect(_safe_link(request, notification.link))
-
-
-@staff_required
-@require_POST
-def notification_read(request: HttpRequest, notification_id: int) -> HttpResponse:
-    actor = staff_member(request)
-    notifications.notification_mark_read(user=actor, notification_id=notification_id)
-    return redirect("advocacy:notifications")
-
-
-@staff_required
-@require_POST
-def notification_read_all(request: HttpRequest) -> HttpResponse:
-    actor = staff_member(request)
-    count = notifications.notifications_mark_all_read(user=actor)
-    messages.success(request, f"{count} notification{'s' if count != 1 else ''} marked as read")
-    return redirect("advocacy:notifications")
 
 
 # --- settings --------------------------------------------------------------------------------------------------------

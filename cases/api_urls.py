@@ -23,37 +23,3 @@ urlpatterns = [
     path("people/<int:person_id>/", apis.PersonDetailApi.as_view(), name="api-person-detail"),
     path("people/<int:person_id>/merge/", apis.PersonMergeApi.as_view(), name="api-person-merge"),
 ]
-
-# Monitoring and re-offending follow-ups (cases/followups/).
-from cases.followups import apis as followup_apis  # noqa: E402
-
-urlpatterns += [
-    path("cases/<int:case_id>/monitoring/", followup_apis.CaseMonitoringApi.as_view(), name="api-case-monitoring"),
-    path(
-        "cases/<int:case_id>/followup-reviews/",
-        followup_apis.CaseReviewsApi.as_view(),
-        name="api-case-followup-reviews",
-    ),
-    path(
-        "cases/<int:case_id>/followup-reviews/<int:review_id>/completion/",
-        followup_apis.ReviewCompleteApi.as_view(),
-        name="api-followup-review-complete",
-    ),
-    path("cases/<int:case_id>/reoffending/", followup_apis.CaseReoffendingApi.as_view(), name="api-case-reoffending"),
-    path(
-        "cases/<int:case_id>/reoffending-candidates/",
-        followup_apis.CaseCandidatesApi.as_view(),
-        name="api-case-reoffending-candidates",
-    ),
-    path(
-        "cases/<int:case_id>/reoffending-candidates/<int:candidate_id>/confirm/",
-        followup_apis.CandidateConfirmApi.as_view(),
-        name="api-reoffending-candidate-confirm",
-    ),
-    path(
-        "cases/<int:case_id>/reoffending-candidates/<int:candidate_id>/reject/",
-        followup_apis.CandidateRejectApi.as_view(),
-        name="api-reoffending-candidate-reject",
-    ),
-    path("followup-reviews/", followup_apis.OpenReviewsApi.as_view(), name="api-followup-reviews"),
-]

@@ -522,7 +522,4 @@ def load_demo_cases() -> int:
 
 # The name every app's demo module offers to seed_demo.
 def load_demo_data() -> int:
-    """The demo cases, then their re-offending monitoring (cases/followups/demo.py)."""
-    from cases.followups.demo import load_demo_data as load_followups
-
-    return load_demo_cases() + load_followups()
+    return load_demo_cases()

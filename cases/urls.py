@@ -27,22 +27,3 @@ people_urlpatterns = (
     ],
     "people",
 )
-
-# Monitoring and re-offending follow-ups (cases/followups/).
-from cases.followups import views as followup_views  # noqa: E402
-
-urlpatterns += [
-    path("<int:case_id>/monitoring/", followup_views.case_monitoring, name="case_monitoring"),
-    path(
-        "<int:case_id>/monitoring/reviews/<int:review_id>/",
-        followup_views.review_complete,
-        name="followup_review_complete",
-    ),
-    path(
-        "<int:case_id>/monitoring/candidates/<int:candidate_id>/",
-        followup_views.candidate_decide,
-        name="reoffending_candidate_decide",
-    ),
-    path("<int:case_id>/monitoring/reoffending/new/", followup_views.reoffending_add, name="reoffending_add"),
-    path("follow-up-settings/", followup_views.followup_settings, name="followup_settings"),
-]

@@ -17,7 +17,7 @@ from django.http import Http404
 from agencies.models import Agency, Role, User
 from audit.models import AccessAction
 from audit.services import access_record
-from cases.models import Case, CaseStatus, Decision, MonitoringPeriod, ReoffendingRecord
+from cases.models import Case, CaseStatus, Decision
 from cases.permissions import can_view_case, may_see, viewable_case_q
 from costs import calculation as calc
 from costs import permissions
@@ -34,6 +34,7 @@ from costs.models import (
     TimeEntry,
     UnitCost,
 )
+from followups.models import MonitoringPeriod, ReoffendingRecord
 
 ROLE_LABELS = dict(Role.choices)
 

@@ -48,18 +48,10 @@ from django.db.models import Exists, F, FilteredRelation, Min, OuterRef, Q
 from django.utils import timezone
 
 from agencies.models import Partnership
-from cases.models import (
-    CandidateStatus,
-    Case,
-    CaseParty,
-    CrimeReference,
-    PartyRole,
-    Person,
-    ReoffendingCandidate,
-    ReoffendingRecord,
-)
+from cases.models import Case, CaseParty, CrimeReference, PartyRole, Person
 from exchange import format as fmt
 from exchange.validation import iter_chunks, person_export_ref
+from followups.models import CandidateStatus, ReoffendingCandidate, ReoffendingRecord
 
 Progress = Callable[[str], None]
 CHUNK = 5000

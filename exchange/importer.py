@@ -59,7 +59,6 @@ from cases.models import (
     Person,
     Referral,
     ReferringAgency,
-    ReoffendingRecord,
 )
 from cases.services import case_refresh_next_due, normalise_name
 from exchange import exporter
@@ -83,6 +82,7 @@ from exchange.validation import (
     read_bundle,
     referenced_refs,
 )
+from followups.models import ReoffendingRecord
 
 Progress = Callable[[str], None]
 BATCH = 5000

@@ -726,7 +726,7 @@ def _alert_in_inbox(concern: SessionConcern, intervention: Intervention) -> None
     """The shared notifications inbox (the header's alerts) tells the practitioner too. No
     e-mail from it: the concern's own task sends exactly one. Like the e-mail, the alert
     names only the case reference and the session number, never what was said."""
-    from advocacy.notifications import notify
+    from notifications.services import notify
 
     case = intervention.case
     notify(

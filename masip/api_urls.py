@@ -10,11 +10,13 @@ from masip import api  # noqa: F401
 
 urlpatterns = [
     path("", include("agencies.api_urls")),
+    path("", include("notifications.api_urls")),
     path("", include("cases.api_urls")),
     path("", include("risk.api_urls")),
     path("", include("triage.api_urls")),
     path("", include("advocacy.api_urls")),
     path("", include("interventions.api_urls")),
+    path("", include("followups.api_urls")),
     path("", include("costs.api_urls")),
     path("", include("reporting.api_urls")),
 ]

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class MasipConfig(AppConfig):
@@ -11,5 +12,8 @@ class MasipConfig(AppConfig):
         # before any settings exist.)
         from masip.celery import app  # noqa: F401
         from masip.navigation import _register_core_sections
+        from masip.schedules import install_after_migrate
 
         _register_core_sections()
+        # The beat schedule is written after every migrate (and every test flush).
+        post_migrate.connect(install_after_migrate, dispatch_uid="masip.schedules")

@@ -37,7 +37,7 @@ QUEUES = (INTERACTIVE, BULK, EMAIL)
 EMAIL_RATE_LIMIT = "20/s"
 # The longest a retry waits before running again (every task's ``retry_backoff_max``): it
 # must stay below the visibility timeout, see above. Longer outages are covered by the
-# sweeps (advocacy.send_pending_notification_emails) and by the daily jobs running again.
+# sweeps (notifications.send_pending_notification_emails) and by the daily jobs running again.
 RETRY_BACKOFF_MAX = 30
 # Seconds between the broker's sweeps for messages of dead workers (kombu's default is
 # 100 s: 10 s interval, every 10th sweep scans).
@@ -63,11 +63,11 @@ JOBS: dict[str, Job] = {
     "reporting.generate_return": Job(INTERACTIVE, soft=25, hard=35),
     "masip.ping": Job(INTERACTIVE, soft=5, hard=10),
     # Bulk: the beat schedule's jobs (fan-out jobs only queue their batches) and the batches.
-    "cases.followups.schedule_due_followups": Job(BULK, soft=25, hard=35),
-    "cases.followups.schedule_followups_batch": Job(BULK, soft=25, hard=35),
-    "cases.followups.send_followup_reminders": Job(BULK, soft=25, hard=35),
-    "cases.followups.send_followup_reminders_batch": Job(BULK, soft=25, hard=35),
-    "advocacy.send_pending_notification_emails": Job(BULK, soft=25, hard=35),
+    "followups.schedule_due_followups": Job(BULK, soft=25, hard=35),
+    "followups.schedule_followups_batch": Job(BULK, soft=25, hard=35),
+    "followups.send_followup_reminders": Job(BULK, soft=25, hard=35),
+    "followups.send_followup_reminders_batch": Job(BULK, soft=25, hard=35),
+    "notifications.send_pending_notification_emails": Job(BULK, soft=25, hard=35),
     "advocacy.escalate_untold_key_events": Job(BULK, soft=25, hard=35),
     "advocacy.send_safety_review_reminders": Job(BULK, soft=25, hard=35),
     "advocacy.raise_order_expiry_key_events": Job(BULK, soft=25, hard=35),
@@ -75,7 +75,7 @@ JOBS: dict[str, Job] = {
     # A few catalogue changes; detaching waits for a lock on the log behind running inserts.
     "audit.maintain_access_log_partitions": Job(BULK, soft=25, hard=35),
     # E-mail: one message each; the SMTP connection's own timeout is well inside these.
-    "advocacy.send_notification_email": Job(EMAIL, soft=20, hard=30, rate_limit=EMAIL_RATE_LIMIT),
+    "notifications.send_notification_email": Job(EMAIL, soft=20, hard=30, rate_limit=EMAIL_RATE_LIMIT),
     "interventions.concern_email_send": Job(EMAIL, soft=20, hard=30, rate_limit=EMAIL_RATE_LIMIT),
 }
 

@@ -18,7 +18,8 @@ from django.db.models.functions import TruncDate, TruncMonth
 from django.utils import timezone
 
 from advocacy.models import ContactLogEntry
-from cases.models import Case, CaseStatus, Decision, FollowUpReview, Referral, ReviewStatus
+from cases.models import Case, CaseStatus, Decision, Referral
+from followups.models import FollowUpReview, ReviewStatus
 from interventions.models import Appointment
 from reporting.returns.measures import aware_start
 

@@ -21,8 +21,9 @@ from django.http import Http404
 from django.utils import timezone
 
 from agencies.models import User
-from cases.models import Case, CaseParty, CaseStatus, Decision, FollowUpReview, PartyRole, ReviewStatus
+from cases.models import Case, CaseParty, CaseStatus, Decision, PartyRole
 from cases.permissions import case_visibility_q
+from followups.models import FollowUpReview, ReviewStatus
 from interventions.models import CLOSED_STATUSES, OPEN_STATUSES, Intervention
 from risk.models import Assessment
 from risk.models import Status as AssessmentStatus

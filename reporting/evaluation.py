@@ -50,18 +50,8 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Least, NullIf, TruncMonth
 
 from agencies.models import Partnership
-from cases.models import (
-    AgeBand,
-    CandidateStatus,
-    Case,
-    Decision,
-    Gender,
-    PartyRole,
-    ReferringAgency,
-    ReoffendingCandidate,
-    ReoffendingRecord,
-    StalkerType,
-)
+from cases.models import AgeBand, Case, Decision, Gender, PartyRole, ReferringAgency, StalkerType
+from followups.models import CandidateStatus, ReoffendingCandidate, ReoffendingRecord
 from masip.spreadsheet import formula_safe
 
 # --- the contract's enumerations, in the contract's order --------------------------------------------------------

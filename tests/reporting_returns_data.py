@@ -32,16 +32,8 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from advocacy.models import ContactLogEntry, SafetyPlan
-from cases.models import (
-    Case,
-    CaseParty,
-    FollowUpReview,
-    MonitoringPeriod,
-    PartyRole,
-    Person,
-    Referral,
-    ReoffendingRecord,
-)
+from cases.models import Case, CaseParty, PartyRole, Person, Referral
+from followups.models import FollowUpReview, MonitoringPeriod, ReoffendingRecord
 from interventions.models import Appointment, Intervention, TherapySession
 from reporting.models import TrainingEvent
 from reporting.returns.measures import Quarter

@@ -22,7 +22,6 @@ from advocacy.models import (
     ContactLogEntry,
     KeyEvent,
     NeedsAssessment,
-    Notification,
     SafetyMeasure,
     SafetyPlanReview,
     VictimFeedback,
@@ -30,6 +29,7 @@ from advocacy.models import (
 )
 from agencies.models import AgencyKind, RecordClass, SharingRule, User
 from cases.models import SafeContactPreference
+from notifications.models import Notification
 from tests.advocacy_factories import MARKERS, AdvocacyCase, full_advocacy_case
 from tests.factories import World
 
@@ -171,8 +171,8 @@ def test_probation_and_health_get_404_on_every_page(world: World, adv: AdvocacyC
     # Notification actions answer 404 on another's notification.
     other = Notification.objects.filter(recipient=world.advocate).first()
     assert other is not None
-    assert client.post(reverse("advocacy:notification_open", args=[other.pk])).status_code == 404
-    assert client.post(reverse("advocacy:notification_read", args=[other.pk])).status_code == 404
+    assert client.post(reverse("notifications:open", args=[other.pk])).status_code == 404
+    assert client.post(reverse("notifications:read", args=[other.pk])).status_code == 404
     assert counts() == before
 
 
@@ -251,7 +251,7 @@ def test_nothing_of_the_app_appears_elsewhere_for_probation_and_health(
     answer = api.get(f"/api/v1/cases/{adv.case.pk}/")
     assert answer.status_code == 200
     assert_no_marker(answer.content.decode())
-    for url in (reverse("cases:caseload"), reverse("home"), reverse("advocacy:notifications")):
+    for url in (reverse("cases:caseload"), reverse("home"), reverse("notifications:inbox")):
         page = client.get(url)
         assert page.status_code == 200
         assert_no_marker(page.content.decode())
@@ -378,7 +378,7 @@ def test_settings_are_for_partnership_admins_only(world: World) -> None:
 def test_every_staff_member_has_a_notifications_page_in_the_header(world: World) -> None:
     for role in ("advocate", "triage_officer", "clinician", "probation_practitioner", "programme_manager", "admin"):
         html = client_for(getattr(world, role)).get(reverse("home")).content.decode()
-        assert f'href="{reverse("advocacy:notifications")}">Notifications<' in html, role
+        assert f'href="{reverse("notifications:inbox")}">Notifications<' in html, role
 
 
 def test_signed_out_gets_no_page_and_401_from_the_api(world: World, adv: AdvocacyCase) -> None:

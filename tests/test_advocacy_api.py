@@ -9,12 +9,14 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from advocacy import notifications, services
-from advocacy.models import AdvocacyLead, ContactLogVersion, Notification, VictimNotice
+from advocacy import services
+from advocacy.models import AdvocacyLead, ContactLogVersion, VictimNotice
 from agencies.models import Role, User
 from audit.models import AccessAction, AccessLog
 from cases import services as case_services
 from cases.models import Case
+from notifications import services as notification_services
+from notifications.models import Notification
 from tests.advocacy_factories import contact_input, victim_id
 from tests.case_factories import VICTIM_CODE_WORD, make_case
 from tests.factories import World, make_user
@@ -318,9 +320,9 @@ def test_settings_and_leads(world: World) -> None:
 
 
 def test_notifications_api(world: World) -> None:
-    first = notifications.notify(world.clinician, "A general alert", "Nothing about a victim.", "/cases/")
-    notifications.notify(world.clinician, "Another")
-    notifications.notify(world.advocate, "Not yours")
+    first = notification_services.notify(world.clinician, "A general alert", "Nothing about a victim.", "/cases/")
+    notification_services.notify(world.clinician, "Another")
+    notification_services.notify(world.advocate, "Not yours")
     assert first is not None
     client = api(world.clinician)
     inbox = client.get("/api/v1/notifications/").json()

@@ -12,8 +12,9 @@ import pytest
 from django.utils import timezone
 
 from advocacy import services
-from advocacy.models import ContactLogEntry, KeyEvent, Notification, SafetyMeasure, VictimNotice
+from advocacy.models import ContactLogEntry, KeyEvent, SafetyMeasure, VictimNotice
 from cases.permissions import view_case_permission_id
+from notifications.models import Notification
 from tests.case_factories import VICTIM_CODE_WORD, make_case
 from tests.conftest import sign_in
 from tests.factories import PASSWORD, World

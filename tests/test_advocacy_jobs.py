@@ -1,5 +1,5 @@
 """The advocacy beat jobs on a real Celery worker (real Redis, the test database), each run
-twice to prove that nothing is sent twice; and the schedule the migration creates."""
+twice to prove that nothing is sent twice (their schedule: tests/test_schedules.py)."""
 
 from __future__ import annotations
 
@@ -11,13 +11,14 @@ from typing import Any
 
 import pytest
 from django.utils import timezone
-from django_celery_beat.models import PeriodicTask
 
 from advocacy import services, tasks
-from advocacy.models import KeyEvent, Notification, VictimNotice
+from advocacy.models import KeyEvent, VictimNotice
 from agencies.models import Role
 from cases import services as case_services
 from cases.permissions import view_case_permission_id
+from notifications import tasks as notification_tasks
+from notifications.models import Notification
 from tests.case_factories import make_case
 from tests.factories import World, make_user
 
@@ -35,28 +36,6 @@ def wait_until(check: Callable[[], bool], what: str) -> None:
 
 def emailed_count(worker: Any, notification_id: int) -> int:
     return Path(worker.log_path).read_text().count(f"notification {notification_id} e-mailed")
-
-
-# --- the schedule -------------------------------------------------------------------------------------------
-
-
-@pytest.mark.django_db
-def test_the_migration_schedules_the_jobs() -> None:
-    schedule = {
-        t.task: (t.crontab.minute, t.crontab.hour, t.enabled)
-        for t in PeriodicTask.objects.filter(task__startswith="advocacy.").select_related("crontab")
-    }
-    assert schedule == {
-        "advocacy.escalate_untold_key_events": ("*/15", "*", True),
-        "advocacy.send_safety_review_reminders": ("0", "7", True),
-        "advocacy.raise_order_expiry_key_events": ("30", "6", True),
-        "advocacy.send_pending_notification_emails": ("*/10", "*", True),
-    }
-    # Every scheduled task exists in the worker's registry.
-    from masip.celery import app
-
-    app.loader.import_default_modules()
-    assert set(schedule) <= set(app.tasks)
 
 
 # --- on the real worker -------------------------------------------------------------------------------------
@@ -101,8 +80,8 @@ def test_escalation_alerts_the_lead_once_and_every_alert_is_emailed_once(
     notice.refresh_from_db()
     assert notice.escalated_at is not None
     # Nothing is pending, so the sweep sends nothing, twice.
-    assert tasks.send_pending_notification_emails.delay().get(timeout=WAIT_SECONDS) == 0
-    assert tasks.send_pending_notification_emails.delay().get(timeout=WAIT_SECONDS) == 0
+    assert notification_tasks.send_pending_notification_emails.delay().get(timeout=WAIT_SECONDS) == 0
+    assert notification_tasks.send_pending_notification_emails.delay().get(timeout=WAIT_SECONDS) == 0
     assert Notification.objects.count() == 2
     for notification in Notification.objects.all():
         assert emailed_count(celery_worker_process, notification.pk) == 1, notification.subject
@@ -155,7 +134,7 @@ def test_expired_orders_are_raised_once_and_the_lost_email_is_swept_once(
     # An alert whose e-mail task was lost (written without one): the sweep sends it, once.
     lost = Notification.objects.create(recipient=world.advocate, subject="Lost e-mail", email=True)
     Notification.objects.filter(pk=lost.pk).update(created_at=timezone.now() - dt.timedelta(minutes=30))
-    assert tasks.send_pending_notification_emails.delay().get(timeout=WAIT_SECONDS) == 1
+    assert notification_tasks.send_pending_notification_emails.delay().get(timeout=WAIT_SECONDS) == 1
     wait_until(lambda: Notification.objects.get(pk=lost.pk).emailed_at is not None, "the swept e-mail")
-    assert tasks.send_pending_notification_emails.delay().get(timeout=WAIT_SECONDS) == 0
+    assert notification_tasks.send_pending_notification_emails.delay().get(timeout=WAIT_SECONDS) == 0
     assert emailed_count(celery_worker_process, lost.pk) == 1

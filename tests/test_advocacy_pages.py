@@ -11,7 +11,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from advocacy import notifications, services
+from advocacy import services
 from advocacy.models import (
     AdvocacyLead,
     AdvocacySettings,
@@ -19,7 +19,6 @@ from advocacy.models import (
     ContactLogEntry,
     KeyEvent,
     NeedsAssessment,
-    Notification,
     SafetyMeasure,
     SafetyPlanReview,
     VictimFeedback,
@@ -30,6 +29,8 @@ from agencies.models import Role, User
 from audit.models import AccessAction, AccessLog
 from cases import services as case_services
 from cases.models import Case, SafeContactPreference
+from notifications import services as notification_services
+from notifications.models import Notification
 from tests.advocacy_factories import CODE_WORD, contact_input, full_advocacy_case, victim_id
 from tests.case_factories import VICTIM_CODE_WORD, make_case
 from tests.factories import World, make_user
@@ -347,20 +348,18 @@ def test_notifications_inbox_open_and_read(world: World) -> None:
         actor=world.triage_officer, case=case, data=services.KeyEventInput(kind="charge", occurs_on=dt.date.today())
     )
     client = client_for(world.advocate)
-    inbox = client.get(reverse("advocacy:notifications")).content.decode()
+    inbox = client.get(reverse("notifications:inbox")).content.decode()
     assert f"Key event on case {case.reference}: charge" in inbox and "You have 1 unread notification." in inbox
     alert = Notification.objects.get(recipient=world.advocate)
-    opened = client.post(reverse("advocacy:notification_open", args=[alert.pk]))
+    opened = client.post(reverse("notifications:open", args=[alert.pk]))
     assert opened.status_code == 302 and opened["Location"] == alert.link
     alert.refresh_from_db()
     assert alert.read_at is not None
-    notifications.notify(world.advocate, "Another", link="https://elsewhere.example/phish")
+    notification_services.notify(world.advocate, "Another", link="https://elsewhere.example/phish")
     other = Notification.objects.get(subject="Another")
-    assert client.post(reverse("advocacy:notification_open", args=[other.pk]))["Location"] == reverse(
-        "advocacy:notifications"
-    )
-    notifications.notify(world.advocate, "Third")
-    client.post(reverse("advocacy:notification_read_all"))
+    assert client.post(reverse("notifications:open", args=[other.pk]))["Location"] == reverse("notifications:inbox")
+    notification_services.notify(world.advocate, "Third")
+    client.post(reverse("notifications:read_all"))
     assert not Notification.objects.filter(recipient=world.advocate, read_at__isnull=True).exists()
 
 
@@ -445,16 +444,16 @@ def test_list_pages_cost_a_fixed_number_of_queries(world: World, django_assert_n
 
 def test_the_inbox_costs_a_fixed_number_of_queries(world: World, django_assert_num_queries: Any) -> None:
     client = client_for(world.advocate)
-    notifications.notify(world.advocate, "One")
-    client.get(reverse("advocacy:notifications"))
+    notification_services.notify(world.advocate, "One")
+    client.get(reverse("notifications:inbox"))
     # Session, user; the notifications and the unread count; the header's sections (the agency);
     # the session save (savepoint, update, release).
     with django_assert_num_queries(8):
-        assert client.get(reverse("advocacy:notifications")).status_code == 200
+        assert client.get(reverse("notifications:inbox")).status_code == 200
     for n in range(30):
-        notifications.notify(world.advocate, f"Alert {n}")
+        notification_services.notify(world.advocate, f"Alert {n}")
     with django_assert_num_queries(8):
-        assert client.get(reverse("advocacy:notifications")).status_code == 200
+        assert client.get(reverse("notifications:inbox")).status_code == 200
 
 
 # --- demo data ----------------------------------------------------------------------------------------------
@@ -475,7 +474,7 @@ def test_demo_advocacy_loads_once_and_renders(db: None) -> None:
     assert VictimNotice.objects.filter(told_at__isnull=True).count() >= 2
     assert KeyEvent.objects.filter(kind="release_from_custody", recorded_by__email="triage@demo.masip.test").exists()
     client = client_for(advocate)
-    assert client.get(reverse("advocacy:notifications")).status_code == 200
+    assert client.get(reverse("notifications:inbox")).status_code == 200
     for case in Case.objects.filter(advocate_assignments__isnull=False).distinct()[:6]:
         for name in (
             "advocacy:case_advocacy",

@@ -15,7 +15,7 @@ from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from advocacy import notifications, services
+from advocacy import services
 from advocacy.models import (
     AdvocacyLead,
     AdvocacySettings,
@@ -23,7 +23,6 @@ from advocacy.models import (
     ContactLogVersion,
     KeyEvent,
     MeasureStatus,
-    Notification,
     SafetyMeasure,
     VictimNotice,
 )
@@ -31,6 +30,9 @@ from advocacy.selectors import feedback_summary_for_user
 from agencies.models import Role
 from cases import services as case_services
 from cases.models import Case, CaseParty, PartyRole, Person
+from notifications import selectors as notification_selectors
+from notifications import services as notification_services
+from notifications.models import Notification
 from tests.advocacy_factories import contact_input, victim_id
 from tests.case_factories import VICTIM_ADDRESS, VICTIM_CODE_WORD, VICTIM_PHONE, make_case
 from tests.factories import World, make_user
@@ -545,30 +547,32 @@ def test_feedback_is_recorded_at_closure_and_summarised_for_reporting(world: Wor
 
 def test_notify_is_idempotent_by_key_and_emails_once(world: World) -> None:
     user = world.probation_practitioner
-    first = notifications.notify(user, "Review due on case MASIP-000001", "Due tomorrow.", "/cases/1/", key="k1")
+    first = notification_services.notify(
+        user, "Review due on case MASIP-000001", "Due tomorrow.", "/cases/1/", key="k1"
+    )
     assert first is not None
-    assert notifications.notify(user, "again", key="k1") is None
+    assert notification_services.notify(user, "again", key="k1") is None
     assert Notification.objects.filter(recipient=user).count() == 1
-    assert notifications.notification_email_send(notification_id=first.pk) is True
-    assert notifications.notification_email_send(notification_id=first.pk) is False
+    assert notification_services.notification_email_send(notification_id=first.pk) is True
+    assert notification_services.notification_email_send(notification_id=first.pk) is False
     assert len(mail.outbox) == 1
     assert mail.outbox[0].to == [user.email] and mail.outbox[0].subject == "Review due on case MASIP-000001"
     assert "/cases/1/" in mail.outbox[0].body
     user.is_active = False
     user.save()
-    assert notifications.notify(user, "To nobody") is None
+    assert notification_services.notify(user, "To nobody") is None
 
 
 def test_a_user_reads_only_their_own_notifications(world: World) -> None:
-    mine = notifications.notify(world.advocate, "Mine")
-    theirs = notifications.notify(world.triage_officer, "Theirs")
+    mine = notification_services.notify(world.advocate, "Mine")
+    theirs = notification_services.notify(world.triage_officer, "Theirs")
     assert mine is not None and theirs is not None
-    inbox = notifications.inbox_for_user(user=world.advocate)
+    inbox = notification_selectors.inbox_for_user(user=world.advocate)
     assert [n.subject for n in inbox.notifications] == ["Mine"] and inbox.unread == 1
     with pytest.raises(Http404):
-        notifications.notification_mark_read(user=world.advocate, notification_id=theirs.pk)
-    notifications.notification_mark_read(user=world.advocate, notification_id=mine.pk)
-    assert notifications.inbox_for_user(user=world.advocate).unread == 0
+        notification_services.notification_mark_read(user=world.advocate, notification_id=theirs.pk)
+    notification_services.notification_mark_read(user=world.advocate, notification_id=mine.pk)
+    assert notification_selectors.inbox_for_user(user=world.advocate).unread == 0
 
 
 def test_leads_are_members_of_the_advocacy_agency(world: World) -> None:
@@ -596,15 +600,15 @@ def test_who_had_the_contact_is_a_colleague_of_the_advocacy_service(world: World
 def test_a_broker_outage_leaves_the_alert_for_the_sweep(
     world: World, django_capture_on_commit_callbacks: Any, monkeypatch: pytest.MonkeyPatch, caplog: Any
 ) -> None:
-    from advocacy import tasks
+    from notifications import tasks
 
     def broker_down(*args: Any) -> None:
         raise ConnectionError("broker unreachable")
 
     monkeypatch.setattr(tasks.send_notification_email, "delay", broker_down)
     with django_capture_on_commit_callbacks(execute=True):
-        alert = notifications.notify(world.advocate, "Key event on case MASIP-000001: charge")
+        alert = notification_services.notify(world.advocate, "Key event on case MASIP-000001: charge")
     assert alert is not None and Notification.objects.get(pk=alert.pk).emailed_at is None
     assert f"notification {alert.pk} e-mail not queued" in caplog.text
-    later = timezone.now() + notifications.EMAIL_GRACE + dt.timedelta(seconds=1)
-    assert notifications.notifications_email_pending(now=later) == [alert.pk]
+    later = timezone.now() + notification_selectors.EMAIL_GRACE + dt.timedelta(seconds=1)
+    assert notification_selectors.notifications_email_pending(now=later) == [alert.pk]

@@ -11,7 +11,8 @@ import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from cases.models import CaseNote, FollowUpSettings
+from cases.models import CaseNote
+from followups.models import FollowUpSettings
 from tests.case_factories import make_case
 from tests.factories import World
 
@@ -92,7 +93,7 @@ def test_every_api_view_parses_json_with_the_depth_limited_parser() -> None:
 def test_follow_up_checkpoints_that_are_not_plain_numbers_are_a_field_error(world: World, checkpoints: str) -> None:
     client = Client()
     client.force_login(world.admin)
-    response = client.post(reverse("cases:followup_settings"), {"checkpoints": checkpoints, "review_agency": ""})
+    response = client.post(reverse("followups:followup_settings"), {"checkpoints": checkpoints, "review_agency": ""})
     assert response.status_code == 200
     assert "checkpoints" in response.context["form"].errors
     assert not FollowUpSettings.objects.filter(partnership=world.partnership).exists()

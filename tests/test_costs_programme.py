@@ -11,9 +11,9 @@ from django.test import Client
 from django.urls import reverse
 
 from agencies.models import User
-from cases.followups import services as followup_services
 from cases.models import Case
 from costs import activities, selectors, services
+from followups import services as followup_services
 from tests.case_factories import make_case
 from tests.factories import World
 from tests.followups_factories import accepted_case

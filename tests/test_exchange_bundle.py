@@ -27,12 +27,11 @@ from cases.models import (
     EventKind,
     Person,
     Referral,
-    ReoffendingCandidate,
-    ReoffendingRecord,
 )
 from exchange import format as fmt
 from exchange.exporter import export_to_path
 from exchange.importer import import_bundle
+from followups.models import ReoffendingCandidate, ReoffendingRecord
 from reporting import evaluation as ev
 from tests.exchange_bundle_data import AS_OF, FILES, IDENTIFYING, write_bundle
 from tests.factories import World

@@ -14,16 +14,9 @@ from rest_framework.test import APIClient
 from agencies.models import User
 from audit.models import AccessLog
 from cases import services as case_services
-from cases.followups import services
-from cases.models import (
-    CaseParty,
-    FollowUpReview,
-    FollowUpSettings,
-    PartyRole,
-    ReoffendingCandidate,
-    ReoffendingRecord,
-    ReviewStatus,
-)
+from cases.models import CaseParty, PartyRole
+from followups import services
+from followups.models import FollowUpReview, FollowUpSettings, ReoffendingCandidate, ReoffendingRecord, ReviewStatus
 from tests.case_factories import VICTIM_ADDRESS, VICTIM_PHONE
 from tests.factories import World, make_agency, make_user
 from tests.followups_factories import accepted_case, referral_naming_perpetrator
@@ -61,7 +54,7 @@ def date_fields(prefix: str, day: dt.date) -> dict[str, str]:
 def test_monitoring_page_shows_the_timeline_and_logs_the_look(world: World) -> None:
     review = monitored(world, days=200)
     case = review.case
-    url = reverse("cases:case_monitoring", args=[case.pk])
+    url = reverse("followups:case_monitoring", args=[case.pk])
     response = client_for(world.advocate).get(url)
     assert response.status_code == 200
     html = response.content.decode()
@@ -81,7 +74,7 @@ def test_monitoring_page_shows_the_timeline_and_logs_the_look(world: World) -> N
 def test_monitoring_page_query_count_is_fixed(world: World, django_assert_num_queries: Any) -> None:
     review = monitored(world, days=400)
     client = client_for(world.triage_officer)
-    url = reverse("cases:case_monitoring", args=[review.case.pk])
+    url = reverse("followups:case_monitoring", args=[review.case.pk])
     client.get(url)
 
     def count() -> int:
@@ -139,10 +132,10 @@ def test_outside_scope_every_monitoring_page_and_endpoint_is_404(world: World, o
     )
     client = client_for(outsider)
     for url in (
-        reverse("cases:case_monitoring", args=[case.pk]),
-        reverse("cases:followup_review_complete", args=[case.pk, review.pk]),
-        reverse("cases:reoffending_candidate_decide", args=[case.pk, candidate.pk]),
-        reverse("cases:reoffending_add", args=[case.pk]),
+        reverse("followups:case_monitoring", args=[case.pk]),
+        reverse("followups:followup_review_complete", args=[case.pk, review.pk]),
+        reverse("followups:reoffending_candidate_decide", args=[case.pk, candidate.pk]),
+        reverse("followups:reoffending_add", args=[case.pk]),
     ):
         assert client.get(url).status_code == 404, url
         assert client.post(url, {"action": "save"}).status_code == 404, url
@@ -177,7 +170,7 @@ def test_outside_scope_every_monitoring_page_and_endpoint_is_404(world: World, o
 
 def test_review_form_add_another_occurrence_then_complete(world: World) -> None:
     review = monitored(world)
-    url = reverse("cases:followup_review_complete", args=[review.case.pk, review.pk])
+    url = reverse("followups:followup_review_complete", args=[review.case.pk, review.pk])
     client = client_for(world.probation_practitioner)
     first = {
         "review-reoffended": "yes",
@@ -207,7 +200,7 @@ def test_review_form_add_another_occurrence_then_complete(world: World) -> None:
         "occurrence-1-offence": "malicious_communications",
     }
     done = client.post(url, {**first, **second, "review-occurrence_count": "2", "action": "save"})
-    assert done.status_code == 302 and done["Location"] == reverse("cases:case_monitoring", args=[review.case.pk])
+    assert done.status_code == 302 and done["Location"] == reverse("followups:case_monitoring", args=[review.case.pk])
     assert sorted(
         ReoffendingRecord.objects.filter(review=review).values_list("kind", "victim", "source", "offence")
     ) == [
@@ -218,7 +211,7 @@ def test_review_form_add_another_occurrence_then_complete(world: World) -> None:
 
 def test_review_form_none_found_needs_the_sources(world: World) -> None:
     review = monitored(world)
-    url = reverse("cases:followup_review_complete", args=[review.case.pk, review.pk])
+    url = reverse("followups:followup_review_complete", args=[review.case.pk, review.pk])
     client = client_for(world.triage_officer)
     page = client.post(url, {"review-reoffended": "no", "review-occurrence_count": "1", "action": "save"})
     assert "Choose the sources you checked" in page.content.decode()
@@ -234,7 +227,7 @@ def test_review_form_none_found_needs_the_sources(world: World) -> None:
     assert done.status_code == 302
     review.refresh_from_db()
     assert (review.status, review.reoffended, review.sources_checked) == ("completed", False, ["police", "probation"])
-    timeline = client.get(reverse("cases:case_monitoring", args=[review.case.pk])).content.decode()
+    timeline = client.get(reverse("followups:case_monitoring", args=[review.case.pk])).content.decode()
     assert "No re-offending found.</strong> Sources checked: police, probation." in timeline
 
 
@@ -245,14 +238,16 @@ def test_the_owner_confirms_a_candidate_with_a_correction(world: World) -> None:
     earlier = accepted_case(world, decided_on=TODAY() - dt.timedelta(days=60), worker=world.advocate)
     referral_naming_perpetrator(earlier, actor=world.triage_officer, last_incident_on=TODAY() - dt.timedelta(days=2))
     candidate = ReoffendingCandidate.objects.get(case=earlier)
-    monitoring = client_for(world.advocate).get(reverse("cases:case_monitoring", args=[earlier.pk])).content.decode()
+    monitoring = (
+        client_for(world.advocate).get(reverse("followups:case_monitoring", args=[earlier.pk])).content.decode()
+    )
     assert 'data-testid="pending-candidates"' in monitoring and "Confirm or reject" in monitoring
     # A clinician sees it but cannot decide it.
     assert (
         "Awaiting the case"
-        in client_for(world.clinician).get(reverse("cases:case_monitoring", args=[earlier.pk])).content.decode()
+        in client_for(world.clinician).get(reverse("followups:case_monitoring", args=[earlier.pk])).content.decode()
     )
-    url = reverse("cases:reoffending_candidate_decide", args=[earlier.pk, candidate.pk])
+    url = reverse("followups:reoffending_candidate_decide", args=[earlier.pk, candidate.pk])
     assert client_for(world.clinician).get(url).status_code == 404
     data = {
         "action": "confirm",
@@ -275,8 +270,8 @@ def test_a_new_case_not_shared_with_the_reader_is_not_named(world: World) -> Non
     new = referral_naming_perpetrator(earlier, actor=world.triage_officer)
     case_services.case_share_remove(actor=world.triage_officer, case=new, agency=world.advocacy, reason="police only")
     candidate = ReoffendingCandidate.objects.get(case=earlier)
-    decide = reverse("cases:reoffending_candidate_decide", args=[earlier.pk, candidate.pk])
-    monitoring = reverse("cases:case_monitoring", args=[earlier.pk])
+    decide = reverse("followups:reoffending_candidate_decide", args=[earlier.pk, candidate.pk])
+    monitoring = reverse("followups:case_monitoring", args=[earlier.pk])
     # The advocate (the earlier case's worker) cannot see the new case.
     for url in (monitoring, decide):
         html = client_for(world.advocate).get(url).content.decode()
@@ -308,7 +303,7 @@ def test_a_new_case_not_shared_with_the_reader_is_not_named(world: World) -> Non
 
 
 def test_settings_page_for_programme_managers_only(world: World) -> None:
-    url = reverse("cases:followup_settings")
+    url = reverse("followups:followup_settings")
     assert client_for(world.advocate).get(url).status_code == 404
     client = client_for(world.programme_manager)
     assert "3, 6, 9, 12" in client.get(url).content.decode()

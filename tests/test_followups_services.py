@@ -14,16 +14,14 @@ from django.http import Http404
 from hypothesis import given
 from hypothesis import strategies as st
 
-from advocacy.models import Notification
 from cases import services as case_services
 from cases.extensions import intervention_ended
-from cases.followups import selectors as services_selectors
-from cases.followups import services
-from cases.models import (
+from cases.models import Case, CaseEvent, CaseStatus
+from cases.selectors import CaseloadFilters, case_list_for_user
+from followups import selectors as services_selectors
+from followups import services
+from followups.models import (
     CandidateStatus,
-    Case,
-    CaseEvent,
-    CaseStatus,
     FollowUpReview,
     FollowUpSettings,
     MonitoringBasis,
@@ -32,8 +30,8 @@ from cases.models import (
     ReoffendingRecord,
     ReviewStatus,
 )
-from cases.selectors import CaseloadFilters, case_list_for_user
 from interventions.models import Intervention
+from notifications.models import Notification
 from tests.case_factories import make_case
 from tests.factories import World, make_user
 from tests.followups_factories import accepted_case, in_monitoring, referral_naming_perpetrator

@@ -26,14 +26,14 @@ from celery.result import AsyncResult
 from django.conf import settings
 from django.db import connection
 from django.db.models import Count
-from django_celery_beat.models import PeriodicTask
 
-from advocacy.models import Notification
-from cases.followups import services
-from cases.followups.tasks import schedule_due_followups, send_followup_reminders
-from cases.models import Case, FollowUpReview
+from cases.models import Case
 from cases.permissions import view_case_permission_id
+from followups import services
+from followups.models import FollowUpReview
+from followups.tasks import schedule_due_followups, send_followup_reminders
 from masip.celery import app
+from notifications.models import Notification
 from tests.conftest import ROOT, _database_url_for
 from tests.factories import World, make_user
 from tests.followups_factories import accepted_case
@@ -65,31 +65,6 @@ def _wait(predicate: Callable[[], bool], *, timeout: float, what: str) -> None:
 
 def _results(ids: list[str]) -> list[Any]:
     return [AsyncResult(i, app=app).get(timeout=90) for i in ids]
-
-
-@pytest.mark.django_db(transaction=False)
-def test_the_schedules_are_in_the_database_once() -> None:
-    """The data migration's function run again (as a re-migration would) leaves one row per job."""
-    import importlib
-
-    from django.apps import apps
-
-    migration = importlib.import_module("cases.migrations.0003_followups_beat_schedule")
-    migration.create_schedules(apps, None)
-    migration.create_schedules(apps, None)
-    rows = {t.task: t for t in PeriodicTask.objects.filter(task__startswith="cases.followups.")}
-    assert PeriodicTask.objects.filter(task__startswith="cases.followups.").count() == 2
-    assert set(rows) == {"cases.followups.schedule_due_followups", "cases.followups.send_followup_reminders"}
-    for task, (minute, hour) in {
-        "cases.followups.schedule_due_followups": ("15", "2"),
-        "cases.followups.send_followup_reminders": ("0", "7"),
-    }.items():
-        crontab = rows[task].crontab
-        assert rows[task].enabled and crontab is not None
-        assert (crontab.minute, crontab.hour, str(crontab.timezone)) == (minute, hour, "Europe/London")
-    # Every scheduled task exists in the worker's registry.
-    app.loader.import_default_modules()
-    assert set(rows) <= set(app.tasks)
 
 
 def test_both_jobs_on_a_real_worker_run_twice_do_everything_once(world: World, celery_worker_process: Any) -> None:

@@ -29,9 +29,10 @@ from django.db import connection
 from django.db.models import Count
 from django.test import Client
 
-from cases.followups.tasks import schedule_due_followups
-from cases.models import Case, FollowUpReview
+from cases.models import Case
 from cases.permissions import view_case_permission_id
+from followups.models import FollowUpReview
+from followups.tasks import schedule_due_followups
 from masip import health, jobs
 from masip.celery import app, ping
 from tests.conftest import ROOT, _database_url_for
@@ -76,14 +77,14 @@ def test_every_task_has_a_queue_and_limits_and_the_broker_timing_follows_from_th
 
     assert base.CELERY_BROKER_TRANSPORT_OPTIONS == PRODUCTION_TRANSPORT
     assert base.CELERY_TASK_ROUTES == PRODUCTION_ROUTES
-    assert base.CELERY_TASK_ANNOTATIONS["cases.followups.schedule_followups_batch"] == {
-        "soft_time_limit": jobs.JOBS["cases.followups.schedule_followups_batch"].soft,
-        "time_limit": jobs.JOBS["cases.followups.schedule_followups_batch"].hard,
+    assert base.CELERY_TASK_ANNOTATIONS["followups.schedule_followups_batch"] == {
+        "soft_time_limit": jobs.JOBS["followups.schedule_followups_batch"].soft,
+        "time_limit": jobs.JOBS["followups.schedule_followups_batch"].hard,
     }
-    assert PRODUCTION_ROUTES["advocacy.send_notification_email"] == {"queue": jobs.EMAIL}
+    assert PRODUCTION_ROUTES["notifications.send_notification_email"] == {"queue": jobs.EMAIL}
     assert PRODUCTION_ROUTES["interventions.concern_email_send"] == {"queue": jobs.EMAIL}
     assert PRODUCTION_ROUTES["exchange.import_bundle_job"] == {"queue": jobs.INTERACTIVE}
-    assert PRODUCTION_ROUTES["cases.followups.send_followup_reminders_batch"] == {"queue": jobs.BULK}
+    assert PRODUCTION_ROUTES["followups.send_followup_reminders_batch"] == {"queue": jobs.BULK}
 
 
 def test_the_production_compose_file_has_a_worker_for_interactive_work_alone() -> None:
@@ -211,7 +212,7 @@ def test_a_worker_killed_mid_batch_has_its_batch_finished_within_a_minute(world:
 @pytest.mark.worker
 @pytest.mark.django_db  # the workers' e-mail tasks read the test database; the test writes nothing
 def test_interactive_work_is_not_held_up_by_a_run_of_emails(prefix: str) -> None:
-    from advocacy.tasks import send_notification_email
+    from notifications.tasks import send_notification_email
 
     # As docker-compose.yml runs them: one worker for interactive work alone, one for the rest.
     interactive = Worker(prefix, [jobs.INTERACTIVE])

@@ -14,7 +14,8 @@ from django.utils import timezone
 from advocacy import services as advocacy_services
 from advocacy.models import AdvocateAssignment, ContactLogEntry
 from cases import services as case_services
-from cases.models import CaseParty, PartyRole, Person, ReoffendingCandidate
+from cases.models import CaseParty, PartyRole, Person
+from followups.models import ReoffendingCandidate
 from tests.advocacy_factories import contact_input, victim_id
 from tests.case_factories import make_case
 from tests.factories import World

@@ -367,7 +367,8 @@ def test_every_key_of_every_enumeration_is_present_for_an_empty_partnership(part
 def test_a_pending_detection_counts_and_a_rejected_one_does_not(partnership: Partnership) -> None:
     """Re-offending the project detected (a new referral naming C7's perpetrator) counts while it
     awaits a decision, as the export writes it; once rejected it is not re-offending."""
-    from cases.models import Case, CaseParty, ReoffendingCandidate
+    from cases.models import Case, CaseParty
+    from followups.models import ReoffendingCandidate
 
     c7 = Case.objects.get(referral__ref="C7")
     other = Case.objects.get(referral__ref="N2")

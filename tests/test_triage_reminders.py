@@ -10,10 +10,9 @@ from typing import Any
 
 import pytest
 from django.utils import timezone
-from django_celery_beat.models import PeriodicTask
 
-from advocacy.models import Notification
 from cases import services as case_services
+from notifications.models import Notification
 from tests.factories import World
 from tests.triage_factories import make_meeting, on_agenda, waiting_case
 from triage import services
@@ -96,21 +95,6 @@ def test_a_rescheduled_action_is_not_reminded_twice_on_the_same_day(world: World
         Notification.objects.filter(recipient=world.advocate, key__startswith=f"action-reminder:{action.pk}:").count()
         == 1
     )
-
-
-@pytest.mark.django_db
-def test_the_daily_schedule_is_kept_in_the_database_once() -> None:
-    """The data migration's function, run again (as a re-migration would): one row, daily at 07:30."""
-    import importlib
-
-    from django.apps import apps
-
-    migration = importlib.import_module("triage.migrations.0002_beat_schedule")
-    migration.create_schedule(apps, None)
-    migration.create_schedule(apps, None)
-    task = PeriodicTask.objects.get(task="triage.send_action_reminders")
-    assert task.enabled and task.crontab is not None
-    assert (task.crontab.minute, task.crontab.hour, str(task.crontab.timezone)) == ("30", "7", "Europe/London")
 
 
 @pytest.mark.django_db(transaction=True)

@@ -34,16 +34,17 @@ from advocacy.models import (
     MeasureKind,
     MeasureStatus,
     NeedsDomain,
-    Notification,
     SafetyMeasure,
     VictimNotice,
 )
 from agencies.models import Agency, RecordClass, Role, User
 from cases import services
-from cases.models import Case, CaseParty, FollowUpReview, Order, PartyRole, ReoffendingCandidate
+from cases.models import Case, CaseParty, Order, PartyRole
+from followups.models import FollowUpReview, ReoffendingCandidate
 from interventions import services as intervention_services
 from interventions.models import Appointment, Intervention, InterventionReferral, SessionConcern, TherapyPlan
 from interventions.tests import helpers as intervention_helpers
+from notifications.models import Notification
 from reporting.data_quality import CHECKS
 from reporting.models import GeneratedReturn, ReturnDefinition, TrainingEvent
 from reporting.returns import services as returns_services
@@ -373,7 +374,7 @@ def build(north: World, south: World) -> WalkWorld:
     srp = complete_srp(north.clinician, a)
     if a.status != "active":
         a = services.case_transition(actor=police, case=Case.objects.get(pk=a.pk), to_status="active")
-    from cases.followups import services as followup_services
+    from followups import services as followup_services
 
     followup_services.followups_schedule(today=timezone.localdate() + dt.timedelta(days=400))
     from tests.followups_factories import referral_naming_perpetrator

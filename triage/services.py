@@ -747,7 +747,7 @@ def _remind(action: Action, today: dt.date) -> bool:
     the same run) exactly one updates the row, and notify's key is a second lock on the
     same door.
     """
-    from advocacy.notifications import notify
+    from notifications.services import notify
 
     with transaction.atomic():
         claimed = (

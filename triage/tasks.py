@@ -1,6 +1,6 @@
 """Celery tasks of the triage app: thin, idempotent, safe to run twice (acks_late).
 
-The beat schedule (django-celery-beat, created by migration 0002):
+The beat schedule (masip/schedules.py):
 - ``triage.send_action_reminders`` daily at 07:30 (Europe/London).
 """
 

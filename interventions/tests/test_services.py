@@ -495,7 +495,7 @@ def test_a_concern_tells_the_probation_practitioner_once(world: World, django_ca
     assert concern.emailed_at is not None
 
     # One alert in the shared inbox, without a second e-mail and without the concern's words.
-    from advocacy.models import Notification
+    from notifications.models import Notification
 
     alert = Notification.objects.get(recipient=world.probation_practitioner)
     assert alert.key == f"interventions.concern:{concern.pk}" and alert.email is False

@@ -56,7 +56,6 @@ from cases.models import (
     ContactChannel,
     Decision,
     Ethnicity,
-    FollowUpReview,
     Gender,
     Offence,
     PartyRole,
@@ -64,14 +63,17 @@ from cases.models import (
     ReferralReason,
     ReferringAgency,
     Relationship,
+    StalkerType,
+)
+from costs.models import CostAccount, TimeEntry
+from followups.models import (
+    FollowUpReview,
     ReoffendingKind,
     ReoffendingRecord,
     ReoffendingSource,
     ReoffendingVictim,
     ReviewStatus,
-    StalkerType,
 )
-from costs.models import CostAccount, TimeEntry
 from interventions.models import Appointment, Intervention, InterventionStatus, InterventionType, Method
 from reporting.models import Period, TrainingAudience, TrainingEvent
 from risk.models import Assessment, Instrument

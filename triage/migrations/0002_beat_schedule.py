@@ -1,35 +1,9 @@
-"""The daily action-reminder job's schedule, kept by django-celery-beat in the database.
-
-Idempotent (update_or_create by name): migrating again leaves one row.
+"""Once wrote this app's beat schedule rows; the schedule now lives in masip/schedules.py,
+written after every migrate (and test flush) by its post_migrate step. Kept, empty, because
+later migrations depend on it and databases have it recorded as applied.
 """
 
 from django.db import migrations
-
-NAME = "Meeting action reminders"
-TASK = "triage.send_action_reminders"
-
-
-def create_schedule(apps, schema_editor):
-    CrontabSchedule = apps.get_model("django_celery_beat", "CrontabSchedule")
-    PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
-    crontab, _ = CrontabSchedule.objects.get_or_create(
-        minute="30", hour="7", day_of_week="*", day_of_month="*", month_of_year="*", timezone="Europe/London"
-    )
-    PeriodicTask.objects.update_or_create(
-        name=NAME,
-        defaults={
-            "task": TASK,
-            "crontab": crontab,
-            "interval": None,
-            "enabled": True,
-            "description": "Remind owners of triage and clinic actions due today or overdue, once a day.",
-        },
-    )
-
-
-def remove_schedule(apps, schema_editor):
-    PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
-    PeriodicTask.objects.filter(task=TASK).delete()
 
 
 class Migration(migrations.Migration):
@@ -38,4 +12,4 @@ class Migration(migrations.Migration):
         ("django_celery_beat", "0019_alter_periodictasks_options"),
     ]
 
-    operations = [migrations.RunPython(create_schedule, remove_schedule)]
+    operations: list[migrations.operations.base.Operation] = []

@@ -9,8 +9,10 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from agencies.demo import DEMO_PASSWORD, DEMO_USERS, load_demo
 
 # Each app with demo data has <app>/demo.py with load_demo_data() -> number created,
-# idempotent; run in dependency order.
-DEMO_APPS = ["cases", "risk", "triage", "advocacy", "interventions", "reporting"]
+# idempotent; run in dependency order, except that the follow-ups come straight after the
+# cases: their monitoring periods start from the demo cases' acceptance, before the other
+# apps' demo records add to those cases.
+DEMO_APPS = ["cases", "followups", "risk", "triage", "advocacy", "interventions", "reporting"]
 
 
 class Command(BaseCommand):

@@ -133,7 +133,7 @@ class Command(BaseCommand):
             cursor.execute("SET LOCAL jit = off")
             cursor.execute("DELETE FROM costs_timeentry WHERE partnership_id = %s", [partnership.pk])
             cursor.execute(
-                "DELETE FROM cases_monitoringperiod "
+                "DELETE FROM followups_monitoringperiod "
                 "WHERE case_id IN (SELECT id FROM cases_case WHERE partnership_id = %s)",
                 [partnership.pk],
             )
@@ -176,7 +176,7 @@ class Command(BaseCommand):
             # Monitoring periods from each accepted case's decision (the outcome measure).
             cursor.execute(
                 """
-                INSERT INTO cases_monitoringperiod (case_id, basis, starts_on, ended_on, end_reason, created_at)
+                INSERT INTO followups_monitoringperiod (case_id, basis, starts_on, ended_on, end_reason, created_at)
                 SELECT id, 'acceptance', decided_on, NULL, '', now() FROM cases_case
                 WHERE partnership_id = %s AND decision = 'accepted' AND decided_on IS NOT NULL
                 ON CONFLICT DO NOTHING
@@ -210,5 +210,5 @@ class Command(BaseCommand):
             )
         tick = time.monotonic()
         with connection.cursor() as cursor:
-            cursor.execute("VACUUM (ANALYZE) costs_timeentry, cases_monitoringperiod, cases_case")
+            cursor.execute("VACUUM (ANALYZE) costs_timeentry, followups_monitoringperiod, cases_case")
         self.stdout.write(f"VACUUM ANALYZE in {time.monotonic() - tick:.1f} s")

@@ -29,15 +29,8 @@ from django.utils import timezone
 from advocacy.models import ContactLogEntry, SafetyPlan
 from agencies import services as agency_services
 from agencies.models import AgencyKind, Partnership, Role, User
-from cases.models import (
-    Case,
-    CaseParty,
-    FollowUpReview,
-    MonitoringPeriod,
-    Person,
-    Referral,
-    ReoffendingRecord,
-)
+from cases.models import Case, CaseParty, Person, Referral
+from followups.models import FollowUpReview, MonitoringPeriod, ReoffendingRecord
 from interventions.models import Appointment, Intervention, TherapySession
 from reporting.models import TrainingEvent
 from reporting.returns import measures, services
@@ -190,9 +183,9 @@ class Command(BaseCommand):
         p = [partnership_id]
         of_cases = "case_id IN (SELECT id FROM cases_case WHERE partnership_id = %s)"
         statements = [
-            f"DELETE FROM cases_reoffendingrecord WHERE {of_cases}",
-            f"DELETE FROM cases_followupreview WHERE {of_cases}",
-            f"DELETE FROM cases_monitoringperiod WHERE {of_cases}",
+            f"DELETE FROM followups_reoffendingrecord WHERE {of_cases}",
+            f"DELETE FROM followups_followupreview WHERE {of_cases}",
+            f"DELETE FROM followups_monitoringperiod WHERE {of_cases}",
             "DELETE FROM interventions_appointment WHERE session_id IN (SELECT s.id "
             "FROM interventions_therapysession s "
             "JOIN interventions_intervention i ON i.id = s.intervention_id JOIN cases_case c ON c.id = i.case_id "

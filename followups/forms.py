@@ -16,14 +16,9 @@ from django.db.models import QuerySet
 from django.forms.utils import ErrorDict
 
 from agencies.models import Agency
-from cases.followups import services
 from cases.forms import GovukDateField, OffenceField, apply_errors
-from cases.models import (
-    MAX_CHECKPOINT_MONTHS,
-    ReoffendingKind,
-    ReoffendingSource,
-    ReoffendingVictim,
-)
+from followups import services
+from followups.models import MAX_CHECKPOINT_MONTHS, ReoffendingKind, ReoffendingSource, ReoffendingVictim
 
 MAX_OCCURRENCES = 20
 _CHECKPOINT = re.compile(r"[0-9]{1,4}")

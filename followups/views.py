@@ -3,7 +3,7 @@ re-offending, recording re-offending, and the partnership's follow-up settings.
 
 Thin: parse input, call a selector or a service, render. Scope comes from the selectors
 (404 outside it); every page that shows a case's monitoring renders what a read function of
-``cases.followups.selectors`` returned, and that function wrote the access-log row.
+``followups.selectors`` returned, and that function wrote the access-log row.
 """
 
 from __future__ import annotations
@@ -15,8 +15,10 @@ from django.shortcuts import redirect, render
 
 from agencies.selectors import agencies_of_partnership
 from agencies.staff import staff_member, staff_required
-from cases.followups import permissions, selectors, services
-from cases.followups.forms import (
+from cases.selectors import case_get_for_user
+from cases.views import _summary_errors
+from followups import permissions, selectors, services
+from followups.forms import (
     CandidateConfirmForm,
     CandidateRejectForm,
     FollowUpSettingsForm,
@@ -24,9 +26,7 @@ from cases.followups.forms import (
     ReviewForms,
     apply_errors,
 )
-from cases.models import CandidateStatus, ReviewStatus
-from cases.selectors import case_get_for_user
-from cases.views import _summary_errors
+from followups.models import CandidateStatus, ReviewStatus
 
 
 @staff_required
@@ -35,7 +35,7 @@ def case_monitoring(request: HttpRequest, case_id: int) -> HttpResponse:
     view = selectors.monitoring_for_user(user=actor, case_id=case_id)
     return render(
         request,
-        "cases/followups/monitoring.html",
+        "followups/monitoring.html",
         {"case": view.case, "view": view, "case_section": "monitoring"},
     )
 
@@ -47,7 +47,7 @@ def review_complete(request: HttpRequest, case_id: int, review_id: int) -> HttpR
     case = review.case
     if review.status != ReviewStatus.OPEN or not permissions.can_complete_review(actor):
         # Nothing to complete here: the timeline shows the review as it is.
-        return redirect("cases:case_monitoring", case_id=case.pk)
+        return redirect("followups:case_monitoring", case_id=case.pk)
     forms = ReviewForms(request.POST if request.method == "POST" else None)
     if request.method == "POST" and forms.is_valid():
         try:
@@ -56,11 +56,11 @@ def review_complete(request: HttpRequest, case_id: int, review_id: int) -> HttpR
             forms.apply_errors(exc)
         else:
             messages.success(request, f"{review.checkpoint_months}-month follow-up review completed")
-            return redirect("cases:case_monitoring", case_id=case.pk)
+            return redirect("followups:case_monitoring", case_id=case.pk)
     review = selectors.review_page_for_user(user=actor, case_id=case.pk, review_id=review.pk)
     return render(
         request,
-        "cases/followups/review_form.html",
+        "followups/review_form.html",
         {
             "case": case,
             "review": review,
@@ -95,7 +95,7 @@ def candidate_decide(request: HttpRequest, case_id: int, candidate_id: int) -> H
             apply_errors(confirm, exc)
         else:
             messages.success(request, "Re-offending confirmed and recorded")
-            return redirect("cases:case_monitoring", case_id=case.pk)
+            return redirect("followups:case_monitoring", case_id=case.pk)
     elif action == "reject" and reject.is_valid():
         try:
             services.reoffending_candidate_reject(
@@ -105,11 +105,11 @@ def candidate_decide(request: HttpRequest, case_id: int, candidate_id: int) -> H
             apply_errors(reject, exc)
         else:
             messages.success(request, "Possible re-offending rejected")
-            return redirect("cases:case_monitoring", case_id=case.pk)
+            return redirect("followups:case_monitoring", case_id=case.pk)
     candidate = selectors.candidate_page_for_user(user=actor, case_id=case.pk, candidate_id=candidate.pk)
     return render(
         request,
-        "cases/followups/candidate.html",
+        "followups/candidate.html",
         {
             "case": case,
             "candidate": candidate,
@@ -135,11 +135,11 @@ def reoffending_add(request: HttpRequest, case_id: int) -> HttpResponse:
             apply_errors(form, exc)
         else:
             messages.success(request, "Re-offending recorded")
-            return redirect("cases:case_monitoring", case_id=case.pk)
+            return redirect("followups:case_monitoring", case_id=case.pk)
     case = selectors.reoffending_form_for_user(user=actor, case_id=case.pk)
     return render(
         request,
-        "cases/followups/record_form.html",
+        "followups/record_form.html",
         {"case": case, "form": form, "case_section": "monitoring", "summary_errors": _summary_errors(form)},
     )
 
@@ -172,9 +172,9 @@ def followup_settings(request: HttpRequest) -> HttpResponse:
             apply_errors(form, exc)
         else:
             messages.success(request, "Follow-up settings saved")
-            return redirect("cases:followup_settings")
+            return redirect("followups:followup_settings")
     return render(
         request,
-        "cases/followups/settings.html",
+        "followups/settings.html",
         {"form": form, "current": current, "summary_errors": _summary_errors(form)},
     )

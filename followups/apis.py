@@ -19,15 +19,10 @@ from rest_framework.views import APIView
 
 from agencies.staff import api_staff_member
 from cases.apis import ERRORS, StaffRefOutput, _call, _choice, _valid
-from cases.followups import selectors, services
-from cases.models import (
-    MonitoringBasis,
-    Offence,
-    ReoffendingKind,
-    ReoffendingSource,
-    ReoffendingVictim,
-)
+from cases.models import Offence
 from cases.selectors import case_get_for_user
+from followups import selectors, services
+from followups.models import MonitoringBasis, ReoffendingKind, ReoffendingSource, ReoffendingVictim
 
 # --- output ------------------------------------------------------------------------------------------------------
 

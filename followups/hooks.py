@@ -17,14 +17,14 @@ def register() -> None:
         register_referral_listener,
         register_transition_listener,
     )
-    from cases.followups import permissions, selectors, services
+    from followups import permissions, selectors, services
     from masip.navigation import register_section
 
     register_case_section(
         CaseSection(
             key="monitoring",
             title="Monitoring",
-            url_name="cases:case_monitoring",
+            url_name="followups:case_monitoring",
             order=60,
             applies=permissions.can_view_monitoring,
         )
@@ -32,7 +32,7 @@ def register() -> None:
     register_case_summary_card(
         CaseSummaryCard(
             key="monitoring",
-            template_name="cases/followups/_card.html",
+            template_name="followups/_card.html",
             order=60,
             context=selectors.case_card_for_user,
         )
@@ -47,7 +47,7 @@ def register() -> None:
     register_section(
         key="followup_settings",
         title="Follow-up settings",
-        url_name="cases:followup_settings",
+        url_name="followups:followup_settings",
         order=84,
         description="The checkpoints at which cases are reviewed for re-offending, and who reviews unassigned cases.",
         applies=permissions.can_manage_settings,

@@ -27,12 +27,12 @@ from agencies.models import User
 from audit.models import AccessAction
 from audit.services import access_record
 from cases import permissions as case_permissions
-from cases.followups import permissions
-from cases.followups.services import followup_settings_for
-from cases.models import (
+from cases.models import Case
+from cases.selectors import case_get_for_user
+from followups import permissions
+from followups.models import (
     DEFAULT_CHECKPOINTS,
     CandidateStatus,
-    Case,
     FollowUpReview,
     MonitoringPeriod,
     ReoffendingCandidate,
@@ -40,7 +40,7 @@ from cases.models import (
     ReoffendingSource,
     ReviewStatus,
 )
-from cases.selectors import case_get_for_user
+from followups.services import followup_settings_for
 
 PAGE_SIZE = 25
 

@@ -29,9 +29,9 @@ from django.db import connection, connections, transaction
 from django.utils import timezone
 
 from agencies.models import Partnership
-from cases.followups import services
 from cases.management.commands.seed_scale import SEED_SLUG_PREFIX
-from cases.models import FollowUpReview, MonitoringPeriod, ReoffendingCandidate, ReoffendingRecord
+from followups import services
+from followups.models import FollowUpReview, MonitoringPeriod, ReoffendingCandidate, ReoffendingRecord
 
 # Acceptance dates spread over the last 15 months (days), one per case id.
 ACCEPTED_WITHIN_DAYS = 456

@@ -1,4 +1,4 @@
-"""Demo monitoring for the demo partnership's cases (seed_demo, through cases.demo.load_demo_data).
+"""Demo monitoring for the demo partnership's cases (seed_demo).
 
 Idempotent: the scheduler opens the periods and reviews the accepted demo cases have
 reached; the first time, two of the oldest reviews are completed (one with re-offending,
@@ -13,8 +13,8 @@ from django.utils import timezone
 
 from agencies.demo import DEMO_SLUG
 from agencies.models import Partnership, Role, User
-from cases.followups import services
-from cases.models import FollowUpReview, ReviewStatus
+from followups import services
+from followups.models import FollowUpReview, ReviewStatus
 
 
 def load_demo_data() -> int:

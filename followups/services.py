@@ -34,12 +34,8 @@ from audit.models import AccessAction
 from audit.services import access_record
 from cases import permissions as case_permissions
 from cases.extensions import TransitionEvent
-from cases.followups import permissions
 from cases.models import (
-    DEFAULT_CHECKPOINTS,
-    MAX_CHECKPOINT_MONTHS,
     Breach,
-    CandidateStatus,
     Case,
     CaseEvent,
     CaseGroupObjectPermission,
@@ -47,13 +43,20 @@ from cases.models import (
     CaseStatus,
     Decision,
     EventKind,
+    Offence,
+    PartyRole,
+    ReferringAgency,
+)
+from cases.services import case_refresh_next_due
+from followups import permissions
+from followups.models import (
+    DEFAULT_CHECKPOINTS,
+    MAX_CHECKPOINT_MONTHS,
+    CandidateStatus,
     FollowUpReview,
     FollowUpSettings,
     MonitoringBasis,
     MonitoringPeriod,
-    Offence,
-    PartyRole,
-    ReferringAgency,
     ReoffendingCandidate,
     ReoffendingKind,
     ReoffendingRecord,
@@ -61,7 +64,6 @@ from cases.models import (
     ReoffendingVictim,
     ReviewStatus,
 )
-from cases.services import case_refresh_next_due
 
 logger = logging.getLogger(__name__)
 
@@ -128,7 +130,7 @@ def _event(case: Case, *, actor: User | None, summary: str, detail: str = "") ->
 
 
 def monitoring_url(case_id: int) -> str:
-    return reverse("cases:case_monitoring", args=[case_id])
+    return reverse("followups:case_monitoring", args=[case_id])
 
 
 # --- the partnership's settings ---------------------------------------------------------------------------------
@@ -582,7 +584,7 @@ class ReminderResult:
 
 
 def _notify(user: User, subject: str, body: str, link: str, key: str) -> bool:
-    from advocacy.notifications import notify
+    from notifications.services import notify
 
     return notify(user, subject, body, link, key=key) is not None
 

@@ -1,8 +1,8 @@
 """The follow-up jobs: thin, idempotent, safe to retry and to lose a worker mid-batch.
 
-The beat schedule (django-celery-beat rows, cases migration 0003):
-- ``cases.followups.schedule_due_followups`` daily at 02:15;
-- ``cases.followups.send_followup_reminders`` daily at 07:00.
+The beat schedule (masip/schedules.py):
+- ``followups.schedule_due_followups`` daily at 02:15;
+- ``followups.send_followup_reminders`` daily at 07:00.
 
 Each job fixes "today" once and queues one task per batch. A batch is one transaction
 guarded by unique constraints (reviews) and notification keys (reminders): if a worker
@@ -18,7 +18,7 @@ from celery import shared_task
 from django.db import DatabaseError, InterfaceError, OperationalError
 from django.utils import timezone
 
-from cases.followups import services
+from followups import services
 from masip import jobs
 
 RETRY = {
@@ -35,14 +35,14 @@ def _day(today: str | None) -> dt.date:
     return dt.date.fromisoformat(today) if today else timezone.localdate()
 
 
-@shared_task(name="cases.followups.schedule_due_followups", **RETRY)
+@shared_task(name="followups.schedule_due_followups", **RETRY)
 def schedule_due_followups(today: str | None = None) -> list[str]:
     """Queue one batch per range of case ids; answers the batch tasks' ids."""
     day = _day(today).isoformat()
     return [schedule_followups_batch.delay(first, last, day).id for first, last in services.followups_schedule_ranges()]
 
 
-@shared_task(name="cases.followups.schedule_followups_batch", **RETRY)
+@shared_task(name="followups.schedule_followups_batch", **RETRY)
 def schedule_followups_batch(first_case_id: int, last_case_id: int, today: str) -> int:
     result = services.followups_schedule_batch(
         first_case_id=first_case_id, last_case_id=last_case_id, today=dt.date.fromisoformat(today)
@@ -50,7 +50,7 @@ def schedule_followups_batch(first_case_id: int, last_case_id: int, today: str) 
     return result.reviews_created
 
 
-@shared_task(name="cases.followups.send_followup_reminders", **RETRY)
+@shared_task(name="followups.send_followup_reminders", **RETRY)
 def send_followup_reminders(today: str | None = None) -> list[str]:
     day = _day(today)
     return [
@@ -59,7 +59,7 @@ def send_followup_reminders(today: str | None = None) -> list[str]:
     ]
 
 
-@shared_task(name="cases.followups.send_followup_reminders_batch", **RETRY)
+@shared_task(name="followups.send_followup_reminders_batch", **RETRY)
 def send_followup_reminders_batch(first_review_id: int, last_review_id: int, today: str) -> list[int]:
     result = services.followup_reminders_send_batch(
         first_review_id=first_review_id, last_review_id=last_review_id, today=dt.date.fromisoformat(today)

@@ -1,8 +1,0 @@
-"""Re-offending monitoring: monitoring periods, follow-up reviews at checkpoints, automatic
-detection of re-offending from new referrals, and the Celery jobs that keep them.
-
-Layers as everywhere: permissions (predicates), services (every write), selectors (every
-read a person sees), tasks (thin Celery jobs), views and apis (thin). ``hooks.register``
-plugs it into the case page, the caseload's next-due date, intake and the lifecycle
-(cases.extensions), called from ``cases.apps.CasesConfig.ready``.
-"""
