@@ -1,6 +1,6 @@
 """Celery tasks of the audit app: thin, idempotent, safe to run twice (acks_late).
 
-The beat schedule (django-celery-beat, created by migration 0004):
+The beat schedule (masip/schedules.py):
 - ``audit.maintain_access_log_partitions`` daily at 01:10 (Europe/London).
 """
 
