@@ -24,13 +24,14 @@ PYTEST_ARGS ?=
 # Redis database, Celery worker and browser; TEST_WORKERS=0 runs it in one (for --pdb).
 TEST_WORKERS ?= 2
 
-.PHONY: help setup run test lint lock clean-data
+.PHONY: help setup run test lint imports lock clean-data
 
 help:
 	@echo "make setup       create .venv, install requirements.lock and npm packages, build static/vendor/"
 	@echo "make run         PostgreSQL + Redis (embedded unless DATABASE_URL/REDIS_URL set), migrate, seed, web + worker + beat"
 	@echo "make test        the test suite on TEST_WORKERS=2 processes (PYTEST_ARGS=... for pytest)"
-	@echo "make lint        ruff check, ruff format --check, mypy"
+	@echo "make lint        ruff check, ruff format --check, mypy, lint-imports (the floors)"
+	@echo "make imports     lint-imports alone: no app imports one on a floor above it"
 	@echo "make lock        regenerate requirements.lock from pyproject.toml"
 	@echo "make clean-data  delete ./var (the embedded PostgreSQL and Redis data)"
 
@@ -70,6 +71,11 @@ lint: $(PY_STAMP)
 	# mypy imports the settings; the URLs only have to parse, nothing connects.
 	DATABASE_URL=$${DATABASE_URL:-postgresql://localhost/masip} REDIS_URL=$${REDIS_URL:-redis://localhost:6379/0} \
 		$(VENV)/bin/mypy .
+	# The floors of the house (pyproject.toml [tool.importlinter], docs/development.md).
+	$(VENV)/bin/lint-imports
+
+imports: $(PY_STAMP)
+	$(VENV)/bin/lint-imports
 
 lock: | $(UV)
 	$(UV) pip compile pyproject.toml --extra dev --python-version 3.11 -o requirements.lock

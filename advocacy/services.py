@@ -50,6 +50,7 @@ from audit.models import AccessAction
 from audit.services import access_record
 from cases.extensions import OrderEvent
 from cases.models import (
+    FINISHED_STATUSES,
     Case,
     CaseGroupObjectPermission,
     CaseParty,
@@ -60,7 +61,7 @@ from cases.models import (
     PartyRole,
     SafeContactPreference,
 )
-from cases.permissions import VIEW_CASE, can_view_case
+from cases.permissions import VIEW_CASE, can_view_case, require_case
 from cases.services import SafeContactInput, case_refresh_next_due, safe_contact_set
 from notifications.services import notify
 
@@ -74,7 +75,6 @@ KEY_EVENT_DATE_RANGE = dt.timedelta(days=2 * 366)
 # Expired orders are raised as key events when the expiry is this recent (a job that
 # was down catches up; an order that ran out years ago is not news).
 ORDER_EXPIRY_LOOKBACK = dt.timedelta(days=14)
-CLOSED_STATUSES = (CaseStatus.CLOSED, CaseStatus.DECLINED)
 
 # The measures' legal moves; anything else is refused with the reason.
 MEASURE_TRANSITIONS: dict[str, frozenset[str]] = {
@@ -90,11 +90,6 @@ MEASURE_TRANSITIONS: dict[str, frozenset[str]] = {
 
 def _require(allowed: bool) -> None:
     if not allowed:
-        raise Http404
-
-
-def _require_case(actor: User, case: Case) -> None:
-    if not can_view_case(actor, case):
         raise Http404
 
 
@@ -161,7 +156,7 @@ def advocate_assign(
     *, actor: User, case: Case, advocate: User, person_id: int | None = None, handover_note: str = ""
 ) -> AdvocateAssignment:
     """Make ``advocate`` the victim's advocate on the case; a handover when someone else was."""
-    _require_case(actor, case)
+    require_case(actor, case)
     _require(permissions.can_assign_advocate(actor))
     part = _victim_part(case, person_id)
     if not permissions.can_be_advocate(advocate, case):
@@ -221,7 +216,7 @@ def advocate_assign(
 @transaction.atomic
 def advocate_end(*, actor: User, case: Case, person_id: int | None = None, note: str = "") -> AdvocateAssignment:
     """End the victim's advocacy support on this case (no successor)."""
-    _require_case(actor, case)
+    require_case(actor, case)
     _require(permissions.can_assign_advocate(actor))
     part = _victim_part(case, person_id)
     current = current_assignment(case_id=case.pk, person_id=part.person_id, lock=True)
@@ -296,7 +291,7 @@ def _contact_values(actor: User, data: ContactInput) -> dict[str, Any]:
 
 @transaction.atomic
 def contact_record(*, actor: User, case: Case, data: ContactInput, person_id: int | None = None) -> ContactLogEntry:
-    _require_case(actor, case)
+    require_case(actor, case)
     _require(permissions.can_work(actor, Area.CONTACT))
     part = _victim_part(case, person_id)
     errors = _validate_contact(actor, case, data)
@@ -314,7 +309,7 @@ def contact_record(*, actor: User, case: Case, data: ContactInput, person_id: in
 def contact_update(*, actor: User, entry: ContactLogEntry, data: ContactInput, reason: str) -> ContactLogEntry:
     """Correct a contact: the earlier reading stays as a version, with who changed it and why."""
     case = entry.case
-    _require_case(actor, case)
+    require_case(actor, case)
     _require(permissions.can_work(actor, Area.CONTACT))
     errors = _validate_contact(actor, case, data)
     if not reason.strip():
@@ -352,7 +347,7 @@ def safe_contact_update(
     ``cases.services.safe_contact_set`` then asks the per-person location rule, validates
     and writes, so the person page and the advocacy pages accept and refuse alike.
     """
-    _require_case(actor, case)
+    require_case(actor, case)
     part = _victim_part(case, person_id)
     return safe_contact_set(actor=actor, person_id=part.person_id, data=data)
 
@@ -373,7 +368,7 @@ def needs_assess(
     person_id: int | None = None,
 ) -> NeedsAssessment:
     """A needs assessment: a level in every domain, and the date to review it."""
-    _require_case(actor, case)
+    require_case(actor, case)
     _require(permissions.can_work(actor, Area.NEEDS))
     part = _victim_part(case, person_id)
     errors: dict[str, str] = {}
@@ -448,7 +443,7 @@ class MeasureInput:
 @transaction.atomic
 def safety_measure_add(*, actor: User, case: Case, data: MeasureInput, person_id: int | None = None) -> SafetyMeasure:
     """Add a measure from the catalogue to the victim's safety plan (made on first use)."""
-    _require_case(actor, case)
+    require_case(actor, case)
     _require(permissions.can_edit_safety_plan(actor))
     part = _victim_part(case, person_id)
     today = timezone.localdate()
@@ -507,7 +502,7 @@ def safety_measure_update(
 ) -> SafetyMeasure:
     """Change a measure's status along the table (with the date it happened), details, owner or review date."""
     case = measure.plan.case
-    _require_case(actor, case)
+    require_case(actor, case)
     _require(permissions.can_edit_safety_plan(actor))
     locked = SafetyMeasure.objects.select_for_update().get(pk=measure.pk)
     today = timezone.localdate()
@@ -563,7 +558,7 @@ def safety_plan_review(
     person_id: int | None = None,
 ) -> SafetyPlanReview:
     """Record a review of the whole plan; its next review date becomes the plan's."""
-    _require_case(actor, case)
+    require_case(actor, case)
     _require(permissions.can_edit_safety_plan(actor))
     part = _victim_part(case, person_id)
     errors: dict[str, str] = {}
@@ -710,7 +705,7 @@ class KeyEventInput:
 @transaction.atomic
 def key_event_record(*, actor: User, case: Case, data: KeyEventInput) -> KeyEvent:
     """Police or probation record a key event; each victim's advocate is alerted at once."""
-    _require_case(actor, case)
+    require_case(actor, case)
     _require(permissions.can_record_key_event(actor))
     errors = _validate_key_event(data.kind, data.occurs_on)
     if errors:
@@ -773,7 +768,7 @@ def order_expiry_key_events_raise(*, today: dt.date | None = None) -> int:
     raised = 0
     due = (
         Order.objects.filter(expires_on__lt=day, expires_on__gte=day - ORDER_EXPIRY_LOOKBACK)
-        .exclude(case__status__in=CLOSED_STATUSES)
+        .exclude(case__status__in=FINISHED_STATUSES)
         .exclude(
             pk__in=KeyEvent.objects.filter(kind=KeyEventKind.ORDER_EXPIRED, order__isnull=False).values("order_id")
         )
@@ -801,7 +796,7 @@ def victim_told(
 ) -> VictimNotice:
     """The advocate records when and how the victim was told of the key event."""
     case = notice.key_event.case
-    _require_case(actor, case)
+    require_case(actor, case)
     _require(permissions.can_mark_told(actor))
     errors: dict[str, str] = {}
     if method not in ContactChannel.values:
@@ -897,7 +892,7 @@ def safety_review_reminders_send(*, today: dt.date | None = None) -> int:
         for row in AdvocacySettings.objects.all().only("partnership_id", "review_reminder_days")
     }
     widest = max([AdvocacySettings.DEFAULT_REVIEW_REMINDER_DAYS, *horizons.values()])
-    open_cases = ~Q(case__status__in=CLOSED_STATUSES)
+    open_cases = ~Q(case__status__in=FINISHED_STATUSES)
 
     def within(partnership_id: int, review_on: dt.date) -> bool:
         days = horizons.get(partnership_id, AdvocacySettings.DEFAULT_REVIEW_REMINDER_DAYS)
@@ -998,7 +993,7 @@ def feedback_open(case: Case, person_id: int) -> bool:
 @transaction.atomic
 def feedback_record(*, actor: User, case: Case, data: FeedbackInput, person_id: int | None = None) -> VictimFeedback:
     """Record (or correct) the victim's closing questionnaire."""
-    _require_case(actor, case)
+    require_case(actor, case)
     _require(permissions.can_work(actor, Area.FEEDBACK))
     part = _victim_part(case, person_id)
     errors: dict[str, str] = {}
@@ -1096,7 +1091,7 @@ def due_dates(case_ids: Sequence[int]) -> dict[int, dt.date]:
     ids = list(case_ids)
     if not ids:
         return {}
-    open_ids = list(Case.objects.filter(pk__in=ids).exclude(status__in=CLOSED_STATUSES).values_list("pk", flat=True))
+    open_ids = list(Case.objects.filter(pk__in=ids).exclude(status__in=FINISHED_STATUSES).values_list("pk", flat=True))
     earliest: dict[int, dt.date] = {}
 
     def add(case_id: int, day: dt.date | None) -> None:

@@ -43,19 +43,7 @@ from agencies.staff import staff_member, staff_required
 from cases.forms import apply_errors
 from cases.models import Case
 from cases.selectors import case_get_for_user
-from cases.templatetags.cases_tags import error_anchor
-
-
-def _summary_errors(*forms_: forms.Form | None) -> list[tuple[str, str]]:
-    found: list[tuple[str, str]] = []
-    for form in forms_:
-        if form is None or not form.is_bound:
-            continue
-        found += [("", str(e)) for e in form.non_field_errors()]
-        for field in form:
-            anchor = "" if field.is_hidden else error_anchor(field)
-            found += [(anchor, str(e)) for e in field.errors]
-    return found
+from masip.forms import summary_errors
 
 
 def _side_nav(actor: User, case: Case, active: str) -> list[dict[str, Any]]:
@@ -78,7 +66,7 @@ def _side_nav(actor: User, case: Case, active: str) -> list[dict[str, Any]]:
 
 def _page(request: HttpRequest, actor: User, case: Case, template: str, active: str, **context: Any) -> HttpResponse:
     bound = [f for f in context.values() if isinstance(f, forms.Form)]
-    context.setdefault("summary_errors", _summary_errors(*bound))
+    context.setdefault("summary_errors", summary_errors(*bound))
     context.setdefault("now", timezone.now())
     return render(
         request,
@@ -191,7 +179,7 @@ def case_card(user: Any, case: Any, *, form: ContactForm | None = None, added: b
 def _card_extras(card: dict[str, Any], form: ContactForm | None, added: bool) -> dict[str, Any]:
     if card["can_log"]:
         card["quick_form"] = form or ContactForm(victims=card["victims"], prefix="contact")
-    card["summary_errors"] = _summary_errors(form)
+    card["summary_errors"] = summary_errors(form)
     card["contact_added"] = added
     return card
 
@@ -572,7 +560,7 @@ def key_event_add(request: HttpRequest, case_id: int) -> HttpResponse:
             "title": "Record a key event",
             "button": "Record key event",
             "caption": "Victim advocacy will be alerted at once",
-            "summary_errors": _summary_errors(form),
+            "summary_errors": summary_errors(form),
         },
     )
 
@@ -730,7 +718,7 @@ def settings_page(request: HttpRequest) -> HttpResponse:
             "page": page,
             "settings_form": settings_form,
             "lead_form": lead_form,
-            "summary_errors": _summary_errors(settings_form, lead_form),
+            "summary_errors": summary_errors(settings_form, lead_form),
         },
     )
 

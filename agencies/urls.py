@@ -8,4 +8,5 @@ urlpatterns = [
     path("staff/invite/", views.staff_invite, name="staff_invite"),
     path("staff/<int:user_id>/", views.staff_edit, name="staff_edit"),
     path("agreement/", views.agreement, name="agreement"),
+    path("access-log/", views.access_log, name="access_log"),
 ]

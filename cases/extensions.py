@@ -150,7 +150,7 @@ def assignment_listeners() -> list[AssignmentListener]:
     return list(_assignment_listeners)
 
 
-# --- listeners on referrals, transitions and intervention endings; closure guards -------------------------
+# --- listeners on referrals and transitions; closure guards -------------------------
 
 
 ReferralListener = Callable[[Any, Any], None]  # (case, actor)
@@ -213,21 +213,3 @@ def register_closure_guard(guard: ClosureGuard) -> None:
 def closure_blocks(case: Any) -> list[str]:
     """What stops ``case`` from closing now, one sentence per guard that objects."""
     return [message for guard in _closure_guards if (message := guard(case))]
-
-
-InterventionEndListener = Callable[[Any, Any], None]  # (intervention, actor)
-
-_intervention_end_listeners: list[InterventionEndListener] = []
-
-
-def register_intervention_end_listener(listener: InterventionEndListener) -> None:
-    """Be told when an intervention of a case ends (e.g. to start post-intervention monitoring)."""
-    if listener not in _intervention_end_listeners:
-        _intervention_end_listeners.append(listener)
-
-
-def intervention_ended(*, intervention: Any, actor: Any) -> None:
-    """Called by the interventions app's ending service, inside its transaction, after the
-    intervention's ``ended_on`` and status are saved."""
-    for listener in list(_intervention_end_listeners):
-        listener(intervention, actor)

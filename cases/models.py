@@ -126,6 +126,13 @@ class CaseStatus(models.TextChoices):
     REOPENED = "reopened", "Reopened"
 
 
+# When a case is open: the one definition. A case is finished once declined or closed; in every
+# other status it is open (on the caseload, with reviews and reminders due). A reopened case
+# is open again. Use these (or ``Case.is_open``), never a list of statuses of your own.
+FINISHED_STATUSES: frozenset[str] = frozenset({CaseStatus.DECLINED, CaseStatus.CLOSED})
+OPEN_STATUSES: tuple[str, ...] = tuple(s for s in CaseStatus.values if s not in FINISHED_STATUSES)
+
+
 class Decision(models.TextChoices):
     PENDING = "pending", "Pending"
     ACCEPTED = "accepted", "Accepted"
@@ -387,6 +394,10 @@ class Case(models.Model):
 
     def __str__(self) -> str:
         return self.reference
+
+    @property
+    def is_open(self) -> bool:
+        return self.status not in FINISHED_STATUSES
 
     @property
     def reference(self) -> str:

@@ -17,6 +17,7 @@ from typing import Any
 from django.contrib.auth.models import Permission
 from django.db.models import Exists, OuterRef, Q
 from django.db.models.lookups import Exact
+from django.http import Http404
 from django.utils import timezone
 
 from agencies.models import RecordClass, Role, User
@@ -96,6 +97,12 @@ def can_view_case(user: Any, case: Case, *, break_glass: bool = True) -> bool:
     ).exists():
         return True
     return break_glass and has_break_glass(user, case.pk)
+
+
+def require_case(actor: Any, case: Case) -> None:
+    """The services' gate on one case: 404 unless the actor may see it (``can_view_case``)."""
+    if not can_view_case(actor, case):
+        raise Http404
 
 
 def viewable_pairs(pairs: Iterable[tuple[Any, Case]]) -> set[tuple[int, int]]:

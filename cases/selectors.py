@@ -21,6 +21,7 @@ from django.http import Http404
 
 from agencies.models import Agency, RecordClass, User
 from cases import links, permissions
+from cases.identifiers import normalise_identifier, normalise_name
 from cases.models import (
     Case,
     CaseEvent,
@@ -34,7 +35,6 @@ from cases.models import (
     Person,
     PersonAlias,
 )
-from cases.services import normalise_identifier, normalise_name
 
 PAGE_SIZE = 25
 WITHHELD = "Withheld under the information-sharing agreement"

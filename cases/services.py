@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,6 +31,7 @@ from cases.extensions import (
     referral_listeners,
     transition_listeners,
 )
+from cases.identifiers import normalise_identifier, normalise_name
 from cases.models import (
     DECLINE_REASONS,
     Address,
@@ -63,27 +63,10 @@ from cases.models import (
 BREAK_GLASS_HOURS = 4
 
 
-def normalise_name(given: str, family: str) -> str:
-    """What matching compares: lower case, accents and punctuation gone, one space."""
-    text = unicodedata.normalize("NFKD", f"{given} {family}")
-    text = "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
-    text = re.sub(r"[^a-z0-9 ]+", " ", text)
-    return re.sub(r"\s+", " ", text).strip()
-
-
-def normalise_identifier(value: str) -> str:
-    return re.sub(r"\s+", "", value or "").upper()
-
-
 def _event(case: Case, *, actor: User | None, kind: EventKind, summary: str, **extra: Any) -> CaseEvent:
     return CaseEvent.objects.create(
         case=case, actor=actor, agency=actor.agency if actor is not None else None, kind=kind, summary=summary, **extra
     )
-
-
-def _require_case(actor: User, case: Case) -> None:
-    if not permissions.can_view_case(actor, case):
-        raise Http404
 
 
 # --- people --------------------------------------------------------------------------------------
@@ -572,7 +555,7 @@ def case_transition(
     Closing asks the registered closure guards (cases.extensions): what one of them
     objects to stops the closure unless ``override_reason`` says why to close anyway.
     """
-    _require_case(actor, case)
+    permissions.require_case(actor, case)
     locked = Case.objects.select_for_update().get(pk=case.pk)
     transition = permissions.TRANSITION_TABLE.get((locked.status, to_status))
     if transition is None:
@@ -653,7 +636,7 @@ def case_record_triage_outcome(
     "Triage meeting of 3 June 2026") only go on the timeline entry, which names every
     change. Nothing changed: no entry.
     """
-    _require_case(actor, case)
+    permissions.require_case(actor, case)
     if actor.role not in MEETING_OUTCOME_ROLES:
         raise ValidationError({"tier": f"Your role ({actor.get_role_display()}) cannot record a meeting's outcome"})
     errors: dict[str, str] = {}
@@ -696,7 +679,7 @@ def case_record_triage_outcome(
 
 @transaction.atomic
 def case_assign_worker(*, actor: User, case: Case, worker: User | None) -> Case:
-    _require_case(actor, case)
+    permissions.require_case(actor, case)
     if worker is not None and not permissions.can_view_case(worker, case):
         raise ValidationError({"worker": "That member of staff cannot see this case"})
     locked = Case.objects.select_for_update().get(pk=case.pk)
@@ -724,7 +707,7 @@ def _require_own_access(actor: User, case: Case) -> None:
 
 @transaction.atomic
 def case_share_add(*, actor: User, case: Case, agency: Agency, reason: str) -> None:
-    _require_case(actor, case)
+    permissions.require_case(actor, case)
     _require_own_access(actor, case)
     if not permissions.can_change_sharing(actor):
         raise ValidationError({"agency": "Your role cannot change who a case is shared with"})
@@ -738,7 +721,7 @@ def case_share_add(*, actor: User, case: Case, agency: Agency, reason: str) -> N
 
 @transaction.atomic
 def case_share_remove(*, actor: User, case: Case, agency: Agency, reason: str) -> None:
-    _require_case(actor, case)
+    permissions.require_case(actor, case)
     _require_own_access(actor, case)
     if not permissions.can_change_sharing(actor):
         raise ValidationError({"agency": "Your role cannot change who a case is shared with"})
@@ -764,7 +747,7 @@ def case_share_remove(*, actor: User, case: Case, agency: Agency, reason: str) -
 @transaction.atomic
 def case_grant_user(*, actor: User, case: Case, user: User, reason: str) -> None:
     """An exception for one person (a clinician on one case, a restricted case)."""
-    _require_case(actor, case)
+    permissions.require_case(actor, case)
     _require_own_access(actor, case)
     if not permissions.can_change_sharing(actor):
         raise ValidationError({"user": "Your role cannot grant access to a case"})
@@ -847,7 +830,7 @@ def break_glass_open(*, actor: User, case_id: int, reason: str) -> BreakGlassAcc
 
 @transaction.atomic
 def note_add(*, actor: User, case: Case, text: str, record_class: str = "") -> CaseNote:
-    _require_case(actor, case)
+    permissions.require_case(actor, case)
     if not permissions.can_add_note(actor):
         raise ValidationError({"text": "Your role cannot add case notes"})
     if not text.strip():
@@ -883,7 +866,7 @@ def order_record(
     conditions: str = "",
     exclusion_zones: str = "",
 ) -> Order:
-    _require_case(actor, case)
+    permissions.require_case(actor, case)
     if not permissions.can_record_orders(actor):
         raise ValidationError({"kind": "Orders are recorded by police or probation"})
     errors = {}
@@ -921,7 +904,7 @@ def breach_record(
     crime_reference: str = "",
     reported_on: dt.date | None = None,
 ) -> Breach:
-    _require_case(actor, order.case)
+    permissions.require_case(actor, order.case)
     if not permissions.can_record_orders(actor):
         raise ValidationError({"occurred_on": "Breaches are recorded by police or probation"})
     if occurred_on > timezone.localdate():
@@ -958,7 +941,7 @@ def outcome_record(
     sentence: str = "",
     notes: str = "",
 ) -> CriminalJusticeOutcome:
-    _require_case(actor, case)
+    permissions.require_case(actor, case)
     if not permissions.can_record_orders(actor):
         raise ValidationError({"kind": "Outcomes are recorded by police, probation or CPS"})
     if kind == "court_result" and not court_result:

@@ -46,24 +46,11 @@ from cases.forms import (
     match_terms,
 )
 from cases.models import Case, CaseStatus, PartyRole, ReferringAgency
-from cases.templatetags.cases_tags import error_anchor
+from masip.forms import summary_errors
 from masip.search import remembered_search
 
 CASELOAD_SEARCH = "caseload"
 INTAKE_ROLES = (PartyRole.VICTIM.value, PartyRole.PERPETRATOR.value)
-
-
-def _summary_errors(*forms_: forms.Form | None) -> list[tuple[str, str]]:
-    """(anchor, message) for the GOV.UK error summary, over every bound form on the page."""
-    found: list[tuple[str, str]] = []
-    for form in forms_:
-        if form is None or not form.is_bound:
-            continue
-        found += [("", str(e)) for e in form.non_field_errors()]
-        for field in form:
-            anchor = "" if field.is_hidden else error_anchor(field)
-            found += [(anchor, str(e)) for e in field.errors]
-    return found
 
 
 def _url(path: str, params: Sequence[tuple[str, str]]) -> str:
@@ -179,7 +166,7 @@ def _render_case(
             "case": detail.case,
             "transition_forms": transition_forms,
             "note_form": note_form,
-            "summary_errors": _summary_errors(*bound.values()),
+            "summary_errors": summary_errors(*bound.values()),
             "withheld_text": selectors.WITHHELD,
             "summary_cards": case_summary_cards_for(actor, detail.case),
         },
@@ -235,7 +222,7 @@ def _render_activity(
             "note_form": note_form,
             "note_added": added,
             "fragment": True,
-            "summary_errors": _summary_errors(note_form) if note_form.is_bound else [],
+            "summary_errors": summary_errors(note_form) if note_form.is_bound else [],
         },
     )
 
@@ -276,7 +263,7 @@ def _case_form_page(
             "form": form,
             "title": title,
             "button": button,
-            "summary_errors": _summary_errors(form),
+            "summary_errors": summary_errors(form),
             **(extra or {}),
         },
     )
@@ -399,7 +386,7 @@ def case_sharing(request: HttpRequest, case_id: int) -> HttpResponse:
             "shared": shared,
             "add_form": add_form if others else None,
             "remove_form": remove_form if len(shared) > 1 else None,
-            "summary_errors": _summary_errors(add_form, remove_form),
+            "summary_errors": summary_errors(add_form, remove_form),
         },
     )
 
@@ -436,7 +423,7 @@ def break_glass(request: HttpRequest) -> HttpResponse:
         else:
             messages.info(request, "This case is already shared with you: no break-glass access was needed")
             return redirect("cases:case_detail", case_id=case_id)
-    return render(request, "cases/break_glass.html", {"form": form, "summary_errors": _summary_errors(form)})
+    return render(request, "cases/break_glass.html", {"form": form, "summary_errors": summary_errors(form)})
 
 
 # --- people ---------------------------------------------------------------------------------------
@@ -489,7 +476,7 @@ def person_edit(request: HttpRequest, person_id: int) -> HttpResponse:
     return render(
         request,
         "cases/person_edit.html",
-        {"form": form, "person_id": person_id, "view": detail.summary, "summary_errors": _summary_errors(form)},
+        {"form": form, "person_id": person_id, "view": detail.summary, "summary_errors": summary_errors(form)},
     )
 
 
@@ -546,7 +533,7 @@ def person_merge(request: HttpRequest, person_id: int) -> HttpResponse:
             "merge_form": merge_form,
             "candidates": candidates,
             "chosen": str(merge_form["merged"].value() or ""),
-            "summary_errors": _summary_errors(search_form, merge_form),
+            "summary_errors": summary_errors(search_form, merge_form),
         },
     )
 
@@ -637,7 +624,7 @@ def referral_new(request: HttpRequest) -> HttpResponse:
         {
             "referral_form": referral_form,
             "people": [_person_panel(actor, role, form, candidates.get(role)) for role, form in people.items()],
-            "summary_errors": _summary_errors(referral_form, victim_form, perpetrator_form),
+            "summary_errors": summary_errors(referral_form, victim_form, perpetrator_form),
         },
     )
 

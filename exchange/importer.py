@@ -47,6 +47,7 @@ from agencies.models import Agency, AgencyKind, Partnership, User
 from audit.models import AccessAction
 from audit.services import access_record
 from cases import permissions as case_permissions
+from cases.identifiers import normalise_name
 from cases.models import (
     Case,
     CaseEvent,
@@ -60,7 +61,7 @@ from cases.models import (
     Referral,
     ReferringAgency,
 )
-from cases.services import case_refresh_next_due, normalise_name
+from cases.services import case_refresh_next_due
 from exchange import exporter
 from exchange import format as fmt
 from exchange.history import BulkHistory

@@ -12,12 +12,12 @@ def register() -> None:
         register_case_summary_card,
         register_closure_guard,
         register_due_source,
-        register_intervention_end_listener,
         register_person_merge_listener,
         register_referral_listener,
         register_transition_listener,
     )
     from followups import permissions, selectors, services
+    from interventions.extensions import register_intervention_end_listener
     from masip.navigation import register_section
 
     register_case_section(

@@ -19,7 +19,6 @@ from typing import Any
 
 import pgtrigger
 from dateutil.relativedelta import relativedelta
-from django.apps import apps
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
@@ -64,6 +63,7 @@ from followups.models import (
     ReoffendingVictim,
     ReviewStatus,
 )
+from interventions.models import DIRECT, ENDINGS_AFTER_START, STATUSES_AFTER_START, Intervention
 
 logger = logging.getLogger(__name__)
 
@@ -75,11 +75,6 @@ ESCALATE_AFTER_DAYS = 14
 PERSISTENCE_MONTHS = 6
 # Statuses in which a case is monitored (periods open, reviews scheduled).
 MONITORED_STATUSES = (CaseStatus.ACCEPTED, CaseStatus.ACTIVE, CaseStatus.MONITORING, CaseStatus.REOPENED)
-# Direct interventions whose end starts monitoring: those that had started (interventions'
-# own rule: a cancelled one never started). Imported rows may carry only a status.
-DIRECT_INTERVENTION = "perpetrator_direct_intervention"
-ENDINGS_AFTER_START = ("completed", "ended_early", "dropped_out")
-STATUSES_AFTER_START = ("completed", "dropped_out")
 # The pghistory trigger that records a change of a case (cases.Case is tracked as CaseHistory).
 CASE_HISTORY_UPDATE_TRIGGER = "cases.Case:update_update"
 
@@ -111,11 +106,6 @@ def _reminder_batch_size() -> int:
 def _test_pause_seconds() -> float:
     """A deliberate slow step inside each batch's transaction, set only by the kill test's worker."""
     return float(getattr(settings, "FOLLOWUPS_TEST_BATCH_PAUSE_SECONDS", 0) or 0)
-
-
-def _require_case(actor: User, case: Case) -> None:
-    if not case_permissions.can_view_case(actor, case):
-        raise Http404
 
 
 def _event(case: Case, *, actor: User | None, summary: str, detail: str = "") -> CaseEvent:
@@ -196,13 +186,6 @@ def followup_settings_update(
 # --- monitoring periods -------------------------------------------------------------------------------------------
 
 
-def _intervention_model() -> Any:
-    """interventions depends on cases, not the other way round: reach its table lazily."""
-    if not apps.is_installed("interventions"):
-        return None
-    return apps.get_model("interventions", "Intervention")
-
-
 @transaction.atomic
 def monitoring_period_open_for_acceptance(*, case: Case) -> MonitoringPeriod | None:
     """Monitoring from the partnership's acceptance (the decision date). Idempotent."""
@@ -216,16 +199,16 @@ def monitoring_period_open_for_acceptance(*, case: Case) -> MonitoringPeriod | N
 
 @transaction.atomic
 def monitoring_period_open_for_intervention_end(
-    *, intervention: Any, actor: User | None = None
+    *, intervention: Intervention, actor: User | None = None
 ) -> MonitoringPeriod | None:
     """Monitoring from the end of a direct health intervention that had started. Idempotent.
 
-    Called through ``cases.extensions.intervention_ended`` by the interventions app's ending
-    service; the daily scheduler also opens any it missed (imports, a lost hook).
+    Called through the interventions app's intervention-end listeners (interventions.extensions)
+    by its ending service; the daily scheduler also opens any it missed (imports, a lost hook).
     """
-    if intervention.type != DIRECT_INTERVENTION or intervention.ended_on is None:
+    if intervention.type != DIRECT or intervention.ended_on is None:
         return None
-    ending = getattr(intervention, "ending", "")
+    ending = intervention.ending
     if ending not in ENDINGS_AFTER_START and not (not ending and intervention.status in STATUSES_AFTER_START):
         return None
     case = Case.objects.get(pk=intervention.case_id)
@@ -281,8 +264,8 @@ def on_case_transition(event: TransitionEvent) -> None:
         )
 
 
-def on_intervention_ended(intervention: Any, actor: Any) -> None:
-    """cases.extensions intervention-end listener."""
+def on_intervention_ended(intervention: Intervention, actor: User | None) -> None:
+    """interventions.extensions intervention-end listener."""
     monitoring_period_open_for_intervention_end(intervention=intervention, actor=actor)
 
 
@@ -318,7 +301,6 @@ def due_dates(case_ids: Sequence[int]) -> dict[int, dt.date]:
 
 
 def _tables() -> dict[str, str]:
-    intervention = _intervention_model()
     return {
         "case": Case._meta.db_table,
         "period": MonitoringPeriod._meta.db_table,
@@ -327,7 +309,7 @@ def _tables() -> dict[str, str]:
         "agency": Agency._meta.db_table,
         "partnership": Agency._meta.get_field("partnership").related_model._meta.db_table,
         "user": User._meta.db_table,
-        "intervention": intervention._meta.db_table if intervention is not None else "",
+        "intervention": Intervention._meta.db_table,
     }
 
 
@@ -351,23 +333,22 @@ def _open_periods_sql(t: dict[str, str]) -> list[str]:
         ON CONFLICT DO NOTHING
         """  # noqa: S608 (table names from model metadata, fixed keys; values are parameters)
     ]
-    if t["intervention"]:
-        endings = ", ".join(f"'{e}'" for e in ENDINGS_AFTER_START)
-        statuses = ", ".join(f"'{s}'" for s in STATUSES_AFTER_START)
-        statements.append(
-            f"""
-            INSERT INTO {t["period"]} (case_id, basis, starts_on, intervention_id, ended_on, end_reason, created_at)
-            SELECT i.case_id, 'intervention_end', i.ended_on, i.id, NULL, '', now()
-            FROM {t["intervention"]} i JOIN {t["case"]} c ON c.id = i.case_id
-            WHERE i.case_id BETWEEN %(first)s AND %(last)s
-              AND i.type = '{DIRECT_INTERVENTION}' AND i.ended_on IS NOT NULL AND i.ended_on <= %(today)s
-              AND (i.ending IN ({endings}) OR (i.ending = '' AND i.status IN ({statuses})))
-              AND c.status IN {_MONITORED_SQL}
-              AND NOT EXISTS (SELECT 1 FROM {t["period"]} p WHERE p.intervention_id = i.id)
-            ORDER BY i.id
-            ON CONFLICT DO NOTHING
-            """  # noqa: S608 (table names from model metadata, fixed keys; values are parameters)
-        )
+    endings = ", ".join(f"'{e}'" for e in ENDINGS_AFTER_START)
+    statuses = ", ".join(f"'{s}'" for s in STATUSES_AFTER_START)
+    statements.append(
+        f"""
+        INSERT INTO {t["period"]} (case_id, basis, starts_on, intervention_id, ended_on, end_reason, created_at)
+        SELECT i.case_id, 'intervention_end', i.ended_on, i.id, NULL, '', now()
+        FROM {t["intervention"]} i JOIN {t["case"]} c ON c.id = i.case_id
+        WHERE i.case_id BETWEEN %(first)s AND %(last)s
+          AND i.type = '{DIRECT}' AND i.ended_on IS NOT NULL AND i.ended_on <= %(today)s
+          AND (i.ending IN ({endings}) OR (i.ending = '' AND i.status IN ({statuses})))
+          AND c.status IN {_MONITORED_SQL}
+          AND NOT EXISTS (SELECT 1 FROM {t["period"]} p WHERE p.intervention_id = i.id)
+        ORDER BY i.id
+        ON CONFLICT DO NOTHING
+        """  # noqa: S608 (table names from model metadata, fixed keys; values are parameters)
+    )
     return statements
 
 
@@ -748,7 +729,7 @@ def _record(case: Case, data: OccurrenceInput, *, actor: User | None, **links: A
 @transaction.atomic
 def followup_review_complete(*, actor: User, review: FollowUpReview, data: ReviewInput) -> FollowUpReview:
     """Answer a review: the occurrences of re-offending in the window, or the sources checked."""
-    _require_case(actor, review.case)
+    case_permissions.require_case(actor, review.case)
     if not permissions.can_complete_review(actor):
         raise ValidationError({"reoffended": "Your role cannot complete follow-up reviews"})
     locked = FollowUpReview.objects.select_for_update().select_related("period", "case").get(pk=review.pk)
@@ -801,7 +782,7 @@ def followup_review_complete(*, actor: User, review: FollowUpReview, data: Revie
 @transaction.atomic
 def reoffending_record_add(*, actor: User, case: Case, data: OccurrenceInput) -> ReoffendingRecord:
     """Record re-offending learnt of between reviews (a new crime report, probation's news)."""
-    _require_case(actor, case)
+    case_permissions.require_case(actor, case)
     if not permissions.can_record_reoffending(actor):
         raise ValidationError({"occurred_on": "Your role cannot record re-offending"})
     earliest = MonitoringPeriod.objects.filter(case=case).aggregate(first=Min("starts_on"))["first"] or case.decided_on
@@ -966,7 +947,7 @@ def on_referral_created(case: Case, actor: User) -> None:
 
 
 def _require_decider(actor: User, candidate: ReoffendingCandidate) -> ReoffendingCandidate:
-    _require_case(actor, candidate.case)
+    case_permissions.require_case(actor, candidate.case)
     if not permissions.can_decide_candidate(actor, candidate.case):
         raise ValidationError({"decision": "Only the case's assigned worker or a triage officer can decide this"})
     locked = ReoffendingCandidate.objects.select_for_update().select_related("case").get(pk=candidate.pk)

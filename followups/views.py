@@ -16,7 +16,6 @@ from django.shortcuts import redirect, render
 from agencies.selectors import agencies_of_partnership
 from agencies.staff import staff_member, staff_required
 from cases.selectors import case_get_for_user
-from cases.views import _summary_errors
 from followups import permissions, selectors, services
 from followups.forms import (
     CandidateConfirmForm,
@@ -27,6 +26,7 @@ from followups.forms import (
     apply_errors,
 )
 from followups.models import CandidateStatus, ReviewStatus
+from masip.forms import summary_errors
 
 
 @staff_required
@@ -66,7 +66,7 @@ def review_complete(request: HttpRequest, case_id: int, review_id: int) -> HttpR
             "review": review,
             "forms": forms,
             "case_section": "monitoring",
-            "summary_errors": [] if forms.editing else _summary_errors(*forms.all()),
+            "summary_errors": [] if forms.editing else summary_errors(*forms.all()),
         },
     )
 
@@ -116,7 +116,7 @@ def candidate_decide(request: HttpRequest, case_id: int, candidate_id: int) -> H
             "confirm_form": confirm,
             "reject_form": reject,
             "case_section": "monitoring",
-            "summary_errors": _summary_errors(confirm, reject),
+            "summary_errors": summary_errors(confirm, reject),
         },
     )
 
@@ -140,7 +140,7 @@ def reoffending_add(request: HttpRequest, case_id: int) -> HttpResponse:
     return render(
         request,
         "followups/record_form.html",
-        {"case": case, "form": form, "case_section": "monitoring", "summary_errors": _summary_errors(form)},
+        {"case": case, "form": form, "case_section": "monitoring", "summary_errors": summary_errors(form)},
     )
 
 
@@ -176,5 +176,5 @@ def followup_settings(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "followups/settings.html",
-        {"form": form, "current": current, "summary_errors": _summary_errors(form)},
+        {"form": form, "current": current, "summary_errors": summary_errors(form)},
     )

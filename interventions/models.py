@@ -69,6 +69,13 @@ class Ending(models.TextChoices):
     DROPPED_OUT = "dropped_out", "Dropped out"
 
 
+# An intervention that ended in one of these had started (a session was delivered): its end
+# is one to monitor re-offending from. A cancelled one never started. Rows imported with a
+# status but no ending count as started when their status says so.
+ENDINGS_AFTER_START = (Ending.COMPLETED, Ending.ENDED_EARLY, Ending.DROPPED_OUT)
+STATUSES_AFTER_START = (InterventionStatus.COMPLETED, InterventionStatus.DROPPED_OUT)
+
+
 class ReferralStatus(models.TextChoices):
     SUBMITTED = "submitted", "Awaiting decision"
     ACCEPTED = "accepted", "Accepted"

@@ -37,6 +37,7 @@ from cases.selectors import case_get_for_user, case_queryset_for_user
 from interventions import permissions, rules
 from interventions.models import (
     DIRECT,
+    ENDINGS_AFTER_START,
     OPEN_STATUSES,
     Appointment,
     ClinicalNote,
@@ -774,9 +775,6 @@ class InterventionEnding:
     ending: str
     status: str
     sessions_attended: int
-
-
-ENDINGS_AFTER_START = (Ending.COMPLETED, Ending.ENDED_EARLY, Ending.DROPPED_OUT)
 
 
 def direct_intervention_endings(

@@ -17,7 +17,6 @@ from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Max, Min
-from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 
@@ -28,6 +27,7 @@ from cases import permissions as case_permissions
 from cases.models import Case
 from cases.services import case_refresh_next_due
 from interventions import permissions, rules
+from interventions.extensions import intervention_end_listeners
 from interventions.models import (
     DIRECT,
     FREQUENCY_DAYS,
@@ -58,11 +58,6 @@ from interventions.models import (
 
 MAX_OUTCOMES = 10
 OUTCOME_LENGTH = 300
-
-
-def _require_case(actor: User, case: Case) -> None:
-    if not case_permissions.can_view_case(actor, case):
-        raise Http404
 
 
 def _today() -> dt.date:
@@ -121,7 +116,7 @@ def probation_practitioners_for_case(*, case: Case) -> list[User]:
 @transaction.atomic
 def referral_submit(*, actor: User, case: Case, data: ReferralInput) -> InterventionReferral:
     """Probation or police refer the perpetrator to the partnership's health agency."""
-    _require_case(actor, case)
+    case_permissions.require_case(actor, case)
     if not permissions.can_refer(actor):
         raise ValidationError({"health_agency": "Only probation and police refer for direct intervention"})
     assert actor.agency is not None
@@ -190,7 +185,7 @@ def _lock_referral(referral: InterventionReferral) -> InterventionReferral:
 @transaction.atomic
 def referral_accept(*, actor: User, referral: InterventionReferral, on: dt.date | None = None) -> Intervention:
     """Health accepts: the direct intervention exists from now, planned until a session is held."""
-    _require_case(actor, referral.case)
+    case_permissions.require_case(actor, referral.case)
     locked = _lock_referral(referral)
     if not permissions.can_decide_referral(actor, locked):
         raise ValidationError({"decision": _not_deciding(actor, locked)})
@@ -225,7 +220,7 @@ def _not_deciding(actor: User, referral: InterventionReferral) -> str:
 def referral_decline(
     *, actor: User, referral: InterventionReferral, reason: str, on: dt.date | None = None
 ) -> InterventionReferral:
-    _require_case(actor, referral.case)
+    case_permissions.require_case(actor, referral.case)
     locked = _lock_referral(referral)
     if not permissions.can_decide_referral(actor, locked):
         raise ValidationError({"decision": _not_deciding(actor, locked)})
@@ -245,7 +240,7 @@ def referral_decline(
 
 @transaction.atomic
 def referral_withdraw(*, actor: User, referral: InterventionReferral, reason: str) -> InterventionReferral:
-    _require_case(actor, referral.case)
+    case_permissions.require_case(actor, referral.case)
     locked = _lock_referral(referral)
     if not permissions.can_withdraw_referral(actor, locked):
         if locked.status != ReferralStatus.SUBMITTED:
@@ -270,7 +265,7 @@ def _lock_intervention(intervention: Intervention) -> Intervention:
 
 
 def _require_deliverer(actor: User, intervention: Intervention, field_name: str) -> None:
-    _require_case(actor, intervention.case)
+    case_permissions.require_case(actor, intervention.case)
     if not permissions.can_deliver(actor, intervention):
         raise ValidationError({field_name: "Only the clinicians delivering this intervention can do this"})
 
@@ -791,7 +786,7 @@ def concern_email_send(*, concern_id: int) -> str:
 
 @transaction.atomic
 def concern_acknowledge(*, actor: User, concern: SessionConcern) -> SessionConcern:
-    _require_case(actor, concern.intervention.case)
+    case_permissions.require_case(actor, concern.intervention.case)
     locked = SessionConcern.objects.select_for_update(of=("self",)).select_related("recipient").get(pk=concern.pk)
     if locked.acknowledged_at is not None:
         raise ValidationError({"concern": "This concern has already been acknowledged"})
@@ -888,11 +883,10 @@ def intervention_end(*, actor: User, intervention: Intervention, data: EndingInp
 
 
 def _tell_listeners_of_the_end(intervention: Intervention, actor: User) -> None:
-    """Post-intervention monitoring starts from the end (cases.extensions' intervention-end
-    listeners), in this transaction."""
-    from cases import extensions
-
-    extensions.intervention_ended(intervention=intervention, actor=actor)
+    """Post-intervention monitoring starts from the end (interventions.extensions'
+    intervention-end listeners), in this transaction."""
+    for listener in intervention_end_listeners():
+        listener(intervention, actor)
 
 
 def _check_direct_ending(intervention: Intervention, data: EndingInput, ended_on: dt.date) -> dict[str, str]:
@@ -953,7 +947,7 @@ def intervention_record(
     Planned without a start date, ongoing with one. The direct intervention is made only
     by health accepting a referral.
     """
-    _require_case(actor, case)
+    case_permissions.require_case(actor, case)
     if intervention_type == DIRECT:
         raise ValidationError({"type": "A direct intervention starts with a referral to health"})
     if intervention_type not in InterventionType.values:

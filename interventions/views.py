@@ -26,7 +26,6 @@ from agencies.models import User
 from agencies.staff import staff_member, staff_required
 from cases.models import Case
 from cases.selectors import case_identity_for_user
-from cases.templatetags.cases_tags import error_anchor
 from interventions import forms as iforms
 from interventions import permissions, selectors, services
 from interventions.models import (
@@ -35,19 +34,7 @@ from interventions.models import (
     InterventionStatus,
     PlanStatus,
 )
-
-
-def _summary_errors(*forms_: forms.Form | None) -> list[tuple[str, str]]:
-    """(anchor, message) for the GOV.UK error summary, over every bound form on the page."""
-    found: list[tuple[str, str]] = []
-    for form in forms_:
-        if form is None or not form.is_bound:
-            continue
-        found += [("", str(e)) for e in form.non_field_errors()]
-        for field in form:
-            anchor = "" if field.is_hidden else error_anchor(field)
-            found += [(anchor, str(e)) for e in field.errors]
-    return found
+from masip.forms import summary_errors
 
 
 def _case_context(actor: User, case: Case, **extra: Any) -> dict[str, Any]:
@@ -86,7 +73,7 @@ def _form_page(
             button=button,
             back=back,
             caption=caption,
-            summary_errors=_summary_errors(form),
+            summary_errors=summary_errors(form),
             **(extra or {}),
         ),
     )
@@ -210,7 +197,7 @@ def referral_detail(request: HttpRequest, case_id: int, referral_id: int) -> Htt
             referral=view.referral,
             decline_form=decline_form,
             withdraw_form=withdraw_form,
-            summary_errors=_summary_errors(decline_form, withdraw_form),
+            summary_errors=summary_errors(decline_form, withdraw_form),
             withheld_text=selectors.WITHHELD,
         ),
     )
@@ -285,7 +272,7 @@ def _render_detail(
             d=detail,
             intervention=intervention,
             note_form=note_form,
-            summary_errors=_summary_errors(note_form),
+            summary_errors=summary_errors(note_form),
             withheld_text=selectors.WITHHELD,
         ),
     )
@@ -388,7 +375,7 @@ def intervention_end(request: HttpRequest, case_id: int, intervention_id: int) -
             intervention=intervention,
             d=direct_detail,
             back=_intervention_url(intervention),
-            summary_errors=_summary_errors(form),
+            summary_errors=summary_errors(form),
         ),
     )
 
@@ -452,7 +439,7 @@ def plan_edit(request: HttpRequest, case_id: int, intervention_id: int) -> HttpR
             intervention=intervention,
             revision=revision,
             back=_intervention_url(intervention),
-            summary_errors=_summary_errors(form),
+            summary_errors=summary_errors(form),
         ),
     )
 
@@ -654,7 +641,7 @@ def appointment_feedback(request: HttpRequest, case_id: int, intervention_id: in
             intervention=intervention,
             appointment=appointment,
             back=_intervention_url(intervention),
-            summary_errors=_summary_errors(form),
+            summary_errors=summary_errors(form),
         ),
     )
 

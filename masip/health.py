@@ -122,10 +122,10 @@ def check_access_log_partitions() -> Check:
     Without them, every page that shows personal data would fail to write its access-log
     row: the daily job keeps three months ahead, so a missing one means it has not run.
     """
-    from audit.partitions import months_from
-
-    today = timezone.now().astimezone(dt.UTC).date()
-    wanted = [f"audit_accesslog_y{m:%Y}m{m:%m}" for m in months_from(today.replace(day=1), 2)]
+    this_month = timezone.now().astimezone(dt.UTC).date().replace(day=1)
+    next_month = (this_month + dt.timedelta(days=32)).replace(day=1)
+    # The partitions' names, as audit/partitions.py makes them (UTC months).
+    wanted = [f"audit_accesslog_y{m:%Y}m{m:%m}" for m in (this_month, next_month)]
     try:
         with connection.cursor() as cursor:
             cursor.execute(

@@ -88,7 +88,7 @@ def _register_core_sections() -> None:
     register_section(
         key="access_log",
         title="Access log",
-        url_name="audit:access_log",
+        url_name="agencies:access_log",
         order=82,
         description="Who looked at, changed or exported personal data, and when.",
         applies=is_partnership_admin,

@@ -39,7 +39,6 @@ urlpatterns = [
     path("bundle/", include("exchange.urls")),
     path("costs/", include("costs.urls")),
     path("partnership/", include("agencies.urls")),
-    path("access-log/", include("audit.urls")),
     path("api/v1/", include("masip.api_urls")),
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="api-schema"),
 ]

@@ -18,14 +18,13 @@ from django.db.models.functions import TruncDate, TruncMonth
 from django.utils import timezone
 
 from advocacy.models import ContactLogEntry
-from cases.models import Case, CaseStatus, Decision, Referral
+from cases.models import OPEN_STATUSES, Case, CaseStatus, Decision, Referral
 from followups.models import FollowUpReview, ReviewStatus
 from interventions.models import Appointment
 from reporting.returns.measures import aware_start
 
 MONTHS = 12
 DUE_SOON_DAYS = 30
-OPEN_STATUSES = [s for s in CaseStatus.values if s not in (CaseStatus.CLOSED, CaseStatus.DECLINED)]
 RISK_ORDER = (("high", "High"), ("moderate", "Moderate"), ("low", "Low"), ("", "Not assessed"))
 TIER_ORDER = ((1, "Tier 1"), (2, "Tier 2"), (3, "Tier 3"), (4, "Tier 4"), (None, "No tier"))
 

@@ -32,7 +32,7 @@ from agencies.selectors import record_classes_for_user
 from audit.models import AccessAction
 from audit.services import access_record
 from cases import permissions as case_permissions
-from cases.models import Case, CaseStatus
+from cases.models import FINISHED_STATUSES, Case
 from cases.selectors import CaseIdentity, case_get_for_user, case_identity_for_user
 from risk import permissions, scoring
 from risk.models import (
@@ -912,7 +912,7 @@ def review_due_dates(case_ids: Sequence[int]) -> dict[int, dt.date]:
     """
     rows = (
         Assessment.objects.filter(case_id__in=list(case_ids), is_current=True, review_due_on__isnull=False)
-        .exclude(case__status__in=[CaseStatus.CLOSED, CaseStatus.DECLINED])
+        .exclude(case__status__in=FINISHED_STATUSES)
         .values("case_id")
         .annotate(due=Min("review_due_on"))
     )

@@ -18,7 +18,6 @@ from typing import Any
 from dateutil.relativedelta import relativedelta
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.http import Http404
 from django.utils import timezone
 
 from agencies.models import Partnership, User
@@ -48,11 +47,6 @@ SASH_KEY = selectors.SASH_KEY
 STALKER_TYPE_ITEM = "stalker_type"
 MAX_TEXT = 20_000
 YES_NO_VALUES = {value for value, _ in YES_NO_UNKNOWN_CHOICES}
-
-
-def _require_case(actor: User, case: Case) -> None:
-    if not case_permissions.can_view_case(actor, case):
-        raise Http404
 
 
 def _lock_case(case: Case) -> Case:
@@ -187,7 +181,7 @@ def risk_settings_update(*, actor: User, values: Mapping[str, int]) -> RiskSetti
 @transaction.atomic
 def assessment_start(*, actor: User, case: Case, instrument_key: str) -> Assessment:
     """Start a draft with the version the partnership uses now."""
-    _require_case(actor, case)
+    case_permissions.require_case(actor, case)
     if not permissions.can_assess(actor, instrument_key):
         raise PermissionDenied("Your role or agency cannot carry out this assessment")
     assert actor.agency is not None
@@ -231,7 +225,7 @@ def required_message(item: Item) -> str:
 
 
 def _editable_draft(actor: User, assessment: Assessment) -> Assessment:
-    _require_case(actor, assessment.case)
+    case_permissions.require_case(actor, assessment.case)
     locked = (
         Assessment.objects.select_for_update(of=("self",))
         .select_related("version", "version__instrument", "instrument")
@@ -518,7 +512,7 @@ def _complete(
 @transaction.atomic
 def assessment_complete(*, actor: User, assessment: Assessment) -> Assessment:
     """Check every open question is answered, work out the result, lock the assessment."""
-    _require_case(actor, assessment.case)
+    case_permissions.require_case(actor, assessment.case)
     _lock_case(assessment.case)
     locked = _editable_draft(actor, assessment)
     return _complete(
@@ -529,7 +523,7 @@ def assessment_complete(*, actor: User, assessment: Assessment) -> Assessment:
 @transaction.atomic
 def assessment_amend(*, actor: User, assessment: Assessment, reason: str) -> Assessment:
     """Start an amendment: a new revision (same instrument version, same answers) to correct and complete."""
-    _require_case(actor, assessment.case)
+    case_permissions.require_case(actor, assessment.case)
     if not permissions.can_assess(actor, assessment.instrument.key):
         raise PermissionDenied("Your role or agency cannot carry out this assessment")
     assert actor.agency is not None
@@ -591,7 +585,7 @@ def sash_record(
     SASH version; a licensed item set's items are not required when the level is
     recorded this way. Returns the completed assessment, now the case's current SASH.
     """
-    _require_case(actor, case)
+    case_permissions.require_case(actor, case)
     if not permissions.can_assess(actor, SASH_KEY):
         raise PermissionDenied("Your role cannot record a SASH level of concern")
     assert actor.agency is not None
@@ -630,7 +624,7 @@ def sash_record(
 @transaction.atomic
 def incident_record(*, actor: User, case: Case, occurred_on: dt.date, description: str, source: str) -> Incident:
     """Record an incident. It counts towards MARAC escalation and repeat, and makes the DASH due again."""
-    _require_case(actor, case)
+    case_permissions.require_case(actor, case)
     if not permissions.can_record_incident(actor):
         raise PermissionDenied("Your role cannot record incidents")
     assert actor.agency is not None
@@ -721,7 +715,7 @@ def marac_referral_record(
     assessment: Assessment | None = None,
 ) -> MaracReferral:
     """Record that the case was referred to MARAC (the date later incidents are measured from)."""
-    _require_case(actor, case)
+    case_permissions.require_case(actor, case)
     if not permissions.can_record_marac_referral(actor):
         raise PermissionDenied("Your role cannot record MARAC referrals")
     assert actor.agency is not None

@@ -22,7 +22,7 @@ from django.views.decorators.http import require_POST
 from agencies.staff import staff_member, staff_required
 from cases.forms import apply_errors
 from cases.selectors import case_get_for_user, case_identity_for_user
-from cases.templatetags.cases_tags import error_anchor
+from masip.forms import summary_errors
 from risk import flow, permissions, scoring, selectors, services
 from risk.forms import (
     AboutForm,
@@ -35,18 +35,6 @@ from risk.forms import (
     SashRecordForm,
 )
 from risk.models import Assessment
-
-
-def _summary_errors(*forms_: forms.Form | None) -> list[tuple[str, str]]:
-    """(link, message) for the GOV.UK error summary."""
-    found: list[tuple[str, str]] = []
-    for form in forms_:
-        if form is None or not form.is_bound:
-            continue
-        found += [("", str(e)) for e in form.non_field_errors()]
-        for field in form:
-            found += [("" if field.is_hidden else f"#{error_anchor(field)}", str(e)) for e in field.errors]
-    return found
 
 
 def _assessment_url(assessment: Assessment, name: str = "assessment_detail", **kwargs: Any) -> str:
@@ -181,7 +169,7 @@ def _render_page(request: HttpRequest, draft: selectors.DraftWork, page: flow.Pa
             "page": page,
             "form": form,
             "preview": preview,
-            "summary_errors": _summary_errors(form),
+            "summary_errors": summary_errors(form),
             "back_url": _page_url(assessment, previous)
             if previous
             else reverse("risk:case_risk", args=[assessment.case_id]),
@@ -412,7 +400,7 @@ def assessment_amend(request: HttpRequest, case_id: int, assessment_id: int) -> 
             "title": f"Amend the {assessment.instrument.short_name}",
             "caption": f"{assessment.instrument.short_name} of {assessment.assessed_on:%-d %B %Y}",
             "button": "Start the amendment",
-            "summary_errors": _summary_errors(form),
+            "summary_errors": summary_errors(form),
             "back_url": _assessment_url(assessment),
         },
     )
@@ -445,7 +433,7 @@ def _case_form(
             "title": title,
             "caption": caption,
             "button": button,
-            "summary_errors": _summary_errors(form),
+            "summary_errors": summary_errors(form),
             "back_url": reverse("risk:case_risk", args=[case.pk]),
         },
     )
@@ -551,5 +539,5 @@ def risk_settings(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "risk/settings.html",
-        {"form": form, "summary_errors": _summary_errors(form), "settings": current},
+        {"form": form, "summary_errors": summary_errors(form), "settings": current},
     )

@@ -15,7 +15,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from cases import services as case_services
-from cases.extensions import intervention_ended
 from cases.models import Case, CaseEvent, CaseStatus
 from cases.selectors import CaseloadFilters, case_list_for_user
 from followups import selectors as services_selectors
@@ -30,6 +29,7 @@ from followups.models import (
     ReoffendingRecord,
     ReviewStatus,
 )
+from interventions.extensions import intervention_end_listeners
 from interventions.models import Intervention
 from notifications.models import Notification
 from tests.case_factories import make_case
@@ -39,6 +39,12 @@ from tests.followups_factories import accepted_case, in_monitoring, referral_nam
 pytestmark = pytest.mark.django_db
 
 TODAY = dt.date.today
+
+
+def intervention_ended(*, intervention: Intervention, actor: object) -> None:
+    """What the interventions app's ending service does after saving the end: tell its listeners."""
+    for listener in intervention_end_listeners():
+        listener(intervention, actor)  # type: ignore[arg-type]
 
 
 def occurrence(**overrides: object) -> services.OccurrenceInput:

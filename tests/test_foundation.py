@@ -160,18 +160,18 @@ def test_access_log_page_searches_own_partnership_only(world: World, other_world
     access_record(user=other_world.advocate, action=AccessAction.VIEW, record_type="cases.case", record_ids=["41"])
     client = Client()
     client.force_login(world.admin)
-    response = client.get(reverse("audit:access_log"), {"record_id": "41"})
+    response = client.get(reverse("agencies:access_log"), {"record_id": "41"})
     assert response.status_code == 200
     entries = response.context["page"].entries
     assert [e.user for e in entries] == [world.advocate]
-    by_user = client.get(reverse("audit:access_log"), {"user": world.advocate.pk})
+    by_user = client.get(reverse("agencies:access_log"), {"user": world.advocate.pk})
     assert [e.user for e in by_user.context["page"].entries] == [world.advocate]
     # A user of the other partnership is not even a valid choice.
-    foreign = client.get(reverse("audit:access_log"), {"user": other_world.advocate.pk})
+    foreign = client.get(reverse("agencies:access_log"), {"user": other_world.advocate.pk})
     assert "user" in foreign.context["form"].errors
     # Not an admin: 404.
     client.force_login(world.advocate)
-    assert client.get(reverse("audit:access_log")).status_code == 404
+    assert client.get(reverse("agencies:access_log")).status_code == 404
 
 
 # Session, user, agency (3); the page's rows with their user and agency, no COUNT (1); the
@@ -185,7 +185,7 @@ def test_access_log_pages_by_keyset_without_counting(world: World, django_assert
         access_record(user=world.advocate, action=AccessAction.VIEW, record_type="cases.case", record_ids=[str(n)])
     client = Client()
     client.force_login(world.admin)
-    url = reverse("audit:access_log")
+    url = reverse("agencies:access_log")
     seen: list[int] = []
     before = ""
     sizes = []
@@ -354,7 +354,7 @@ def test_home_says_who_you_are_and_links_only_existing_sections(world: World) ->
     assert reverse("agencies:staff_list") not in body
     client.force_login(world.admin)
     body = client.get(reverse("home")).content.decode()
-    for url in (reverse("agencies:staff_list"), reverse("agencies:agreement"), reverse("audit:access_log")):
+    for url in (reverse("agencies:staff_list"), reverse("agencies:agreement"), reverse("agencies:access_log")):
         assert url in body
 
 

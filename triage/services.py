@@ -27,7 +27,7 @@ from audit.models import AccessAction
 from audit.services import access_record
 from cases import permissions as case_permissions
 from cases import services as case_services
-from cases.models import DECLINE_REASONS, Case, CaseStatus, StalkerType
+from cases.models import DECLINE_REASONS, FINISHED_STATUSES, Case, CaseStatus, StalkerType
 from cases.selectors import case_get_for_user, case_queryset_for_user
 from triage import permissions
 from triage.models import (
@@ -57,7 +57,6 @@ DECIDABLE = (CaseStatus.REFERRED, CaseStatus.AWAITING_TRIAGE, CaseStatus.REOPENE
 # Statuses in which a meeting reviews a case already taken on.
 REVIEWABLE = (CaseStatus.ACCEPTED, CaseStatus.ACTIVE, CaseStatus.MONITORING)
 # A case in these statuses has nothing for a meeting to decide.
-NOT_FOR_AGENDA = (CaseStatus.DECLINED, CaseStatus.CLOSED)
 
 
 # --- helpers ---------------------------------------------------------------------------------------------------
@@ -254,7 +253,7 @@ def agenda_add(*, actor: User, meeting: Meeting, case_id: int, hearing: str = ""
     hearing = hearing or default_hearing(locked)
     if hearing not in Hearing.values:
         raise ValidationError({"hearing": "Choose in full or in brief"})
-    if case.status in NOT_FOR_AGENDA:
+    if case.status in FINISHED_STATUSES:
         raise ValidationError(
             {"case": f"Case {case.reference} is {case.get_status_display().lower()}: there is nothing to decide"}
         )

@@ -26,7 +26,7 @@ from agencies.models import User
 from agencies.selectors import agencies_of_partnership
 from agencies.staff import staff_member, staff_required
 from cases.forms import apply_errors
-from cases.templatetags.cases_tags import error_anchor
+from masip.forms import summary_errors
 from triage import permissions, selectors, services
 from triage.forms import (
     ActionCancelForm,
@@ -48,19 +48,6 @@ from triage.models import ActionStatus, Meeting, MeetingKind
 
 def _htmx(request: HttpRequest) -> bool:
     return bool(getattr(request, "htmx", False))
-
-
-def _summary_errors(*forms_: forms.Form | None) -> list[tuple[str, str]]:
-    """(anchor, message) for the GOV.UK error summary, over every bound form given."""
-    found: list[tuple[str, str]] = []
-    for form in forms_:
-        if form is None or not form.is_bound:
-            continue
-        found += [("", str(e)) for e in form.non_field_errors()]
-        for field in form:
-            anchor = "" if field.is_hidden else error_anchor(field)
-            found += [(anchor, str(e)) for e in field.errors]
-    return found
 
 
 def _service_errors(form: forms.Form, call: Callable[[], Any]) -> Any:
@@ -131,7 +118,7 @@ def meeting_new(request: HttpRequest) -> HttpResponse:
             "form": form,
             "title": "Schedule a meeting",
             "button": "Schedule meeting",
-            "summary_errors": _summary_errors(form),
+            "summary_errors": summary_errors(form),
         },
     )
 
@@ -173,7 +160,7 @@ def meeting_edit(request: HttpRequest, meeting_id: int) -> HttpResponse:
             "meeting": meeting,
             "title": f"Change the {meeting.get_kind_display().lower()}",
             "button": "Save",
-            "summary_errors": _summary_errors(form),
+            "summary_errors": summary_errors(form),
         },
     )
 
@@ -213,7 +200,7 @@ def _builder_context(
         "agenda_error": bound.get("agenda_error"),
         "attendance_error": bound.get("attendance_error"),
         "attendance_form": (bound.get("attendance") or _attendance_form(actor, meeting)) if manage else None,
-        "summary_errors": _summary_errors(*[f for f in bound.values() if isinstance(f, forms.Form)]),
+        "summary_errors": summary_errors(*[f for f in bound.values() if isinstance(f, forms.Form)]),
     }
     return context
 
@@ -440,7 +427,7 @@ def _item_context(
         "share_form": share_form,
         "decision_form": decision_form,
         "action_form": action_form,
-        "item_errors": _summary_errors(*bound.values()),
+        "item_errors": summary_errors(*bound.values()),
     }
 
 
@@ -743,7 +730,7 @@ def action_detail(request: HttpRequest, action_id: int) -> HttpResponse:
             "cancel_form": cancel_form,
             "reschedule_form": reschedule_form,
             "open_form": posted or "",
-            "summary_errors": _summary_errors(complete_form, cancel_form, reschedule_form),
+            "summary_errors": summary_errors(complete_form, cancel_form, reschedule_form),
         },
     )
 

@@ -10,6 +10,7 @@ from django.forms import BoundField
 from django.utils.safestring import SafeString
 
 from cases.models import CaseStatus, ContactChannel
+from masip.forms import error_anchor as forms_error_anchor
 
 register = template.Library()
 
@@ -56,11 +57,8 @@ def date_widget(field: BoundField) -> SafeString:
 
 @register.filter
 def error_anchor(field: BoundField) -> str:
-    """The id the error summary links to: the field, or the first of its radios or boxes."""
-    anchor = field.id_for_label
-    if anchor:
-        return anchor
-    return f"{field.auto_id}_0" if field.auto_id else field.html_name
+    """The id the error summary links to (masip.forms.error_anchor)."""
+    return forms_error_anchor(field)
 
 
 @register.inclusion_tag("cases/_case_nav.html", takes_context=True)

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from django import template
-from django.forms import BoundField
+from django.forms import BaseForm, BoundField
+from django.template import Context
 from django.utils.safestring import SafeString
+
+from masip.forms import SummaryError, summary_errors
 
 register = template.Library()
 
@@ -41,3 +44,13 @@ def govuk_widget(field: BoundField) -> SafeString:
     if described:
         attrs["aria-describedby"] = " ".join(described)
     return field.as_widget(attrs=attrs)
+
+
+@register.simple_tag(takes_context=True)
+def page_summary_errors(context: Context) -> list[SummaryError]:
+    """The error summary's (href, message) pairs: the view's ``summary_errors`` when it gave
+    them (even none), else those of the page's ``form``."""
+    if "summary_errors" in context:
+        return list(context["summary_errors"] or [])
+    form = context.get("form")
+    return summary_errors(form) if isinstance(form, BaseForm) else []

@@ -25,8 +25,8 @@ from django.db import DatabaseError, connection, transaction
 
 from agencies import services as agency_services
 from agencies.models import Agency, AgencyKind, Partnership, Role, User
+from cases.identifiers import normalise_name
 from cases.permissions import view_case_permission_id
-from cases.services import normalise_name
 
 
 def _words(text: str) -> list[str]:

@@ -30,6 +30,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from audit.selectors import access_log_page_for_admin
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection, transaction
 from django.utils import timezone
@@ -37,7 +38,6 @@ from django.utils import timezone
 from agencies.models import Role, User
 from audit import partitions
 from audit.models import AccessAction
-from audit.selectors import access_log_page_for_admin
 from audit.services import access_record
 from cases.management.commands.seed_scale import SEED_EMAIL_DOMAIN
 
