@@ -57,9 +57,12 @@ class BulkHistory:
             yield self
 
     def add(self, model: type[models.Model], objects: Iterable[models.Model]) -> None:
+        self.add_ids(model, [obj.pk for obj in objects])
+
+    def add_ids(self, model: type[models.Model], ids: Iterable[Any]) -> None:
         if model not in self.models:
             raise ValueError(f"{model._meta.label} is not one of the models whose history is written in bulk")
-        self.inserted[model].extend(obj.pk for obj in objects)
+        self.inserted[model].extend(ids)
 
     def event_models(self) -> list[type[models.Model]]:
         """The event tables ``write`` inserts into (their statistics go stale like the rest)."""

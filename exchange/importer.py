@@ -26,18 +26,18 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import itertools
 import re
 import signal
 import threading
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence, Sized
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 from typing import IO, Any
 
 from dateutil.relativedelta import relativedelta
-from django.contrib.auth.models import Permission
 from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
 from django.db.models import Model, Q
 from django.utils import timezone
@@ -61,14 +61,12 @@ from cases.models import (
     Referral,
     ReferringAgency,
 )
-from cases.services import case_refresh_next_due
+from cases.services import case_refresh_next_due, cases_share_by_default, default_share_group_ids
 from exchange import exporter
 from exchange import format as fmt
 from exchange.history import BulkHistory
 from exchange.reader import Bundle, BundleUnreadable
 from exchange.validation import (
-    DIRECT,
-    OPEN_STATUSES,
     BundleError,
     ChildRow,
     ErrorList,
@@ -84,6 +82,8 @@ from exchange.validation import (
     referenced_refs,
 )
 from followups.models import ReoffendingRecord
+from interventions.models import DIRECT, OPEN_STATUSES
+from risk.services import NewAssessment, assessments_current_at_insert, assessments_refresh_current
 
 Progress = Callable[[str], None]
 BATCH = 5000
@@ -97,7 +97,6 @@ ASSESSING_KINDS: dict[str, tuple[str, ...]] = {
     "srp": (AgencyKind.HEALTH, AgencyKind.PROBATION),
 }
 SRP_ITEMS = exporter.SRP_ITEMS
-OVERALL_RANK_SQL = "CASE a.overall WHEN 'high' THEN 3 WHEN 'moderate' THEN 2 WHEN 'low' THEN 1 ELSE 0 END"
 
 
 class _Refused(Exception):
@@ -468,17 +467,18 @@ class WriteContext:
                     return by_kind[kind][0]
             return None
 
-        shares = {a.group_id for a in agencies if a.is_core}
         staff = actor if actor is not None and case_permissions.is_staff_member(actor) else None
-        if staff is not None and staff.agency is not None:
-            shares.add(staff.agency.group_id)
+        # Shared as intake shares a case (cases.services.default_share_group_ids).
+        shares = default_share_group_ids(
+            partnership_id=partnership.pk, recording_agency=staff.agency if staff is not None else None
+        )
         if plan.referrals and not shares:
             errors.add("-", 0, "--partnership", "the partnership has no core agency to share the imported cases with")
         context = cls(
             partnership=partnership,
             actor=actor or system_actor(),
             staff=staff,
-            share_groups=sorted(shares),
+            share_groups=shares,
             agency_for_type={},
             agency_for_instrument={},
             versions={},
@@ -587,16 +587,22 @@ def _database_problem(exc: BaseException) -> str:
 
 def _bulk(
     model: type[Model],
-    objects: Sequence[Model],
+    objects: Iterable[Model],
     say: Progress,
     label: str,
     history: BulkHistory | None = None,
     *,
     file: str,
     lines: Sequence[int] = (),
-) -> None:
-    """Insert in batches. ``lines`` (one per object, where each comes from one row of ``file``)
-    lets a row the database refuses be reported by its line rather than as a traceback."""
+    total: int | None = None,
+) -> list[Any]:
+    """Insert in batches; answers the new rows' ids, in order. ``objects`` may be a generator:
+    then only one batch of model instances exists at a time (a 100,000-referral import built
+    every table's instances up front, and peaked at 1.3 GB). ``total`` is how many it yields,
+    for the progress lines. ``lines`` (one per object, where each comes from one row of
+    ``file``) lets a row the database refuses be reported by its line, not as a traceback."""
+    count = total if total is not None else len(objects) if isinstance(objects, Sized) else 0
+    ids: list[Any] = []
     done = 0
     for chunk in iter_chunks(objects, BATCH):
         try:
@@ -610,11 +616,13 @@ def _bulk(
             span = lines[done : done + len(chunk)] if lines else ()
             raise WriteFailed(file, min(span, default=0), max(span, default=0), _database_problem(exc)) from exc
         done += len(chunk)
-        if len(objects) > BATCH:
-            say(f"  {label}: {done:,} of {len(objects):,}")
+        ids.extend(obj.pk for obj in chunk)
+        if count > BATCH:
+            say(f"  {label}: {done:,} of {count:,}")
     if history is not None:
-        history.add(model, objects)
-    say(f"{label}: {len(objects):,} written")
+        history.add_ids(model, ids)
+    say(f"{label}: {done:,} written")
+    return ids
 
 
 def _history_models() -> list[type[Model]]:
@@ -669,7 +677,7 @@ def _write(
     held_touched = sorted(touched - new)
     if held_touched:
         say("Current assessments, risk and due dates of cases already held")
-        _refresh_current_risk(sorted(risk_cases - new))
+        assessments_refresh_current(case_ids=sorted(risk_cases - new))
         for chunk in iter_chunks(held_touched, BATCH):
             case_refresh_next_due(case_ids=chunk)
     say("Statistics of the tables written")
@@ -695,11 +703,12 @@ def _write_new_rows(
     partnership = ctx.partnership
     now = timezone.now()
     person_ids = dict(held.person_ids)
-    people = [_person(partnership.pk, row) for row in plan.people]
-    _bulk(Person, people, say, "people", history, file=fmt.PEOPLE, lines=[r.line for r in plan.people])
-    person_ids.update({row.ref: person.pk for row, person in zip(plan.people, people, strict=True)})
+    people = (_person(partnership.pk, row) for row in plan.people)
+    person_pks = _bulk(Person, people, say, "people", history, file=fmt.PEOPLE, lines=[r.line for r in plan.people],
+                       total=len(plan.people))  # fmt: skip
+    person_ids.update({row.ref: pk for row, pk in zip(plan.people, person_pks, strict=True)})
 
-    referrals = [
+    referrals = (
         Referral(
             partnership_id=partnership.pk,
             ref=row.ref,
@@ -711,12 +720,13 @@ def _write_new_rows(
             created_by=ctx.staff,
         )
         for row in plan.referrals
-    ]
+    )
     referral_lines = [r.line for r in plan.referrals]
-    _bulk(Referral, referrals, say, "referrals", history, file=fmt.REFERRALS, lines=referral_lines)
+    referral_pks = _bulk(Referral, referrals, say, "referrals", history, file=fmt.REFERRALS, lines=referral_lines,
+                         total=len(plan.referrals))  # fmt: skip
     crime = [
-        CrimeReference(referral_id=referral.pk, reference=reference)
-        for row, referral in zip(plan.referrals, referrals, strict=True)
+        CrimeReference(referral_id=referral_id, reference=reference)
+        for row, referral_id in zip(plan.referrals, referral_pks, strict=True)
         for reference in row.crime_references
     ]
     _bulk(
@@ -729,10 +739,10 @@ def _write_new_rows(
     )
     risk_results = _risk_results(plan.children.get(fmt.RISK, []), ctx)
     current_risk = _current_of_new_cases(risk_results, {row.ref for row in plan.referrals})
-    cases = [
+    cases = (
         Case(
             partnership_id=partnership.pk,
-            referral_id=referral.pk,
+            referral_id=referral_id,
             received_on=row.received_on,
             status=_status(row),
             decision=row.decision,
@@ -743,30 +753,27 @@ def _write_new_rows(
             closed_on=row.closed_on,
             current_risk=current_risk.get(row.ref, ""),
         )
-        for row, referral in zip(plan.referrals, referrals, strict=True)
-    ]
-    _bulk(Case, cases, say, "cases", history, file=fmt.REFERRALS, lines=referral_lines)
-    case_ids = dict(held.case_ids)
-    case_ids.update({row.ref: case.pk for row, case in zip(plan.referrals, cases, strict=True)})
-    new_case_ids = [case.pk for case in cases]
-
-    parties = [
-        CaseParty(case_id=case.pk, person_id=person_ids[getattr(row, f"{role}_ref")], role=role, is_primary=True)
-        for row, case in zip(plan.referrals, cases, strict=True)
-        for role in (PartyRole.VICTIM, PartyRole.PERPETRATOR)
-    ]
-    _bulk(
-        CaseParty, parties, say, "case parties", file=fmt.REFERRALS, lines=[x for x in referral_lines for _ in (1, 2)]
+        for row, referral_id in zip(plan.referrals, referral_pks, strict=True)
     )
-    # Looked up, not taken from cases.permissions' per-process cache: a long-lived worker must
-    # not hold on to an id (one query per import).
-    permission_id = Permission.objects.only("id").get(content_type__app_label="cases", codename="view_case").pk
-    shares = [
-        CaseGroupObjectPermission(group_id=group_id, permission_id=permission_id, content_object_id=case_id)
-        for case_id in new_case_ids
-        for group_id in ctx.share_groups
-    ]
-    _bulk(CaseGroupObjectPermission, shares, say, "shares with agencies", file=fmt.REFERRALS)
+    new_case_ids = _bulk(Case, cases, say, "cases", history, file=fmt.REFERRALS, lines=referral_lines,
+                         total=len(plan.referrals))  # fmt: skip
+    del referral_pks
+    case_ids = dict(held.case_ids)
+    case_ids.update({row.ref: case_id for row, case_id in zip(plan.referrals, new_case_ids, strict=True)})
+
+    parties = (
+        CaseParty(case_id=case_id, person_id=person_ids[getattr(row, f"{role}_ref")], role=role, is_primary=True)
+        for row, case_id in zip(plan.referrals, new_case_ids, strict=True)
+        for role in (PartyRole.VICTIM, PartyRole.PERPETRATOR)
+    )
+    _bulk(CaseParty, parties, say, "case parties", file=fmt.REFERRALS,
+          lines=[x for x in referral_lines for _ in (1, 2)], total=2 * len(plan.referrals))  # fmt: skip
+    shared = cases_share_by_default(
+        case_ids=new_case_ids,
+        partnership_id=partnership.pk,
+        recording_agency=ctx.staff.agency if ctx.staff is not None else None,
+    )
+    say(f"shares with agencies: {shared:,} written")
 
     risk = plan.children.get(fmt.RISK, [])
     if risk:
@@ -777,7 +784,7 @@ def _write_new_rows(
     reoffending = plan.children.get(fmt.REOFFENDING, [])
     _bulk(
         ReoffendingRecord,
-        [
+        (
             ReoffendingRecord(
                 case_id=case_ids[r.referral_ref],
                 occurred_on=r.values["occurred_on"],
@@ -789,12 +796,13 @@ def _write_new_rows(
                 recorded_by=ctx.actor,
             )
             for r in reoffending
-        ],
+        ),
         say,
         "re-offending",
         history,
         file=fmt.REOFFENDING,
         lines=[r.line for r in reoffending],
+        total=len(reoffending),
     )
     added_to_held: Counter[int] = Counter()
     for rows in (risk, interventions, reoffending):
@@ -803,18 +811,18 @@ def _write_new_rows(
                 added_to_held[held.case_ids[r.referral_ref]] += 1
     agency = ctx.staff.agency if ctx.staff is not None else None
     referrer = dict(ReferringAgency.choices)
-    events = [
+    referred = (
         CaseEvent(
-            case_id=case.pk,
+            case_id=case_id,
             actor=ctx.actor,
             agency=agency,
             kind=EventKind.REFERRED,
             summary=f"Referral {row.ref} received from {referrer[row.referring_agency]}; "
             f"imported from a partnership data bundle"[:300],
         )
-        for row, case in zip(plan.referrals, cases, strict=True)
-    ]
-    events += [
+        for row, case_id in zip(plan.referrals, new_case_ids, strict=True)
+    )
+    imported = (
         CaseEvent(
             case_id=case_id,
             actor=ctx.actor,
@@ -823,8 +831,9 @@ def _write_new_rows(
             summary=f"{count} record{'s' if count != 1 else ''} added from a partnership data bundle",
         )
         for case_id, count in sorted(added_to_held.items())
-    ]
-    _bulk(CaseEvent, events, say, "timeline entries", file=fmt.REFERRALS)
+    )
+    _bulk(CaseEvent, itertools.chain(referred, imported), say, "timeline entries", file=fmt.REFERRALS,
+          total=len(plan.referrals) + len(added_to_held))  # fmt: skip
     return case_ids, new_case_ids, added_to_held
 
 
@@ -885,25 +894,17 @@ def _risk_results(rows: list[ChildRow], ctx: WriteContext) -> list[RiskResult]:
 
 
 def _current_of_new_cases(results: list[RiskResult], new_refs: set[str]) -> dict[str, str]:
-    """Mark each new case's current assessment per instrument, as the risk app's rule picks it (the
-    latest by date; of two on one day the later completed, here the later line), and answer each
-    new case's current risk (the highest overall of those). Set at insert: no update of the rows
-    just written. Cases held before the import are brought up to date by ``_refresh_current_risk``."""
-    from risk.models import OVERALL_RANK
-
-    latest: dict[tuple[str, str], RiskResult] = {}
-    for result in results:
-        ref = result.row.referral_ref
-        if ref in new_refs:
-            key = (ref, result.instrument)
-            if key not in latest or result.row.values["assessed_on"] >= latest[key].row.values["assessed_on"]:
-                latest[key] = result
-    risk: dict[str, str] = {}
-    for (ref, _instrument), result in latest.items():
-        result.is_current = True
-        if result.overall and OVERALL_RANK.get(result.overall, 0) > OVERALL_RANK.get(risk.get(ref, ""), 0):
-            risk[ref] = result.overall
-    return risk
+    """Mark each new case's current assessments before they are written, by the risk app's rule
+    (``risk.services.assessments_current_at_insert``; the lines are in the order they are
+    completed), and answer each new case's current risk. Cases held before the import are
+    brought up to date after the write by ``risk.services.assessments_refresh_current``."""
+    fresh = [result for result in results if result.row.referral_ref in new_refs]
+    current, risk = assessments_current_at_insert(
+        [NewAssessment(r.row.referral_ref, r.instrument, r.row.values["assessed_on"], r.overall) for r in fresh]
+    )
+    for position in current:
+        fresh[position].is_current = True
+    return {str(ref): overall for ref, overall in risk.items()}
 
 
 def _write_risk(
@@ -916,96 +917,47 @@ def _write_risk(
 ) -> None:
     from risk.models import Answer, Assessment, Status
 
-    assessments: list[Assessment] = []
-    for result in results:
+    def assessment(result: RiskResult) -> Assessment:
         version, bands = ctx.versions[result.instrument], ctx.bands[result.instrument]
         assessed_on = result.row.values["assessed_on"]
-        assessments.append(
-            Assessment(
-                case_id=case_ids[result.row.referral_ref],
-                instrument_id=version.instrument_id,
-                version=version,
-                status=Status.COMPLETED,
-                assessed_on=assessed_on,
-                score=result.score,
-                band=result.band,
-                level=result.band,
-                overall=result.overall,
-                scored_with={"bands": [b.as_data() for b in bands], "source": "partnership data bundle"},
-                review_due_on=(
-                    assessed_on + relativedelta(months=version.review_after_months)
-                    if version.review_after_months
-                    else None
-                ),
-                is_current=result.is_current,
-                created_by=ctx.actor,
-                agency=ctx.agency_for_instrument[result.instrument],
-                completed_by=ctx.actor,
-                completed_at=now,
-            )
+        return Assessment(
+            case_id=case_ids[result.row.referral_ref],
+            instrument_id=version.instrument_id,
+            version=version,
+            status=Status.COMPLETED,
+            assessed_on=assessed_on,
+            score=result.score,
+            band=result.band,
+            level=result.band,
+            overall=result.overall,
+            scored_with={"bands": [b.as_data() for b in bands], "source": "partnership data bundle"},
+            review_due_on=(
+                assessed_on + relativedelta(months=version.review_after_months) if version.review_after_months else None
+            ),
+            is_current=result.is_current,
+            created_by=ctx.actor,
+            agency=ctx.agency_for_instrument[result.instrument],
+            completed_by=ctx.actor,
+            completed_at=now,
         )
-    _bulk(Assessment, assessments, say, "risk assessments", history, file=fmt.RISK, lines=[r.row.line for r in results])
+
+    assessment_ids = _bulk(Assessment, (assessment(r) for r in results), say, "risk assessments", history,
+                           file=fmt.RISK, lines=[r.row.line for r in results], total=len(results))  # fmt: skip
+    lines = [result.row.line for result in results for _ in result.answers]
     _bulk(
         Answer,
-        [
-            Answer(assessment_id=assessment.pk, item=item, value=value)
-            for result, assessment in zip(results, assessments, strict=True)
+        (
+            Answer(assessment_id=assessment_id, item=item, value=value)
+            for result, assessment_id in zip(results, assessment_ids, strict=True)
             for item, value in result.answers
-        ],
+        ),
         say,
         "risk answers",
         history,
         file=fmt.RISK,
-        lines=[result.row.line for result in results for _ in result.answers],
+        lines=lines,
+        total=len(lines),
     )
-
-
-def _refresh_current_risk(case_ids: list[int]) -> None:
-    """Each case's current assessment per instrument (the risk app's rule: the latest completed,
-    not replaced by a completed amendment) and its current risk (the highest overall of those)."""
-    from risk.models import Assessment, Instrument
-
-    table = Assessment._meta.db_table
-    case_table = Case._meta.db_table
-    instruments = list(Instrument.objects.filter(key__in=fmt.INSTRUMENTS).values_list("pk", flat=True))
-    # Positional parameters: pgtrigger.ignore puts its own in front of every statement.
-    with connection.cursor() as cursor:
-        for chunk in iter_chunks(case_ids, BATCH):
-            cursor.execute(
-                f"UPDATE {table} SET is_current = false "  # noqa: S608 (table names from model metadata)
-                "WHERE case_id = ANY(%s) AND instrument_id = ANY(%s) AND is_current",
-                [chunk, instruments],
-            )
-            cursor.execute(
-                f"""
-                UPDATE {table} a SET is_current = true
-                FROM (
-                    SELECT DISTINCT ON (x.case_id, x.instrument_id) x.id
-                    FROM {table} x
-                    WHERE x.case_id = ANY(%s) AND x.instrument_id = ANY(%s)
-                      AND x.status = 'completed'
-                      AND NOT EXISTS (SELECT 1 FROM {table} y WHERE y.amends_id = x.id AND y.status = 'completed')
-                    ORDER BY x.case_id, x.instrument_id, x.assessed_on DESC, x.completed_at DESC, x.id DESC
-                ) w
-                WHERE a.id = w.id
-                """,  # noqa: S608 (table names from model metadata)
-                [chunk, instruments],
-            )
-            cursor.execute(
-                f"""
-                UPDATE {case_table} c SET current_risk = r.overall
-                FROM (
-                    SELECT c2.id, COALESCE((
-                        SELECT a.overall FROM {table} a
-                        WHERE a.case_id = c2.id AND a.is_current AND a.overall <> ''
-                        ORDER BY {OVERALL_RANK_SQL} DESC LIMIT 1
-                    ), '') AS overall
-                    FROM {case_table} c2 WHERE c2.id = ANY(%s)
-                ) r
-                WHERE c.id = r.id AND c.current_risk <> r.overall
-                """,  # noqa: S608 (table names from model metadata)
-                [chunk],
-            )
 
 
 def _write_interventions(
@@ -1015,7 +967,7 @@ def _write_interventions(
 
     _bulk(
         Intervention,
-        [
+        (
             Intervention(
                 case_id=case_ids[r.referral_ref],
                 type=r.values["type"],
@@ -1029,12 +981,13 @@ def _write_interventions(
                 recorded_by=ctx.actor,
             )
             for r in rows
-        ],
+        ),
         say,
         "interventions",
         history,
         file=fmt.INTERVENTIONS,
         lines=[r.line for r in rows],
+        total=len(rows),
     )
 
 

@@ -24,13 +24,16 @@ import datetime as dt
 import functools
 import re
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from cases.identifiers import normalise_crime_reference, normalise_identifier, valid_nhs_number, valid_pnc_id
 from exchange import format as fmt
 from exchange.reader import Bundle, CsvProblem
+from interventions.models import DIRECT, OPEN_STATUSES
+from interventions.rules import STATUS_FOR_ENDING
 
 
 class _Invalid:
@@ -45,17 +48,11 @@ class _Invalid:
 
 INVALID: Any = _Invalid()
 
-PNC_RE = re.compile(r"\d{2,4}/\d{1,7}[A-Z]")
 DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
 INT_RE = re.compile(r"\d{1,5}")
 DECIMAL_RE = re.compile(r"(\d{1,12})(?:\.(\d+))?")
 MINUTES_PER_DAY = 24 * 60
 MAX_SMALLINT = 32767
-OPEN_STATUSES = ("planned", "ongoing")
-DIRECT = "perpetrator_direct_intervention"
-# interventions.rules.STATUS_FOR_ENDING: the bundle's status for each of the project's endings.
-STATUS_FOR_ENDING = {"completed": "completed", "ended_early": "cancelled", "cancelled": "cancelled",
-                     "dropped_out": "dropped_out"}  # fmt: skip
 PERSON_PK_REF = re.compile(r"MASIP-P(\d{6,})")
 
 
@@ -129,6 +126,34 @@ class ReferralRow:
     closed_on: Any
 
 
+class RowValues(Mapping[str, Any]):
+    """One row's typed values, read like the dict they were parsed into, kept as a tuple.
+
+    A large bundle's child rows are held from validation to the write; a dict per row was
+    most of that memory. The column positions are one dict shared by every row of a file.
+    """
+
+    __slots__ = ("_items", "_positions")
+
+    def __init__(self, positions: dict[str, int], items: tuple[Any, ...]) -> None:
+        self._positions = positions
+        self._items = items
+
+    @classmethod
+    def of(cls, values: Mapping[str, Any]) -> RowValues:
+        """A row's values with positions of their own (one-off rows; a file shares one)."""
+        return cls({name: place for place, name in enumerate(values)}, tuple(values.values()))
+
+    def __getitem__(self, column: str) -> Any:
+        return self._items[self._positions[column]]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._positions)
+
+    def __len__(self) -> int:
+        return len(self._positions)
+
+
 @dataclass(slots=True)
 class ChildRow:
     """A row of risk_assessments.csv, interventions.csv or reoffending.csv: its typed values and
@@ -136,7 +161,7 @@ class ChildRow:
 
     line: int
     referral_ref: str
-    values: dict[str, Any]
+    values: Mapping[str, Any]
     # The columns in the file's header (one tuple shared by every row of the file).
     present: tuple[str, ...]
 
@@ -252,19 +277,9 @@ def canonical(value: Any) -> str:
     return str(value)
 
 
-def normalise_identifier(value: str) -> str:
-    return re.sub(r"\s+", "", value or "").upper()
-
-
-def valid_nhs_number(value: str) -> bool:
-    from cases.services import _valid_nhs_number  # the one rule, shared with intake
-
-    return _valid_nhs_number(value)
-
-
 def crime_references(raw: str) -> tuple[str, ...]:
-    """Several references in one cell, separated by ';': upper case, each once, sorted."""
-    parts = (normalise_identifier(p) for p in raw.split(fmt.CRIME_REFERENCE_SEPARATOR))
+    """Several references in one cell, separated by ';': each as intake stores it, each once, sorted."""
+    parts = (normalise_crime_reference(p) for p in raw.split(fmt.CRIME_REFERENCE_SEPARATOR))
     return tuple(sorted({p for p in parts if p}))
 
 
@@ -377,7 +392,7 @@ def _people_rule(parsed: Parsed, errors: ErrorList) -> Callable[[int, dict[str, 
             _duplicate(errors, name, line, "person_ref", parsed.people[ref].line)
             return
         pnc = normalise_identifier(v["pnc_id"]) if v["pnc_id"] else v["pnc_id"]
-        if pnc and not PNC_RE.fullmatch(pnc):
+        if pnc and not valid_pnc_id(pnc):
             errors.add(name, line, "pnc_id", "is not a PNC ID in the form YY/NNNNNNNA, like 19/123456A")
             pnc = INVALID
         nhs = normalise_identifier(v["nhs_number"]) if v["nhs_number"] else v["nhs_number"]
@@ -519,12 +534,14 @@ def _child_rule(
     parsed: Parsed, errors: ErrorList, name: str, rule: Callable[[int, dict[str, Any], ErrorList], None] | None
 ) -> Callable[[int, dict[str, Any]], None]:
     rows = parsed.children[name]
+    # Every row of a file has the file's columns in the same order (validation's ``_read``).
+    positions = {column.name: place for place, column in enumerate(fmt.SPECS[name].columns)}
 
     def on_row(line: int, v: dict[str, Any]) -> None:
         if rule is not None:
             rule(line, v, errors)
         present = parsed.headers[name].present
-        rows.append(ChildRow(line, v["referral_ref"], v, present))
+        rows.append(ChildRow(line, v["referral_ref"], RowValues(positions, tuple(v.values())), present))
 
     return on_row
 

@@ -566,9 +566,8 @@ def test_every_imported_row_has_its_history_like_the_triggers_write_it(tmp_path:
         (ReoffendingRecord, "ReoffendingRecordEvent", "case__partnership"),
     ):
         ids = set(model.objects.filter(**{scope: north}).values_list("pk", flat=True))
-        events = apps.get_model(model._meta.app_label, event_name).objects.filter(
-            pgh_obj_id__in=ids, pgh_label="insert"
-        )
+        event_model = apps.get_model(model._meta.app_label, event_name)
+        events = event_model.objects.filter(pgh_obj_id__in=ids, pgh_label="insert")
         assert set(events.values_list("pgh_obj_id", flat=True)) == ids and len(ids) > 0
 
 

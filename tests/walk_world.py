@@ -50,6 +50,7 @@ from reporting.models import GeneratedReturn, ReturnDefinition, TrainingEvent
 from reporting.returns import services as returns_services
 from reporting.returns.measures import Quarter
 from risk.models import Assessment, InstrumentVersion
+from tests.cost_factories import catalogue_shipped
 from tests.factories import World, make_user
 from tests.risk_factories import complete_dash, complete_srp
 from tests.triage_factories import make_meeting
@@ -536,6 +537,7 @@ def _fill_cost_params(world: WalkWorld, *, contact: ContactLogEntry) -> None:
         label="Window locks",
         amount=Decimal("120.00"),
     )
+    catalogue_shipped()  # a transactional test run before this one flushed the migration's rows
     unit = UnitCost.objects.filter(partnership__isnull=True).order_by("pk").first()
     assert unit is not None, "the shipped unit-cost catalogue is not loaded"
     item = cost_services.scenario_item_add(
