@@ -6,6 +6,9 @@ table. It is append-only: the application has no update or delete path; the data
 refuses UPDATE, DELETE and TRUNCATE by triggers (django-pgtrigger), and the
 application's database role is granted only SELECT and INSERT on it, so it cannot set
 the triggers aside either (``masip.database.grant_application_role``).
+
+The table is partitioned by month (``audit/partitions.py``, migration 0003): its primary
+key in the database is (id, at); ids come from one sequence, so ``id`` is unique alone.
 """
 
 from __future__ import annotations
@@ -28,11 +31,17 @@ class AccessAction(models.TextChoices):
 
 
 class AccessLog(models.Model):
-    at = models.DateTimeField(db_default=Now(), db_index=True)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+    # The partition key (audit/partitions.py). No index of its own, nor on user and
+    # partnership alone: the (user, at) and (partnership, at) indexes below serve those.
+    at = models.DateTimeField(db_default=Now())
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+", db_index=False
+    )
     # Agency and partnership as they were at the time: staff move between agencies.
     agency = models.ForeignKey("agencies.Agency", on_delete=models.PROTECT, null=True, related_name="+")
-    partnership = models.ForeignKey("agencies.Partnership", on_delete=models.PROTECT, null=True, related_name="+")
+    partnership = models.ForeignKey(
+        "agencies.Partnership", on_delete=models.PROTECT, null=True, related_name="+", db_index=False
+    )
     action = models.CharField(max_length=10, choices=AccessAction.choices)
     # "cases.case", "cases.person", "agencies.user" ...
     record_type = models.CharField(max_length=60)

@@ -1,8 +1,9 @@
 """The Celery app. Tasks live in each app's tasks.py and are thin: ids in, a service call."""
 
 import os
+from typing import Any
 
-from celery import Celery
+from celery import Celery, signals
 
 from masip.startup import exit_on_config_error
 
@@ -26,3 +27,19 @@ app.autodiscover_tasks()
 @app.task(name="masip.ping")
 def ping() -> str:
     return "pong"
+
+
+@signals.task_prerun.connect
+def _task_request_id(task_id: str | None = None, **_: Any) -> None:
+    """The task's id stands for the request id on the worker's log lines (masip/logging.py)."""
+    from masip.logging import request_id
+
+    request_id.set(task_id or "")
+
+
+@signals.task_failure.connect
+def _count_failure(sender: Any = None, **_: Any) -> None:
+    """A task that failed for good (its retries spent, or none): /metrics counts it by name."""
+    from masip.metrics import task_failure_count
+
+    task_failure_count(task=getattr(sender, "name", "unknown"))

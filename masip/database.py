@@ -50,3 +50,22 @@ def grant_application_role(*, connection: Any, role: str, append_only_tables: Se
         for table in append_only_tables:
             cursor.execute(f"REVOKE ALL ON TABLE {quote(table)} FROM {grantee}")
             cursor.execute(f"GRANT SELECT, INSERT ON TABLE {quote(table)} TO {grantee}")
+            # A partitioned log (audit/partitions.py): nothing on its partitions or detached
+            # archives, which the grant on all tables above reached. Reads and inserts go
+            # through the parent, whose privileges are the only ones checked for them.
+            cursor.execute(
+                "SELECT c.relname FROM pg_class c WHERE c.relnamespace = current_schema()::regnamespace AND ("
+                " c.oid IN (SELECT relid FROM pg_partition_tree(%s::regclass) WHERE relid <> %s::regclass)"
+                " OR (c.relkind = 'r' AND c.relname LIKE %s))",
+                [table, table, table.replace("_", r"\_") + r"\_archive\_%"],
+            )
+            for (part,) in cursor.fetchall():
+                cursor.execute(f"REVOKE ALL ON TABLE {quote(part)} FROM {grantee}")
+        # Making next months' partitions and detaching old ones (the daily job), through the
+        # owner's two functions that do only that.
+        cursor.execute(
+            "SELECT p.oid::regprocedure::text FROM pg_proc p WHERE p.pronamespace = current_schema()::regnamespace"
+            " AND p.proname IN ('audit_accesslog_partition_create', 'audit_accesslog_partition_detach')"
+        )
+        for (function,) in cursor.fetchall():
+            cursor.execute(f"GRANT EXECUTE ON FUNCTION {function} TO {grantee}")

@@ -1004,7 +1004,7 @@ def app_commands(port: int) -> list[tuple[str, list[str]]]:
                 "-l",
                 "info",
                 "--scheduler",
-                "django_celery_beat.schedulers:DatabaseScheduler",
+                "masip.beat:GuardedDatabaseScheduler",
             ],
         ),
     ]

@@ -7,6 +7,7 @@ the endpoint is unauthenticated and must not reveal hosts or credentials.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import time
 from typing import TypedDict
@@ -14,6 +15,7 @@ from typing import TypedDict
 import redis
 from django.conf import settings
 from django.db import connection
+from django.utils import timezone
 
 logger = logging.getLogger(__name__)
 
@@ -112,6 +114,44 @@ def queue_stats(queues: tuple[str, ...] | None = None) -> QueueStats:
     waiting = sum(depth.values())
     detail = f"{waiting} waiting" + (f"; oldest unacknowledged {age:.0f}s" if age is not None else "")
     return {"ok": True, "detail": detail, "depth": depth, "oldest_unacked_seconds": age}
+
+
+def check_access_log_partitions() -> Check:
+    """This month's and next month's access-log partitions exist (audit/partitions.py).
+
+    Without them, every page that shows personal data would fail to write its access-log
+    row: the daily job keeps three months ahead, so a missing one means it has not run.
+    """
+    this_month = timezone.now().astimezone(dt.UTC).date().replace(day=1)
+    next_month = (this_month + dt.timedelta(days=32)).replace(day=1)
+    # The partitions' names, as audit/partitions.py makes them (UTC months).
+    wanted = [f"audit_accesslog_y{m:%Y}m{m:%m}" for m in (this_month, next_month)]
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid"
+                " WHERE i.inhparent = 'audit_accesslog'::regclass AND c.relname = ANY(%s)",
+                [wanted],
+            )
+            (found,) = cursor.fetchone()
+    except Exception:
+        logger.exception("health: access-log partitions unreadable")
+        return {"ok": False, "detail": "unreadable"}
+    if found < len(wanted):
+        logger.error("health: an access-log partition of this or next month is missing")
+        return {"ok": False, "detail": "this or next month's partition is missing"}
+    return {"ok": True, "detail": "this and next month's partitions exist"}
+
+
+def readiness_checks() -> dict[str, Check]:
+    """May this web process take requests: its database, Redis, and somewhere to write the log.
+
+    No Celery worker is needed to serve pages (that is /healthz's wider check)."""
+    database = check_database()
+    checks = {"database": database, "redis": check_redis()}
+    if database["ok"]:
+        checks["access_log"] = check_access_log_partitions()
+    return checks
 
 
 def run_checks() -> dict[str, Check | QueueStats]:

@@ -72,6 +72,8 @@ JOBS: dict[str, Job] = {
     "advocacy.send_safety_review_reminders": Job(BULK, soft=25, hard=35),
     "advocacy.raise_order_expiry_key_events": Job(BULK, soft=25, hard=35),
     "triage.send_action_reminders": Job(BULK, soft=25, hard=35),
+    # A few catalogue changes; detaching waits for a lock on the log behind running inserts.
+    "audit.maintain_access_log_partitions": Job(BULK, soft=25, hard=35),
     # E-mail: one message each; the SMTP connection's own timeout is well inside these.
     "notifications.send_notification_email": Job(EMAIL, soft=20, hard=30, rate_limit=EMAIL_RATE_LIMIT),
     "interventions.concern_email_send": Job(EMAIL, soft=20, hard=30, rate_limit=EMAIL_RATE_LIMIT),

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import logging
+import re
 import time
+import uuid
 from collections.abc import Callable
 
 from django.conf import settings
@@ -15,6 +18,54 @@ from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 
 _LAST_SEEN = "masip_last_seen"
+
+request_logger = logging.getLogger("masip.request")
+# A proxy's request id is kept only when it is a plain token: it is written to every log line.
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+
+
+class RequestIdMiddleware:
+    """A request id on every log line and in the answer; one log line and the metrics per request.
+
+    The line names the URL pattern and the view, not the path: a log is no place even for a
+    case id (masip/logging.py).
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        from masip import metrics
+        from masip.logging import request_id
+
+        given = request.headers.get("X-Request-ID", "")
+        rid = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
+        token = request_id.set(rid)
+        started = time.perf_counter()
+        try:
+            response = self.get_response(request)
+            seconds = time.perf_counter() - started
+            match = getattr(request, "resolver_match", None)
+            view = (match.view_name if match else "") or "unmatched"
+            user = getattr(request, "user", None)
+            request_logger.info(
+                "request",
+                extra={
+                    "method": request.method,
+                    "route": match.route if match else "",
+                    "view": view,
+                    "status": response.status_code,
+                    "duration_ms": round(seconds * 1000, 1),
+                    "user_id": user.pk if user is not None and user.is_authenticated else None,
+                },
+            )
+            metrics.request_observe(
+                view=view, method=request.method or "", status=response.status_code, seconds=seconds
+            )
+            response["X-Request-ID"] = rid
+            return response
+        finally:
+            request_id.reset(token)
 
 
 class IdleTimeoutMiddleware:
@@ -48,7 +99,7 @@ class IdleTimeoutMiddleware:
 
 # Paths a signed-in user without an authenticator may still reach: setting one up,
 # signing out, and the assets those pages need.
-_MFA_EXEMPT_PREFIXES = ("/accounts/2fa/", "/accounts/logout/", "/static/", "/healthz")
+_MFA_EXEMPT_PREFIXES = ("/accounts/2fa/", "/accounts/logout/", "/static/", "/healthz", "/livez", "/readyz", "/metrics")
 
 
 class RequireMFAMiddleware:

@@ -80,6 +80,14 @@ SCHEDULES: tuple[Schedule, ...] = (
         "7",
         "Remind owners of due and overdue follow-up reviews; escalate those overdue by more than 14 days.",
     ),
+    Schedule(
+        "Access log partitions",
+        "audit.maintain_access_log_partitions",
+        "10",
+        "1",
+        "Make the access log's partitions for this month and the next three; "
+        "detach months older than the online period into archive tables.",
+    ),
 )
 
 

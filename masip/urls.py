@@ -5,7 +5,7 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView
 
 from cases.urls import people_urlpatterns
-from masip import views
+from masip import metrics, views
 
 
 def bundle_moved(request: HttpRequest, rest: str) -> HttpResponsePermanentRedirect:
@@ -29,6 +29,9 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("today/<slug:key>/", views.today, name="today"),
     path("healthz", views.healthz, name="healthz"),
+    path("livez", views.livez, name="livez"),
+    path("readyz", views.readyz, name="readyz"),
+    path("metrics", metrics.metrics, name="metrics"),
     path("accounts/", include("allauth.urls")),
     path("notifications/", include("notifications.urls")),
     path("cases/", include("cases.urls")),

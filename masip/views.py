@@ -10,7 +10,7 @@ from django.views.decorators.http import require_GET
 from agencies.staff import staff_member, staff_required
 from cases.permissions import is_staff_member
 from masip import jobs, worklist
-from masip.health import queue_stats, run_checks
+from masip.health import queue_stats, readiness_checks, run_checks
 
 
 def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
@@ -47,6 +47,25 @@ def healthz(request: HttpRequest) -> JsonResponse:
         {"status": "ok" if healthy else "unavailable", "checks": checks},
         status=200 if healthy else 503,
     )
+
+
+@login_not_required
+@never_cache
+@require_GET
+def livez(request: HttpRequest) -> JsonResponse:
+    """Liveness: the process answers requests. Nothing else is asked, so a database outage does
+    not make the orchestrator restart every web process at once."""
+    return JsonResponse({"status": "ok"})
+
+
+@login_not_required
+@never_cache
+@require_GET
+def readyz(request: HttpRequest) -> JsonResponse:
+    """Readiness: send this process traffic (database, Redis, the access log's partitions)."""
+    checks = readiness_checks()
+    ready = all(check["ok"] for check in checks.values())
+    return JsonResponse({"status": "ok" if ready else "unavailable", "checks": checks}, status=200 if ready else 503)
 
 
 QUEUE_PURPOSES = {

@@ -47,6 +47,9 @@ SAMPLE = int(os.environ.get("MASIP_WALK_REQUESTS", "0"))
 # PDF, spreadsheets): walked once a run, by one role, for a server error.
 ONCE_PATTERNS = {
     "healthz",
+    "livez",
+    "readyz",
+    "metrics",
     "api/v1/schema/",
     "triage/meetings/<int:meeting_id>/minutes.pdf",
     "reporting/evaluation/download/<str:file_format>/",

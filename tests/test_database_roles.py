@@ -7,6 +7,7 @@ and then tries every way to change or remove a row.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import secrets
 import subprocess
@@ -170,3 +171,55 @@ def test_migrate_with_an_owner_url_grants_the_application_role(application_role:
     )
     assert bad.returncode == 2
     assert "DATABASE_OWNER_URL" in bad.stderr.strip().splitlines()[-1]
+
+
+def test_the_application_role_has_no_way_into_a_partition_or_an_archive(world: World, application_role: str) -> None:
+    """Partitions and detached months: no rights at all; making and detaching only through the owner's functions."""
+    from audit import partitions
+    from masip.database import grant_application_role
+
+    entry = access_record(user=world.advocate, action=AccessAction.VIEW, record_type="cases.case", record_ids=[41])
+    old = dt.date(2020, 1, 1)
+    with connection.cursor() as cursor:
+        partitions.partition_create(cursor=cursor, month=old)
+        cursor.execute(
+            "INSERT INTO audit_accesslog (at, action, record_type, record_ids, purpose, break_glass)"
+            " VALUES ('2020-01-15T12:00:00Z', 'view', 'cases.case', '{9}', '', false)"
+        )
+        cursor.execute("SELECT tableoid::regclass::text FROM audit_accesslog WHERE id = %s", [entry.pk])
+        (current,) = cursor.fetchone()
+    grant_application_role(connection=connection, role=application_role, append_only_tables=["audit_accesslog"])
+    archive = f"{partitions.ARCHIVE_PREFIX}y2020m01"
+    try:
+        with psycopg.connect(**_conninfo(application_role)) as app:
+            # The daily job's calls: allowed, and they do their work.
+            made = app.execute("SELECT audit_accesslog_partition_create('2040-01-01')").fetchone()
+            assert made == ("audit_accesslog_y2040m01",)
+            detached = app.execute("SELECT audit_accesslog_partition_detach(12)").fetchall()
+            assert (archive,) in detached
+            for table in (current, "audit_accesslog_y2040m01", archive):
+                routes = [
+                    f"SELECT count(*) FROM {table}",
+                    f"INSERT INTO {table} (at, action, record_type, record_ids, purpose, break_glass)"
+                    " SELECT at, action, record_type, record_ids, purpose, break_glass FROM audit_accesslog LIMIT 1",
+                    f"UPDATE {table} SET purpose = 'tampered'",
+                    f"DELETE FROM {table}",
+                    f"TRUNCATE {table}",
+                    f"ALTER TABLE {table} DISABLE TRIGGER ALL",
+                    f"DROP TABLE {table}",
+                ]
+                for statement in routes:
+                    with pytest.raises(psycopg.errors.InsufficientPrivilege), app.transaction():
+                        app.execute(statement)
+            # The detach function keeps a year online whatever it is asked.
+            with pytest.raises(psycopg.errors.RaiseException, match="at least 12 months"), app.transaction():
+                app.execute("SELECT audit_accesslog_partition_detach(1)")
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT count(*) FROM {archive}")
+            assert cursor.fetchone() == (1,)
+        assert AccessLog.objects.get(pk=entry.pk).purpose == ""
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {archive}")
+            cursor.execute("ALTER TABLE audit_accesslog DETACH PARTITION audit_accesslog_y2040m01")
+            cursor.execute("DROP TABLE audit_accesslog_y2040m01")

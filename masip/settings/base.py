@@ -74,6 +74,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: the request id is on every log line the request causes, the timing covers it all.
+    "masip.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "masip.middleware.NoStoreMiddleware",
@@ -123,6 +125,13 @@ DATABASES = {"default": database_from_url("DATABASE_URL", DATABASE_URL)}
 DATABASE_OWNER = database_from_url_if_set("DATABASE_OWNER_URL", same_database_as=DATABASES["default"])
 DATABASES["default"]["CONN_MAX_AGE"] = env_int("DATABASE_CONN_MAX_AGE", 0)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Behind PgBouncer in transaction mode (docs/deployment.md): a server connection is this
+# process's only for one transaction, so no server-side cursor (Django's .iterator() holds
+# one across fetches) and no prepared statement (psycopg prepares a query it sees often,
+# on a connection the next transaction may not get).
+if env_bool("DATABASE_POOLED", False):
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = None
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = redis_url("REDIS_URL", env_str("REDIS_URL"))
@@ -314,7 +323,10 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# django-celery-beat's schedule, fired by one beat at a time (masip/beat.py).
+CELERY_BEAT_SCHEDULER = "masip.beat:GuardedDatabaseScheduler"
+# The workers log through LOGGING above (JSON, with the task's id as the request id).
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # Queues, time limits and how soon a dead worker's task is delivered again: one table.
 CELERY_TASK_ROUTES = jobs.task_routes()
 CELERY_TASK_ANNOTATIONS = jobs.task_annotations()
@@ -324,13 +336,23 @@ GUARDIAN_RAISE_403 = False
 GUARDIAN_RENDER_403 = False
 ANONYMOUS_USER_NAME = None
 
+# One JSON object a line with the request or task id (masip/logging.py); LOG_FORMAT=plain
+# for a developer's terminal.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"request_id": {"()": "masip.logging.RequestIdFilter"}},
     "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "masip.logging.JsonFormatter"},
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s"},
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": env_str("LOG_FORMAT", "json"),
+            "filters": ["request_id"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
         # Request logs carry URLs only; URLs never carry personal data (ids only).
@@ -363,3 +385,11 @@ MASIP_ADMIN_ENABLED = env_bool("MASIP_ADMIN_ENABLED", True)
 
 # Links in e-mails sent outside a request (Celery jobs) start with this.
 MASIP_BASE_URL = env_str("MASIP_BASE_URL", "http://127.0.0.1:8000")
+
+# Months of the access log kept attached (audit/partitions.py): older months are detached
+# by the daily job into archive tables, for the retention procedure in docs/deployment.md.
+# Twelve at the least (the database function refuses fewer).
+MASIP_ACCESS_LOG_ONLINE_MONTHS = env_int("MASIP_ACCESS_LOG_ONLINE_MONTHS", 24)
+
+# /metrics (masip/metrics.py) answers only a scraper presenting this bearer token; unset, 404.
+MASIP_METRICS_TOKEN = env_str("MASIP_METRICS_TOKEN", "")

@@ -1,0 +1,1 @@
+"""The mixed-load run: locust users of four roles against gunicorn (``manage.py load_mixed``)."""
