@@ -59,8 +59,7 @@ def _victims(user: User, case: Case) -> list[VictimConsent]:
     return list(victims.values())
 
 
-def _page(user: User, case_id: int) -> ConsentPage:
-    case = case_get_for_user(user=user, case_id=case_id)
+def _page(user: User, case: Case) -> ConsentPage:
     if not permissions.may_see_consent(user):
         raise Http404
     victims = _victims(user, case)
@@ -74,14 +73,15 @@ def _page(user: User, case_id: int) -> ConsentPage:
 
 
 def consent_for_case(*, user: User, case_id: int) -> ConsentPage:
-    return _page(user, case_id)
+    return _page(user, case_get_for_user(user=user, case_id=case_id))
 
 
 def card_context(user: Any, case: Any) -> dict[str, Any] | None:
     """The case overview's consent card: each victim's answer for each purpose, at a glance."""
     if not permissions.may_see_consent(user):
         return None
-    page = _page(user, case.pk)
+    # The case page's gateway has scoped this case to the reader already: no second look-up.
+    page = _page(user, case)
     if not page.victims:
         return None
     return {"consent_page": page}

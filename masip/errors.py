@@ -51,6 +51,9 @@ def permission_denied(request: HttpRequest, exception: Exception | None = None) 
 
 
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    # Not wrapped in requires_csrf_token as Django's own 404 view is: its check reads the body
+    # of an unsafe request, and a malformed multipart body sent to an address that does not
+    # exist then raised inside the error handler (a 500). Nothing is protected on a missing page.
     if _is_api(request):
         return JsonResponse({"detail": "Not found."}, status=404)
     return _page(request, "404.html", 404)

@@ -59,6 +59,3 @@ if settings.MASIP_ADMIN_ENABLED:
         path("admin/jobs/", admin.site.admin_view(views.jobs_status), name="admin-jobs"),
         path("admin/", admin.site.urls),
     ]
-
-# Django's own 404 view checks the CSRF token, which can fail on a malformed body (masip.views).
-handler404 = "masip.views.page_not_found"

@@ -13,17 +13,6 @@ from masip import jobs, worklist
 from masip.health import queue_stats, readiness_checks, run_checks
 
 
-def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
-    """The 404 page, without the CSRF check Django's own 404 view makes.
-
-    Django's view is wrapped in ``requires_csrf_token``, whose check reads the body of
-    an unsafe request: a malformed multipart body sent to an address that does not
-    exist then raised from inside the error handler, a 500. There is nothing to protect
-    on a page that is not there, and the template still gets a token from the middleware.
-    """
-    return render(request, "404.html", status=404)
-
-
 def home(request: HttpRequest) -> HttpResponse:
     """What to do next: each kind of work waiting for this member of staff, counted."""
     lines = worklist.lines_for(request.user) if is_staff_member(request.user) else []

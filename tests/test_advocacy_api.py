@@ -51,7 +51,7 @@ def test_overview(world: World) -> None:
     body = answer.json()
     assert body["reference"] == case.reference
     assert sorted(body["areas"]) == sorted(
-        ["assignment", "contact", "safe_contact", "key_event", "needs", "safety_plan", "feedback"]
+        ["assignment", "contact", "safe_contact", "key_event", "needs", "outcomes", "safety_plan", "feedback"]
     )
     assert body["victims"] == [
         {"person_id": victim_id(case), "name": "Hannah Mills", "role_label": "Victim", "is_primary": True}

@@ -132,7 +132,8 @@ def test_intake_preselects_no_candidate_and_asks_for_a_choice(world: World) -> N
     before = Case.objects.count()
     unchosen = client.post(reverse("cases:referral_new"), {**intake_data(), "perpetrator-candidates_shown": "True"})
     assert unchosen.status_code == 200
-    assert "Choose whether the perpetrator is one of the existing records found" in unchosen.content.decode()
+    # The error summary names whose form it is ("Perpetrator: choose whether ...").
+    assert "choose whether the perpetrator is one of the existing records found" in unchosen.content.decode().lower()
     assert Case.objects.count() == before
     chosen = client.post(
         reverse("cases:referral_new"),

@@ -165,7 +165,7 @@ def test_completion_needs_every_open_question_and_forgets_closed_ones(world: Wor
         services.assessment_complete(actor=world.triage_officer, assessment=draft)
     assert exc.value.message_dict == {
         "weapons": ["Select yes, no or not known for weapons or objects used to hurt"],
-        SDASH[3]: ["Select yes, no or not known for turning up unannounced"],
+        SDASH[3]: ["Select yes, no or not known for turning up unannounced more than three times a week"],
     }
     # Stalking changes to no: the S-DASH closes, its answers are not part of the record.
     services.assessment_save(actor=world.triage_officer, assessment=draft, answers={"weapons": "no", "stalking": "no"})

@@ -47,7 +47,8 @@ def test_reminders_go_once_a_day_to_the_owners_of_due_and_overdue_actions(world:
     assert services.action_reminders_send(today=TODAY()) == 2
     assert services.action_reminders_send(today=TODAY()) == 0  # a second run the same day sends nothing
 
-    sent = {n.key: n for n in Notification.objects.all()}
+    # Reminders only: agreeing an action also alerts its owner at once (key "action-assigned:").
+    sent = {n.key: n for n in Notification.objects.filter(key__startswith="action-reminder:")}
     assert set(sent) == {
         services.action_reminder_key(actions["overdue"].pk, TODAY()),
         services.action_reminder_key(done.pk, TODAY()),
@@ -78,11 +79,12 @@ def test_no_reminder_to_an_owner_whose_agency_no_longer_sees_the_case(world: Wor
         actor=world.triage_officer, case=case, agency=world.probation, reason="Licence ended; no longer involved"
     )
     assert services.action_reminders_send(today=TODAY()) == 1  # the advocate's overdue action only
-    assert not Notification.objects.filter(recipient=world.probation_practitioner).exists()
+    reminders = Notification.objects.filter(key__startswith="action-reminder:")
+    assert not reminders.filter(recipient=world.probation_practitioner).exists()
     # Access back: the reminder goes (once) the same day.
     case_services.case_share_add(actor=world.triage_officer, case=case, agency=world.probation, reason="Re-engaged")
     assert services.action_reminders_send(today=TODAY()) == 1
-    assert Notification.objects.filter(recipient=world.probation_practitioner).count() == 1
+    assert reminders.filter(recipient=world.probation_practitioner).count() == 1
 
 
 @pytest.mark.django_db
