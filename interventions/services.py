@@ -681,25 +681,35 @@ def _course_slots(intervention: Intervention, data: CourseInput) -> list[CourseS
     errors: dict[str, str] = {}
     if data.frequency not in Frequency.values:
         errors["frequency"] = "Choose how often the sessions are held"
-    if not 1 <= data.sessions <= MAX_PLANNED_SESSIONS:
-        errors["sessions"] = f"Book between 1 and {MAX_PLANNED_SESSIONS} sessions"
+    if data.method not in Method.values:
+        errors["method"] = "Choose how the session is held"
+    if not 5 <= data.duration_minutes <= 480:
+        errors["duration_minutes"] = "A session lasts between 5 minutes and 8 hours"
     if len(data.skip_dates) > MAX_SKIPPED_DATES:
         errors["skip_dates"] = f"Give at most {MAX_SKIPPED_DATES} dates to skip"
-    if errors:
-        raise ValidationError(errors)
+    today = _today()
+    first = dt.datetime.combine(data.first_date, data.start_time, tzinfo=ZoneInfo(settings.TIME_ZONE))
+    if data.first_date < today or (data.first_date == today and first <= timezone.now()):
+        errors["first_date"] = "A course starts in the future: record a past session on its own"
+    elif data.first_date > today + dt.timedelta(days=366):
+        errors["first_date"] = "Book sessions at most a year ahead"
     free = _free_sessions(intervention)
-    if not free:
-        raise ValidationError({"sessions": "Every session of the plan is booked or delivered already"})
-    if data.sessions > len(free):
+    if not 1 <= data.sessions <= MAX_PLANNED_SESSIONS:
+        errors["sessions"] = f"Book between 1 and {MAX_PLANNED_SESSIONS} sessions"
+    elif not free:
+        errors["sessions"] = "Every session of the plan is booked or delivered already"
+    elif data.sessions > len(free):
         errors["sessions"] = (
             f"Only {len(free)} session{'s' if len(free) != 1 else ''} of the plan "
             f"{'are' if len(free) != 1 else 'is'} still to book"
         )
+    if errors:
+        raise ValidationError(errors)
     step = dt.timedelta(days=FREQUENCY_DAYS[Frequency(data.frequency)])
     skip = set(data.skip_dates)
     dates: list[dt.date] = []
     day = data.first_date
-    while len(dates) < min(data.sessions, len(free)):
+    while len(dates) < data.sessions:
         if day not in skip:
             dates.append(day)
         day += step
@@ -712,17 +722,12 @@ def _course_slots(intervention: Intervention, data: CourseInput) -> list[CourseS
         )
         for session, day in zip(free, dates, strict=False)
     ]
-    if slots and slots[0].starts_at <= timezone.now():
-        errors["first_date"] = "A course starts in the future: record a past session on its own"
-    for slot in (slots[:1] + slots[-1:]) if slots else []:
-        # The first and the last bound every slot between them.
-        for name, message in _validate_appointment(
-            intervention,
-            AppointmentInput(starts_at=slot.starts_at, duration_minutes=slot.duration_minutes, method=slot.method),
-        ).items():
-            errors.setdefault("first_date" if name == "starts_at" else name, message)
-    if errors:
-        raise ValidationError(errors)
+    # The first session is in the future and within a year; the last one bounds the rest.
+    last = _validate_appointment(intervention, AppointmentInput(starts_at=slots[-1].starts_at, method=data.method))
+    if "starts_at" in last:
+        raise ValidationError(
+            {"sessions": f"The last session would be on {slots[-1].starts_at:%-d %B %Y}: {last['starts_at']}"}
+        )
     return slots
 
 

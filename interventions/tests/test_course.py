@@ -104,10 +104,23 @@ def test_a_course_with_errors_books_nothing_and_says_everything_at_once(world: W
             intervention=intervention,
             data=course(sessions=6, first_date=timezone.localdate() - dt.timedelta(days=7), method="fax"),
         )
-    assert set(exc.value.message_dict) == {"sessions", "first_date", "method"}
+    assert exc.value.message_dict == {
+        "first_date": ["A course starts in the future: record a past session on its own"],
+        "method": ["Choose how the session is held"],
+        "sessions": ["Only 4 sessions of the plan are still to book"],
+    }
+    with pytest.raises(ValidationError) as exc:
+        services.course_book(
+            actor=world.clinician, intervention=intervention, data=course(sessions=6, duration_minutes=600)
+        )
+    assert exc.value.message_dict == {
+        "sessions": ["Only 4 sessions of the plan are still to book"],
+        "duration_minutes": ["A session lasts between 5 minutes and 8 hours"],
+    }
     with pytest.raises(ValidationError) as exc:
         services.course_book(actor=world.clinician, intervention=intervention, data=course(first_date=monday_in(50)))
-    assert exc.value.message_dict == {"first_date": ["Book sessions at most a year ahead"]}
+    assert list(exc.value.message_dict) == ["sessions"]
+    assert "Book sessions at most a year ahead" in exc.value.message_dict["sessions"][0]
     assert not Appointment.objects.filter(session__intervention=intervention).exists()
 
 
