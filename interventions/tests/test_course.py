@@ -253,7 +253,8 @@ def test_the_cancel_page_keeps_the_reason_in_the_session_history(world: World) -
     appointment = book(world, intervention, 1, days_ago(-3))
     client = client_for(world.clinician)
     address = url("appointment_cancel", case.pk, intervention.pk, appointment.pk)
-    assert "Give the reason for cancelling" in html(client.post(address, {"reason": ""}))
+    page = html(client.post(address, {"reason": ""}))
+    assert "Give the reason for cancelling" in page and "Keep the appointment" in page
     assert client.post(address, {"reason": "She asked to move to evenings"}).status_code == 302
     page = html(client.get(url("session_detail", case.pk, intervention.pk, 1)))
     assert "She asked to move to evenings" in page and "Not scheduled" in page
