@@ -47,6 +47,12 @@ urlpatterns = [
         name="api-intervention-appointment-reschedule",
     ),
     path(
+        _i + "appointments/<int:appointment_id>/cancel/",
+        apis.AppointmentCancelApi.as_view(),
+        name="api-intervention-appointment-cancel",
+    ),
+    path(_i + "course/", apis.CourseApi.as_view(), name="api-intervention-course"),
+    path(
         _i + "appointments/<int:appointment_id>/feedback/",
         apis.AppointmentFeedbackApi.as_view(),
         name="api-intervention-appointment-feedback",

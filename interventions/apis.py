@@ -8,9 +8,11 @@ agency the sharing agreement withholds them from; no other answer carries them.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound
@@ -43,6 +45,7 @@ from interventions.models import (
 from masip.api import IF_MATCH, PRECONDITION_FAILED, etag, if_match, with_etag
 from masip.api import call_service as _call
 from masip.api import validated as _valid
+from masip.times import TIME_HINT, parse_time
 
 ERRORS = {
     400: OpenApiResponse(description="Field errors: `{field: [message, ...]}`"),
@@ -188,6 +191,7 @@ class SessionAppointmentOutput(serializers.Serializer[Any]):
     rescheduled_at = serializers.DateTimeField(allow_null=True)
     reschedule_reason = serializers.CharField()
     cancelled_at = serializers.DateTimeField(allow_null=True)
+    cancel_reason = serializers.CharField()
     feedback_at = serializers.DateTimeField(allow_null=True)
     attendance = _choice("Attendance", Attendance.choices, allow_blank=True)
     happened = serializers.BooleanField(allow_null=True)
@@ -375,6 +379,49 @@ class SessionAppointmentInput(serializers.Serializer[Any]):
 
 class SessionRescheduleInput(SessionAppointmentInput):
     reason = serializers.CharField()
+
+
+class AppointmentCancelInput(serializers.Serializer[Any]):
+    reason = serializers.CharField()
+
+
+class CourseInput(serializers.Serializer[Any]):
+    first_date = serializers.DateField()
+    start_time = serializers.CharField(max_length=10, help_text=f"As people type it. {TIME_HINT}")
+    frequency = _choice("Frequency", Frequency.choices)
+    sessions = serializers.IntegerField(help_text="How many sessions to book, from the first not yet booked")
+    skip_dates = serializers.ListField(
+        child=serializers.DateField(),
+        required=False,
+        default=list,
+        help_text="Dates passed over; the course runs one interval longer for each",
+    )
+    duration_minutes = serializers.IntegerField(default=60)
+    method = _choice("SessionMethod", Method.choices)
+    preview = serializers.BooleanField(
+        required=False, default=False, help_text="Check and list the sessions without booking them"
+    )
+
+    def validate_start_time(self, value: str) -> dt.time:
+        try:
+            return parse_time(value, label="start time")
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.messages) from exc
+
+
+class CourseSlotOutput(serializers.Serializer[Any]):
+    session_number = serializers.IntegerField(source="number")
+    starts_at = serializers.DateTimeField()
+    duration_minutes = serializers.IntegerField()
+    method = _choice("SessionMethod", Method.choices)
+
+
+class CoursePreviewOutput(serializers.Serializer[Any]):
+    sessions = CourseSlotOutput(many=True)
+
+
+class CourseBookedOutput(serializers.Serializer[Any]):
+    appointments = SessionAppointmentOutput(many=True)
 
 
 class SessionFeedbackInput(serializers.Serializer[Any]):
@@ -722,6 +769,56 @@ class AppointmentRescheduleApi(APIView):
             reason=reason,
         )
         return Response(SessionAppointmentOutput(new).data, status=201)
+
+
+def _require_deliverer(user: User, intervention: Intervention) -> None:
+    """Booking and cancelling are the delivering clinicians' alone; to others, as on the pages,
+    the action does not exist."""
+    if not permissions.can_deliver(user, intervention):
+        raise NotFound
+
+
+class AppointmentCancelApi(APIView):
+    @extend_schema(
+        operation_id="intervention_appointment_cancel",
+        summary="Cancel an appointment still to come; it stays with the reason and its session can be booked again",
+        request=AppointmentCancelInput,
+        responses={200: SessionAppointmentOutput, **ERRORS},
+    )
+    def post(self, request: Request, intervention_id: int, appointment_id: int) -> Response:
+        user, intervention = _intervention(request, intervention_id)
+        _require_deliverer(user, intervention)
+        appointment = selectors.appointment_get_for_user(
+            user=user, intervention=intervention, appointment_id=appointment_id
+        )
+        values = _valid(AppointmentCancelInput, request.data)
+        cancelled = _call(services.appointment_cancel, actor=user, appointment=appointment, reason=values["reason"])
+        return Response(SessionAppointmentOutput(cancelled).data)
+
+
+class CourseApi(APIView):
+    @extend_schema(
+        operation_id="intervention_course_book",
+        summary="Book a course of sessions at once (weekly or fortnightly), or preview it",
+        description=(
+            "The next sessions of the plan not yet booked get one appointment each, every week or every other "
+            "week from `first_date`, passing over `skip_dates`. All or nothing. With `preview: true` nothing is "
+            "saved and the answer (200) lists the sessions as they would be booked."
+        ),
+        request=CourseInput,
+        responses={200: CoursePreviewOutput, 201: CourseBookedOutput, **ERRORS},
+    )
+    def post(self, request: Request, intervention_id: int) -> Response:
+        user, intervention = _intervention(request, intervention_id)
+        _require_deliverer(user, intervention)
+        values = _valid(CourseInput, request.data)
+        preview = values.pop("preview")
+        data = services.CourseInput(**values)
+        if preview:
+            slots = _call(services.course_preview, actor=user, intervention=intervention, data=data)
+            return Response(CoursePreviewOutput({"sessions": slots}).data)
+        appointments = _call(services.course_book, actor=user, intervention=intervention, data=data)
+        return Response(CourseBookedOutput({"appointments": appointments}).data, status=201)
 
 
 class AppointmentFeedbackApi(APIView):

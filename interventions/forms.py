@@ -346,6 +346,101 @@ class AppointmentForm(forms.Form):
 
 RENAME_APPOINTMENT = {"starts_at": "date"}
 
+_SKIP_FORMATS = ("%d/%m/%Y", "%d/%m/%y", "%Y-%m-%d", "%d %B %Y", "%d %b %Y", "%d-%m-%Y", "%d.%m.%Y")
+
+
+def parse_dates(value: str) -> list[dt.date]:
+    """Dates one a line (or separated by commas), as people type them: 24/12/2026, 2026-12-24,
+    24 December 2026. ValidationError names every line that is not a date."""
+    days: list[dt.date] = []
+    wrong: list[str] = []
+    for line in (part.strip() for chunk in value.splitlines() for part in chunk.split(",")):
+        if not line:
+            continue
+        for fmt in _SKIP_FORMATS:
+            try:
+                days.append(dt.datetime.strptime(line, fmt).date())
+                break
+            except ValueError:
+                continue
+        else:
+            wrong.append(line)
+    if wrong:
+        raise ValidationError(
+            f"Enter each date to skip like 24/12/2026, one a line: {', '.join(repr(w[:20]) for w in wrong[:5])} "
+            f"{'is' if len(wrong) == 1 else 'are'} not a date"
+        )
+    return days
+
+
+class CourseForm(forms.Form):
+    """A course of sessions booked at once (services.course_book)."""
+
+    first_date = GovukDateField(label="Date of the first session", required=True)
+    start_time = forms.CharField(
+        label="Start time",
+        max_length=10,
+        help_text=TIME_HINT,
+        widget=forms.TextInput(attrs={"class": "govuk-input--width-5", "autocomplete": "off"}),
+        error_messages={"required": "Enter the start time"},
+    )
+    frequency = _radios(
+        forms.ChoiceField(
+            label="How often",
+            choices=Frequency.choices,
+            widget=forms.RadioSelect,
+            initial=Frequency.WEEKLY,
+            error_messages={"required": "Choose how often the sessions are held"},
+        )
+    )
+    sessions = forms.IntegerField(
+        label="Number of sessions to book",
+        help_text="From the first session of the plan not yet booked",
+        min_value=1,
+        max_value=MAX_PLANNED_SESSIONS,
+        widget=forms.NumberInput(attrs={"class": "govuk-input--width-3", "inputmode": "numeric"}),
+        error_messages={
+            "required": "Enter the number of sessions to book",
+            "invalid": "Enter the number of sessions as a whole number",
+            "min_value": "Book at least one session",
+            "max_value": f"Book at most {MAX_PLANNED_SESSIONS} sessions",
+        },
+    )
+    skip_dates = forms.CharField(
+        label="Dates to skip (optional)",
+        required=False,
+        help_text="Bank holidays, leave, court dates: one a line, like 24/12/2026. The course runs on past them.",
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    duration_minutes = AppointmentForm.base_fields["duration_minutes"]
+    method = AppointmentForm.base_fields["method"]
+
+    def clean_start_time(self) -> dt.time:
+        return parse_time(self.cleaned_data["start_time"], label="start time")
+
+    def clean_skip_dates(self) -> list[dt.date]:
+        return parse_dates(self.cleaned_data["skip_dates"])
+
+    def course_input(self) -> services.CourseInput:
+        data = self.cleaned_data
+        return services.CourseInput(
+            first_date=data["first_date"],
+            start_time=data["start_time"],
+            frequency=data["frequency"],
+            sessions=data["sessions"],
+            skip_dates=data["skip_dates"],
+            duration_minutes=data["duration_minutes"],
+            method=data["method"],
+        )
+
+
+class AppointmentCancelForm(forms.Form):
+    reason = forms.CharField(
+        label="Why is the appointment being cancelled?",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": "Give the reason for cancelling"},
+    )
+
 
 class FeedbackForm(forms.Form):
     attendance = _radios(

@@ -398,8 +398,10 @@ class Appointment(models.Model):
     replaces = models.OneToOneField("self", on_delete=models.PROTECT, null=True, blank=True, related_name="replaced_by")
     rescheduled_at = models.DateTimeField(null=True, blank=True)
     reschedule_reason = models.TextField(blank=True)
-    # Set when the intervention ended with this appointment still in the diary.
+    # Set when the appointment is cancelled on its own (with the reason) or when the
+    # intervention ended with it still in the diary (no reason: the ending says why).
     cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancel_reason = models.TextField(blank=True)
     # Feedback.
     feedback_at = models.DateTimeField(null=True, blank=True)
     feedback_by = models.ForeignKey(

@@ -11,12 +11,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import Max, Min
+from django.db.models import Max, Min, Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -609,6 +610,157 @@ def appointment_reschedule(
     _refresh_due(locked)
     _log(actor, AccessAction.CHANGE, "interventions.appointment", [old.pk, new.pk], "rescheduled")
     return new
+
+
+@transaction.atomic
+def appointment_cancel(*, actor: User, appointment: Appointment, reason: str) -> Appointment:
+    """Cancel one appointment still to come. It stays, with the reason; its session is free to
+    be booked again (the course keeps its length: the plan, not the diary, says how many)."""
+    intervention = appointment.session.intervention
+    _require_deliverer(actor, intervention, "reason")
+    locked = _lock_intervention(intervention)
+    _require_open(locked, "reason")
+    current = Appointment.objects.select_for_update().get(pk=appointment.pk)
+    if not current.is_open:
+        raise ValidationError({"reason": "Only an appointment still to be held can be cancelled"})
+    if current.starts_at <= timezone.now():
+        raise ValidationError({"reason": "This appointment's time has passed: record whether it happened instead"})
+    if not reason.strip():
+        raise ValidationError({"reason": "Give the reason for cancelling"})
+    current.cancelled_at = timezone.now()
+    current.cancel_reason = reason.strip()
+    current.save(update_fields=["cancelled_at", "cancel_reason"])
+    _refresh_due(locked)
+    _log(actor, AccessAction.CHANGE, "interventions.appointment", [current.pk], "cancelled")
+    return current
+
+
+# --- a course of sessions booked at once -------------------------------------------------------------------
+
+MAX_SKIPPED_DATES = 52
+
+
+@dataclass
+class CourseInput:
+    """A course: ``sessions`` appointments from ``first_date`` at ``start_time``, every week or
+    every other week. A date in ``skip_dates`` (a holiday, a court date) is passed over and the
+    course runs one interval longer, so the number of sessions stays as asked."""
+
+    first_date: dt.date
+    start_time: dt.time
+    frequency: str
+    sessions: int
+    skip_dates: list[dt.date] = field(default_factory=list)
+    duration_minutes: int = 60
+    method: str = Method.IN_PERSON
+
+
+@dataclass(frozen=True)
+class CourseSlot:
+    number: int
+    starts_at: dt.datetime
+    duration_minutes: int
+    method: str
+
+
+def _free_sessions(intervention: Intervention) -> list[TherapySession]:
+    """The plan's sessions, in order, with nothing delivered and nothing booked still to come."""
+    taken = Appointment.objects.filter(session__intervention=intervention).filter(
+        Q(happened=True) | Q(feedback_at__isnull=True, rescheduled_at__isnull=True, cancelled_at__isnull=True)
+    )
+    return list(
+        TherapySession.objects.filter(intervention=intervention)
+        .exclude(pk__in=taken.values("session_id"))
+        .select_related("intervention")
+        .order_by("number")
+    )
+
+
+def _course_slots(intervention: Intervention, data: CourseInput) -> list[CourseSlot]:
+    """Every error at once, or the dated sessions of the course."""
+    errors: dict[str, str] = {}
+    if data.frequency not in Frequency.values:
+        errors["frequency"] = "Choose how often the sessions are held"
+    if data.method not in Method.values:
+        errors["method"] = "Choose how the session is held"
+    if not 5 <= data.duration_minutes <= 480:
+        errors["duration_minutes"] = "A session lasts between 5 minutes and 8 hours"
+    if len(data.skip_dates) > MAX_SKIPPED_DATES:
+        errors["skip_dates"] = f"Give at most {MAX_SKIPPED_DATES} dates to skip"
+    today = _today()
+    first = dt.datetime.combine(data.first_date, data.start_time, tzinfo=ZoneInfo(settings.TIME_ZONE))
+    if data.first_date < today or (data.first_date == today and first <= timezone.now()):
+        errors["first_date"] = "A course starts in the future: record a past session on its own"
+    elif data.first_date > today + dt.timedelta(days=366):
+        errors["first_date"] = "Book sessions at most a year ahead"
+    free = _free_sessions(intervention)
+    if not 1 <= data.sessions <= MAX_PLANNED_SESSIONS:
+        errors["sessions"] = f"Book between 1 and {MAX_PLANNED_SESSIONS} sessions"
+    elif not free:
+        errors["sessions"] = "Every session of the plan is booked or delivered already"
+    elif data.sessions > len(free):
+        errors["sessions"] = (
+            f"Only {len(free)} session{'s' if len(free) != 1 else ''} of the plan "
+            f"{'are' if len(free) != 1 else 'is'} still to book"
+        )
+    if errors:
+        raise ValidationError(errors)
+    step = dt.timedelta(days=FREQUENCY_DAYS[Frequency(data.frequency)])
+    skip = set(data.skip_dates)
+    dates: list[dt.date] = []
+    day = data.first_date
+    while len(dates) < data.sessions:
+        if day not in skip:
+            dates.append(day)
+        day += step
+    slots = [
+        CourseSlot(
+            number=session.number,
+            starts_at=dt.datetime.combine(day, data.start_time, tzinfo=ZoneInfo(settings.TIME_ZONE)),
+            duration_minutes=data.duration_minutes,
+            method=data.method,
+        )
+        for session, day in zip(free, dates, strict=False)
+    ]
+    # The first session is in the future and within a year; the last one bounds the rest.
+    last = _validate_appointment(intervention, AppointmentInput(starts_at=slots[-1].starts_at, method=data.method))
+    if "starts_at" in last:
+        raise ValidationError(
+            {"sessions": f"The last session would be on {slots[-1].starts_at:%-d %B %Y}: {last['starts_at']}"}
+        )
+    return slots
+
+
+def course_preview(*, actor: User, intervention: Intervention, data: CourseInput) -> list[CourseSlot]:
+    """The course as it would be booked, checked by the same rules, without saving anything."""
+    _require_deliverer(actor, intervention, "first_date")
+    _require_open(intervention, "first_date")
+    _require_plan(intervention, "first_date")
+    return _course_slots(intervention, data)
+
+
+@transaction.atomic
+def course_book(*, actor: User, intervention: Intervention, data: CourseInput) -> list[Appointment]:
+    """Book the course: every appointment or none."""
+    _require_deliverer(actor, intervention, "first_date")
+    locked = _lock_intervention(intervention)
+    _require_open(locked, "first_date")
+    _require_plan(locked, "first_date")
+    slots = _course_slots(locked, data)
+    sessions = {s.number: s for s in TherapySession.objects.filter(intervention=locked)}
+    appointments = Appointment.objects.bulk_create(
+        Appointment(
+            session=sessions[slot.number],
+            starts_at=slot.starts_at,
+            duration_minutes=slot.duration_minutes,
+            method=slot.method,
+            booked_by=actor,
+        )
+        for slot in slots
+    )
+    _refresh_due(locked)
+    _log(actor, AccessAction.CREATE, "interventions.appointment", [a.pk for a in appointments], "course booked")
+    return appointments
 
 
 @dataclass

@@ -30,6 +30,12 @@ urlpatterns = [
         views.appointment_reschedule,
         name="appointment_reschedule",
     ),
+    path(_intervention + "course/", views.course_book, name="course_book"),
+    path(
+        _intervention + "appointments/<int:appointment_id>/cancel/",
+        views.appointment_cancel,
+        name="appointment_cancel",
+    ),
     path(
         _intervention + "appointments/<int:appointment_id>/feedback/",
         views.appointment_feedback,

@@ -621,6 +621,98 @@ def appointment_reschedule(
     )
 
 
+def _course_signature(slots: list[services.CourseSlot]) -> str:
+    """What the user saw in the preview, so that booking books exactly that."""
+    return "|".join(f"{s.number}@{s.starts_at.isoformat()}/{s.duration_minutes}/{s.method}" for s in slots)
+
+
+@staff_required
+def course_book(request: HttpRequest, case_id: int, intervention_id: int) -> HttpResponse:
+    """Book a course of sessions: fill in, preview the dates, then book them all at once."""
+    actor = staff_member(request)
+    intervention = _get(actor, case_id, intervention_id)
+    _require_deliverer(actor, intervention)
+    form = iforms.CourseForm(request.POST or None)
+    slots: list[services.CourseSlot] = []
+    changed = False
+    if request.method == "POST" and form.is_valid():
+        data = form.course_input()
+        try:
+            if request.POST.get("confirm") == "book":
+                seen = request.POST.get("previewed", "")
+                slots = services.course_preview(actor=actor, intervention=intervention, data=data)
+                if _course_signature(slots) == seen:
+                    booked = services.course_book(actor=actor, intervention=intervention, data=data)
+                    messages.success(
+                        request,
+                        f"{len(booked)} session{'s' if len(booked) != 1 else ''} booked, "
+                        f"{booked[0].session.number} to {booked[-1].session.number}"
+                        if len(booked) > 1
+                        else f"Session {booked[0].session.number} booked",
+                    )
+                    return redirect(_intervention_url(intervention))
+                # The details or the diary changed since the preview: show the course again.
+                changed = True
+            else:
+                slots = services.course_preview(actor=actor, intervention=intervention, data=data)
+        except ValidationError as exc:
+            slots = []
+            iforms.apply_service_errors(form, exc)
+    intervention = selectors.intervention_page_for_user(
+        user=actor, case_id=case_id, intervention_id=intervention_id, purpose="book a course of sessions"
+    )
+    return _form_page(
+        request,
+        actor,
+        intervention.case,
+        form,
+        title="Book a course of sessions",
+        button="Preview the sessions",
+        back=_intervention_url(intervention),
+        caption="Direct psychological intervention",
+        template="interventions/course_form.html",
+        extra={"slots": slots, "previewed": _course_signature(slots), "changed": changed},
+    )
+
+
+@staff_required
+def appointment_cancel(request: HttpRequest, case_id: int, intervention_id: int, appointment_id: int) -> HttpResponse:
+    actor = staff_member(request)
+    intervention = _get(actor, case_id, intervention_id)
+    _require_deliverer(actor, intervention)
+    appointment = selectors.appointment_get_for_user(
+        user=actor, intervention=intervention, appointment_id=appointment_id
+    )
+    if not appointment.is_open:
+        raise Http404
+    form = iforms.AppointmentCancelForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.appointment_cancel(actor=actor, appointment=appointment, reason=form.cleaned_data["reason"])
+        except ValidationError as exc:
+            iforms.apply_service_errors(form, exc)
+        else:
+            messages.success(request, f"Session {appointment.session.number}: appointment cancelled")
+            return redirect(_intervention_url(intervention))
+    intervention = selectors.intervention_page_for_user(
+        user=actor,
+        case_id=case_id,
+        intervention_id=intervention_id,
+        purpose=f"cancel session {appointment.session.number}",
+    )
+    return _form_page(
+        request,
+        actor,
+        intervention.case,
+        form,
+        title=f"Cancel the appointment for session {appointment.session.number}",
+        button="Cancel the appointment",
+        back=_intervention_url(intervention),
+        caption="Direct psychological intervention",
+        extra={"appointment": appointment, "cancelling": True},
+    )
+
+
 @staff_required
 def appointment_feedback(request: HttpRequest, case_id: int, intervention_id: int, appointment_id: int) -> HttpResponse:
     actor = staff_member(request)

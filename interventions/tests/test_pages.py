@@ -177,6 +177,8 @@ def every_page(case_id: int, intervention: Intervention) -> list[str]:
         url("plan_review", case_id, i),
         url("appointment_book", case_id, i, 5),
         url("appointment_reschedule", case_id, i, appointment.pk),
+        url("appointment_cancel", case_id, i, appointment.pk),
+        url("course_book", case_id, i),
         url("appointment_feedback", case_id, i, appointment.pk),
         url("intervention_end", case_id, i),
         url("intervention_record", case_id),
@@ -228,6 +230,8 @@ def test_clinical_work_pages_are_404_to_other_agencies(world: World, role: str) 
         url("plan_review", case.pk, i),
         url("appointment_book", case.pk, i, 5),
         url("appointment_reschedule", case.pk, i, appointment.pk),
+        url("appointment_cancel", case.pk, i, appointment.pk),
+        url("course_book", case.pk, i),
         url("appointment_feedback", case.pk, i, appointment.pk),
         url("intervention_end", case.pk, i),
     ):
