@@ -314,6 +314,10 @@ class CaseloadPageOutput(serializers.Serializer[Any]):
     previous = serializers.CharField(
         source="previous_cursor", allow_null=True, help_text="Pass as `cursor` for the previous page"
     )
+    count = serializers.IntegerField(help_text="Cases matching the filters, in all pages")
+    count_is_estimate = serializers.BooleanField(
+        help_text="True above 1,000 matches: `count` is then the database planner's estimate"
+    )
 
 
 class SearchHitOutput(serializers.Serializer[Any]):
@@ -416,7 +420,20 @@ class BreakGlassOutput(serializers.Serializer[Any]):
 # --- input ----------------------------------------------------------------------------------------------------
 
 
-CASELOAD_SORTS = [("received", "Newest referral first"), ("oldest", "Oldest referral first"), ("next_due", "Next due")]
+CASELOAD_SORTS = [
+    ("received", "Newest referral first"),
+    ("oldest", "Oldest referral first"),
+    ("next_due", "Next due, soonest first"),
+    ("next_due_desc", "Next due, latest first"),
+    ("status", "Status, in the workflow's order"),
+    ("status_desc", "Status, reversed"),
+    ("tier", "Tier 1 first, then unset"),
+    ("tier_desc", "Unset tier first, then tier 4 to 1"),
+    ("risk", "Highest current risk first, then not assessed"),
+    ("risk_desc", "Not assessed first, then lowest risk"),
+    ("worker", "Assigned worker by family name, unassigned first"),
+    ("worker_desc", "Assigned worker by family name, Z to A"),
+]
 DUE_FILTERS = [("due", "Due today or earlier"), ("overdue", "Overdue")]
 
 

@@ -19,9 +19,16 @@ from cases import selectors
 
 
 def caseload_read(
-    *, user: User, filters: selectors.CaseloadFilters, cursor: str = "", page_size: int = selectors.PAGE_SIZE
+    *,
+    user: User,
+    filters: selectors.CaseloadFilters,
+    cursor: str = "",
+    page_size: int = selectors.PAGE_SIZE,
+    page_number: int = 1,
 ) -> selectors.CaseloadPage:
-    page = selectors.case_list_for_user(user=user, filters=filters, cursor=cursor, page_size=page_size)
+    page = selectors.case_list_for_user(
+        user=user, filters=filters, cursor=cursor, page_size=page_size, page_number=page_number
+    )
     access_record(
         user=user,
         action=AccessAction.SEARCH if filters.search else AccessAction.VIEW,

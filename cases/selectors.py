@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.postgres.search import TrigramSimilarity
-from django.db.models import BooleanField, F, Func, Prefetch, Q, QuerySet, Value
-from django.db.models.functions import Upper
+from django.db.models import BooleanField, CharField, F, Func, IntegerField, Prefetch, Q, QuerySet, Value, When
+from django.db.models import Case as DbCase
+from django.db.models.functions import Coalesce, Concat, Upper
 from django.http import Http404
 
 from agencies.models import Agency, RecordClass, User
@@ -29,6 +30,7 @@ from cases.models import (
     CaseGroupObjectPermission,
     CaseNote,
     CaseParty,
+    CaseStatus,
     CaseUserObjectPermission,
     CrimeReference,
     Order,
@@ -136,12 +138,71 @@ def party_view(
 # --- the caseload ------------------------------------------------------------------------------------------
 
 
-SORTS = {
-    # key: (order columns, keyset columns) — every order ends in id so it is total.
-    "received": ("-received_on", "-id"),
-    "oldest": ("received_on", "id"),
-    "next_due": ("next_due_on", "id"),
+@dataclass(frozen=True)
+class CaseloadSort:
+    """One order of the caseload: a column, its direction, and how its cursor value is typed."""
+
+    column: str  # received, next_due, status, tier, risk, worker
+    descending: bool
+    kind: type  # of the keyset value in a cursor: dt.date, int or str
+
+
+# Every column a worker sorts by, each way. The plain key is the column's usual order
+# (newest referral, soonest due, the workflow's order of statuses, tier 1 first, highest
+# risk first, workers A to Z); "_desc" reverses it. "received"/"oldest" keep their names
+# from before the other columns could be sorted (links and API clients use them).
+SORTS: dict[str, CaseloadSort] = {
+    "received": CaseloadSort("received", True, dt.date),
+    "oldest": CaseloadSort("received", False, dt.date),
+    "next_due": CaseloadSort("next_due", False, dt.date),
+    "next_due_desc": CaseloadSort("next_due", True, dt.date),
+    "status": CaseloadSort("status", False, int),
+    "status_desc": CaseloadSort("status", True, int),
+    "tier": CaseloadSort("tier", False, int),
+    "tier_desc": CaseloadSort("tier", True, int),
+    "risk": CaseloadSort("risk", False, int),
+    "risk_desc": CaseloadSort("risk", True, int),
+    "worker": CaseloadSort("worker", False, str),
+    "worker_desc": CaseloadSort("worker", True, str),
 }
+
+# Unset tiers after tier 4; risk ranked highest first, "not assessed" last.
+_TIER_UNSET = 9
+_RISK_RANK = {"high": 0, "moderate": 1, "low": 2}
+
+
+def _sort_key(column: str) -> Any:
+    """The caseload's sort value for a column: never null, so a keyset comparison is total."""
+    if column == "received":
+        return F("received_on")
+    if column == "next_due":
+        return F("next_due_on")
+    if column == "status":
+        return DbCase(
+            *[When(status=value, then=Value(rank)) for rank, value in enumerate(CaseStatus.values)],
+            default=Value(len(CaseStatus.values)),
+            output_field=IntegerField(),
+        )
+    if column == "tier":
+        return Coalesce(F("tier"), Value(_TIER_UNSET), output_field=IntegerField())
+    if column == "risk":
+        return DbCase(
+            *[When(current_risk=value, then=Value(rank)) for value, rank in _RISK_RANK.items()],
+            default=Value(len(_RISK_RANK)),
+            output_field=IntegerField(),
+        )
+    # Family name then given name, as staff lists are read; unassigned cases ("") first.
+    return Concat(
+        Coalesce(F("assigned_worker__last_name"), Value("")),
+        Value(" "),
+        Coalesce(F("assigned_worker__first_name"), Value("")),
+        output_field=CharField(),
+    )
+
+
+# The caseload counts exactly up to this many matching cases; above it the count is
+# PostgreSQL's planner estimate (said so on the page), which costs no scan at all.
+COUNT_EXACT_UP_TO = 1000
 
 
 @dataclass
@@ -168,6 +229,12 @@ class CaseloadPage:
     rows: list[CaseloadRow]
     next_cursor: str | None
     previous_cursor: str | None
+    count: int = 0  # cases matching the filters and search, in all pages
+    count_is_estimate: bool = False  # above COUNT_EXACT_UP_TO: the planner's estimate
+    page_number: int = 1
+    pages: int = 1
+    # Pages that can be opened by number (an offset, kept shallow so it stays cheap).
+    numbered_pages_up_to: int = 1
 
 
 def _listed_name(person: Person | None, named: frozenset[int]) -> str:
@@ -182,18 +249,19 @@ def case_queryset_for_user(*, user: User) -> QuerySet[Case]:
     return Case.objects.filter(permissions.case_visibility_q(user))
 
 
-def _encode_cursor(case: Case, sort: str, direction: str) -> str:
-    value = case.received_on if sort in ("received", "oldest") else case.next_due_on
-    payload = [direction, value.isoformat() if value else None, case.pk]
+def _encode_cursor(sort_value: Any, pk: int, direction: str) -> str:
+    value = sort_value.isoformat() if isinstance(sort_value, dt.date) else sort_value
+    payload = [direction, value, pk]
     return base64.urlsafe_b64encode(json.dumps(payload).encode()).decode().rstrip("=")
 
 
-def _decode_cursor(cursor: str) -> tuple[str, dt.date | None, int] | None:
-    """The (direction, date, case id) a cursor of ``_encode_cursor`` names; None for anything else.
+def _decode_cursor(cursor: str, kind: type = dt.date) -> tuple[str, Any, int] | None:
+    """The (direction, sort value, case id) a cursor of ``_encode_cursor`` names; None for anything else.
 
     The cursor comes from the client, so it is checked for exactly the shape this module
-    writes: a null date, a non-integer id or deeply nested arrays would otherwise reach the
-    query (Django refuses ``None`` in a comparison) or the JSON decoder's recursion limit.
+    writes for the sort in use (a date, a rank or a name): a null value, a non-integer id
+    or deeply nested arrays would otherwise reach the query (Django refuses ``None`` in a
+    comparison) or the JSON decoder's recursion limit.
     """
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
@@ -203,12 +271,38 @@ def _decode_cursor(cursor: str) -> tuple[str, dt.date | None, int] | None:
     if not isinstance(decoded, list) or len(decoded) != 3:
         return None
     direction, value, pk = decoded
-    if direction not in ("next", "prev") or not isinstance(value, str) or type(pk) is not int:
+    if direction not in ("next", "prev") or type(pk) is not int:
         return None
+    if kind is int:
+        return (direction, value, pk) if type(value) is int else None
+    if not isinstance(value, str):
+        return None
+    if kind is str:
+        return (direction, value, pk) if len(value) <= 400 else None
     try:
         return direction, dt.date.fromisoformat(value), pk
     except ValueError:
         return None
+
+
+def _planner_estimate(qs: QuerySet[Any]) -> int:
+    """PostgreSQL's estimate of the rows a query returns: its plan, not a scan."""
+    plan = json.loads(qs.explain(format="json"))
+    return int(plan[0]["Plan"]["Plan Rows"])
+
+
+def _caseload_count(qs: QuerySet[Case]) -> tuple[int, bool]:
+    """How many cases match: exact up to COUNT_EXACT_UP_TO, else the planner's estimate.
+
+    The exact count stops at COUNT_EXACT_UP_TO + 1 rows, so its cost is bounded whatever
+    the partnership's size; a count of every visible case of a large partnership would
+    probe the sharing table once per case (tens of milliseconds, growing with the data).
+    """
+    ids = qs.order_by().values("pk")
+    exact = ids[: COUNT_EXACT_UP_TO + 1].count()
+    if exact <= COUNT_EXACT_UP_TO:
+        return exact, False
+    return max(_planner_estimate(ids), exact), True
 
 
 class _RowCompare(Func):
@@ -392,11 +486,16 @@ def search_for_user(*, user: User, term: str, page: int = 1, page_size: int = SE
 
 
 def case_list_for_user(
-    *, user: User, filters: CaseloadFilters, cursor: str = "", page_size: int = PAGE_SIZE
+    *, user: User, filters: CaseloadFilters, cursor: str = "", page_size: int = PAGE_SIZE, page_number: int = 1
 ) -> CaseloadPage:
-    """One page of the caseload: one EXISTS for access, keyset pagination, no COUNT(*)."""
+    """One page of the caseload: one EXISTS for access, keyset pagination, a bounded count.
+
+    ``cursor`` (a page's next or previous) moves one page along the keyset; without one,
+    ``page_number`` opens a page by number, as an offset, only up to the pages an exact
+    count covers (COUNT_EXACT_UP_TO), where an offset stays cheap.
+    """
     qs = case_queryset_for_user(user=user)
-    sort = filters.sort if filters.sort in SORTS else "received"
+    sort = SORTS.get(filters.sort) or SORTS["received"]
     if filters.statuses:
         qs = qs.filter(status__in=filters.statuses)
     if filters.tiers:
@@ -414,30 +513,31 @@ def case_list_for_user(
         qs = qs.filter(next_due_on__lt=today) if filters.due == "overdue" else qs.filter(next_due_on__lte=today)
     if filters.search:
         qs = qs.filter(_search_q(user, filters.search))
-    if sort == "next_due":
+    if sort.column == "next_due":
         qs = qs.filter(next_due_on__isnull=False)
+    count, count_is_estimate = _caseload_count(qs)
+    pages = max(1, -(-count // page_size))
+    numbered_pages_up_to = min(pages, max(1, COUNT_EXACT_UP_TO // page_size))
 
-    order = list(SORTS[sort])
-    decoded = _decode_cursor(cursor) if cursor else None
+    qs = qs.annotate(caseload_sort=_sort_key(sort.column))
+    descending = sort.descending
+    order = ["-caseload_sort", "-id"] if descending else ["caseload_sort", "id"]
+    decoded = _decode_cursor(cursor, sort.kind) if cursor else None
     direction = "next"
+    offset = 0
     if decoded is not None:
         direction, value, pk = decoded
-        column = "received_on" if sort in ("received", "oldest") else "next_due_on"
-        descending = order[0].startswith("-")
         forwards = (direction == "next") != descending  # moving towards larger values?
-        if value is None:
-            # Only a hand-made cursor has no value; keep the long form's answer for it.
-            if forwards:
-                qs = qs.filter(Q(**{f"{column}__gt": value}) | Q(**{column: value, "pk__gt": pk}))
-            else:
-                qs = qs.filter(Q(**{f"{column}__lt": value}) | Q(**{column: value, "pk__lt": pk}))
-        else:
-            # (column, id) > (value, pk) as one row comparison: the same rows as
-            # "column > value OR (column = value AND id > pk)", but PostgreSQL can seek
-            # the keyset index straight to it instead of filtering from the first row.
-            qs = qs.filter(_RowCompare(">" if forwards else "<", F(column), F("pk"), Value(value), Value(pk)))
+        # (key, id) > (value, pk) as one row comparison: the same rows as
+        # "key > value OR (key = value AND id > pk)", but PostgreSQL can seek the keyset
+        # index (received, next due) straight to it instead of filtering from the first row.
+        qs = qs.filter(_RowCompare(">" if forwards else "<", F("caseload_sort"), F("pk"), Value(value), Value(pk)))
         if direction == "prev":
             order = [o[1:] if o.startswith("-") else f"-{o}" for o in order]
+        page_number = min(max(1, page_number), pages)
+    else:
+        page_number = min(max(1, page_number), numbered_pages_up_to)
+        offset = (page_number - 1) * page_size
 
     primary_parties = Prefetch(
         "parties",
@@ -447,9 +547,10 @@ def case_list_for_user(
     # The page's ids are chosen on cases alone (access, filters, keyset, sort, limit);
     # only those rows are then joined to their referral and worker. Joined first, a
     # search matching thousands of cases fetched a referral for each before the sort.
-    page = qs.order_by(*order).values("pk")[: page_size + 1]
+    page = qs.order_by(*order).values("pk")[offset : offset + page_size + 1]
     cases = list(
         Case.objects.filter(pk__in=page)
+        .annotate(caseload_sort=_sort_key(sort.column))
         .select_related("assigned_worker", "referral")
         .prefetch_related(primary_parties)
         .order_by(*order)
@@ -474,12 +575,23 @@ def case_list_for_user(
         )
     first, last = (cases[0], cases[-1]) if cases else (None, None)
     if direction == "next":
-        next_cursor = _encode_cursor(last, sort, "next") if has_more and last else None
-        previous_cursor = _encode_cursor(first, sort, "prev") if decoded is not None and first else None
+        next_cursor = _encode_cursor(last.caseload_sort, last.pk, "next") if has_more and last else None
+        previous_cursor = (
+            _encode_cursor(first.caseload_sort, first.pk, "prev") if (decoded is not None or offset) and first else None
+        )
     else:
-        previous_cursor = _encode_cursor(first, sort, "prev") if has_more and first else None
-        next_cursor = _encode_cursor(last, sort, "next") if last else None
-    return CaseloadPage(rows=rows, next_cursor=next_cursor, previous_cursor=previous_cursor)
+        previous_cursor = _encode_cursor(first.caseload_sort, first.pk, "prev") if has_more and first else None
+        next_cursor = _encode_cursor(last.caseload_sort, last.pk, "next") if last else None
+    return CaseloadPage(
+        rows=rows,
+        next_cursor=next_cursor,
+        previous_cursor=previous_cursor,
+        count=count,
+        count_is_estimate=count_is_estimate,
+        page_number=page_number,
+        pages=pages,
+        numbered_pages_up_to=numbered_pages_up_to,
+    )
 
 
 # --- one case --------------------------------------------------------------------------------------------------

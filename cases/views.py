@@ -77,6 +77,53 @@ def _caseload_params(chosen: dict[str, Any], sort: str) -> list[tuple[str, str]]
     return params
 
 
+# Each sortable column: (column, its usual order's sort key, the reverse, aria-sort of the usual order).
+CASELOAD_SORT_COLUMNS = [
+    ("received", "received", "oldest", "descending"),
+    ("status", "status", "status_desc", "ascending"),
+    ("tier", "tier", "tier_desc", "ascending"),
+    ("risk", "risk", "risk_desc", "descending"),
+    ("worker", "worker", "worker_desc", "ascending"),
+    ("next_due", "next_due", "next_due_desc", "ascending"),
+]
+_OPPOSITE = {"ascending": "descending", "descending": "ascending"}
+
+
+def _caseload_sort_links(path: str, without_sort: list[tuple[str, str]], sort: str) -> dict[str, dict[str, str]]:
+    """Per column: the link that sorts by it (its usual order, or the reverse when already so)
+    and its aria-sort; a new sort starts again at page 1."""
+    links = {}
+    for column, usual, reversed_key, usual_aria in CASELOAD_SORT_COLUMNS:
+        target = reversed_key if sort == usual else usual
+        aria = usual_aria if sort == usual else _OPPOSITE[usual_aria] if sort == reversed_key else "none"
+        params = without_sort if target == "received" else [*without_sort, ("sort", target)]
+        links[column] = {"href": _url(path, params), "aria_sort": aria}
+    return links
+
+
+def _caseload_page_links(path: str, params: list[tuple[str, str]], page: Any) -> list[dict[str, Any]]:
+    """GOV.UK pagination items: the first page, the pages either side of this one and the
+    last, with "…" between; pages beyond an offset's cheap reach are shown, not linked."""
+    if page.pages <= 1:
+        return []
+    wanted = sorted({1, page.page_number - 1, page.page_number, page.page_number + 1, page.pages})
+    items: list[dict[str, Any]] = []
+    previous = 0
+    for number in (n for n in wanted if 1 <= n <= page.pages):
+        if number > previous + 1:
+            items.append({"ellipsis": True})
+        linkable = number <= page.numbered_pages_up_to
+        items.append(
+            {
+                "number": number,
+                "current": number == page.page_number,
+                "href": (_url(path, params if number == 1 else [*params, ("page", str(number))]) if linkable else None),
+            }
+        )
+        previous = number
+    return items
+
+
 def _selected_filters(form: CaseloadFilterForm, params: list[tuple[str, str]], path: str) -> list[dict[str, Any]]:
     """The MOJ filter tags: each links to the same list without that one filter."""
     categories = []
@@ -146,7 +193,13 @@ def caseload(request: HttpRequest) -> HttpResponse:
         sort=sort,
         due=chosen.get("due", ""),
     )
-    page = reads.caseload_read(user=actor, filters=filters, cursor=request.GET.get("cursor", ""))
+    try:
+        page_number = int(request.GET.get("page", "1"))
+    except ValueError:
+        page_number = 1
+    page = reads.caseload_read(
+        user=actor, filters=filters, cursor=request.GET.get("cursor", ""), page_number=page_number
+    )
     without_sort = [p for p in params if p[0] != "sort"]
     return render(
         request,
@@ -156,15 +209,17 @@ def caseload(request: HttpRequest) -> HttpResponse:
             "filter_form": filter_form,
             "search": search,
             "sort": sort,
+            "sort_links": _caseload_sort_links(request.path, without_sort, sort),
             "selected_filters": _selected_filters(filter_form, params, request.path),
             "clear_url": _url(request.path, [p for p in params if p[0] == "sort"]),
             "search_action": _url(request.path, params),
-            "sort_received_url": _url(
-                request.path, [*without_sort, ("sort", "oldest")] if sort == "received" else without_sort
-            ),
-            "sort_next_due_url": _url(request.path, [*without_sort, ("sort", "next_due")]),
-            "next_url": _url(request.path, [*params, ("cursor", page.next_cursor)]) if page.next_cursor else None,
-            "previous_url": _url(request.path, [*params, ("cursor", page.previous_cursor)])
+            "page_links": _caseload_page_links(request.path, params, page),
+            "next_url": _url(request.path, [*params, ("page", str(page.page_number + 1)), ("cursor", page.next_cursor)])
+            if page.next_cursor
+            else None,
+            "previous_url": _url(
+                request.path, [*params, ("page", str(page.page_number - 1)), ("cursor", page.previous_cursor)]
+            )
             if page.previous_cursor
             else None,
             "can_create_referral": permissions.can_create_referral(actor),

@@ -38,6 +38,13 @@ def risk_tag_class(risk: str) -> str:
 
 
 @register.filter
+def round_estimate(count: int) -> str:
+    """An estimated count to two significant figures ("59,000"): no false precision."""
+    digits = max(0, len(str(int(count))) - 2)
+    return f"{round(int(count), -digits):,}"
+
+
+@register.filter
 def risk_label(risk: str) -> str:
     return risk.replace("_", " ").capitalize() if risk else "Not assessed"
 
