@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django import forms
@@ -73,7 +74,23 @@ class AgreementForm(forms.Form):
         return {rc.value: list(self.cleaned_data.get(f"class_{rc.value}", [])) for rc in RecordClass}
 
 
+# "MASIP-000037", "masip 37", "000037" or "37": the case number staff quote (as cases.selectors reads it).
+_CASE_REFERENCE = re.compile(r"(?:MASIP[-\s]*)?0*(\d{1,9})", re.IGNORECASE)
+
+
 class AccessLogSearchForm(forms.Form):
+    """The access log's filters. All are ids, references and dates, so they may be in the URL;
+    a person is found by name through PersonNameSearchForm (posted: a name is not put in a URL)."""
+
+    case = forms.CharField(
+        label="Case reference", required=False, max_length=20, help_text="For example MASIP-000037 or 37"
+    )
+    person = forms.CharField(
+        label="Person id",
+        required=False,
+        max_length=12,
+        help_text="The number in the address of the person's page, or find the person by name below",
+    )
     user = forms.ModelChoiceField(queryset=User.objects.none(), required=False, empty_label="Anyone")
     record_type = forms.CharField(
         label="Record type", required=False, max_length=60, help_text="For example cases.case"
@@ -100,8 +117,54 @@ class AccessLogSearchForm(forms.Form):
             "last_name", "first_name"
         )
 
+    def clean_case(self) -> int | None:
+        text = self.cleaned_data["case"].strip()
+        if not text:
+            return None
+        match = _CASE_REFERENCE.fullmatch(text)
+        if match is None or int(match.group(1)) == 0:
+            raise forms.ValidationError("Enter the case reference like MASIP-000037, or its number, like 37")
+        return int(match.group(1))
+
+    def clean_person(self) -> int | None:
+        text = self.cleaned_data["person"].strip()
+        if not text:
+            return None
+        if not text.isdigit() or int(text) == 0:
+            raise forms.ValidationError("Enter the person id as a number, like 1234")
+        return int(text)
+
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
             self.add_error("date_to", "The to date must be the same as or after the from date")
+        # Each names the record the entries are about: one question at a time.
+        chosen = [
+            name
+            for name, given in (
+                ("case", data.get("case")),
+                ("person", data.get("person")),
+                ("record_id", data.get("record_type") or data.get("record_id")),
+            )
+            if given
+        ]
+        if len(chosen) > 1:
+            for name in chosen[1:]:
+                self.add_error(name, "Search by one of case reference, person, or record type and id: clear the others")
         return data
+
+
+class PersonNameSearchForm(forms.Form):
+    """Find a person of the partnership by name, to search the access log by their id."""
+
+    person_name = forms.CharField(
+        label="Find a person by name",
+        max_length=150,
+        error_messages={"required": "Enter at least two letters of the person's name"},
+    )
+
+    def clean_person_name(self) -> str:
+        name = " ".join(self.cleaned_data["person_name"].split())
+        if sum(ch.isalpha() for ch in name) < 2:
+            raise forms.ValidationError("Enter at least two letters of the person's name")
+        return name

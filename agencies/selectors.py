@@ -118,6 +118,8 @@ def access_log_search_for_admin(
     *,
     actor: User,
     user_id: int | None = None,
+    case_id: int | None = None,
+    person_id: int | None = None,
     record_type: str = "",
     record_id: str = "",
     date_from: dt.date | None = None,
@@ -129,6 +131,13 @@ def access_log_search_for_admin(
     qs = AccessLog.objects.filter(partnership_id=actor.agency.partnership_id).select_related("user", "agency")
     if user_id:
         qs = qs.filter(user_id=user_id)
+    # A case or a person is searched as its record type and id: the rows that name it.
+    # Ids are matched within the admin's partnership only, so an id of another
+    # partnership's case finds nothing rather than confirming that it exists.
+    if case_id:
+        record_type, record_id = "cases.case", str(case_id)
+    elif person_id:
+        record_type, record_id = "cases.person", str(person_id)
     if record_type:
         qs = qs.filter(record_type=record_type)
     if record_id:

@@ -12,11 +12,19 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from agencies import selectors, services
-from agencies.forms import AccessLogSearchForm, AgreementForm, StaffEditForm, StaffInviteForm
+from agencies.forms import (
+    AccessLogSearchForm,
+    AgreementForm,
+    PersonNameSearchForm,
+    StaffEditForm,
+    StaffInviteForm,
+)
 from agencies.models import InformationSharingAgreement, RecordClass, User
 from agencies.permissions import is_partnership_admin
+from agencies.person_lookup import PersonFound, people_named
 from agencies.staff import staff_member, staff_required
 from audit.templatetags.access_log import record_type_label
+from masip.forms import summary_errors
 from masip.search import remembered_search
 from masip.spreadsheet import formula_safe
 
@@ -132,6 +140,8 @@ def _access_log_search(request: HttpRequest) -> tuple[User, AccessLogSearchForm,
         data = form.cleaned_data
         filters = {
             "user_id": data["user"].pk if data["user"] else None,
+            "case_id": data["case"],
+            "person_id": data["person"],
             "record_type": data["record_type"].strip(),
             "record_id": data["record_id"].strip(),
             "date_from": data["date_from"],
@@ -142,19 +152,34 @@ def _access_log_search(request: HttpRequest) -> tuple[User, AccessLogSearchForm,
 
 @staff_required
 def access_log(request: HttpRequest) -> HttpResponse:
+    """The log, filtered by the query string; a POST finds people by name to filter by.
+
+    The name search is posted so that a person's name never sits in a URL (browser history,
+    server logs); each person found links to the log filtered by their id.
+    """
     actor, form, filters = _access_log_search(request)
+    name_form = PersonNameSearchForm(request.POST if request.method == "POST" else None)
+    people: list[PersonFound] | None = None
+    if name_form.is_bound and name_form.is_valid():
+        # The finder (cases.reads) scopes the people to what the admin's agency may see, and logs them.
+        people = people_named(actor=actor, name=name_form.cleaned_data["person_name"])
     # The selector logs the entries it returns.
     page = (
         selectors.access_log_page_for_admin(actor=actor, before=request.GET.get("before", ""), **filters)
-        if not form.errors
+        if not form.errors and not name_form.is_bound
         else None
     )
     query = {k: v for k, v in request.GET.items() if k != "before"}
+    person_query = {k: v for k, v in query.items() if k not in ("person", "case", "record_type", "record_id")}
     return render(
         request,
         "agencies/access_log.html",
         {
             "form": form,
+            "name_form": name_form,
+            "summary_errors": summary_errors(form, name_form),
+            "people": people,
+            "person_query_prefix": f"{urlencode(person_query)}&" if person_query else "",
             "page": page,
             "query": urlencode(query),
             "query_prefix": f"{urlencode(query)}&" if query else "",

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 
 from agencies.models import User
+from agencies.person_lookup import PersonFound
 from audit.models import AccessAction
 from audit.services import access_record
 from cases import selectors
@@ -104,3 +105,23 @@ def evaluation_factors_read(*, user: User, case_id: int) -> selectors.Evaluation
         purpose="evaluation factors",
     )
     return factors
+
+
+def people_named_for_access_log(user: User, name: str) -> list[PersonFound]:
+    """The access log's person search (agencies.person_lookup), logged as a search of those people."""
+    found = selectors.people_named_for_admin(user=user, name=name)
+    access_record(
+        user=user,
+        action=AccessAction.SEARCH,
+        record_type="cases.person",
+        record_ids=[p.person_id for p in found],
+        purpose="access log search by person",
+    )
+    return [
+        PersonFound(
+            person_id=p.person_id,
+            name=p.name,
+            date_of_birth=f"{p.date_of_birth:%-d %b %Y}" if p.date_of_birth else "",
+        )
+        for p in found
+    ]

@@ -22,6 +22,7 @@ from django.db.models.functions import Coalesce, Concat, Upper
 from django.http import Http404
 
 from agencies.models import Agency, RecordClass, User
+from agencies.permissions import is_partnership_admin
 from cases import links, permissions
 from cases.identifiers import normalise_identifier, normalise_name
 from cases.models import (
@@ -1042,3 +1043,45 @@ def case_assignable_staff(*, user: User, case: Case) -> QuerySet[User]:
     if not permissions.is_staff_member(user) or case.partnership_id != user.agency.partnership_id:  # type: ignore[union-attr]
         raise Http404
     return User.objects.filter(agency__partnership_id=case.partnership_id, is_active=True).select_related("agency")
+
+
+# --- people by name, for the access log's search ---------------------------------------------------------------
+
+
+@dataclass
+class PersonNamed:
+    person_id: int
+    name: str
+    date_of_birth: dt.date | None
+
+
+def people_named_for_admin(*, user: User, name: str, limit: int = 20) -> list[PersonNamed]:
+    """People of the admin's partnership whose name is like ``name``, to search the access log by.
+
+    The admin's agency sees names as on every other page: a victim's name only where the
+    agreement gives it victim identity, and nobody from a restricted case it cannot open
+    (a hit would confirm the person and the case). Partnership admins only; 404 for others.
+    """
+    if not is_partnership_admin(user):
+        raise Http404
+    assert user.agency is not None
+    normalised = normalise_name(name, "")
+    if len(normalised) < 2:
+        return []
+    people = Person.objects.filter(partnership_id=user.agency.partnership_id, merged_into__isnull=True)
+    matched = list(
+        people.filter(Q(name_normalised__trigram_similar=normalised) | Q(name_normalised__contains=normalised))
+        .annotate(score=TrigramSimilarity("name_normalised", normalised))
+        .order_by("-score", "family_name", "given_name", "pk")[: limit * 2]
+    )
+    allowed = set(permissions.people_classes(user, [p.pk for p in matched]).identity)
+    allowed -= set(
+        CaseParty.objects.filter(person_id__in=allowed, case__is_restricted=True)
+        .exclude(case__in=Case.objects.filter(permissions.viewable_case_q(user)))
+        .values_list("person_id", flat=True)
+    )
+    return [
+        PersonNamed(person_id=p.pk, name=p.display_name, date_of_birth=p.date_of_birth)
+        for p in matched
+        if p.pk in allowed
+    ][:limit]

@@ -7,6 +7,9 @@ from typing import Any
 from django import forms
 from django.core.files.uploadedfile import UploadedFile
 
+# The same words as the service's own check (exchange.services.export_reason_check).
+REASON_REQUIRED = "Say why the export with names is needed: it is recorded in the access log"
+
 
 class FileInput(forms.FileInput):
     """A file input that takes several files (a bundle's CSV files chosen together).
@@ -50,7 +53,21 @@ EXPORT_CHOICES = (
 
 
 class BundleExportForm(forms.Form):
-    kind = forms.ChoiceField(label="Which export", choices=EXPORT_CHOICES, widget=forms.RadioSelect)
+    kind = forms.ChoiceField(
+        label="Which export",
+        choices=EXPORT_CHOICES,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose which export to download"},
+    )
+    reason = forms.CharField(
+        label="Why is the export with names needed?",
+        help_text="Required for the full and the evaluator's export, and kept in the access log: "
+        "for example the name of the service the data is moving to, or the evaluation it is for",
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"max_length": "The reason must be 500 characters or fewer"},
+    )
 
     def __init__(self, *args: Any, full_allowed: bool = True, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -61,3 +78,11 @@ class BundleExportForm(forms.Form):
             kind.choices = [c for c in EXPORT_CHOICES if c[0] == "pseudonymised"]
             self.fields["kind"].initial = "pseudonymised"
             self.fields["kind"].widget = forms.HiddenInput()
+            del self.fields["reason"]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        kind = data.get("kind")
+        if kind and kind != "pseudonymised" and not " ".join(data.get("reason", "").split()):
+            self.add_error("reason", REASON_REQUIRED)
+        return data

@@ -42,6 +42,8 @@ from cases.selectors import restricted_case_ids_withheld_from
 from consent.selectors import research_consent_in_force
 from exchange import format as fmt
 from exchange.exporter import ExportSummary, Withheld, export_to_zip, snapshot
+from exchange.forms import REASON_REQUIRED
+from exchange.models import BundleTransfer, TransferKind, TransferOutcome
 
 logger = logging.getLogger(__name__)
 
@@ -262,6 +264,13 @@ def _import_run(job_id: str) -> str:
             failure="The import stopped with an unexpected error, and nothing was imported. "
             "Upload the bundle again; if it stops again, the service's support team can see why in its log.",
         )
+        bundle_import_log(
+            actor=actor,
+            partnership_id=partnership.pk,
+            dry_run=state["dry_run"],
+            source=state["filename"],
+            outcome=TransferOutcome.FAILED,
+        )
         cache.delete(_data_key(job_id))
         return FAILED
     error_files: dict[str, int] = {}
@@ -280,6 +289,16 @@ def _import_run(job_id: str) -> str:
         ],
         error_count=len(result.errors),
         error_files=error_files,
+    )
+    bundle_import_log(
+        actor=actor,
+        partnership_id=partnership.pk,
+        dry_run=state["dry_run"],
+        source=state["filename"],
+        outcome=TransferOutcome.REJECTED if result.errors else TransferOutcome.DONE,
+        created=dict(result.created),
+        already_held=dict(result.already_held),
+        error_count=len(result.errors),
     )
     cache.delete(_data_key(job_id))
     return DONE
@@ -301,10 +320,30 @@ def may_export(user: Any, *, pseudonymise: bool) -> bool:
     return (pseudonymise and can_see_programme_data(user)) or may_handle_identities(user)
 
 
+def export_reason_check(*, pseudonymise: bool, reason: str) -> str:
+    """The reason for an identifiable export, trimmed; a ValidationError on ``reason`` when none is given.
+
+    Names, dates of birth and identifiers leave the service in such an export, so whoever
+    takes one says why, and the access log keeps it. The pseudonymised export needs none.
+    """
+    reason = " ".join(reason.split())
+    if not pseudonymise and not reason:
+        raise ValidationError({"reason": REASON_REQUIRED})
+    return reason
+
+
+@transaction.atomic
 def bundle_export_log(
-    *, actor: User | None, partnership: Partnership, summary: ExportSummary, target: str = ""
+    *,
+    actor: User | None,
+    partnership: Partnership,
+    summary: ExportSummary,
+    target: str = "",
+    reason: str = "",
+    for_evaluation: bool = False,
 ) -> None:
-    """The access log's record of an export: every case it holds, and whether it was pseudonymised."""
+    """The record of an export: the access log's row (every case it holds, whether it was
+    pseudonymised, the reason given) and the row of the partnership's transfer history."""
     kind = "pseudonymised partnership data bundle" if summary.pseudonymised else "partnership data bundle"
     written = fmt.FILES + tuple(name for name in (*fmt.V2_FILES, *fmt.COST_FILES) if name in summary.rows)
     rows = ", ".join(f"{summary.rows.get(name, 0):,} {name}" for name in written)
@@ -313,8 +352,72 @@ def bundle_export_log(
         action=AccessAction.EXPORT,
         record_type="cases.case",
         record_ids=summary.case_ids,
-        purpose=f"{kind} export of {partnership.slug}{f' to {target}' if target else ''}: {rows}",
+        purpose=f"{kind} export of {partnership.slug}{f' to {target}' if target else ''}: {rows}"
+        + (f". Reason: {reason}" if reason else ""),
     )
+    BundleTransfer.objects.create(
+        partnership=partnership,
+        user=actor,
+        kind=TransferKind.PSEUDONYMISED_EXPORT
+        if summary.pseudonymised
+        else TransferKind.EVALUATION_EXPORT
+        if for_evaluation
+        else TransferKind.FULL_EXPORT,
+        outcome=TransferOutcome.DONE,
+        source=target[:255],
+        rows={name: summary.rows.get(name, 0) for name in written},
+        reason=reason,
+    )
+
+
+@transaction.atomic
+def bundle_import_log(
+    *,
+    actor: User | None,
+    partnership_id: int,
+    dry_run: bool,
+    source: str,
+    outcome: TransferOutcome,
+    created: dict[str, int] | None = None,
+    already_held: dict[str, int] | None = None,
+    error_count: int = 0,
+) -> BundleTransfer:
+    """The transfer history's row of a finished import (or check): the counts, not the content."""
+    return BundleTransfer.objects.create(
+        partnership_id=partnership_id,
+        user=actor,
+        kind=TransferKind.CHECK if dry_run else TransferKind.IMPORT,
+        outcome=outcome,
+        source=source[:255],
+        rows={name: count for name, count in (created or {}).items() if count},
+        already_held={name: count for name, count in (already_held or {}).items() if count},
+        error_count=error_count,
+    )
+
+
+HISTORY_LIMIT = 200
+
+
+def bundle_transfers_for_user(*, user: User, limit: int = HISTORY_LIMIT) -> list[BundleTransfer]:
+    """The partnership's past imports and exports, newest first: for those who may export (404 else).
+
+    Logged as a look at those rows: a reason typed for an export may name a person.
+    """
+    if not may_export(user, pseudonymise=True):
+        raise Http404
+    assert user.agency is not None
+    transfers = list(
+        BundleTransfer.objects.filter(partnership_id=user.agency.partnership_id).select_related("user__agency")[:limit]
+    )
+    if transfers:
+        access_record(
+            user=user,
+            action=AccessAction.VIEW,
+            record_type="exchange.bundletransfer",
+            record_ids=[t.pk for t in transfers],
+            purpose="bundle history",
+        )
+    return transfers
 
 
 def _victims_without_research_consent(partnership_id: int) -> set[int]:
@@ -326,8 +429,12 @@ def _victims_without_research_consent(partnership_id: int) -> set[int]:
     return victims - research_consent_in_force(victims)
 
 
-def bundle_export_for_user(*, actor: User, pseudonymise: bool, for_evaluation: bool = False) -> tuple[IO[bytes], str]:
+def bundle_export_for_user(
+    *, actor: User, pseudonymise: bool, for_evaluation: bool = False, reason: str = ""
+) -> tuple[IO[bytes], str]:
     """The user's partnership as a .zip (a temporary file, read from the start) and its file name.
+
+    ``reason``: why an export with names is taken (required unless ``pseudonymise``); logged.
 
     ``for_evaluation``: an identifiable export for evaluators, in which a victim is named only
     with her research consent in force (consent app); the others are left unnamed, as in the
@@ -335,6 +442,7 @@ def bundle_export_for_user(*, actor: User, pseudonymise: bool, for_evaluation: b
     """
     if not may_export(actor, pseudonymise=pseudonymise):
         raise Http404
+    reason = export_reason_check(pseudonymise=pseudonymise, reason=reason)
     assert actor.agency is not None
     partnership = actor.agency.partnership
     withheld = Withheld.cases(restricted_case_ids_withheld_from(actor))
@@ -350,7 +458,14 @@ def bundle_export_for_user(*, actor: User, pseudonymise: bool, for_evaluation: b
             # A victim's own costs are victim_identity: left out for an agency that may not see it.
             victim_costs=may_see(actor, RecordClass.VICTIM_IDENTITY),
         )
-        bundle_export_log(actor=actor, partnership=partnership, summary=summary, target="download")
+        bundle_export_log(
+            actor=actor,
+            partnership=partnership,
+            summary=summary,
+            target="download",
+            reason=reason,
+            for_evaluation=for_evaluation and not pseudonymise,
+        )
     stream.seek(0)
     suffix = "-pseudonymised" if pseudonymise else "-evaluation" if for_evaluation else ""
     return stream, f"{partnership.slug}-bundle{suffix}-{timezone.localdate():%Y-%m-%d}.zip"

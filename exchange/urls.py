@@ -14,4 +14,5 @@ urlpatterns: list[URLPattern] = [
     path("import/", views.bundle_import, name="bundle_import"),
     path("import/<uuid:job_id>/", views.bundle_import_job, name="bundle_import_job"),
     path("export/", views.bundle_export, name="bundle_export"),
+    path("history/", views.bundle_history, name="bundle_history"),
 ]

@@ -94,6 +94,14 @@ def bundle_import_job(request: HttpRequest, job_id: UUID) -> HttpResponse:
 
 
 @staff_required
+def bundle_history(request: HttpRequest) -> HttpResponse:
+    """Past imports and exports of the partnership: who, when, how many rows, and the outcome."""
+    user = _user(request)
+    transfers = services.bundle_transfers_for_user(user=user)
+    return render(request, "exchange/history.html", {"transfers": transfers, "limit": services.HISTORY_LIMIT})
+
+
+@staff_required
 @require_POST
 def bundle_export(request: HttpRequest) -> HttpResponse | FileResponse:
     user = _user(request)
@@ -101,11 +109,16 @@ def bundle_export(request: HttpRequest) -> HttpResponse | FileResponse:
     form = BundleExportForm(request.POST, full_allowed=admin)
     if not form.is_valid():
         return _page(request, user, export=form, status=400)
-    stream, filename = services.bundle_export_for_user(
-        actor=user,
-        pseudonymise=form.cleaned_data["kind"] == "pseudonymised",
-        for_evaluation=form.cleaned_data["kind"] == "evaluation",
-    )
+    try:
+        stream, filename = services.bundle_export_for_user(
+            actor=user,
+            pseudonymise=form.cleaned_data["kind"] == "pseudonymised",
+            for_evaluation=form.cleaned_data["kind"] == "evaluation",
+            reason=form.cleaned_data.get("reason", ""),
+        )
+    except ValidationError as exc:
+        apply_errors(form, exc)
+        return _page(request, user, export=form, status=400)
     response = FileResponse(stream, as_attachment=True, filename=filename, content_type="application/zip")
     response["Cache-Control"] = "no-store"
     return response

@@ -231,7 +231,9 @@ def test_an_evaluators_identifiable_export_names_only_victims_who_consented_to_r
     withdrawn = _record(world, unconsented)
     services.consent_withdraw(actor=world.advocate, consent_id=withdrawn.pk, withdrawn_on=TODAY, method="phone")
 
-    stream, name = bundle_export_for_user(actor=world.admin, pseudonymise=False, for_evaluation=True)
+    stream, name = bundle_export_for_user(
+        actor=world.admin, pseudonymise=False, for_evaluation=True, reason="the evaluation of the programme"
+    )
     assert "-evaluation-" in name
     files = _bundle_files(stream)
     people = files["people.csv"]
@@ -245,7 +247,7 @@ def test_an_evaluators_identifiable_export_names_only_victims_who_consented_to_r
     assert referrals[unnamed[0]["person_ref"]]["crime_reference"] == ""
     assert "CH/22222/26" in {r["crime_reference"] for r in files["referrals.csv"]}
 
-    full, _ = bundle_export_for_user(actor=world.admin, pseudonymise=False)
+    full, _ = bundle_export_for_user(actor=world.admin, pseudonymise=False, reason="moving to a new service")
     assert ("Hannah", "Mills") in {(p["given_name"], p["family_name"]) for p in _bundle_files(full)["people.csv"]}
     # The evaluation export is for those who may handle identities, like the full one.
     with pytest.raises(Http404):

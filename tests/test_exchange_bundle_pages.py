@@ -188,7 +188,9 @@ def test_a_running_job_page_follows_its_progress(world: World) -> None:
 @pytest.mark.django_db
 def test_admin_downloads_the_full_export_and_it_is_logged(world: World, tmp_path: Path) -> None:
     import_bundle(source=write_bundle(tmp_path / "b"), partnership_slug=world.partnership.slug)
-    response = logged_in(world.admin).post(reverse("exchange:bundle_export"), {"kind": "full"})
+    response = logged_in(world.admin).post(
+        reverse("exchange:bundle_export"), {"kind": "full", "reason": "moving to a new service"}
+    )
     assert response.status_code == 200
     assert response["Content-Type"] == "application/zip" and "no-store" in response["Cache-Control"]
     assert f'filename="{world.partnership.slug}-bundle-' in response["Content-Disposition"]
@@ -207,7 +209,7 @@ def test_admin_downloads_the_full_export_and_it_is_logged(world: World, tmp_path
 def test_programme_manager_downloads_only_the_pseudonymised_export(world: World, tmp_path: Path) -> None:
     import_bundle(source=write_bundle(tmp_path / "b"), partnership_slug=world.partnership.slug)
     client = logged_in(world.programme_manager)
-    assert client.post(reverse("exchange:bundle_export"), {"kind": "full"}).status_code == 400
+    assert client.post(reverse("exchange:bundle_export"), {"kind": "full", "reason": "moving"}).status_code == 400
     response = client.post(reverse("exchange:bundle_export"), {"kind": "pseudonymised"})
     assert response.status_code == 200
     with zipfile.ZipFile(io.BytesIO(response.getvalue())) as archive:
@@ -230,7 +232,7 @@ def test_an_admin_whose_agency_may_not_see_victims_identities_gets_only_the_pseu
     health_admin = make_user(world.health, Role.PARTNERSHIP_ADMIN)
     client = logged_in(health_admin)
     assert "Hannah" not in client.get(reverse("exchange:bundle")).content.decode()
-    assert client.post(reverse("exchange:bundle_export"), {"kind": "full"}).status_code == 400
+    assert client.post(reverse("exchange:bundle_export"), {"kind": "full", "reason": "moving"}).status_code == 400
     with pytest.raises(Http404):
         services.bundle_export_for_user(actor=health_admin, pseudonymise=False)
     upload_files = {"bundle": upload("referrals.csv", FILES["referrals.csv"])}

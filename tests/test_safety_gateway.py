@@ -352,7 +352,7 @@ def test_match_candidates_do_not_confirm_a_victim_to_an_agency_without_victim_id
 
 
 def _exported(user: User) -> str:
-    stream, _name = bundle_export_for_user(actor=user, pseudonymise=False)
+    stream, _name = bundle_export_for_user(actor=user, pseudonymise=False, reason="moving to a new service")
     with zipfile.ZipFile(io.BytesIO(stream.read())) as archive:
         return "\n".join(archive.read(name).decode() for name in archive.namelist())
 

@@ -14,8 +14,10 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from agencies.models import User
-from exchange.importer import import_bundle
+from agencies.models import Partnership, User
+from exchange.importer import ImportResult, import_bundle
+from exchange.models import TransferOutcome
+from exchange.services import bundle_import_log
 
 
 class Command(BaseCommand):
@@ -40,6 +42,7 @@ class Command(BaseCommand):
             label=options["path"],
             progress=self._progress,
         )
+        self._record(result, actor=actor, source=options["path"])
         if result.errors:
             for error in result.errors:
                 self.stderr.write(str(error))
@@ -52,6 +55,22 @@ class Command(BaseCommand):
             self.stdout.write(self.style.SUCCESS(f"The bundle is valid ({elapsed:.1f} s); nothing was written"))
         else:
             self.stdout.write(self.style.SUCCESS(f"Imported in {elapsed:.1f} s"))
+
+    def _record(self, result: ImportResult, *, actor: User | None, source: str) -> None:
+        """The partnership's transfer history, as for an upload (not for a partnership only checked)."""
+        partnership = Partnership.objects.filter(slug=result.partnership_slug).first()
+        if partnership is None:
+            return
+        bundle_import_log(
+            actor=actor,
+            partnership_id=partnership.pk,
+            dry_run=result.dry_run,
+            source=source,
+            outcome=TransferOutcome.REJECTED if result.errors else TransferOutcome.DONE,
+            created=dict(result.created),
+            already_held=dict(result.already_held),
+            error_count=len(result.errors),
+        )
 
     def _progress(self, message: str) -> None:
         self.stdout.write(f"[{time.monotonic() - self._started:7.1f} s] {message}")

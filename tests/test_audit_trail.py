@@ -1,0 +1,237 @@
+"""An audit trail an admin can use: the access log searched by case reference or by person
+(found by name, or by id), a reason before an export with names, and the history of the
+partnership's imports and exports."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import CommandError, call_command
+from django.http import Http404
+from django.test import Client
+from django.urls import reverse
+
+from agencies.models import Role, User
+from audit.models import AccessAction, AccessLog
+from audit.services import access_record
+from cases.models import CaseParty, PartyRole
+from exchange import services
+from exchange.importer import import_bundle
+from exchange.models import BundleTransfer, TransferKind, TransferOutcome
+from tests.case_factories import make_case
+from tests.exchange_bundle_data import FILES, write_bundle
+from tests.factories import World, make_user
+
+
+def logged_in(user: User) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def shown(response: object) -> list[tuple[str, list[str]]]:
+    page = response.context["page"]  # type: ignore[attr-defined]
+    return [(e.record_type, e.record_ids) for e in page.entries if e.record_type != "audit.accesslog"]
+
+
+# --- (a) the access log by case reference or by person -----------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_access_log_is_searched_by_case_reference_in_any_usual_form(world: World, other_world: World) -> None:
+    access_record(user=world.advocate, action=AccessAction.VIEW, record_type="cases.case", record_ids=["37"])
+    access_record(user=world.advocate, action=AccessAction.VIEW, record_type="cases.case", record_ids=["370"])
+    access_record(user=world.advocate, action=AccessAction.VIEW, record_type="cases.person", record_ids=["37"])
+    access_record(user=other_world.advocate, action=AccessAction.VIEW, record_type="cases.case", record_ids=["37"])
+    client = logged_in(world.admin)
+    url = reverse("agencies:access_log")
+    for reference in ("MASIP-000037", "masip 37", "37", "000037"):
+        response = client.get(url, {"case": reference})
+        assert response.status_code == 200
+        # The case's own row only: not case 370, not person 37, not the other partnership's case 37.
+        assert shown(response) == [("cases.case", ["37"])], reference
+        assert "no-store" in response["Cache-Control"]
+    bad = client.get(url, {"case": "MASIP-ABC"})
+    assert bad.context["page"] is None
+    assert "Enter the case reference like MASIP-000037" in bad.content.decode()
+    # The download follows the same filter.
+    csv_rows = client.get(reverse("agencies:access_log_export"), {"case": "MASIP-000037"}).content.decode()
+    assert len(csv_rows.strip().splitlines()) == 2
+
+
+@pytest.mark.django_db
+def test_the_access_log_is_searched_by_person_id_and_one_question_at_a_time(world: World) -> None:
+    access_record(user=world.advocate, action=AccessAction.VIEW, record_type="cases.person", record_ids=["7", "8"])
+    access_record(user=world.clinician, action=AccessAction.SEARCH, record_type="cases.person", record_ids=["8"])
+    access_record(user=world.advocate, action=AccessAction.VIEW, record_type="cases.case", record_ids=["7"])
+    client = logged_in(world.admin)
+    url = reverse("agencies:access_log")
+    assert sorted(r for _t, r in shown(client.get(url, {"person": "8"}))) == [["7", "8"], ["8"]]
+    assert shown(client.get(url, {"person": "7"})) == [("cases.person", ["7", "8"])]
+    # Several errors at once: a person id that is not a number, and a case with a record type.
+    both = client.get(url, {"person": "seven", "case": "37", "record_type": "cases.case"})
+    html = both.content.decode()
+    assert both.context["page"] is None
+    assert "Enter the person id as a number" in html
+    assert "Search by one of case reference, person, or record type and id" in html
+
+
+@pytest.mark.django_db
+def test_an_admin_finds_a_person_by_name_without_the_name_in_any_url(world: World, other_world: World) -> None:
+    case = make_case(world.triage_officer)
+    victim = CaseParty.objects.get(case=case, role=PartyRole.VICTIM).person
+    make_case(other_world.triage_officer, victim_name=("Hannah", "Milton"))
+    access_record(user=world.advocate, action=AccessAction.VIEW, record_type="cases.person", record_ids=[victim.pk])
+    client = logged_in(world.admin)
+    url = reverse("agencies:access_log")
+    response = client.post(url, {"person_name": "hannah mills"})
+    assert response.status_code == 200
+    people = response.context["people"]
+    assert [(p.person_id, p.name) for p in people] == [(victim.pk, "Hannah Mills")]  # not the other partnership's
+    html = response.content.decode()
+    assert f'href="?person={victim.pk}"' in html and "Hannah" not in response.request["PATH_INFO"]
+    # The names shown are a search of those people, logged.
+    logged = AccessLog.objects.get(user=world.admin, action=AccessAction.SEARCH, record_type="cases.person")
+    assert logged.record_ids == [str(victim.pk)]
+    # Following the link: who looked at her record (the advocate, and the admin's own search).
+    entries = client.get(url, {"person": victim.pk}).context["page"].entries
+    assert [(e.user, e.action) for e in entries] == [
+        (world.admin, AccessAction.SEARCH),
+        (world.advocate, AccessAction.VIEW),
+    ]
+    # Too short a name: the error, and no search.
+    short = client.post(url, {"person_name": "h"})
+    assert short.context["people"] is None and "Enter at least two letters" in short.content.decode()
+
+
+@pytest.mark.django_db
+def test_the_name_search_is_refused_outside_its_rule(world: World, other_world: World) -> None:
+    make_case(world.triage_officer)
+    url = reverse("agencies:access_log")
+    # Not a partnership admin: 404, to the search as to the page.
+    for role in ("advocate", "programme_manager", "triage_officer"):
+        assert logged_in(getattr(world, role)).post(url, {"person_name": "Hannah Mills"}).status_code == 404, role
+    # Another partnership's admin finds nobody of this one.
+    assert logged_in(other_world.admin).post(url, {"person_name": "Hannah Mills"}).context["people"] == []
+    # An admin whose agency the agreement does not give victim identity is not told a victim's name.
+    health_admin = make_user(world.health, Role.PARTNERSHIP_ADMIN)
+    found = logged_in(health_admin).post(url, {"person_name": "Hannah Mills"}).context["people"]
+    assert found == []
+    perpetrator = logged_in(health_admin).post(url, {"person_name": "Darren Cole"}).context["people"]
+    assert [p.name for p in perpetrator] == ["Darren Cole"]
+
+
+# --- (b) a reason before an export with names --------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_an_export_with_names_asks_why_and_logs_the_reason(world: World, tmp_path: Path) -> None:
+    import_bundle(source=write_bundle(tmp_path / "b"), partnership_slug=world.partnership.slug)
+    client = logged_in(world.admin)
+    url = reverse("exchange:bundle_export")
+    for kind in ("full", "evaluation"):
+        refused = client.post(url, {"kind": kind, "reason": "   "})
+        assert refused.status_code == 400, kind
+        assert "Say why the export with names is needed" in refused.content.decode()
+    assert not AccessLog.objects.filter(action=AccessAction.EXPORT).exists()
+    assert not BundleTransfer.objects.filter(kind=TransferKind.FULL_EXPORT).exists()
+    response = client.post(url, {"kind": "full", "reason": "Moving to the county's new case system"})
+    assert response.status_code == 200 and response["Content-Type"] == "application/zip"
+    entry = AccessLog.objects.get(action=AccessAction.EXPORT)
+    assert entry.purpose.endswith("Reason: Moving to the county's new case system")
+    transfer = BundleTransfer.objects.get(kind=TransferKind.FULL_EXPORT)
+    assert transfer.reason == "Moving to the county's new case system" and transfer.user == world.admin
+    # The pseudonymised export needs none, from an admin or a programme manager.
+    assert client.post(url, {"kind": "pseudonymised"}).status_code == 200
+    assert logged_in(world.programme_manager).post(url, {"kind": "pseudonymised"}).status_code == 200
+    # The service asks too, whatever calls it.
+    with pytest.raises(ValidationError):
+        services.bundle_export_for_user(actor=world.admin, pseudonymise=False, reason="")
+    with pytest.raises(CommandError, match="--reason"):
+        call_command("export_bundle", str(tmp_path / "e.zip"), "--partnership", world.partnership.slug)
+    assert not (tmp_path / "e.zip").exists()
+    call_command("export_bundle", str(tmp_path / "e.zip"), "--partnership", world.partnership.slug,
+                 "--reason", "Archive for the inquiry", stdout=io.StringIO())  # fmt: skip
+    assert BundleTransfer.objects.filter(reason="Archive for the inquiry", user=None).exists()
+
+
+# --- (c) past imports and exports ------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_past_imports_and_exports_are_listed_with_who_when_counts_and_outcome(world: World, other_world: World) -> None:
+    def job(files: dict[str, str], *, dry_run: bool) -> None:
+        job_id = services.bundle_import_start(
+            actor=world.admin,
+            files=[SimpleUploadedFile(name, text.encode(), content_type="text/csv") for name, text in files.items()],
+            dry_run=dry_run,
+        )
+        assert services.bundle_import_run(job_id=job_id) == services.DONE
+        cache.delete(services._state_key(job_id))
+
+    broken = dict(FILES)
+    broken["people.csv"] = FILES["people.csv"].replace("\nV2,female", "\nV2,femail")
+    job(broken, dry_run=False)
+    job(FILES, dry_run=False)
+    logged_in(world.programme_manager).post(reverse("exchange:bundle_export"), {"kind": "pseudonymised"})
+    BundleTransfer.objects.create(partnership=other_world.partnership, kind="import", outcome="done", source="x.zip")
+
+    url = reverse("exchange:bundle_history")
+    response = logged_in(world.admin).get(url)
+    assert response.status_code == 200 and "no-store" in response["Cache-Control"]
+    transfers = response.context["transfers"]
+    assert [(t.kind, t.outcome, t.user) for t in transfers] == [
+        (TransferKind.PSEUDONYMISED_EXPORT, TransferOutcome.DONE, world.programme_manager),
+        (TransferKind.IMPORT, TransferOutcome.DONE, world.admin),
+        (TransferKind.IMPORT, TransferOutcome.REJECTED, world.admin),
+    ]
+    exported, imported, rejected = transfers
+    assert imported.rows["referrals.csv"] == FILES["referrals.csv"].strip().count("\n")
+    assert exported.rows["referrals.csv"] == imported.rows["referrals.csv"]
+    assert rejected.rows == {} and rejected.error_count == 1
+    html = response.content.decode()
+    assert "1 error" in html and "Rejected: the bundle has errors" in html and str(world.programme_manager) in html
+    assert "x.zip" not in html  # the other partnership's import
+    viewed = AccessLog.objects.get(user=world.admin, record_type="exchange.bundletransfer")
+    assert sorted(viewed.record_ids) == sorted(str(t.pk) for t in transfers)
+    # Programme managers see it too; every other role: 404.
+    assert logged_in(world.programme_manager).get(url).status_code == 200
+    for role in ("triage_officer", "advocate", "clinician", "probation_practitioner"):
+        assert logged_in(getattr(world, role)).get(url).status_code == 404, role
+    with pytest.raises(Http404):
+        services.bundle_transfers_for_user(user=world.advocate)
+    # The bundle page links to it.
+    assert f'href="{url}"' in logged_in(world.admin).get(reverse("exchange:bundle")).content.decode()
+
+
+@pytest.mark.django_db
+def test_a_failed_import_and_a_command_import_are_in_the_history(
+    world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    job_id = services.bundle_import_start(
+        actor=world.admin,
+        files=[SimpleUploadedFile("referrals.csv", FILES["referrals.csv"].encode(), content_type="text/csv")],
+        dry_run=True,
+    )
+
+    def stops(**kwargs: object) -> None:
+        raise RuntimeError("a fault")
+
+    with monkeypatch.context() as patch:
+        patch.setattr("exchange.importer.import_bundle", stops)
+        assert services.bundle_import_run(job_id=job_id) == services.FAILED
+    cache.delete(services._state_key(job_id))
+    call_command("import_bundle", str(write_bundle(tmp_path / "b")), "--partnership", world.partnership.slug,
+                 "--dry-run", stdout=io.StringIO())  # fmt: skip
+    kinds = list(BundleTransfer.objects.values_list("kind", "outcome", "source", "user"))
+    assert kinds == [
+        (TransferKind.CHECK, TransferOutcome.DONE, str(tmp_path / "b"), None),
+        (TransferKind.CHECK, TransferOutcome.FAILED, "referrals.csv", world.admin.pk),
+    ]
+    html = logged_in(world.admin).get(reverse("exchange:bundle_history")).content.decode()
+    assert "System (command)" in html and "Stopped with an unexpected error" in html
