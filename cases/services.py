@@ -693,8 +693,7 @@ def case_transition(
     return locked
 
 
-# Who records what a triage or clinic meeting decided (clinicians run the stalking clinic).
-MEETING_OUTCOME_ROLES = permissions.TRIAGE_ROLES | {Role.CLINICIAN}
+MEETING_OUTCOME_ROLES = permissions.MEETING_OUTCOME_ROLES
 
 
 @transaction.atomic
@@ -775,7 +774,7 @@ def case_record_evaluation_factors(*, actor: User, case: Case, factors: dict[str
     history class. One timeline entry names the changes."""
     permissions.require_case(actor, case)
     errors: dict[str, str] = {}
-    if actor.role not in MEETING_OUTCOME_ROLES:
+    if not permissions.can_record_evaluation_factors(actor):
         errors["factors"] = f"Your role ({actor.get_role_display()}) cannot record these"
     unknown = set(factors) - set(EVALUATION_FACTORS)
     if unknown:
