@@ -78,6 +78,14 @@ def _event(case: Case, *, actor: User | None, kind: EventKind, summary: str, **e
     )
 
 
+@transaction.atomic
+def case_event_record(*, actor: User, case: Case, summary: str) -> CaseEvent:
+    """A line on the case's timeline for what the meetings keep about it (the watch list),
+    which belongs to the triage app: the timeline stays the one record of what happened."""
+    permissions.require_case(actor, case)
+    return _event(case, actor=actor, kind=EventKind.MEETING, summary=summary[:300])
+
+
 # --- people --------------------------------------------------------------------------------------
 
 

@@ -381,7 +381,9 @@ def evaluation_factors(request: HttpRequest, case_id: int) -> HttpResponse:
         "antisocial_lifestyle": factors.antisocial_lifestyle,
     }
     form = EvaluationFactorsForm(
-        request.POST or None, current=current, criminal_history="antisocial_lifestyle" not in factors.withheld
+        request.POST if request.method == "POST" else None,
+        current=current,
+        criminal_history="antisocial_lifestyle" not in factors.withheld,
     )
     if request.method == "POST" and form.is_valid():
         try:

@@ -150,6 +150,9 @@ def test_the_page_lists_every_missing_answer_at_once_and_writes_nothing(world: W
         "Answer whether the perpetrator leads an antisocial lifestyle",
     ):
         assert message in body, message
+    # Nothing chosen at all is an error too, not the empty form again.
+    empty = client_for(world.triage_officer).post(page(case), {})
+    assert "govuk-error-summary" in empty.content.decode()
     case.refresh_from_db()
     assert (case.mental_health_services, case.probation_involved, case.mappa, case.antisocial_lifestyle) == (
         None,
