@@ -292,6 +292,58 @@ class OutcomeForm(forms.Form):
     notes = forms.CharField(label="Notes", required=False, widget=forms.Textarea(attrs={"rows": 3}))
 
 
+# Each factor is yes, no or not known: "not known" is kept apart from "no" (the evaluation
+# counts only what was asked and answered).
+KNOWN_ANSWERS = [("yes", "Yes"), ("no", "No"), ("unknown", "Not known")]
+ANSWER_VALUES: dict[str, bool | None] = {"yes": True, "no": False, "unknown": None}
+
+
+def _answer(value: bool | None) -> str:
+    return "unknown" if value is None else "yes" if value else "no"
+
+
+class EvaluationFactorsForm(forms.Form):
+    """The four factors the evaluation tests against re-offending. The antisocial lifestyle is
+    criminal history: the field is left off for those the sharing agreement does not give it."""
+
+    mental_health_services = forms.ChoiceField(
+        label="Is the perpetrator known to mental-health services?",
+        choices=KNOWN_ANSWERS,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Answer whether the perpetrator is known to mental-health services"},
+    )
+    probation_involved = forms.ChoiceField(
+        label="Is probation involved with the perpetrator?",
+        choices=KNOWN_ANSWERS,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Answer whether probation is involved"},
+    )
+    mappa = forms.ChoiceField(
+        label="Is the perpetrator managed under MAPPA?",
+        choices=KNOWN_ANSWERS,
+        widget=forms.RadioSelect,
+        help_text="Multi-agency public protection arrangements.",
+        error_messages={"required": "Answer whether the perpetrator is managed under MAPPA"},
+    )
+    antisocial_lifestyle = forms.ChoiceField(
+        label="Does the perpetrator lead an antisocial lifestyle?",
+        choices=KNOWN_ANSWERS,
+        widget=forms.RadioSelect,
+        help_text="Criminal history: seen only by agencies the sharing agreement gives it.",
+        error_messages={"required": "Answer whether the perpetrator leads an antisocial lifestyle"},
+    )
+
+    def __init__(self, *args: Any, current: Mapping[str, bool | None], criminal_history: bool, **kwargs: Any) -> None:
+        kwargs["initial"] = {name: _answer(value) for name, value in current.items()}
+        super().__init__(*args, **kwargs)
+        if not criminal_history:
+            del self.fields["antisocial_lifestyle"]
+
+    def factors(self) -> dict[str, bool | None]:
+        """The answers as the service takes them, only for the fields the form carries."""
+        return {name: ANSWER_VALUES[self.cleaned_data[name]] for name in self.fields}
+
+
 class StaffChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: Any) -> str:
         return f"{obj.get_full_name() or obj.email} ({obj.agency.name})"

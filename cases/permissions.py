@@ -342,5 +342,14 @@ def can_record_orders(user: User) -> bool:
     return user.role == Role.PARTNERSHIP_ADMIN or user.agency.kind in {"police", "probation", "cps"}
 
 
+# Who records what a triage or clinic meeting decided (clinicians run the stalking clinic),
+# and with it the evaluation's factors on the perpetrator.
+MEETING_OUTCOME_ROLES = TRIAGE_ROLES | {Role.CLINICIAN}
+
+
+def can_record_evaluation_factors(user: User) -> bool:
+    return user.role in MEETING_OUTCOME_ROLES
+
+
 def can_add_note(user: User) -> bool:
     return user.role in CASEWORK_ROLES

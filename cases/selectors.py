@@ -685,6 +685,7 @@ class CaseDetail:
     can_change_sharing: bool
     can_record_orders: bool
     can_add_note: bool
+    can_record_evaluation_factors: bool
     visible_classes: frozenset[str]
     perpetrator_history: list[PerpetratorHistory] = field(default_factory=list)
 
@@ -813,6 +814,7 @@ def case_detail_for_user(*, user: User, case_id: int) -> CaseDetail:
         can_change_sharing=permissions.can_change_sharing(user),
         can_record_orders=permissions.can_record_orders(user),
         can_add_note=permissions.can_add_note(user),
+        can_record_evaluation_factors=permissions.can_record_evaluation_factors(user),
         visible_classes=classes,
         perpetrator_history=history,
     )

@@ -78,6 +78,14 @@ def _event(case: Case, *, actor: User | None, kind: EventKind, summary: str, **e
     )
 
 
+@transaction.atomic
+def case_event_record(*, actor: User, case: Case, summary: str) -> CaseEvent:
+    """A line on the case's timeline for what the meetings keep about it (the watch list),
+    which belongs to the triage app: the timeline stays the one record of what happened."""
+    permissions.require_case(actor, case)
+    return _event(case, actor=actor, kind=EventKind.MEETING, summary=summary[:300])
+
+
 # --- people --------------------------------------------------------------------------------------
 
 
@@ -693,8 +701,7 @@ def case_transition(
     return locked
 
 
-# Who records what a triage or clinic meeting decided (clinicians run the stalking clinic).
-MEETING_OUTCOME_ROLES = permissions.TRIAGE_ROLES | {Role.CLINICIAN}
+MEETING_OUTCOME_ROLES = permissions.MEETING_OUTCOME_ROLES
 
 
 @transaction.atomic
@@ -775,7 +782,7 @@ def case_record_evaluation_factors(*, actor: User, case: Case, factors: dict[str
     history class. One timeline entry names the changes."""
     permissions.require_case(actor, case)
     errors: dict[str, str] = {}
-    if actor.role not in MEETING_OUTCOME_ROLES:
+    if not permissions.can_record_evaluation_factors(actor):
         errors["factors"] = f"Your role ({actor.get_role_display()}) cannot record these"
     unknown = set(factors) - set(EVALUATION_FACTORS)
     if unknown:

@@ -15,6 +15,7 @@ urlpatterns = [
     path("<int:case_id>/orders/new/", views.order_add, name="order_add"),
     path("<int:case_id>/orders/<int:order_id>/breaches/new/", views.breach_add, name="breach_add"),
     path("<int:case_id>/outcomes/new/", views.outcome_add, name="outcome_add"),
+    path("<int:case_id>/evaluation-factors/", views.evaluation_factors, name="evaluation_factors"),
     path("<int:case_id>/worker/", views.assign_worker, name="assign_worker"),
     path("<int:case_id>/sharing/", views.case_sharing, name="case_sharing"),
 ]

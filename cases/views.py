@@ -29,6 +29,7 @@ from cases.forms import (
     BreachForm,
     BreakGlassForm,
     CaseloadFilterForm,
+    EvaluationFactorsForm,
     IntakePersonForm,
     MergeForm,
     MergeSearchForm,
@@ -417,6 +418,39 @@ def outcome_add(request: HttpRequest, case_id: int) -> HttpResponse:
             messages.success(request, f"Outcome recorded: {outcome.get_kind_display().lower()}")
             return redirect("cases:case_detail", case_id=case.pk)
     return _case_form_page(request, case, form, title="Record a criminal-justice outcome", button="Record outcome")
+
+
+@staff_required
+def evaluation_factors(request: HttpRequest, case_id: int) -> HttpResponse:
+    """Mental-health services, probation, MAPPA and antisocial lifestyle, through the same
+    service as the API's ``PATCH /api/v1/cases/{id}/evaluation-factors/``."""
+    actor = staff_member(request)
+    factors = reads.evaluation_factors_read(user=actor, case_id=case_id)
+    case = factors.case
+    if not permissions.can_record_evaluation_factors(actor):
+        raise Http404
+    current = {
+        "mental_health_services": factors.mental_health_services,
+        "probation_involved": factors.probation_involved,
+        "mappa": factors.mappa,
+        "antisocial_lifestyle": factors.antisocial_lifestyle,
+    }
+    form = EvaluationFactorsForm(
+        request.POST if request.method == "POST" else None,
+        current=current,
+        criminal_history="antisocial_lifestyle" not in factors.withheld,
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.case_record_evaluation_factors(actor=actor, case=case, factors=form.factors())
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, "Evaluation factors saved")
+            return redirect("cases:case_detail", case_id=case.pk)
+    return _case_form_page(
+        request, case, form, title="Evaluation factors", button="Save", extra={"caption": "the perpetrator"}
+    )
 
 
 @staff_required

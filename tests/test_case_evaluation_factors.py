@@ -3,7 +3,11 @@ lifestyle): recorded by triage roles, the antisocial lifestyle only under crimin
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from django.test import Client
+from django.urls import reverse
 from rest_framework.test import APIClient
 
 from agencies.models import AgencyKind, RecordClass, SharingRule, User
@@ -81,3 +85,113 @@ def test_another_partnership_gets_404(world: World) -> None:
     other = World("Elsewhere")
     assert api_for(other.triage_officer).get(url(case)).status_code == 404
     assert api_for(other.triage_officer).patch(url(case), {"mappa": True}, format="json").status_code == 404
+
+
+# --- the page on the case -----------------------------------------------------------------------------
+
+
+def page(case: Case) -> str:
+    return reverse("cases:evaluation_factors", args=[case.pk])
+
+
+def client_for(user: User) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+ALL_ANSWERED = {
+    "mental_health_services": "yes",
+    "probation_involved": "no",
+    "mappa": "unknown",
+    "antisocial_lifestyle": "yes",
+}
+
+
+def test_the_page_records_the_four_factors_through_the_service(world: World) -> None:
+    case = make_case(world.clinician)
+    client = client_for(world.clinician)
+    form = client.get(page(case))
+    assert form.status_code == 200
+    assert "no-store" in form["Cache-Control"]
+    assert 'name="antisocial_lifestyle"' in form.content.decode()
+    response = client.post(page(case), ALL_ANSWERED)
+    assert response.status_code == 302 and response["Location"] == reverse("cases:case_detail", args=[case.pk])
+    case.refresh_from_db()
+    assert (case.mental_health_services, case.probation_involved, case.mappa, case.antisocial_lifestyle) == (
+        True,
+        False,
+        None,
+        True,
+    )
+    summaries = set(CaseEvent.objects.filter(case=case, kind="meeting").values_list("summary", "record_class"))
+    assert ("Antisocial lifestyle: yes", "criminal_history") in summaries
+    assert ("Known to mental-health services: yes; Probation involved: no", "") in summaries
+    # The form opens on what is recorded, and the case shows it.
+    again = client.get(page(case)).content.decode()
+    assert re.search(r'name="probation_involved" value="no"[^>]*checked', again)
+    detail = client.get(reverse("cases:case_detail", args=[case.pk])).content.decode()
+    assert "Managed under MAPPA" in detail and page(case) in detail
+    assert AccessLog.objects.filter(
+        user=world.clinician, record_ids=[str(case.pk)], purpose="evaluation factors"
+    ).exists()
+
+
+def test_the_page_lists_every_missing_answer_at_once_and_writes_nothing(world: World) -> None:
+    case = make_case(world.triage_officer)
+    response = client_for(world.triage_officer).post(page(case), {"mappa": "perhaps"})
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "govuk-error-summary" in body
+    for message in (
+        "Answer whether the perpetrator is known to mental-health services",
+        "Answer whether probation is involved",
+        "Select a valid choice",
+        "Answer whether the perpetrator leads an antisocial lifestyle",
+    ):
+        assert message in body, message
+    # Nothing chosen at all is an error too, not the empty form again.
+    empty = client_for(world.triage_officer).post(page(case), {})
+    assert "govuk-error-summary" in empty.content.decode()
+    case.refresh_from_db()
+    assert (case.mental_health_services, case.probation_involved, case.mappa, case.antisocial_lifestyle) == (
+        None,
+        None,
+        None,
+        None,
+    )
+    assert not CaseEvent.objects.filter(case=case, kind="meeting").exists()
+
+
+def test_without_criminal_history_the_page_leaves_the_lifestyle_off_and_keeps_it(world: World) -> None:
+    case = make_case(world.triage_officer)
+    api_for(world.triage_officer).patch(url(case), {"antisocial_lifestyle": True}, format="json")
+    SharingRule.objects.filter(
+        agreement=world.partnership.sharing_agreement,
+        agency_kind=AgencyKind.POLICE,
+        record_class=RecordClass.CRIMINAL_HISTORY,
+    ).delete()
+    client = client_for(world.triage_officer)
+    assert 'name="antisocial_lifestyle"' not in client.get(page(case)).content.decode()
+    # A value posted for it anyway is ignored, not written.
+    response = client.post(page(case), {**ALL_ANSWERED, "antisocial_lifestyle": "no"})
+    assert response.status_code == 302
+    case.refresh_from_db()
+    assert case.antisocial_lifestyle is True and case.mental_health_services is True
+    detail = client.get(reverse("cases:case_detail", args=[case.pk])).content.decode()
+    assert "Antisocial lifestyle" in detail
+
+
+def test_roles_that_do_not_record_them_and_other_partnerships_get_404(world: World) -> None:
+    case = make_case(world.triage_officer)
+    other = World("Elsewhere")
+    for user in (world.advocate, world.probation_practitioner, other.triage_officer, other.clinician):
+        client = client_for(user)
+        assert client.get(page(case)).status_code == 404, user.role
+        assert client.post(page(case), ALL_ANSWERED).status_code == 404, user.role
+    case.refresh_from_db()
+    assert case.mental_health_services is None and case.mappa is None
+    # The case page offers the change only to those who may make it.
+    detail = client_for(world.advocate).get(reverse("cases:case_detail", args=[case.pk]))
+    assert detail.status_code == 200 and "Evaluation factors" in detail.content.decode()
+    assert page(case) not in detail.content.decode()

@@ -31,6 +31,11 @@ class TriageConfig(AppConfig):
                 key="meetings", template_name="triage/_case_card.html", order=20, context=selectors.case_card_for_user
             )
         )
+        register_case_summary_card(
+            CaseSummaryCard(
+                key="watch", template_name="triage/_watch_card.html", order=21, context=selectors.watch_card_for_user
+            )
+        )
         register_due_source(selectors.open_action_due_dates)
         register_section(
             key="meetings",
@@ -38,6 +43,14 @@ class TriageConfig(AppConfig):
             url_name="triage:meetings",
             order=25,
             description="Triage meetings and stalking clinics: agendas, attendance, decisions, actions and minutes.",
+            applies=case_permissions.is_staff_member,
+        )
+        register_section(
+            key="watch_list",
+            title="Watch list",
+            url_name="triage:watch_list",
+            order=28,
+            description="Declined domestic-abuse cases kept in view, with their review dates.",
             applies=case_permissions.is_staff_member,
         )
         register_section(

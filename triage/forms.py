@@ -340,3 +340,25 @@ class ActionCancelForm(forms.Form):
 
 class ActionRescheduleForm(forms.Form):
     due_on = GovukDateField(label="New due date", required=True)
+
+
+class WatchForm(forms.Form):
+    review_on = GovukDateField(
+        label="Review date",
+        required=True,
+        help_text=f"When the triage meeting should hear the case again. {DATE_HINT}",
+    )
+    reason = forms.CharField(
+        label="Why the case is watched",
+        widget=forms.Textarea(attrs={"rows": 4}),
+        error_messages={"required": "Give the reason for watching the case"},
+        help_text="For example: she is still in the relationship; if it ends she may be stalked.",
+    )
+
+
+class WatchEndForm(forms.Form):
+    end_reason = forms.CharField(
+        label="Why the watch ends",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": "Give the reason for ending the watch"},
+    )

@@ -49,6 +49,8 @@ class AgendaSource(models.TextChoices):
     HIGH_RISK = "high_risk", "High risk"
     REFERRED_TO_CLINIC = "referred_to_clinic", "Referred to clinic"
     REOFFENDING = "reoffending", "Re-offending confirmed in monitoring"
+    WATCH_DUE = "watch_due", "Watched: review date reached"
+    WATCH_NEW_REFERRAL = "watch_new_referral", "Watched: a new referral names the perpetrator"
     ADDED = "added", "Added by hand"
 
 
@@ -283,3 +285,46 @@ class Action(models.Model):
 
     def __str__(self) -> str:
         return f"Action {self.pk} on case {self.case_id}"
+
+
+# --- the watch list ---------------------------------------------------------------------------------------
+
+
+@pghistory.track()
+class Watch(models.Model):
+    """A declined domestic-abuse case kept in view "in case the victim ended the relationship".
+
+    It comes back to the triage agenda when ``review_on`` falls due or a new referral names
+    the same perpetrator (triage.selectors); the meeting hears it again, and the triage
+    officer sets a later review date or ends the watch. One open watch per case.
+    """
+
+    case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="watches")
+    review_on = models.DateField()
+    reason = models.TextField()
+    started_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    started_at = models.DateTimeField(auto_now_add=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    end_reason = models.TextField(blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["review_on", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["case"], condition=Q(ended_at__isnull=True), name="watch_open_once"),
+            models.CheckConstraint(
+                condition=Q(ended_at__isnull=True) | (Q(ended_by__isnull=False) & ~Q(end_reason="")),
+                name="watch_ended_has_who_and_why",
+            ),
+        ]
+        indexes = [models.Index(fields=["review_on"], condition=Q(ended_at__isnull=True), name="watch_open_review")]
+
+    def __str__(self) -> str:
+        return f"Watch on case {self.case_id}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.ended_at is None

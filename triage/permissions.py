@@ -16,12 +16,25 @@ from typing import Any
 
 from agencies.models import Role
 from cases import permissions as case_permissions
+from cases.models import Relationship
 from triage.models import Action, ActionStatus, Meeting, MeetingKind
 
 CLINIC_ROLES = case_permissions.TRIAGE_ROLES | {Role.CLINICIAN}
 # Who brings information to a meeting: every casework role (not programme managers,
 # who read the minutes but do not hold cases).
 CONTRIBUTOR_ROLES = case_permissions.CASEWORK_ROLES
+
+
+# Domestic abuse as the Domestic Abuse Act 2021 (s.2) has it: between people personally
+# connected, that is partners and ex-partners, and relatives. Only such a declined case is
+# watched "in case the victim ended the relationship".
+DOMESTIC_RELATIONSHIPS = frozenset({Relationship.EX_INTIMATE, Relationship.FAMILY})
+
+
+def can_watch(user: Any) -> bool:
+    """Put a declined case on the watch list, move its review date, end the watch: triage roles,
+    who declined it and who run the triage meeting it comes back to."""
+    return case_permissions.is_staff_member(user) and user.role in case_permissions.TRIAGE_ROLES
 
 
 def in_partnership(user: Any, meeting: Meeting) -> bool:

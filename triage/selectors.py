@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Count, F, Max, Min, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import TruncDate
 from django.http import Http404
 from django.utils import timezone
 
@@ -46,6 +47,7 @@ from triage.models import (
     MeetingKind,
     MeetingStatus,
     Outcome,
+    Watch,
 )
 
 PROPOSAL_LIMIT = 200
@@ -391,10 +393,69 @@ REOFFENDED_IN_MONITORING = (
 )
 
 
+def _watch_annotations(qs: QuerySet[Case]) -> QuerySet[Case]:
+    """The open watch of each case (review date, when it began), the latest triage hearing,
+    and the latest referral since the watch began that names the case's perpetrator."""
+    open_watch = Watch.objects.filter(case_id=OuterRef("pk"), ended_at__isnull=True)
+    last_triage_hearing = (
+        MeetingDecision.objects.filter(case_id=OuterRef("pk"), item__meeting__kind=MeetingKind.TRIAGE)
+        .exclude(outcome=Outcome.DEFERRED)
+        .order_by("-decided_at")
+    )
+    # The intake links a new referral's perpetrator to the person already known: the same person.
+    perpetrators = CaseParty.objects.filter(case_id=OuterRef(OuterRef("pk")), role=PartyRole.PERPETRATOR).values(
+        "person_id"
+    )
+    new_referral = (
+        Case.objects.filter(
+            parties__role=PartyRole.PERPETRATOR,
+            parties__person_id__in=perpetrators,
+            created_at__gt=OuterRef("watch_started_at"),
+        )
+        .exclude(pk=OuterRef("pk"))
+        .order_by("-created_at")
+        .values("created_at")[:1]
+    )
+    return qs.annotate(
+        watch_review_on=Subquery(open_watch.values("review_on")[:1]),
+        watch_started_at=Subquery(open_watch.values("started_at")[:1]),
+        last_triage_hearing=Subquery(last_triage_hearing.values("decided_at")[:1]),
+        last_triage_hearing_on=Subquery(last_triage_hearing.annotate(on=TruncDate("decided_at")).values("on")[:1]),
+    ).annotate(watch_new_referral_at=Subquery(new_referral))
+
+
+# A watched declined case comes back to triage when its review date falls due, or when a new
+# referral names the same perpetrator, unless a triage meeting has heard it since.
+def watch_due(today: dt.date) -> Q:
+    return (
+        Q(status=CaseStatus.DECLINED)
+        & Q(watch_review_on__lte=today)
+        & (Q(last_triage_hearing_on__isnull=True) | Q(last_triage_hearing_on__lt=F("watch_review_on")))
+    )
+
+
+WATCH_NEW_REFERRAL = (
+    Q(status=CaseStatus.DECLINED)
+    & Q(watch_new_referral_at__isnull=False)
+    & (Q(last_triage_hearing__isnull=True) | Q(last_triage_hearing__lt=F("watch_new_referral_at")))
+)
+
+
+def _triage_source(case: Case) -> str:
+    if case.status == CaseStatus.AWAITING_TRIAGE:
+        return AgendaSource.AWAITING_TRIAGE
+    new_referral = case.watch_new_referral_at  # type: ignore[attr-defined]
+    heard = case.last_triage_hearing  # type: ignore[attr-defined]
+    if new_referral is not None and (heard is None or new_referral > heard):
+        return AgendaSource.WATCH_NEW_REFERRAL
+    return AgendaSource.WATCH_DUE
+
+
 def agenda_proposals_for_user(*, user: User, meeting: Meeting) -> list[Proposal]:
     """The cases the agenda builder proposes, among those the user can see.
 
-    A triage meeting: every case awaiting triage, oldest referral first. A clinic: cases
+    A triage meeting: every case awaiting triage, oldest referral first, and the watched
+    declined cases due again (``watch_due``, ``WATCH_NEW_REFERRAL``). A clinic: cases
     whose current risk is high and that have not been heard at clinic, cases a meeting
     referred to the clinic since they were last heard there, and cases in monitoring with
     re-offending confirmed since they were last heard there.
@@ -404,7 +465,12 @@ def agenda_proposals_for_user(*, user: User, meeting: Meeting) -> list[Proposal]
     on_agenda = AgendaItem.objects.filter(meeting=meeting).values("case_id")
     qs = case_queryset_for_user(user=user).exclude(pk__in=on_agenda)
     if meeting.kind == MeetingKind.TRIAGE:
-        qs = qs.filter(status=CaseStatus.AWAITING_TRIAGE)
+        # Narrowed first to the cases awaiting triage and the watched ones, so the watch's
+        # subqueries run for those alone, not for the whole caseload.
+        watched = Watch.objects.filter(ended_at__isnull=True).values("case_id")
+        qs = _watch_annotations(
+            qs.filter(Q(status=CaseStatus.AWAITING_TRIAGE) | Q(status=CaseStatus.DECLINED, pk__in=watched))
+        ).filter(Q(status=CaseStatus.AWAITING_TRIAGE) | watch_due(timezone.localdate()) | WATCH_NEW_REFERRAL)
     else:
         qs = _clinic_annotations(qs.filter(status__in=CLINIC_STATUSES)).filter(
             Q(current_risk="high", heard_at_clinic=False) | PENDING_CLINIC_REFERRAL | REOFFENDED_IN_MONITORING
@@ -425,7 +491,7 @@ def agenda_proposals_for_user(*, user: User, meeting: Meeting) -> list[Proposal]
     proposals = []
     for case in cases:
         if meeting.kind == MeetingKind.TRIAGE:
-            source = AgendaSource.AWAITING_TRIAGE
+            source = _triage_source(case)
         else:
             referral, hearing = case.last_clinic_referral, case.last_clinic_hearing  # type: ignore[attr-defined]
             reoffended = case.last_reoffending  # type: ignore[attr-defined]
@@ -709,4 +775,77 @@ def case_card_for_user(user: Any, case: Case) -> dict[str, Any] | None:
         "overdue_actions": counts["overdue"],
         "next_due": counts["next_due"],
         "decision": decision,
+    }
+
+
+# --- the watch list ------------------------------------------------------------------------------------------
+
+
+@dataclass
+class WatchRow:
+    watch: Watch
+    due: bool
+    new_referral_at: dt.datetime | None
+
+
+def watch_list_for_user(*, user: User) -> list[WatchRow]:
+    """The open watches on the cases the user can see, the soonest review first, with whether
+    each is due and whether a new referral has named the perpetrator since it began. Logged."""
+    _require_member(user)
+    today = timezone.localdate()
+    cases = {
+        c.pk: c
+        for c in _watch_annotations(
+            case_queryset_for_user(user=user).filter(watches__ended_at__isnull=True)
+        ).select_related("referral")
+    }
+    watches = list(
+        Watch.objects.filter(case_id__in=list(cases), ended_at__isnull=True)
+        .select_related("started_by")
+        .order_by("review_on", "id")
+    )
+    rows = []
+    for watch in watches:
+        case = cases[watch.case_id]
+        watch.case = case
+        new_referral = case.watch_new_referral_at  # type: ignore[attr-defined]
+        rows.append(WatchRow(watch=watch, due=watch.review_on <= today, new_referral_at=new_referral))
+    _log_cases(user, [w.case_id for w in watches], "Watch list")
+    return rows
+
+
+@dataclass
+class CaseWatch:
+    case: Case
+    watch: Watch | None
+    # Whether the case may be put on the watch list now (declined, domestic abuse, not watched).
+    eligible: bool
+
+
+def case_watch_for_user(*, user: User, case_id: int) -> CaseWatch:
+    """The case's open watch (404 outside the user's scope), and whether it can be watched."""
+    case = case_get_for_user(user=user, case_id=case_id)
+    watch = Watch.objects.filter(case_id=case.pk, ended_at__isnull=True).select_related("started_by").first()
+    if watch is not None:
+        watch.case = case
+    eligible = (
+        watch is None
+        and case.status == CaseStatus.DECLINED
+        and case.referral.relationship in permissions.DOMESTIC_RELATIONSHIPS
+    )
+    return CaseWatch(case=case, watch=watch, eligible=eligible)
+
+
+def watch_card_for_user(user: Any, case: Case) -> dict[str, Any] | None:
+    """The case overview's watch-list card: the open watch, or the offer to start one."""
+    if not case_permissions.is_staff_member(user) or case.status != CaseStatus.DECLINED:
+        return None
+    found = case_watch_for_user(user=user, case_id=case.pk)
+    if found.watch is None and not (found.eligible and permissions.can_watch(user)):
+        return None
+    return {
+        "case": case,
+        "watch": found.watch,
+        "can_watch": permissions.can_watch(user),
+        "today": timezone.localdate(),
     }

@@ -47,6 +47,7 @@ from triage.models import (
     MeetingStatus,
     Outcome,
     SashLevel,
+    Watch,
 )
 
 logger = logging.getLogger(__name__)
@@ -269,7 +270,7 @@ def agenda_add(*, actor: User, meeting: Meeting, case_id: int, hearing: str = ""
     hearing = hearing or default_hearing(locked)
     if hearing not in Hearing.values:
         raise ValidationError({"hearing": "Choose in full or in brief"})
-    if case.status in FINISHED_STATUSES:
+    if case.status in FINISHED_STATUSES and not (meeting.kind == MeetingKind.TRIAGE and _is_watched(case)):
         raise ValidationError(
             {"case": f"Case {case.reference} is {case.get_status_display().lower()}: there is nothing to decide"}
         )
@@ -622,7 +623,9 @@ def allowed_outcomes(case: Case) -> list[str]:
     """What a meeting may decide about a case in its current status (deferral is always open)."""
     if case.status in DECIDABLE:
         return [Outcome.ACCEPTED, Outcome.DECLINED, Outcome.DEFERRED]
-    if case.status in REVIEWABLE:
+    if case.status in REVIEWABLE or (case.status == CaseStatus.DECLINED and _is_watched(case)):
+        # A watched declined case is heard again: the triage officer then sets its next review
+        # date or ends the watch; a new referral about the perpetrator is its own case.
         return [Outcome.REVIEWED, Outcome.DEFERRED]
     return [Outcome.DEFERRED]
 
@@ -838,3 +841,97 @@ def action_reminders_send(*, today: dt.date | None = None) -> int:
             continue
         sent += _remind(action, today)
     return sent
+
+
+# --- the watch list --------------------------------------------------------------------------------------------
+
+# How far ahead a review date may be set: the partnerships reviewed watched cases within months.
+WATCH_MAX_AHEAD = dt.timedelta(days=366)
+
+
+def _is_watched(case: Case) -> bool:
+    return Watch.objects.filter(case_id=case.pk, ended_at__isnull=True).exists()
+
+
+def _check_watch(case: Case, review_on: dt.date | None, reason: str) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    today = timezone.localdate()
+    if review_on is None:
+        errors["review_on"] = "Enter the date to review the case"
+    elif review_on <= today:
+        errors["review_on"] = "The review date must be in the future"
+    elif review_on > today + WATCH_MAX_AHEAD:
+        errors["review_on"] = "The review date must be within a year"
+    if not reason.strip():
+        errors["reason"] = "Give the reason for watching the case"
+    elif len(reason) > MAX_TEXT:
+        errors["reason"] = f"Keep it to {MAX_TEXT:,} characters or fewer"
+    return errors
+
+
+def _require_watcher(actor: User, case: Case) -> None:
+    case_permissions.require_case(actor, case)
+    if not permissions.can_watch(actor):
+        raise ValidationError({"review_on": f"Your role ({actor.get_role_display()}) cannot watch a case"})
+
+
+@transaction.atomic
+def watch_start(*, actor: User, case: Case, review_on: dt.date | None, reason: str) -> Watch:
+    """Put a declined domestic-abuse case on the watch list until ``review_on``."""
+    _require_watcher(actor, case)
+    locked = Case.objects.select_for_update().select_related("referral").get(pk=case.pk)
+    errors = _check_watch(locked, review_on, reason)
+    if locked.status != CaseStatus.DECLINED:
+        errors["__all__"] = (
+            f"Only a declined case is watched: case {locked.reference} is {locked.get_status_display().lower()}"
+        )
+    elif locked.referral.relationship not in permissions.DOMESTIC_RELATIONSHIPS:
+        errors["__all__"] = "Only a domestic-abuse case (ex-partners or family) is watched"
+    elif _is_watched(locked):
+        errors["__all__"] = f"Case {locked.reference} is already watched"
+    if errors:
+        raise ValidationError(errors)
+    assert review_on is not None
+    watch = Watch.objects.create(case=locked, review_on=review_on, reason=reason.strip(), started_by=actor)
+    case_services.case_event_record(
+        actor=actor, case=locked, summary=f"Put on the watch list, to review on {review_on:%-d %B %Y}"
+    )
+    return watch
+
+
+@transaction.atomic
+def watch_reschedule(*, actor: User, watch: Watch, review_on: dt.date | None, reason: str) -> Watch:
+    """A later review date (and the reason as it now stands), after the meeting heard the case again."""
+    _require_watcher(actor, watch.case)
+    locked = Watch.objects.select_for_update().get(pk=watch.pk)
+    if locked.ended_at is not None:
+        raise ValidationError({"__all__": "The watch has ended"})
+    errors = _check_watch(watch.case, review_on, reason)
+    if errors:
+        raise ValidationError(errors)
+    assert review_on is not None
+    moved = review_on != locked.review_on
+    locked.review_on, locked.reason = review_on, reason.strip()
+    locked.save(update_fields=["review_on", "reason", "updated_at"])
+    if moved:
+        case_services.case_event_record(
+            actor=actor, case=watch.case, summary=f"Watch list: next review on {review_on:%-d %B %Y}"
+        )
+    return locked
+
+
+@transaction.atomic
+def watch_end(*, actor: User, watch: Watch, reason: str) -> Watch:
+    """Take the case off the watch list (the relationship is over and she is supported elsewhere, say)."""
+    _require_watcher(actor, watch.case)
+    locked = Watch.objects.select_for_update().get(pk=watch.pk)
+    if locked.ended_at is not None:
+        raise ValidationError({"__all__": "The watch has already ended"})
+    if not reason.strip():
+        raise ValidationError({"end_reason": "Give the reason for ending the watch"})
+    if len(reason) > MAX_TEXT:
+        raise ValidationError({"end_reason": f"Keep it to {MAX_TEXT:,} characters or fewer"})
+    locked.ended_at, locked.ended_by, locked.end_reason = timezone.now(), actor, reason.strip()
+    locked.save(update_fields=["ended_at", "ended_by", "end_reason", "updated_at"])
+    case_services.case_event_record(actor=actor, case=watch.case, summary="Taken off the watch list")
+    return locked

@@ -34,4 +34,7 @@ urlpatterns = [
     path("actions/agency/", views.agency_actions, name="agency_actions"),
     path("actions/<int:action_id>/", views.action_detail, name="action_detail"),
     path("cases/<int:case_id>/", views.case_meetings, name="case_meetings"),
+    path("cases/<int:case_id>/watch/", views.case_watch, name="case_watch"),
+    path("cases/<int:case_id>/watch/end/", views.case_watch_end, name="case_watch_end"),
+    path("watch-list/", views.watch_list, name="watch_list"),
 ]

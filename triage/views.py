@@ -41,6 +41,8 @@ from triage.forms import (
     HearingForm,
     MeetingForm,
     ShareForm,
+    WatchEndForm,
+    WatchForm,
 )
 from triage.models import ActionStatus, Meeting, MeetingKind
 
@@ -778,3 +780,66 @@ def case_meetings(request: HttpRequest, case_id: int) -> HttpResponse:
             "today": timezone.localdate(),
         },
     )
+
+
+# --- the watch list ---------------------------------------------------------------------------------------------
+
+
+@staff_required
+@require_GET
+def watch_list(request: HttpRequest) -> HttpResponse:
+    actor = staff_member(request)
+    rows = selectors.watch_list_for_user(user=actor)
+    return render(request, "triage/watch_list.html", {"rows": rows, "today": timezone.localdate()})
+
+
+def _watch_page(request: HttpRequest, case: Any, form: forms.Form, *, title: str, button: str) -> HttpResponse:
+    return render(
+        request,
+        "triage/watch_form.html",
+        {"case": case, "form": form, "title": title, "button": button, "summary_errors": summary_errors(form)},
+    )
+
+
+@staff_required
+def case_watch(request: HttpRequest, case_id: int) -> HttpResponse:
+    """Put a declined domestic-abuse case on the watch list, or move its review date."""
+    actor = staff_member(request)
+    found = selectors.case_watch_for_user(user=actor, case_id=case_id)
+    if not permissions.can_watch(actor) or (found.watch is None and not found.eligible):
+        raise Http404
+    watch = found.watch
+    initial = {"review_on": watch.review_on, "reason": watch.reason} if watch else {}
+    form = WatchForm(request.POST if request.method == "POST" else None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            if watch is None:
+                services.watch_start(actor=actor, case=found.case, **form.cleaned_data)
+            else:
+                services.watch_reschedule(actor=actor, watch=watch, **form.cleaned_data)
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, "Watch list updated" if watch else "Case put on the watch list")
+            return redirect("cases:case_detail", case_id=found.case.pk)
+    if watch is None:
+        return _watch_page(request, found.case, form, title="Put the case on the watch list", button="Watch case")
+    return _watch_page(request, found.case, form, title="Change the watch", button="Save")
+
+
+@staff_required
+def case_watch_end(request: HttpRequest, case_id: int) -> HttpResponse:
+    actor = staff_member(request)
+    found = selectors.case_watch_for_user(user=actor, case_id=case_id)
+    if not permissions.can_watch(actor) or found.watch is None:
+        raise Http404
+    form = WatchEndForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.watch_end(actor=actor, watch=found.watch, reason=form.cleaned_data["end_reason"])
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, "Case taken off the watch list")
+            return redirect("cases:case_detail", case_id=found.case.pk)
+    return _watch_page(request, found.case, form, title="End the watch", button="End watch")
