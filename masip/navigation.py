@@ -82,6 +82,7 @@ SECTION_GROUPS: dict[str, str] = {
     "meetings": "meetings",
     "my_actions": "meetings",
     "agency_actions": "meetings",
+    "watch_list": "meetings",
     "programme_dashboard": "reporting",
     "quarterly_returns": "reporting",
     "data_quality": "reporting",
