@@ -71,7 +71,14 @@ def orphans(state_dir: Path) -> Iterator[tuple[int, list[int]]]:
     assert run.stdout is not None and run.stdout.readline().strip() == "ready"
     _wait(lambda: devstack.port_open(port))
     children = json.loads((state_dir / devstack.CHILDREN_FILE).read_text())["children"]
-    left = [pid for child in children for pid in devstack.group_members(child["pid"])]
+
+    def members() -> list[int]:
+        return [pid for child in children for pid in devstack.group_members(child["pid"])]
+
+    # The stand-in worker starts its own child a moment after the run says "ready": on a busy
+    # machine, wait for it (web, worker, the worker's child) before the run is killed.
+    _wait(lambda: len(members()) == 3)
+    left = members()
     os.kill(run.pid, signal.SIGKILL)
     run.wait()
     yield port, left
