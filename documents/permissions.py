@@ -61,7 +61,9 @@ def readable_documents(user: User, case: Case, documents: Iterable[Document]) ->
     """Of some documents of one case the user may open, those every class of which the user may see.
 
     The agreement's classes are applied in the query (``record_classes__contained_by``);
-    this applies the per-person victim rules, in one query for the people involved.
+    this applies the per-person victim rules, in one query for the people involved. A
+    document about a person is shown only where ``people_classes`` gives the reader her
+    identity today, whatever classes were stored when it was uploaded.
     """
     rows = list(documents)
     people = people_classes(user, {d.person_id for d in rows if d.person_id is not None})
@@ -69,11 +71,11 @@ def readable_documents(user: User, case: Case, documents: Iterable[Document]) ->
     visible = []
     for doc in rows:
         classes = set(doc.record_classes)
-        if (
-            RecordClass.VICTIM_IDENTITY in classes
-            and doc.person_id is not None
-            and doc.person_id not in people.identity
-        ):
+        # Asked of the person as she is now, not of the classes stored on the document: a
+        # document uploaded when she was only a perpetrator carries no victim class, yet names
+        # her once she is a victim in any case (``people.identity`` holds everyone who is a
+        # victim nowhere, so this withholds nothing else).
+        if doc.person_id is not None and doc.person_id not in people.identity:
             continue
         if RecordClass.VICTIM_LOCATION in classes:
             if doc.person_id is not None:

@@ -291,6 +291,42 @@ def test_a_case_document_with_her_location_needs_every_victim_of_the_case(world:
     assert not _can_download(world.triage_officer, doc)
 
 
+def _perpetrator(case: Case) -> int:
+    return CaseParty.objects.get(case=case, role=PartyRole.PERPETRATOR).person_id
+
+
+@pytest.mark.parametrize("agreement", ["default", "identity_to_police_and_advocacy_only"])
+def test_a_document_about_her_follows_her_identity_once_she_becomes_a_victim(world: World, agreement: str) -> None:
+    """Stored classes can be stale: a risk report about a woman uploaded while she was only the
+    perpetrator carries no victim class, but once she is a victim in another case it names a
+    victim and opens only to those the agreement gives victim identity (people_classes)."""
+    case = make_case(world.triage_officer, perpetrator_name=("Karen", "Shaw"))
+    woman = _perpetrator(case)
+    [report] = _upload(world.triage_officer, case, pdf(), kind=DocumentKind.RISK_REPORT, person_id=woman)
+    assert report.record_classes == [RecordClass.CRIMINAL_HISTORY]
+    assert _can_download(world.clinician, report)  # health reads criminal history
+    assert _can_download(world.probation_practitioner, report)
+    if agreement != "default":
+        matrix = {k: list(v) for k, v in DEFAULT_SHARING.items()}
+        matrix[RecordClass.VICTIM_IDENTITY] = [AgencyKind.POLICE, AgencyKind.ADVOCACY]
+        agency_services.agreement_update(actor=world.admin, partnership=world.partnership, matrix=matrix)
+    second = make_case(world.triage_officer, perpetrator_name=("Lee", "Grant"))
+    CaseParty.objects.filter(case=second, role=PartyRole.VICTIM).update(person_id=woman)
+    linked_at = AccessLog.objects.order_by("-id").values_list("id", flat=True).first()
+    report.refresh_from_db()
+    assert report.record_classes == [RecordClass.CRIMINAL_HISTORY]  # unchanged: the rule asks her, not the row
+
+    assert not _can_download(world.clinician, report)  # health never sees a victim's identity
+    # Probation sees victim identity under the default agreement only.
+    assert _can_download(world.probation_practitioner, report) == (agreement == "default")
+    assert _can_download(world.triage_officer, report)  # police: criminal history and victim identity
+    refused = {world.clinician.pk} | ({world.probation_practitioner.pk} if agreement != "default" else set())
+    # A refused download is not logged as one.
+    assert not AccessLog.objects.filter(
+        id__gt=linked_at, action=AccessAction.EXPORT, record_ids__contains=[str(report.pk)], user_id__in=refused
+    ).exists()
+
+
 def test_a_risk_report_is_criminal_history(world: World) -> None:
     case = make_case(world.triage_officer)
     [report] = _upload(world.clinician, case, pdf(), kind=DocumentKind.RISK_REPORT)
