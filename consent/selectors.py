@@ -12,7 +12,7 @@ from agencies.models import User
 from audit.models import AccessAction
 from audit.services import access_record
 from cases.models import Case, CaseParty
-from cases.permissions import VICTIM_ROLES, people_classes
+from cases.permissions import VICTIM_ROLES, people_classes, viewable_case_q
 from cases.selectors import case_get_for_user
 from consent import permissions
 from consent.models import Consent, Purpose
@@ -53,8 +53,15 @@ def _victims(user: User, case: Case) -> list[VictimConsent]:
             person = part.person
             name = f"{person.given_name} {person.family_name}".strip() or f"Person {person.pk}"
             victims[part.person_id] = VictimConsent(part.person_id, name)
-    # Her consent wherever it was recorded: it is hers, not the case's.
-    for record in Consent.objects.filter(person_id__in=victims).select_related("agency").order_by("-given_on", "-id"):
+    # Her consent is hers, not the case's, so it shows on each of her cases; but a record
+    # was recorded on a case, and only on the cases the reader may view: a case they cannot
+    # open (restricted, unshared) must not surface through another case of hers.
+    readable_cases = Case.objects.filter(viewable_case_q(user)).values("pk")
+    for record in (
+        Consent.objects.filter(person_id__in=victims, case_id__in=readable_cases)
+        .select_related("agency")
+        .order_by("-given_on", "-id")
+    ):
         victims[record.person_id].records.append(record)
     return list(victims.values())
 

@@ -15,6 +15,7 @@ from django.urls import reverse
 from agencies import services as agency_services
 from agencies.models import DEFAULT_SHARING, AgencyKind, RecordClass, User
 from audit.models import AccessAction, AccessLog
+from cases import services as case_services
 from cases.models import Case, CaseParty, PartyRole
 from consent import selectors, services
 from consent.models import Consent, Purpose
@@ -252,3 +253,54 @@ def test_an_evaluators_identifiable_export_names_only_victims_who_consented_to_r
     # The evaluation export is for those who may handle identities, like the full one.
     with pytest.raises(Http404):
         bundle_export_for_user(actor=world.programme_manager, pseudonymise=False, for_evaluation=True)
+
+
+def _her_second_case(world: World, case: Case) -> Case:
+    """A second case in which the victim of ``case`` is the victim too."""
+    second = make_case(world.triage_officer, perpetrator_name=("Lee", "Grant"), crime_reference="CH/99999/26")
+    CaseParty.objects.filter(case=second, role=PartyRole.VICTIM).update(person_id=_victim(case))
+    return second
+
+
+@pytest.mark.parametrize(
+    ("agreement", "role", "agency"),
+    [
+        ("default", "probation_practitioner", "probation"),
+        ("identity_also_to_health", "clinician", "health"),
+    ],
+)
+def test_consent_recorded_on_a_case_the_reader_cannot_view_does_not_show_on_her_other_case(
+    world: World, agreement: str, role: str, agency: str
+) -> None:
+    if agreement != "default":
+        matrix = {k: list(v) for k, v in DEFAULT_SHARING.items()}
+        matrix[RecordClass.VICTIM_IDENTITY] = [*matrix[RecordClass.VICTIM_IDENTITY], AgencyKind.HEALTH]
+        agency_services.agreement_update(actor=world.admin, partnership=world.partnership, matrix=matrix)
+    case = make_case(world.triage_officer)
+    second = _her_second_case(world, case)
+    here = _record(world, case, purpose=Purpose.CONTACT)
+    there = _record(world, second, purpose=Purpose.RESEARCH)
+    case_services.case_share_remove(
+        actor=world.triage_officer, case=second, agency=getattr(world, agency), reason="Not theirs"
+    )
+    victim = _victim(case)
+    client = _client(getattr(world, role))
+    # The case the answer was recorded on is out of reach...
+    assert client.get(reverse("consent:case_consent", args=[second.pk])).status_code == 404
+    assert client.get(reverse("api-consent-case", args=[second.pk])).status_code == 404
+    # ...and her other case does not show it: not in the API, the page or the overview's card.
+    shown = client.get(reverse("api-consent-case", args=[case.pk])).json()
+    [her] = shown["victims"]
+    assert [r["id"] for r in her["records"]] == [here.pk]
+    assert her["current"]["research"] is None and her["current"]["contact"]["id"] == here.pk
+    row = AccessLog.objects.filter(action=AccessAction.VIEW, record_type="consent.consent").latest("id")
+    assert row.record_ids == [str(here.pk)]
+    page = client.get(reverse("consent:case_consent", args=[case.pk])).content.decode()
+    overview = client.get(reverse("cases:case_detail", args=[case.pk])).content.decode()
+    for html in (page, overview):
+        research = html.split(f'data-testid="consent-{victim}-research">')[1].split("</dd>")[0]
+        assert "Not asked" in research
+        assert "Given" in html.split(f'data-testid="consent-{victim}-contact">')[1].split("</dd>")[0]
+    # An advocate who holds both cases sees both answers on either.
+    both = _client(world.advocate).get(reverse("api-consent-case", args=[case.pk])).json()
+    assert sorted(r["id"] for r in both["victims"][0]["records"]) == sorted([here.pk, there.pk])
