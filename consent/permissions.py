@@ -19,5 +19,10 @@ def may_see_consent(user: Any) -> bool:
     return is_staff_member(user) and may_see(user, RecordClass.VICTIM_IDENTITY)
 
 
+def may_record_consent_somewhere(user: Any) -> bool:
+    """The role and agreement part of ``can_record_consent``, before any case is asked."""
+    return may_see_consent(user) and user.role in CASEWORK_ROLES
+
+
 def can_record_consent(user: Any, case: Case) -> bool:
-    return may_see_consent(user) and user.role in CASEWORK_ROLES and can_view_case(user, case, break_glass=False)
+    return may_record_consent_somewhere(user) and can_view_case(user, case, break_glass=False)

@@ -12,7 +12,7 @@ from agencies.models import User
 from audit.models import AccessAction
 from audit.services import access_record
 from cases.models import Case, CaseParty
-from cases.permissions import VICTIM_ROLES, people_classes, viewable_case_q
+from cases.permissions import VICTIM_ROLES, case_visibility_q, people_classes, viewable_case_q
 from cases.selectors import case_get_for_user
 from consent import permissions
 from consent.models import Consent, Purpose
@@ -38,6 +38,9 @@ class ConsentPage:
     case: Case
     victims: list[VictimConsent]
     can_record: bool
+    # The answers shown that the reader may withdraw: each on its own case (the one it was
+    # recorded on, which may be another case of hers), held in the reader's own right.
+    withdrawable: frozenset[int] = frozenset()
 
 
 def _victims(user: User, case: Case) -> list[VictimConsent]:
@@ -76,7 +79,24 @@ def _page(user: User, case: Case) -> ConsentPage:
         record_type="consent.consent",
         record_ids=[c.pk for v in victims for c in v.records],
     )
-    return ConsentPage(case=case, victims=victims, can_record=permissions.can_record_consent(user, case))
+    return ConsentPage(
+        case=case,
+        victims=victims,
+        can_record=permissions.can_record_consent(user, case),
+        withdrawable=_withdrawable(user, [c for v in victims for c in v.records]),
+    )
+
+
+def _withdrawable(user: User, records: list[Consent]) -> frozenset[int]:
+    """``consent_for_change``'s rule for the answers on a page, in one query: in force, and on
+    a case the user may record consent on (``can_record_consent``: not through break-glass)."""
+    in_force = [r for r in records if r.in_force]
+    if not in_force or not permissions.may_record_consent_somewhere(user):
+        return frozenset()
+    held = set(
+        Case.objects.filter(case_visibility_q(user), pk__in={r.case_id for r in in_force}).values_list("pk", flat=True)
+    )
+    return frozenset(r.pk for r in in_force if r.case_id in held)
 
 
 def consent_for_case(*, user: User, case_id: int) -> ConsentPage:

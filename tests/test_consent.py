@@ -304,3 +304,37 @@ def test_consent_recorded_on_a_case_the_reader_cannot_view_does_not_show_on_her_
     # An advocate who holds both cases sees both answers on either.
     both = _client(world.advocate).get(reverse("api-consent-case", args=[case.pk])).json()
     assert sorted(r["id"] for r in both["victims"][0]["records"]) == sorted([here.pk, there.pk])
+
+
+def test_the_withdraw_link_on_her_other_case_opens_the_answer_on_its_own_case(world: World) -> None:
+    """Her answer recorded on her second case shows on the first; its Withdraw link names the
+    case it was recorded on, and following it withdraws it."""
+    case = make_case(world.triage_officer)
+    second = _her_second_case(world, case)
+    there = _record(world, second, purpose=Purpose.RESEARCH)
+    client = _client(world.advocate)
+    page = client.get(reverse("consent:case_consent", args=[case.pk])).content.decode()
+    href = page.split(f'data-testid="withdraw-{there.pk}"')[0].rsplit('href="', 1)[1].split('"')[0]
+    assert href == reverse("consent:consent_withdraw", args=[second.pk, there.pk])
+    form = client.get(href)
+    assert form.status_code == 200
+    done = client.post(
+        href,
+        {
+            "method": "phone",
+            "withdrawn_on_day": TODAY.day,
+            "withdrawn_on_month": TODAY.month,
+            "withdrawn_on_year": TODAY.year,
+        },
+    )
+    assert done.status_code == 302
+    there.refresh_from_db()
+    assert there.withdrawn_on == TODAY and there.withdrawn_by_id == world.advocate.pk
+    # Withdrawn, it offers no link any more; a reader without the right to record sees none either.
+    assert (
+        f'data-testid="withdraw-{there.pk}"'
+        not in client.get(reverse("consent:case_consent", args=[case.pk])).content.decode()
+    )
+    given = _record(world, second, purpose=Purpose.CONTACT)
+    manager = _client(world.programme_manager).get(reverse("consent:case_consent", args=[case.pk])).content.decode()
+    assert f'data-testid="withdraw-{given.pk}"' not in manager and "/withdraw/" not in manager
