@@ -401,7 +401,11 @@ HISTORY_LIMIT = 200
 def bundle_transfers_for_user(*, user: User, limit: int = HISTORY_LIMIT) -> list[BundleTransfer]:
     """The partnership's past imports and exports, newest first: for those who may export (404 else).
 
-    Logged as a look at those rows: a reason typed for an export may name a person.
+    Logged as a look at those rows: a reason typed for an export may name a person. So the
+    reason is shown only to those who may take an identifiable export themselves
+    (``may_handle_identities``); for anyone else (a programme manager who may take only the
+    pseudonymised bundle) it is taken off the rows returned and ``reason_withheld`` is set:
+    the page says a reason was recorded, not what it was.
     """
     if not may_export(user, pseudonymise=True):
         raise Http404
@@ -409,6 +413,12 @@ def bundle_transfers_for_user(*, user: User, limit: int = HISTORY_LIMIT) -> list
     transfers = list(
         BundleTransfer.objects.filter(partnership_id=user.agency.partnership_id).select_related("user__agency")[:limit]
     )
+    reasons_shown = may_handle_identities(user)
+    for transfer in transfers:
+        # Shaped here, never in the template; these rows are for display and never saved.
+        transfer.reason_withheld = bool(transfer.reason) and not reasons_shown  # type: ignore[attr-defined]
+        if transfer.reason_withheld:  # type: ignore[attr-defined]
+            transfer.reason = ""
     if transfers:
         access_record(
             user=user,

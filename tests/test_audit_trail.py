@@ -16,7 +16,8 @@ from django.http import Http404
 from django.test import Client
 from django.urls import reverse
 
-from agencies.models import Role, User
+from agencies import services as agency_services
+from agencies.models import DEFAULT_SHARING, AgencyKind, RecordClass, Role, User
 from audit.models import AccessAction, AccessLog
 from audit.services import access_record
 from cases.models import CaseParty, PartyRole
@@ -207,6 +208,48 @@ def test_past_imports_and_exports_are_listed_with_who_when_counts_and_outcome(wo
         services.bundle_transfers_for_user(user=world.advocate)
     # The bundle page links to it.
     assert f'href="{url}"' in logged_in(world.admin).get(reverse("exchange:bundle")).content.decode()
+
+
+REASON_NAMING_HER = "Serious case review into the death of Hannah Mills"
+
+
+def _reason_cell(html: str) -> str:
+    return html.split('data-testid="transfer-reason">')[1].split("</span>")[0]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("agreement", ["default", "identity_to_advocacy_only"])
+def test_an_export_reason_is_shown_only_to_those_who_may_take_an_identifiable_export(
+    world: World, agreement: str
+) -> None:
+    """A reason is free text and may name people: the history shows it to a partnership admin
+    whose agency may see victims' identities; a programme manager (pseudonymised exports only),
+    or an admin whose agency the agreement denies identity, reads "Reason recorded"."""
+    transfer = BundleTransfer.objects.create(
+        partnership=world.partnership,
+        user=world.admin,
+        kind=TransferKind.FULL_EXPORT,
+        outcome=TransferOutcome.DONE,
+        reason=REASON_NAMING_HER,
+    )
+    if agreement != "default":
+        matrix = {k: list(v) for k, v in DEFAULT_SHARING.items()}
+        matrix[RecordClass.VICTIM_IDENTITY] = [AgencyKind.ADVOCACY]
+        agency_services.agreement_update(actor=world.admin, partnership=world.partnership, matrix=matrix)
+    url = reverse("exchange:bundle_history")
+    readers = {"programme_manager": False, "admin": agreement == "default"}
+    for role, sees_reason in readers.items():
+        response = logged_in(getattr(world, role)).get(url)
+        assert response.status_code == 200, role
+        html = response.content.decode()
+        if sees_reason:
+            assert _reason_cell(html) == f"Reason: {REASON_NAMING_HER}", role
+        else:
+            assert "Hannah" not in html and "Mills" not in html, role
+            assert _reason_cell(html) == "Reason recorded", role
+    # Shaped for the page only: the stored reason is untouched.
+    transfer.refresh_from_db()
+    assert transfer.reason == REASON_NAMING_HER
 
 
 @pytest.mark.django_db
