@@ -216,13 +216,24 @@ class ContactFormPage:
     safe_contacts: list[SafeContactView] | None
 
 
+def _contact_form(user: User, case_id: int, person_id: int | None) -> ContactFormPage:
+    case = case_for_area(user=user, case_id=case_id, area=Area.CONTACT)
+    victims = [v for v in victims_of(user=user, case=case) if person_id is None or v.person_id == person_id]
+    return ContactFormPage(case=case, victims=victims, safe_contacts=safe_contacts_for(victims))
+
+
 def contact_form_for_user(*, user: User, case_id: int, person_id: int | None = None) -> ContactFormPage:
     """A contact form: the case's victims (or the one of the contact being changed) and,
     before the form, their safe-contact preferences. Logs the preferences shown."""
-    case = case_for_area(user=user, case_id=case_id, area=Area.CONTACT)
-    victims = [v for v in victims_of(user=user, case=case) if person_id is None or v.person_id == person_id]
-    _log(user, "cases.safecontactpreference", [v.person_id for v in victims])
-    return ContactFormPage(case=case, victims=victims, safe_contacts=safe_contacts_for(victims))
+    page = _contact_form(user, case_id, person_id)
+    _log(user, "cases.safecontactpreference", [v.person_id for v in page.victims])
+    return page
+
+
+def contact_form_for_change(*, user: User, case_id: int, person_id: int | None = None) -> ContactFormPage:
+    """``contact_form_for_user``'s scope and shape for a posted contact, without its ``view``
+    row: a POST logs what it does (the service's ``create`` or ``change``)."""
+    return _contact_form(user, case_id, person_id)
 
 
 @dataclass
@@ -394,6 +405,12 @@ def contact_get_for_user(*, user: User, case_id: int, contact_id: int) -> Contac
 
 
 def contact_after_change(*, user: User, case_id: int, contact_id: int) -> ContactDetail:
+    return _contact_detail(user, case_id, contact_id)
+
+
+def contact_detail_for_change(*, user: User, case_id: int, contact_id: int) -> ContactDetail:
+    """The contact a posted correction changes, scoped as ``contact_get_for_user`` without its
+    ``view`` row (``contact_update`` logs the change)."""
     return _contact_detail(user, case_id, contact_id)
 
 

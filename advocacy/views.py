@@ -200,7 +200,9 @@ def contact_add(request: HttpRequest, case_id: int) -> HttpResponse:
     actor = staff_member(request)
     if not permissions.can_work(actor, Area.CONTACT):
         raise Http404
-    page = selectors.contact_form_for_user(user=actor, case_id=case_id)
+    # A POST logs the contact it records, not a look at the form.
+    read = selectors.contact_form_for_change if request.method == "POST" else selectors.contact_form_for_user
+    page = read(user=actor, case_id=case_id)
     case = page.case
     from_card = request.POST.get("origin") == "card"
     form = ContactForm(
@@ -263,8 +265,13 @@ def contact_edit(request: HttpRequest, case_id: int, contact_id: int) -> HttpRes
     actor = staff_member(request)
     if not permissions.can_work(actor, Area.CONTACT):
         raise Http404
-    detail = selectors.contact_get_for_user(user=actor, case_id=case_id, contact_id=contact_id)
-    page = selectors.contact_form_for_user(user=actor, case_id=case_id, person_id=detail.entry.person_id)
+    # A POST logs the change it makes (contact_update), not a look at the contact and form.
+    if request.method == "POST":
+        detail = selectors.contact_detail_for_change(user=actor, case_id=case_id, contact_id=contact_id)
+        page = selectors.contact_form_for_change(user=actor, case_id=case_id, person_id=detail.entry.person_id)
+    else:
+        detail = selectors.contact_get_for_user(user=actor, case_id=case_id, contact_id=contact_id)
+        page = selectors.contact_form_for_user(user=actor, case_id=case_id, person_id=detail.entry.person_id)
     form = ContactForm(
         request.POST or None,
         victims=[],

@@ -70,7 +70,8 @@ class CaseConsentApi(APIView):
     @extend_schema(operation_id="consent_record", request=ConsentInput, responses={201: OpenApiTypes.OBJECT})
     def post(self, request: Request, case_id: int) -> Response:
         user = api_staff_member(request)
-        selectors.consent_for_case(user=user, case_id=case_id)
+        # Scope before the body is read (404 outside it); the service logs what it records.
+        selectors.consent_page_for_change(user=user, case_id=case_id)
         data = validated(ConsentInput, request.data)
         record = call_service(
             services.consent_record,

@@ -69,16 +69,17 @@ def _victims(user: User, case: Case) -> list[VictimConsent]:
     return list(victims.values())
 
 
-def _page(user: User, case: Case) -> ConsentPage:
+def _page(user: User, case: Case, *, log: bool = True) -> ConsentPage:
     if not permissions.may_see_consent(user):
         raise Http404
     victims = _victims(user, case)
-    access_record(
-        user=user,
-        action=AccessAction.VIEW,
-        record_type="consent.consent",
-        record_ids=[c.pk for v in victims for c in v.records],
-    )
+    if log:
+        access_record(
+            user=user,
+            action=AccessAction.VIEW,
+            record_type="consent.consent",
+            record_ids=[c.pk for v in victims for c in v.records],
+        )
     return ConsentPage(
         case=case,
         victims=victims,
@@ -101,6 +102,12 @@ def _withdrawable(user: User, records: list[Consent]) -> frozenset[int]:
 
 def consent_for_case(*, user: User, case_id: int) -> ConsentPage:
     return _page(user, case_get_for_user(user=user, case_id=case_id))
+
+
+def consent_page_for_change(*, user: User, case_id: int) -> ConsentPage:
+    """``consent_for_case``'s scope and shape for a posted answer, without its ``view`` row: a
+    POST logs what it does (the service's ``create``), not a look at the page."""
+    return _page(user, case_get_for_user(user=user, case_id=case_id), log=False)
 
 
 def card_context(user: Any, case: Any) -> dict[str, Any] | None:

@@ -29,7 +29,9 @@ def case_consent(request: HttpRequest, case_id: int) -> HttpResponse:
 @staff_required
 def consent_add(request: HttpRequest, case_id: int) -> HttpResponse:
     user = staff_member(request)
-    page = selectors.consent_for_case(user=user, case_id=case_id)
+    # A POST logs the answer it records, not a look at the page.
+    read = selectors.consent_page_for_change if request.method == "POST" else selectors.consent_for_case
+    page = read(user=user, case_id=case_id)
     if not page.can_record:
         raise Http404
     form = ConsentForm(_posted(request), page=page)

@@ -65,7 +65,8 @@ class CaseDocumentsApi(APIView):
     @extend_schema(operation_id="documents_upload", request=UploadInput, responses={201: OpenApiTypes.OBJECT})
     def post(self, request: Request, case_id: int) -> Response:
         user = api_staff_member(request)
-        selectors.upload_form_for_user(user=user, case_id=case_id)
+        # Scope before the body is read (404 outside it); the upload logs itself.
+        selectors.upload_form_for_change(user=user, case_id=case_id)
         posted: Any = request.data
         fields = {k: posted.get(k) for k in ("title", "kind", "dated_on", "record_class", "person") if k in posted}
         data = validated(UploadInput, {**fields, "files": request.FILES.getlist("files")})

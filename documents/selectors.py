@@ -135,17 +135,28 @@ class UploadForm:
     classes: list[tuple[str, str]]
 
 
-def upload_form_for_user(*, user: User, case_id: int) -> UploadForm:
-    """The upload page: the case (404 outside scope or without the right to add) and the choices."""
+def _upload_form(user: User, case_id: int) -> UploadForm:
     case = case_get_for_user(user=user, case_id=case_id)
     if not permissions.can_add_documents(user, case):
         raise Http404
     people = _party_choices(user, case, victims_only=False, location=False)
-    access_record(
-        user=user, action=AccessAction.VIEW, record_type="cases.person", record_ids=[p.person_id for p in people]
-    )
     allowed = permissions.assignable_classes(user)
     return UploadForm(case=case, people=people, classes=[(c.value, c.label) for c in RecordClass if c.value in allowed])
+
+
+def upload_form_for_user(*, user: User, case_id: int) -> UploadForm:
+    """The upload page: the case (404 outside scope or without the right to add) and the choices."""
+    form = _upload_form(user, case_id)
+    access_record(
+        user=user, action=AccessAction.VIEW, record_type="cases.person", record_ids=[p.person_id for p in form.people]
+    )
+    return form
+
+
+def upload_form_for_change(*, user: User, case_id: int) -> UploadForm:
+    """``upload_form_for_user``'s scope for a posted upload, without its ``view`` row: a POST
+    logs what it does (the service's ``create``), not a look at the form it came from."""
+    return _upload_form(user, case_id)
 
 
 def letter_choices(*, user: User) -> list[letters.Letter]:
@@ -166,14 +177,25 @@ class LetterForm:
     victims_with_location: set[int]
 
 
-def letter_form_for_user(*, user: User, case_id: int) -> LetterForm:
+def _letter_form(user: User, case_id: int) -> LetterForm:
     case = case_get_for_user(user=user, case_id=case_id)
     available = letter_choices(user=user)
     if not permissions.can_add_documents(user, case) or not available:
         raise Http404
     victims = _party_choices(user, case, victims_only=True, location=False)
     located = {p.person_id for p in _party_choices(user, case, victims_only=True, location=True)}
-    access_record(
-        user=user, action=AccessAction.VIEW, record_type="cases.person", record_ids=[p.person_id for p in victims]
-    )
     return LetterForm(case=case, letters=available, victims=victims, victims_with_location=located)
+
+
+def letter_form_for_user(*, user: User, case_id: int) -> LetterForm:
+    form = _letter_form(user, case_id)
+    access_record(
+        user=user, action=AccessAction.VIEW, record_type="cases.person", record_ids=[p.person_id for p in form.victims]
+    )
+    return form
+
+
+def letter_form_for_change(*, user: User, case_id: int) -> LetterForm:
+    """``letter_form_for_user``'s scope for a posted letter, without its ``view`` row (the
+    service logs the letter it writes)."""
+    return _letter_form(user, case_id)

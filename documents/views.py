@@ -56,7 +56,9 @@ def case_documents(request: HttpRequest, case_id: int) -> HttpResponse:
 @staff_required
 def document_upload(request: HttpRequest, case_id: int) -> HttpResponse:
     user = staff_member(request)
-    page = selectors.upload_form_for_user(user=user, case_id=case_id)
+    # A POST logs the upload it stores, not a look at the form.
+    read = selectors.upload_form_for_change if request.method == "POST" else selectors.upload_form_for_user
+    page = read(user=user, case_id=case_id)
     form = DocumentUploadForm(*_posted(request), page=page)
     if request.method == "POST" and not form.is_valid() and "uploads" not in form.errors:
         # Whatever else is wrong, say what is wrong with the files too.
@@ -100,7 +102,8 @@ def document_upload(request: HttpRequest, case_id: int) -> HttpResponse:
 @staff_required
 def letter_create(request: HttpRequest, case_id: int) -> HttpResponse:
     user = staff_member(request)
-    page = selectors.letter_form_for_user(user=user, case_id=case_id)
+    read = selectors.letter_form_for_change if request.method == "POST" else selectors.letter_form_for_user
+    page = read(user=user, case_id=case_id)
     form = LetterCreateForm(_posted(request)[0], page=page)
     if request.method == "POST" and form.is_valid():
         try:

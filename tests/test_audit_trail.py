@@ -278,3 +278,144 @@ def test_a_failed_import_and_a_command_import_are_in_the_history(
     ]
     html = logged_in(world.admin).get(reverse("exchange:bundle_history")).content.decode()
     assert "System (command)" in html and "Stopped with an unexpected error" in html
+
+
+# --- (d) a POST logs what it does, not a view ------------------------------------------------------------------
+
+
+def _actions_since(user: User, mark: int) -> list[tuple[str, str]]:
+    return list(AccessLog.objects.filter(user=user, id__gt=mark).order_by("id").values_list("action", "record_type"))
+
+
+def _mark() -> int:
+    return AccessLog.objects.order_by("-id").values_list("id", flat=True).first() or 0
+
+
+@pytest.mark.django_db
+def test_a_post_logs_the_write_it_makes_and_no_view(world: World) -> None:
+    """The reads that only gate a write scope without logging: each POST below writes its
+    ``create`` or ``change`` row and no ``view`` row; the GET of the same form logs the view."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from advocacy import services as advocacy_services
+    from consent.models import Consent
+    from documents.models import Document
+    from tests.advocacy_factories import contact_input, victim_id
+    from tests.document_factories import pdf
+
+    case = make_case(world.triage_officer)
+    victim = CaseParty.objects.get(case=case, role=PartyRole.VICTIM).person_id
+    advocate = world.advocate
+    client = logged_in(advocate)
+    today = dt.date.today()
+    day = {"day": today.day, "month": today.month, "year": today.year}
+    advocacy_services.advocate_assign(actor=advocate, case=case, advocate=advocate)
+    entry = advocacy_services.contact_record(actor=advocate, case=case, data=contact_input())
+    when = timezone.localtime() - dt.timedelta(hours=2)
+    contact = {
+        **{f"contact-occurred_on_{k}": v for k, v in {"day": when.day, "month": when.month, "year": when.year}.items()},
+        "contact-occurred_time": f"{when:%H:%M}",
+        "contact-channel": "phone",
+        "contact-direction": "to_victim",
+        "contact-topics": ["safety_planning"],
+        "contact-summary": "Talked through the bail conditions.",
+    }
+    posts: list[tuple[str, str, dict[str, object], str, str]] = [
+        (
+            "documents page",
+            reverse("documents:upload", args=[case.pk]),
+            {"uploads": [pdf()], "kind": "other", **{f"dated_on_{k}": v for k, v in day.items()}},
+            "create",
+            "documents.document",
+        ),
+        (
+            "documents API",
+            reverse("api-documents-case", args=[case.pk]),
+            {"files": [pdf()], "kind": "other", "dated_on": today.isoformat()},
+            "create",
+            "documents.document",
+        ),
+        (
+            "letter page",
+            reverse("documents:letter_create", args=[case.pk]),
+            {
+                "template": "housing_support",
+                "person": victim,
+                "recipient_name": "Chester Homes Housing Options",
+                "recipient_address": "1 Town Hall Square\nChester",
+            },
+            "create",
+            "documents.document",
+        ),
+        (
+            "consent page",
+            reverse("consent:consent_add", args=[case.pk]),
+            {
+                "person": victim,
+                "purpose": "contact",
+                "given": "yes",
+                **{f"given_on_{k}": v for k, v in day.items()},
+                "method": "phone",
+            },
+            "create",
+            "consent.consent",
+        ),
+        (
+            "consent API",
+            reverse("api-consent-case", args=[case.pk]),
+            {
+                "person": victim,
+                "purpose": "research",
+                "given": "true",
+                "given_on": today.isoformat(),
+                "method": "signed",
+            },
+            "create",
+            "consent.consent",
+        ),
+        (
+            "contact page",
+            reverse("advocacy:contact_add", args=[case.pk]),
+            contact,
+            "create",
+            "advocacy.contactlogentry",
+        ),
+        (
+            "contact correction page",
+            reverse("advocacy:contact_edit", args=[case.pk, entry.pk]),
+            {**contact, "contact-summary": "Talked through the bail conditions again.", "contact-reason": "Typo"},
+            "change",
+            "advocacy.contactlogentry",
+        ),
+    ]
+    viewed: dict[str, list[tuple[str, str]]] = {}
+    try:
+        for name, url, body, action, record_type in posts:
+            mark = _mark()
+            response = client.post(url, body)
+            assert response.status_code in (201, 302), (name, response.status_code, response.content[-3000:])
+            logged = _actions_since(advocate, mark)
+            assert (action, record_type) in logged, (name, logged)
+            views = [row for row in logged if row[0] == AccessAction.VIEW]
+            if views:
+                viewed[name] = views
+        assert viewed == {}
+    finally:
+        # The database rolls back after the test; the files it stored go with it.
+        for document in Document.objects.all():
+            document.file.delete(save=False)
+    assert Document.objects.filter(case=case).count() == 3 and Consent.objects.filter(case=case).count() == 2
+    entry.refresh_from_db()
+    assert entry.summary == "Talked through the bail conditions again."
+    # The forms' GETs still log what they show.
+    for url in (
+        reverse("documents:upload", args=[case.pk]),
+        reverse("consent:consent_add", args=[case.pk]),
+        reverse("advocacy:contact_edit", args=[case.pk, entry.pk]),
+    ):
+        mark = _mark()
+        assert client.get(url).status_code == 200
+        assert [row for row in _actions_since(advocate, mark) if row[0] == AccessAction.VIEW], url
+    assert victim_id(case) == victim
