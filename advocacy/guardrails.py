@@ -20,6 +20,7 @@ postcodes, e-mail addresses and street addresses with the patterns below.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import phonenumbers
 
@@ -78,7 +79,18 @@ def is_unsafe(channel: str, safe: list[str] | None) -> bool:
     return safe is not None and channel not in safe
 
 
-def unsafe_method_error(channel: str) -> str:
+# For a writer the per-person location rule denies her safe-contact details: the refusal
+# still stands, but it does not say that this way is not one she agreed (tried way by way,
+# the message would spell out her agreed ways).
+UNSAFE_METHOD_NEUTRAL_ERROR = "Give the reason for using this way to contact her"
+
+
+def unsafe_method_error(channel: str, *, ways_shown: bool = True) -> str:
+    """The refusal of a way she has not agreed. ``ways_shown``: whether the writer may see her
+    safe-contact details (``cases.permissions.may_see_person_location``); if not, a neutral
+    message that names no way."""
+    if not ways_shown:
+        return UNSAFE_METHOD_NEUTRAL_ERROR
     # The safe ways themselves are not repeated here: the form shows them to whoever the
     # location rule lets see them, and an API answer is no place for them.
     label = dict(ContactChannel.choices).get(channel, channel)
@@ -90,7 +102,8 @@ def unsafe_method_error(channel: str) -> str:
 
 def check_contact(
     *,
-    person_id: int,
+    safe: list[str] | None,
+    ways_shown: Callable[[], bool],
     channel: str,
     unsafe_method_reason: str,
     text: str,
@@ -102,15 +115,16 @@ def check_contact(
 ) -> dict[str, str]:
     """The guardrails' errors for one record of contact, keyed by the input's field names.
 
+    ``safe``: her agreed ways (``safe_channels``, read once by the service for the whole
+    write). ``ways_shown``: asked only when a way is refused, whether the writer may see her
+    safe-contact details, which decides whether the refusal may name the way.
     ``known_channel``/``known_text``: the record's current reading on a correction, which
     was already checked (and overridden or confirmed) when it was written; leaving it as it
     was asks nothing again.
     """
     errors: dict[str, str] = {}
-    if channel != known_channel:
-        safe = safe_channels(person_id)
-        if is_unsafe(channel, safe) and not unsafe_method_reason.strip():
-            errors["unsafe_method_reason"] = unsafe_method_error(channel)
+    if channel != known_channel and is_unsafe(channel, safe) and not unsafe_method_reason.strip():
+        errors["unsafe_method_reason"] = unsafe_method_error(channel, ways_shown=ways_shown())
     if text.strip() != (known_text or "").strip() and not personal_details_confirmed:
         kinds = personal_details_in(text)
         if kinds:

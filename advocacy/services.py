@@ -64,7 +64,7 @@ from cases.models import (
     PartyRole,
     SafeContactPreference,
 )
-from cases.permissions import VIEW_CASE, can_view_case, require_case
+from cases.permissions import VIEW_CASE, can_view_case, may_see_person_location, require_case
 from cases.services import SafeContactInput, case_refresh_next_due, safe_contact_set
 from masip.concurrency import check_version, version_of
 from notifications.services import notify
@@ -256,10 +256,17 @@ class ContactInput:
 
 
 def _validate_contact(
-    actor: User, case: Case, data: ContactInput, *, person_id: int, known: ContactLogEntry | None = None
+    actor: User,
+    case: Case,
+    data: ContactInput,
+    *,
+    person_id: int,
+    safe: list[str] | None,
+    known: ContactLogEntry | None = None,
 ) -> dict[str, str]:
     errors: dict[str, str] = guardrails.check_contact(
-        person_id=person_id,
+        safe=safe,
+        ways_shown=lambda: may_see_person_location(actor, person_id),
         channel=data.channel,
         unsafe_method_reason=data.unsafe_method_reason,
         text=data.summary,
@@ -296,8 +303,8 @@ def _validate_contact(
     return errors
 
 
-def _contact_values(actor: User, data: ContactInput, person_id: int) -> dict[str, Any]:
-    unsafe = guardrails.is_unsafe(data.channel, guardrails.safe_channels(person_id))
+def _contact_values(actor: User, data: ContactInput, safe: list[str] | None) -> dict[str, Any]:
+    unsafe = guardrails.is_unsafe(data.channel, safe)
     return {
         "unsafe_method_reason": data.unsafe_method_reason.strip() if unsafe else "",
         "occurred_at": data.occurred_at,
@@ -316,10 +323,12 @@ def contact_record(*, actor: User, case: Case, data: ContactInput, person_id: in
     require_case(actor, case)
     _require(permissions.can_work(actor, Area.CONTACT))
     part = _victim_part(case, person_id)
-    errors = _validate_contact(actor, case, data, person_id=part.person_id)
+    # Her agreed ways, read once for the check and the stored values alike.
+    safe = guardrails.safe_channels(part.person_id)
+    errors = _validate_contact(actor, case, data, person_id=part.person_id, safe=safe)
     if errors:
         raise ValidationError(errors)
-    return _contact_create(actor, case, part.person_id, _contact_values(actor, data, part.person_id))
+    return _contact_create(actor, case, part.person_id, _contact_values(actor, data, safe))
 
 
 def _contact_create(actor: User, case: Case, person_id: int, values: dict[str, Any]) -> ContactLogEntry:
@@ -348,7 +357,8 @@ def contact_update(*, actor: User, entry: ContactLogEntry, data: ContactInput, r
     case = entry.case
     require_case(actor, case)
     _require(permissions.can_work(actor, Area.CONTACT))
-    errors = _validate_contact(actor, case, data, person_id=entry.person_id, known=entry)
+    safe = guardrails.safe_channels(entry.person_id)
+    errors = _validate_contact(actor, case, data, person_id=entry.person_id, safe=safe, known=entry)
     if not reason.strip():
         errors["reason"] = "Say why the contact record is being changed"
     if errors:
@@ -356,7 +366,7 @@ def contact_update(*, actor: User, entry: ContactLogEntry, data: ContactInput, r
     locked = ContactLogEntry.objects.select_for_update().get(pk=entry.pk)
     if not data.unsafe_method_reason.strip() and data.channel == locked.channel:
         data.unsafe_method_reason = locked.unsafe_method_reason
-    values = _contact_values(actor, data, entry.person_id)
+    values = _contact_values(actor, data, safe)
     if data.staff_member is None:
         values["staff_member"] = locked.staff_member
     if all(getattr(locked, name) == value for name, value in values.items()):
@@ -939,9 +949,11 @@ def victim_told(
         errors["method"] = "Choose how the victim was told"
     if told_at > _now() + CLOCK_SLACK:
         errors["told_at"] = "The time the victim was told cannot be in the future"
+    safe = guardrails.safe_channels(notice.person_id)
     if method in ContactChannel.values:
         found = guardrails.check_contact(
-            person_id=notice.person_id,
+            safe=safe,
+            ways_shown=lambda: may_see_person_location(actor, notice.person_id),
             channel=method,
             unsafe_method_reason=unsafe_method_reason,
             text=note,
@@ -968,7 +980,7 @@ def victim_told(
                 summary=summary,
                 unsafe_method_reason=unsafe_method_reason,
             ),
-            notice.person_id,
+            safe,
         ),
     )
     updated = VictimNotice.objects.filter(pk=notice.pk, told_at__isnull=True).update(

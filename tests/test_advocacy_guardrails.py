@@ -335,3 +335,74 @@ def test_a_victim_whose_ways_change_is_judged_by_the_new_ones(world: World) -> N
     )
     entry = services.contact_record(actor=world.advocate, case=case, data=contact_input(channel="text"))
     assert entry.unsafe_method_reason == ""
+
+
+# --- a writer who may not see her safe-contact details ------------------------------------------------------
+
+
+def _her_case_out_of_reach(world: World, case: Case, how: str) -> None:
+    """The victim of ``case`` is a victim in a second case the advocate may not see: the
+    per-person rule then withholds her location (and safe-contact details) from advocacy."""
+    from cases.models import CaseParty, PartyRole
+
+    second = make_case(world.triage_officer, perpetrator_name=("Lee", "Grant"), crime_reference="CH/55555/26")
+    CaseParty.objects.filter(case=second, role=PartyRole.VICTIM).update(person_id=victim_id(case))
+    if how == "unshared":
+        case_services.case_share_remove(actor=world.triage_officer, case=second, agency=world.advocacy, reason="No")
+    else:
+        Case.objects.filter(pk=second.pk).update(is_restricted=True)
+
+
+@pytest.mark.parametrize("how", ["unshared", "restricted"])
+def test_a_writer_denied_her_safe_contact_details_is_not_told_which_ways_are_safe(world: World, how: str) -> None:
+    case = assigned_case(world)
+    _her_case_out_of_reach(world, case, how)
+    client = client_for(world.advocate)
+    url = reverse("advocacy:contact_add", args=[case.pk])
+    form = client.get(url).content.decode()
+    assert "(not agreed as safe)" not in form and "Agreed as safe" not in form
+    # The page refuses an unsafe way without a reason, without naming it or her ways.
+    refused = client.post(url, contact_post(channel="email"))
+    html = refused.content.decode()
+    assert refused.status_code == 200 and "govuk-error-summary" in html
+    assert "is not a way the victim has agreed" not in html
+    assert guardrails.UNSAFE_METHOD_NEUTRAL_ERROR in html
+    # The API: a 400 on the field, with the same neutral message.
+    api_url = f"/api/v1/cases/{case.pk}/advocacy/contacts/"
+    body = {
+        "occurred_at": (timezone.now() - dt.timedelta(hours=1)).isoformat(),
+        "channel": "text",
+        "direction": "to_victim",
+        "topics": ["emotional_support"],
+        "summary": "Spoke briefly.",
+    }
+    answer = api(world.advocate).post(api_url, body, format="json")
+    assert answer.status_code == 400
+    assert answer.json() == {"unsafe_method_reason": [guardrails.UNSAFE_METHOD_NEUTRAL_ERROR]}
+    assert not ContactLogEntry.objects.filter(case=case).exists()
+    # The service still refuses the unsafe way without the override, and keeps the reason with it.
+    with pytest.raises(ValidationError) as refusal:
+        services.contact_record(actor=world.advocate, case=case, data=contact_input(channel="letter"))
+    assert refusal.value.message_dict == {"unsafe_method_reason": [guardrails.UNSAFE_METHOD_NEUTRAL_ERROR]}
+    done = api(world.advocate).post(api_url, {**body, "unsafe_method_reason": REASON}, format="json")
+    assert done.status_code == 201 and done.json()["unsafe_method_reason"] == REASON
+    # Telling her of a key event answers alike.
+    notice = untold_notice(world, case)
+    told = client.post(
+        reverse("advocacy:notice_told", args=[case.pk, notice.pk]),
+        {**date_fields("told_on", timezone.localdate()), "told_time": "00:01", "method": "text"},
+    ).content.decode()
+    assert guardrails.UNSAFE_METHOD_NEUTRAL_ERROR in told and "Text message is not a way" not in told
+
+
+def test_her_agreed_ways_are_read_once_per_contact(world: World) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    case = assigned_case(world)
+    with CaptureQueriesContext(connection) as queries:
+        services.contact_record(
+            actor=world.advocate, case=case, data=contact_input(channel="text", unsafe_method_reason=REASON)
+        )
+    reads = [q["sql"] for q in queries.captured_queries if 'FROM "cases_safecontactpreference"' in q["sql"]]
+    assert len(reads) == 1, reads
