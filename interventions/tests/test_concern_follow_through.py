@@ -90,6 +90,43 @@ def test_the_api_takes_what_was_done_and_refuses_others(world: World) -> None:
         services.concern_acknowledge(actor=world.probation_practitioner, concern=concern)
 
 
+def test_outsiders_cannot_acknowledge_and_the_concern_is_unchanged(world: World, other_world: World) -> None:
+    """A probation practitioner of another partnership, and one of a second probation service
+    of this partnership that the case is not shared with: 404 on the page and the API, and the
+    concern's row is as it was."""
+    from agencies.models import AgencyKind, Role
+    from cases.permissions import can_view_case
+    from tests.factories import make_agency, make_user
+
+    concern = concern_case(world, victim_at_risk=True)
+    unshared = make_user(make_agency(world.partnership, AgencyKind.PROBATION), Role.PROBATION_PRACTITIONER)
+    case = concern.intervention.case
+    assert unshared.agency.partnership_id == case.partnership_id and not can_view_case(unshared, case)  # type: ignore[union-attr]
+
+    def row() -> tuple[object, ...]:
+        return tuple(
+            SessionConcern.objects.filter(pk=concern.pk).values_list(
+                "acknowledged_at", "acknowledged_by", "action_taken"
+            )[0]
+        )
+
+    before = row()
+    assert before == (None, None, "")
+    page = reverse("interventions:concern_acknowledge", args=[concern.pk])
+    api = f"/api/v1/intervention-concerns/{concern.pk}/acknowledge/"
+    for outsider in (other_world.probation_practitioner, unshared):
+        browser = Client()
+        browser.force_login(outsider)
+        assert browser.post(page, {"action_taken": "Nothing to see."}).status_code == 404, outsider
+        client = APIClient()
+        client.force_login(outsider)
+        assert client.post(api, {"action_taken": "Nothing to see."}, format="json").status_code == 404, outsider
+        assert row() == before, outsider
+    # The practitioner told still can, afterwards.
+    services.concern_acknowledge(actor=world.probation_practitioner, concern=concern, action_taken="Seen.")
+    assert row()[1:] == (world.probation_practitioner.pk, "Seen.")
+
+
 def test_saved_feedback_stays_reachable_from_the_inbox_link(world: World) -> None:
     intervention = accepted(world, old_case(world))
     plan(world, intervention)
