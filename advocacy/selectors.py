@@ -209,6 +209,12 @@ def safe_contact_after_change(*, user: User, case_id: int, person_id: int) -> Sa
     return _safe_contact_page(user, case_id, person_id)
 
 
+def safe_contact_page_for_change(*, user: User, case_id: int, person_id: int) -> SafeContactPage:
+    """``safe_contact_for_user``'s scope and shape for posted preferences, without its
+    ``view`` row (``cases.services.safe_contact_set`` logs the change)."""
+    return _safe_contact_page(user, case_id, person_id)
+
+
 @dataclass
 class ContactFormPage:
     case: Case
@@ -703,6 +709,12 @@ def notice_get_for_user(*, user: User, case_id: int, notice_id: int) -> NoticePa
     if page.safe_contact is not None:
         _log(user, "cases.safecontactpreference", [page.victim.person_id])
     return page
+
+
+def notice_page_for_change(*, user: User, case_id: int, notice_id: int) -> NoticePage:
+    """``notice_get_for_user``'s scope and shape for a posted "she was told", without its
+    ``view`` rows (``services.victim_told`` logs the contact and the notice it writes)."""
+    return _notice_page(user, case_id, notice_id)
 
 
 def _notice_page(user: User, case_id: int, notice_id: int) -> NoticePage:

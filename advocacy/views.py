@@ -311,7 +311,9 @@ def contact_edit(request: HttpRequest, case_id: int, contact_id: int) -> HttpRes
 @staff_required
 def safe_contact_edit(request: HttpRequest, case_id: int, person_id: int) -> HttpResponse:
     actor = staff_member(request)
-    page = selectors.safe_contact_for_user(user=actor, case_id=case_id, person_id=person_id)
+    # A POST logs the change it makes, not a look at the preferences it replaces.
+    read = selectors.safe_contact_page_for_change if request.method == "POST" else selectors.safe_contact_for_user
+    page = read(user=actor, case_id=case_id, person_id=person_id)
     view = page.view
     initial = {
         "safe_times": view.safe_times,
@@ -654,7 +656,9 @@ def key_event_add(request: HttpRequest, case_id: int) -> HttpResponse:
 def notice_told(request: HttpRequest, case_id: int, notice_id: int) -> HttpResponse:
     """One victim and one key event: the safe-contact preferences first, then when and how she was told."""
     actor = staff_member(request)
-    page = selectors.notice_get_for_user(user=actor, case_id=case_id, notice_id=notice_id)
+    # A POST logs what it records (the contact and the notice), not a look at the page.
+    read = selectors.notice_page_for_change if request.method == "POST" else selectors.notice_get_for_user
+    page = read(user=actor, case_id=case_id, notice_id=notice_id)
     can_mark = permissions.can_mark_told(actor) and page.notice.told_at is None
     form = ToldForm(
         request.POST if request.method == "POST" else None,

@@ -300,6 +300,7 @@ def test_a_post_logs_the_write_it_makes_and_no_view(world: World) -> None:
     from django.utils import timezone
 
     from advocacy import services as advocacy_services
+    from advocacy.models import VictimNotice
     from consent.models import Consent
     from documents.models import Document
     from tests.advocacy_factories import contact_input, victim_id
@@ -314,6 +315,12 @@ def test_a_post_logs_the_write_it_makes_and_no_view(world: World) -> None:
     advocacy_services.advocate_assign(actor=advocate, case=case, advocate=advocate)
     entry = advocacy_services.contact_record(actor=advocate, case=case, data=contact_input())
     when = timezone.localtime() - dt.timedelta(hours=2)
+    event = advocacy_services.key_event_record(
+        actor=world.triage_officer,
+        case=case,
+        data=advocacy_services.KeyEventInput(kind="release_from_custody", occurs_on=timezone.localdate()),
+    )
+    notice = VictimNotice.objects.get(key_event=event)
     contact = {
         **{f"contact-occurred_on_{k}": v for k, v in {"day": when.day, "month": when.month, "year": when.year}.items()},
         "contact-occurred_time": f"{when:%H:%M}",
@@ -389,6 +396,25 @@ def test_a_post_logs_the_write_it_makes_and_no_view(world: World) -> None:
             "change",
             "advocacy.contactlogentry",
         ),
+        (
+            "safe-contact preferences page",
+            reverse("advocacy:safe_contact_edit", args=[case.pk, victim]),
+            {"safe_times": "Weekdays 10:00 to 14:00", "channels": ["phone", "text"], "code_word": "Bluebell"},
+            "change",
+            "cases.safecontactpreference",
+        ),
+        (
+            "victim told page",
+            reverse("advocacy:notice_told", args=[case.pk, notice.pk]),
+            {
+                **{f"told_on_{k}": v for k, v in {"day": when.day, "month": when.month, "year": when.year}.items()},
+                "told_time": f"{when:%H:%M}",
+                "method": "phone",
+                "note": "Told at the agreed time.",
+            },
+            "change",
+            "advocacy.victimnotice",
+        ),
     ]
     viewed: dict[str, list[tuple[str, str]]] = {}
     try:
@@ -414,6 +440,8 @@ def test_a_post_logs_the_write_it_makes_and_no_view(world: World) -> None:
         reverse("documents:upload", args=[case.pk]),
         reverse("consent:consent_add", args=[case.pk]),
         reverse("advocacy:contact_edit", args=[case.pk, entry.pk]),
+        reverse("advocacy:safe_contact_edit", args=[case.pk, victim]),
+        reverse("advocacy:notice_told", args=[case.pk, notice.pk]),
     ):
         mark = _mark()
         assert client.get(url).status_code == 200
