@@ -4,7 +4,7 @@
    already holds for the refs the bundle names; check references and contradictions.
    Every problem is collected. Any problem: nothing is written, and every problem is
    reported as ``file:line: column: problem``.
-2. Write what is not yet held with ``bulk_create`` in batches (people, referrals, crime
+2. Write what is not yet held with ``COPY`` in batches (exchange.copy; people, referrals, crime
    references, cases, their main parties, the agencies' shares, timeline entries, risk
    assessments, interventions, re-offending). A new case's current assessment per
    instrument and current risk are worked out before its rows are written; a held case

@@ -271,6 +271,8 @@ def _iso(value: dt.date) -> str:
 
 def canonical(value: Any) -> str:
     """A value as the export writes it: what rows are compared by."""
+    if type(value) is str:
+        return value  # most cells (refs and enumerations): first, as a re-import asks for millions
     if value is None or value is INVALID:
         return ""
     if isinstance(value, bool):
