@@ -159,6 +159,18 @@ class Decision(models.TextChoices):
     NO_ADDED_VALUE = "no_added_value", "Declined: no added value"
 
 
+def status_for_decision(decision: str, closed: bool) -> str:
+    """The lifecycle status of a case recorded after the fact (a data bundle's referral): from
+    its triage decision and whether it has closed. Pending stays awaiting triage unless it
+    closed; any decision but accepted is declined; an accepted case is active until closed.
+    Its one home: the bundle import and anything else that records past cases use it."""
+    if decision == Decision.PENDING:
+        return CaseStatus.CLOSED if closed else CaseStatus.AWAITING_TRIAGE
+    if decision != Decision.ACCEPTED:
+        return CaseStatus.DECLINED
+    return CaseStatus.CLOSED if closed else CaseStatus.ACTIVE
+
+
 DECLINE_REASONS = (Decision.NOT_STALKING, Decision.NOT_APPLICABLE, Decision.NO_ADDED_VALUE)
 
 

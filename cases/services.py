@@ -1164,9 +1164,15 @@ def case_refresh_next_due(*, case_ids: Sequence[int]) -> None:
         for case_id, due in source(ids).items():
             if case_id not in earliest or due < earliest[case_id]:
                 earliest[case_id] = due
-    with_due = [Case(pk=case_id, next_due_on=due) for case_id, due in earliest.items()]
-    Case.objects.bulk_update(with_due, ["next_due_on"], batch_size=1000)
-    Case.objects.filter(pk__in=[i for i in ids if i not in earliest]).exclude(next_due_on=None).update(next_due_on=None)
+    # One statement for every case, writing only the rows whose date changes (bulk_update wrote
+    # every row through a CASE of a thousand branches a batch: seconds per 10,000 cases).
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {Case._meta.db_table} AS c SET next_due_on = v.due "  # noqa: S608 (name from metadata)
+            "FROM unnest(%s::bigint[], %s::date[]) AS v(id, due) "
+            "WHERE c.id = v.id AND c.next_due_on IS DISTINCT FROM v.due",
+            [ids, [earliest.get(case_id) for case_id in ids]],
+        )
 
 
 def case_set_next_due(*, case_id: int, next_due_on: dt.date | None) -> None:

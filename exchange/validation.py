@@ -271,6 +271,8 @@ def _iso(value: dt.date) -> str:
 
 def canonical(value: Any) -> str:
     """A value as the export writes it: what rows are compared by."""
+    if type(value) is str:
+        return value  # most cells (refs and enumerations): first, as a re-import asks for millions
     if value is None or value is INVALID:
         return ""
     if isinstance(value, bool):
@@ -367,7 +369,11 @@ def read_bundle(bundle: Bundle, *, today: dt.date, errors: ErrorList) -> Parsed:
         _read(bundle, fmt.PEOPLE, errors, parsed, today, _people_rule(parsed, errors))
     if bundle.has(fmt.REFERRALS):
         _read(bundle, fmt.REFERRALS, errors, parsed, today, _referral_rule(parsed, errors))
-    for name, rule in ((fmt.RISK, _risk_rule), (fmt.INTERVENTIONS, _intervention_rule), (fmt.REOFFENDING, None)):
+    for name, rule in (
+        (fmt.RISK, _risk_rule),
+        (fmt.INTERVENTIONS, _intervention_rule),
+        (fmt.REOFFENDING, _reoffending_rule),
+    ):
         parsed.children[name] = []
         if bundle.has(name):
             _read(bundle, name, errors, parsed, today, _child_rule(parsed, errors, name, rule))
@@ -503,6 +509,13 @@ def _intervention_rule(line: int, v: dict[str, Any], errors: ErrorList) -> None:
         errors.add(name, line, "sessions_attended", f"is more than the sessions planned ({planned})")
     if ending and status and STATUS_FOR_ENDING[ending] != status:
         errors.add(name, line, "ending", f"{ending} goes with the status {STATUS_FOR_ENDING[ending]}, not {status}")
+
+
+def _reoffending_rule(_line: int, v: dict[str, Any], _errors: ErrorList) -> None:
+    # Kept as the service keeps one (cases.identifiers), so that a re-import compares like with like.
+    reference = v.get("crime_reference")
+    if isinstance(reference, str) and reference:
+        v["crime_reference"] = normalise_crime_reference(reference)
 
 
 def _time_entry_rule(line: int, v: dict[str, Any], errors: ErrorList) -> None:
@@ -719,10 +732,12 @@ def _plan_children(name: str, rows: list[ChildRow], parsed: Parsed, held: Held, 
     held_rows = held.children.get(name, {})
     key_columns = CHILD_KEYS[name]
     key_positions = [present.index(c) for c in key_columns]
-    grouped: dict[tuple[str, ...], list[ChildRow]] = defaultdict(list)
+    # Each row's signature once: it is worked out cell by cell, and every row of a re-import is compared.
+    grouped: dict[tuple[str, ...], list[tuple[ChildRow, tuple[str, ...]]]] = defaultdict(list)
     for row in rows:
         if row.referral_ref in held.case_ids:
-            grouped[tuple(row.signature[i] for i in key_positions)].append(row)
+            signature = row.signature
+            grouped[tuple(signature[i] for i in key_positions)].append((row, signature))
         else:
             plan.children[name].append(row)
     if not grouped:
@@ -733,15 +748,15 @@ def _plan_children(name: str, rows: list[ChildRow], parsed: Parsed, held: Held, 
             held_by_key[tuple(h.get(c, "") for c in key_columns)][tuple(h.get(c, "") for c in present)] += 1
     for key, bundle_rows in grouped.items():
         held_here = held_by_key.get(key, Counter())
-        in_bundle = Counter(r.signature for r in bundle_rows)
+        in_bundle = Counter(signature for _, signature in bundle_rows)
         if set(held_here) - set(in_bundle):
-            for row in bundle_rows:
+            for row, _ in bundle_rows:
                 errors.add(name, row.line, "-", f"{KEY_WORDS[name]} is already held with other values; {NOT_CHANGED}")
             continue
         skip = Counter(held_here)
-        for row in bundle_rows:
-            if skip[row.signature] > 0:
-                skip[row.signature] -= 1
+        for row, signature in bundle_rows:
+            if skip[signature] > 0:
+                skip[signature] -= 1
                 plan.already_held[name] += 1
             else:
                 plan.children[name].append(row)

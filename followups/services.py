@@ -33,6 +33,7 @@ from audit.models import AccessAction
 from audit.services import access_record
 from cases import permissions as case_permissions
 from cases.extensions import TransitionEvent
+from cases.identifiers import normalise_crime_reference
 from cases.models import (
     Breach,
     Case,
@@ -720,7 +721,7 @@ def _record(case: Case, data: OccurrenceInput, *, actor: User | None, **links: A
         victim=data.victim,
         source=data.source,
         offence=data.offence,
-        crime_reference=data.crime_reference.strip().upper(),
+        crime_reference=normalise_crime_reference(data.crime_reference),
         recorded_by=actor,
         **links,
     )

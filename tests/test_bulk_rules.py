@@ -16,6 +16,7 @@ set-based form gives the same answer as the single-record form on the same data:
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 from django.db import IntegrityError, transaction
@@ -23,12 +24,16 @@ from django.db import IntegrityError, transaction
 from agencies.models import AgencyKind
 from cases import identifiers
 from cases import services as case_services
-from cases.models import Case, CaseGroupObjectPermission, Person
+from cases.models import Case, CaseGroupObjectPermission, CaseStatus, Person, status_for_decision
 from exchange import validation
+from exchange.importer import import_bundle
+from followups import services as followup_services
+from followups.models import ReoffendingRecord
 from interventions.models import DIRECT, OPEN_STATUSES, InterventionStatus
 from risk import services as risk_services
 from risk.models import Assessment
 from tests.case_factories import make_case
+from tests.exchange_bundle_data import FILES, write_bundle
 from tests.factories import World
 from tests.risk_factories import complete_dash, complete_srp, dash_answers, shipped_instruments
 
@@ -36,6 +41,8 @@ pytestmark = pytest.mark.django_db
 __all__ = ["shipped_instruments"]
 
 TODAY = dt.date.today()
+# The files a one-referral bundle keeps whole (the others: header only).
+FILES_KEPT = ("people.csv", "referrals.csv")
 
 
 def _state(cases: list[Case]) -> tuple[dict[int, bool], dict[int, str]]:
@@ -240,3 +247,61 @@ def test_the_bundle_refuses_a_second_open_direct_intervention_exactly_where_the_
     validation._check_open_direct(plan, held, errors)
     assert bool(errors) is database_refuses
     assert database_refuses is (status in OPEN_STATUSES)
+
+
+@pytest.mark.parametrize(
+    ("decision", "closed", "status"),
+    [
+        ("pending", False, CaseStatus.AWAITING_TRIAGE),
+        ("pending", True, CaseStatus.CLOSED),
+        ("accepted", False, CaseStatus.ACTIVE),
+        ("accepted", True, CaseStatus.CLOSED),
+        ("not_stalking", False, CaseStatus.DECLINED),
+        ("not_applicable", True, CaseStatus.DECLINED),
+        ("no_added_value", False, CaseStatus.DECLINED),
+    ],
+)
+def test_a_recorded_decision_and_closing_give_the_cases_status(
+    tmp_path: Path, decision: str, closed: bool, status: str
+) -> None:
+    # The rule's one home is cases; an imported referral stands at the status it gives.
+    assert status_for_decision(decision, closed=closed) == status
+    files = dict(FILES)
+    files["referrals.csv"] = (
+        "referral_ref,received_on,referring_agency,victim_ref,perpetrator_ref,decision,decided_on,closed_on\n"
+        f"R1,2019-01-10,police,V1,P1,{decision},{'' if decision == 'pending' else '2019-01-15'},"
+        f"{'2019-03-01' if closed else ''}\n"
+    )
+    files.update({name: FILES[name].splitlines()[0] + "\n" for name in FILES if name not in FILES_KEPT})
+    result = import_bundle(source=write_bundle(tmp_path / "b", files), partnership_slug="north", create_name="North")
+    assert result.ok, result.errors
+    assert Case.objects.get(referral__ref="R1").status == status
+
+
+def test_a_reoffending_crime_reference_is_stored_the_same_from_a_page_and_from_a_bundle(
+    world: World, tmp_path: Path
+) -> None:
+    files = dict(FILES)
+    files["reoffending.csv"] = (
+        "referral_ref,occurred_on,kind,victim,source,offence,crime_reference\n"
+        "C1,2019-04-14,persistence,same,victim,s4a_stalking, ch/ 7/19 \n"
+    )
+    folder = write_bundle(tmp_path / "b", files)
+    assert import_bundle(source=folder, partnership_slug=world.partnership.slug).ok
+    case = Case.objects.get(referral__ref="C1", partnership=world.partnership)
+    followup_services.reoffending_record_add(
+        actor=world.triage_officer,
+        case=case,
+        data=followup_services.OccurrenceInput(
+            occurred_on=dt.date(2019, 5, 1), kind="persistence", victim="same", source="police",
+            offence="s2a_stalking", crime_reference=" ch/ 7/19 ",
+        ),
+    )  # fmt: skip
+    stored = list(
+        ReoffendingRecord.objects.filter(case=case).order_by("occurred_on").values_list("crime_reference", flat=True)
+    )
+    assert stored == ["CH/7/19", "CH/7/19"]
+    # The bundle's own spelling is the held record: a re-import adds nothing and finds no difference.
+    again = import_bundle(source=folder, partnership_slug=world.partnership.slug)
+    assert again.ok, again.errors
+    assert again.created["reoffending.csv"] == 0 and again.already_held["reoffending.csv"] == 1
