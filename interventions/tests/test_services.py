@@ -502,7 +502,7 @@ def test_a_concern_tells_the_probation_practitioner_once(world: World, django_ca
     assert Case.objects.get(pk=intervention.case_id).reference in message.subject
     assert f"/interventions/cases/{intervention.case_id}/{intervention.pk}/" in message.body
     for secret in (CLINICAL_TEXT, SUMMARY_TEXT, "workplace", "Hannah", "Larkspur"):
-        assert secret not in message.subject + message.body
+        assert secret not in f"{message.subject} {message.body}"
     concern.refresh_from_db()
     assert concern.notification is not None and concern.notification.emailed_at is not None
 
