@@ -66,8 +66,10 @@ def test_concern_alerts_move_onto_notifications_without_losing_a_row(
     migrate(BEFORE)
     # The old shape: the concern holds the e-mail time, its inbox alert had no e-mail of its own,
     # and the oldest concern has no inbox alert (raised before they had one).
+    # Set in full: a suite's worker may already have e-mailed the alerts written above.
     sent_at = timezone.now() - dt.timedelta(days=3)
     with connection.cursor() as cursor:
+        cursor.execute("UPDATE interventions_sessionconcern SET emailed_at = NULL")
         cursor.execute("UPDATE interventions_sessionconcern SET emailed_at = %s WHERE id = %s", [sent_at, emailed.pk])
         cursor.execute(
             "UPDATE notifications_notification SET email = false, emailed_at = NULL "
