@@ -901,19 +901,50 @@ def reoffending_detect(*, new_case: Case, actor: User | None = None) -> list[Reo
             f"{candidate.get_victim_display().lower()}",
         )
     if raised:
-        owners = case_owners(c.case_id for c in raised)
-        for candidate in raised:
-            reference = earlier_cases[candidate.case_id].reference
-            for owner in owners.get(candidate.case_id, []):
-                _notify(
-                    owner,
-                    f"Possible re-offending on case {reference}",
-                    f"A new referral names the perpetrator of case {reference}. Confirm or reject it as "
-                    f"{candidate.get_kind_display().split(' (')[0].lower()}.",
-                    monitoring_url(candidate.case_id),
-                    key=f"reoffending-candidate:{candidate.pk}",
-                )
+        _reoffending_alert(raised, earlier_cases)
     return raised
+
+
+def reoffending_alert_key(case_id: int, occurred_on: dt.date) -> str:
+    """One alert per earlier case and event (the new behaviour's date) for each recipient.
+
+    One incident is often referred by several agencies (police, probation, a health service),
+    each referral a new case and a candidate of its own; the owner hears of it once, and the
+    alert says how many referrals name it. Not the candidate: that made one alert each.
+    """
+    return f"reoffending:{case_id}:{occurred_on.isoformat()}"
+
+
+def _reoffending_alert(raised: list[ReoffendingCandidate], earlier_cases: dict[int, Case]) -> None:
+    """Alert each earlier case's owners of its new candidates, one alert per case and event:
+    a later candidate of the same event rewrites the alert (unread again), not a second one."""
+    from notifications.services import notify
+
+    owners = case_owners(c.case_id for c in raised)
+    events = {(c.case_id, c.occurred_on) for c in raised}
+    referrals: dict[tuple[int, dt.date], int] = defaultdict(int)
+    for case_id, occurred_on in ReoffendingCandidate.objects.filter(
+        case_id__in={case_id for case_id, _ in events}
+    ).values_list("case_id", "occurred_on"):
+        referrals[(case_id, occurred_on)] += 1
+    for candidate in raised:
+        if (candidate.case_id, candidate.occurred_on) not in events:
+            continue  # this event's alert is already written by an earlier candidate of this run
+        events.discard((candidate.case_id, candidate.occurred_on))
+        reference = earlier_cases[candidate.case_id].reference
+        count = referrals[(candidate.case_id, candidate.occurred_on)]
+        named_by = "A new referral names" if count <= 1 else f"{count} new referrals name"
+        for owner in owners.get(candidate.case_id, []):
+            notify(
+                owner,
+                f"Possible re-offending on case {reference}",
+                f"{named_by} the perpetrator of case {reference}, for behaviour on "
+                f"{candidate.occurred_on:%-d %B %Y}. Confirm or reject it as "
+                f"{candidate.get_kind_display().split(' (')[0].lower()}.",
+                monitoring_url(candidate.case_id),
+                key=reoffending_alert_key(candidate.case_id, candidate.occurred_on),
+                refresh=True,
+            )
 
 
 def on_person_merged(survivor: Any, merged: Any, actor: Any) -> None:

@@ -172,7 +172,9 @@ class SessionConcernOutput(serializers.Serializer[Any]):
     raised_by = StaffRefOutput()
     recipient = StaffRefOutput(allow_null=True)
     created_at = serializers.DateTimeField()
-    emailed_at = serializers.DateTimeField(allow_null=True)
+    emailed_at = serializers.DateTimeField(
+        source="notification.emailed_at", allow_null=True, help_text="When its alert was e-mailed to the recipient"
+    )
     acknowledged_at = serializers.DateTimeField(allow_null=True)
     acknowledged_by = StaffRefOutput(allow_null=True)
     victim_at_risk = serializers.BooleanField(help_text="The victim's advocate was told as well")

@@ -500,8 +500,9 @@ class ClinicalNote(models.Model):
 class SessionConcern(models.Model):
     """Behaviour or a concern raised at a session, for the probation practitioner.
 
-    The row is the in-app notification (listed for the recipient until acknowledged);
-    ``emailed_at`` is set by the e-mail task exactly once.
+    Listed for the recipient until acknowledged. The alert (inbox and its one e-mail) is the
+    ``notification``: the project's notifications app sends it, and its ``emailed_at`` says
+    when the e-mail went.
     """
 
     appointment = models.OneToOneField(Appointment, on_delete=models.PROTECT, related_name="concern")
@@ -513,7 +514,10 @@ class SessionConcern(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
-    emailed_at = models.DateTimeField(null=True, blank=True)
+    # The recipient's alert; empty when there was nobody to tell.
+    notification = models.OneToOneField(
+        "notifications.Notification", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     acknowledged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"

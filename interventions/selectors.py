@@ -161,7 +161,7 @@ def case_interventions_for_user(*, user: User, case_id: int) -> CaseIntervention
     )
     concerns = list(
         SessionConcern.objects.filter(intervention__case=case, acknowledged_at__isnull=True)
-        .select_related("raised_by", "recipient", "appointment__session")
+        .select_related("raised_by", "recipient", "notification", "appointment__session")
         .order_by("-created_at")
     )
     _mark_acknowledgeable(user, concerns)
@@ -296,7 +296,7 @@ def concern_get_for_user(*, user: User, concern_id: int) -> SessionConcern:
         raise Http404
     case = case_get_for_user(user=user, case_id=found)
     concern = SessionConcern.objects.select_related(
-        "intervention", "recipient", "raised_by", "acknowledged_by", "appointment__session"
+        "intervention", "recipient", "notification", "raised_by", "acknowledged_by", "appointment__session"
     ).get(pk=concern_id)
     concern.intervention.case = case
     return concern
@@ -435,7 +435,12 @@ class DirectInterventionDetail:
 def _session_rows(intervention: Intervention, *, may_see_clinical: bool, number: int | None = None) -> list[SessionRow]:
     """Sessions with their appointments and tags; clinical notes only for those who may see them."""
     appointments = Appointment.objects.select_related(
-        "concern__raised_by", "concern__recipient", "concern__acknowledged_by", "booked_by", "feedback_by"
+        "concern__raised_by",
+        "concern__recipient",
+        "concern__notification",
+        "concern__acknowledged_by",
+        "booked_by",
+        "feedback_by",
     ).order_by("starts_at", "id")
     if may_see_clinical:
         appointments = appointments.prefetch_related(
@@ -666,7 +671,7 @@ def interventions_inbox_for_user(*, user: User) -> Inbox:
             SessionConcern.objects.filter(
                 recipient=user, acknowledged_at__isnull=True, intervention__case_id__in=visible
             )
-            .select_related("intervention__case", "raised_by", "recipient", "appointment__session")
+            .select_related("intervention__case", "raised_by", "recipient", "notification", "appointment__session")
             .order_by("-created_at")[:INBOX_LIMIT]
         )
         _mark_acknowledgeable(user, inbox.concerns_for_me)

@@ -15,7 +15,6 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Max, Min, Q
 from django.urls import reverse
@@ -57,6 +56,8 @@ from interventions.models import (
     TherapySession,
 )
 from masip.concurrency import check_version, version_of
+from notifications.models import Notification
+from notifications.services import notify
 
 MAX_OUTCOMES = 10
 OUTCOME_LENGTH = 300
@@ -872,11 +873,8 @@ def appointment_feedback_record(*, actor: User, appointment: Appointment, data: 
                 key=f"interventions.concern-victim:{concern.pk}",
             )
         if concern.recipient is not None:
-            _alert_in_inbox(concern, locked)
-            from interventions.tasks import concern_email_send
-
-            concern_id = concern.pk
-            transaction.on_commit(lambda: concern_email_send.delay(concern_id))
+            concern.notification = _concern_alert(concern, locked)
+            concern.save(update_fields=["notification"])
     _refresh_numbers(locked)
     _refresh_due(locked)
     _log(actor, AccessAction.CHANGE, "interventions.appointment", [current.pk], "feedback")
@@ -904,71 +902,31 @@ def clinical_note_add(
 # --- concerns --------------------------------------------------------------------------------------------------
 
 
-def _alert_in_inbox(concern: SessionConcern, intervention: Intervention) -> None:
-    """The shared notifications inbox (the header's alerts) tells the practitioner too. No
-    e-mail from it: the concern's own task sends exactly one. Like the e-mail, the alert
-    names only the case reference and the session number, never what was said."""
-    from notifications.services import notify
-
-    case = intervention.case
-    notify(
-        concern.recipient,  # type: ignore[arg-type]
-        f"Concern raised at session {concern.appointment.session.number}: case {case.reference}",
-        "A clinician raised a concern about behaviour or risk. Read it and acknowledge it on the intervention.",
-        reverse("interventions:intervention_detail", args=[case.pk, intervention.pk]),
-        key=f"interventions.concern:{concern.pk}",
-        email=False,
-    )
+def concern_alert_key(concern_id: int) -> str:
+    return f"interventions.concern:{concern_id}"
 
 
-def concern_email_send(*, concern_id: int) -> str:
-    """E-mail the probation practitioner about a concern, exactly once however often it is asked.
-
-    The conditional UPDATE claims the concern and holds its row lock until the mail
-    has gone and the transaction commits: a duplicate task waits, then finds it
-    claimed. If sending fails the claim rolls back and the task's retry sends it.
-    The e-mail carries no personal data, only the case reference and a link.
-    """
-    concern = (
-        SessionConcern.objects.select_related(
-            "recipient", "raised_by__agency", "appointment__session", "intervention__case"
-        )
-        .filter(pk=concern_id)
-        .first()
-    )
-    if concern is None:
-        return "missing"
+def _concern_alert(concern: SessionConcern, intervention: Intervention) -> Notification | None:
+    """Tell the probation practitioner through the project's notifications: the inbox alert and
+    its one e-mail (notifications' task, idempotent by key; the sweep sends one whose task was
+    lost). Like every alert it names only the case reference, the session number and the
+    clinician's agency, never what was said: the e-mail leaves the system."""
     recipient = concern.recipient
-    if recipient is None or not recipient.is_active or not recipient.email:
-        return "no_recipient"
-    with transaction.atomic():
-        claimed = SessionConcern.objects.filter(pk=concern_id, emailed_at__isnull=True).update(
-            emailed_at=timezone.now()
-        )
-        if not claimed:
-            return "already_sent"
-        case = concern.intervention.case
-        raised_by = concern.raised_by
-        agency = raised_by.agency.name if raised_by.agency else ""
-        link = settings.MASIP_BASE_URL + reverse(
-            "interventions:intervention_detail", args=[case.pk, concern.intervention_id]
-        )
-        body = (
-            f"{raised_by.get_full_name() or raised_by.email} ({agency}) raised a concern about behaviour or "
-            f"risk at session {concern.appointment.session.number} of the direct intervention on case "
-            f"{case.reference}.\n\n"
-            f"Read it and acknowledge it in MASIP case management:\n{link}\n\n"
-            "The details are in the service, not in this e-mail.\n"
-        )
-        send_mail(f"Concern raised at a session: case {case.reference}", body, None, [recipient.email])
-    access_record(
-        user=None,
-        action=AccessAction.DISCLOSE,
-        record_type="interventions.concern",
-        record_ids=[concern_id],
-        purpose=f"e-mail notification to staff member {recipient.pk}",
+    assert recipient is not None
+    case = intervention.case
+    agency = concern.raised_by.agency
+    key = concern_alert_key(concern.pk)
+    sent = notify(
+        recipient,
+        f"Concern raised at session {concern.appointment.session.number}: case {case.reference}",
+        f"A clinician{f' at {agency.name}' if agency else ''} raised a concern about behaviour or risk at "
+        f"session {concern.appointment.session.number} of the direct intervention on case {case.reference}. "
+        "Read it and acknowledge it on the intervention.",
+        reverse("interventions:intervention_detail", args=[case.pk, intervention.pk]),
+        key=key,
     )
-    return "sent"
+    # None: an inactive recipient gets nothing; or the alert was already written under this key.
+    return sent or Notification.objects.filter(recipient=recipient, key=key).first()
 
 
 @transaction.atomic

@@ -76,7 +76,6 @@ JOBS: dict[str, Job] = {
     "audit.maintain_access_log_partitions": Job(BULK, soft=25, hard=35),
     # E-mail: one message each; the SMTP connection's own timeout is well inside these.
     "notifications.send_notification_email": Job(EMAIL, soft=20, hard=30, rate_limit=EMAIL_RATE_LIMIT),
-    "interventions.concern_email_send": Job(EMAIL, soft=20, hard=30, rate_limit=EMAIL_RATE_LIMIT),
 }
 
 

@@ -54,5 +54,12 @@ def notification_get_for_user(*, user: User, notification_id: int) -> Notificati
     return notification
 
 
+def unread_count(*, user: User) -> int:
+    """How many of the user's own notifications are unread: the header's count on every page.
+
+    One COUNT read from the partial index ``notification_unread`` (rows still unread only)."""
+    return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+
+
 def unread_queryset(*, user: User) -> QuerySet[Notification]:
     return Notification.objects.filter(recipient=user, read_at__isnull=True)

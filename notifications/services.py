@@ -12,6 +12,8 @@ from django.utils import timezone
 
 from agencies.models import User
 from agencies.staff import is_staff_member
+from audit.models import AccessAction
+from audit.services import access_record
 from notifications.models import Notification
 from notifications.selectors import notification_get_for_user, unread_queryset
 
@@ -19,29 +21,51 @@ logger = logging.getLogger(__name__)
 
 
 def notify(
-    user: User, subject: str, body: str = "", link: str = "", *, key: str = "", email: bool = True
+    user: User,
+    subject: str,
+    body: str = "",
+    link: str = "",
+    *,
+    key: str = "",
+    email: bool = True,
+    refresh: bool = False,
 ) -> Notification | None:
-    """Alert one member of staff in the app (and by e-mail). None when nothing new was sent."""
+    """Alert one member of staff in the app (and by e-mail). None when nothing new was sent.
+
+    ``key`` makes the alert idempotent: one per recipient and key. With ``refresh``, a later
+    call with the same key rewrites that alert (subject, body, link) and marks it unread again
+    rather than adding a second one: several triggers of one event (three agencies referring
+    the same incident) make one alert that says so. A refresh sends no second e-mail.
+    """
     if not user.is_active:
         return None
+    fields = {"subject": subject[:200], "body": body, "link": link[:500]}
     with transaction.atomic():
-        if key and Notification.objects.filter(recipient=user, key=key).exists():
+        if key and _existing_alert(user, key, fields if refresh else None):
             return None
         try:
             # A savepoint: a concurrent run of the same job loses the race on the unique key
             # without spoiling the caller's transaction.
             with transaction.atomic():
-                notification = Notification.objects.create(
-                    recipient=user, subject=subject[:200], body=body, link=link[:500], key=key[:200], email=email
-                )
+                notification = Notification.objects.create(recipient=user, key=key[:200], email=email, **fields)
         except IntegrityError:
             if key:
+                _existing_alert(user, key, fields if refresh else None)
                 return None
             raise
     if email and user.email:
         notification_id = notification.pk
         transaction.on_commit(lambda: _queue_email(notification_id))
     return notification
+
+
+def _existing_alert(user: User, key: str, refresh_with: dict[str, str] | None) -> bool:
+    """Whether the user already has the alert with this key; rewritten (and unread again) when
+    ``refresh_with`` is given. One UPDATE: it finds, locks and rewrites the row at once."""
+    alerts = Notification.objects.filter(recipient=user, key=key[:200])
+    if refresh_with is None:
+        return alerts.exists()
+    return alerts.update(read_at=None, **refresh_with) > 0
 
 
 def _queue_email(notification_id: int) -> None:
@@ -78,6 +102,14 @@ def notification_email_send(*, notification_id: int) -> bool:
         send_mail(notification.subject, body.strip(), None, [notification.recipient.email])
         notification.emailed_at = timezone.now()
         notification.save(update_fields=["emailed_at"])
+        # The e-mail leaves the system: a disclosure, logged with the claim (one row per e-mail).
+        access_record(
+            user=None,
+            action=AccessAction.DISCLOSE,
+            record_type="notifications.notification",
+            record_ids=[notification.pk],
+            purpose=f"e-mail notification to staff member {notification.recipient_id}",
+        )
     # Ids only in logs.
     logger.info("notification %s e-mailed", notification_id)
     return True

@@ -667,8 +667,8 @@ def _caseload_queries(client: Client, django_assert_num_queries: Any, expected: 
 
 # Session, user, agency, one page of cases (one EXISTS for access), their primary parties,
 # the sharing agreement, the access-log row, the session save (savepoint, update, release),
-# and the count (exact, bounded at selectors.COUNT_EXACT_UP_TO).
-CASELOAD_QUERIES = 11
+# and the count (exact, bounded at selectors.COUNT_EXACT_UP_TO); the header's unread count.
+CASELOAD_QUERIES = 11 + 1
 # Session, user, agency; the case and the two access checks; the agreement; parties and their
 # aliases, addresses and contacts; orders and breaches; crime references; agencies shared with;
 # outcomes; notes; timeline; the access-log row; the referring agency; the session save.
@@ -685,7 +685,8 @@ CASELOAD_QUERIES = 11
 # which of them the reader may see only when there are any.
 # The consent card: 6 (the victims' parts and their per-person classes, her consent records,
 # the access-log row, and whether the reader may record consent on this case: 2).
-CASE_PAGE_QUERIES = 24 + 2 + 2 + 6 + 2 + 2 + 1 + 6
+# The header's unread-notifications count: 1.
+CASE_PAGE_QUERIES = 24 + 2 + 2 + 6 + 2 + 2 + 1 + 6 + 1
 
 
 def test_caseload_query_count_does_not_grow(world: World, django_assert_num_queries: Any) -> None:

@@ -460,7 +460,7 @@ def test_a_new_referral_of_a_known_perpetrator_raises_a_candidate_for_the_owner(
         last_known + dt.timedelta(days=30),
         last_known,
     )
-    note = Notification.objects.get(key=f"reoffending-candidate:{candidate.pk}")
+    note = Notification.objects.get(key=services.reoffending_alert_key(earlier.pk, candidate.occurred_on))
     assert note.recipient == world.advocate
     assert note.subject == f"Possible re-offending on case {earlier.reference}"
     # The new case itself is not a candidate of anything.
@@ -556,3 +556,43 @@ def test_reminder_cycles_are_weekly_from_the_due_date(due: dt.date, days: int) -
     assert cycle is not None and due <= cycle <= today
     assert (cycle - due).days % 7 == 0 and (today - cycle).days < 7
     assert services.reminder_cycle_date(due_on=today + dt.timedelta(days=1), today=today) is None
+
+
+@pytest.mark.parametrize("assigned", [True, False], ids=["assigned-worker", "triage-officers"])
+def test_one_alert_per_case_and_event_however_many_referrals_name_it(world: World, assigned: bool) -> None:
+    """One incident referred by police, probation and police again: three candidates to decide,
+    one alert per recipient, rewritten (and unread again) by each later referral."""
+    from notifications.services import notification_mark_read
+
+    second_officer = make_user(world.police, "triage_officer")
+    earlier = accepted_case(
+        world, decided_on=TODAY() - dt.timedelta(days=60), worker=world.advocate if assigned else None
+    )
+    recipients = [world.advocate] if assigned else [world.triage_officer, second_officer]
+    incident = TODAY() - dt.timedelta(days=4)
+    alerts = Notification.objects.filter(subject=f"Possible re-offending on case {earlier.reference}")
+
+    referrers = [world.triage_officer, world.probation_practitioner, world.triage_officer]
+    new_cases = [referral_naming_perpetrator(earlier, actor=referrers[0], behaviour_started_on=incident)]
+    assert sorted(alerts.values_list("recipient_id", flat=True)) == sorted(u.pk for u in recipients)
+    first_alert = alerts.get(recipient=recipients[0])
+    assert first_alert.body.startswith("A new referral names the perpetrator")
+    notification_mark_read(user=recipients[0], notification_id=first_alert.pk)
+
+    new_cases += [referral_naming_perpetrator(earlier, actor=a, behaviour_started_on=incident) for a in referrers[1:]]
+    # Each referral is still its own candidate to confirm or reject.
+    assert ReoffendingCandidate.objects.filter(case=earlier).count() == 3
+    assert sorted(alerts.values_list("recipient_id", flat=True)) == sorted(u.pk for u in recipients)
+    refreshed = alerts.get(recipient=recipients[0])
+    assert refreshed.pk == first_alert.pk
+    assert refreshed.read_at is None, "a later referral of the event makes the alert unread again"
+    assert refreshed.body.startswith("3 new referrals name the perpetrator")
+
+    # Detection run again (a retried job, a person merge) adds nothing and rewrites nothing.
+    for case in new_cases:
+        services.reoffending_detect(new_case=case)
+    assert alerts.count() == len(recipients)
+
+    # Behaviour on another date is another event: its own alert.
+    referral_naming_perpetrator(earlier, actor=world.probation_practitioner, behaviour_started_on=TODAY())
+    assert alerts.filter(recipient=recipients[0]).count() == 2

@@ -162,3 +162,34 @@ def test_the_unread_count_is_on_the_home_page_and_falls_when_read(world: World) 
     assert reverse("notifications:inbox") in home
     Notification.objects.filter(recipient=world.advocate).update(read_at=timezone.now())
     assert count_of(client.get(reverse("home")).content.decode(), "notifications") == 0
+
+
+def header_unread(html: str) -> int | None:
+    """The header's count as the screen reader hears it; None when the header shows none."""
+    link = re.search(r'data-testid="header-notifications">(.*?)</a>', html, re.S)
+    assert link is not None, "every staff page's header links to Notifications"
+    heard = re.search(r'govuk-visually-hidden">, (\d+) unread notifications?</span>', link.group(1))
+    return int(heard.group(1)) if heard else None
+
+
+def test_the_header_counts_unread_notifications_on_every_page(world: World) -> None:
+    from notifications.services import notify
+
+    client = client_for(world.advocate)
+    caseload = reverse("cases:caseload")
+    assert header_unread(client.get(caseload).content.decode()) is None
+    first = notify(world.advocate, "Risk review due on case MASIP-000001", email=False)
+    notify(world.advocate, "Risk review due on case MASIP-000002", email=False)
+    # Another member of staff's alert is not counted in mine.
+    notify(world.probation_practitioner, "Risk review due on case MASIP-000003", email=False)
+    page = client.get(caseload).content.decode()
+    assert header_unread(page) == 2
+    assert '<span class="moj-notification-badge" aria-hidden="true">2</span>' in page
+    assert header_unread(client.get(reverse("notifications:inbox")).content.decode()) == 2
+    notify(world.advocate, "Action assigned to you on case MASIP-000004", email=False)
+    assert header_unread(client.get(caseload).content.decode()) == 3
+    assert first is not None
+    client.post(reverse("notifications:read", args=[first.pk]))
+    assert header_unread(client.get(caseload).content.decode()) == 2
+    client.post(reverse("notifications:read_all"))
+    assert header_unread(client.get(caseload).content.decode()) is None

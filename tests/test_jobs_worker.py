@@ -82,7 +82,6 @@ def test_every_task_has_a_queue_and_limits_and_the_broker_timing_follows_from_th
         "time_limit": jobs.JOBS["followups.schedule_followups_batch"].hard,
     }
     assert PRODUCTION_ROUTES["notifications.send_notification_email"] == {"queue": jobs.EMAIL}
-    assert PRODUCTION_ROUTES["interventions.concern_email_send"] == {"queue": jobs.EMAIL}
     assert PRODUCTION_ROUTES["exchange.import_bundle_job"] == {"queue": jobs.INTERACTIVE}
     assert PRODUCTION_ROUTES["followups.send_followup_reminders_batch"] == {"queue": jobs.BULK}
 

@@ -14,7 +14,7 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from agencies.models import RecordClass, SharingRule, User
-from interventions import selectors, services
+from interventions import selectors
 from interventions.models import Appointment, ClinicalNote, SessionConcern
 from interventions.tests.helpers import (
     ASSESSMENT_DETAILS,
@@ -151,7 +151,10 @@ def test_risk_assessment_details_are_clinical_and_target_hardening_is_safety_pla
 def test_the_concern_email_carries_no_clinical_notes(world: World) -> None:
     full_intervention(world)
     concern = SessionConcern.objects.get()
-    assert services.concern_email_send(concern_id=concern.pk) == "sent"
+    from notifications.services import notification_email_send
+
+    assert concern.notification_id is not None
+    assert notification_email_send(notification_id=concern.notification_id) is True
     (message,) = mail.outbox
     for secret in (*CLINICAL, SUMMARY_TEXT, concern.description):
         assert secret not in message.subject and secret not in message.body

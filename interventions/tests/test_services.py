@@ -470,36 +470,45 @@ def test_clinical_notes_only_by_agencies_that_may_see_them(world: World) -> None
 
 
 def test_a_concern_tells_the_probation_practitioner_once(world: World, django_capture_on_commit_callbacks: Any) -> None:
+    from notifications.models import Notification
+    from notifications.services import notification_email_send
+
     intervention = accepted(world, old_case(world))
     plan(world, intervention)
     appointment = book(world, intervention, 1, days_ago(2))
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         attend(world, appointment, concerns_raised=True, concern_description="Said he drove past her workplace.")
-    concern = SessionConcern.objects.get()
+    concern = SessionConcern.objects.select_related("notification").get()
     assert concern.recipient == world.probation_practitioner
     assert concern.raised_by == world.clinician
-    assert concern.emailed_at is None and concern.acknowledged_at is None
-    assert len(callbacks) == 1  # one e-mail task queued, on commit
+    assert concern.acknowledged_at is None
+    # The alert is the notifications app's: in her inbox, its e-mail owed, one task queued on commit.
+    alert = concern.notification
+    assert alert is not None
+    assert (alert.recipient, alert.key, alert.email, alert.emailed_at) == (
+        world.probation_practitioner,
+        services.concern_alert_key(concern.pk),
+        True,
+        None,
+    )
+    assert len(callbacks) == 1
 
-    # The task body, run twice as a retried or duplicated task would be: one e-mail.
-    assert services.concern_email_send(concern_id=concern.pk) == "sent"
-    assert services.concern_email_send(concern_id=concern.pk) == "already_sent"
+    # The e-mail, sent twice as a retried or duplicated task would: one e-mail.
+    assert notification_email_send(notification_id=alert.pk) is True
+    assert notification_email_send(notification_id=alert.pk) is False
     assert len(mail.outbox) == 1
     message = mail.outbox[0]
     assert message.to == [world.probation_practitioner.email]
     assert Case.objects.get(pk=intervention.case_id).reference in message.subject
-    body = message.body
+    assert f"/interventions/cases/{intervention.case_id}/{intervention.pk}/" in message.body
     for secret in (CLINICAL_TEXT, SUMMARY_TEXT, "workplace", "Hannah", "Larkspur"):
-        assert secret not in body
+        assert secret not in f"{message.subject} {message.body}"
     concern.refresh_from_db()
-    assert concern.emailed_at is not None
+    assert concern.notification is not None and concern.notification.emailed_at is not None
 
-    # One alert in the shared inbox, without a second e-mail and without the concern's words.
-    from notifications.models import Notification
-
-    alert = Notification.objects.get(recipient=world.probation_practitioner)
-    assert alert.key == f"interventions.concern:{concern.pk}" and alert.email is False
-    assert str(intervention.pk) in alert.link and "workplace" not in alert.subject + alert.body
+    # One alert only, to her alone, without the concern's words.
+    assert Notification.objects.get(recipient=world.probation_practitioner).pk == alert.pk
+    assert "workplace" not in alert.subject + alert.body
     assert Notification.objects.exclude(recipient=world.probation_practitioner).count() == 0
 
     # The in-app notice is the concern, listed for the practitioner until acknowledged.
