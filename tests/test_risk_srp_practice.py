@@ -44,9 +44,7 @@ def current_risk(case: Case) -> str:
 
 
 def srp_version(label_part: str) -> InstrumentVersion:
-    return InstrumentVersion.objects.get(
-        instrument__key="srp", partnership__isnull=True, version__contains=label_part
-    )
+    return InstrumentVersion.objects.get(instrument__key="srp", partnership__isnull=True, version__contains=label_part)
 
 
 def test_the_current_srp_asks_violence_as_two_judgements_each_of_which_may_be_left_not_rated(world: World) -> None:
@@ -140,7 +138,12 @@ def test_the_earlier_single_violence_rating_reads_as_general_violence(world: Wor
     case = make_case(world.triage_officer)
     Case.objects.filter(pk=case.pk).update(decision=Decision.ACCEPTED, decided_on=TODAY - dt.timedelta(days=200))
     first = srp_with_the_earlier_version(
-        world, case, violence="moderate", persistence="high", recurrence="low", assessed_on=TODAY - dt.timedelta(days=90)
+        world,
+        case,
+        violence="moderate",
+        persistence="high",
+        recurrence="low",
+        assessed_on=TODAY - dt.timedelta(days=90),
     )
     assert first.version.version == "Structured judgement, topic labels"
     assert IMMINENT not in answers_of(first)
