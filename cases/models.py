@@ -380,7 +380,7 @@ class Case(models.Model):
     # (a rejected stalker with resentful features). The secondary needs a primary and differs from it.
     stalker_type = models.CharField(max_length=20, choices=StalkerType.choices, blank=True)
     stalker_type_secondary = models.CharField(
-        "Secondary stalker type", max_length=20, choices=StalkerType.choices, blank=True
+        "Secondary stalker type", max_length=20, choices=StalkerType.choices, blank=True, db_default=""
     )
     closed_on = models.DateField(null=True, blank=True)
     discharge_reason = models.CharField(max_length=30, choices=DischargeReason.choices, blank=True)

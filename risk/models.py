@@ -161,7 +161,7 @@ class Item(models.Model):
     # A level item the assessor may leave "Not rated" (stored as NOT_RATED, never as low): three
     # of the evaluation's five SRP summaries left recurrence blank. Left unanswered at
     # completion, it is stored as not rated.
-    allows_not_rated = models.BooleanField(default=False)
+    allows_not_rated = models.BooleanField(default=False, db_default=False)
     # Blank: every agency the case is shared with; otherwise as the sharing agreement says.
     record_class = models.CharField(max_length=30, choices=RecordClass.choices, blank=True)
     # Opens only when an earlier item has this answer (the S-DASH when the DASH's stalking item is yes).

@@ -17,7 +17,7 @@ from tests.factories import World
 from tests.risk_factories import complete_srp, shipped_instruments
 from tests.triage_factories import accept, make_meeting, on_agenda, waiting_case
 from triage import services
-from triage.models import MeetingDecision, MeetingKind, Outcome
+from triage.models import AgendaItem, MeetingDecision, MeetingKind, Outcome
 
 pytestmark = pytest.mark.django_db
 __all__ = ["shipped_instruments"]
@@ -28,7 +28,7 @@ def types_of(case: Case) -> tuple[str, str]:
     return (row[0], row[1])
 
 
-def clinic_item(world: World, case: Case):  # type: ignore[no-untyped-def]
+def clinic_item(world: World, case: Case) -> AgendaItem:
     accept(world, on_agenda(world, make_meeting(world.triage_officer), case), tier=2, refer_to_clinic=True)
     clinic = make_meeting(world.clinician, kind=MeetingKind.CLINIC)
     return services.agenda_add(actor=world.clinician, meeting=clinic, case_id=case.pk)

@@ -455,8 +455,9 @@ def test_the_case_section_and_overview_card(world: World, meeting_with_entries: 
 MEETINGS_QUERIES = 8
 # The names on the agenda (and, in the builder, on the proposals) are decided per person: one
 # query each for the people, and one for the rule (is any of them a victim in a case the
-# reader cannot see?).
-RUN_QUERIES = 19
+# reader cannot see?). The run page also reads whether the partnership uses tiers (its
+# decision form asks for a tier only where it does).
+RUN_QUERIES = 20
 BUILDER_QUERIES = 23
 
 
