@@ -135,7 +135,7 @@ def partnership_settings(request: HttpRequest) -> HttpResponse:
     assert actor.agency is not None
     partnership = actor.agency.partnership
     initial = {"uses_tiers": "yes" if partnership.uses_tiers else "no"}
-    form = PartnershipSettingsForm(request.POST or None, initial=initial)
+    form = PartnershipSettingsForm(request.POST if request.method == "POST" else None, initial=initial)
     if request.method == "POST" and form.is_valid():
         services.partnership_settings_update(
             actor=actor, partnership=partnership, uses_tiers=form.cleaned_data["uses_tiers"] == "yes"

@@ -564,17 +564,16 @@ def _after_completion(assessment: Assessment) -> None:
         stalker_type = typology.get(STALKER_TYPE_ITEM, "")
         if stalker_type in StalkerType.values:
             secondary = typology.get(STALKER_TYPE_SECONDARY_ITEM, "")
-            # An SRP without the secondary item (an earlier version) leaves the case's secondary
-            # type as it is unless it would now equal the primary.
             changes: dict[str, str] = {"stalker_type": stalker_type}
-            if STALKER_TYPE_SECONDARY_ITEM in typology or secondary == "":
-                case_row = Case.objects.values("stalker_type_secondary").get(pk=current.case_id)
-                kept = case_row["stalker_type_secondary"]
-                if STALKER_TYPE_SECONDARY_ITEM in typology:
-                    changes["stalker_type_secondary"] = secondary if secondary in StalkerType.values else ""
-                elif kept == stalker_type:
+            if secondary in StalkerType.values:
+                changes["stalker_type_secondary"] = secondary
+            else:
+                # No secondary in this SRP (unanswered, or an earlier version without the item): the
+                # case keeps the one a meeting recorded, unless it is now the primary type.
+                kept = Case.objects.values_list("stalker_type_secondary", flat=True).get(pk=current.case_id)
+                if kept == stalker_type:
                     changes["stalker_type_secondary"] = ""
-            Case.objects.filter(pk=current.case_id).update(**changes)
+            Case.objects.filter(pk=current.case_id).exclude(**changes).update(**changes)
     _refresh_case_risk(assessment.case_id)
     case_refresh_next_due(case_ids=[assessment.case_id])
 

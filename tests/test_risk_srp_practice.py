@@ -221,3 +221,31 @@ def test_the_api_takes_not_rated_and_null_and_shows_not_rated(world: World) -> N
     assert version.status_code == 200
     items = {i["key"]: i["allows_not_rated"] for i in version.json()["items"]}
     assert items["recurrence"] is True and items["risk_factors"] is False
+
+
+# --- the bundle ------------------------------------------------------------------------------------------------------
+
+
+def test_an_empty_srp_cell_imports_as_not_rated_and_exports_as_an_empty_cell(tmp_path: Any) -> None:
+    import csv
+
+    from agencies.models import Partnership
+    from exchange.exporter import export_to_path
+    from exchange.importer import import_bundle
+    from tests.evaluation_effect_data import FILES
+    from tests.exchange_bundle_data import write_bundle
+
+    result = import_bundle(source=write_bundle(tmp_path / "in", FILES), partnership_slug="srp-cells", create_name="SRP")
+    assert result.ok, [str(e) for e in result.errors]
+    # E1's second SRP leaves recurrence empty: stored as not rated, as is imminent serious
+    # violence, which the bundle has no column for; its general violence is the srp_violence cell.
+    second = Assessment.objects.get(case__referral__ref="E1", instrument__key="srp", assessed_on=dt.date(2019, 8, 1))
+    stored = answers_of(second)
+    assert (stored["recurrence"], stored[IMMINENT], stored["risk_of_violence"]) == ("not_rated", "not_rated", "low")
+    assert second.level == "high"  # persistence high; the unrated domains are not counted
+
+    out = tmp_path / "out"
+    export_to_path(partnership=Partnership.objects.get(slug="srp-cells"), path=out)
+    with (out / "risk_assessments.csv").open(encoding="utf-8", newline="") as handle:
+        rows = [r for r in csv.DictReader(handle) if r["instrument"] == "srp" and r["referral_ref"] == "E1"]
+    assert [(r["srp_violence"], r["srp_recurrence"]) for r in rows] == [("moderate", "low"), ("low", "")]

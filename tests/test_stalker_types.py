@@ -132,7 +132,7 @@ def test_the_api_records_and_shows_both_types(world: World) -> None:
         url, {"outcome": "reviewed", "stalker_type": "resentful", "stalker_type_secondary": "rejected"}, format="json"
     )
     assert done.status_code == 201, done.content
-    shown = api.get(f"/api/v1/cases/{case.pk}/").json()
+    shown = api.get(f"/api/v1/cases/{case.pk}/").json()["case"]
     assert (shown["stalker_type"], shown["stalker_type_secondary"]) == ("resentful", "rejected")
 
 

@@ -700,11 +700,12 @@ class WatchListRowOutput(serializers.Serializer[Any]):
 
 class WatchStartInput(serializers.Serializer[Any]):
     review_on = serializers.DateField(help_text="When the triage meeting hears the case again; within a year")
-    reason = serializers.CharField(max_length=services.MAX_TEXT)
+    # Blank passes through to the service, so a blank reason and a bad date are reported together.
+    reason = serializers.CharField(max_length=services.MAX_TEXT, allow_blank=True)
 
 
 class WatchEndInput(serializers.Serializer[Any]):
-    end_reason = serializers.CharField(max_length=services.MAX_TEXT)
+    end_reason = serializers.CharField(max_length=services.MAX_TEXT, allow_blank=True)
 
 
 NOT_WATCHER = {404: OpenApiResponse(description="No such case, outside your scope, or your role does not watch cases")}
