@@ -168,3 +168,16 @@ class PersonNameSearchForm(forms.Form):
         if sum(ch.isalpha() for ch in name) < 2:
             raise forms.ValidationError("Enter at least two letters of the person's name")
         return name
+
+
+class PartnershipSettingsForm(forms.Form):
+    uses_tiers = forms.ChoiceField(
+        label="Does the partnership give cases a tier?",
+        help_text=(
+            "Tiers 1 to 4 of need and risk, set when a meeting accepts a case. When tiers are not used, "
+            "no tier is asked for or required, and the caseload and returns show no tier."
+        ),
+        choices=[("yes", "Yes, cases are given a tier"), ("no", "No, tiers are not used")],
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose whether the partnership gives cases a tier"},
+    )

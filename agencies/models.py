@@ -66,6 +66,14 @@ class Partnership(models.Model):
 
     name = models.CharField(max_length=200, unique=True)
     slug = models.SlugField(max_length=80, unique=True)
+    # Tiers of need and risk (1-4) were London's practice; the other partnerships did not
+    # use them (seeds/004). Off: no tier is asked, required or shown.
+    uses_tiers = models.BooleanField(
+        "Uses tiers",
+        default=True,
+        db_default=True,
+        help_text="Cases are given a tier of need and risk (1 to 4) when accepted",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

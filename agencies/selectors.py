@@ -12,7 +12,7 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from agencies.models import Agency, AgencyKind, RecordClass, SharingRule, User
+from agencies.models import Agency, AgencyKind, Partnership, RecordClass, SharingRule, User
 from agencies.permissions import is_partnership_admin
 from audit.models import AccessAction, AccessLog
 from audit.services import access_record
@@ -234,3 +234,8 @@ def access_log_export_for_admin(*, actor: User, **filters: object) -> AccessLogE
         purpose="access log export",
     )
     return AccessLogExport(entries=entries, truncated=len(rows) > EXPORT_LIMIT)
+
+
+def partnership_uses_tiers(*, partnership_id: int) -> bool:
+    """Whether the partnership gives cases a tier (a partnership setting)."""
+    return bool(Partnership.objects.filter(pk=partnership_id).values_list("uses_tiers", flat=True).first())

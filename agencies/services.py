@@ -205,3 +205,15 @@ def agreement_update(
     agreement.updated_by = actor
     agreement.save()
     return agreement
+
+
+@transaction.atomic
+def partnership_settings_update(*, actor: User, partnership: Partnership, uses_tiers: bool) -> Partnership:
+    """The partnership's own settings: whether it gives cases a tier. Partnership admin only."""
+    if not is_partnership_admin(actor) or actor.agency is None or actor.agency.partnership_id != partnership.pk:
+        raise PermissionDenied
+    locked = Partnership.objects.select_for_update().get(pk=partnership.pk)
+    if locked.uses_tiers != uses_tiers:
+        locked.uses_tiers = uses_tiers
+        locked.save(update_fields=["uses_tiers"])
+    return locked

@@ -15,6 +15,7 @@ from agencies import selectors, services
 from agencies.forms import (
     AccessLogSearchForm,
     AgreementForm,
+    PartnershipSettingsForm,
     PersonNameSearchForm,
     StaffEditForm,
     StaffInviteForm,
@@ -125,6 +126,26 @@ def agreement(request: HttpRequest) -> HttpResponse:
         request,
         "agencies/agreement.html",
         {"form": form, "agreement": current, "record_classes": RecordClass},
+    )
+
+
+@staff_required
+def partnership_settings(request: HttpRequest) -> HttpResponse:
+    actor = _admin(request)
+    assert actor.agency is not None
+    partnership = actor.agency.partnership
+    initial = {"uses_tiers": "yes" if partnership.uses_tiers else "no"}
+    form = PartnershipSettingsForm(request.POST if request.method == "POST" else None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        services.partnership_settings_update(
+            actor=actor, partnership=partnership, uses_tiers=form.cleaned_data["uses_tiers"] == "yes"
+        )
+        messages.success(request, "Partnership settings saved")
+        return redirect("agencies:partnership_settings")
+    return render(
+        request,
+        "agencies/partnership_settings.html",
+        {"form": form, "partnership": partnership, "summary_errors": summary_errors(form)},
     )
 
 

@@ -165,6 +165,11 @@ class CaseloadFilterForm(forms.Form):
         widget=forms.RadioSelect,
     )
 
+    def __init__(self, *args: Any, uses_tiers: bool = True, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not uses_tiers:
+            del self.fields["tier"]
+
 
 # --- one case ----------------------------------------------------------------------------------------
 

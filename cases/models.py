@@ -388,7 +388,12 @@ class Case(models.Model):
     decision_reason = models.TextField(blank=True)
     tier = models.PositiveSmallIntegerField(null=True, blank=True)
     heard_at_clinic = models.BooleanField(default=False)
+    # Mullen's typology: the primary type, and a secondary one where the formulation names two
+    # (a rejected stalker with resentful features). The secondary needs a primary and differs from it.
     stalker_type = models.CharField(max_length=20, choices=StalkerType.choices, blank=True)
+    stalker_type_secondary = models.CharField(
+        "Secondary stalker type", max_length=20, choices=StalkerType.choices, blank=True, db_default=""
+    )
     closed_on = models.DateField(null=True, blank=True)
     discharge_reason = models.CharField(max_length=30, choices=DischargeReason.choices, blank=True)
     assigned_worker = models.ForeignKey(
@@ -428,6 +433,11 @@ class Case(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(decision=Decision.PENDING) | Q(decided_on__isnull=False), name="case_decision_has_date"
+            ),
+            models.CheckConstraint(
+                condition=Q(stalker_type_secondary="")
+                | (~Q(stalker_type="") & ~Q(stalker_type_secondary=models.F("stalker_type"))),
+                name="case_secondary_stalker_type_differs",
             ),
         ]
 

@@ -19,6 +19,7 @@ from django.utils import timezone
 from guardian.shortcuts import assign_perm, remove_perm
 
 from agencies.models import Agency, RecordClass, Role, User
+from agencies.selectors import partnership_uses_tiers
 from audit.models import AccessAction
 from audit.services import access_record
 from cases import links, permissions
@@ -704,6 +705,15 @@ def case_transition(
 MEETING_OUTCOME_ROLES = permissions.MEETING_OUTCOME_ROLES
 
 
+def stalker_types_errors(primary: str, secondary: str) -> dict[str, str]:
+    """A secondary stalker type needs a primary one and must be a different type."""
+    if secondary and not primary:
+        return {"stalker_type": "Choose the primary stalker type before a secondary one"}
+    if secondary and secondary == primary:
+        return {"stalker_type_secondary": "The secondary stalker type must differ from the primary type"}
+    return {}
+
+
 @transaction.atomic
 def case_record_triage_outcome(
     *,
@@ -712,10 +722,12 @@ def case_record_triage_outcome(
     tier: int | None = None,
     heard_at_clinic: bool | None = None,
     stalker_type: str | None = None,
+    stalker_type_secondary: str | None = None,
     refer_to_clinic: bool = False,
     meeting: str = "",
 ) -> Case:
-    """Record a meeting's outcome on the case: tier (1-4), heard at clinic, stalker type.
+    """Record a meeting's outcome on the case: tier (1-4), heard at clinic, stalker type
+    (primary, and an optional secondary that differs from it).
 
     ``None`` leaves a field as it is; ``refer_to_clinic`` and ``meeting`` (for example
     "Triage meeting of 3 June 2026") only go on the timeline entry, which names every
@@ -727,11 +739,21 @@ def case_record_triage_outcome(
     errors: dict[str, str] = {}
     if tier is not None and not 1 <= tier <= 4:
         errors["tier"] = "Choose a tier from 1 to 4"
+    elif tier is not None and not partnership_uses_tiers(partnership_id=case.partnership_id):
+        errors["tier"] = "This partnership does not use tiers: leave the tier out"
     if stalker_type is not None and stalker_type not in ("", *StalkerType.values):
         errors["stalker_type"] = "Choose a stalker type from the list"
+    if stalker_type_secondary is not None and stalker_type_secondary not in ("", *StalkerType.values):
+        errors["stalker_type_secondary"] = "Choose a secondary stalker type from the list"
     if errors:
         raise ValidationError(errors)
     locked = Case.objects.select_for_update().get(pk=case.pk)
+    errors = stalker_types_errors(
+        stalker_type if stalker_type is not None else locked.stalker_type,
+        stalker_type_secondary if stalker_type_secondary is not None else locked.stalker_type_secondary,
+    )
+    if errors:
+        raise ValidationError(errors)
     changes: list[str] = []
     fields: list[str] = []
     if tier is not None and tier != locked.tier:
@@ -747,6 +769,11 @@ def case_record_triage_outcome(
         changes.append(f"Stalker type: {label}" if label else "Stalker type cleared")
         locked.stalker_type = stalker_type
         fields.append("stalker_type")
+    if stalker_type_secondary is not None and stalker_type_secondary != locked.stalker_type_secondary:
+        label = StalkerType(stalker_type_secondary).label.lower() if stalker_type_secondary else ""
+        changes.append(f"Secondary stalker type: {label}" if label else "Secondary stalker type cleared")
+        locked.stalker_type_secondary = stalker_type_secondary
+        fields.append("stalker_type_secondary")
     if refer_to_clinic:
         changes.append("Referred to the stalking clinic")
     if not changes:

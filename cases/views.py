@@ -20,7 +20,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from agencies.models import User
-from agencies.selectors import agencies_of_partnership
+from agencies.selectors import agencies_of_partnership, partnership_uses_tiers
 from agencies.staff import staff_member, staff_required
 from cases import links, permissions, reads, selectors, services
 from cases.extensions import case_summary_cards_for
@@ -129,6 +129,8 @@ def _selected_filters(form: CaseloadFilterForm, params: list[tuple[str, str]], p
     """The MOJ filter tags: each links to the same list without that one filter."""
     categories = []
     for name in ("status", "tier", "risk", "mine", "due"):
+        if name not in form.fields:
+            continue
         field = form.fields[name]
         labels = dict(getattr(field, "choices", []))
         items = [
@@ -175,11 +177,16 @@ def search(request: HttpRequest) -> HttpResponse:
 @staff_required
 def caseload(request: HttpRequest) -> HttpResponse:
     actor = staff_member(request)
-    filter_form = CaseloadFilterForm(request.GET)
+    assert actor.agency is not None
+    uses_tiers = partnership_uses_tiers(partnership_id=actor.agency.partnership_id)
+    filter_form = CaseloadFilterForm(request.GET, uses_tiers=uses_tiers)
     filter_form.is_valid()
     chosen = filter_form.cleaned_data
     sort = request.GET.get("sort", "received")
     sort = sort if sort in selectors.SORTS else "received"
+    if not uses_tiers and sort in ("tier", "tier_desc"):
+        # No tier column to sort on where the partnership does not use tiers.
+        sort = "received"
     params = _caseload_params(chosen, sort)
     search, redirect_after_post = remembered_search(request, CASELOAD_SEARCH)
     if redirect_after_post is not None:
@@ -224,6 +231,7 @@ def caseload(request: HttpRequest) -> HttpResponse:
             if page.previous_cursor
             else None,
             "can_create_referral": permissions.can_create_referral(actor),
+            "uses_tiers": uses_tiers,
         },
     )
 

@@ -462,6 +462,9 @@ class WriteContext:
     bands: dict[str, list[Any]]
     level_item: dict[str, Any]
     srp_items: dict[str, Any]
+    # The SRP version's domains that may be left not rated: a blank column (or a domain the
+    # bundle has no column for, imminent serious violence) is stored as not rated.
+    srp_not_rated: list[Any] = field(default_factory=list)
 
     @classmethod
     def build(cls, partnership: Partnership, actor: User | None, plan: Plan, errors: ErrorList) -> WriteContext:
@@ -546,6 +549,7 @@ class WriteContext:
                 if item_key not in by_key:
                     errors.add(fmt.RISK, row.line, column, f"the partnership's SRP version has no item {item_key}")
                 self.srp_items[column] = by_key.get(item_key)
+            self.srp_not_rated = [i for i in items if i.allows_not_rated]
 
     def _check_levels(self, row: ChildRow, errors: ErrorList) -> None:
         key = row.values["instrument"]
@@ -946,6 +950,8 @@ def _risk_results(rows: list[ChildRow], ctx: WriteContext) -> list[RiskResult]:
         else:
             judged = {column: v[column] for column in fmt.SRP_COLUMNS if v[column]}
             answers += [(ctx.srp_items[column], value) for column, value in judged.items()]
+            given = {ctx.srp_items[column].pk for column in judged}
+            answers += [(item, scoring.NOT_RATED) for item in ctx.srp_not_rated if item.pk not in given]
             # The overall level is the highest of the scored domains (violence, persistence, recurrence).
             scored = [c for c in fmt.SRP_COLUMNS if ctx.srp_items[c] is not None and ctx.srp_items[c].scored]
             band = scoring.highest_level(bands, [judged.get(c, "") for c in scored])

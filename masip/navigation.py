@@ -91,6 +91,7 @@ SECTION_GROUPS: dict[str, str] = {
     "costs": "reporting",
     "staff": "administration",
     "agreement": "administration",
+    "partnership_settings": "administration",
     "access_log": "administration",
     "risk_instruments": "administration",
     "risk_settings": "administration",
@@ -184,6 +185,14 @@ def _register_core_sections() -> None:
         url_name="agencies:agreement",
         order=81,
         description="Which agencies may see which classes of record in this partnership.",
+        applies=is_partnership_admin,
+    )
+    register_section(
+        key="partnership_settings",
+        title="Partnership settings",
+        url_name="agencies:partnership_settings",
+        order=83,
+        description="Whether the partnership gives cases a tier of need and risk.",
         applies=is_partnership_admin,
     )
     register_section(

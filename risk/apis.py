@@ -60,6 +60,9 @@ class RiskItemOutput(serializers.Serializer[Any]):
     required = serializers.BooleanField()  # type: ignore[assignment]  # a field named like a Field attribute
     scored = serializers.BooleanField()
     domain = serializers.BooleanField()
+    allows_not_rated = serializers.BooleanField(
+        help_text="A level item that may be left not rated (value not_rated); unanswered, it is stored as not rated"
+    )
     record_class = serializers.CharField()
     opens_when = serializers.SerializerMethodField()
 
@@ -273,9 +276,12 @@ class RiskStartInput(serializers.Serializer[Any]):
 
 class RiskSaveInput(serializers.Serializer[Any]):
     answers = serializers.DictField(
-        child=serializers.CharField(allow_blank=True, max_length=services.MAX_TEXT),
+        child=serializers.CharField(allow_blank=True, allow_null=True, max_length=services.MAX_TEXT),
         required=False,
-        help_text="{item key: value}; an empty value clears the answer",
+        help_text=(
+            "{item key: value}; an empty value or null clears the answer. A domain that allows it takes "
+            "not_rated, and one left unanswered is stored as not rated when the assessment is completed"
+        ),
     )
     assessed_on = serializers.DateField(required=False)
     notes = serializers.CharField(required=False, allow_blank=True, max_length=services.MAX_TEXT)

@@ -33,7 +33,10 @@ def item_field(item: Item, bands: Sequence[scoring.Band]) -> forms.Field:
     if item.response == Response.YES_NO_UNKNOWN:
         return YesNoUnknownField(choices=YES_NO_UNKNOWN_CHOICES, widget=InlineRadios, **common)
     if item.response == Response.LEVEL:
-        return forms.ChoiceField(choices=[(b.key, b.label) for b in bands], widget=forms.RadioSelect, **common)
+        choices = [(b.key, b.label) for b in bands]
+        if item.allows_not_rated:
+            choices.append((scoring.NOT_RATED, scoring.NOT_RATED_LABEL))
+        return forms.ChoiceField(choices=choices, widget=forms.RadioSelect, **common)
     if item.response == Response.CHOICE:
         return forms.ChoiceField(
             choices=[(str(v), str(label)) for v, label in item.options], widget=forms.RadioSelect, **common

@@ -28,7 +28,10 @@ RECORD_CLASSES = ("", "victim_identity", "victim_location", "safety_plan", "clin
 YES_NO_UNKNOWN = ("yes", "no", "not_known")
 SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 SHIPPED_DIR = Path(__file__).resolve().parent / "instruments"
-SHIPPED_FILES = ("dash.json", "s-dash.json", "sash.json", "srp.json")
+# The first four were seeded by migration 0002; srp-v2.json (violence as two judgements,
+# domains that may be left unrated, a secondary stalker type) by 0004, and is the current SRP.
+FIRST_SHIPPED_FILES = ("dash.json", "s-dash.json", "sash.json", "srp.json")
+SHIPPED_FILES = (*FIRST_SHIPPED_FILES, "srp-v2.json")
 
 
 class DefinitionError(ValueError):
@@ -47,6 +50,7 @@ class ItemDef:
     required: bool = True
     scored: bool = False
     domain: bool = False
+    not_rated: bool = False
     record_class: str = ""
     condition_key: str = ""
     condition_answer: str = ""
@@ -271,8 +275,11 @@ def parse_definition(data: Mapping[str, Any]) -> VersionDef:
                 required=_bool(raw_item, "required", i_where, response != "text"),
                 scored=_bool(raw_item, "scored", i_where, False),
                 domain=_bool(raw_item, "domain", i_where, False),
+                not_rated=_bool(raw_item, "not_rated", i_where, False),
                 record_class=record_class,
             )
+            if item.not_rated and response != "level":
+                raise DefinitionError(f"{i_where}: only a level item can be left not rated")
             if response == "choice":
                 item.options = _options(raw_item.get("options"), i_where)
             elif "options" in raw_item:
@@ -415,7 +422,11 @@ def write_definition(
             subscore=group_def.subscore,
         )
         for item_def in group_def.items:
+            # Passed only when set, so the seeding migration's historical model (before the
+            # field existed) can write the first shipped versions.
+            extra = {"allows_not_rated": True} if item_def.not_rated else {}
             created[item_def.key] = models.Item.objects.create(
+                **extra,
                 version=version,
                 group=group,
                 key=item_def.key,
@@ -435,8 +446,8 @@ def write_definition(
     return version
 
 
-def load_shipped(models: ModelSet) -> list[Any]:
-    """The shipped instruments (topic labels only), for the seeding data migration."""
+def load_shipped(models: ModelSet, names: tuple[str, ...] = SHIPPED_FILES) -> list[Any]:
+    """The shipped instruments (topic labels only), for the seeding data migrations."""
     return [
         write_definition(
             parse_definition(read_file(SHIPPED_DIR / name)),
@@ -444,5 +455,5 @@ def load_shipped(models: ModelSet) -> list[Any]:
             partnership_id=None,
             source=f"shipped: risk/instruments/{name}",
         )
-        for name in SHIPPED_FILES
+        for name in names
     ]

@@ -156,8 +156,12 @@ class Item(models.Model):
     required = models.BooleanField(default=True)
     # yes_count: counts towards the score. highest_level: one of the judged domains.
     scored = models.BooleanField(default=False)
-    # Plotted on its own line in the case's risk history (the SRP's four domains).
+    # Plotted on its own line in the case's risk history (the SRP's domains).
     domain = models.BooleanField(default=False)
+    # A level item the assessor may leave "Not rated" (stored as NOT_RATED, never as low): three
+    # of the evaluation's five SRP summaries left recurrence blank. Left unanswered at
+    # completion, it is stored as not rated.
+    allows_not_rated = models.BooleanField(default=False, db_default=False)
     # Blank: every agency the case is shared with; otherwise as the sharing agreement says.
     record_class = models.CharField(max_length=30, choices=RecordClass.choices, blank=True)
     # Opens only when an earlier item has this answer (the S-DASH when the DASH's stalking item is yes).

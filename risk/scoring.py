@@ -14,6 +14,10 @@ from typing import Any
 from dateutil.relativedelta import relativedelta
 
 YES = "yes"
+# A judged domain the assessor left unrated: stored as such, shown "Not rated", and left out
+# of every level worked out from the domains (it is not low).
+NOT_RATED = "not_rated"
+NOT_RATED_LABEL = "Not rated"
 
 
 class LevelError(ValueError):
@@ -115,6 +119,8 @@ def rank(bands: Sequence[Band], key: str) -> int:
 
 
 def band_label(bands: Sequence[Band], key: str) -> str:
+    if key == NOT_RATED:
+        return NOT_RATED_LABEL
     return next((b.label for b in bands if b.key == key), key)
 
 
@@ -131,7 +137,7 @@ def resolve_level(bands: Sequence[Band], scored_key: str, judgement_key: str) ->
 
 
 def highest_level(bands: Sequence[Band], values: Iterable[str]) -> str:
-    present = [v for v in values if v]
+    present = [v for v in values if v and v != NOT_RATED]
     if not present:
         return ""
     return max(present, key=lambda v: rank(bands, v))

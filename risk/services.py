@@ -46,6 +46,8 @@ from risk.models import (
 
 SASH_KEY = selectors.SASH_KEY
 STALKER_TYPE_ITEM = "stalker_type"
+# The SRP's secondary stalker type (from the version with two violence judgements on).
+STALKER_TYPE_SECONDARY_ITEM = "stalker_type_secondary"
 MAX_TEXT = 20_000
 YES_NO_VALUES = {value for value, _ in YES_NO_UNKNOWN_CHOICES}
 
@@ -208,6 +210,8 @@ def _check_value(item: Item, value: str, bands: list[scoring.Band]) -> str | Non
     """An error message, or None when the value is one the item takes."""
     if item.response == Response.YES_NO_UNKNOWN and value not in YES_NO_VALUES:
         return f"Select yes, no or not known for {item.label.lower()}"
+    if item.response == Response.LEVEL and value == scoring.NOT_RATED:
+        return None if item.allows_not_rated else f"{item.label} must be rated: select a level"
     if item.response == Response.LEVEL and value not in {b.key for b in bands}:
         return f"Select a level for {item.label.lower()}"
     if item.response == Response.CHOICE and value not in {str(v) for v, _ in item.options}:
@@ -552,15 +556,31 @@ def _after_completion(assessment: Assessment) -> None:
     current = _recompute_current(assessment.case_id, assessment.instrument_id)
     assessment.is_current = current is not None and current.pk == assessment.pk
     if current is not None and current.instrument.key == selectors.SRP_KEY:
-        stalker_type = (
-            Answer.objects.filter(assessment=current, item__key=STALKER_TYPE_ITEM)
-            .values_list("value", flat=True)
-            .first()
+        typology = dict(
+            Answer.objects.filter(
+                assessment=current, item__key__in=(STALKER_TYPE_ITEM, STALKER_TYPE_SECONDARY_ITEM)
+            ).values_list("item__key", "value")
         )
+        stalker_type = typology.get(STALKER_TYPE_ITEM, "")
         if stalker_type in StalkerType.values:
-            Case.objects.filter(pk=current.case_id).exclude(stalker_type=stalker_type).update(stalker_type=stalker_type)
+            secondary = typology.get(STALKER_TYPE_SECONDARY_ITEM, "")
+            changes: dict[str, str] = {"stalker_type": stalker_type}
+            if secondary in StalkerType.values:
+                changes["stalker_type_secondary"] = secondary
+            else:
+                # No secondary in this SRP (unanswered, or an earlier version without the item): the
+                # case keeps the one a meeting recorded, unless it is now the primary type.
+                kept = Case.objects.values_list("stalker_type_secondary", flat=True).get(pk=current.case_id)
+                if kept == stalker_type:
+                    changes["stalker_type_secondary"] = ""
+            Case.objects.filter(pk=current.case_id).exclude(**changes).update(**changes)
     _refresh_case_risk(assessment.case_id)
     case_refresh_next_due(case_ids=[assessment.case_id])
+
+
+def version_scores_domains(version: InstrumentVersion) -> bool:
+    """A structured judgement: its level is the highest of its rated domains."""
+    return version.scoring == Scoring.HIGHEST_LEVEL
 
 
 def _complete(
@@ -580,14 +600,33 @@ def _complete(
         missing = [key for key in missing if by_key[key].response == Response.LEVEL]
     for key in missing:
         errors[key] = required_message(by_key[key])
-    if errors:
-        raise ValidationError(errors)
     opened = scoring.open_keys(rules, answers)
     closed = [by_key[k] for k in answers if k in by_key and k not in opened]
     if closed:
         # Answers to questions that closed again (the stalking item changed to no) are not part of the record.
         Answer.objects.filter(assessment=assessment, item__in=closed).delete()
         answers = {k: v for k, v in answers.items() if k in opened}
+    primary, secondary = answers.get(STALKER_TYPE_ITEM, ""), answers.get(STALKER_TYPE_SECONDARY_ITEM, "")
+    if secondary and not primary:
+        errors[STALKER_TYPE_ITEM] = "Choose the primary stalker type before a secondary one"
+    elif secondary and secondary == primary:
+        errors[STALKER_TYPE_SECONDARY_ITEM] = "The secondary stalker type must differ from the primary type"
+    unrated = [i for i in items if i.allows_not_rated and i.key in opened and not answers.get(i.key)]
+    judged = [i for i in items if i.scored and i.key in opened]
+    if (
+        version_scores_domains(assessment.version)
+        and judged
+        and not any(answers.get(i.key) not in ("", None, scoring.NOT_RATED) for i in judged)
+        and judged[0].key not in errors
+    ):
+        # Unrated domains are allowed, but an SRP with no judgement at all has no level to give.
+        errors[judged[0].key] = "Rate at least one of the risk judgements: they cannot all be not rated"
+    if errors:
+        raise ValidationError(errors)
+    if unrated:
+        # A domain left unanswered is recorded as not rated, so the record says so (never low).
+        Answer.objects.bulk_create([Answer(assessment=assessment, item=i, value=scoring.NOT_RATED) for i in unrated])
+        answers = {**answers, **{i.key: scoring.NOT_RATED for i in unrated}}
     _results(
         assessment,
         items,

@@ -109,7 +109,9 @@ def complete_srp(
     damage: str = "low",
     stalker_type: str = "rejected",
     assessed_on: dt.date | None = None,
+    more: dict[str, str] | None = None,
 ) -> Assessment:
+    """``more``: further answers (the current version's imminent serious violence, a secondary type)."""
     assessment = services.assessment_start(actor=actor, case=case, instrument_key="srp")
     assessment = services.assessment_save(
         actor=actor,
@@ -127,6 +129,7 @@ def complete_srp(
             "management_plan": "Weekly sessions; liaison with probation on licence conditions.",
             "clinical_formulation": SRP_CLINICAL_TEXT,
             "clinical_notes": SRP_NOTES_TEXT,
+            **(more or {}),
         },
     )
     return services.assessment_complete(actor=actor, assessment=assessment)

@@ -667,8 +667,9 @@ def _caseload_queries(client: Client, django_assert_num_queries: Any, expected: 
 
 # Session, user, agency, one page of cases (one EXISTS for access), their primary parties,
 # the sharing agreement, the access-log row, the session save (savepoint, update, release),
-# and the count (exact, bounded at selectors.COUNT_EXACT_UP_TO); the header's unread count.
-CASELOAD_QUERIES = 11 + 1
+# the count (exact, bounded at selectors.COUNT_EXACT_UP_TO), whether the partnership uses
+# tiers (no tier column where it does not); the header's unread count.
+CASELOAD_QUERIES = 12 + 1
 # Session, user, agency; the case and the two access checks; the agreement; parties and their
 # aliases, addresses and contacts; orders and breaches; crime references; agencies shared with;
 # outcomes; notes; timeline; the access-log row; the referring agency; the session save.

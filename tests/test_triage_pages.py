@@ -456,8 +456,9 @@ def test_the_case_section_and_overview_card(world: World, meeting_with_entries: 
 MEETINGS_QUERIES = 8 + 1  # +1: the header's unread count
 # The names on the agenda (and, in the builder, on the proposals) are decided per person: one
 # query each for the people, and one for the rule (is any of them a victim in a case the
-# reader cannot see?).
-RUN_QUERIES = 19 + 1  # +1: the header's unread count
+# reader cannot see?). The run page also reads whether the partnership uses tiers (its
+# decision form asks for a tier only where it does).
+RUN_QUERIES = 20 + 1  # +1: the header's unread count
 BUILDER_QUERIES = 23 + 1  # +1: the header's unread count
 
 

@@ -41,5 +41,8 @@ urlpatterns = [
         name="api-meeting-item-actions",
     ),
     path("actions/", apis.ActionListApi.as_view(), name="api-action-list"),
+    path("watch-list/", apis.WatchListApi.as_view(), name="api-watch-list"),
+    path("cases/<int:case_id>/watch/", apis.CaseWatchApi.as_view(), name="api-case-watch"),
+    path("cases/<int:case_id>/watch/end/", apis.CaseWatchEndApi.as_view(), name="api-case-watch-end"),
     path("actions/<int:action_id>/", apis.ActionDetailApi.as_view(), name="api-action-detail"),
 ]

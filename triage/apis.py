@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.http import Http404
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
@@ -70,6 +71,7 @@ class TriageCaseOutput(serializers.Serializer[Any]):
     current_risk = serializers.CharField()
     heard_at_clinic = serializers.BooleanField()
     stalker_type = serializers.CharField()
+    stalker_type_secondary = serializers.CharField()
 
 
 class InformationOutput(serializers.Serializer[Any]):
@@ -114,6 +116,7 @@ class MeetingDecisionOutput(serializers.Serializer[Any]):
     refer_to_clinic = serializers.BooleanField()
     sash_level = serializers.CharField()
     stalker_type = serializers.CharField()
+    stalker_type_secondary = serializers.CharField()
     status_before = serializers.CharField()
     status_after = serializers.CharField()
     decided_by = StaffRefOutput()
@@ -234,6 +237,7 @@ class MeetingDecisionInput(serializers.Serializer[Any]):
     refer_to_clinic = serializers.BooleanField(required=False, default=False)
     sash_level = _optional_choice("SashLevel", SashLevel.choices)
     stalker_type = _optional_choice("StalkerType", StalkerType.choices)
+    stalker_type_secondary = _optional_choice("StalkerType", StalkerType.choices)
     actions = MeetingActionInput(many=True, required=False, default=list)
 
 
@@ -662,3 +666,105 @@ class ActionDetailApi(APIView):
         elif values.get("status") == ActionStatus.CANCELLED:
             action = _call(services.action_cancel, actor=user, action=action, reason=values["note"])
         return Response(MeetingActionOutput(selectors.action_get_for_user(user=user, action_id=action.pk)).data)
+
+
+# --- the watch list --------------------------------------------------------------------------------------------
+
+
+class WatchCaseOutput(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    reference = serializers.CharField()
+    status = serializers.CharField()
+
+
+class WatchOutput(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    case = WatchCaseOutput()
+    review_on = serializers.DateField()
+    reason = serializers.CharField()
+    started_by = StaffRefOutput()
+    started_at = serializers.DateTimeField()
+    ended_at = serializers.DateTimeField(allow_null=True)
+    end_reason = serializers.CharField()
+
+
+class WatchListRowOutput(serializers.Serializer[Any]):
+    """selectors.WatchRow: an open watch on a case the reader can see."""
+
+    watch = WatchOutput()
+    due = serializers.BooleanField(help_text="The review date has come")
+    new_referral_at = serializers.DateTimeField(
+        allow_null=True, help_text="A referral naming the same perpetrator since the watch began"
+    )
+
+
+class WatchStartInput(serializers.Serializer[Any]):
+    review_on = serializers.DateField(help_text="When the triage meeting hears the case again; within a year")
+    # Blank passes through to the service, so a blank reason and a bad date are reported together.
+    reason = serializers.CharField(max_length=services.MAX_TEXT, allow_blank=True)
+
+
+class WatchEndInput(serializers.Serializer[Any]):
+    end_reason = serializers.CharField(max_length=services.MAX_TEXT, allow_blank=True)
+
+
+NOT_WATCHER = {404: OpenApiResponse(description="No such case, outside your scope, or your role does not watch cases")}
+
+
+class WatchListApi(APIView):
+    @extend_schema(
+        operation_id="watch_list",
+        summary="Open watches on declined domestic-abuse cases you can see, the soonest review first",
+        description="Triage roles only (as the watch-list page); others get 404.",
+        responses={200: WatchListRowOutput(many=True), **NOT_WATCHER},
+    )
+    def get(self, request: Request) -> Response:
+        rows = selectors.watch_list_for_user(user=api_staff_member(request))
+        return Response(WatchListRowOutput(rows, many=True).data)
+
+
+class CaseWatchApi(APIView):
+    @extend_schema(
+        operation_id="case_watch_retrieve",
+        summary="The case's open watch",
+        description="404 when the case is not watched, outside your scope, or your role does not watch cases.",
+        responses={200: WatchOutput, **NOT_WATCHER},
+    )
+    def get(self, request: Request, case_id: int) -> Response:
+        found = selectors.case_watch_for_watcher(user=api_staff_member(request), case_id=case_id)
+        if found.watch is None:
+            raise Http404
+        return Response(WatchOutput(found.watch).data)
+
+    @extend_schema(
+        operation_id="case_watch_create",
+        summary="Put a declined domestic-abuse case on the watch list",
+        description="The same service and rules as the page: declined, ex-partners or family, not already watched.",
+        request=WatchStartInput,
+        responses={201: WatchOutput, 400: ERRORS[400], **NOT_WATCHER},
+    )
+    def post(self, request: Request, case_id: int) -> Response:
+        user = api_staff_member(request)
+        found = selectors.case_watch_for_watcher(user=user, case_id=case_id)
+        values = _valid(WatchStartInput, request.data)
+        watch = _call(services.watch_start, actor=user, case=found.case, **values)
+        watch.case = found.case
+        return Response(WatchOutput(watch).data, status=status.HTTP_201_CREATED)
+
+
+class CaseWatchEndApi(APIView):
+    @extend_schema(
+        operation_id="case_watch_end",
+        summary="Take the case off the watch list, with the reason",
+        request=WatchEndInput,
+        responses={200: WatchOutput, 400: ERRORS[400], **NOT_WATCHER},
+    )
+    def post(self, request: Request, case_id: int) -> Response:
+        user = api_staff_member(request)
+        found = selectors.case_watch_for_watcher(user=user, case_id=case_id)
+        if found.watch is None:
+            raise Http404
+        values = _valid(WatchEndInput, request.data)
+        watch = _call(services.watch_end, actor=user, watch=found.watch, reason=values["end_reason"])
+        watch.case = found.case
+        return Response(WatchOutput(watch).data)

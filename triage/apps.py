@@ -15,7 +15,7 @@ class TriageConfig(AppConfig):
             register_due_source,
         )
         from masip.navigation import register_section
-        from triage import selectors
+        from triage import permissions, selectors
 
         register_case_section(
             CaseSection(
@@ -51,7 +51,7 @@ class TriageConfig(AppConfig):
             url_name="triage:watch_list",
             order=28,
             description="Declined domestic-abuse cases kept in view, with their review dates.",
-            applies=case_permissions.is_staff_member,
+            applies=permissions.can_watch,
         )
         register_section(
             key="my_actions",

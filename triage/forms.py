@@ -266,9 +266,20 @@ class DecisionForm(forms.Form):
     stalker_type = forms.ChoiceField(
         label="Stalker type", required=False, choices=[("", "Not decided"), *StalkerType.choices]
     )
+    stalker_type_secondary = forms.ChoiceField(
+        label="Secondary stalker type (optional)",
+        required=False,
+        choices=[("", "None"), *StalkerType.choices],
+        help_text="Where the case shows features of a second type; it must differ from the stalker type",
+    )
 
-    def __init__(self, *args: Any, outcomes: Iterable[str] = (), clinic: bool = False, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, outcomes: Iterable[str] = (), clinic: bool = False, uses_tiers: bool = True, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
+        if not uses_tiers:
+            # The partnership does not give cases a tier: nothing to ask.
+            del self.fields["tier"]
         outcome = self.fields["outcome"]
         assert isinstance(outcome, forms.ChoiceField)
         outcome.choices = [(o, Outcome(o).label) for o in outcomes]
@@ -288,6 +299,7 @@ class DecisionForm(forms.Form):
             refer_to_clinic=bool(data.get("refer_to_clinic")),
             sash_level=data.get("sash_level") or "",
             stalker_type=data.get("stalker_type") or "",
+            stalker_type_secondary=data.get("stalker_type_secondary") or "",
         )
 
 

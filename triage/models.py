@@ -219,6 +219,7 @@ class MeetingDecision(models.Model):
     refer_to_clinic = models.BooleanField(default=False)
     sash_level = models.CharField(max_length=20, choices=SashLevel.choices, blank=True)
     stalker_type = models.CharField(max_length=20, blank=True)
+    stalker_type_secondary = models.CharField(max_length=20, blank=True, db_default="")
     status_before = models.CharField(max_length=20)
     status_after = models.CharField(max_length=20)
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")

@@ -790,8 +790,11 @@ class WatchRow:
 
 def watch_list_for_user(*, user: User) -> list[WatchRow]:
     """The open watches on the cases the user can see, the soonest review first, with whether
-    each is due and whether a new referral has named the perpetrator since it began. Logged."""
+    each is due and whether a new referral has named the perpetrator since it began. Logged.
+    Triage roles only (who watch cases and hear them again): 404 to others, page and API alike."""
     _require_member(user)
+    if not permissions.can_watch(user):
+        raise Http404
     today = timezone.localdate()
     cases = {
         c.pk: c
@@ -834,6 +837,14 @@ def case_watch_for_user(*, user: User, case_id: int) -> CaseWatch:
         and case.referral.relationship in permissions.DOMESTIC_RELATIONSHIPS
     )
     return CaseWatch(case=case, watch=watch, eligible=eligible)
+
+
+def case_watch_for_watcher(*, user: User, case_id: int) -> CaseWatch:
+    """``case_watch_for_user`` for someone who may watch cases: 404 to every other role, as to a
+    case outside the user's scope (the pages and the API ask this one question)."""
+    if not permissions.can_watch(user):
+        raise Http404
+    return case_watch_for_user(user=user, case_id=case_id)
 
 
 def watch_card_for_user(user: Any, case: Case) -> dict[str, Any] | None:

@@ -22,7 +22,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from agencies.models import Agency, RecordClass, User
-from agencies.selectors import record_classes_for_agency_kind
+from agencies.selectors import partnership_uses_tiers, record_classes_for_agency_kind
 from audit.models import AccessAction
 from audit.services import access_record
 from cases import permissions as case_permissions
@@ -617,6 +617,7 @@ class DecisionInput:
     refer_to_clinic: bool = False
     sash_level: str = ""
     stalker_type: str = ""
+    stalker_type_secondary: str = ""
 
 
 def allowed_outcomes(case: Case) -> list[str]:
@@ -648,7 +649,14 @@ def _validate_decision(case: Case, meeting: Meeting, data: DecisionInput) -> dic
         errors["sash_level"] = "Choose low, moderate, moderate/high or high"
     if data.stalker_type and data.stalker_type not in StalkerType.values:
         errors["stalker_type"] = "Choose a stalker type from the list"
-    if data.outcome == Outcome.ACCEPTED and data.tier is None:
+    if data.stalker_type_secondary and data.stalker_type_secondary not in StalkerType.values:
+        errors["stalker_type_secondary"] = "Choose a secondary stalker type from the list"
+    else:
+        errors.update(case_services.stalker_types_errors(data.stalker_type, data.stalker_type_secondary))
+    uses_tiers = partnership_uses_tiers(partnership_id=case.partnership_id)
+    if not uses_tiers and data.tier is not None:
+        errors["tier"] = "This partnership does not use tiers: leave the tier out"
+    elif data.outcome == Outcome.ACCEPTED and data.tier is None and uses_tiers:
         errors["tier"] = "Choose the tier the case is accepted at"
     if data.outcome == Outcome.DECLINED:
         if data.decline_reason not in DECLINE_REASONS:
@@ -662,7 +670,11 @@ def _validate_decision(case: Case, meeting: Meeting, data: DecisionInput) -> dic
     elif data.decline_reason:
         errors["decline_reason"] = "A decline reason goes only with a decision to decline"
     if data.outcome == Outcome.DEFERRED:
-        for name, value in (("tier", data.tier), ("stalker_type", data.stalker_type)):
+        for name, value in (
+            ("tier", data.tier),
+            ("stalker_type", data.stalker_type),
+            ("stalker_type_secondary", data.stalker_type_secondary),
+        ):
             if value:
                 errors[name] = "A deferred case is decided at a later meeting: leave this for then"
         if data.refer_to_clinic:
@@ -726,6 +738,8 @@ def decision_record(
             tier=data.tier,
             heard_at_clinic=True if heard else None,
             stalker_type=data.stalker_type or None,
+            # The meeting decides the typology as a pair: a primary without a secondary clears an old secondary.
+            stalker_type_secondary=data.stalker_type_secondary if data.stalker_type else None,
             refer_to_clinic=data.refer_to_clinic,
             meeting=label,
         )
@@ -752,6 +766,7 @@ def decision_record(
         refer_to_clinic=data.refer_to_clinic,
         sash_level=data.sash_level,
         stalker_type=data.stalker_type,
+        stalker_type_secondary=data.stalker_type_secondary,
         status_before=before,
         status_after=case.status,
         decided_by=actor,

@@ -23,7 +23,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from agencies.models import User
-from agencies.selectors import agencies_of_partnership
+from agencies.selectors import agencies_of_partnership, partnership_uses_tiers
 from agencies.staff import staff_member, staff_required
 from cases.forms import apply_errors
 from masip.concurrency import CONFLICT_MESSAGE, EditConflict
@@ -395,8 +395,11 @@ def attendance_remove(request: HttpRequest, meeting_id: int, attendance_id: int)
 class _RunForms:
     """The forms of one agenda item on the meeting page, bound where a POST failed."""
 
-    def __init__(self, actor: User, detail: selectors.MeetingDetail, staff: list[User], agencies: list[Any]) -> None:
+    def __init__(
+        self, actor: User, detail: selectors.MeetingDetail, staff: list[User], agencies: list[Any], uses_tiers: bool
+    ) -> None:
         self.actor, self.detail, self.staff, self.agencies = actor, detail, staff, agencies
+        self.uses_tiers = uses_tiers
 
     def share(self, view: selectors.ItemView, data: Any = None) -> ShareForm | None:
         meeting = self.detail.meeting
@@ -419,6 +422,7 @@ class _RunForms:
             prefix=f"item-{view.pk}-decision",
             outcomes=services.allowed_outcomes(view.case),
             clinic=meeting.kind == MeetingKind.CLINIC,
+            uses_tiers=self.uses_tiers,
         )
 
     def action(self, view: selectors.ItemView, data: Any = None) -> ActionForm | None:
@@ -434,7 +438,8 @@ def _run_forms(actor: User, detail: selectors.MeetingDetail) -> _RunForms:
     meeting = detail.meeting
     staff = list(selectors.meeting_staff(meeting=meeting)) if detail.can_manage and meeting.is_open else []
     agencies = list(agencies_of_partnership(partnership_id=meeting.partnership_id)) if detail.can_manage else []
-    return _RunForms(actor, detail, staff, agencies)
+    uses_tiers = partnership_uses_tiers(partnership_id=meeting.partnership_id)
+    return _RunForms(actor, detail, staff, agencies, uses_tiers)
 
 
 def _item_context(
@@ -449,6 +454,7 @@ def _item_context(
         "share_form": share_form,
         "decision_form": decision_form,
         "action_form": action_form,
+        "uses_tiers": forms_.uses_tiers,
         "item_errors": summary_errors(*bound.values()),
     }
 
@@ -552,6 +558,7 @@ def decision_add(request: HttpRequest, meeting_id: int, item_id: int) -> HttpRes
         prefix=f"item-{item.pk}-decision",
         outcomes=services.allowed_outcomes(item.case),
         clinic=meeting.kind == MeetingKind.CLINIC,
+        uses_tiers=partnership_uses_tiers(partnership_id=meeting.partnership_id),
     )
     if form.is_valid():
         decision = _service_errors(
@@ -805,8 +812,8 @@ def _watch_page(request: HttpRequest, case: Any, form: forms.Form, *, title: str
 def case_watch(request: HttpRequest, case_id: int) -> HttpResponse:
     """Put a declined domestic-abuse case on the watch list, or move its review date."""
     actor = staff_member(request)
-    found = selectors.case_watch_for_user(user=actor, case_id=case_id)
-    if not permissions.can_watch(actor) or (found.watch is None and not found.eligible):
+    found = selectors.case_watch_for_watcher(user=actor, case_id=case_id)
+    if found.watch is None and not found.eligible:
         raise Http404
     watch = found.watch
     initial = {"review_on": watch.review_on, "reason": watch.reason} if watch else {}
@@ -830,8 +837,8 @@ def case_watch(request: HttpRequest, case_id: int) -> HttpResponse:
 @staff_required
 def case_watch_end(request: HttpRequest, case_id: int) -> HttpResponse:
     actor = staff_member(request)
-    found = selectors.case_watch_for_user(user=actor, case_id=case_id)
-    if not permissions.can_watch(actor) or found.watch is None:
+    found = selectors.case_watch_for_watcher(user=actor, case_id=case_id)
+    if found.watch is None:
         raise Http404
     form = WatchEndForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():

@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from agencies.models import Agency, Partnership, User
+from agencies.selectors import partnership_uses_tiers
 from reporting.models import (
     DefinitionVersion,
     GeneratedReturn,
@@ -322,15 +323,24 @@ def describe(spec: IndicatorSpec) -> dict[str, Any]:
     }
 
 
+TIER = "tier"
+# The row a tier breakdown shows where the partnership does not use tiers.
+NO_TIERS_LABEL = "—"
+
+
 def compute_indicator(spec: IndicatorSpec, *, partnership_id: int, quarter: Quarter) -> dict[str, Any]:
     figure = measures.compute(spec, partnership_id=partnership_id, quarter=quarter)
     start, end = quarter.range_for(spec.period)
+    rows = [{"value": r.value, "label": r.label, "count": r.count} for r in figure.rows]
+    if spec.breakdown == TIER and not partnership_uses_tiers(partnership_id=partnership_id):
+        # A partnership without tiers has no tier to break down by: one row, "—", with every case.
+        rows = [{"value": measures.NONE, "label": NO_TIERS_LABEL, "count": figure.total}]
     return {
         **describe(spec),
         "period_start": start.isoformat(),
         "period_end": end.isoformat(),
         "total": figure.total,
-        "rows": [{"value": r.value, "label": r.label, "count": r.count} for r in figure.rows],
+        "rows": rows,
     }
 
 

@@ -8,7 +8,7 @@ from django.db import migrations
 
 
 def load(apps, schema_editor):
-    from risk.loader import ModelSet, load_shipped
+    from risk.loader import FIRST_SHIPPED_FILES, ModelSet, load_shipped
 
     load_shipped(
         ModelSet(
@@ -16,7 +16,8 @@ def load(apps, schema_editor):
             InstrumentVersion=apps.get_model("risk", "InstrumentVersion"),
             ItemGroup=apps.get_model("risk", "ItemGroup"),
             Item=apps.get_model("risk", "Item"),
-        )
+        ),
+        FIRST_SHIPPED_FILES,
     )
 
 
