@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.functional import SimpleLazyObject
 
 from masip.navigation import group_sections, sections_for
 
@@ -15,3 +16,12 @@ def service(request: HttpRequest) -> dict[str, Any]:
         "nav_sections": sections,
         "nav_groups": group_sections(sections, request.path),
     }
+
+
+def replica_freshness(request: HttpRequest) -> dict[str, Any]:
+    """On a page of figures read from the replica, how fresh they are (the layout shows it)."""
+    from masip import replica
+
+    if not (getattr(request, "replica_figures", False) and replica.configured()):
+        return {}
+    return {"replica_freshness": SimpleLazyObject(replica.freshness)}

@@ -1,0 +1,80 @@
+"""The service, configured with a primary and a replica, driven one request at a time by a test.
+
+tests/test_replica_reports.py runs this as a child process with ``DATABASE_URL`` on the
+harness's primary and ``DATABASE_REPLICA_URL`` on its standby (tests/streaming_replica.py):
+the settings then build the ``replica`` connection exactly as in production, which the test
+process itself (on the suite's test database) cannot. It reads one JSON command a line on
+standard input and answers each with one line starting ``REPLY `` on standard output (the
+service's own JSON logs go there too).
+
+Commands: ``{"op": "setup"}`` makes a partnership with one case; ``{"op": "add_case"}``
+refers one more; ``{"op": "get", "path": ..., "as": role}`` and ``{"op": "post", ...}`` are
+requests through Django's test client as that member of staff; ``{"op": "routes"}`` says
+which connections exist.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from typing import Any
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "masip.settings.test")
+
+import django
+
+django.setup()
+
+from django.db import connections  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import setup_test_environment  # noqa: E402
+
+from tests.case_factories import make_case  # noqa: E402
+from tests.factories import World  # noqa: E402
+
+state: dict[str, Any] = {}
+
+
+def _client(role: str) -> Client:
+    client = Client()
+    client.force_login(getattr(state["world"], role))
+    return client
+
+
+def handle(command: dict[str, Any]) -> dict[str, Any]:
+    op = command["op"]
+    if op == "setup":
+        world = World("Replica Partnership")
+        state["world"] = world
+        make_case(world.triage_officer, crime_reference="")
+        return {"partnership": world.partnership.pk}
+    if op == "add_case":
+        case = make_case(state["world"].triage_officer, victim_name=("Ada", "Reed"), crime_reference="")
+        return {"case": case.pk}
+    if op in ("get", "post"):
+        client = _client(command.get("as", "programme_manager"))
+        path = command["path"]
+        response = client.get(path) if op == "get" else client.post(path, command.get("data", {}))
+        content_type = response.get("Content-Type", "")
+        body = b"".join(response.streaming_content) if response.streaming else response.content  # type: ignore[attr-defined]
+        text = body.decode() if content_type.startswith(("text/", "application/json")) else ""
+        return {"status": response.status_code, "content_type": content_type, "body": text, "length": len(body)}
+    if op == "routes":
+        return {"aliases": sorted(connections.settings)}
+    raise ValueError(f"unknown command {op!r}")
+
+
+def main() -> None:
+    setup_test_environment()
+    for line in sys.stdin:
+        try:
+            reply = {"ok": True, **handle(json.loads(line))}
+        except Exception as exc:  # the test shows it; the driver carries on
+            reply = {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
+        sys.stdout.write("REPLY " + json.dumps(reply) + "\n")
+        sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
