@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import glob
 import os
+import pwd
 import shutil
 import socket
 import subprocess
@@ -57,8 +58,8 @@ class Cluster:
     standby_port: int
     user: str | None
 
-    def url(self, port: int) -> str:
-        return f"postgresql://postgres@127.0.0.1:{port}/{DATABASE}"
+    def url(self, port: int, database: str = DATABASE) -> str:
+        return f"postgresql://postgres@127.0.0.1:{port}/{database}"
 
     @property
     def primary_url(self) -> str:
@@ -68,8 +69,8 @@ class Cluster:
     def standby_url(self) -> str:
         return self.url(self.standby_port)
 
-    def connect(self, port: int) -> psycopg.Connection[Any]:
-        return psycopg.connect(self.url(port), autocommit=True, connect_timeout=10)
+    def connect(self, port: int, database: str = DATABASE) -> psycopg.Connection[Any]:
+        return psycopg.connect(self.url(port, database), autocommit=True, connect_timeout=10)
 
     def run(self, tool: str, *args: str) -> subprocess.CompletedProcess[str]:
         uid, gid, groups = devstack._credentials(self.user)
@@ -156,7 +157,7 @@ def streaming_replica(source_url: str) -> Iterator[Cluster]:
     cluster = Cluster(bin=folder, root=root, primary_port=_free_port(), standby_port=_free_port(), user=user)
     primary, standby = root / "primary", root / "standby"
     if user is not None:
-        entry = devstack.pwd.getpwnam(user)
+        entry = pwd.getpwnam(user)
         os.chown(root, entry.pw_uid, entry.pw_gid)
     try:
         cluster.run(
@@ -173,7 +174,7 @@ def streaming_replica(source_url: str) -> Iterator[Cluster]:
         with (primary / "postgresql.conf").open("a") as conf:
             conf.write(_conf(cluster.primary_port, root))
         _start(cluster, primary, root / "primary.log")
-        with cluster.connect(cluster.primary_port) as admin:
+        with cluster.connect(cluster.primary_port, "postgres") as admin:
             admin.execute(f"CREATE DATABASE {DATABASE}")
         dump = root / "schema.dump"
         subprocess.run(
