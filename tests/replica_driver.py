@@ -29,7 +29,10 @@ django.setup()
 from django.db import connections  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import setup_test_environment  # noqa: E402
+from django.utils import timezone  # noqa: E402
 
+from reporting.returns.measures import recent_quarters  # noqa: E402
+from reporting.returns.services import definition_ensure_default  # noqa: E402
 from tests.case_factories import make_case  # noqa: E402
 from tests.factories import World  # noqa: E402
 
@@ -48,7 +51,9 @@ def handle(command: dict[str, Any]) -> dict[str, Any]:
         world = World("Replica Partnership")
         state["world"] = world
         make_case(world.triage_officer, crime_reference="")
-        return {"partnership": world.partnership.pk}
+        definition = definition_ensure_default(partnership=world.partnership, actor=world.programme_manager)
+        quarter = recent_quarters(timezone.localdate())[0]
+        return {"partnership": world.partnership.pk, "definition": definition.pk, "quarter": quarter.key}
     if op == "add_case":
         case = make_case(state["world"].triage_officer, victim_name=("Ada", "Reed"), crime_reference="")
         return {"case": case.pk}

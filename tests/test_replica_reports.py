@@ -43,6 +43,8 @@ LAG_WARNING_SECONDS = 2
 class Driver:
     """The service in a child process, on the harness's primary and replica."""
 
+    made: dict[str, Any]
+
     def __init__(self, cluster: Cluster) -> None:
         env = {k: v for k, v in os.environ.items() if k != "PYTEST_XDIST_WORKER"}
         env.update(
@@ -100,7 +102,7 @@ def replica_cluster(django_db_setup: None, django_db_blocker: Any) -> Iterator[C
 def driver(replica_cluster: Cluster) -> Iterator[Driver]:
     service = Driver(replica_cluster)
     try:
-        service("setup")
+        service.made = service("setup")
         replica_cluster.wait_caught_up()
         yield service
     finally:
@@ -125,11 +127,15 @@ def _logged_on(cluster: Cluster, port: int, record_type: str) -> int:
     return int(row[0])
 
 
-REPORT_PAGES = {
-    "/reporting/dashboard/": "reporting.dashboard",
-    "/reporting/data-quality/": "reporting.data_quality",
-    "/reporting/evaluation/": "reporting.evaluation",
-}
+def _report_pages(driver: Driver) -> dict[str, str]:
+    """Each page of figures, and the access-log record type its reading writes."""
+    preview = f"/reporting/returns/preview/?definition={driver.made['definition']}&quarter={driver.made['quarter']}"
+    return {
+        "/reporting/dashboard/": "reporting.dashboard",
+        "/reporting/data-quality/": "reporting.data_quality",
+        "/reporting/evaluation/": "reporting.evaluation",
+        preview: "reporting.return_preview",
+    }
 
 
 # The suite's test database is where the harness's schema comes from: asked for here so that
@@ -141,7 +147,8 @@ def test_reports_read_the_replica_and_say_when_it_lags_while_writes_and_case_pag
     assert driver("routes")["aliases"] == ["default", "replica"]
     before = _open_cases(driver)
     assert before >= 1
-    for path in REPORT_PAGES:
+    report_pages = _report_pages(driver)
+    for path in report_pages:
         page = driver("get", path=path)
         assert page["status"] == 200, path
         assert _freshness(page["body"]) == "current", path
@@ -157,7 +164,7 @@ def test_reports_read_the_replica_and_say_when_it_lags_while_writes_and_case_pag
         assert "data-replica-freshness" not in case_page["body"]
         # The reports read the paused replica: without the new case, and they say they lag.
         assert _open_cases(driver) == before
-        for path, record_type in REPORT_PAGES.items():
+        for path, record_type in report_pages.items():
             logged_before = _logged_on(replica_cluster, replica_cluster.primary_port, record_type)
             page = driver("get", path=path)
             assert page["status"] == 200, path  # a write sent to the read-only standby would fail it
@@ -168,6 +175,9 @@ def test_reports_read_the_replica_and_say_when_it_lags_while_writes_and_case_pag
             # Its access-log row went to the primary (the paused standby has not seen it).
             assert _logged_on(replica_cluster, replica_cluster.primary_port, record_type) == logged_before + 1
             assert _logged_on(replica_cluster, replica_cluster.standby_port, record_type) <= logged_before
+        # /healthz reports the lag (no Celery worker here, so its own status is beside the point).
+        replica_check = json.loads(driver("get", path="/healthz")["body"])["checks"]["replica"]
+        assert replica_check["ok"] is True and "over the warning threshold" in replica_check["detail"]
         # A bundle export reads the replica too, and its log goes to the primary.
         transfers = _count(replica_cluster, replica_cluster.primary_port, "exchange_bundletransfer")
         export = driver("post", path="/bundle/export/", data={"kind": "pseudonymised"}, **{"as": "admin"})
@@ -202,6 +212,7 @@ def test_without_a_replica_there_is_one_connection_and_no_freshness_line(world: 
         page = client.get("/reporting/dashboard/")
     assert page.status_code == 200
     assert "data-replica-freshness" not in page.content.decode()
+    assert "replica" not in Client().get("/healthz").json()["checks"]
     assert any("cases_case" in q["sql"] for q in queries.captured_queries)  # the figures, from the one database
     with use_replica():
         assert replica.read_alias() == DEFAULT_DB_ALIAS
