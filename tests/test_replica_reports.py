@@ -3,8 +3,9 @@
 The harness (tests/streaming_replica.py) starts a PostgreSQL primary and a standby made from it
 with ``pg_basebackup -R``; the service runs in a child process (tests/replica_driver.py) with
 ``DATABASE_URL`` on the primary and ``DATABASE_REPLICA_URL`` on the standby. The standby is
-paused (``pg_wal_replay_pause()``) and a case referred on the primary: the reports still count
-without it (so their figures came from the standby) and say that they lag, while the
+paused (``pg_wal_replay_pause()``) and a case referred on the primary: the reports (dashboard,
+data quality, evaluation tables, a return's preview and the return job, the bundle export)
+still count without it (so their figures came from the standby) and say that they lag, while the
 caseworkers' pages show it at once (the primary); the access-log rows the reports write are on
 the primary (the standby is read-only: a write sent there would fail the page). After the
 replay resumes, the reports count the new case and say they are up to date.
@@ -148,6 +149,10 @@ def test_reports_read_the_replica_and_say_when_it_lags_while_writes_and_case_pag
     before = _open_cases(driver)
     assert before >= 1
     report_pages = _report_pages(driver)
+    made = driver.made
+    generated = driver("generate_return", definition=made["definition"], quarter=made["quarter"])
+    assert generated["status"] == "done"
+    received = generated["totals"]["referrals_received"]
     for path in report_pages:
         page = driver("get", path=path)
         assert page["status"] == 200, path
@@ -178,6 +183,9 @@ def test_reports_read_the_replica_and_say_when_it_lags_while_writes_and_case_pag
         # /healthz reports the lag (no Celery worker here, so its own status is beside the point).
         replica_check = json.loads(driver("get", path="/healthz")["body"])["checks"]["replica"]
         assert replica_check["ok"] is True and "over the warning threshold" in replica_check["detail"]
+        # The reports queue's job: its figures from the paused replica, its result on the primary.
+        generated = driver("generate_return", definition=made["definition"], quarter=made["quarter"])
+        assert generated["outcome"] == "done" and generated["totals"]["referrals_received"] == received
         # A bundle export reads the replica too, and its log goes to the primary.
         transfers = _count(replica_cluster, replica_cluster.primary_port, "exchange_bundletransfer")
         export = driver("post", path="/bundle/export/", data={"kind": "pseudonymised"}, **{"as": "admin"})
@@ -188,6 +196,8 @@ def test_reports_read_the_replica_and_say_when_it_lags_while_writes_and_case_pag
 
     replica_cluster.wait_caught_up()
     assert _open_cases(driver) == before + 1
+    generated = driver("generate_return", definition=made["definition"], quarter=made["quarter"])
+    assert generated["totals"]["referrals_received"] == received + 1
     page = driver("get", path="/reporting/dashboard/")
     assert _freshness(page["body"]) == "current"
 
