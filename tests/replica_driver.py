@@ -78,10 +78,10 @@ def handle(command: dict[str, Any]) -> dict[str, Any]:
         # The reports queue's job, run here: its service is what the worker calls.
         world = state["world"]
         definition = ReturnDefinition.objects.get(pk=command["definition"])
-        quarter = Quarter.parse(command["quarter"])
-        assert quarter is not None
+        asked = Quarter.parse(command["quarter"])
+        assert asked is not None
         generated = return_request(
-            actor=world.programme_manager, definition=definition, quarter=quarter, suppress_small_numbers=False
+            actor=world.programme_manager, definition=definition, quarter=asked, suppress_small_numbers=False
         )
         outcome = return_generate(return_id=generated.pk)
         generated.refresh_from_db()
