@@ -53,8 +53,8 @@ class Driver:
             DATABASE_URL=cluster.primary_url,
             DATABASE_REPLICA_URL=cluster.standby_url,
             MASIP_REPLICA_LAG_WARNING_SECONDS=str(LAG_WARNING_SECONDS),
-            # A Redis database of its own (REDIS_URL's 7 -> 15 in the test settings): its cache
-            # keys are about another database's rows than the suite's.
+            # A Redis database of its own (7, taken as it is without PYTEST_XDIST_WORKER; the
+            # suite's processes use 1 and 2): its cache keys are about another database's rows.
             REDIS_URL=re.sub(r"/\d*$", "/7", settings.REDIS_URL),
         )
         self.proc = subprocess.Popen(
