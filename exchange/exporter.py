@@ -43,7 +43,7 @@ from typing import IO, Any
 
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connections, transaction
 from django.db.models import Exists, F, FilteredRelation, Min, OuterRef, Q
 from django.utils import timezone
 
@@ -52,6 +52,7 @@ from cases.models import Case, CaseParty, CrimeReference, PartyRole, Person
 from exchange import format as fmt
 from exchange.validation import iter_chunks, person_export_ref
 from followups.models import CandidateStatus, ReoffendingCandidate, ReoffendingRecord
+from masip.replica import read_alias
 
 Progress = Callable[[str], None]
 CHUNK = 5000
@@ -491,10 +492,13 @@ def snapshot() -> Iterator[None]:
 
     The files are read with several queries; without one snapshot, a referral recorded
     between two of them could appear in referrals.csv with its people missing from
-    people.csv. Inside an enclosing transaction (a test) the enclosing one is used.
+    people.csv. Inside an enclosing transaction (a test) the enclosing one is used. Inside
+    ``use_replica()`` it is a transaction on the replica (masip/replica.py).
     """
+    alias = read_alias()
+    connection = connections[alias]
     outer = connection.in_atomic_block
-    with transaction.atomic():
+    with transaction.atomic(using=alias):
         if not outer:
             with connection.cursor() as cursor:
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")

@@ -44,6 +44,7 @@ from exchange import format as fmt
 from exchange.exporter import ExportSummary, Withheld, export_to_zip, snapshot
 from exchange.forms import REASON_REQUIRED
 from exchange.models import BundleTransfer, TransferKind, TransferOutcome
+from masip.replica import use_replica
 
 logger = logging.getLogger(__name__)
 
@@ -458,15 +459,20 @@ def bundle_export_for_user(
     withheld = Withheld.cases(restricted_case_ids_withheld_from(actor))
     if for_evaluation and not pseudonymise:
         withheld = withheld.unnamed(_victims_without_research_consent(partnership.pk))
+    # A victim's own costs are victim_identity: left out for an agency that may not see it.
+    victim_costs = may_see(actor, RecordClass.VICTIM_IDENTITY)
     stream: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=32 * 1024**2)  # noqa: SIM115 (returned open)
-    with snapshot(), zipfile.ZipFile(stream, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+    # What is withheld and who may see what were read above, on the primary: a restriction or a
+    # consent withdrawn a moment ago holds even while the replica is behind. The rows themselves
+    # are read from the replica when there is one (masip/replica.py); the export's log row and
+    # history, written below, go to the primary.
+    with use_replica(), snapshot(), zipfile.ZipFile(stream, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         summary = export_to_zip(
             partnership=partnership,
             archive=archive,
             pseudonymise=pseudonymise,
             withheld=withheld,
-            # A victim's own costs are victim_identity: left out for an agency that may not see it.
-            victim_costs=may_see(actor, RecordClass.VICTIM_IDENTITY),
+            victim_costs=victim_costs,
         )
         bundle_export_log(
             actor=actor,

@@ -4,6 +4,7 @@ from functools import cache
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.functional import SimpleLazyObject
 
 from masip.navigation import group_sections, sections_for
 from notifications.selectors import unread_count
@@ -28,3 +29,12 @@ def service(request: HttpRequest) -> dict[str, Any]:
         "nav_has_inbox": has_inbox,
         "unread_notifications": unread_notifications,
     }
+
+
+def replica_freshness(request: HttpRequest) -> dict[str, Any]:
+    """On a page of figures read from the replica, how fresh they are (the layout shows it)."""
+    from masip import replica
+
+    if not (getattr(request, "replica_figures", False) and replica.configured()):
+        return {}
+    return {"replica_freshness": SimpleLazyObject(replica.freshness)}

@@ -42,6 +42,8 @@ from pathlib import Path
 from types import FrameType
 from urllib.parse import quote
 
+from masip import jobs  # standard library only, as this module
+
 ROOT = Path(__file__).resolve().parent.parent
 VAR = ROOT / "var"
 PGDATA = VAR / "postgres"
@@ -990,10 +992,9 @@ def app_commands(port: int) -> list[tuple[str, list[str]]]:
     celery = str(VENV_BIN / "celery")
     return [
         ("web", [PYTHON, "manage.py", "runserver", f"{LOCALHOST}:{port}"]),
-        # As docker-compose.yml: interactive work (imports, returns) has a worker of its own,
-        # so it never waits behind a run of e-mails or a night's batches (masip.jobs).
-        ("worker", _celery_worker(celery, "celery", "interactive@%h")),
-        ("worker-background", _celery_worker(celery, "bulk,email", "background@%h")),
+        # One worker over every queue of masip.jobs: on one machine a process per queue
+        # would only add memory (docker-compose.yml has a service per queue group).
+        ("worker", _celery_worker(celery, jobs.worker_queues("all"), "worker@%h")),
         (
             "beat",
             [

@@ -143,6 +143,25 @@ def check_access_log_partitions() -> Check:
     return {"ok": True, "detail": "this and next month's partitions exist"}
 
 
+def check_replica() -> Check:
+    """The reports' replica (masip/replica.py): reachable, and how far behind.
+
+    Behind is reported, not a failure: the report pages say so themselves, and a replica
+    catching up after a burst of writes is no reason to take anything out of service.
+    """
+    from masip import replica
+
+    try:
+        fresh = replica.freshness()
+    except Exception:
+        logger.warning("health: replica unreachable")
+        return {"ok": False, "detail": "unreachable"}
+    if fresh is None or fresh.behind_seconds is None:
+        return {"ok": True, "detail": "nothing replayed yet"}
+    late = " (over the warning threshold)" if fresh.lagging else ""
+    return {"ok": True, "detail": f"{fresh.behind_seconds} seconds behind{late}"}
+
+
 def readiness_checks() -> dict[str, Check]:
     """May this web process take requests: its database, Redis, and somewhere to write the log.
 
@@ -163,4 +182,6 @@ def run_checks() -> dict[str, Check | QueueStats]:
         # Reported, not a reason to take a web server out of rotation: a long e-mail queue
         # is work in hand, and the web servers are not what would drain it.
         checks["queues"] = queue_stats()
+    if "replica" in settings.DATABASES:
+        checks["replica"] = check_replica()
     return checks

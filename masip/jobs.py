@@ -14,10 +14,21 @@ transaction over a whole upload): a second delivery of it while it runs finds th
 lock held and checks again later (exchange.services.bundle_import_run), so a
 redelivery never runs it twice, and a crashed import is picked up within a minute too.
 
-Queues: ``celery`` (the default) is interactive work a person is waiting for (imports,
-returns); ``bulk`` the scheduled jobs and their batches; ``email`` the e-mails, rate
-limited. A worker consumes ``celery`` alone (docker-compose.yml, masip.devstack), so a
-reminder run that queues tens of thousands of e-mails never sits in front of an import.
+Queues, one per workload, so that one kind of work never waits behind another:
+
+- ``interactive`` (the default): anything short a person's action sets off, and the
+  worker's liveness check;
+- ``email``: notifications' e-mails, rate limited (a reminder run queues tens of thousands:
+  they wait on their own queue, so a liveness check or anything interactive never waits
+  behind them);
+- ``reports``: quarterly returns (seconds of reading each, from the replica when there is one);
+- ``exchange``: bundle imports and exports (minutes each, one transaction);
+- ``nightly``: the beat schedule's jobs and the batches they fan out into.
+
+``WORKER_GROUPS`` says which queues each kind of worker consumes: docker-compose.yml runs
+one service per group, ``make run`` (masip.devstack) one worker over every queue. A
+reminder run that queues tens of thousands of e-mails never sits in front of a return, an
+import or a liveness check, and a return never waits behind an import.
 
 Standard library only: the settings import this module.
 """
@@ -27,10 +38,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-INTERACTIVE = "celery"
-BULK = "bulk"
+INTERACTIVE = "interactive"
 EMAIL = "email"
-QUEUES = (INTERACTIVE, BULK, EMAIL)
+REPORTS = "reports"
+EXCHANGE = "exchange"
+NIGHTLY = "nightly"
+QUEUES = (INTERACTIVE, EMAIL, REPORTS, EXCHANGE, NIGHTLY)
+# What each kind of worker consumes (docker-compose.yml has a service per group). One
+# queue each: a worker's processes are then sized for one workload (docs/deployment.md).
+WORKER_GROUPS: dict[str, tuple[str, ...]] = {
+    "interactive": (INTERACTIVE,),
+    "email": (EMAIL,),
+    "reports": (REPORTS,),
+    "exchange": (EXCHANGE,),
+    "nightly": (NIGHTLY,),
+}
 
 # How many e-mails one worker sends a second: below what mail relays commonly accept from
 # one client, and well above the rate at which reminders are produced over a day.
@@ -58,22 +80,24 @@ class Job:
 
 
 JOBS: dict[str, Job] = {
-    # Interactive: someone is looking at a page that follows the job.
-    "exchange.import_bundle_job": Job(INTERACTIVE, soft=25 * 60, hard=30 * 60, guarded=True),
-    "reporting.generate_return": Job(INTERACTIVE, soft=25, hard=35),
+    # Imports and exports: someone is looking at a page that follows the job, for minutes.
+    "exchange.import_bundle_job": Job(EXCHANGE, soft=25 * 60, hard=30 * 60, guarded=True),
+    # Reports: a return's figures, a few seconds of reading.
+    "reporting.generate_return": Job(REPORTS, soft=25, hard=35),
+    # Interactive: short, set off by a person (the worker's liveness check too).
     "masip.ping": Job(INTERACTIVE, soft=5, hard=10),
-    # Bulk: the beat schedule's jobs (fan-out jobs only queue their batches) and the batches.
-    "followups.schedule_due_followups": Job(BULK, soft=25, hard=35),
-    "followups.schedule_followups_batch": Job(BULK, soft=25, hard=35),
-    "followups.send_followup_reminders": Job(BULK, soft=25, hard=35),
-    "followups.send_followup_reminders_batch": Job(BULK, soft=25, hard=35),
-    "notifications.send_pending_notification_emails": Job(BULK, soft=25, hard=35),
-    "advocacy.escalate_untold_key_events": Job(BULK, soft=25, hard=35),
-    "advocacy.send_safety_review_reminders": Job(BULK, soft=25, hard=35),
-    "advocacy.raise_order_expiry_key_events": Job(BULK, soft=25, hard=35),
-    "triage.send_action_reminders": Job(BULK, soft=25, hard=35),
+    # Nightly: the beat schedule's jobs (fan-out jobs only queue their batches) and the batches.
+    "followups.schedule_due_followups": Job(NIGHTLY, soft=25, hard=35),
+    "followups.schedule_followups_batch": Job(NIGHTLY, soft=25, hard=35),
+    "followups.send_followup_reminders": Job(NIGHTLY, soft=25, hard=35),
+    "followups.send_followup_reminders_batch": Job(NIGHTLY, soft=25, hard=35),
+    "notifications.send_pending_notification_emails": Job(NIGHTLY, soft=25, hard=35),
+    "advocacy.escalate_untold_key_events": Job(NIGHTLY, soft=25, hard=35),
+    "advocacy.send_safety_review_reminders": Job(NIGHTLY, soft=25, hard=35),
+    "advocacy.raise_order_expiry_key_events": Job(NIGHTLY, soft=25, hard=35),
+    "triage.send_action_reminders": Job(NIGHTLY, soft=25, hard=35),
     # A few catalogue changes; detaching waits for a lock on the log behind running inserts.
-    "audit.maintain_access_log_partitions": Job(BULK, soft=25, hard=35),
+    "audit.maintain_access_log_partitions": Job(NIGHTLY, soft=25, hard=35),
     # E-mail: one message each; the SMTP connection's own timeout is well inside these.
     "notifications.send_notification_email": Job(EMAIL, soft=20, hard=30, rate_limit=EMAIL_RATE_LIMIT),
 }
@@ -97,6 +121,13 @@ def task_annotations(jobs: dict[str, Job] = JOBS) -> dict[str, dict[str, Any]]:
         if job.rate_limit:
             annotations[name]["rate_limit"] = job.rate_limit
     return annotations
+
+
+def worker_queues(group: str, *, queues: dict[str, str] | None = None) -> str:
+    """The ``--queues`` argument of a worker of one group (``all``: every queue, as ``make run``)."""
+    names = queues or {}
+    chosen = QUEUES if group == "all" else WORKER_GROUPS[group]
+    return ",".join(names.get(queue, queue) for queue in chosen)
 
 
 def task_routes(jobs: dict[str, Job] = JOBS, *, queues: dict[str, str] | None = None) -> dict[str, dict[str, str]]:

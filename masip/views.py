@@ -58,9 +58,10 @@ def readyz(request: HttpRequest) -> JsonResponse:
 
 
 QUEUE_PURPOSES = {
-    jobs.INTERACTIVE: "work someone is waiting for: imports, returns",
-    jobs.BULK: "the scheduled jobs and their batches",
-    jobs.EMAIL: f"e-mails, at most {jobs.EMAIL_RATE_LIMIT} per worker",
+    jobs.INTERACTIVE: f"notifications' and concerns' e-mails, at most {jobs.EMAIL_RATE_LIMIT} per worker",
+    jobs.REPORTS: "quarterly returns",
+    jobs.EXCHANGE: "bundle imports and exports",
+    jobs.NIGHTLY: "the scheduled jobs and their batches",
 }
 
 

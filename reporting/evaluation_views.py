@@ -28,6 +28,7 @@ from agencies.staff import staff_member, staff_required
 from audit.models import AccessAction
 from cases.forms import GovukDateField
 from cases.models import AgeBand, Gender, ReferringAgency, StalkerType
+from masip.replica import shows_replica_figures
 from reporting import evaluation as ev
 from reporting import reads
 
@@ -587,6 +588,7 @@ def _share(part: int, whole: int) -> str:
 
 
 @staff_required
+@shows_replica_figures
 def evaluation_page(request: HttpRequest) -> HttpResponse:
     user = _programme_user(request)
     assert user.agency is not None

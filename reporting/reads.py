@@ -18,6 +18,7 @@ from agencies.models import User
 from agencies.permissions import can_see_programme_data
 from audit.models import AccessAction
 from audit.services import access_record
+from masip.replica import use_replica
 from reporting import evaluation as ev
 
 
@@ -47,8 +48,10 @@ def evaluation_for_user(
     partnership = user.agency.partnership
     if partnership_slug is not None and partnership.slug != partnership_slug:
         raise Http404
-    groups = ev.referral_counts(partnership_id=partnership.pk, period=period) if with_referral_groups else None
-    tables = ev.evaluation_tables(partnership=partnership, period=period, referral_groups=groups)
+    # Aggregates, from the replica when there is one (masip/replica.py); the log row below, on the primary.
+    with use_replica():
+        groups = ev.referral_counts(partnership_id=partnership.pk, period=period) if with_referral_groups else None
+        tables = ev.evaluation_tables(partnership=partnership, period=period, referral_groups=groups)
     scope = f"{period.date_from or 'the start'} to {period.date_to or 'the end'}"
     access_record(
         user=user,

@@ -125,11 +125,11 @@ def test_detaching_keeps_at_least_twelve_months_online(db: None) -> None:
         access_log_partitions_maintain(today=timezone.now().date(), online_months=11)
 
 
-def test_the_job_is_scheduled_daily_on_the_bulk_queue(db: None) -> None:
+def test_the_job_is_scheduled_daily_on_the_nightly_queue(db: None) -> None:
     task = PeriodicTask.objects.select_related("crontab").get(task="audit.maintain_access_log_partitions")
     assert task.enabled
     assert (task.crontab.minute, task.crontab.hour, task.crontab.day_of_month) == ("10", "1", "*")
-    assert jobs.JOBS["audit.maintain_access_log_partitions"].queue == jobs.BULK
+    assert jobs.JOBS["audit.maintain_access_log_partitions"].queue == jobs.NIGHTLY
 
 
 @pytest.mark.worker

@@ -126,7 +126,7 @@ def test_metrics_answer_only_the_scraper_and_show_latency_queues_and_failures(
     assert answer.status_code == 200
     body = answer.content.decode()
     assert 'masip_http_request_duration_seconds_bucket{le="0.3",method="GET",view="cases:caseload"}' in body
-    assert 'masip_celery_queue_depth{queue="bulk"}' in body
+    assert 'masip_celery_queue_depth{queue="nightly"}' in body
     assert 'masip_celery_task_failures_total{task="masip.ping"}' in body
     assert answer["Cache-Control"].startswith("max-age=0") or "no-store" in answer["Cache-Control"]
 

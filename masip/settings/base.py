@@ -113,6 +113,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "csp.context_processors.nonce",
                 "masip.context_processors.service",
+                "masip.context_processors.replica_freshness",
             ],
         },
     },
@@ -132,6 +133,24 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if env_bool("DATABASE_POOLED", False):
     DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
     DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = None
+# A streaming replica for the reports (masip/replica.py): the dashboard, returns' figures,
+# evaluation tables, data-quality reports and bundle exports read from it; everything
+# else, and every write, stays on the primary. Unset: no second connection at all.
+DATABASE_REPLICA_URL = env_str("DATABASE_REPLICA_URL", "")
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = {
+        **database_from_url("DATABASE_REPLICA_URL", DATABASE_REPLICA_URL),
+        "CONN_MAX_AGE": DATABASES["default"]["CONN_MAX_AGE"],
+        "CONN_HEALTH_CHECKS": True,
+        # A test run has one database: the replica alias reads the primary's test database.
+        "TEST": {"MIRROR": "default"},
+    }
+    for _key in ("DISABLE_SERVER_SIDE_CURSORS", "OPTIONS"):
+        if _key in DATABASES["default"]:
+            DATABASES["replica"][_key] = DATABASES["default"][_key]
+DATABASE_ROUTERS = ["masip.replica.ReplicaRouter"]
+# Above this many seconds behind the primary, report pages say plainly that they lag.
+MASIP_REPLICA_LAG_WARNING_SECONDS = env_int("MASIP_REPLICA_LAG_WARNING_SECONDS", 60)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = redis_url("REDIS_URL", env_str("REDIS_URL"))
@@ -329,6 +348,8 @@ CELERY_BEAT_SCHEDULER = "masip.beat:GuardedDatabaseScheduler"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # Queues, time limits and how soon a dead worker's task is delivered again: one table.
 CELERY_TASK_ROUTES = jobs.task_routes()
+# A task missing from the table (a test refuses that) would still land where someone waits.
+CELERY_TASK_DEFAULT_QUEUE = jobs.INTERACTIVE
 CELERY_TASK_ANNOTATIONS = jobs.task_annotations()
 CELERY_BROKER_TRANSPORT_OPTIONS = jobs.broker_transport_options()
 

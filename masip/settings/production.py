@@ -21,6 +21,8 @@ MASIP_REQUIRE_MFA = env_bool("MASIP_REQUIRE_MFA", True)
 # The admin reaches every partnership's staff and settings: off unless deliberately turned on.
 MASIP_ADMIN_ENABLED = env_bool("MASIP_ADMIN_ENABLED", False)
 DATABASES["default"]["CONN_MAX_AGE"] = env_int("DATABASE_CONN_MAX_AGE", 60)  # noqa: F405
+if "replica" in DATABASES:  # noqa: F405
+    DATABASES["replica"]["CONN_MAX_AGE"] = DATABASES["default"]["CONN_MAX_AGE"]  # noqa: F405
 
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

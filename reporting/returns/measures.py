@@ -27,7 +27,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import connection, models, transaction
+from django.db import connections, models, transaction
 from django.db.models import Case as CaseWhen
 from django.db.models import (
     Count,
@@ -77,6 +77,7 @@ from followups.models import (
     ReviewStatus,
 )
 from interventions.models import Appointment, Intervention, InterventionStatus, InterventionType, Method
+from masip.replica import read_alias
 from reporting.models import Period, TrainingAudience, TrainingEvent
 from risk.models import Assessment, Instrument
 from risk.models import Status as AssessmentStatus
@@ -1080,9 +1081,12 @@ def snapshot() -> Iterator[None]:
     whose cost estimate sends PostgreSQL into JIT compilation; measured on 100,000
     referrals, compiling took 1.1 s of a 1.4 s query that runs in 0.3 s without it
     (docs/performance.md). Inside an outer transaction (a test) only the JIT setting applies.
+    Inside ``use_replica()`` the transaction is the replica's (masip/replica.py).
     """
+    alias = read_alias()
+    connection = connections[alias]
     nested = connection.in_atomic_block
-    with transaction.atomic():
+    with transaction.atomic(using=alias):
         with connection.cursor() as cursor:
             if not nested:
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")

@@ -18,6 +18,7 @@ from django.utils import timezone
 from agencies.models import User
 from audit.models import AccessAction
 from audit.services import access_record
+from masip.replica import use_replica
 from reporting.dashboard import Dashboard, dashboard_for_partnership
 from reporting.data_quality import CheckCases, StageResult, cases_for_check, report_for_partnership
 from reporting.models import (
@@ -122,7 +123,8 @@ def preview_for_user(*, user: User, definition_id: int, quarter: Quarter) -> dic
     version = services.latest_version(definition)
     partnership = definition.partnership
     indicators = list(version.indicators.order_by("position"))
-    with measures.snapshot():
+    # Who may see it and what it counts were read above, on the primary; the figures, from the replica.
+    with use_replica(), measures.snapshot():
         computed = [
             services.compute_indicator(services.spec_of(i), partnership_id=partnership.pk, quarter=quarter)
             for i in indicators
@@ -235,14 +237,18 @@ def return_export_for_user(*, user: User, return_id: int, file_format: str) -> R
 
 def dashboard_for_user(*, user: User) -> Dashboard:
     """The programme dashboard of the user's partnership (aggregates only), logged."""
-    board = dashboard_for_partnership(partnership_id=partnership_id_for(user))
+    partnership_id = partnership_id_for(user)
+    with use_replica():
+        board = dashboard_for_partnership(partnership_id=partnership_id)
     access_record(user=user, action=AccessAction.VIEW, record_type="reporting.dashboard")
     return board
 
 
 def data_quality_for_user(*, user: User) -> list[StageResult]:
     """The data-quality report of the user's partnership (counts only), logged."""
-    stages = report_for_partnership(partnership_id=partnership_id_for(user))
+    partnership_id = partnership_id_for(user)
+    with use_replica():
+        stages = report_for_partnership(partnership_id=partnership_id)
     access_record(user=user, action=AccessAction.VIEW, record_type="reporting.data_quality")
     return stages
 

@@ -23,6 +23,7 @@ from django.utils.text import slugify
 
 from agencies.models import Agency, Partnership, User
 from agencies.selectors import partnership_uses_tiers
+from masip.replica import use_replica
 from reporting.models import (
     DefinitionVersion,
     GeneratedReturn,
@@ -413,8 +414,9 @@ def return_generate(*, return_id: int) -> str:
     try:
         indicators = list(generated.version.indicators.order_by("position"))
         # All figures from one snapshot: progress cannot be written to the row from inside it (no one
-        # would see it before the end), so it goes to the cache, where the page reads it.
-        with measures.snapshot():
+        # would see it before the end), so it goes to the cache, where the page reads it. The snapshot
+        # is the replica's when there is one (masip/replica.py); the return's own rows, the primary's.
+        with use_replica(), measures.snapshot():
             for done, indicator in enumerate(indicators, start=1):
                 computed.append(
                     compute_indicator(spec_of(indicator), partnership_id=generated.partnership_id, quarter=quarter)

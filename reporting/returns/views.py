@@ -23,6 +23,7 @@ from django.views.decorators.http import require_POST
 from agencies.models import User
 from agencies.staff import staff_member, staff_required
 from cases.forms import apply_errors
+from masip.replica import shows_replica_figures
 from reporting import data_quality
 from reporting.models import GeneratedReturn, ReturnStatus
 from reporting.returns import permissions, selectors, services, xlsx
@@ -73,6 +74,7 @@ def returns_home(request: HttpRequest) -> HttpResponse:
 
 
 @staff_required
+@shows_replica_figures
 def return_preview(request: HttpRequest) -> HttpResponse:
     user = _programme_user(request)
     definitions = _definitions(user)
@@ -388,6 +390,7 @@ def training_delete(request: HttpRequest, event_id: int) -> HttpResponse:
 
 
 @staff_required
+@shows_replica_figures
 def dashboard(request: HttpRequest) -> HttpResponse:
     user = _programme_user(request)
     board = selectors.dashboard_for_user(user=user)
@@ -395,6 +398,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 
 @staff_required
+@shows_replica_figures
 def data_quality_report(request: HttpRequest) -> HttpResponse:
     user = _programme_user(request)
     stages = selectors.data_quality_for_user(user=user)

@@ -21,6 +21,7 @@ from cases.permissions import may_see
 from cases.selectors import restricted_case_ids_withheld_from
 from exchange.exporter import Withheld, export_to_path, snapshot
 from exchange.services import bundle_export_log, export_reason_check
+from masip.replica import use_replica
 
 
 class Command(BaseCommand):
@@ -51,18 +52,21 @@ class Command(BaseCommand):
             if actor is None:
                 raise CommandError(f"No active member of staff of {partnership.slug} with that e-mail address")
         started = time.monotonic()
+        # As a member of staff: without the restricted cases they hold no grant for. Run by an
+        # operator without --user: the whole partnership. Read on the primary, before the rows.
+        withheld = Withheld.cases(restricted_case_ids_withheld_from(actor)) if actor else None
+        # A victim's own costs are victim_identity: only for an agency that may see it.
+        victim_costs = actor is None or may_see(actor, RecordClass.VICTIM_IDENTITY)
         try:
-            with snapshot():
+            # The rows from the replica when there is one (masip/replica.py); the log, the primary.
+            with use_replica(), snapshot():
                 summary = export_to_path(
                     partnership=partnership,
                     path=Path(options["path"]),
                     pseudonymise=options["pseudonymise"],
                     progress=self.stdout.write,
-                    # As a member of staff: without the restricted cases they hold no grant for.
-                    # Run by an operator without --user: the whole partnership.
-                    withheld=Withheld.cases(restricted_case_ids_withheld_from(actor)) if actor else None,
-                    # A victim's own costs are victim_identity: only for an agency that may see it.
-                    victim_costs=actor is None or may_see(actor, RecordClass.VICTIM_IDENTITY),
+                    withheld=withheld,
+                    victim_costs=victim_costs,
                 )
                 bundle_export_log(
                     actor=actor, partnership=partnership, summary=summary, target=options["path"], reason=reason

@@ -16,6 +16,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from agencies.models import Partnership
+from masip.replica import use_replica
 from reporting.evaluation import (
     CSV_HEADER,
     START_DECISION,
@@ -61,7 +62,8 @@ class Command(BaseCommand):
         except EvaluationError as exc:
             raise CommandError(f"--{exc.field.replace('_', '-')}: {exc.message}") from None
         started = time.perf_counter()
-        tables = evaluation_tables(partnership=partnership, period=period)
+        with use_replica():  # a read-only report: from the replica when there is one
+            tables = evaluation_tables(partnership=partnership, period=period)
         elapsed = time.perf_counter() - started
         if options["format"] == "json":
             self.stdout.write(json.dumps(tables, indent=2))
