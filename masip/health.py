@@ -156,6 +156,9 @@ def check_replica() -> Check:
     except Exception:
         logger.warning("health: replica unreachable")
         return {"ok": False, "detail": "unreachable"}
+    if fresh is not None and fresh.unreachable:
+        logger.warning("health: replica unreachable")
+        return {"ok": False, "detail": "unreachable"}
     if fresh is None or fresh.behind_seconds is None:
         return {"ok": True, "detail": "nothing replayed yet"}
     late = " (over the warning threshold)" if fresh.lagging else ""

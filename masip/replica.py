@@ -20,6 +20,11 @@ before the block, on the primary, so a restriction made a moment ago holds even 
 replica is behind. A page that shows such figures is marked with ``shows_replica_figures``
 and says how fresh they are (templates/includes/replica_freshness.html).
 
+When the replica cannot be reached (down, or not answering within its connect timeout), a
+report is not refused: its block reads the primary instead, and the page says so ("the
+reporting copy could not be reached: these figures are live"). A report that loads the
+primary for a while is better than a manager who cannot send a return.
+
 Without ``DATABASE_REPLICA_URL`` there is no ``replica`` connection, ``use_replica()`` does
 nothing and the pages say nothing about freshness.
 """
@@ -35,7 +40,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 from django.http import HttpRequest
 
 REPLICA = "replica"
@@ -59,9 +64,21 @@ def read_alias() -> str:
     return REPLICA if active() else DEFAULT_DB_ALIAS
 
 
+def reachable() -> bool:
+    """The replica answers (a connection is opened, or the open one is kept)."""
+    connection = connections[REPLICA]
+    try:
+        connection.ensure_connection()
+    except DatabaseError:
+        connection.close()  # the next block tries afresh
+        return False
+    return True
+
+
 @contextlib.contextmanager
 def use_replica() -> Iterator[None]:
-    token = _reading_reports.set(True)
+    # An unreachable replica: this block reads the primary (and the page says so, see freshness).
+    token = _reading_reports.set(configured() and reachable())
     try:
         yield
     finally:
@@ -105,9 +122,13 @@ class Freshness:
     as_of: dt.datetime | None  # the last change replayed (now, when nothing is waiting)
     behind_seconds: int | None  # None: nothing replayed yet, age unknown
     threshold_seconds: int
+    # The replica could not be reached: the figures were read from the primary, live.
+    unreachable: bool = False
 
     @property
     def lagging(self) -> bool:
+        if self.unreachable:
+            return False
         return self.behind_seconds is None or self.behind_seconds > self.threshold_seconds
 
 
@@ -130,9 +151,15 @@ def freshness() -> Freshness | None:
     if not configured():
         return None
     threshold = settings.MASIP_REPLICA_LAG_WARNING_SECONDS
-    with connections[REPLICA].cursor() as cursor:
-        cursor.execute(FRESHNESS_SQL)
-        now, in_recovery, replayed_at, caught_up = cursor.fetchone()
+    if not reachable():
+        return Freshness(as_of=None, behind_seconds=None, threshold_seconds=threshold, unreachable=True)
+    try:
+        with connections[REPLICA].cursor() as cursor:
+            cursor.execute(FRESHNESS_SQL)
+            now, in_recovery, replayed_at, caught_up = cursor.fetchone()
+    except DatabaseError:
+        connections[REPLICA].close()
+        return Freshness(as_of=None, behind_seconds=None, threshold_seconds=threshold, unreachable=True)
     if not in_recovery or caught_up:
         return Freshness(as_of=now, behind_seconds=0, threshold_seconds=threshold)
     if replayed_at is None:

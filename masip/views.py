@@ -58,7 +58,8 @@ def readyz(request: HttpRequest) -> JsonResponse:
 
 
 QUEUE_PURPOSES = {
-    jobs.INTERACTIVE: f"notifications' and concerns' e-mails, at most {jobs.EMAIL_RATE_LIMIT} per worker",
+    jobs.INTERACTIVE: "short work a person sets off, and the workers' liveness check",
+    jobs.EMAIL: f"notifications' e-mails, at most {jobs.EMAIL_RATE_LIMIT} per worker",
     jobs.REPORTS: "quarterly returns",
     jobs.EXCHANGE: "bundle imports and exports",
     jobs.NIGHTLY: "the scheduled jobs and their batches",

@@ -52,7 +52,7 @@ def _client(role: str) -> Client:
 def handle(command: dict[str, Any]) -> dict[str, Any]:
     op = command["op"]
     if op == "setup":
-        world = World("Replica Partnership")
+        world = World(command.get("name", "Replica Partnership"))
         state["world"] = world
         make_case(world.triage_officer, crime_reference="", received_on=timezone.localdate())
         definition = definition_ensure_default(partnership=world.partnership, actor=world.programme_manager)

@@ -46,12 +46,12 @@ class Driver:
 
     made: dict[str, Any]
 
-    def __init__(self, cluster: Cluster) -> None:
+    def __init__(self, cluster: Cluster, replica_url: str | None = None) -> None:
         env = {k: v for k, v in os.environ.items() if k != "PYTEST_XDIST_WORKER"}
         env.update(
             DJANGO_SETTINGS_MODULE="masip.settings.test",
             DATABASE_URL=cluster.primary_url,
-            DATABASE_REPLICA_URL=cluster.standby_url,
+            DATABASE_REPLICA_URL=replica_url or cluster.standby_url,
             MASIP_REPLICA_LAG_WARNING_SECONDS=str(LAG_WARNING_SECONDS),
             # A Redis database of its own (7, taken as it is without PYTEST_XDIST_WORKER; the
             # suite's processes use 1 and 2): its cache keys are about another database's rows.
@@ -209,6 +209,31 @@ def _count(cluster: Cluster, port: int, table: str) -> int:
     return int(row[0])
 
 
+@pytest.mark.django_db
+def test_an_unreachable_replica_gives_live_figures_and_says_so(replica_cluster: Cluster) -> None:
+    """A replica that does not answer (here: a port nothing listens on) does not stop a report:
+    its figures are read from the primary and the page says they are live; /healthz says the
+    replica is unreachable."""
+    from tests.streaming_replica import _free_port
+
+    service = Driver(replica_cluster, replica_url=replica_cluster.url(_free_port()))
+    try:
+        service.made = service("setup", name="Unreachable Replica Partnership")
+        assert _open_cases(service) >= 1  # the case setup made, read from the primary
+        for path in _report_pages(service):
+            page = service("get", path=path)
+            assert page["status"] == 200, path
+            assert _freshness(page["body"]) == "unreachable", path
+            assert "could not be reached" in page["body"]
+        made = service.made
+        generated = service("generate_return", definition=made["definition"], quarter=made["quarter"])
+        assert generated["outcome"] == "done" and generated["totals"]["referrals_received"] >= 1
+        replica_check = json.loads(service("get", path="/healthz")["body"])["checks"]["replica"]
+        assert replica_check == {"ok": False, "detail": "unreachable"}
+    finally:
+        service.stop()
+
+
 # --- without a replica, and the router's rules ------------------------------------------------------------------------
 
 
@@ -234,6 +259,7 @@ def test_the_router_sends_only_reporting_reads_to_the_replica_and_every_write_to
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(replica, "configured", lambda: True)  # as with DATABASE_REPLICA_URL set
+    monkeypatch.setattr(replica, "reachable", lambda: True)  # and the replica answering
     router = ReplicaRouter()
     assert router.db_for_read(User) is None  # outside a report: the primary
     read_there = User.objects.get(pk=world.admin.pk)

@@ -148,6 +148,9 @@ if DATABASE_REPLICA_URL:
     for _key in ("DISABLE_SERVER_SIDE_CURSORS", "OPTIONS"):
         if _key in DATABASES["default"]:
             DATABASES["replica"][_key] = DATABASES["default"][_key]
+    # A replica that does not answer is given up on quickly: its reports read the primary
+    # instead (masip/replica.py), rather than every report page waiting on it.
+    DATABASES["replica"]["OPTIONS"] = {"connect_timeout": 3, **DATABASES["replica"].get("OPTIONS", {})}
 DATABASE_ROUTERS = ["masip.replica.ReplicaRouter"]
 # Above this many seconds behind the primary, report pages say plainly that they lag.
 MASIP_REPLICA_LAG_WARNING_SECONDS = env_int("MASIP_REPLICA_LAG_WARNING_SECONDS", 60)
