@@ -23,10 +23,12 @@ from django.views.decorators.http import require_POST
 from agencies.models import User
 from agencies.staff import staff_member, staff_required
 from cases.forms import apply_errors
+from reporting import dashboard as dashboard_module
 from reporting import data_quality
 from reporting.models import GeneratedReturn, ReturnStatus
 from reporting.returns import permissions, selectors, services, xlsx
 from reporting.returns.forms import (
+    DashboardPeriodForm,
     IndicatorForm,
     MeasureChoiceForm,
     ReturnRequestForm,
@@ -390,8 +392,27 @@ def training_delete(request: HttpRequest, event_id: int) -> HttpResponse:
 @staff_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     user = _programme_user(request)
-    board = selectors.dashboard_for_user(user=user)
-    return render(request, "reporting/dashboard.html", {"board": board, "chart_data": board.as_data()})
+    today = timezone.localdate()
+    form = DashboardPeriodForm(request.GET if "period" in request.GET else None, today=today)
+    # A period that does not validate shows its errors over the default period's figures.
+    period = form.report_period() if form.is_bound and form.is_valid() else None
+    board = selectors.dashboard_for_user(user=user, today=today, period=period)
+    return render(
+        request,
+        "reporting/dashboard.html",
+        {"board": board, "chart_data": board.as_data(), "form": form},
+        status=400 if form.is_bound and form.errors else 200,
+    )
+
+
+@staff_required
+def dashboard_cases(request: HttpRequest) -> HttpResponse:
+    """The cases behind one bar of the dashboard: the bar is named by the query (no personal data)."""
+    user = _programme_user(request)
+    found = selectors.dashboard_cases_for_user(user=user, query=request.GET)
+    return render(
+        request, "reporting/dashboard_cases.html", {"found": found, "limit": dashboard_module.CASE_LIST_LIMIT}
+    )
 
 
 @staff_required
