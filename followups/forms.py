@@ -129,10 +129,16 @@ class ReviewForms:
         if self.editing:
             return False
         valid = self.review.is_valid()
-        if valid and self.review.cleaned_data["reoffended"] == "yes":
-            # Every occurrence validated (not stopping at the first), so all errors show at once.
+        if self.said_yes:
+            # Every occurrence validated (not stopping at the first), so all errors show at once,
+            # whether or not the review's own answers are right.
             results = [form.is_valid() for form in self.occurrences]
-            valid = all(results)
+            valid = valid and all(results)
+        else:
+            # The occurrences are asked for only after a "yes": until then they have nothing to
+            # complain about (they are hidden, and the error summary would not list them).
+            for form in self.occurrences:
+                form._errors = ErrorDict()  # type: ignore[attr-defined]
         return valid
 
     def review_input(self) -> services.ReviewInput:

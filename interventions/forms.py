@@ -604,6 +604,8 @@ class EndForm(GovukForm):
                     choices=Rating.choices,
                     widget=forms.RadioSelect,
                     required=False,
+                    # The same question for each outcome: the error says which outcome it is about.
+                    error_messages={"invalid_choice": f"Choose how far outcome {index} was achieved from the list"},
                 )
             )
             self.fields[f"comments_{index}"] = forms.CharField(

@@ -224,12 +224,15 @@ def govuk_wording(field: forms.Field, name: str) -> None:
 
 
 class GovukForm(forms.Form):
-    """The project's base form: every error worded in the GOV.UK style, naming its field."""
+    """The project's base form: every error worded in the GOV.UK style, naming its field.
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    The wording is applied when the form validates, so fields a form adds or changes in its
+    own ``__init__`` (choices of this partnership, a label naming the person) are worded too."""
+
+    def full_clean(self) -> None:
         for name, field in self.fields.items():
             govuk_wording(field, name)
+        super().full_clean()
 
 
 class VersionedForm(GovukForm):

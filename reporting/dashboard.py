@@ -547,7 +547,8 @@ def cases_behind_bar(
     if (chart, series) not in _EVENT_BARS:
         raise Http404
     bar = _EVENT_BARS[(chart, series)]
-    bucket = _bucket(chart, series, ("overdue",), params)
+    # The follow-ups' first bar is "overdue" (a value); every other event bar is a range of days.
+    bucket = _bucket(chart, series, ("overdue",) if chart == "followups" else None, params)
     events = bar.model._default_manager.filter(bar.condition(bucket, today))
     counted = events.filter(**{f"{bar.case_path}__partnership_id": user.agency.partnership_id}).count()
     per_case = (

@@ -92,7 +92,8 @@ class PageForm:
         return (re.sub(r"\d+", "N", self.action), self.method, tuple(sorted({*self.text, *self.choices, *self.files})))
 
     def empty(self) -> dict[str, Any]:
-        return dict(self.hidden)
+        # As a browser sends it: every box, empty; no radio or box ticked.
+        return {**self.hidden, **{name: "" for name in self.text}}
 
     def wrong(self) -> dict[str, Any]:
         body: dict[str, Any] = dict(self.hidden)
