@@ -215,7 +215,7 @@ def govuk_wording(field: forms.Field, name: str) -> None:
             new = _length_words(validator, subject)
         if new is not None:
             validator = copy.copy(validator)
-            validator.message = new
+            setattr(validator, "message", new)  # noqa: B010 (a validator is typed as a callable)
         reworded.append(validator)
     field.validators = reworded
     if isinstance(field, forms.MultiValueField):

@@ -93,12 +93,12 @@ class PageForm:
 
     def empty(self) -> dict[str, Any]:
         # As a browser sends it: every box, empty; no radio or box ticked.
-        return {**self.hidden, **{name: "" for name in self.text}}
+        return {**self.hidden, **dict.fromkeys(self.text, "")}
 
     def wrong(self) -> dict[str, Any]:
         body: dict[str, Any] = dict(self.hidden)
-        body.update({name: WRONG_TEXT for name in self.text})
-        body.update({name: "not-a-choice" for name in self.choices})
+        body.update(dict.fromkeys(self.text, WRONG_TEXT))
+        body.update(dict.fromkeys(self.choices, "not-a-choice"))
         return body
 
 
@@ -126,7 +126,7 @@ def page_forms(html: str, page: str, role: str) -> list[PageForm]:
             kind = (element.get("type") or "text").lower()
             if tag == "input" and kind == "hidden":
                 entry.hidden[name] = element.get("value") or ""
-            elif tag == "input" and kind in {"submit", "button", "image", "reset"} or tag == "button":
+            elif (tag == "input" and kind in {"submit", "button", "image", "reset"}) or tag == "button":
                 continue
             elif tag == "input" and kind == "file":
                 entry.files.append(name)
@@ -165,7 +165,7 @@ def check_answer(html: str) -> list[str]:
         problems.append(f"{len(inline)} errors at the fields and no error summary")
     if not summaries:
         return problems
-    entries = [e for e in summaries[0].iter(f"{NS}li")]
+    entries = list(summaries[0].iter(f"{NS}li"))
     linked = [e for e in entries if e.find(f"{NS}a") is not None]
     if len(linked) != len(inline):
         problems.append(f"{len(linked)} errors in the summary linked to fields, {len(inline)} at the fields")
@@ -213,10 +213,7 @@ def every_page_form(world: WalkWorld, clients: dict[str, Client]) -> list[PageFo
 
 
 def _submit(client: Client, form: PageForm, body: dict[str, Any]) -> tuple[int, str]:
-    if form.method == "post":
-        response = client.post(form.action, body)
-    else:
-        response = client.get(form.action, body)
+    response = client.post(form.action, body) if form.method == "post" else client.get(form.action, body)
     content_type = response.get("Content-Type", "")
     return response.status_code, response.content.decode() if "text/html" in content_type else ""
 
@@ -326,6 +323,7 @@ def test_every_form_of_the_project_is_worded_by_the_base_form() -> None:
                 importlib.import_module(module.name)
 
     def subclasses(cls: type) -> Iterator[type]:
+        sub: type
         for sub in cls.__subclasses__():
             yield sub
             yield from subclasses(sub)

@@ -107,7 +107,15 @@ def test_a_bad_period_shows_every_error_at_once(data: Dataset, monkeypatch: pyte
     client = _client(data.world.programme_manager)
     both = client.get(
         reverse("reporting:dashboard"),
-        {"period": "custom", "start_day": "31", "start_month": "2", "start_year": "2025", "end_day": "", "end_month": "", "end_year": ""},
+        {
+            "period": "custom",
+            "start_day": "31",
+            "start_month": "2",
+            "start_year": "2025",
+            "end_day": "",
+            "end_month": "",
+            "end_year": "",
+        },
     )
     assert both.status_code == 400
     page = both.content.decode()
