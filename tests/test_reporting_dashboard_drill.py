@@ -18,6 +18,7 @@ from agencies.models import Role
 from audit.models import AccessLog
 from cases import services as case_services
 from cases.models import Case
+from cases.selectors import case_shared_agencies
 from reporting.dashboard import ReportPeriod, dashboard_for_partnership
 from reporting.returns.measures import Quarter
 from tests.factories import World, make_user
@@ -200,8 +201,11 @@ def test_each_bar_lists_exactly_the_cases_it_counts(data: Dataset, monkeypatch: 
 def test_a_user_of_another_agency_sees_only_the_cases_shared_with_it(data: Dataset, world: World) -> None:
     c = data.cases
     manager = make_user(world.advocacy, Role.PROGRAMME_MANAGER)
-    # Of the October referrals (C1, C5), only C1 is shared with the advocacy service.
+    # Of the October referrals (C1, C5), only C1 is shared with the advocacy service (C5, a
+    # self-referral, is shared with it from the start: that share is withdrawn).
     case_services.case_share_add(actor=world.triage_officer, case=c["C1"], agency=world.advocacy, reason="Support")
+    if world.advocacy in case_shared_agencies(case=c["C5"]):
+        case_services.case_share_remove(actor=world.admin, case=c["C5"], agency=world.advocacy, reason="Not needed")
     url = (
         reverse("reporting:dashboard_cases")
         + "?chart=referrals_decisions&series=referred&from=2025-10-01&to=2025-10-31"
