@@ -24,26 +24,33 @@ YEAR_2025 = (
     "&end_day=31&end_month=12&end_year=2025"
 )
 
-# Each chart's x-axis labels as drawn: the gaps between neighbours (negative where two overlap)
-# and the largest rotation. The widths are measured with the font each label is drawn in.
+# Each chart's category axis as drawn (months along the bottom, or statuses, tiers and risk
+# levels down the side): the gaps between neighbouring labels (negative where two overlap),
+# the largest rotation, how many labels are shown of how many, and the value axis's title.
+# Widths and heights are measured with the font each label is drawn in.
 AXIS_LABELS = """
 () => Array.from(document.querySelectorAll('canvas[data-chart]')).map((canvas) => {
   const chart = Chart.getChart(canvas)
-  const scale = chart.scales.x
+  const down = chart.options.indexAxis === 'y'
+  const scale = down ? chart.scales.y : chart.scales.x
+  const values = down ? chart.scales.x : chart.scales.y
   const ctx = chart.ctx
   const items = scale.getLabelItems().map((item) => {
-    ctx.font = (item.font || item.options.font).string
+    const font = item.font || item.options.font
+    ctx.font = font.string
     const lines = Array.isArray(item.label) ? item.label : [item.label]
-    const width = Math.max(...lines.map((line) => ctx.measureText(String(line)).width))
-    return { x: item.options.translation[0], width, rotation: item.options.rotation }
-  }).sort((a, b) => a.x - b.x)
-  const gaps = items.slice(1).map((item, i) => (item.x - item.width / 2) - (items[i].x + items[i].width / 2))
+    const size = down ? lines.length * font.lineHeight : Math.max(...lines.map((l) => ctx.measureText(String(l)).width))
+    return { at: item.options.translation[down ? 1 : 0], size, rotation: item.options.rotation }
+  }).sort((a, b) => a.at - b.at)
+  const gaps = items.slice(1).map((item, i) => (item.at - item.size / 2) - (items[i].at + items[i].size / 2))
   return {
     key: canvas.dataset.chart,
+    down,
     shown: items.length,
+    labels: chart.data.labels.length,
     minGap: gaps.length ? Math.min(...gaps) : null,
     rotation: Math.max(0, ...items.map((i) => Math.abs(i.rotation))),
-    unit: scale.chart.options.scales.y.title.text,
+    unit: values.options.title.text,
   }
 })
 """
@@ -93,6 +100,8 @@ def test_axis_labels_fit_and_a_bar_opens_its_cases(page: Any) -> None:
         for axis in page.evaluate(AXIS_LABELS):
             where = f"{axis['key']} at {width}px"
             assert axis["shown"] >= 2, where
+            if axis["down"]:  # a category is never left without its label
+                assert axis["shown"] == axis["labels"], where
             assert axis["rotation"] == 0, f"{where}: labels slanted"
             assert axis["minGap"] is None or axis["minGap"] >= 0, f"{where}: labels overlap by {-axis['minGap']:.0f}px"
             assert axis["unit"] in {"Cases", "Contacts", "Sessions", "Reviews"}, where

@@ -23,7 +23,6 @@ from django.views.decorators.http import require_POST
 from agencies.models import User
 from agencies.staff import staff_member, staff_required
 from cases.forms import apply_errors
-from reporting import dashboard as dashboard_module
 from reporting import data_quality
 from reporting.models import GeneratedReturn, ReturnStatus
 from reporting.returns import permissions, selectors, services, xlsx
@@ -410,9 +409,7 @@ def dashboard_cases(request: HttpRequest) -> HttpResponse:
     """The cases behind one bar of the dashboard: the bar is named by the query (no personal data)."""
     user = _programme_user(request)
     found = selectors.dashboard_cases_for_user(user=user, query=request.GET)
-    return render(
-        request, "reporting/dashboard_cases.html", {"found": found, "limit": dashboard_module.CASE_LIST_LIMIT}
-    )
+    return render(request, "reporting/dashboard_cases.html", {"found": found})
 
 
 @staff_required

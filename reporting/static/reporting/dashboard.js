@@ -11,7 +11,7 @@
   var shapes = ['circle', 'rect', 'triangle', 'rectRot', 'star', 'crossRot']
   var font = { family: '"GDS Transport", arial, sans-serif', size: 14 }
 
-  // "Awaiting triage" as two lines under its bar, so category labels stay level and apart on a phone.
+  // "Awaiting triage" as two lines under its bar (a line chart of categories), so labels stay level and apart.
   function wrapped (label) {
     return label.indexOf(' ') > 0 ? label.split(' ') : label
   }
@@ -35,28 +35,31 @@
       }
     })
     var unit = chart.unit.charAt(0).toUpperCase() + chart.unit.slice(1)
+    // Categories (statuses, tiers, risk levels) run down the side, one per line, so every bar
+    // keeps its label however narrow the column; months run along the bottom, and are skipped
+    // (never overlapped or slanted) when the chart is too narrow for all of them.
+    var across = !months && chart.kind === 'bar'
+    var categoryAxis = {
+      stacked: chart.stacked,
+      ticks: { autoSkip: !across, autoSkipPadding: 12, maxRotation: 0, minRotation: 0, font: font }
+    }
+    var valueAxis = {
+      stacked: chart.stacked,
+      beginAtZero: true,
+      ticks: { precision: 0, font: font },
+      title: { display: true, text: unit, font: font }
+    }
     canvas.parentElement.hidden = false
     // eslint-disable-next-line no-new
     new window.Chart(canvas, {
       type: chart.kind,
-      data: { labels: months ? chart.labels : chart.labels.map(wrapped), datasets: datasets },
+      data: { labels: months || across ? chart.labels : chart.labels.map(wrapped), datasets: datasets },
       options: {
         animation: false,
         responsive: true,
         maintainAspectRatio: false,
-        scales: {
-          x: {
-            stacked: chart.stacked,
-            // Months are skipped (never overlapped or slanted) when the chart is too narrow for all of them.
-            ticks: { autoSkip: true, autoSkipPadding: 12, maxRotation: 0, minRotation: 0, font: font }
-          },
-          y: {
-            stacked: chart.stacked,
-            beginAtZero: true,
-            ticks: { precision: 0, font: font },
-            title: { display: true, text: unit, font: font }
-          }
-        },
+        indexAxis: across ? 'y' : 'x',
+        scales: across ? { x: valueAxis, y: categoryAxis } : { x: categoryAxis, y: valueAxis },
         plugins: {
           legend: { display: datasets.length > 1, position: 'bottom', labels: { usePointStyle: true, font: font } },
           tooltip: {
