@@ -32,7 +32,7 @@ from agencies.models import Agency, User
 from cases.forms import DATE_HINT, GovukDateField
 from cases.models import ContactChannel
 from cases.services import SafeContactInput
-from masip.forms import VersionedForm
+from masip.forms import GovukForm, VersionedForm
 from masip.times import TIME_HINT, parse_time
 
 
@@ -154,7 +154,7 @@ class GuardrailFieldsMixin:
         }
 
 
-class ContactForm(GuardrailFieldsMixin, VictimFormMixin, forms.Form):
+class ContactForm(GuardrailFieldsMixin, VictimFormMixin, GovukForm):
     occurred_on = GovukDateField(label="Date of the contact", required=True)
     occurred_time = TimeField(label="Time of the contact", required=True, error_messages={"required": "Enter the time"})
     channel = forms.ChoiceField(
@@ -257,7 +257,7 @@ class ContactForm(GuardrailFieldsMixin, VictimFormMixin, forms.Form):
         }
 
 
-class AssignForm(VictimFormMixin, forms.Form):
+class AssignForm(VictimFormMixin, GovukForm):
     advocate = StaffChoiceField(
         label="Advocate",
         queryset=User.objects.none(),
@@ -283,7 +283,7 @@ class AssignForm(VictimFormMixin, forms.Form):
         )
 
 
-class EndForm(VictimFormMixin, forms.Form):
+class EndForm(VictimFormMixin, GovukForm):
     note = forms.CharField(
         label="Why is advocacy support ending?",
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -295,7 +295,7 @@ class EndForm(VictimFormMixin, forms.Form):
         self.add_victim_field(victims)
 
 
-class SafeContactForm(forms.Form):
+class SafeContactForm(GovukForm):
     """Parses only: the lengths and channels are checked by cases.services.validate_safe_contact,
     the same check as every other writer of these details."""
 
@@ -327,7 +327,7 @@ class SafeContactForm(forms.Form):
         )
 
 
-class NeedsForm(VictimFormMixin, forms.Form):
+class NeedsForm(VictimFormMixin, GovukForm):
     assessed_on = GovukDateField(label="Date of the assessment", required=True)
     review_on = GovukDateField(label="Review date", required=True)
     notes = forms.CharField(label="Notes", required=False, widget=forms.Textarea(attrs={"rows": 3}))
@@ -363,7 +363,7 @@ class NeedsForm(VictimFormMixin, forms.Form):
         return {d.value: self.cleaned_data.get(f"notes_{d.value}", "") for d in NeedsDomain}
 
 
-class OutcomeForm(VictimFormMixin, forms.Form):
+class OutcomeForm(VictimFormMixin, GovukForm):
     recorded_on = GovukDateField(label="Date she was asked", required=True)
     stage = forms.ChoiceField(
         label="When was she asked?",
@@ -420,7 +420,7 @@ class _AgencyChoice(forms.ModelChoiceField):
         return f"{obj.name} ({obj.get_kind_display()})"
 
 
-class MeasureForm(VictimFormMixin, forms.Form):
+class MeasureForm(VictimFormMixin, GovukForm):
     kind = forms.ChoiceField(
         label="Measure",
         choices=MeasureKind.choices,
@@ -482,7 +482,7 @@ class MeasureUpdateForm(VersionedForm):
         owner.queryset = Agency.objects.filter(pk__in=[a.pk for a in agencies]).order_by("name")
 
 
-class ReviewForm(VictimFormMixin, forms.Form):
+class ReviewForm(VictimFormMixin, GovukForm):
     reviewed_on = GovukDateField(label="Date of the review", required=True)
     summary = forms.CharField(
         label="What was reviewed and agreed",
@@ -497,7 +497,7 @@ class ReviewForm(VictimFormMixin, forms.Form):
         self.fields["reviewed_on"].initial = timezone.localdate()
 
 
-class KeyEventForm(forms.Form):
+class KeyEventForm(GovukForm):
     kind = forms.ChoiceField(
         label="What happened, or will happen?",
         choices=KeyEventKind.choices,
@@ -521,7 +521,7 @@ class KeyEventForm(forms.Form):
         )
 
 
-class ToldForm(GuardrailFieldsMixin, forms.Form):
+class ToldForm(GuardrailFieldsMixin, GovukForm):
     told_on = GovukDateField(label="Date the victim was told", required=True)
     told_time = TimeField(
         label="Time the victim was told", required=True, error_messages={"required": "Enter the time"}
@@ -564,7 +564,7 @@ def _scale(label: str, choices: list[tuple[int, str]]) -> forms.TypedChoiceField
     )
 
 
-class FeedbackForm(VictimFormMixin, forms.Form):
+class FeedbackForm(VictimFormMixin, GovukForm):
     collected_on = GovukDateField(label="Date the questionnaire was completed", required=True)
     declined = forms.BooleanField(label="The victim chose not to answer the questionnaire", required=False)
     feels_safer = _scale("I feel safer than when the support started", Agreement.choices)
@@ -593,7 +593,7 @@ class FeedbackForm(VictimFormMixin, forms.Form):
         )
 
 
-class SettingsForm(forms.Form):
+class SettingsForm(GovukForm):
     tell_victim_within_hours = forms.IntegerField(
         label="Hours to tell a victim of a key event",
         min_value=1,
@@ -609,7 +609,7 @@ class SettingsForm(forms.Form):
     )
 
 
-class LeadForm(forms.Form):
+class LeadForm(GovukForm):
     user = StaffChoiceField(
         label="Add a lead",
         queryset=User.objects.none(),

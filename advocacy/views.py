@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
@@ -45,7 +44,7 @@ from cases.forms import apply_errors
 from cases.models import Case
 from cases.selectors import case_get_for_user
 from masip.concurrency import EditConflict, version_of
-from masip.forms import conflict_page_errors, summary_errors
+from masip.forms import GovukForm, conflict_page_errors, summary_errors
 
 
 def _side_nav(actor: User, case: Case, active: str) -> list[dict[str, Any]]:
@@ -68,7 +67,7 @@ def _side_nav(actor: User, case: Case, active: str) -> list[dict[str, Any]]:
 
 
 def _page(request: HttpRequest, actor: User, case: Case, template: str, active: str, **context: Any) -> HttpResponse:
-    bound = [f for f in context.values() if isinstance(f, forms.Form)]
+    bound = [f for f in context.values() if isinstance(f, GovukForm)]
     context.setdefault("summary_errors", summary_errors(*bound))
     context.setdefault("now", timezone.now())
     return render(

@@ -6,9 +6,10 @@ from typing import Any
 from django import forms
 
 from agencies.models import Agency, AgencyKind, RecordClass, Role, User
+from masip.forms import GovukForm
 
 
-class StaffForm(forms.Form):
+class StaffForm(GovukForm):
     first_name = forms.CharField(max_length=150)
     last_name = forms.CharField(max_length=150)
     job_title = forms.CharField(max_length=200, required=False)
@@ -44,7 +45,7 @@ class StaffEditForm(StaffForm):
     )
 
 
-class AgreementForm(forms.Form):
+class AgreementForm(GovukForm):
     """One checkbox group per record class: which agency kinds may see it."""
 
     reference = forms.CharField(
@@ -78,7 +79,7 @@ class AgreementForm(forms.Form):
 _CASE_REFERENCE = re.compile(r"(?:MASIP[-\s]*)?0*(\d{1,9})", re.IGNORECASE)
 
 
-class AccessLogSearchForm(forms.Form):
+class AccessLogSearchForm(GovukForm):
     """The access log's filters. All are ids, references and dates, so they may be in the URL;
     a person is found by name through PersonNameSearchForm (posted: a name is not put in a URL)."""
 
@@ -154,7 +155,7 @@ class AccessLogSearchForm(forms.Form):
         return data
 
 
-class PersonNameSearchForm(forms.Form):
+class PersonNameSearchForm(GovukForm):
     """Find a person of the partnership by name, to search the access log by their id."""
 
     person_name = forms.CharField(

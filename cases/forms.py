@@ -38,7 +38,7 @@ from cases.models import (
     SexualOrientation,
 )
 from cases.permissions import Transition
-from masip.forms import VersionedForm
+from masip.forms import GovukForm, VersionedForm
 
 RISK_LEVELS = [("high", "High"), ("moderate", "Moderate"), ("low", "Low")]
 TIERS = [("1", "Tier 1"), ("2", "Tier 2"), ("3", "Tier 3"), ("4", "Tier 4")]
@@ -147,7 +147,7 @@ def _choices(choices: list[tuple[str, str]], empty: str) -> list[tuple[str, str]
 # --- the caseload --------------------------------------------------------------------------------
 
 
-class CaseloadFilterForm(forms.Form):
+class CaseloadFilterForm(GovukForm):
     """The caseload's filters: none of them is personal data, so they travel in the URL."""
 
     status = forms.MultipleChoiceField(
@@ -174,7 +174,7 @@ class CaseloadFilterForm(forms.Form):
 # --- one case ----------------------------------------------------------------------------------------
 
 
-class TransitionForm(forms.Form):
+class TransitionForm(GovukForm):
     """One move along the lifecycle table, with only the fields that move needs."""
 
     def __init__(self, *args: Any, transition: Transition | None = None, **kwargs: Any) -> None:
@@ -217,7 +217,7 @@ class TransitionForm(forms.Form):
         return bool(self.fields)
 
 
-class NoteForm(forms.Form):
+class NoteForm(GovukForm):
     text = forms.CharField(
         label="Add a case note", widget=forms.Textarea(attrs={"rows": 4}), error_messages={"required": "Enter the note"}
     )
@@ -236,7 +236,7 @@ class NoteForm(forms.Form):
         ]
 
 
-class OrderForm(forms.Form):
+class OrderForm(GovukForm):
     kind = forms.ChoiceField(
         label="Kind of order",
         choices=OrderKind.choices,
@@ -266,7 +266,7 @@ class OrderForm(forms.Form):
             del self.fields["exclusion_zones"]
 
 
-class BreachForm(forms.Form):
+class BreachForm(GovukForm):
     occurred_on = GovukDateField(label="Date of the breach", required=True)
     reported_on = GovukDateField(label="Date reported", help_text=f"If known. {DATE_HINT}")
     crime_reference = forms.CharField(
@@ -278,7 +278,7 @@ class BreachForm(forms.Form):
     description = forms.CharField(label="What happened", required=False, widget=forms.Textarea(attrs={"rows": 4}))
 
 
-class OutcomeForm(forms.Form):
+class OutcomeForm(GovukForm):
     kind = forms.ChoiceField(
         label="Outcome",
         choices=OutcomeKind.choices,
@@ -307,7 +307,7 @@ def _answer(value: bool | None) -> str:
     return "unknown" if value is None else "yes" if value else "no"
 
 
-class EvaluationFactorsForm(forms.Form):
+class EvaluationFactorsForm(GovukForm):
     """The four factors the evaluation tests against re-offending. The antisocial lifestyle is
     criminal history: the field is left off for those the sharing agreement does not give it."""
 
@@ -370,7 +370,7 @@ class AssignWorkerForm(VersionedForm):
         field.queryset = staff.order_by("last_name", "first_name")
 
 
-class ShareAddForm(forms.Form):
+class ShareAddForm(GovukForm):
     agency = forms.ModelChoiceField(
         label="Agency",
         queryset=Agency.objects.none(),
@@ -390,7 +390,7 @@ class ShareAddForm(forms.Form):
         field.queryset = Agency.objects.filter(pk__in=[a.pk for a in agencies]).order_by("name")
 
 
-class ShareRemoveForm(forms.Form):
+class ShareRemoveForm(GovukForm):
     agency = forms.ModelChoiceField(
         label="Stop sharing with",
         queryset=Agency.objects.none(),
@@ -411,7 +411,7 @@ class ShareRemoveForm(forms.Form):
         field.queryset = Agency.objects.filter(pk__in=[a.pk for a in agencies]).order_by("name")
 
 
-class BreakGlassForm(forms.Form):
+class BreakGlassForm(GovukForm):
     reference = forms.CharField(
         label="Case reference",
         max_length=20,
@@ -443,7 +443,7 @@ def match_terms(data: Mapping[str, Any]) -> dict[str, Any]:
     return {name: data.get(name) or (None if name == "date_of_birth" else "") for name in MATCH_FIELDS}
 
 
-class PersonForm(forms.Form):
+class PersonForm(GovukForm):
     """Who a person is: name, date of birth or age band, equality fields, identifiers."""
 
     given_name = forms.CharField(label="First name", max_length=150, required=False)
@@ -678,7 +678,7 @@ class PerpetratorForm(IntakePersonForm):
         return self._group(("criminal_history",))
 
 
-class ReferralForm(forms.Form):
+class ReferralForm(GovukForm):
     received_on = GovukDateField(label="Date the referral was received", required=True)
     referring_agency_kind = forms.ChoiceField(
         label="Who referred the case?",
@@ -742,7 +742,7 @@ class ReferralForm(forms.Form):
         )
 
 
-class MergeSearchForm(forms.Form):
+class MergeSearchForm(GovukForm):
     """Terms to find the duplicate record. Personal data: posted, never in a URL."""
 
     given_name = forms.CharField(label="First name", max_length=150, required=False)
@@ -759,7 +759,7 @@ class MergeSearchForm(forms.Form):
     )
 
 
-class MergeForm(forms.Form):
+class MergeForm(GovukForm):
     # Rendered as radios beside each candidate; the first radio carries the field's id.
     merged = forms.IntegerField(
         label="The record to fold into this one",

@@ -215,6 +215,8 @@ def caseload(request: HttpRequest) -> HttpResponse:
         {
             "page": page,
             "filter_form": filter_form,
+            # A filter that is not one of the choices is left out of the list and said at the top.
+            "summary_errors": summary_errors(filter_form),
             "search": search,
             "sort": sort,
             "sort_links": _caseload_sort_links(request.path, without_sort, sort),

@@ -9,9 +9,10 @@ from django import forms
 from cases.forms import GovukDateField
 from consent.models import Method, Purpose
 from consent.selectors import ConsentPage
+from masip.forms import GovukForm
 
 
-class ConsentForm(forms.Form):
+class ConsentForm(GovukForm):
     person = forms.TypedChoiceField(
         label="Victim", coerce=int, error_messages={"required": "Choose the victim whose answer this is"}
     )
@@ -42,7 +43,7 @@ class ConsentForm(forms.Form):
         person.choices = [("", "Choose"), *[(v.person_id, v.name) for v in page.victims]]
 
 
-class WithdrawForm(forms.Form):
+class WithdrawForm(GovukForm):
     withdrawn_on = GovukDateField(label="Date she withdrew it", required=True)
     method = forms.ChoiceField(
         label="How she withdrew it",

@@ -10,6 +10,7 @@ from django import forms
 from agencies.models import Agency, Role
 from cases.forms import GovukDateField
 from costs.models import Bearer, Category, ScenarioKind, UnitCost
+from masip.forms import GovukForm
 
 _MONEY_ERRORS = {
     "required": "Enter the amount in pounds",
@@ -20,7 +21,7 @@ _MONEY_ERRORS = {
 }
 
 
-class TimeEntryForm(forms.Form):
+class TimeEntryForm(GovukForm):
     kind = forms.ChoiceField(label="What was the time spent on?", widget=forms.RadioSelect)
     minutes = forms.IntegerField(
         label="Minutes",
@@ -73,7 +74,7 @@ class TimeEntryForm(forms.Form):
         return "_".join(text.lower().replace("-", " ").split())[:60]
 
 
-class OpenAccountForm(forms.Form):
+class OpenAccountForm(GovukForm):
     case = forms.CharField(
         label="Case number",
         max_length=20,
@@ -88,7 +89,7 @@ class OpenAccountForm(forms.Form):
         return int(text)
 
 
-class CostLineForm(forms.Form):
+class CostLineForm(GovukForm):
     category = forms.ChoiceField(label="Category", choices=Category.choices)
     bearer = forms.ChoiceField(
         label="Who bore the cost?",
@@ -125,7 +126,7 @@ class CostLineForm(forms.Form):
         field.queryset = UnitCost.objects.filter(pk__in=[u.pk for u in unit_costs]).order_by("label")
 
 
-class ScenarioItemForm(forms.Form):
+class ScenarioItemForm(GovukForm):
     scenario = forms.ChoiceField(label="Scenario", choices=ScenarioKind.choices, widget=forms.RadioSelect)
     unit_cost = forms.ModelChoiceField(
         label="Cost avoided", queryset=UnitCost.objects.none(), error_messages={"required": "Choose a cost"}
@@ -151,12 +152,12 @@ class ScenarioItemForm(forms.Form):
         field.queryset = UnitCost.objects.filter(pk__in=[u.pk for u in unit_costs]).order_by("label")
 
 
-class NarrativeForm(forms.Form):
+class NarrativeForm(GovukForm):
     scenario = forms.ChoiceField(choices=ScenarioKind.choices, widget=forms.HiddenInput)
     narrative = forms.CharField(label="What would have happened", widget=forms.Textarea(attrs={"rows": 4}))
 
 
-class RateCardForm(forms.Form):
+class RateCardForm(GovukForm):
     financial_year = forms.IntegerField(
         label="Financial year starting in", min_value=2000, max_value=2100, help_text="For example 2019 for 2019/20"
     )
@@ -172,7 +173,7 @@ class RateCardForm(forms.Form):
     referrals_in_year = forms.IntegerField(label="Referrals received in the year", min_value=0)
 
 
-class HourlyRateForm(forms.Form):
+class HourlyRateForm(GovukForm):
     label = forms.CharField(label="Role", max_length=120, help_text="For example Clinician, or Prison nurse")
     role = forms.ChoiceField(
         label="Partnership role (leave as 'Another role' for people outside the partnership)",
@@ -189,7 +190,7 @@ class HourlyRateForm(forms.Form):
     source = forms.CharField(label="Source", required=False, max_length=500)
 
 
-class PeriodForm(forms.Form):
+class PeriodForm(GovukForm):
     date_from = GovukDateField(label="From", required=True)
     date_to = GovukDateField(label="To", required=True)
 
@@ -200,7 +201,7 @@ class PeriodForm(forms.Form):
         return data
 
 
-class FteForm(forms.Form):
+class FteForm(GovukForm):
     agency = forms.ModelChoiceField(label="Agency", queryset=Agency.objects.none(), empty_label=None)
     starts_on = GovukDateField(label="From", required=True)
     ends_on = GovukDateField(label="To", required=True)

@@ -9,6 +9,7 @@ from django import forms
 from cases.forms import GovukDateField
 from documents.models import DocumentKind
 from documents.selectors import LetterForm, UploadForm
+from masip.forms import GovukForm
 
 
 class MultipleFileInput(forms.FileInput):
@@ -25,7 +26,7 @@ class MultipleFileField(forms.FileField):
         return [super(MultipleFileField, self).clean(f, initial) for f in files]
 
 
-class DocumentUploadForm(forms.Form):
+class DocumentUploadForm(GovukForm):
     uploads = MultipleFileField(label="Files", required=False, allow_empty_file=True)
     title = forms.CharField(
         label="Title",
@@ -55,7 +56,7 @@ class DocumentUploadForm(forms.Form):
         record_class.choices = [("", "Everyone on the case"), *page.classes]
 
 
-class LetterCreateForm(forms.Form):
+class LetterCreateForm(GovukForm):
     template = forms.ChoiceField(
         label="Letter", widget=forms.RadioSelect, error_messages={"required": "Choose a letter"}
     )

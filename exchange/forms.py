@@ -7,6 +7,8 @@ from typing import Any
 from django import forms
 from django.core.files.uploadedfile import UploadedFile
 
+from masip.forms import GovukForm
+
 # The same words as the service's own check (exchange.services.export_reason_check).
 REASON_REQUIRED = "Say why the export with names is needed: it is recorded in the access log"
 
@@ -30,7 +32,7 @@ class BundleFilesField(forms.FileField):
         return [super(BundleFilesField, self).clean(f, initial) for f in files]
 
 
-class BundleUploadForm(forms.Form):
+class BundleUploadForm(GovukForm):
     bundle = BundleFilesField(
         label="Bundle",
         help_text="A .zip of the bundle's folder, or its CSV files chosen together (referrals.csv is required)",
@@ -52,7 +54,7 @@ EXPORT_CHOICES = (
 )
 
 
-class BundleExportForm(forms.Form):
+class BundleExportForm(GovukForm):
     kind = forms.ChoiceField(
         label="Which export",
         choices=EXPORT_CHOICES,

@@ -19,13 +19,14 @@ from agencies.models import Agency
 from cases.forms import GovukDateField, OffenceField, apply_errors
 from followups import services
 from followups.models import MAX_CHECKPOINT_MONTHS, ReoffendingKind, ReoffendingSource, ReoffendingVictim
+from masip.forms import GovukForm
 
 MAX_OCCURRENCES = 20
 _CHECKPOINT = re.compile(r"[0-9]{1,4}")
 YES_NO = [("yes", "Yes"), ("no", "No")]
 
 
-class OccurrenceForm(forms.Form):
+class OccurrenceForm(GovukForm):
     """One occurrence of re-offending: the columns of the bundle's reoffending.csv, and a crime reference."""
 
     occurred_on = GovukDateField(label="Date of the behaviour", required=True)
@@ -64,7 +65,7 @@ class OccurrenceForm(forms.Form):
         )
 
 
-class ReviewForm(forms.Form):
+class ReviewForm(GovukForm):
     reoffended = forms.ChoiceField(
         label="Was there any re-offending in the window?",
         choices=YES_NO,
@@ -128,10 +129,16 @@ class ReviewForms:
         if self.editing:
             return False
         valid = self.review.is_valid()
-        if valid and self.review.cleaned_data["reoffended"] == "yes":
-            # Every occurrence validated (not stopping at the first), so all errors show at once.
+        if self.said_yes:
+            # Every occurrence validated (not stopping at the first), so all errors show at once,
+            # whether or not the review's own answers are right.
             results = [form.is_valid() for form in self.occurrences]
-            valid = all(results)
+            valid = valid and all(results)
+        else:
+            # The occurrences are asked for only after a "yes": until then they have nothing to
+            # complain about (they are hidden, and the error summary would not list them).
+            for form in self.occurrences:
+                form._errors = ErrorDict()  # type: ignore[attr-defined]
         return valid
 
     def review_input(self) -> services.ReviewInput:
@@ -175,7 +182,7 @@ class CandidateConfirmForm(OccurrenceForm):
     """Confirming a possible re-offending: the suggested values, which the owner may correct."""
 
 
-class CandidateRejectForm(forms.Form):
+class CandidateRejectForm(GovukForm):
     reason = forms.CharField(
         label="Why is this not re-offending?",
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -187,7 +194,7 @@ class ReoffendingRecordForm(OccurrenceForm):
     pass
 
 
-class FollowUpSettingsForm(forms.Form):
+class FollowUpSettingsForm(GovukForm):
     checkpoints = forms.CharField(
         label="Checkpoints (months after monitoring starts)",
         help_text=f"Whole numbers of months from 1 to {MAX_CHECKPOINT_MONTHS}, separated by commas, like 3, 6, 9, 12",

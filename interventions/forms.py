@@ -31,7 +31,7 @@ from interventions.models import (
     NotHappenedReason,
     Rating,
 )
-from masip.forms import VersionedForm
+from masip.forms import GovukForm, VersionedForm
 from masip.times import TIME_HINT, parse_time
 
 YES_NO = [("yes", "Yes"), ("no", "No")]
@@ -94,7 +94,7 @@ class StaffChoiceField(forms.ModelChoiceField):
         return f"{obj.get_full_name() or obj.email} ({obj.agency.name})"
 
 
-class ReferralForm(forms.Form):
+class ReferralForm(GovukForm):
     health_agency = _radios(
         AgencyChoiceField(
             label="Health agency",
@@ -181,7 +181,7 @@ class ReferralForm(forms.Form):
         )
 
 
-class DeclineForm(forms.Form):
+class DeclineForm(GovukForm):
     reason = forms.CharField(
         label="Why is the referral declined?",
         widget=forms.Textarea(attrs={"rows": 4}),
@@ -190,7 +190,7 @@ class DeclineForm(forms.Form):
     )
 
 
-class WithdrawForm(forms.Form):
+class WithdrawForm(GovukForm):
     reason = forms.CharField(
         label="Why is the referral withdrawn?",
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -276,7 +276,7 @@ class PlanForm(VersionedForm):
         )
 
 
-class PlanReviewForm(forms.Form):
+class PlanReviewForm(GovukForm):
     summary = forms.CharField(
         label="What did the review find and decide?",
         widget=forms.Textarea(attrs={"rows": 5}),
@@ -291,7 +291,7 @@ class PlanReviewForm(forms.Form):
 # --- appointments and feedback -----------------------------------------------------------------------------------
 
 
-class AppointmentForm(forms.Form):
+class AppointmentForm(GovukForm):
     date = GovukDateField(label="Date", required=True)
     time = forms.CharField(
         label="Start time",
@@ -373,7 +373,7 @@ def parse_dates(value: str) -> list[dt.date]:
     return days
 
 
-class CourseForm(forms.Form):
+class CourseForm(GovukForm):
     """A course of sessions booked at once (services.course_book)."""
 
     first_date = GovukDateField(label="Date of the first session", required=True)
@@ -434,7 +434,7 @@ class CourseForm(forms.Form):
         )
 
 
-class AppointmentCancelForm(forms.Form):
+class AppointmentCancelForm(GovukForm):
     reason = forms.CharField(
         label="Why is the appointment being cancelled?",
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -442,7 +442,7 @@ class AppointmentCancelForm(forms.Form):
     )
 
 
-class FeedbackForm(forms.Form):
+class FeedbackForm(GovukForm):
     attendance = _radios(
         forms.ChoiceField(
             label="Did the person attend?",
@@ -529,7 +529,7 @@ class FeedbackForm(forms.Form):
         )
 
 
-class ClinicalNoteForm(forms.Form):
+class ClinicalNoteForm(GovukForm):
     text = forms.CharField(
         label="Add a clinical note",
         widget=forms.Textarea(attrs={"rows": 4}),
@@ -548,7 +548,7 @@ ENDING_HINTS: dict[str, str] = {
 }
 
 
-class EndForm(forms.Form):
+class EndForm(GovukForm):
     """The ending and, after delivered sessions, the end-of-service report: a rating for each
     desired outcome (fields ``rating_<n>`` and ``comments_<n>``)."""
 
@@ -604,6 +604,8 @@ class EndForm(forms.Form):
                     choices=Rating.choices,
                     widget=forms.RadioSelect,
                     required=False,
+                    # The same question for each outcome: the error says which outcome it is about.
+                    error_messages={"invalid_choice": f"Choose how far outcome {index} was achieved from the list"},
                 )
             )
             self.fields[f"comments_{index}"] = forms.CharField(
@@ -641,7 +643,7 @@ class EndForm(forms.Form):
 # --- other intervention types ----------------------------------------------------------------------------------------
 
 
-class RecordForm(forms.Form):
+class RecordForm(GovukForm):
     intervention_type = _radios(
         forms.ChoiceField(
             label="Type of intervention",
@@ -668,5 +670,5 @@ class RecordForm(forms.Form):
         field.choices = [(t.value, t.label) for t in types]
 
 
-class StartForm(forms.Form):
+class StartForm(GovukForm):
     started_on = GovukDateField(label="Start date", help_text=f"Leave empty for today. {DATE_HINT}")

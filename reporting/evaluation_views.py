@@ -28,6 +28,7 @@ from agencies.staff import staff_member, staff_required
 from audit.models import AccessAction
 from cases.forms import GovukDateField
 from cases.models import AgeBand, Gender, ReferringAgency, StalkerType
+from masip.forms import GovukForm
 from masip.replica import shows_replica_figures
 from reporting import evaluation as ev
 from reporting import reads
@@ -94,7 +95,7 @@ OUTCOME_LABELS = {
 }
 
 
-class EvaluationForm(forms.Form):
+class EvaluationForm(GovukForm):
     as_of = GovukDateField(label="As of", help_text="The date thresholds are measured to. For example, 31 12 2019")
     date_from = GovukDateField(label="Referrals received from", help_text="Leave blank for all. For example, 1 9 2018")
     date_to = GovukDateField(label="Referrals received to", help_text="Leave blank for all. For example, 30 11 2019")

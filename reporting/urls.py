@@ -45,6 +45,7 @@ urlpatterns += [
     path("training/<int:event_id>/", returns_views.training_edit, name="training_edit"),
     path("training/<int:event_id>/delete/", returns_views.training_delete, name="training_delete"),
     path("dashboard/", returns_views.dashboard, name="dashboard"),
+    path("dashboard/cases/", returns_views.dashboard_cases, name="dashboard_cases"),
     path("data-quality/", returns_views.data_quality_report, name="data_quality"),
     path("data-quality/<slug:key>/", returns_views.data_quality_cases, name="data_quality_cases"),
 ]

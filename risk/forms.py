@@ -12,6 +12,7 @@ from typing import Any
 from django import forms
 
 from cases.forms import GovukDateField
+from masip.forms import GovukForm
 from risk import scoring
 from risk.models import YES_NO_UNKNOWN_CHOICES, IncidentSource, Item, Response
 from risk.services import MAX_TEXT, SETTINGS_LIMITS, required_message
@@ -44,7 +45,7 @@ def item_field(item: Item, bands: Sequence[scoring.Band]) -> forms.Field:
     return forms.CharField(widget=forms.Textarea(attrs={"rows": 6}), max_length=MAX_TEXT, **common)
 
 
-class QuestionPageForm(forms.Form):
+class QuestionPageForm(GovukForm):
     """One question group. ``require`` checks every required question is answered (Continue);
     the autosave and "save and come back later" take whatever is there."""
 
@@ -79,7 +80,7 @@ class QuestionPageForm(forms.Form):
         return {key: self.cleaned_data.get(key) or "" for key in self.items if key in self.data}
 
 
-class AboutForm(forms.Form):
+class AboutForm(GovukForm):
     assessed_on = GovukDateField(
         label="Date of the assessment",
         required=True,
@@ -87,7 +88,7 @@ class AboutForm(forms.Form):
     )
 
 
-class ResultForm(forms.Form):
+class ResultForm(GovukForm):
     """Professional judgement (scored instruments) and notes."""
 
     def __init__(
@@ -135,7 +136,7 @@ class ResultForm(forms.Form):
         return cleaned
 
 
-class AmendForm(forms.Form):
+class AmendForm(GovukForm):
     reason = forms.CharField(
         label="Why does the assessment need amending?",
         help_text="Kept with the amendment, with your name and the date.",
@@ -145,7 +146,7 @@ class AmendForm(forms.Form):
     )
 
 
-class IncidentForm(forms.Form):
+class IncidentForm(GovukForm):
     occurred_on = GovukDateField(label="Date of the incident", required=True)
     source = forms.ChoiceField(
         label="Who reported it?",
@@ -162,7 +163,7 @@ class IncidentForm(forms.Form):
     )
 
 
-class MaracReferralForm(forms.Form):
+class MaracReferralForm(GovukForm):
     referred_on = GovukDateField(label="Date of the referral", required=True)
     notes = forms.CharField(
         label="Notes (optional)",
@@ -173,7 +174,7 @@ class MaracReferralForm(forms.Form):
     )
 
 
-class SashRecordForm(forms.Form):
+class SashRecordForm(GovukForm):
     level = forms.ChoiceField(
         label="Level of concern",
         choices=[("low", "Low"), ("moderate", "Moderate"), ("moderate_high", "Moderate/high"), ("high", "High")],
@@ -203,7 +204,7 @@ def _number(label: str, help_text: str, low: int, high: int) -> forms.IntegerFie
     )
 
 
-class RiskSettingsForm(forms.Form):
+class RiskSettingsForm(GovukForm):
     dash_medium_from = _number("DASH medium band starts at", "SafeLives: 10 yes answers", 1, 26)
     dash_high_from = _number("DASH high band starts at", "SafeLives: 14 yes answers", 2, 27)
     marac_score_from = _number(

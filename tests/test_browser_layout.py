@@ -111,15 +111,17 @@ class _Walk:
         visited = 0
         while queue and visited < MAX_PAGES_PER_ROLE:
             path = queue.popleft()
-            pattern = _pattern(path)
+            pattern = _pattern(urlsplit(path).path)
             if pattern is None or pattern in seen:
                 continue
             seen.add(pattern)
             visited += 1
             for href in self.check(path, who):
                 parts = urlsplit(href)
-                if f"{parts.scheme}://{parts.netloc}" == self.origin and parts.path not in queue:
-                    queue.append(parts.path)
+                # The query is kept: some pages are a query (the cases behind a dashboard figure).
+                address = f"{parts.path}?{parts.query}" if parts.query else parts.path
+                if f"{parts.scheme}://{parts.netloc}" == self.origin and address not in queue:
+                    queue.append(address)
         assert visited < MAX_PAGES_PER_ROLE, f"{who}: more than {MAX_PAGES_PER_ROLE} kinds of page"
         return visited
 

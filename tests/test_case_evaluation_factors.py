@@ -146,7 +146,7 @@ def test_the_page_lists_every_missing_answer_at_once_and_writes_nothing(world: W
     for message in (
         "Answer whether the perpetrator is known to mental-health services",
         "Answer whether probation is involved",
-        "Select a valid choice",
+        "Choose an answer to \u2018Is the perpetrator managed under MAPPA?\u2019 from the list",
         "Answer whether the perpetrator leads an antisocial lifestyle",
     ):
         assert message in body, message

@@ -50,12 +50,12 @@ def test_dashboard_figures(data: Dataset) -> None:
     assert months[0] == "Jan 2025" and months[-1] == "Dec 2025" and len(months) == 12
     flow = _series(board, "referrals_decisions")
     # Received: Jan C10; Jul C8; Aug C9; Sep C4; Oct C1, C5; Nov C2; Dec C3, C6. (C7 is 1 Jan 2026.)
-    assert flow["Referrals received"] == [1, 0, 0, 0, 0, 0, 1, 1, 1, 2, 1, 2]
+    assert flow["Referred"] == [1, 0, 0, 0, 0, 0, 1, 1, 1, 2, 1, 2]
     # Accepted: Feb C10; Jul C8; Oct C4, C9, C1; Nov C2. Declined: Oct C5; Dec C3.
     assert flow["Accepted"] == [0, 1, 0, 0, 0, 0, 1, 0, 0, 3, 1, 0]
     assert flow["Declined"] == [0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 1]
 
-    work = _series(board, "contacts_sessions")
+    work = {**_series(board, "contacts"), **_series(board, "sessions")}
     # Contacts by London month: Sep C4 (23:50 on the 30th); Oct C8 (00:05 on the 1st), C1; Nov C1; Dec C2.
     assert work["Advocacy contacts"] == [0, 0, 0, 0, 0, 0, 0, 0, 1, 2, 1, 1]
     # Delivered: Sep C8 s3; Oct C8 s1 and s2 (late); Dec C1 s1. Missed: Oct C8 s2.
@@ -93,7 +93,8 @@ def test_dashboard_page_has_a_table_for_each_chart_and_a_fixed_query_count(
         "caseload_tier",
         "caseload_risk",
         "referrals_decisions",
-        "contacts_sessions",
+        "contacts",
+        "sessions",
         "followups",
     ):
         assert f'data-testid="table-{key}"' in page
@@ -101,7 +102,7 @@ def test_dashboard_page_has_a_table_for_each_chart_and_a_fixed_query_count(
     assert 'id="dashboard-data"' in page
     assert "reporting/dashboard.js" in page and "vendor/chart.umd.min.js" in page
     api = client.get(reverse("api-reporting-dashboard")).json()
-    assert api["open_cases"] == 8 + 3 and len(api["charts"]) == 6  # three more cases referred
+    assert api["open_cases"] == 8 + 3 and len(api["charts"]) == 7  # three more cases referred
 
 
 def test_data_quality_by_stage(data: Dataset) -> None:

@@ -304,7 +304,8 @@ def test_judgement_lower_than_the_score_is_refused_on_the_result_page(world: Wor
     assert [v for v, _ in form.fields["judgement_level"].choices] == ["", "high"]
     # ... and a lower one posted anyway is refused.
     response = client.post(page_url(draft, "result"), {"judgement_level": "standard", "judgement_reason": "x"})
-    assert response.status_code == 200 and "Select a valid choice" in response.content.decode()
+    refused = "Choose an answer to \u2018Does your professional judgement raise the level?\u2019 from the list"
+    assert response.status_code == 200 and refused in response.content.decode()
     response = client.post(page_url(draft, "result"), {"judgement_level": "high", "judgement_reason": ""})
     assert "Give the reason for raising the level" in response.content.decode()
 

@@ -106,7 +106,7 @@ def test_scheduling_a_meeting_without_javascript(world: World) -> None:
     # An advocate cannot schedule; a clinician only a clinic.
     assert client_for(world.advocate).get(url("meeting_new")).status_code == 404
     response = client_for(world.clinician).post(url("meeting_new"), {**form, "time": "10:15"})
-    assert "Select a valid choice" in response.content.decode()
+    assert "Choose the kind of meeting from the list" in response.content.decode()
 
 
 # --- the agenda builder --------------------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from django.utils import timezone
 from agencies.models import Agency, RecordClass, User
 from cases.forms import DATE_HINT, GovukDateField
 from cases.models import DECLINE_REASONS, Decision, StalkerType
-from masip.forms import VersionedForm
+from masip.forms import GovukForm, VersionedForm
 from masip.times import TIME_HINT, parse_time
 from triage import services
 from triage.models import AttendanceStatus, Consensus, Hearing, MeetingKind, Outcome, SashLevel
@@ -84,7 +84,7 @@ def _yes_no(value: str) -> bool | None:
 # --- meetings ----------------------------------------------------------------------------------------------
 
 
-class MeetingForm(forms.Form):
+class MeetingForm(GovukForm):
     kind = _radios(
         "Kind of meeting",
         MeetingKind.choices,
@@ -127,7 +127,7 @@ class MeetingForm(forms.Form):
         return int(value) if value else None
 
 
-class AttendanceForm(forms.Form):
+class AttendanceForm(GovukForm):
     agency = forms.ChoiceField(label="Agency", required=False)
     person = forms.ChoiceField(label="Person", required=False, help_text="A member of staff with an account")
     name = forms.CharField(
@@ -158,7 +158,7 @@ class AttendanceForm(forms.Form):
 # --- the agenda ------------------------------------------------------------------------------------------------
 
 
-class AgendaProposalsForm(forms.Form):
+class AgendaProposalsForm(GovukForm):
     cases = forms.TypedMultipleChoiceField(
         label="Proposed cases",
         coerce=int,
@@ -174,7 +174,7 @@ class AgendaProposalsForm(forms.Form):
         cases.choices = [(str(i), str(i)) for i in case_ids]
 
 
-class AgendaReferenceForm(forms.Form):
+class AgendaReferenceForm(GovukForm):
     reference = forms.CharField(
         label="Add a case by its reference",
         help_text="For example, MASIP-000123",
@@ -198,7 +198,7 @@ class HearingForm(VersionedForm):
 # --- running the meeting ----------------------------------------------------------------------------------------
 
 
-class ShareForm(forms.Form):
+class ShareForm(GovukForm):
     agency = forms.ChoiceField(label="Agency", required=False)
     record_class = forms.ChoiceField(
         label="Who may read it",
@@ -237,7 +237,7 @@ class ShareForm(forms.Form):
         return int(value) if value else None
 
 
-class DecisionForm(forms.Form):
+class DecisionForm(GovukForm):
     stalking_consensus = _radios("Does the conduct amount to stalking?", Consensus.choices, inline=True)
     meets_legal_threshold = _radios("Does it meet the legal threshold?", [("yes", "Yes"), ("no", "No")], inline=True)
     added_value = _radios("Can the partnership add value?", [("yes", "Yes"), ("no", "No")], inline=True)
@@ -303,7 +303,7 @@ class DecisionForm(forms.Form):
         )
 
 
-class ActionForm(forms.Form):
+class ActionForm(GovukForm):
     description = forms.CharField(
         label="Action", widget=forms.Textarea(attrs={"rows": 2}), error_messages={"required": "Describe the action"}
     )
@@ -336,13 +336,13 @@ class ActionForm(forms.Form):
 # --- one action --------------------------------------------------------------------------------------------------
 
 
-class ActionCompleteForm(forms.Form):
+class ActionCompleteForm(GovukForm):
     note = forms.CharField(
         label="What was done", required=False, widget=forms.Textarea(attrs={"rows": 2}), help_text="Optional"
     )
 
 
-class ActionCancelForm(forms.Form):
+class ActionCancelForm(GovukForm):
     note = forms.CharField(
         label="Why is it no longer needed?",
         widget=forms.Textarea(attrs={"rows": 2}),
@@ -350,11 +350,11 @@ class ActionCancelForm(forms.Form):
     )
 
 
-class ActionRescheduleForm(forms.Form):
+class ActionRescheduleForm(GovukForm):
     due_on = GovukDateField(label="New due date", required=True)
 
 
-class WatchForm(forms.Form):
+class WatchForm(GovukForm):
     review_on = GovukDateField(
         label="Review date",
         required=True,
@@ -368,7 +368,7 @@ class WatchForm(forms.Form):
     )
 
 
-class WatchEndForm(forms.Form):
+class WatchEndForm(GovukForm):
     end_reason = forms.CharField(
         label="Why the watch ends",
         widget=forms.Textarea(attrs={"rows": 3}),

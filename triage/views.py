@@ -27,7 +27,7 @@ from agencies.selectors import agencies_of_partnership, partnership_uses_tiers
 from agencies.staff import staff_member, staff_required
 from cases.forms import apply_errors
 from masip.concurrency import CONFLICT_MESSAGE, EditConflict
-from masip.forms import summary_errors
+from masip.forms import GovukForm, summary_errors
 from triage import permissions, selectors, services
 from triage.forms import (
     ActionCancelForm,
@@ -214,7 +214,7 @@ def _builder_context(
         "agenda_error": bound.get("agenda_error"),
         "attendance_error": bound.get("attendance_error"),
         "attendance_form": (bound.get("attendance") or _attendance_form(actor, meeting)) if manage else None,
-        "summary_errors": summary_errors(*[f for f in bound.values() if isinstance(f, forms.Form)]),
+        "summary_errors": summary_errors(*[f for f in bound.values() if isinstance(f, GovukForm)]),
     }
     return context
 
@@ -237,7 +237,7 @@ def _builder_answer(
     """After a builder POST: the region's fragment for htmx, otherwise a redirect (or the page with errors)."""
     bound = bound or {}
     failed = any(
-        (isinstance(f, forms.Form) and f.errors) or (not isinstance(f, forms.Form) and f) for f in bound.values()
+        (isinstance(f, GovukForm) and f.errors) or (not isinstance(f, GovukForm) and f) for f in bound.values()
     )
     if _htmx(request):
         context = _builder_context(request, actor, meeting.pk, bound=bound if failed else None)

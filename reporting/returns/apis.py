@@ -207,8 +207,13 @@ class ReturnDownloadApi(APIView):
 
 
 class SeriesOutput(serializers.Serializer[Any]):
+    key = serializers.CharField()
     label = serializers.CharField()  # type: ignore[assignment]
     data = serializers.ListField(child=serializers.IntegerField())  # type: ignore[assignment]
+    links = serializers.ListField(
+        child=serializers.CharField(allow_blank=True),
+        help_text="Per figure, the page listing the cases behind it (empty where the figure is 0)",
+    )
 
 
 class ChartOutput(serializers.Serializer[Any]):
@@ -216,6 +221,7 @@ class ChartOutput(serializers.Serializer[Any]):
     title = serializers.CharField()
     kind = serializers.CharField()
     stacked = serializers.BooleanField()
+    unit = serializers.CharField(help_text="What every figure of the chart counts: cases, contacts, sessions, reviews")
     labels = serializers.ListField(child=serializers.CharField())
     series = SeriesOutput(many=True)
 
@@ -225,8 +231,14 @@ class FollowupsOutput(serializers.Serializer[Any]):
     due_within_30_days = serializers.IntegerField()
 
 
+class PeriodOutput(serializers.Serializer[Any]):
+    start = serializers.DateField()
+    end = serializers.DateField()
+
+
 class DashboardOutput(serializers.Serializer[Any]):
     as_of = serializers.DateField()
+    period = PeriodOutput()
     open_cases = serializers.IntegerField()
     followups = FollowupsOutput()
     charts = ChartOutput(many=True)

@@ -13,13 +13,16 @@ from django import forms
 
 from agencies.models import Agency
 from cases.forms import GovukDateField
+from masip.forms import GovukForm
+from reporting import dashboard
+from reporting.dashboard import LONGEST_PERIOD_MONTHS as LONGEST
 from reporting.models import Period, ReturnDefinition, TrainingAudience
 from reporting.returns import measures
 from reporting.returns.measures import IndicatorSpec, Quarter
 from reporting.returns.selectors import quarter_choices
 
 
-class ReturnRequestForm(forms.Form):
+class ReturnRequestForm(GovukForm):
     definition = forms.ModelChoiceField(
         label="Return",
         queryset=ReturnDefinition.objects.none(),
@@ -53,7 +56,7 @@ class ReturnRequestForm(forms.Form):
         return quarter
 
 
-class MeasureChoiceForm(forms.Form):
+class MeasureChoiceForm(GovukForm):
     measure = forms.ChoiceField(
         label="What does the indicator count?",
         widget=forms.RadioSelect,
@@ -62,7 +65,7 @@ class MeasureChoiceForm(forms.Form):
     )
 
 
-class IndicatorForm(forms.Form):
+class IndicatorForm(GovukForm):
     """One indicator of one measure. Filter fields are named ``filter_<key>``."""
 
     based_on = forms.IntegerField(widget=forms.HiddenInput)
@@ -147,14 +150,14 @@ class IndicatorForm(forms.Form):
         )
 
 
-class VersionedActionForm(forms.Form):
+class VersionedActionForm(GovukForm):
     """Move or remove: names the version the page showed."""
 
     based_on = forms.IntegerField(widget=forms.HiddenInput)
     direction = forms.ChoiceField(choices=[("up", "up"), ("down", "down")], required=False, widget=forms.HiddenInput)
 
 
-class TrainingForm(forms.Form):
+class TrainingForm(GovukForm):
     delivered_on = GovukDateField(label="Date delivered", required=True)
     topic = forms.CharField(label="Topic", max_length=200, error_messages={"required": "Enter the topic"})
     audience = forms.ChoiceField(
@@ -187,3 +190,65 @@ class TrainingForm(forms.Form):
         field = self.fields["delivering_agency"]
         assert isinstance(field, forms.ModelChoiceField)
         field.queryset = Agency.objects.filter(partnership_id=partnership_id).order_by("name")
+
+
+class DashboardPeriodForm(GovukForm):
+    """The period the dashboard's charts over time count: a quarter, the last 12 months or two dates.
+
+    Sent by GET (the page only reads), so a period can be bookmarked and the back button works.
+    """
+
+    PERIODS = (
+        ("last_12_months", "The last 12 months"),
+        ("quarter", "A quarter"),
+        ("custom", "Dates you choose"),
+    )
+    period = forms.ChoiceField(
+        label="Period",
+        choices=PERIODS,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose the period", "invalid_choice": "Choose the period"},
+    )
+    quarter = forms.ChoiceField(
+        label="Quarter",
+        required=False,
+        help_text="Quarters of the financial year: Q1 is April to June.",
+        error_messages={"invalid_choice": "Choose a quarter from the list"},
+    )
+    start = GovukDateField(label="Start date", help_text="For example, 1 4 2025")
+    end = GovukDateField(label="End date", help_text="For example, 31 3 2026")
+
+    def __init__(self, *args: Any, today: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.today = today
+        self.fields["quarter"].choices = quarter_choices(today=today)  # type: ignore[attr-defined]
+        self.fields["period"].initial = "last_12_months"
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        period = data.get("period")
+        if period == "quarter" and not data.get("quarter") and "quarter" not in self.errors:
+            self.add_error("quarter", "Choose the quarter")
+        if period == "custom":
+            start, end = data.get("start"), data.get("end")
+            if start is None and "start" not in self.errors:
+                self.add_error("start", "Enter the start date")
+            if end is None and "end" not in self.errors:
+                self.add_error("end", "Enter the end date")
+            if start and start > self.today:
+                self.add_error("start", "Start date must be today or in the past")
+            if start and end and end < start:
+                self.add_error("end", "End date must be the same as or after the start date")
+            elif start and end and (end.year - start.year) * 12 + end.month - start.month >= LONGEST:
+                self.add_error("end", f"The period must be {LONGEST // 12} years or shorter")
+        return data
+
+    def report_period(self) -> dashboard.ReportPeriod:
+        data = self.cleaned_data
+        if data["period"] == "quarter":
+            quarter = Quarter.parse(data["quarter"])
+            assert quarter is not None  # a choice from quarter_choices
+            return dashboard.ReportPeriod.quarter(quarter, self.today)
+        if data["period"] == "custom":
+            return dashboard.ReportPeriod.custom(data["start"], min(data["end"], self.today))
+        return dashboard.ReportPeriod.last_12_months(self.today)

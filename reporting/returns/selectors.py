@@ -8,6 +8,8 @@ so the pages and the API log alike and no view writes the log.
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,7 +21,7 @@ from agencies.models import User
 from audit.models import AccessAction
 from audit.services import access_record
 from masip.replica import use_replica
-from reporting.dashboard import Dashboard, dashboard_for_partnership
+from reporting.dashboard import BarCases, Dashboard, ReportPeriod, cases_behind_bar, dashboard_for_partnership
 from reporting.data_quality import CheckCases, StageResult, cases_for_check, report_for_partnership
 from reporting.models import (
     DefinitionVersion,
@@ -235,13 +237,42 @@ def return_export_for_user(*, user: User, return_id: int, file_format: str) -> R
     return ReturnFile(body=body, content_type=content_type, filename=download_filename(generated, file_format))
 
 
-def dashboard_for_user(*, user: User) -> Dashboard:
+def dashboard_for_user(*, user: User, today: dt.date | None = None, period: ReportPeriod | None = None) -> Dashboard:
     """The programme dashboard of the user's partnership (aggregates only), logged."""
     partnership_id = partnership_id_for(user)
     with use_replica():
-        board = dashboard_for_partnership(partnership_id=partnership_id)
+        board = dashboard_for_partnership(partnership_id=partnership_id, today=today, period=period)
     access_record(user=user, action=AccessAction.VIEW, record_type="reporting.dashboard")
     return board
+
+
+def _bar_date(query: Mapping[str, str], name: str) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(query.get(name, ""))
+    except ValueError:
+        return None
+
+
+def dashboard_cases_for_user(*, user: User, query: Mapping[str, str]) -> BarCases:
+    """The cases behind one dashboard bar that the user may open, logged against each.
+
+    The bar comes from the query string (chart, series, and a value or from/to dates); a bar
+    that is not one of the dashboard's is 404, as is anyone outside the programme roles."""
+    partnership_id_for(user)
+    found = cases_behind_bar(
+        user=user,
+        chart=query.get("chart", ""),
+        series=query.get("series", ""),
+        params={"value": query.get("value", ""), "start": _bar_date(query, "from"), "end": _bar_date(query, "to")},
+    )
+    access_record(
+        user=user,
+        action=AccessAction.VIEW,
+        record_type="cases.case",
+        record_ids=[c.pk for c in found.cases],
+        purpose=f"dashboard {found.chart} {found.series}",
+    )
+    return found
 
 
 def data_quality_for_user(*, user: User) -> list[StageResult]:

@@ -28,6 +28,7 @@ from reporting import data_quality
 from reporting.models import GeneratedReturn, ReturnStatus
 from reporting.returns import permissions, selectors, services, xlsx
 from reporting.returns.forms import (
+    DashboardPeriodForm,
     IndicatorForm,
     MeasureChoiceForm,
     ReturnRequestForm,
@@ -393,8 +394,25 @@ def training_delete(request: HttpRequest, event_id: int) -> HttpResponse:
 @shows_replica_figures
 def dashboard(request: HttpRequest) -> HttpResponse:
     user = _programme_user(request)
-    board = selectors.dashboard_for_user(user=user)
-    return render(request, "reporting/dashboard.html", {"board": board, "chart_data": board.as_data()})
+    today = timezone.localdate()
+    form = DashboardPeriodForm(request.GET if "period" in request.GET else None, today=today)
+    # A period that does not validate shows its errors over the default period's figures.
+    period = form.report_period() if form.is_bound and form.is_valid() else None
+    board = selectors.dashboard_for_user(user=user, today=today, period=period)
+    return render(
+        request,
+        "reporting/dashboard.html",
+        {"board": board, "chart_data": board.as_data(), "form": form},
+        status=400 if form.is_bound and form.errors else 200,
+    )
+
+
+@staff_required
+def dashboard_cases(request: HttpRequest) -> HttpResponse:
+    """The cases behind one bar of the dashboard: the bar is named by the query (no personal data)."""
+    user = _programme_user(request)
+    found = selectors.dashboard_cases_for_user(user=user, query=request.GET)
+    return render(request, "reporting/dashboard_cases.html", {"found": found})
 
 
 @staff_required
