@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 
 from dateutil.relativedelta import relativedelta
-from django.db.models import Exists, F, Max, OuterRef, QuerySet, Value
+from django.db.models import Exists, F, Max, Model, OuterRef, QuerySet, Subquery, Value
 from django.db.models.fields import BigIntegerField
 from django.db.models.functions import Cast, Coalesce, TruncDate
 
@@ -69,17 +69,17 @@ def _cases_last_contact_before(partnership_id: int, day: dt.date) -> QuerySet[Ca
     last = ContactLogEntry.objects.filter(case_id=OuterRef("pk")).order_by("-occurred_at").values("occurred_at")[:1]
     return (
         Case.objects.filter(partnership_id=partnership_id, status__in=FINISHED_STATUSES)
-        .alias(last_contact=TruncDate(last))
+        .alias(last_contact=TruncDate(Subquery(last)))
         .filter(last_contact__lte=day)
     )
 
 
-def _rows(qs: QuerySet, record: str, case: str | None) -> QuerySet:  # type: ignore[type-arg]
+def _rows(qs: QuerySet, record: str, case: str | None) -> QuerySet:
     case_expr = Cast(F(case), BigIntegerField()) if case else Value(None, output_field=BigIntegerField())
     return qs.annotate(rid=Cast(F(record), BigIntegerField()), cid=case_expr).values("rid", "cid")
 
 
-def due_rows(schedule: RetentionSchedule, today: dt.date) -> QuerySet:  # type: ignore[type-arg]
+def due_rows(schedule: RetentionSchedule, today: dt.date) -> QuerySet:
     """The records due under ``schedule`` on ``today``, as (rid, cid) rows."""
     day = cutoff(schedule, today)
     p = schedule.partnership_id
@@ -106,11 +106,12 @@ def due_rows(schedule: RetentionSchedule, today: dt.date) -> QuerySet:  # type: 
                 last_contact__date__lte=day
             )
         return _rows(people, "pk", None)
-    model = {
+    models_by_kind: dict[str, type[Model]] = {
         RecordKind.DOCUMENT: Document,
         RecordKind.CONTACT_LOG: ContactLogEntry,
         RecordKind.CLINICAL_NOTE: ClinicalNote,
-    }[kind]
+    }
+    model = models_by_kind[kind]
     case_path = "intervention__case_id" if model is ClinicalNote else "case_id"
     records = model._default_manager.filter(**{f"{case_path.removesuffix('_id')}__partnership_id": p})
     if trigger == Trigger.CASE_CLOSED:

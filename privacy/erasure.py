@@ -60,7 +60,7 @@ KEPT_COLUMNS = frozenset({"ref", "sha256", "content_type", "nonce", "key", "curr
 DEPTH = 4
 
 
-def _is_content(field: models.Field, *, with_json: bool) -> bool:  # type: ignore[type-arg]
+def _is_content(field: models.Field, *, with_json: bool) -> bool:
     if field.primary_key or field.name in KEPT_COLUMNS or getattr(field, "choices", None):
         return False
     if field.unique:
@@ -81,13 +81,9 @@ def _in_unique_constraint(model: type[models.Model]) -> set[str]:
 
 
 @cache
-def content_columns(model: type[models.Model], *, with_json: bool) -> tuple[models.Field, ...]:  # type: ignore[type-arg]
+def content_columns(model: type[models.Model], *, with_json: bool) -> tuple[models.Field, ...]:
     unique = _in_unique_constraint(model)
-    return tuple(
-        f
-        for f in model._meta.concrete_fields
-        if f.name not in unique and _is_content(f, with_json=with_json)  # type: ignore[arg-type]
-    )
+    return tuple(f for f in model._meta.concrete_fields if f.name not in unique and _is_content(f, with_json=with_json))
 
 
 @cache
@@ -118,7 +114,7 @@ def _owning_edges(
             for f in model._meta.concrete_fields:
                 target = f.related_model if f.is_relation else None
                 if target in owned and target is not model and (f.name, target) not in edges[model]:
-                    edges[model].append((f.name, target))  # type: ignore[arg-type]
+                    edges[model].append((f.name, target))
                     if model not in owned:
                         owned.add(model)
                         grew = True
@@ -160,7 +156,7 @@ class Erased:
     models: set[str] = field(default_factory=set)
 
 
-def _blank(field: models.Field) -> object:  # type: ignore[type-arg]
+def _blank(field: models.Field) -> object:
     if isinstance(field, models.JSONField):
         return field.get_default() if field.has_default() else ({} if not field.null else None)
     return None if field.null else ""

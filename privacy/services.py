@@ -10,6 +10,7 @@ import datetime as dt
 import time
 from collections import defaultdict
 from dataclasses import dataclass
+from functools import partial
 
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
@@ -238,17 +239,20 @@ def retention_list_partnership(*, partnership_id: int, today: dt.date) -> Listed
     batch.save(update_fields=["item_count"])
     if added:
         link = reverse("privacy:batch", args=[batch.pk])
-        for admin in User.objects.filter(agency__partnership_id=partnership_id, role=Role.PARTNERSHIP_ADMIN):
-            transaction.on_commit(
-                lambda admin=admin: notify(
-                    admin,
-                    "Retention batch awaiting approval",
-                    f"{total} records fall due under the partnership's retention schedules.",
-                    link,
-                    key=f"retention-batch-{batch.pk}",
-                )
-            )
+        admins = list(User.objects.filter(agency__partnership_id=partnership_id, role=Role.PARTNERSHIP_ADMIN))
+        transaction.on_commit(partial(_tell_admins, admins, total, link, batch.pk))
     return Listed(batch.pk, added)
+
+
+def _tell_admins(admins: list[User], total: int, link: str, batch_id: int) -> None:
+    for admin in admins:
+        notify(
+            admin,
+            "Retention batch awaiting approval",
+            f"{total} records fall due under the partnership's retention schedules.",
+            link,
+            key=f"retention-batch-{batch_id}",
+        )
 
 
 def retention_list_due(*, today: dt.date) -> list[Listed]:
@@ -306,7 +310,7 @@ def retention_batch_reject(*, actor: User, batch_id: int) -> RetentionBatch:
 
 # --- the run: chunk by chunk ---------------------------------------------------------------------------------
 
-CONTENT_ONLY = {
+CONTENT_ONLY: dict[str, type[models.Model]] = {
     RecordKind.DOCUMENT: Document,
     RecordKind.CONTACT_LOG: ContactLogEntry,
     RecordKind.CLINICAL_NOTE: ClinicalNote,
@@ -414,14 +418,16 @@ def retention_chunk_run(*, chunk_id: int) -> bool:
     worker holds it (a second delivery of the task skips it rather than doing it twice)."""
     with transaction.atomic():
         chunk = (
-            RetentionChunk.objects.select_for_update(skip_locked=True)
+            RetentionChunk.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(pk=chunk_id, done_at__isnull=True)
-            .select_related("batch", "batch__decided_by")
+            .order_by()
             .first()
         )
-        if chunk is None or chunk.batch.status != BatchStatus.APPROVED:
+        if chunk is None:
             return False
-        batch = chunk.batch
+        batch = RetentionBatch.objects.select_related("decided_by").get(pk=chunk.batch_id)
+        if batch.status != BatchStatus.APPROVED:
+            return False
         items = list(
             RetentionItem.objects.filter(batch=batch, chunk=chunk.number, outcome=ItemOutcome.PENDING)
             .select_related("schedule")
