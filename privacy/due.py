@@ -75,7 +75,7 @@ def _cases_last_contact_before(partnership_id: int, day: dt.date) -> QuerySet[Ca
 
 
 def _rows(qs: QuerySet, record: str, case: str | None) -> QuerySet:
-    case_expr = Cast(F(case), BigIntegerField()) if case else Value(None, output_field=BigIntegerField())
+    case_expr = Cast(F(case), BigIntegerField()) if case else Cast(Value(None), output_field=BigIntegerField())
     return qs.annotate(rid=Cast(F(record), BigIntegerField()), cid=case_expr).values("rid", "cid")
 
 

@@ -176,7 +176,12 @@ def request_new(request: HttpRequest) -> HttpResponse:
     form = RequestOpenForm(posted if posted and "open" in posted else None, people=people)
     if form.is_bound and form.is_valid():
         try:
-            sar = services.sar_open(actor=actor, **form.cleaned_data)
+            sar = services.sar_open(
+                actor=actor,
+                person_id=form.cleaned_data["person"],
+                received_on=form.cleaned_data["received_on"],
+                identity_checked=form.cleaned_data["identity_checked"],
+            )
         except ValidationError as exc:
             _apply_errors(form, exc)
         else:
