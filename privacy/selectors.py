@@ -13,6 +13,7 @@ from django.utils import timezone
 from agencies.models import User
 from audit.models import AccessAction
 from audit.services import access_record
+from cases.permissions import people_with_identity
 from privacy import subject_access
 from privacy.models import (
     ItemOutcome,
@@ -113,7 +114,9 @@ def requests_for_admin(*, actor: User, include_closed: bool = False) -> list[Sub
         requests = requests.exclude(status=RequestStatus.DISCLOSED)
     found = list(requests.order_by("due_on", "id")[:500])
     today = timezone.localdate()
+    named = people_with_identity(actor, [s.person_id for s in found])
     for sar in found:
+        sar.name_shown = sar.person_id in named  # type: ignore[attr-defined]
         sar.is_overdue = sar.status != RequestStatus.DISCLOSED and sar.due_on < today  # type: ignore[attr-defined]
     if found:
         access_record(
@@ -137,7 +140,7 @@ def request_for_admin(*, actor: User, sar_id: int) -> SubjectAccessRequest:
 def disclosure_for_admin(*, actor: User, sar_id: int) -> tuple[SubjectAccessRequest, dict[str, Any]]:
     """Everything held about the request's person, redacted, for the admin to review."""
     sar = request_for_admin(actor=actor, sar_id=sar_id)
-    data = subject_access.gather(sar, redact_staff=redact_staff_names(sar.partnership_id))
+    data = subject_access.gather(sar, reader=actor, redact_staff=redact_staff_names(sar.partnership_id))
     access_record(
         user=actor,
         action=AccessAction.VIEW,
@@ -154,7 +157,10 @@ def disclosure_file(*, actor: User, sar_id: int, output: str) -> tuple[SubjectAc
     sar = request_for_admin(actor=actor, sar_id=sar_id)
     if sar.status == RequestStatus.OPEN:
         raise Http404
-    data = subject_access.gather(sar, redact_staff=redact_staff_names(sar.partnership_id))
+    data = subject_access.gather(sar, reader=actor, redact_staff=redact_staff_names(sar.partnership_id))
+    if data["withheld"]:
+        # Approved by an admin who may see all of it; this reader may not, so not for them.
+        raise Http404
     return sar, subject_access.as_pdf(data) if output == "pdf" else subject_access.as_json(data)
 
 

@@ -29,7 +29,7 @@ from cases.models import Case, CaseNote, CaseParty, Person
 from documents.models import Document
 from interventions.models import ClinicalNote
 from notifications.services import notify
-from privacy import due, erasure
+from privacy import due, erasure, subject_access
 from privacy.models import (
     BatchStatus,
     ItemOutcome,
@@ -552,6 +552,14 @@ def sar_approve(*, actor: User, sar_id: int) -> SubjectAccessRequest:
         raise ValidationError({"status": "This request has already been approved"})
     if not sar.identity_checked:
         raise ValidationError({"identity_checked": "Check the requester's identity before approving the disclosure"})
+    withheld = subject_access.gather(sar, reader=actor, redact_staff=True)["withheld"]
+    if withheld:
+        raise ValidationError(
+            {
+                "status": "Part of what is held is kept from your agency, so you cannot approve this disclosure: "
+                "an admin whose agency may see all of it must review and approve it"
+            }
+        )
     sar.status = RequestStatus.APPROVED
     sar.approved_by = actor
     sar.approved_at = timezone.now()

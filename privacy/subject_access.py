@@ -16,6 +16,12 @@ parties' identifying data is left out or redacted:
 - staff are named by agency only where the partnership's privacy settings say so.
 
 The review page, the PDF and the JSON are made from the same gathered dictionary.
+
+The reviewer is a reader like any other: what the agreement or the case's sharing keeps from
+their agency is left out of what they see (the same rules as every page, per person), and
+listed under ``withheld`` by kind and count. A disclosure with anything withheld cannot be
+approved by that reviewer (privacy.services.sar_approve): an admin whose agency may see all of
+it must review it, so no disclosure is ever sent incomplete without anyone knowing.
 """
 
 from __future__ import annotations
@@ -30,9 +36,10 @@ from django.template.loader import render_to_string
 
 from advocacy.models import ContactLogEntry
 from agencies.models import RecordClass, User
+from agencies.selectors import record_classes_for_user
 from audit.models import AccessLog
-from cases.models import Address, CaseNote, CaseParty, ContactDetail, Person, PersonAlias, SafeContactPreference
-from cases.permissions import VICTIM_ROLES
+from cases.models import Address, Case, CaseNote, CaseParty, ContactDetail, Person, PersonAlias, SafeContactPreference
+from cases.permissions import VICTIM_ROLES, people_classes, viewable_case_q
 from consent.models import Consent
 from documents.models import Document
 from interventions.models import ClinicalNote
@@ -90,9 +97,26 @@ def _day(value: dt.date | dt.datetime | None) -> str:
     return value.date().isoformat() if isinstance(value, dt.datetime) else value.isoformat()
 
 
-def gather(sar: SubjectAccessRequest, *, redact_staff: bool) -> dict[str, Any]:
+def gather(sar: SubjectAccessRequest, *, reader: User, redact_staff: bool) -> dict[str, Any]:
     person = Person.objects.get(pk=sar.person_id)
-    parts = list(CaseParty.objects.filter(person=person).select_related("case", "case__referral").order_by("case_id"))
+    withheld: list[str] = []
+    all_parts = CaseParty.objects.filter(person=person)
+    seen_cases = set(
+        Case.objects.filter(pk__in=all_parts.values("case_id"))
+        .filter(viewable_case_q(reader))
+        .values_list("pk", flat=True)
+    )
+    unseen = all_parts.exclude(case_id__in=seen_cases).count()
+    if unseen:
+        withheld.append(f"{unseen} cases not shared with your agency")
+    subject = people_classes(reader, [person.pk])
+    reader_classes = record_classes_for_user(user=reader)
+    if person.pk not in subject.identity:
+        return {"withheld": ["everything: your agency may not see this person's identity"], "identity_withheld": True}
+    shows_location = person.pk in subject.location
+    if not shows_location:
+        withheld.append("addresses and contact details (victim location)")
+    parts = list(all_parts.filter(case_id__in=seen_cases).select_related("case", "case__referral").order_by("case_id"))
     case_ids = {p.case_id for p in parts}
     victim_in = {p.case_id for p in parts if p.role in VICTIM_ROLES}
     others = CaseParty.objects.filter(case_id__in=case_ids).exclude(person=person)
@@ -101,8 +125,14 @@ def gather(sar: SubjectAccessRequest, *, redact_staff: bool) -> dict[str, Any]:
     for other in others:
         other_roles.setdefault(other.case_id, []).append(other.get_role_display())
 
-    def withheld(case_id: int) -> frozenset[str]:
+    def third_party(case_id: int) -> frozenset[str]:
         return _withheld_classes(case_id in victim_in)
+
+    def kept_from_reader(classes: Iterable[str], what: str) -> bool:
+        missing = {c for c in classes if c} - reader_classes
+        if missing:
+            withheld.append(f"{what} ({', '.join(sorted(missing))})")
+        return bool(missing)
 
     data: dict[str, Any] = {
         "request": {
@@ -119,8 +149,12 @@ def gather(sar: SubjectAccessRequest, *, redact_staff: bool) -> dict[str, Any]:
             "pnc_id": person.pnc_id,
             "nhs_number": person.nhs_number,
             "other_names": [f"{a.given_name} {a.family_name}".strip() for a in person.aliases.all()],
-            "addresses": [str(a) for a in person.addresses.order_by("-is_current", "-created_at")],
-            "contact_details": [f"{c.get_kind_display()}: {c.value}" for c in person.contact_details.all()],
+            "addresses": [str(a) for a in person.addresses.order_by("-is_current", "-created_at")]
+            if shows_location
+            else [],
+            "contact_details": [f"{c.get_kind_display()}: {c.value}" for c in person.contact_details.all()]
+            if shows_location
+            else [],
         },
         "cases": [
             {
@@ -131,7 +165,10 @@ def gather(sar: SubjectAccessRequest, *, redact_staff: bool) -> dict[str, Any]:
                 "closed_on": _day(p.case.closed_on),
                 "offence": p.case.referral.get_offence_display(),
                 "other_parties": [f"{role} ({REDACTED})" for role in other_roles.get(p.case_id, [])],
-                "criminal_history": p.criminal_history if p.case_id not in victim_in else "",
+                "criminal_history": p.criminal_history
+                if p.case_id not in victim_in
+                and not (p.criminal_history and kept_from_reader([RecordClass.CRIMINAL_HISTORY], "criminal history"))
+                else "",
             }
             for p in parts
         ],
@@ -145,7 +182,7 @@ def gather(sar: SubjectAccessRequest, *, redact_staff: bool) -> dict[str, Any]:
             for n in CaseNote.objects.filter(case_id__in=case_ids)
             .select_related("author", "agency")
             .order_by("created_at", "id")
-            if n.record_class not in withheld(n.case_id)
+            if n.record_class not in third_party(n.case_id) and not kept_from_reader([n.record_class], "a case note")
         ],
         "contacts": [
             {
@@ -169,6 +206,7 @@ def gather(sar: SubjectAccessRequest, *, redact_staff: bool) -> dict[str, Any]:
             for c in ClinicalNote.objects.filter(intervention__case_id__in=case_ids - victim_in)
             .select_related("intervention", "author__agency")
             .order_by("created_at", "id")
+            if not kept_from_reader([RecordClass.CLINICAL], "a clinical note")
         ],
         "risk_assessments": [
             {
@@ -191,7 +229,9 @@ def gather(sar: SubjectAccessRequest, *, redact_staff: bool) -> dict[str, Any]:
                 "about_you": d.person_id == person.pk,
             }
             for d in Document.objects.filter(case_id__in=case_ids).order_by("dated_on", "id")
-            if (d.person_id in (None, person.pk)) and not (set(d.record_classes) & withheld(d.case_id))
+            if (d.person_id in (None, person.pk))
+            and not (set(d.record_classes) & third_party(d.case_id))
+            and not kept_from_reader(d.record_classes, "a document")
         ],
         "consent": [
             {
@@ -215,7 +255,15 @@ def gather(sar: SubjectAccessRequest, *, redact_staff: bool) -> dict[str, Any]:
             .order_by("at", "id")[:ACCESS_LOG_LIMIT]
         ],
     }
+    data["withheld"] = _summarise(withheld)
     return data
+
+
+def _summarise(reasons: list[str]) -> list[str]:
+    counts: dict[str, int] = {}
+    for reason in reasons:
+        counts[reason] = counts.get(reason, 0) + 1
+    return [f"{reason} x{n}" if n > 1 else reason for reason, n in counts.items()]
 
 
 def as_json(data: dict[str, Any]) -> bytes:

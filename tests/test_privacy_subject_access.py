@@ -239,3 +239,25 @@ def test_requests_are_404_outside_the_admins_partnership(world: World, other_wor
         services.sar_open(actor=other_world.admin, person_id=victim_id(case), received_on=TODAY, identity_checked=True)
     assert not AccessLog.objects.filter(action=AccessAction.DISCLOSE).exists()
     assert SubjectAccessRequest.objects.count() == 1
+
+
+def test_a_reviewer_kept_from_part_of_it_sees_what_is_withheld_and_cannot_approve(world: World) -> None:
+    case = _case_with_her_location_everywhere(world)
+    # An agreement that keeps criminal history from the police admin.
+    set_agreement(
+        world.partnership,
+        {
+            "police": {RecordClass.VICTIM_IDENTITY, RecordClass.VICTIM_LOCATION},
+            "probation": {RecordClass.CRIMINAL_HISTORY, RecordClass.VICTIM_IDENTITY},
+        },
+    )
+    sar = services.sar_open(actor=world.admin, person_id=perpetrator_id(case), received_on=TODAY, identity_checked=True)
+    client = _client(world.admin)
+    page = client.post(reverse("privacy:request", args=[sar.pk]), {"step": "approve"})
+    body = page.content.decode()
+    assert page.status_code == 200
+    assert "cannot approve this disclosure" in body
+    assert 'data-testid="withheld"' in body and "criminal history" in body
+    assert CRIMINAL_HISTORY not in body
+    sar.refresh_from_db()
+    assert sar.status == RequestStatus.OPEN
