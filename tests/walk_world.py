@@ -21,7 +21,6 @@ The cases, by letter:
 from __future__ import annotations
 
 import contextlib
-
 import datetime as dt
 import uuid
 from dataclasses import dataclass, field
