@@ -573,7 +573,7 @@ def _fill_privacy_params(world: WalkWorld) -> None:
     )
     batch = RetentionBatch.objects.create(partnership=north.partnership, listed_on=timezone.localdate())
     hold = privacy_services.legal_hold_set(actor=admin, case_reference=a.reference, reason="Civil claim")
-    requests = []
+    requests: list[dict[str, object]] = []
     for tag in ("a-victim", "a-perpetrator"):
         sar = privacy_services.sar_open(
             actor=admin, person_id=world.people[tag], received_on=timezone.localdate(), identity_checked=True
