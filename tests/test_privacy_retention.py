@@ -285,3 +285,24 @@ def test_retention_pages_and_writes_are_404_outside_the_admins_partnership(
     page = client.get(reverse("privacy:batch", args=[batch.pk]))
     assert page.status_code == 200
     assert "qzpermmark" not in page.content.decode()  # counts only, no record named
+
+
+def test_the_api_lists_and_approves_batches_for_the_admins_partnership_only(world: World, other_world: World) -> None:
+    from rest_framework.test import APIClient
+
+    case = marked_case(world, "qzapimark")
+    close_long_ago(case)
+    _schedule(world.admin, action="review")
+    batch_id = services.retention_list_due(today=TODAY)[0].batch_id
+    for user in (other_world.admin, world.triage_officer, world.probation_practitioner):
+        client = APIClient()
+        client.force_authenticate(user)
+        assert client.post(f"/api/v1/privacy/retention/batches/{batch_id}/approve/").status_code == 404
+        listed = client.get("/api/v1/privacy/retention/batches/")
+        assert listed.status_code == 404 or listed.json()["results"] == []
+    client = APIClient()
+    client.force_authenticate(world.admin)
+    assert [b["id"] for b in client.get("/api/v1/privacy/retention/batches/").json()["results"]] == [batch_id]
+    approved = client.post(f"/api/v1/privacy/retention/batches/{batch_id}/approve/")
+    assert approved.status_code == 200 and approved.json()["status"] == BatchStatus.APPROVED
+    assert client.post(f"/api/v1/privacy/retention/batches/{batch_id}/approve/").status_code == 400

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from django.http import Http404
@@ -261,3 +262,48 @@ def test_a_reviewer_kept_from_part_of_it_sees_what_is_withheld_and_cannot_approv
     assert CRIMINAL_HISTORY not in body
     sar.refresh_from_db()
     assert sar.status == RequestStatus.OPEN
+
+
+def _api(user: User) -> Any:
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.force_authenticate(user)
+    return client
+
+
+def test_the_api_opens_lists_and_discloses_with_the_pages_rules(world: World, other_world: World) -> None:
+    case = _case_with_her_location_everywhere(world)
+    admin = _api(world.admin)
+    opened = admin.post(
+        "/api/v1/privacy/requests/",
+        {"person": perpetrator_id(case), "received_on": TODAY.isoformat(), "identity_checked": True},
+        format="json",
+    )
+    assert opened.status_code == 201
+    sar_id = opened.json()["id"]
+    assert opened.json()["due_on"] == services.due_on_for(TODAY).isoformat()
+    assert [r["id"] for r in admin.get("/api/v1/privacy/requests/").json()["results"]] == [sar_id]
+    assert admin.get(f"/api/v1/privacy/requests/{sar_id}/disclosure/").status_code == 404  # not approved
+    services.sar_approve(actor=world.admin, sar_id=sar_id)
+    disclosed = admin.get(f"/api/v1/privacy/requests/{sar_id}/disclosure/")
+    assert disclosed.status_code == 200
+    assert disclosed.json()["person"]["given_name"] == "Darren"
+    for marker in VICTIM_MARKERS:
+        assert marker.lower() not in disclosed.content.decode().lower()
+    bad = admin.post("/api/v1/privacy/requests/", {"person": perpetrator_id(case)}, format="json")
+    assert bad.status_code == 400 and {"received_on", "identity_checked"} <= set(bad.json())
+    for user in (other_world.admin, world.triage_officer, world.advocate, world.probation_practitioner):
+        client = _api(user)
+        assert client.get(f"/api/v1/privacy/requests/{sar_id}/disclosure/").status_code == 404
+        assert (
+            client.post(
+                "/api/v1/privacy/requests/",
+                {"person": victim_id(case), "received_on": TODAY.isoformat(), "identity_checked": True},
+                format="json",
+            ).status_code
+            == 404
+        )
+        if user.role != "partnership_admin":
+            assert client.get("/api/v1/privacy/requests/").status_code == 404
+    assert SubjectAccessRequest.objects.count() == 1
