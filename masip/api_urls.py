@@ -20,5 +20,6 @@ urlpatterns = [
     path("", include("costs.api_urls")),
     path("", include("documents.api_urls")),
     path("", include("consent.api_urls")),
+    path("", include("privacy.api_urls")),
     path("", include("reporting.api_urls")),
 ]

@@ -98,6 +98,13 @@ JOBS: dict[str, Job] = {
     "triage.send_action_reminders": Job(NIGHTLY, soft=25, hard=35),
     # A few catalogue changes; detaching waits for a lock on the log behind running inserts.
     "audit.maintain_access_log_partitions": Job(NIGHTLY, soft=25, hard=35),
+    # One INSERT ... SELECT per schedule over every case of a partnership (docs/performance.md,
+    # "Retention"): minutes at national scale. A second delivery while it runs adds nothing
+    # (one batch per partnership and day, one item per schedule and record), so guarded.
+    "privacy.list_due_retention": Job(NIGHTLY, soft=15 * 60, hard=16 * 60, guarded=True),
+    # Works for a slice well inside the soft limit and queues its continuation; each chunk
+    # is one transaction marked done in itself, so a redelivery skips what was done.
+    "privacy.run_retention_batch": Job(NIGHTLY, soft=25, hard=35),
     # E-mail: one message each; the SMTP connection's own timeout is well inside these.
     "notifications.send_notification_email": Job(EMAIL, soft=20, hard=30, rate_limit=EMAIL_RATE_LIMIT),
 }

@@ -98,6 +98,8 @@ SECTION_GROUPS: dict[str, str] = {
     "advocacy_settings": "administration",
     "followup_settings": "administration",
     "data_bundle": "administration",
+    "retention": "administration",
+    "subject_access": "administration",
 }
 ACCOUNT_SECTIONS = frozenset({"security"})
 

@@ -88,6 +88,13 @@ SCHEDULES: tuple[Schedule, ...] = (
         "Make the access log's partitions for this month and the next three; "
         "detach months older than the online period into archive tables.",
     ),
+    Schedule(
+        "List records due under retention schedules",
+        "privacy.list_due_retention",
+        "40",
+        "1",
+        "List what falls due under each partnership's retention schedules into a batch awaiting an admin's approval.",
+    ),
 )
 
 

@@ -47,6 +47,7 @@ urlpatterns = [
     path("costs/", include("costs.urls")),
     path("documents/", include("documents.urls")),
     path("consent/", include("consent.urls")),
+    path("privacy/", include("privacy.urls")),
     path("partnership/", include("agencies.urls")),
     path("api/v1/", include("masip.api_urls")),
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -103,6 +103,8 @@ EXPECTED_QUEUES = {
     "advocacy.raise_order_expiry_key_events": "nightly",
     "triage.send_action_reminders": "nightly",
     "audit.maintain_access_log_partitions": "nightly",
+    "privacy.list_due_retention": "nightly",
+    "privacy.run_retention_batch": "nightly",
 }
 
 

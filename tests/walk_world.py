@@ -20,6 +20,7 @@ The cases, by letter:
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import uuid
 from dataclasses import dataclass, field
@@ -554,6 +555,37 @@ def _fill_document_params(world: WalkWorld) -> None:
     order = upload("Interim stalking protection order", "court_order", "", None)
     p["document_id"] = [{"document_id": letter.pk}, {"document_id": log}, {"document_id": order}]
     _fill_consent_params(world)
+    _fill_privacy_params(world)
+
+
+def _fill_privacy_params(world: WalkWorld) -> None:
+    """A retention schedule, a batch, a legal hold on case a, and subject access requests
+    from case a's victim and perpetrator (the perpetrator's approved where the admin may)."""
+    from django.core.exceptions import ValidationError
+
+    from privacy import services as privacy_services
+    from privacy.models import RetentionBatch
+
+    north, a = world.north, world.cases["a"]
+    admin = north.admin
+    schedule = privacy_services.schedule_create(
+        actor=admin, record_kind="case", trigger="case_closed", period_months=72, action="review"
+    )
+    batch = RetentionBatch.objects.create(partnership=north.partnership, listed_on=timezone.localdate())
+    hold = privacy_services.legal_hold_set(actor=admin, case_reference=a.reference, reason="Civil claim")
+    requests: list[dict[str, object]] = []
+    for tag in ("a-victim", "a-perpetrator"):
+        sar = privacy_services.sar_open(
+            actor=admin, person_id=world.people[tag], received_on=timezone.localdate(), identity_checked=True
+        )
+        requests.append({"sar_id": sar.pk})
+        # Where part of it is kept from the admin's agency, it stays open.
+        with contextlib.suppress(ValidationError):
+            privacy_services.sar_approve(actor=admin, sar_id=sar.pk)
+    world.params["schedule_id"] = [{"schedule_id": schedule.pk}]
+    world.params["batch_id"] = [{"batch_id": batch.pk}]
+    world.params["hold_id"] = [{"hold_id": hold.pk}]
+    world.params["sar_id"] = requests
 
 
 def _fill_consent_params(world: WalkWorld) -> None:

@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "consent",
     "reporting",
     "exchange",
+    "privacy",
 ]
 
 MIDDLEWARE = [
