@@ -193,3 +193,28 @@ def test_outside_the_case_or_the_role_the_pages_answer_404(world: World) -> None
     # A case that cannot be watched (not declined) has no watch form.
     waiting = waiting_case(world)
     assert client_for(world.triage_officer).get(reverse("triage:case_watch", args=[waiting.pk])).status_code == 404
+
+
+# --- what the watch pages log, and what the new-referral flag may tell ------------------------------------------
+
+
+def logged(user: User, purpose: str) -> list[list[str]]:
+    return list(AccessLog.objects.filter(user=user, purpose=purpose).values_list("record_ids", flat=True))
+
+
+def test_the_case_card_and_the_start_change_end_pages_log_the_case_they_show(world: World) -> None:
+    case = declined_case(world)
+    client = client_for(world.triage_officer)
+    assert client.get(reverse("cases:case_detail", args=[case.pk])).status_code == 200
+    assert logged(world.triage_officer, "Watch list: case card") == [[str(case.pk)]]
+    assert client.get(reverse("triage:case_watch", args=[case.pk])).status_code == 200
+    assert logged(world.triage_officer, "Watch list: start or change a watch") == [[str(case.pk)]]
+    watch(world, case)
+    assert client.get(reverse("triage:case_watch_end", args=[case.pk])).status_code == 200
+    assert logged(world.triage_officer, "Watch list: end a watch") == [[str(case.pk)]]
+    # Refused by role or scope: 404 and no row of any of them.
+    before = AccessLog.objects.count()
+    for user in (world.advocate, World("Elsewhere").triage_officer):
+        assert client_for(user).get(reverse("triage:case_watch", args=[case.pk])).status_code == 404
+        assert client_for(user).get(reverse("triage:case_watch_end", args=[case.pk])).status_code == 404
+    assert AccessLog.objects.count() == before

@@ -822,9 +822,7 @@ class CaseWatch:
     eligible: bool
 
 
-def case_watch_for_user(*, user: User, case_id: int) -> CaseWatch:
-    """The case's open watch (404 outside the user's scope), and whether it can be watched."""
-    case = case_get_for_user(user=user, case_id=case_id)
+def _case_watch(case: Case) -> CaseWatch:
     watch = Watch.objects.filter(case_id=case.pk, ended_at__isnull=True).select_related("started_by").first()
     if watch is not None:
         watch.case = case
@@ -836,13 +834,27 @@ def case_watch_for_user(*, user: User, case_id: int) -> CaseWatch:
     return CaseWatch(case=case, watch=watch, eligible=eligible)
 
 
+def case_watch_for_user(*, user: User, case_id: int, purpose: str, watched: bool = False) -> CaseWatch:
+    """The case's open watch, and whether it can be watched, for the pages that start, change
+    or end one. 404 outside the user's scope, when there is nothing to show (not watched and
+    not eligible; not watched when ``watched`` asks for an open watch). Logged."""
+    case = case_get_for_user(user=user, case_id=case_id)
+    found = _case_watch(case)
+    if found.watch is None and (watched or not found.eligible):
+        raise Http404
+    _log_cases(user, [case.pk], purpose)
+    return found
+
+
 def watch_card_for_user(user: Any, case: Case) -> dict[str, Any] | None:
-    """The case overview's watch-list card: the open watch, or the offer to start one."""
+    """The case overview's watch-list card: the open watch, or the offer to start one. Logged
+    when shown (the watch's reason and dates are about the case)."""
     if not case_permissions.is_staff_member(user) or case.status != CaseStatus.DECLINED:
         return None
-    found = case_watch_for_user(user=user, case_id=case.pk)
+    found = _case_watch(case_get_for_user(user=user, case_id=case.pk))
     if found.watch is None and not (found.eligible and permissions.can_watch(user)):
         return None
+    _log_cases(user, [case.pk], "Watch list: case card")
     return {
         "case": case,
         "watch": found.watch,
