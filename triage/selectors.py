@@ -393,9 +393,12 @@ REOFFENDED_IN_MONITORING = (
 )
 
 
-def _watch_annotations(qs: QuerySet[Case]) -> QuerySet[Case]:
+def _watch_annotations(qs: QuerySet[Case], *, user: User) -> QuerySet[Case]:
     """The open watch of each case (review date, when it began), the latest triage hearing,
-    and the latest referral since the watch began that names the case's perpetrator."""
+    and the latest referral since the watch began that names the case's perpetrator.
+
+    The new referral is looked for only among the cases ``user`` may see: a flag raised by a
+    case not shared with the officer would tell them that case exists."""
     open_watch = Watch.objects.filter(case_id=OuterRef("pk"), ended_at__isnull=True)
     last_triage_hearing = (
         MeetingDecision.objects.filter(case_id=OuterRef("pk"), item__meeting__kind=MeetingKind.TRIAGE)
@@ -407,7 +410,8 @@ def _watch_annotations(qs: QuerySet[Case]) -> QuerySet[Case]:
         "person_id"
     )
     new_referral = (
-        Case.objects.filter(
+        case_queryset_for_user(user=user)
+        .filter(
             parties__role=PartyRole.PERPETRATOR,
             parties__person_id__in=perpetrators,
             created_at__gt=OuterRef("watch_started_at"),
@@ -469,7 +473,7 @@ def agenda_proposals_for_user(*, user: User, meeting: Meeting) -> list[Proposal]
         # subqueries run for those alone, not for the whole caseload.
         watched = Watch.objects.filter(ended_at__isnull=True).values("case_id")
         qs = _watch_annotations(
-            qs.filter(Q(status=CaseStatus.AWAITING_TRIAGE) | Q(status=CaseStatus.DECLINED, pk__in=watched))
+            qs.filter(Q(status=CaseStatus.AWAITING_TRIAGE) | Q(status=CaseStatus.DECLINED, pk__in=watched)), user=user
         ).filter(Q(status=CaseStatus.AWAITING_TRIAGE) | watch_due(timezone.localdate()) | WATCH_NEW_REFERRAL)
     else:
         qs = _clinic_annotations(qs.filter(status__in=CLINIC_STATUSES)).filter(
@@ -796,7 +800,7 @@ def watch_list_for_user(*, user: User) -> list[WatchRow]:
     cases = {
         c.pk: c
         for c in _watch_annotations(
-            case_queryset_for_user(user=user).filter(watches__ended_at__isnull=True)
+            case_queryset_for_user(user=user).filter(watches__ended_at__isnull=True), user=user
         ).select_related("referral")
     }
     watches = list(
