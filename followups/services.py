@@ -515,6 +515,8 @@ def case_owners(case_ids: Iterable[int]) -> dict[int, list[User]]:
         else:
             unassigned.append(case_id)
     if unassigned:
+        # The triage officers of the agencies each case is shared with are the candidates; which
+        # of them may see it is ``viewable_pairs``, the one case rule asked for every pair at once.
         perm_id = case_permissions.view_case_permission_id()
         groups_by_case: dict[int, set[int]] = defaultdict(set)
         for case_id, group_id in CaseGroupObjectPermission.objects.filter(
@@ -527,16 +529,16 @@ def case_owners(case_ids: Iterable[int]) -> dict[int, list[User]]:
             .select_related("agency")
             .order_by("pk")
         )
-        for case_id in unassigned:
-            case = cases[case_id]
-            owners[case_id] = [
-                u
-                for u in officers
-                if u.agency is not None
-                and u.agency.group_id in groups_by_case.get(case_id, set())
-                and u.agency.partnership_id == case.partnership_id
-                and not case.is_restricted
-            ]
+        pairs = [
+            (officer, cases[case_id])
+            for case_id in unassigned
+            for officer in officers
+            if officer.agency is not None and officer.agency.group_id in groups_by_case.get(case_id, set())
+        ]
+        allowed = case_permissions.viewable_pairs(pairs)
+        for officer, case in pairs:
+            if (officer.pk, case.pk) in allowed:
+                owners[case.pk].append(officer)
     return owners
 
 

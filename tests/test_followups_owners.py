@@ -1,0 +1,58 @@
+"""Who a follow-up job puts a case before (``case_owners``): asked for many cases at once, with a
+fixed number of queries, by the one case rule."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from cases.models import Case, CaseGroupObjectPermission
+from followups import services
+from tests.factories import World, make_user
+from tests.followups_factories import accepted_case
+
+pytestmark = pytest.mark.django_db
+
+
+def queries(call: Any) -> tuple[Any, int]:
+    with CaptureQueriesContext(connection) as ctx:
+        result = call()
+    return result, len(ctx.captured_queries)
+
+
+def test_owners_are_the_worker_who_may_see_the_case_else_its_triage_officers(world: World) -> None:
+    from agencies.models import Role
+
+    decided = dt.date.today() - dt.timedelta(days=30)
+    assigned = accepted_case(world, decided_on=decided, worker=world.advocate, crime_reference="CH/1/26")
+    plain = accepted_case(world, decided_on=decided, crime_reference="CH/2/26")
+    restricted = accepted_case(world, decided_on=decided, crime_reference="CH/3/26")
+    Case.objects.filter(pk=restricted.pk).update(is_restricted=True)
+    # The worker's agency no longer sees this one: it goes to the triage officers instead.
+    moved = accepted_case(world, decided_on=decided, worker=world.advocate, crime_reference="CH/4/26")
+    CaseGroupObjectPermission.objects.filter(content_object=moved, group=world.advocacy.group).delete()
+    second_officer = make_user(world.police, Role.TRIAGE_OFFICER)
+    # An officer of another partnership, or of an agency the case is not shared with, never owns it.
+    World("Elsewhere")
+    CaseGroupObjectPermission.objects.filter(content_object=plain, group=world.probation.group).delete()
+    probation_officer = make_user(world.probation, Role.TRIAGE_OFFICER)
+    owners = services.case_owners([assigned.pk, plain.pk, restricted.pk, moved.pk])
+    officers = sorted([world.triage_officer.pk, second_officer.pk])
+    assert [u.pk for u in owners[assigned.pk]] == [world.advocate.pk]
+    assert sorted(u.pk for u in owners[plain.pk]) == officers
+    assert owners[restricted.pk] == []
+    # Still shared with probation: its triage officer is one of them.
+    assert sorted(u.pk for u in owners[moved.pk]) == sorted([*officers, probation_officer.pk])
+
+
+def test_owners_take_the_same_queries_for_one_case_or_many(world: World) -> None:
+    decided = dt.date.today() - dt.timedelta(days=30)
+    cases = [accepted_case(world, decided_on=decided, crime_reference=f"CH/{n}/26") for n in range(1, 5)]
+    _, one = queries(lambda: services.case_owners([cases[0].pk]))
+    found, many = queries(lambda: services.case_owners([c.pk for c in cases]))
+    assert one == many
+    assert all(found[c.pk] for c in cases)
