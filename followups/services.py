@@ -244,7 +244,7 @@ def _end_periods_and_withdraw_reviews(*, case: Case, actor: User, on: dt.date, o
         access_record(
             user=actor,
             action=AccessAction.CHANGE,
-            record_type="cases.followupreview",
+            record_type="followups.followupreview",
             record_ids=withdrawn,
             purpose="case closed: open follow-up reviews withdrawn",
         )
@@ -776,7 +776,9 @@ def followup_review_complete(*, actor: User, review: FollowUpReview, data: Revie
         else "no re-offending found"
     )
     _event(locked.case, actor=actor, summary=f"{locked.checkpoint_months}-month follow-up review: {outcome}")
-    access_record(user=actor, action=AccessAction.CHANGE, record_type="cases.followupreview", record_ids=[locked.pk])
+    access_record(
+        user=actor, action=AccessAction.CHANGE, record_type="followups.followupreview", record_ids=[locked.pk]
+    )
     case_refresh_next_due(case_ids=[locked.case_id])
     return locked
 
@@ -798,7 +800,9 @@ def reoffending_record_add(*, actor: User, case: Case, data: OccurrenceInput) ->
         summary=f"Re-offending recorded: {record.get_kind_display().split(' (')[0].lower()} "
         f"on {record.occurred_on:%-d %B %Y}",
     )
-    access_record(user=actor, action=AccessAction.CREATE, record_type="cases.reoffendingrecord", record_ids=[record.pk])
+    access_record(
+        user=actor, action=AccessAction.CREATE, record_type="followups.reoffendingrecord", record_ids=[record.pk]
+    )
     return record
 
 
@@ -988,7 +992,9 @@ def reoffending_candidate_confirm(
         summary=f"Possible re-offending confirmed: {record.get_kind_display().split(' (')[0].lower()} "
         f"on {record.occurred_on:%-d %B %Y}",
     )
-    access_record(user=actor, action=AccessAction.CREATE, record_type="cases.reoffendingrecord", record_ids=[record.pk])
+    access_record(
+        user=actor, action=AccessAction.CREATE, record_type="followups.reoffendingrecord", record_ids=[record.pk]
+    )
     return record
 
 
@@ -1004,6 +1010,6 @@ def reoffending_candidate_reject(*, actor: User, candidate: ReoffendingCandidate
     locked.save(update_fields=["status", "decided_by", "decided_at", "decision_reason"])
     _event(locked.case, actor=actor, summary="Possible re-offending rejected", detail=reason.strip())
     access_record(
-        user=actor, action=AccessAction.CHANGE, record_type="cases.reoffendingcandidate", record_ids=[locked.pk]
+        user=actor, action=AccessAction.CHANGE, record_type="followups.reoffendingcandidate", record_ids=[locked.pk]
     )
     return locked
