@@ -820,15 +820,30 @@ def classify(*, new_behaviour_on: dt.date, last_known_on: dt.date) -> str:
     return ReoffendingKind.RECURRENCE
 
 
-def _last_known_behaviour(case: Case) -> dt.date:
-    """The latest date the earlier case knows of the perpetrator's behaviour: its referral's last
-    incident (or, without one, the date received), a breach of its orders, re-offending recorded."""
-    referral = case.referral
-    known = [referral.last_incident_on or referral.received_on]
-    breach = Breach.objects.filter(order__case=case).aggregate(last=Max("occurred_on"))["last"]
-    record = ReoffendingRecord.objects.filter(case=case).aggregate(last=Max("occurred_on"))["last"]
-    known += [d for d in (breach, record) if d is not None]
-    return max(known)
+def last_known_behaviour(cases: Sequence[Case]) -> dict[int, dt.date]:
+    """The latest date each earlier case knows of the perpetrator's behaviour: its referral's last
+    incident (or, without one, the date received), a breach of its orders, re-offending recorded.
+
+    Two grouped queries whatever the number of cases (the cases come with their referral)."""
+    ids = [c.pk for c in cases]
+    breaches = dict(
+        Breach.objects.filter(order__case_id__in=ids)
+        .values("order__case_id")
+        .annotate(last=Max("occurred_on"))
+        .values_list("order__case_id", "last")
+    )
+    records = dict(
+        ReoffendingRecord.objects.filter(case_id__in=ids)
+        .values("case_id")
+        .annotate(last=Max("occurred_on"))
+        .values_list("case_id", "last")
+    )
+    known: dict[int, dt.date] = {}
+    for case in cases:
+        referral = case.referral
+        dates = [referral.last_incident_on or referral.received_on, breaches.get(case.pk), records.get(case.pk)]
+        known[case.pk] = max(d for d in dates if d is not None)
+    return known
 
 
 @transaction.atomic
@@ -873,9 +888,10 @@ def reoffending_detect(*, new_case: Case, actor: User | None = None) -> list[Reo
     earlier_cases = {
         c.pk: c for c in Case.objects.filter(pk__in=[c for c, _ in earlier_ids]).select_related("referral")
     }
+    known = last_known_behaviour(list(earlier_cases.values()))
     for case_id, person_id in dict(earlier_ids).items():
         earlier = earlier_cases[case_id]
-        last_known = _last_known_behaviour(earlier)
+        last_known = known[case_id]
         same_victim = bool(new_victims & victims_by_case.get(case_id, set()))
         # The behaviour of the new referral that comes after what the earlier case knew.
         occurred_on = new_start if new_start > last_known else (referral.last_incident_on or referral.received_on)

@@ -1,5 +1,6 @@
-"""Who a follow-up job puts a case before (``case_owners``): asked for many cases at once, with a
-fixed number of queries, by the one case rule."""
+"""Who a follow-up job puts a case before (``case_owners``), and what an earlier case knows of the
+perpetrator's behaviour when a new referral names him (``last_known_behaviour``): both asked for
+many cases at once, with a fixed number of queries."""
 
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from cases.models import Case, CaseGroupObjectPermission
+from cases.models import Breach, Case, CaseGroupObjectPermission, Order
 from followups import services
+from followups.models import ReoffendingRecord
 from tests.factories import World, make_user
 from tests.followups_factories import accepted_case
 
@@ -56,3 +58,25 @@ def test_owners_take_the_same_queries_for_one_case_or_many(world: World) -> None
     found, many = queries(lambda: services.case_owners([c.pk for c in cases]))
     assert one == many
     assert all(found[c.pk] for c in cases)
+
+
+def test_last_known_behaviour_is_the_latest_of_incident_breach_and_record_in_two_queries(world: World) -> None:
+    received = dt.date(2025, 1, 1)
+    only_received = accepted_case(world, decided_on=dt.date(2025, 1, 11), received_on=received, crime_reference="A/1")
+    breached = accepted_case(world, decided_on=dt.date(2025, 1, 11), received_on=received, crime_reference="A/2")
+    recorded = accepted_case(world, decided_on=dt.date(2025, 1, 11), received_on=received, crime_reference="A/3")
+    order = Order.objects.create(
+        case=breached, kind="restraining_order", made_on=dt.date(2025, 2, 1), recorded_by=world.triage_officer
+    )
+    breach_on = dt.date(2025, 4, 2)
+    for on in (dt.date(2025, 3, 1), breach_on):
+        Breach.objects.create(order=order, occurred_on=on, recorded_by=world.triage_officer)
+    record_on = dt.date(2025, 6, 3)
+    for on in (dt.date(2025, 5, 1), record_on):
+        ReoffendingRecord.objects.create(
+            case=recorded, occurred_on=on, kind="persistence", victim="same", source="police", offence="other"
+        )
+    cases = list(Case.objects.filter(pk__in=[only_received.pk, breached.pk, recorded.pk]).select_related("referral"))
+    known, count = queries(lambda: services.last_known_behaviour(cases))
+    assert count == 2
+    assert known == {only_received.pk: received, breached.pk: breach_on, recorded.pk: record_on}
