@@ -425,10 +425,11 @@ def evaluation_factors(request: HttpRequest, case_id: int) -> HttpResponse:
     """Mental-health services, probation, MAPPA and antisocial lifestyle, through the same
     service as the API's ``PATCH /api/v1/cases/{id}/evaluation-factors/``."""
     actor = staff_member(request)
-    factors = reads.evaluation_factors_read(user=actor, case_id=case_id)
-    case = factors.case
+    # The role first: a user who may not record them reads (and is logged reading) nothing.
     if not permissions.can_record_evaluation_factors(actor):
         raise Http404
+    factors = reads.evaluation_factors_read(user=actor, case_id=case_id)
+    case = factors.case
     current = {
         "mental_health_services": factors.mental_health_services,
         "probation_involved": factors.probation_involved,

@@ -195,3 +195,17 @@ def test_roles_that_do_not_record_them_and_other_partnerships_get_404(world: Wor
     detail = client_for(world.advocate).get(reverse("cases:case_detail", args=[case.pk]))
     assert detail.status_code == 200 and "Evaluation factors" in detail.content.decode()
     assert page(case) not in detail.content.decode()
+
+
+# --- the order of the checks ---------------------------------------------------------------------------------
+
+
+def test_a_role_that_may_not_record_them_is_refused_before_anything_is_read_or_logged(
+    world: World, agreement: str
+) -> None:
+    case = make_case(world.triage_officer)
+    for user in (world.advocate, world.probation_practitioner):
+        client = client_for(user)
+        assert client.get(page(case)).status_code == 404
+        assert client.post(page(case), ALL_ANSWERED).status_code == 404
+        assert not AccessLog.objects.filter(user=user, purpose="evaluation factors").exists(), user.role
