@@ -774,12 +774,17 @@ CRIMINAL_HISTORY_FACTORS = frozenset({"antisocial_lifestyle"})
 
 
 @transaction.atomic
-def case_record_evaluation_factors(*, actor: User, case: Case, factors: dict[str, bool | None]) -> Case:
+def case_record_evaluation_factors(
+    *, actor: User, case: Case, factors: dict[str, bool | None], expected_version: str | None = None
+) -> Case:
     """Record what is known of the perpetrator for the evaluation: mental-health services,
     probation, MAPPA, antisocial lifestyle. Each is yes (True), no (False) or not known (None);
     a factor left out of ``factors`` stays as it is. Triage roles and clinicians record them,
     as they record a meeting's outcome; the antisocial lifestyle only under the criminal
-    history class. One timeline entry names the changes."""
+    history class. One timeline entry names the changes. ``expected_version``: the case as the
+    editor saw it (``EditConflict`` if it changed since, docs/concurrent-edits.md)."""
+    from cases.selectors import case_version
+
     permissions.require_case(actor, case)
     errors: dict[str, str] = {}
     if not permissions.can_record_evaluation_factors(actor):
@@ -796,6 +801,7 @@ def case_record_evaluation_factors(*, actor: User, case: Case, factors: dict[str
     if errors:
         raise ValidationError(errors)
     locked = Case.objects.select_for_update().get(pk=case.pk)
+    check_version(case_version(locked), expected_version)
     changes = []
     for name, value in factors.items():
         if getattr(locked, name) != value:

@@ -430,20 +430,23 @@ def evaluation_factors(request: HttpRequest, case_id: int) -> HttpResponse:
         raise Http404
     factors = reads.evaluation_factors_read(user=actor, case_id=case_id)
     case = factors.case
-    current = {
-        "mental_health_services": factors.mental_health_services,
-        "probation_involved": factors.probation_involved,
-        "mappa": factors.mappa,
-        "antisocial_lifestyle": factors.antisocial_lifestyle,
-    }
-    form = EvaluationFactorsForm(
-        request.POST if request.method == "POST" else None,
-        current=current,
-        criminal_history="antisocial_lifestyle" not in factors.withheld,
-    )
+    form = _evaluation_factors_form(factors, request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.case_record_evaluation_factors(actor=actor, case=case, factors=form.factors())
+            services.case_record_evaluation_factors(
+                actor=actor, case=case, factors=form.factors(), expected_version=form.expected_version()
+            )
+        except EditConflict:
+            # Someone saved them meanwhile: show the factors as they are now, not ours over them.
+            current = reads.evaluation_factors_read(user=actor, case_id=case_id)
+            return _case_form_page(
+                request,
+                current.case,
+                _evaluation_factors_form(current, None),
+                title="Evaluation factors",
+                button="Save",
+                extra={"caption": "the perpetrator", "summary_errors": conflict_page_errors()},
+            )
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
@@ -451,6 +454,20 @@ def evaluation_factors(request: HttpRequest, case_id: int) -> HttpResponse:
             return redirect("cases:case_detail", case_id=case.pk)
     return _case_form_page(
         request, case, form, title="Evaluation factors", button="Save", extra={"caption": "the perpetrator"}
+    )
+
+
+def _evaluation_factors_form(factors: selectors.EvaluationFactors, data: Any) -> EvaluationFactorsForm:
+    return EvaluationFactorsForm(
+        data,
+        current={
+            "mental_health_services": factors.mental_health_services,
+            "probation_involved": factors.probation_involved,
+            "mappa": factors.mappa,
+            "antisocial_lifestyle": factors.antisocial_lifestyle,
+        },
+        criminal_history="antisocial_lifestyle" not in factors.withheld,
+        version=selectors.case_version(factors.case),
     )
 
 

@@ -209,3 +209,52 @@ def test_a_role_that_may_not_record_them_is_refused_before_anything_is_read_or_l
         assert client.get(page(case)).status_code == 404
         assert client.post(page(case), ALL_ANSWERED).status_code == 404
         assert not AccessLog.objects.filter(user=user, purpose="evaluation factors").exists(), user.role
+
+
+# --- an edit made meanwhile --------------------------------------------------------------------------------
+
+
+def version_on(html: str) -> str:
+    found = re.search(r'name="version" value="([^"]*)"', html)
+    assert found is not None
+    return found.group(1)
+
+
+def test_a_stale_page_is_refused_and_shows_the_factors_as_they_are_now(world: World) -> None:
+    case = make_case(world.triage_officer)
+    client = client_for(world.triage_officer)
+    seen = version_on(client.get(page(case)).content.decode())
+    # Someone else records MAPPA while the page is open.
+    assert api_for(world.clinician).patch(url(case), {"mappa": True}, format="json").status_code == 200
+    stale = client.post(page(case), {**ALL_ANSWERED, "version": seen})
+    assert stale.status_code == 200
+    body = stale.content.decode()
+    assert "govuk-error-summary" in body and "changed by someone else" in body
+    # Nothing of the stale answers was written; the form now holds what is recorded.
+    case.refresh_from_db()
+    assert (case.mental_health_services, case.probation_involved, case.mappa, case.antisocial_lifestyle) == (
+        None,
+        None,
+        True,
+        None,
+    )
+    assert re.search(r'name="mappa" value="yes"[^>]*checked', body)
+    # Sent again with the version it now carries, it is saved.
+    fresh = client.post(page(case), {**ALL_ANSWERED, "version": version_on(body)})
+    assert fresh.status_code == 302
+    case.refresh_from_db()
+    assert case.mappa is None and case.mental_health_services is True
+
+
+def test_a_stale_if_match_gets_412_and_writes_nothing(world: World) -> None:
+    case = make_case(world.triage_officer)
+    client = api_for(world.triage_officer)
+    first = client.get(url(case))
+    etag = first["ETag"]
+    saved = client.patch(url(case), {"mappa": True}, format="json", HTTP_IF_MATCH=etag)
+    assert saved.status_code == 200 and saved["ETag"] != etag
+    stale = client.patch(url(case), {"mappa": False}, format="json", HTTP_IF_MATCH=etag)
+    assert stale.status_code == 412
+    case.refresh_from_db()
+    assert case.mappa is True
+    assert client.patch(url(case), {"mappa": False}, format="json", HTTP_IF_MATCH=saved["ETag"]).status_code == 200
