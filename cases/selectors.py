@@ -638,10 +638,9 @@ class EvaluationFactors:
     withheld: list[str] = field(default_factory=list)
 
 
-def evaluation_factors_for_user(*, user: User, case_id: int) -> EvaluationFactors:
-    """The case's evaluation factors as ``user`` may see them: the antisocial lifestyle is
-    criminal history, withheld without that class."""
-    case = case_get_for_user(user=user, case_id=case_id)
+def _evaluation_factors(user: User, case: Case) -> EvaluationFactors:
+    """The factors as ``user`` may see them: the antisocial lifestyle is criminal history,
+    withheld without that class."""
     history_ok = permissions.may_see(user, RecordClass.CRIMINAL_HISTORY)
     return EvaluationFactors(
         case=case,
@@ -651,6 +650,11 @@ def evaluation_factors_for_user(*, user: User, case_id: int) -> EvaluationFactor
         antisocial_lifestyle=case.antisocial_lifestyle if history_ok else None,
         withheld=[] if history_ok else ["antisocial_lifestyle"],
     )
+
+
+def evaluation_factors_for_user(*, user: User, case_id: int) -> EvaluationFactors:
+    """The case's evaluation factors as ``user`` may see them (404 outside the user's scope)."""
+    return _evaluation_factors(user, case_get_for_user(user=user, case_id=case_id))
 
 
 def case_shared_agencies(*, case: Case) -> list[Agency]:
@@ -687,6 +691,8 @@ class CaseDetail:
     can_add_note: bool
     can_record_evaluation_factors: bool
     visible_classes: frozenset[str]
+    # Shaped here, as the evaluation-factors page shapes them: the page only displays them.
+    evaluation_factors: EvaluationFactors
     perpetrator_history: list[PerpetratorHistory] = field(default_factory=list)
 
     @property
@@ -816,6 +822,7 @@ def case_detail_for_user(*, user: User, case_id: int) -> CaseDetail:
         can_add_note=permissions.can_add_note(user),
         can_record_evaluation_factors=permissions.can_record_evaluation_factors(user),
         visible_classes=classes,
+        evaluation_factors=_evaluation_factors(user, case),
         perpetrator_history=history,
     )
 

@@ -258,3 +258,23 @@ def test_a_stale_if_match_gets_412_and_writes_nothing(world: World) -> None:
     case.refresh_from_db()
     assert case.mappa is True
     assert client.patch(url(case), {"mappa": False}, format="json", HTTP_IF_MATCH=saved["ETag"]).status_code == 200
+
+
+# --- the case page shows what the selector shaped ------------------------------------------------------------
+
+
+def test_the_case_page_shows_the_factors_as_the_selector_shapes_them(world: World, agreement: str) -> None:
+    from cases import selectors
+
+    case = make_case(world.triage_officer)
+    api_for(world.triage_officer).patch(url(case), {"antisocial_lifestyle": True, "mappa": False}, format="json")
+    for user in (world.triage_officer, world.advocate, world.clinician):
+        factors = selectors.case_detail_for_user(user=user, case_id=case.pk).evaluation_factors
+        history_ok = RecordClass.CRIMINAL_HISTORY in selectors.permissions.record_classes_for_user(user=user)
+        assert factors.mappa is False
+        assert factors.antisocial_lifestyle is (True if history_ok else None)
+        assert factors.withheld == ([] if history_ok else ["antisocial_lifestyle"])
+        html = client_for(user).get(reverse("cases:case_detail", args=[case.pk])).content.decode()
+        card = html.split('data-testid="evaluation-factors"')[1].split("</dl>")[0]
+        lifestyle = card.split("Antisocial lifestyle")[1]
+        assert ("Yes" in lifestyle) is history_ok, (agreement, user.role)
