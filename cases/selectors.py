@@ -401,7 +401,11 @@ def _search_q(user: User, term: str) -> Q:
     term = term.strip()
     if not term:
         return Q()
-    found = _search_parts(user, term)
+    return _matches_q(_search_parts(user, term))
+
+
+def _matches_q(found: _SearchParts) -> Q:
+    """The cases one search's parts find, as a filter (``_search_q``)."""
     matches = found.parts.values("case_id").union(found.by_crime_ref, all=True)
     if found.reference_id is not None:
         matches = matches.union(Case.objects.filter(pk=found.reference_id).values("pk"), all=True)
@@ -438,7 +442,9 @@ def search_for_user(*, user: User, term: str, page: int = 1, page_size: int = SE
     term = term.strip()
     if not term:
         return SearchResults(term="", count=0, page=1, pages=0, hits=[])
-    qs = case_queryset_for_user(user=user).filter(_search_q(user, term))
+    # The parts are built once: they filter the cases and then say how each hit was found.
+    found = _search_parts(user, term)
+    qs = case_queryset_for_user(user=user).filter(_matches_q(found))
     count = qs.count()
     pages = max(1, -(-count // page_size))
     page = min(max(1, page), pages)
@@ -456,7 +462,6 @@ def search_for_user(*, user: User, term: str, page: int = 1, page_size: int = SE
         .prefetch_related(primary_parties)
         .order_by("-received_on", "-id")
     )
-    found = _search_parts(user, term)
     matched: dict[int, list[str]] = {case.pk: [] for case in cases}
     if found.reference_id in matched:
         matched[found.reference_id].append("Case reference")
