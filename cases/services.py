@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -70,6 +71,94 @@ from cases.models import (
 from masip.concurrency import check_version
 
 BREAK_GLASS_HOURS = 4
+
+
+# --- the next date something is due on a case: one hook ------------------------------------------------------
+#
+# ``Case.next_due_on`` is derived: the earliest date any registered due source
+# (cases.extensions.register_due_source) gives the case. A service that changes something
+# due (a contact, a review, a session, a follow-up, a plan, an action) does not recompute it
+# itself: it says which cases changed (``next_due_changed``), and the outermost
+# ``next_due_scope`` around the work recomputes each of them once, set-based, as its last
+# step and inside the same transaction, so the stored date is never wrong after a commit.
+
+
+class _NextDuePending:
+    """The state of one database connection: how deep the scopes go and the cases marked."""
+
+    def __init__(self) -> None:
+        self.depth = 0
+        self.case_ids: set[int] = set()
+
+
+# Recomputed this many cases at a time: each due source takes the ids in one IN list.
+NEXT_DUE_BATCH = 5000
+
+
+def _pending(using: str | None) -> _NextDuePending:
+    connection = transaction.get_connection(using)
+    state = connection.__dict__.get("_masip_next_due")
+    if state is None:
+        state = connection.__dict__["_masip_next_due"] = _NextDuePending()
+    return state
+
+
+@contextmanager
+def next_due_scope(using: str | None = None) -> Iterator[None]:
+    """Around a service (``@next_due_scope()``) or a bulk step (``with next_due_scope():``):
+    the cases marked inside are recomputed once each when the outermost scope ends, inside
+    its transaction. An inner scope (a service calling another, a listener) only collects.
+    On an exception nothing is recomputed: the transaction's changes are rolled back too."""
+    state = _pending(using)
+    with transaction.atomic(using=using, savepoint=False):
+        state.depth += 1
+        try:
+            yield
+            if state.depth == 1:
+                while state.case_ids:
+                    ids = sorted(state.case_ids)
+                    state.case_ids.clear()
+                    for start in range(0, len(ids), NEXT_DUE_BATCH):
+                        _next_due_recompute(ids[start : start + NEXT_DUE_BATCH])
+        finally:
+            state.depth -= 1
+            if state.depth == 0:
+                state.case_ids.clear()
+
+
+def next_due_changed(*, case_ids: Iterable[int], using: str | None = None) -> None:
+    """Something due on these cases was added, done, moved or ended. Inside a
+    ``next_due_scope`` the cases are recomputed when it ends; outside one, at once (still in
+    the caller's transaction), so a caller without a scope is never left with a stale date."""
+    state = _pending(using)
+    if state.depth:
+        state.case_ids.update(case_ids)
+        return
+    with next_due_scope(using):
+        next_due_changed(case_ids=case_ids, using=using)
+
+
+def _next_due_recompute(case_ids: Sequence[int]) -> None:
+    """Set ``Case.next_due_on`` of these cases to the earliest date of every registered due
+    source (None when none has one); a set-based update that writes only what changes."""
+    from cases.extensions import due_sources
+
+    ids = list(dict.fromkeys(case_ids))
+    if not ids:
+        return
+    earliest: dict[int, dt.date] = {}
+    for source in due_sources():
+        for case_id, due in source(ids).items():
+            if case_id not in earliest or due < earliest[case_id]:
+                earliest[case_id] = due
+    stored = dict(Case.objects.filter(pk__in=ids).values_list("pk", "next_due_on"))
+    changed = [
+        Case(pk=case_id, next_due_on=earliest.get(case_id))
+        for case_id, current in stored.items()
+        if earliest.get(case_id) != current
+    ]
+    if changed:
+        Case.objects.bulk_update(changed, ["next_due_on"], batch_size=1000)
 
 
 def _event(case: Case, *, actor: User | None, kind: EventKind, summary: str, **extra: Any) -> CaseEvent:
@@ -625,6 +714,7 @@ def _next_referral_ref(partnership_id: int) -> str:
 
 
 @transaction.atomic
+@next_due_scope()
 def case_transition(
     *,
     actor: User,
@@ -1046,6 +1136,7 @@ def _tell_order_listeners(event: OrderEvent) -> None:
 
 
 @transaction.atomic
+@next_due_scope()
 def order_record(
     *,
     actor: User,
@@ -1087,6 +1178,7 @@ def order_record(
 
 
 @transaction.atomic
+@next_due_scope()
 def breach_record(
     *,
     actor: User,
@@ -1152,27 +1244,6 @@ def outcome_record(
     )
     _event(case, actor=actor, kind=EventKind.OUTCOME, summary=f"{outcome.get_kind_display()} ({decided_on:%d %b %Y})")
     return outcome
-
-
-def case_refresh_next_due(*, case_ids: Sequence[int]) -> None:
-    """Recompute ``Case.next_due_on`` from every registered due-date source.
-
-    Called by the services that create, complete or reschedule something due;
-    a set-based update, so a nightly job can refresh thousands of cases at once.
-    """
-    from cases.extensions import due_sources
-
-    ids = list(dict.fromkeys(case_ids))
-    if not ids:
-        return
-    earliest: dict[int, dt.date] = {}
-    for source in due_sources():
-        for case_id, due in source(ids).items():
-            if case_id not in earliest or due < earliest[case_id]:
-                earliest[case_id] = due
-    with_due = [Case(pk=case_id, next_due_on=due) for case_id, due in earliest.items()]
-    Case.objects.bulk_update(with_due, ["next_due_on"], batch_size=1000)
-    Case.objects.filter(pk__in=[i for i in ids if i not in earliest]).exclude(next_due_on=None).update(next_due_on=None)
 
 
 def case_set_next_due(*, case_id: int, next_due_on: dt.date | None) -> None:

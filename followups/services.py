@@ -46,7 +46,7 @@ from cases.models import (
     PartyRole,
     ReferringAgency,
 )
-from cases.services import case_refresh_next_due
+from cases.services import next_due_changed, next_due_scope
 from followups import permissions
 from followups.models import (
     DEFAULT_CHECKPOINTS,
@@ -248,7 +248,7 @@ def _end_periods_and_withdraw_reviews(*, case: Case, actor: User, on: dt.date, o
             record_ids=withdrawn,
             purpose="case closed: open follow-up reviews withdrawn",
         )
-    case_refresh_next_due(case_ids=[case.pk])
+    next_due_changed(case_ids=[case.pk])
 
 
 def on_case_transition(event: TransitionEvent) -> None:
@@ -356,7 +356,7 @@ def _schedule_reviews_sql(t: dict[str, str]) -> str:
     """One statement: the reviews of every checkpoint reached in the batch, and the cases' next-due date.
 
     The next-due date only moves earlier here (reviews are added, none closed), so
-    ``LEAST(old, earliest new)`` is exactly what ``case_refresh_next_due`` would compute,
+    ``LEAST(old, earliest new)`` is exactly what the due-date hook (``next_due_scope``) would compute,
     without a round trip per case.
     """
     defaults = "ARRAY[" + ",".join(str(m) for m in DEFAULT_CHECKPOINTS) + "]::smallint[]"
@@ -452,7 +452,7 @@ def followups_schedule_batch(*, first_case_id: int, last_case_id: int, today: dt
         # The statement's row estimates are large; compiling it costs more than running it.
         cursor.execute("SET LOCAL jit = off")
         # Case.next_due_on is derived (the earliest open due date across the registered
-        # sources, recomputable at any time by case_refresh_next_due): moving it here
+        # sources, recomputable at any time by the hook, next_due_changed): moving it here
         # writes no CaseHistory row. A history trigger per case made a million-case first
         # run several times slower; the reviews themselves keep their history.
         cursor.execute("SELECT set_config('pgtrigger.ignore', %s, true)", ["{" + _case_history_trigger() + "}"])
@@ -729,6 +729,7 @@ def _record(case: Case, data: OccurrenceInput, *, actor: User | None, **links: A
 
 
 @transaction.atomic
+@next_due_scope()
 def followup_review_complete(*, actor: User, review: FollowUpReview, data: ReviewInput) -> FollowUpReview:
     """Answer a review: the occurrences of re-offending in the window, or the sources checked."""
     case_permissions.require_case(actor, review.case)
@@ -779,7 +780,7 @@ def followup_review_complete(*, actor: User, review: FollowUpReview, data: Revie
     access_record(
         user=actor, action=AccessAction.CHANGE, record_type="followups.followupreview", record_ids=[locked.pk]
     )
-    case_refresh_next_due(case_ids=[locked.case_id])
+    next_due_changed(case_ids=[locked.case_id])
     return locked
 
 
