@@ -11,9 +11,11 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from cases.models import Breach, Case, CaseGroupObjectPermission, Order
+from cases import services as case_services
+from cases.models import Breach, Case, CaseGroupObjectPermission, CaseParty, Order, PartyRole
 from followups import services
-from followups.models import ReoffendingRecord
+from followups.models import ReoffendingCandidate, ReoffendingRecord
+from tests.case_factories import make_case
 from tests.factories import World, make_user
 from tests.followups_factories import accepted_case
 
@@ -80,3 +82,36 @@ def test_last_known_behaviour_is_the_latest_of_incident_breach_and_record_in_two
     known, count = queries(lambda: services.last_known_behaviour(cases))
     assert count == 2
     assert known == {only_received.pk: received, breached.pk: breach_on, recorded.pk: record_on}
+
+
+def test_a_new_referral_reads_what_its_earlier_cases_knew_with_two_queries_however_many(world: World) -> None:
+    from tests.followups_factories import referral_naming_perpetrator
+
+    def reads_of_earlier_behaviour(earlier_count: int) -> int:
+        first = accepted_case(world, decided_on=dt.date(2025, 1, 11), received_on=dt.date(2025, 1, 1))
+        person = CaseParty.objects.get(case=first, role=PartyRole.PERPETRATOR).person_id
+        for n in range(earlier_count - 1):
+            make_case(
+                world.triage_officer,
+                link_perpetrator_id=person,
+                received_on=dt.date(2025, 2, 1) + dt.timedelta(days=n),
+                crime_reference=f"B/{earlier_count}/{n}",
+            )
+            later = Case.objects.order_by("-pk").first()
+            assert later is not None
+            case_services.case_transition(actor=world.triage_officer, case=later, to_status="awaiting_triage")
+            case_services.case_transition(
+                actor=world.triage_officer, case=later, to_status="accepted", on=dt.date(2025, 2, 20)
+            )
+        with CaptureQueriesContext(connection) as ctx:
+            new = referral_naming_perpetrator(first, actor=world.triage_officer)
+        assert ReoffendingCandidate.objects.filter(new_case=new).count() == earlier_count
+        return sum(
+            1
+            for q in ctx.captured_queries
+            if "MAX(" in q["sql"] and ('"cases_breach"' in q["sql"] or '"followups_reoffendingrecord"' in q["sql"])
+        )
+
+    # Breaches and re-offending records read once each, for one earlier case or four.
+    assert reads_of_earlier_behaviour(1) == 2
+    assert reads_of_earlier_behaviour(4) == 2
