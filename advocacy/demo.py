@@ -221,7 +221,7 @@ def load_demo_data() -> int:
             ),
         )
         made += 1
-    from cases.services import case_refresh_next_due
+    from cases.services import next_due_changed
 
-    case_refresh_next_due(case_ids=[c.pk for c in cases])
+    next_due_changed(case_ids=[c.pk for c in cases])
     return made

@@ -65,7 +65,7 @@ from cases.models import (
     SafeContactPreference,
 )
 from cases.permissions import VIEW_CASE, can_view_case, may_see_person_location, require_case
-from cases.services import SafeContactInput, case_refresh_next_due, safe_contact_set
+from cases.services import SafeContactInput, next_due_changed, next_due_scope, safe_contact_set
 from masip.concurrency import check_version, version_of
 from notifications.services import notify
 
@@ -141,7 +141,7 @@ def shared_advocacy_agencies(*, case: Case) -> list[Agency]:
 
 
 def _refresh_due(case: Case) -> None:
-    case_refresh_next_due(case_ids=[case.pk])
+    next_due_changed(case_ids=[case.pk])
 
 
 def _name(user: User) -> str:
@@ -319,6 +319,7 @@ def _contact_values(actor: User, data: ContactInput, safe: list[str] | None) -> 
 
 
 @transaction.atomic
+@next_due_scope()
 def contact_record(*, actor: User, case: Case, data: ContactInput, person_id: int | None = None) -> ContactLogEntry:
     require_case(actor, case)
     _require(permissions.can_work(actor, Area.CONTACT))
@@ -352,6 +353,7 @@ def _log_override(entry: ContactLogEntry) -> None:
 
 
 @transaction.atomic
+@next_due_scope()
 def contact_update(*, actor: User, entry: ContactLogEntry, data: ContactInput, reason: str) -> ContactLogEntry:
     """Correct a contact: the earlier reading stays as a version, with who changed it and why."""
     case = entry.case
@@ -407,6 +409,7 @@ def safe_contact_update(
 
 
 @transaction.atomic
+@next_due_scope()
 def needs_assess(
     *,
     actor: User,
@@ -570,6 +573,7 @@ class MeasureInput:
 
 
 @transaction.atomic
+@next_due_scope()
 def safety_measure_add(*, actor: User, case: Case, data: MeasureInput, person_id: int | None = None) -> SafetyMeasure:
     """Add a measure from the catalogue to the victim's safety plan (made on first use)."""
     require_case(actor, case)
@@ -617,6 +621,7 @@ def safety_measure_add(*, actor: User, case: Case, data: MeasureInput, person_id
 
 
 @transaction.atomic
+@next_due_scope()
 def safety_measure_update(
     *,
     actor: User,
@@ -683,6 +688,7 @@ def safety_measure_update(
 
 
 @transaction.atomic
+@next_due_scope()
 def safety_plan_review(
     *,
     actor: User,
@@ -838,6 +844,7 @@ class KeyEventInput:
 
 
 @transaction.atomic
+@next_due_scope()
 def key_event_record(*, actor: User, case: Case, data: KeyEventInput) -> KeyEvent:
     """Police or probation record a key event; each victim's advocate is alerted at once."""
     require_case(actor, case)
@@ -926,6 +933,7 @@ def order_expiry_key_events_raise(*, today: dt.date | None = None) -> int:
 
 
 @transaction.atomic
+@next_due_scope()
 def victim_told(
     *,
     actor: User,

@@ -15,6 +15,7 @@ from django.utils import timezone
 from agencies.models import Agency, AgencyKind, Partnership, RecordClass, SharingRule, User
 from agencies.permissions import is_partnership_admin
 from audit.models import AccessAction, AccessLog
+from audit.record_types import record_type_names
 from audit.services import access_record
 
 
@@ -139,7 +140,7 @@ def access_log_search_for_admin(
     elif person_id:
         record_type, record_id = "cases.person", str(person_id)
     if record_type:
-        qs = qs.filter(record_type=record_type)
+        qs = qs.filter(record_type__in=record_type_names(record_type))
     if record_id:
         # GIN index on record_ids: "which looks touched this record".
         qs = qs.filter(record_ids__contains=[record_id])

@@ -938,21 +938,31 @@ class CaseEvaluationFactorsApi(APIView):
     )
     def get(self, request: Request, case_id: int) -> Response:
         user = api_staff_member(request)
-        return Response(EvaluationFactorsOutput(reads.evaluation_factors_read(user=user, case_id=case_id)).data)
+        factors = reads.evaluation_factors_read(user=user, case_id=case_id)
+        return with_etag(Response(EvaluationFactorsOutput(factors).data), selectors.case_version(factors.case))
 
     @extend_schema(
         operation_id="case_evaluation_factors_update",
         summary="Record mental-health services, probation, MAPPA and antisocial lifestyle; a field left out "
         "stays as it is, null is not known",
+        description="Send the `ETag` of your last read as `If-Match` to be told (412) if the case changed since.",
+        parameters=[IF_MATCH],
         request=EvaluationFactorsInput,
-        responses={200: EvaluationFactorsOutput, **ERRORS},
+        responses={200: EvaluationFactorsOutput, **ERRORS, **PRECONDITION_FAILED},
     )
     def patch(self, request: Request, case_id: int) -> Response:
         user = api_staff_member(request)
         case = selectors.case_get_for_user(user=user, case_id=case_id)
         values = _valid(EvaluationFactorsInput, request.data)
-        _call(services.case_record_evaluation_factors, actor=user, case=case, factors=dict(values))
-        return Response(EvaluationFactorsOutput(reads.evaluation_factors_read(user=user, case_id=case_id)).data)
+        _call(
+            services.case_record_evaluation_factors,
+            actor=user,
+            case=case,
+            factors=dict(values),
+            expected_version=if_match(request),
+        )
+        factors = reads.evaluation_factors_read(user=user, case_id=case_id)
+        return with_etag(Response(EvaluationFactorsOutput(factors).data), selectors.case_version(factors.case))
 
 
 class CaseAssignmentApi(APIView):

@@ -4,8 +4,9 @@ Each app registers in its ``AppConfig.ready()``:
 
 - a **due-date source**: for some cases, the earliest date something is due
   (a risk review, a follow-up review, a meeting action, a safety-plan review).
-  ``cases.services.case_refresh_next_due`` takes the minimum across sources and
-  stores it in ``Case.next_due_on``, which the caseload sorts and filters on.
+  the hook in ``cases.services`` (``next_due_changed`` / ``next_due_scope``) takes the
+  minimum across sources and stores it in ``Case.next_due_on``, which the caseload sorts
+  and filters on (docs/development.md, "The due date: one hook").
 - a **case section**: a page about one case (risk, advocacy, interventions ...)
   listed in the case page's sub-navigation for the users it applies to.
 - a **case summary card**: a template fragment shown on the case overview.

@@ -307,9 +307,10 @@ def _answer(value: bool | None) -> str:
     return "unknown" if value is None else "yes" if value else "no"
 
 
-class EvaluationFactorsForm(GovukForm):
+class EvaluationFactorsForm(VersionedForm):
     """The four factors the evaluation tests against re-offending. The antisocial lifestyle is
-    criminal history: the field is left off for those the sharing agreement does not give it."""
+    criminal history: the field is left off for those the sharing agreement does not give it.
+    Carries the version of the case it was rendered from (``masip.concurrency``)."""
 
     mental_health_services = forms.ChoiceField(
         label="Is the perpetrator known to mental-health services?",
@@ -338,15 +339,22 @@ class EvaluationFactorsForm(GovukForm):
         error_messages={"required": "Answer whether the perpetrator leads an antisocial lifestyle"},
     )
 
-    def __init__(self, *args: Any, current: Mapping[str, bool | None], criminal_history: bool, **kwargs: Any) -> None:
-        kwargs["initial"] = {name: _answer(value) for name, value in current.items()}
+    def __init__(
+        self,
+        *args: Any,
+        current: Mapping[str, bool | None],
+        criminal_history: bool,
+        version: str,
+        **kwargs: Any,
+    ) -> None:
+        kwargs["initial"] = {**{name: _answer(value) for name, value in current.items()}, "version": version}
         super().__init__(*args, **kwargs)
         if not criminal_history:
             del self.fields["antisocial_lifestyle"]
 
     def factors(self) -> dict[str, bool | None]:
         """The answers as the service takes them, only for the fields the form carries."""
-        return {name: ANSWER_VALUES[self.cleaned_data[name]] for name in self.fields}
+        return {name: ANSWER_VALUES[self.cleaned_data[name]] for name in self.fields if name != "version"}
 
 
 class StaffChoiceField(forms.ModelChoiceField):

@@ -56,6 +56,18 @@ def case_read(*, user: User, case_id: int) -> selectors.CaseDetail:
     """The case page and the case endpoint: people shaped per person, notes by class."""
     detail = selectors.case_detail_for_user(user=user, case_id=case_id)
     access_record(user=user, action=AccessAction.VIEW, record_type="cases.case", record_ids=[detail.case.pk])
+    # The perpetrator's other cases the page names (reference, status, criminal history) are
+    # looked at too: one row naming each of them, so a search of the log by any of them finds it.
+    # Cases only counted ("not shared with your agency") show nothing of themselves.
+    shown = list(dict.fromkeys(o.case.pk for h in detail.perpetrator_history for o in h.shared if o.case))
+    if shown:
+        access_record(
+            user=user,
+            action=AccessAction.VIEW,
+            record_type="cases.case",
+            record_ids=shown,
+            purpose="perpetrator history",
+        )
     return detail
 
 

@@ -401,7 +401,11 @@ def _search_q(user: User, term: str) -> Q:
     term = term.strip()
     if not term:
         return Q()
-    found = _search_parts(user, term)
+    return _matches_q(_search_parts(user, term))
+
+
+def _matches_q(found: _SearchParts) -> Q:
+    """The cases one search's parts find, as a filter (``_search_q``)."""
     matches = found.parts.values("case_id").union(found.by_crime_ref, all=True)
     if found.reference_id is not None:
         matches = matches.union(Case.objects.filter(pk=found.reference_id).values("pk"), all=True)
@@ -438,7 +442,9 @@ def search_for_user(*, user: User, term: str, page: int = 1, page_size: int = SE
     term = term.strip()
     if not term:
         return SearchResults(term="", count=0, page=1, pages=0, hits=[])
-    qs = case_queryset_for_user(user=user).filter(_search_q(user, term))
+    # The parts are built once: they filter the cases and then say how each hit was found.
+    found = _search_parts(user, term)
+    qs = case_queryset_for_user(user=user).filter(_matches_q(found))
     count = qs.count()
     pages = max(1, -(-count // page_size))
     page = min(max(1, page), pages)
@@ -456,7 +462,6 @@ def search_for_user(*, user: User, term: str, page: int = 1, page_size: int = SE
         .prefetch_related(primary_parties)
         .order_by("-received_on", "-id")
     )
-    found = _search_parts(user, term)
     matched: dict[int, list[str]] = {case.pk: [] for case in cases}
     if found.reference_id in matched:
         matched[found.reference_id].append("Case reference")
@@ -638,10 +643,9 @@ class EvaluationFactors:
     withheld: list[str] = field(default_factory=list)
 
 
-def evaluation_factors_for_user(*, user: User, case_id: int) -> EvaluationFactors:
-    """The case's evaluation factors as ``user`` may see them: the antisocial lifestyle is
-    criminal history, withheld without that class."""
-    case = case_get_for_user(user=user, case_id=case_id)
+def _evaluation_factors(user: User, case: Case) -> EvaluationFactors:
+    """The factors as ``user`` may see them: the antisocial lifestyle is criminal history,
+    withheld without that class."""
     history_ok = permissions.may_see(user, RecordClass.CRIMINAL_HISTORY)
     return EvaluationFactors(
         case=case,
@@ -651,6 +655,11 @@ def evaluation_factors_for_user(*, user: User, case_id: int) -> EvaluationFactor
         antisocial_lifestyle=case.antisocial_lifestyle if history_ok else None,
         withheld=[] if history_ok else ["antisocial_lifestyle"],
     )
+
+
+def evaluation_factors_for_user(*, user: User, case_id: int) -> EvaluationFactors:
+    """The case's evaluation factors as ``user`` may see them (404 outside the user's scope)."""
+    return _evaluation_factors(user, case_get_for_user(user=user, case_id=case_id))
 
 
 def case_shared_agencies(*, case: Case) -> list[Agency]:
@@ -687,6 +696,8 @@ class CaseDetail:
     can_add_note: bool
     can_record_evaluation_factors: bool
     visible_classes: frozenset[str]
+    # Shaped here, as the evaluation-factors page shapes them: the page only displays them.
+    evaluation_factors: EvaluationFactors
     perpetrator_history: list[PerpetratorHistory] = field(default_factory=list)
 
     @property
@@ -816,6 +827,7 @@ def case_detail_for_user(*, user: User, case_id: int) -> CaseDetail:
         can_add_note=permissions.can_add_note(user),
         can_record_evaluation_factors=permissions.can_record_evaluation_factors(user),
         visible_classes=classes,
+        evaluation_factors=_evaluation_factors(user, case),
         perpetrator_history=history,
     )
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -71,6 +72,95 @@ from cases.models import (
 from masip.concurrency import check_version
 
 BREAK_GLASS_HOURS = 4
+
+
+# --- the next date something is due on a case: one hook ------------------------------------------------------
+#
+# ``Case.next_due_on`` is derived: the earliest date any registered due source
+# (cases.extensions.register_due_source) gives the case. A service that changes something
+# due (a contact, a review, a session, a follow-up, a plan, an action) does not recompute it
+# itself: it says which cases changed (``next_due_changed``), and the outermost
+# ``next_due_scope`` around the work recomputes each of them once, set-based, as its last
+# step and inside the same transaction, so the stored date is never wrong after a commit.
+
+
+class _NextDuePending:
+    """The state of one database connection: how deep the scopes go and the cases marked."""
+
+    def __init__(self) -> None:
+        self.depth = 0
+        self.case_ids: set[int] = set()
+
+
+# Recomputed this many cases at a time: each due source takes the ids in one IN list.
+NEXT_DUE_BATCH = 5000
+
+
+def _pending(using: str | None) -> _NextDuePending:
+    connection = transaction.get_connection(using)
+    state = connection.__dict__.get("_masip_next_due")
+    if state is None:
+        state = connection.__dict__["_masip_next_due"] = _NextDuePending()
+    return state
+
+
+@contextmanager
+def next_due_scope(using: str | None = None) -> Iterator[None]:
+    """Around a service (``@next_due_scope()``) or a bulk step (``with next_due_scope():``):
+    the cases marked inside are recomputed once each when the outermost scope ends, inside
+    its transaction. An inner scope (a service calling another, a listener) only collects.
+    On an exception nothing is recomputed: the transaction's changes are rolled back too."""
+    state = _pending(using)
+    with transaction.atomic(using=using, savepoint=False):
+        state.depth += 1
+        try:
+            yield
+            if state.depth == 1:
+                while state.case_ids:
+                    ids = sorted(state.case_ids)
+                    state.case_ids.clear()
+                    for start in range(0, len(ids), NEXT_DUE_BATCH):
+                        _next_due_recompute(ids[start : start + NEXT_DUE_BATCH])
+        finally:
+            state.depth -= 1
+            if state.depth == 0:
+                state.case_ids.clear()
+
+
+def next_due_changed(*, case_ids: Iterable[int], using: str | None = None) -> None:
+    """Something due on these cases was added, done, moved or ended. Inside a
+    ``next_due_scope`` the cases are recomputed when it ends; outside one, at once (still in
+    the caller's transaction), so a caller without a scope is never left with a stale date."""
+    state = _pending(using)
+    if state.depth:
+        state.case_ids.update(case_ids)
+        return
+    with next_due_scope(using):
+        next_due_changed(case_ids=case_ids, using=using)
+
+
+def _next_due_recompute(case_ids: Sequence[int]) -> None:
+    """Set ``Case.next_due_on`` of these cases to the earliest date of every registered due
+    source (None when none has one); a set-based update that writes only what changes."""
+    from cases.extensions import due_sources
+
+    ids = list(dict.fromkeys(case_ids))
+    if not ids:
+        return
+    earliest: dict[int, dt.date] = {}
+    for source in due_sources():
+        for case_id, due in source(ids).items():
+            if case_id not in earliest or due < earliest[case_id]:
+                earliest[case_id] = due
+    # One statement for every case, writing only the rows whose date changes (bulk_update wrote
+    # every row through a CASE of a thousand branches a batch: seconds per 10,000 cases).
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {Case._meta.db_table} AS c SET next_due_on = v.due "  # noqa: S608 (name from metadata)
+            "FROM unnest(%s::bigint[], %s::date[]) AS v(id, due) "
+            "WHERE c.id = v.id AND c.next_due_on IS DISTINCT FROM v.due",
+            [ids, [earliest.get(case_id) for case_id in ids]],
+        )
 
 
 def _event(case: Case, *, actor: User | None, kind: EventKind, summary: str, **extra: Any) -> CaseEvent:
@@ -626,6 +716,7 @@ def _next_referral_ref(partnership_id: int) -> str:
 
 
 @transaction.atomic
+@next_due_scope()
 def case_transition(
     *,
     actor: User,
@@ -801,12 +892,17 @@ CRIMINAL_HISTORY_FACTORS = frozenset({"antisocial_lifestyle"})
 
 
 @transaction.atomic
-def case_record_evaluation_factors(*, actor: User, case: Case, factors: dict[str, bool | None]) -> Case:
+def case_record_evaluation_factors(
+    *, actor: User, case: Case, factors: dict[str, bool | None], expected_version: str | None = None
+) -> Case:
     """Record what is known of the perpetrator for the evaluation: mental-health services,
     probation, MAPPA, antisocial lifestyle. Each is yes (True), no (False) or not known (None);
     a factor left out of ``factors`` stays as it is. Triage roles and clinicians record them,
     as they record a meeting's outcome; the antisocial lifestyle only under the criminal
-    history class. One timeline entry names the changes."""
+    history class. One timeline entry names the changes. ``expected_version``: the case as the
+    editor saw it (``EditConflict`` if it changed since, docs/concurrent-edits.md)."""
+    from cases.selectors import case_version
+
     permissions.require_case(actor, case)
     errors: dict[str, str] = {}
     if not permissions.can_record_evaluation_factors(actor):
@@ -823,6 +919,7 @@ def case_record_evaluation_factors(*, actor: User, case: Case, factors: dict[str
     if errors:
         raise ValidationError(errors)
     locked = Case.objects.select_for_update().get(pk=case.pk)
+    check_version(case_version(locked), expected_version)
     changes = []
     for name, value in factors.items():
         if getattr(locked, name) != value:
@@ -1067,6 +1164,7 @@ def _tell_order_listeners(event: OrderEvent) -> None:
 
 
 @transaction.atomic
+@next_due_scope()
 def order_record(
     *,
     actor: User,
@@ -1108,6 +1206,7 @@ def order_record(
 
 
 @transaction.atomic
+@next_due_scope()
 def breach_record(
     *,
     actor: User,
@@ -1173,33 +1272,6 @@ def outcome_record(
     )
     _event(case, actor=actor, kind=EventKind.OUTCOME, summary=f"{outcome.get_kind_display()} ({decided_on:%d %b %Y})")
     return outcome
-
-
-def case_refresh_next_due(*, case_ids: Sequence[int]) -> None:
-    """Recompute ``Case.next_due_on`` from every registered due-date source.
-
-    Called by the services that create, complete or reschedule something due;
-    a set-based update, so a nightly job can refresh thousands of cases at once.
-    """
-    from cases.extensions import due_sources
-
-    ids = list(dict.fromkeys(case_ids))
-    if not ids:
-        return
-    earliest: dict[int, dt.date] = {}
-    for source in due_sources():
-        for case_id, due in source(ids).items():
-            if case_id not in earliest or due < earliest[case_id]:
-                earliest[case_id] = due
-    # One statement for every case, writing only the rows whose date changes (bulk_update wrote
-    # every row through a CASE of a thousand branches a batch: seconds per 10,000 cases).
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {Case._meta.db_table} AS c SET next_due_on = v.due "  # noqa: S608 (name from metadata)
-            "FROM unnest(%s::bigint[], %s::date[]) AS v(id, due) "
-            "WHERE c.id = v.id AND c.next_due_on IS DISTINCT FROM v.due",
-            [ids, [earliest.get(case_id) for case_id in ids]],
-        )
 
 
 def case_set_next_due(*, case_id: int, next_due_on: dt.date | None) -> None:

@@ -435,24 +435,28 @@ def evaluation_factors(request: HttpRequest, case_id: int) -> HttpResponse:
     """Mental-health services, probation, MAPPA and antisocial lifestyle, through the same
     service as the API's ``PATCH /api/v1/cases/{id}/evaluation-factors/``."""
     actor = staff_member(request)
-    factors = reads.evaluation_factors_read(user=actor, case_id=case_id)
-    case = factors.case
+    # The role first: a user who may not record them reads (and is logged reading) nothing.
     if not permissions.can_record_evaluation_factors(actor):
         raise Http404
-    current = {
-        "mental_health_services": factors.mental_health_services,
-        "probation_involved": factors.probation_involved,
-        "mappa": factors.mappa,
-        "antisocial_lifestyle": factors.antisocial_lifestyle,
-    }
-    form = EvaluationFactorsForm(
-        request.POST if request.method == "POST" else None,
-        current=current,
-        criminal_history="antisocial_lifestyle" not in factors.withheld,
-    )
+    factors = reads.evaluation_factors_read(user=actor, case_id=case_id)
+    case = factors.case
+    form = _evaluation_factors_form(factors, request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.case_record_evaluation_factors(actor=actor, case=case, factors=form.factors())
+            services.case_record_evaluation_factors(
+                actor=actor, case=case, factors=form.factors(), expected_version=form.expected_version()
+            )
+        except EditConflict:
+            # Someone saved them meanwhile: show the factors as they are now, not ours over them.
+            current = reads.evaluation_factors_read(user=actor, case_id=case_id)
+            return _case_form_page(
+                request,
+                current.case,
+                _evaluation_factors_form(current, None),
+                title="Evaluation factors",
+                button="Save",
+                extra={"caption": "the perpetrator", "summary_errors": conflict_page_errors()},
+            )
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
@@ -460,6 +464,20 @@ def evaluation_factors(request: HttpRequest, case_id: int) -> HttpResponse:
             return redirect("cases:case_detail", case_id=case.pk)
     return _case_form_page(
         request, case, form, title="Evaluation factors", button="Save", extra={"caption": "the perpetrator"}
+    )
+
+
+def _evaluation_factors_form(factors: selectors.EvaluationFactors, data: Any) -> EvaluationFactorsForm:
+    return EvaluationFactorsForm(
+        data,
+        current={
+            "mental_health_services": factors.mental_health_services,
+            "probation_involved": factors.probation_involved,
+            "mappa": factors.mappa,
+            "antisocial_lifestyle": factors.antisocial_lifestyle,
+        },
+        criminal_history="antisocial_lifestyle" not in factors.withheld,
+        version=selectors.case_version(factors.case),
     )
 
 

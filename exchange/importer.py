@@ -61,7 +61,7 @@ from cases.models import (
     ReferringAgency,
     status_for_decision,
 )
-from cases.services import case_refresh_next_due, cases_share_by_default, default_share_group_ids
+from cases.services import cases_share_by_default, default_share_group_ids, next_due_changed, next_due_scope
 from exchange import exporter
 from exchange import format as fmt
 from exchange.copy import CopyRefused, copy_objects
@@ -679,8 +679,9 @@ def _write(
         # written): their rows are new, so their history is written below, as committed.
         if touched & new:
             say("Due dates of the new cases")
-            for chunk in iter_chunks(sorted(touched & new), BATCH):
-                case_refresh_next_due(case_ids=chunk)
+            # One set-based recompute of them all, while the history triggers are still off.
+            with next_due_scope():
+                next_due_changed(case_ids=touched & new)
     say("History of the new records")
     written = history.write(
         metadata={
@@ -696,8 +697,8 @@ def _write(
     if held_touched:
         say("Current assessments, risk and due dates of cases already held")
         assessments_refresh_current(case_ids=sorted(risk_cases - new))
-        for chunk in iter_chunks(held_touched, BATCH):
-            case_refresh_next_due(case_ids=chunk)
+        with next_due_scope():
+            next_due_changed(case_ids=held_touched)
     say("Statistics of the tables written")
     _analyze(
         [*_history_models(), *history.event_models(), CrimeReference, CaseParty, CaseGroupObjectPermission, CaseEvent]

@@ -47,7 +47,7 @@ from cases.models import (
     PartyRole,
     ReferringAgency,
 )
-from cases.services import case_refresh_next_due
+from cases.services import next_due_changed, next_due_scope
 from followups import permissions
 from followups.models import (
     DEFAULT_CHECKPOINTS,
@@ -245,11 +245,11 @@ def _end_periods_and_withdraw_reviews(*, case: Case, actor: User, on: dt.date, o
         access_record(
             user=actor,
             action=AccessAction.CHANGE,
-            record_type="cases.followupreview",
+            record_type="followups.followupreview",
             record_ids=withdrawn,
             purpose="case closed: open follow-up reviews withdrawn",
         )
-    case_refresh_next_due(case_ids=[case.pk])
+    next_due_changed(case_ids=[case.pk])
 
 
 def on_case_transition(event: TransitionEvent) -> None:
@@ -357,7 +357,7 @@ def _schedule_reviews_sql(t: dict[str, str]) -> str:
     """One statement: the reviews of every checkpoint reached in the batch, and the cases' next-due date.
 
     The next-due date only moves earlier here (reviews are added, none closed), so
-    ``LEAST(old, earliest new)`` is exactly what ``case_refresh_next_due`` would compute,
+    ``LEAST(old, earliest new)`` is exactly what the due-date hook (``next_due_scope``) would compute,
     without a round trip per case.
     """
     defaults = "ARRAY[" + ",".join(str(m) for m in DEFAULT_CHECKPOINTS) + "]::smallint[]"
@@ -453,7 +453,7 @@ def followups_schedule_batch(*, first_case_id: int, last_case_id: int, today: dt
         # The statement's row estimates are large; compiling it costs more than running it.
         cursor.execute("SET LOCAL jit = off")
         # Case.next_due_on is derived (the earliest open due date across the registered
-        # sources, recomputable at any time by case_refresh_next_due): moving it here
+        # sources, recomputable at any time by the hook, next_due_changed): moving it here
         # writes no CaseHistory row. A history trigger per case made a million-case first
         # run several times slower; the reviews themselves keep their history.
         cursor.execute("SELECT set_config('pgtrigger.ignore', %s, true)", ["{" + _case_history_trigger() + "}"])
@@ -516,6 +516,8 @@ def case_owners(case_ids: Iterable[int]) -> dict[int, list[User]]:
         else:
             unassigned.append(case_id)
     if unassigned:
+        # The triage officers of the agencies each case is shared with are the candidates; which
+        # of them may see it is ``viewable_pairs``, the one case rule asked for every pair at once.
         perm_id = case_permissions.view_case_permission_id()
         groups_by_case: dict[int, set[int]] = defaultdict(set)
         for case_id, group_id in CaseGroupObjectPermission.objects.filter(
@@ -528,16 +530,16 @@ def case_owners(case_ids: Iterable[int]) -> dict[int, list[User]]:
             .select_related("agency")
             .order_by("pk")
         )
-        for case_id in unassigned:
-            case = cases[case_id]
-            owners[case_id] = [
-                u
-                for u in officers
-                if u.agency is not None
-                and u.agency.group_id in groups_by_case.get(case_id, set())
-                and u.agency.partnership_id == case.partnership_id
-                and not case.is_restricted
-            ]
+        pairs = [
+            (officer, cases[case_id])
+            for case_id in unassigned
+            for officer in officers
+            if officer.agency is not None and officer.agency.group_id in groups_by_case.get(case_id, set())
+        ]
+        allowed = case_permissions.viewable_pairs(pairs)
+        for officer, case in pairs:
+            if (officer.pk, case.pk) in allowed:
+                owners[case.pk].append(officer)
     return owners
 
 
@@ -728,6 +730,7 @@ def _record(case: Case, data: OccurrenceInput, *, actor: User | None, **links: A
 
 
 @transaction.atomic
+@next_due_scope()
 def followup_review_complete(*, actor: User, review: FollowUpReview, data: ReviewInput) -> FollowUpReview:
     """Answer a review: the occurrences of re-offending in the window, or the sources checked."""
     case_permissions.require_case(actor, review.case)
@@ -775,8 +778,10 @@ def followup_review_complete(*, actor: User, review: FollowUpReview, data: Revie
         else "no re-offending found"
     )
     _event(locked.case, actor=actor, summary=f"{locked.checkpoint_months}-month follow-up review: {outcome}")
-    access_record(user=actor, action=AccessAction.CHANGE, record_type="cases.followupreview", record_ids=[locked.pk])
-    case_refresh_next_due(case_ids=[locked.case_id])
+    access_record(
+        user=actor, action=AccessAction.CHANGE, record_type="followups.followupreview", record_ids=[locked.pk]
+    )
+    next_due_changed(case_ids=[locked.case_id])
     return locked
 
 
@@ -797,7 +802,9 @@ def reoffending_record_add(*, actor: User, case: Case, data: OccurrenceInput) ->
         summary=f"Re-offending recorded: {record.get_kind_display().split(' (')[0].lower()} "
         f"on {record.occurred_on:%-d %B %Y}",
     )
-    access_record(user=actor, action=AccessAction.CREATE, record_type="cases.reoffendingrecord", record_ids=[record.pk])
+    access_record(
+        user=actor, action=AccessAction.CREATE, record_type="followups.reoffendingrecord", record_ids=[record.pk]
+    )
     return record
 
 
@@ -815,15 +822,30 @@ def classify(*, new_behaviour_on: dt.date, last_known_on: dt.date) -> str:
     return ReoffendingKind.RECURRENCE
 
 
-def _last_known_behaviour(case: Case) -> dt.date:
-    """The latest date the earlier case knows of the perpetrator's behaviour: its referral's last
-    incident (or, without one, the date received), a breach of its orders, re-offending recorded."""
-    referral = case.referral
-    known = [referral.last_incident_on or referral.received_on]
-    breach = Breach.objects.filter(order__case=case).aggregate(last=Max("occurred_on"))["last"]
-    record = ReoffendingRecord.objects.filter(case=case).aggregate(last=Max("occurred_on"))["last"]
-    known += [d for d in (breach, record) if d is not None]
-    return max(known)
+def last_known_behaviour(cases: Sequence[Case]) -> dict[int, dt.date]:
+    """The latest date each earlier case knows of the perpetrator's behaviour: its referral's last
+    incident (or, without one, the date received), a breach of its orders, re-offending recorded.
+
+    Two grouped queries whatever the number of cases (the cases come with their referral)."""
+    ids = [c.pk for c in cases]
+    breaches = dict(
+        Breach.objects.filter(order__case_id__in=ids)
+        .values("order__case_id")
+        .annotate(last=Max("occurred_on"))
+        .values_list("order__case_id", "last")
+    )
+    records = dict(
+        ReoffendingRecord.objects.filter(case_id__in=ids)
+        .values("case_id")
+        .annotate(last=Max("occurred_on"))
+        .values_list("case_id", "last")
+    )
+    known: dict[int, dt.date] = {}
+    for case in cases:
+        referral = case.referral
+        dates = [referral.last_incident_on or referral.received_on, breaches.get(case.pk), records.get(case.pk)]
+        known[case.pk] = max(d for d in dates if d is not None)
+    return known
 
 
 @transaction.atomic
@@ -868,9 +890,10 @@ def reoffending_detect(*, new_case: Case, actor: User | None = None) -> list[Reo
     earlier_cases = {
         c.pk: c for c in Case.objects.filter(pk__in=[c for c, _ in earlier_ids]).select_related("referral")
     }
+    known = last_known_behaviour(list(earlier_cases.values()))
     for case_id, person_id in dict(earlier_ids).items():
         earlier = earlier_cases[case_id]
-        last_known = _last_known_behaviour(earlier)
+        last_known = known[case_id]
         same_victim = bool(new_victims & victims_by_case.get(case_id, set()))
         # The behaviour of the new referral that comes after what the earlier case knew.
         occurred_on = new_start if new_start > last_known else (referral.last_incident_on or referral.received_on)
@@ -1018,7 +1041,9 @@ def reoffending_candidate_confirm(
         summary=f"Possible re-offending confirmed: {record.get_kind_display().split(' (')[0].lower()} "
         f"on {record.occurred_on:%-d %B %Y}",
     )
-    access_record(user=actor, action=AccessAction.CREATE, record_type="cases.reoffendingrecord", record_ids=[record.pk])
+    access_record(
+        user=actor, action=AccessAction.CREATE, record_type="followups.reoffendingrecord", record_ids=[record.pk]
+    )
     return record
 
 
@@ -1034,6 +1059,6 @@ def reoffending_candidate_reject(*, actor: User, candidate: ReoffendingCandidate
     locked.save(update_fields=["status", "decided_by", "decided_at", "decision_reason"])
     _event(locked.case, actor=actor, summary="Possible re-offending rejected", detail=reason.strip())
     access_record(
-        user=actor, action=AccessAction.CHANGE, record_type="cases.reoffendingcandidate", record_ids=[locked.pk]
+        user=actor, action=AccessAction.CHANGE, record_type="followups.reoffendingcandidate", record_ids=[locked.pk]
     )
     return locked

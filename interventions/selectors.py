@@ -633,6 +633,40 @@ class Inbox:
 INBOX_LIMIT = 50
 
 
+# What is waiting for a user, one definition each: the inbox lists them and the home page's
+# work lines (interventions/worklist.py) count them. ``visible``: the ids of the cases the
+# user may see (``case_queryset_for_user(...).values("pk")``).
+def referrals_to_decide(user: Any, visible: QuerySet[Any]) -> QuerySet[InterventionReferral]:
+    """Treatment referrals to the clinician's health agency waiting for a decision."""
+    return InterventionReferral.objects.filter(
+        health_agency_id=user.agency_id, status=ReferralStatus.SUBMITTED, case_id__in=visible
+    )
+
+
+def open_appointments(user: Any, visible: QuerySet[Any]) -> QuerySet[Appointment]:
+    """Appointments of the clinician's agency's open interventions not yet fed back, moved or
+    cancelled: due for feedback once they have started, upcoming before."""
+    return Appointment.objects.filter(
+        session__intervention__agency_id=user.agency_id,
+        session__intervention__status__in=OPEN_STATUSES,
+        session__intervention__case_id__in=visible,
+        feedback_at__isnull=True,
+        rescheduled_at__isnull=True,
+        cancelled_at__isnull=True,
+    )
+
+
+def feedback_due(user: Any, visible: QuerySet[Any], *, now: dt.datetime) -> QuerySet[Appointment]:
+    return open_appointments(user, visible).filter(starts_at__lte=now)
+
+
+def concerns_for(user: Any, visible: QuerySet[Any]) -> QuerySet[SessionConcern]:
+    """Concerns raised to the user and not yet acknowledged."""
+    return SessionConcern.objects.filter(
+        recipient=user, acknowledged_at__isnull=True, intervention__case_id__in=visible
+    )
+
+
 def interventions_inbox_for_user(*, user: User) -> Inbox:
     """What is waiting for this user: referrals to decide and sessions to feed back (health);
     concerns to read and referrals made (probation and police). Only cases they can see."""
@@ -644,33 +678,24 @@ def interventions_inbox_for_user(*, user: User) -> Inbox:
     now = timezone.now()
     if permissions.is_health_clinician(user):
         inbox.referrals_to_decide = list(
-            InterventionReferral.objects.filter(
-                health_agency_id=user.agency.pk,  # type: ignore[union-attr]
-                status=ReferralStatus.SUBMITTED,
-                case_id__in=visible,
-            )
+            referrals_to_decide(user, visible)
             .select_related("case", "referring_agency")
             .order_by("referred_on", "id")[:INBOX_LIMIT]
         )
-        open_appointments = Appointment.objects.filter(
-            session__intervention__agency_id=user.agency.pk,  # type: ignore[union-attr]
-            session__intervention__status__in=OPEN_STATUSES,
-            session__intervention__case_id__in=visible,
-            feedback_at__isnull=True,
-            rescheduled_at__isnull=True,
-            cancelled_at__isnull=True,
-        ).select_related("session__intervention__case")
-        inbox.feedback_due = list(open_appointments.filter(starts_at__lte=now).order_by("starts_at")[:INBOX_LIMIT])
+        inbox.feedback_due = list(
+            feedback_due(user, visible, now=now)
+            .select_related("session__intervention__case")
+            .order_by("starts_at")[:INBOX_LIMIT]
+        )
         inbox.upcoming = list(
-            open_appointments.filter(starts_at__gt=now, starts_at__lte=now + dt.timedelta(days=14)).order_by(
-                "starts_at"
-            )[:INBOX_LIMIT]
+            open_appointments(user, visible)
+            .filter(starts_at__gt=now, starts_at__lte=now + dt.timedelta(days=14))
+            .select_related("session__intervention__case")
+            .order_by("starts_at")[:INBOX_LIMIT]
         )
     if permissions.can_refer(user):
         inbox.concerns_for_me = list(
-            SessionConcern.objects.filter(
-                recipient=user, acknowledged_at__isnull=True, intervention__case_id__in=visible
-            )
+            concerns_for(user, visible)
             .select_related("intervention__case", "raised_by", "recipient", "notification", "appointment__session")
             .order_by("-created_at")[:INBOX_LIMIT]
         )

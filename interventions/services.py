@@ -25,7 +25,7 @@ from audit.models import AccessAction
 from audit.services import access_record
 from cases import permissions as case_permissions
 from cases.models import Case
-from cases.services import case_refresh_next_due
+from cases.services import next_due_changed, next_due_scope
 from interventions import permissions, rules
 from interventions.extensions import intervention_end_listeners
 from interventions.models import (
@@ -310,7 +310,7 @@ def _refresh_numbers(intervention: Intervention) -> None:
 
 def _refresh_due(intervention: Intervention) -> None:
     """The case's next-due date moves with its sessions and plan reviews (selectors.intervention_due_dates)."""
-    case_refresh_next_due(case_ids=[intervention.case_id])
+    next_due_changed(case_ids=[intervention.case_id])
 
 
 # --- therapy plans -------------------------------------------------------------------------------------
@@ -373,6 +373,7 @@ def therapy_plan_version(latest: TherapyPlan | None) -> str:
 
 
 @transaction.atomic
+@next_due_scope()
 def plan_save(
     *,
     actor: User,
@@ -425,6 +426,7 @@ def plan_save(
 
 
 @transaction.atomic
+@next_due_scope()
 def plan_approve(*, actor: User, plan: TherapyPlan) -> TherapyPlan:
     intervention = plan.intervention
     _require_deliverer(actor, intervention, "plan")
@@ -480,6 +482,7 @@ def _approve(actor: User, intervention: Intervention, draft: TherapyPlan) -> The
 
 
 @transaction.atomic
+@next_due_scope()
 def plan_review_record(
     *,
     actor: User,
@@ -548,6 +551,7 @@ def _require_plan(intervention: Intervention, field_name: str) -> TherapyPlan:
 
 
 @transaction.atomic
+@next_due_scope()
 def appointment_book(*, actor: User, session: TherapySession, data: AppointmentInput) -> Appointment:
     """Book a time for a session (again, after one that did not happen). Past times are
     allowed so that a session held before it was entered can be recorded."""
@@ -579,6 +583,7 @@ def appointment_book(*, actor: User, session: TherapySession, data: AppointmentI
 
 
 @transaction.atomic
+@next_due_scope()
 def appointment_reschedule(
     *, actor: User, appointment: Appointment, data: AppointmentInput, reason: str
 ) -> Appointment:
@@ -614,6 +619,7 @@ def appointment_reschedule(
 
 
 @transaction.atomic
+@next_due_scope()
 def appointment_cancel(*, actor: User, appointment: Appointment, reason: str) -> Appointment:
     """Cancel one appointment still to come. It stays, with the reason; its session is free to
     be booked again (the course keeps its length: the plan, not the diary, says how many)."""
@@ -741,6 +747,7 @@ def course_preview(*, actor: User, intervention: Intervention, data: CourseInput
 
 
 @transaction.atomic
+@next_due_scope()
 def course_book(*, actor: User, intervention: Intervention, data: CourseInput) -> list[Appointment]:
     """Book the course: every appointment or none."""
     _require_deliverer(actor, intervention, "first_date")
@@ -814,6 +821,7 @@ def concern_recipient(intervention: Intervention) -> User | None:
 
 
 @transaction.atomic
+@next_due_scope()
 def appointment_feedback_record(*, actor: User, appointment: Appointment, data: FeedbackInput) -> Appointment:
     """After the session's time: attendance, whether it happened, the summary for probation,
     clinical notes (class clinical) and any concern, which tells the probation practitioner
@@ -969,6 +977,7 @@ class EndingInput:
 
 
 @transaction.atomic
+@next_due_scope()
 def intervention_end(*, actor: User, intervention: Intervention, data: EndingInput) -> Intervention:
     """End an intervention. A direct intervention's ending follows interventions.rules:
     completed (every planned session delivered, or by agreement), ended early or dropped out

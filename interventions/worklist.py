@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from cases.selectors import case_queryset_for_user
 from interventions import permissions
-from interventions.models import OPEN_STATUSES, Appointment, InterventionReferral, ReferralStatus, SessionConcern
+from interventions.selectors import concerns_for, feedback_due, referrals_to_decide
 from masip.worklist import WorkLine
 
 
@@ -23,25 +23,13 @@ def lines(user: Any) -> list[WorkLine]:
     inbox = reverse("interventions:inbox")
     found: list[WorkLine] = []
     if clinician:
-        waiting = InterventionReferral.objects.filter(
-            health_agency_id=user.agency_id, status=ReferralStatus.SUBMITTED, case_id__in=visible
-        ).count()
-        missing = Appointment.objects.filter(
-            session__intervention__agency_id=user.agency_id,
-            session__intervention__status__in=OPEN_STATUSES,
-            session__intervention__case_id__in=visible,
-            feedback_at__isnull=True,
-            rescheduled_at__isnull=True,
-            cancelled_at__isnull=True,
-            starts_at__lte=timezone.now(),
-        ).count()
+        waiting = referrals_to_decide(user, visible).count()
+        missing = feedback_due(user, visible, now=timezone.now()).count()
         found += [
             WorkLine("treatment_referrals", "Treatment referrals waiting for a decision", waiting, url=inbox),
             WorkLine("feedback_missing", "Sessions missing feedback", missing, url=inbox, overdue=missing > 0),
         ]
     if refers:
-        concerns = SessionConcern.objects.filter(
-            recipient=user, acknowledged_at__isnull=True, intervention__case_id__in=visible
-        ).count()
+        concerns = concerns_for(user, visible).count()
         found.append(WorkLine("concerns", "Concerns not acknowledged", concerns, url=inbox, overdue=concerns > 0))
     return found

@@ -7,8 +7,7 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from agencies.staff import staff_member, staff_required
-from cases.permissions import is_staff_member
+from agencies.staff import is_staff_member, staff_member, staff_required
 from masip import jobs, worklist
 from masip.health import queue_stats, readiness_checks, run_checks
 

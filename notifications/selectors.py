@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import QuerySet
 from django.http import Http404
@@ -43,7 +44,7 @@ def inbox_for_user(*, user: User, limit: int = INBOX_PAGE_SIZE) -> Inbox:
     if not is_staff_member(user):
         raise Http404
     rows = list(Notification.objects.filter(recipient=user).order_by("-created_at", "-id")[: limit + 1])
-    unread = Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+    unread = unread_queryset(user=user).count()
     return Inbox(notifications=rows[:limit], unread=unread, has_more=len(rows) > limit)
 
 
@@ -61,5 +62,7 @@ def unread_count(*, user: User) -> int:
     return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
 
 
-def unread_queryset(*, user: User) -> QuerySet[Notification]:
+def unread_queryset(*, user: Any) -> QuerySet[Notification]:
+    """The user's unread notifications: the inbox's count, the home page's line and "mark all
+    read" all take them from here."""
     return Notification.objects.filter(recipient=user, read_at__isnull=True)

@@ -11,11 +11,11 @@ from typing import Any
 from django.urls import reverse
 
 from masip.worklist import WorkLine
-from notifications.models import Notification
+from notifications.selectors import unread_queryset
 
 
 def lines(user: Any) -> list[WorkLine]:
     if not getattr(user, "is_authenticated", False) or getattr(user, "agency_id", None) is None:
         return []
-    unread = Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+    unread = unread_queryset(user=user).count()
     return [WorkLine("notifications", "Unread notifications", unread, url=reverse("notifications:inbox"))]

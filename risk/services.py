@@ -26,7 +26,7 @@ from audit.models import AccessAction
 from audit.services import access_record
 from cases import permissions as case_permissions
 from cases.models import Case, StalkerType
-from cases.services import case_refresh_next_due
+from cases.services import next_due_changed, next_due_scope
 from risk import loader, permissions, scoring, selectors
 from risk.models import (
     OVERALL_RANK,
@@ -575,7 +575,7 @@ def _after_completion(assessment: Assessment) -> None:
                     changes["stalker_type_secondary"] = ""
             Case.objects.filter(pk=current.case_id).exclude(**changes).update(**changes)
     _refresh_case_risk(assessment.case_id)
-    case_refresh_next_due(case_ids=[assessment.case_id])
+    next_due_changed(case_ids=[assessment.case_id])
 
 
 def version_scores_domains(version: InstrumentVersion) -> bool:
@@ -646,6 +646,7 @@ def _complete(
 
 
 @transaction.atomic
+@next_due_scope()
 def assessment_complete(*, actor: User, assessment: Assessment) -> Assessment:
     """Check every open question is answered, work out the result, lock the assessment."""
     case_permissions.require_case(actor, assessment.case)
@@ -712,6 +713,7 @@ def assessment_discard(*, actor: User, assessment: Assessment) -> None:
 
 
 @transaction.atomic
+@next_due_scope()
 def sash_record(
     *, actor: User, case: Case, level: str, assessed_on: dt.date | None = None, note: str = ""
 ) -> Assessment:
@@ -758,6 +760,7 @@ def sash_record(
 
 
 @transaction.atomic
+@next_due_scope()
 def incident_record(*, actor: User, case: Case, occurred_on: dt.date, description: str, source: str) -> Incident:
     """Record an incident. It counts towards MARAC escalation and repeat, and makes the DASH due again."""
     case_permissions.require_case(actor, case)
@@ -803,7 +806,7 @@ def _incident_create(*, actor: User, case: Case, occurred_on: dt.date, descripti
         due = _incident_review_due(occurred_on, today, assessment.assessed_on)
         if assessment.review_due_on is None or due < assessment.review_due_on:
             Assessment.objects.filter(pk=assessment.pk).update(review_due_on=due)
-    case_refresh_next_due(case_ids=[case.pk])
+    next_due_changed(case_ids=[case.pk])
     return incident
 
 

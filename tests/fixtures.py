@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from django.conf import settings
 
+from tests.agreements import AGREEMENTS, set_agreement
 from tests.factories import World
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -26,6 +27,15 @@ CHROMIUM = os.environ.get("MASIP_CHROMIUM", "/usr/bin/chromium")
 @pytest.fixture
 def world(db: None) -> World:
     return World("North Partnership")
+
+
+@pytest.fixture(params=list(AGREEMENTS))
+def agreement(request: Any, world: World) -> str:
+    """Run the test under each agreement of tests/agreements.py (the default first), on ``world``."""
+    rules = AGREEMENTS[request.param]
+    if rules is not None:
+        set_agreement(world.partnership, rules)
+    return str(request.param)
 
 
 @pytest.fixture

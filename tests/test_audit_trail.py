@@ -447,3 +447,43 @@ def test_a_post_logs_the_write_it_makes_and_no_view(world: World) -> None:
         assert client.get(url).status_code == 200
         assert [row for row in _actions_since(advocate, mark) if row[0] == AccessAction.VIEW], url
     assert victim_id(case) == victim
+
+
+# --- record types of the follow-up models, before and after they moved app ------------------------------------
+
+
+@pytest.mark.django_db
+def test_follow_up_rows_are_logged_as_followups_and_older_cases_rows_are_named_and_found(world: World) -> None:
+    import datetime as dt
+
+    from followups import services as followup_services
+    from tests.followups_factories import accepted_case
+
+    case = accepted_case(world, decided_on=dt.date.today() - dt.timedelta(days=60))
+    record = followup_services.reoffending_record_add(
+        actor=world.triage_officer,
+        case=case,
+        data=followup_services.OccurrenceInput(
+            occurred_on=dt.date.today() - dt.timedelta(days=5),
+            kind="persistence",
+            victim="same",
+            source="police",
+            offence="s2a_stalking",
+        ),
+    )
+    written = AccessLog.objects.filter(user=world.triage_officer, record_ids=[str(record.pk)])
+    assert list(written.values_list("record_type", flat=True)) == ["followups.reoffendingrecord"]
+    # A row written before the models left the cases app keeps its old type (the log is append-only).
+    access_record(
+        user=world.advocate, action=AccessAction.VIEW, record_type="cases.reoffendingrecord", record_ids=["9"]
+    )
+    access_record(user=world.advocate, action=AccessAction.VIEW, record_type="cases.followupreview", record_ids=["8"])
+    client = logged_in(world.admin)
+    url = reverse("agencies:access_log")
+    found = client.get(url, {"record_type": "followups.reoffendingrecord"})
+    assert sorted(r for _t, r in shown(found)) == [[str(record.pk)], ["9"]]
+    html = client.get(url, {"record_type": "followups.followupreview"}).content.decode()
+    # Both named in words, by the model's own name; the bare legacy type is not shown.
+    assert "Follow up review" in html and "cases.followupreview" not in html
+    assert "Reoffending record" in found.content.decode()
+    assert "cases.reoffendingrecord" not in found.content.decode()

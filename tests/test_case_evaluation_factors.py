@@ -195,3 +195,86 @@ def test_roles_that_do_not_record_them_and_other_partnerships_get_404(world: Wor
     detail = client_for(world.advocate).get(reverse("cases:case_detail", args=[case.pk]))
     assert detail.status_code == 200 and "Evaluation factors" in detail.content.decode()
     assert page(case) not in detail.content.decode()
+
+
+# --- the order of the checks ---------------------------------------------------------------------------------
+
+
+def test_a_role_that_may_not_record_them_is_refused_before_anything_is_read_or_logged(
+    world: World, agreement: str
+) -> None:
+    case = make_case(world.triage_officer)
+    for user in (world.advocate, world.probation_practitioner):
+        client = client_for(user)
+        assert client.get(page(case)).status_code == 404
+        assert client.post(page(case), ALL_ANSWERED).status_code == 404
+        assert not AccessLog.objects.filter(user=user, purpose="evaluation factors").exists(), user.role
+
+
+# --- an edit made meanwhile --------------------------------------------------------------------------------
+
+
+def version_on(html: str) -> str:
+    found = re.search(r'name="version" value="([^"]*)"', html)
+    assert found is not None
+    return found.group(1)
+
+
+def test_a_stale_page_is_refused_and_shows_the_factors_as_they_are_now(world: World) -> None:
+    case = make_case(world.triage_officer)
+    client = client_for(world.triage_officer)
+    seen = version_on(client.get(page(case)).content.decode())
+    # Someone else records MAPPA while the page is open.
+    assert api_for(world.clinician).patch(url(case), {"mappa": True}, format="json").status_code == 200
+    stale = client.post(page(case), {**ALL_ANSWERED, "version": seen})
+    assert stale.status_code == 200
+    body = stale.content.decode()
+    assert "govuk-error-summary" in body and "changed by someone else" in body
+    # Nothing of the stale answers was written; the form now holds what is recorded.
+    case.refresh_from_db()
+    assert (case.mental_health_services, case.probation_involved, case.mappa, case.antisocial_lifestyle) == (
+        None,
+        None,
+        True,
+        None,
+    )
+    assert re.search(r'name="mappa" value="yes"[^>]*checked', body)
+    # Sent again with the version it now carries, it is saved.
+    fresh = client.post(page(case), {**ALL_ANSWERED, "version": version_on(body)})
+    assert fresh.status_code == 302
+    case.refresh_from_db()
+    assert case.mappa is None and case.mental_health_services is True
+
+
+def test_a_stale_if_match_gets_412_and_writes_nothing(world: World) -> None:
+    case = make_case(world.triage_officer)
+    client = api_for(world.triage_officer)
+    first = client.get(url(case))
+    etag = first["ETag"]
+    saved = client.patch(url(case), {"mappa": True}, format="json", HTTP_IF_MATCH=etag)
+    assert saved.status_code == 200 and saved["ETag"] != etag
+    stale = client.patch(url(case), {"mappa": False}, format="json", HTTP_IF_MATCH=etag)
+    assert stale.status_code == 412
+    case.refresh_from_db()
+    assert case.mappa is True
+    assert client.patch(url(case), {"mappa": False}, format="json", HTTP_IF_MATCH=saved["ETag"]).status_code == 200
+
+
+# --- the case page shows what the selector shaped ------------------------------------------------------------
+
+
+def test_the_case_page_shows_the_factors_as_the_selector_shapes_them(world: World, agreement: str) -> None:
+    from cases import selectors
+
+    case = make_case(world.triage_officer)
+    api_for(world.triage_officer).patch(url(case), {"antisocial_lifestyle": True, "mappa": False}, format="json")
+    for user in (world.triage_officer, world.advocate, world.clinician):
+        factors = selectors.case_detail_for_user(user=user, case_id=case.pk).evaluation_factors
+        history_ok = RecordClass.CRIMINAL_HISTORY in selectors.permissions.record_classes_for_user(user=user)
+        assert factors.mappa is False
+        assert factors.antisocial_lifestyle is (True if history_ok else None)
+        assert factors.withheld == ([] if history_ok else ["antisocial_lifestyle"])
+        html = client_for(user).get(reverse("cases:case_detail", args=[case.pk])).content.decode()
+        card = html.split('data-testid="evaluation-factors"')[1].split("</dl>")[0]
+        lifestyle = card.split("Antisocial lifestyle")[1]
+        assert ("Yes" in lifestyle) is history_ok, (agreement, user.role)

@@ -140,3 +140,46 @@ def test_intake_preselects_no_candidate_and_asks_for_a_choice(world: World) -> N
         {**intake_data(), "perpetrator-candidates_shown": "True", "perpetrator-link": "new"},
     )
     assert chosen.status_code == 302 and Case.objects.count() == before + 1
+
+
+# --- what is logged, and the advocate's view -------------------------------------------------------------------
+
+
+def test_the_other_cases_named_on_the_page_are_logged_and_the_unshared_one_is_not(world: World) -> None:
+    from audit.models import AccessLog
+
+    earlier, hidden, new = repeat_cases(world)
+    client_for(world.probation_practitioner).get(reverse("cases:case_detail", args=[new.pk]))
+    rows = list(
+        AccessLog.objects.filter(user=world.probation_practitioner, purpose="perpetrator history").values_list(
+            "record_type", "record_ids"
+        )
+    )
+    # The earlier case is named on the page (with its criminal history); the one not shared
+    # with probation is only counted, so it is not logged as looked at.
+    assert rows == [("cases.case", [str(earlier.pk)])]
+    client_for(world.triage_officer).get(reverse("cases:case_detail", args=[new.pk]))
+    [seen] = AccessLog.objects.filter(user=world.triage_officer, purpose="perpetrator history").values_list(
+        "record_ids", flat=True
+    )
+    assert sorted(seen) == sorted([str(earlier.pk), str(hidden.pk)])
+
+
+def test_the_advocate_sees_the_other_cases_and_their_history_as_the_agreement_allows(
+    world: World, agreement: str
+) -> None:
+    from agencies.models import RecordClass
+    from agencies.selectors import record_classes_for_user
+    from tests.test_safety_gateway import unshare_from
+
+    earlier, hidden, new = repeat_cases(world)
+    unshare_from(hidden, world.advocacy)
+    html = client_for(world.advocate).get(reverse("cases:case_detail", args=[new.pk])).content.decode()
+    banner = html.split('data-testid="repeat-perpetrator"')[1].split("</ul>")[0]
+    assert earlier.reference in banner and "A case not shared with your agency" in banner
+    assert hidden.reference not in html
+    history_ok = RecordClass.CRIMINAL_HISTORY in record_classes_for_user(user=world.advocate)
+    # The default agreement keeps criminal history from advocacy; the others give it.
+    assert history_ok is (agreement != "default")
+    assert (EARLIER_HISTORY in html) is history_ok
+    assert ('data-testid="criminal-history"' in html) is history_ok

@@ -22,7 +22,7 @@ from privacy import services
 from privacy.models import BatchStatus, ItemOutcome, LegalHold, RetentionBatch, RetentionChunk, RetentionItem
 from tests.factories import World
 from tests.privacy_factories import close_long_ago, marked_case, victim_id
-from tests.test_safety_gateway import AGREEMENTS, set_agreement
+from tests.agreements import AGREEMENTS, set_agreement
 
 pytestmark = pytest.mark.django_db
 

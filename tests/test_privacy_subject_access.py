@@ -26,7 +26,7 @@ from tests.case_factories import VICTIM_ADDRESS, VICTIM_CODE_WORD, VICTIM_PHONE,
 from tests.document_factories import pdf, pdf_bytes
 from tests.factories import World
 from tests.privacy_factories import perpetrator_id, victim_id
-from tests.test_safety_gateway import AGREEMENTS, set_agreement
+from tests.agreements import AGREEMENTS, set_agreement
 
 pytestmark = pytest.mark.django_db
 

@@ -12,13 +12,12 @@ import io
 import zipfile
 from typing import Any
 
-import pytest
 from django.test import Client
 from django.urls import reverse
 from guardian.shortcuts import assign_perm
 from rest_framework.test import APIClient
 
-from agencies.models import AgencyKind, Partnership, RecordClass, SharingRule, User
+from agencies.models import AgencyKind, RecordClass, User
 from cases import services
 from cases.models import (
     Address,
@@ -32,6 +31,7 @@ from cases.models import (
     SafeContactPreference,
 )
 from exchange.services import bundle_export_for_user
+from tests.agreements import set_agreement
 from tests.case_factories import VICTIM_ADDRESS, VICTIM_CODE_WORD, VICTIM_PHONE, make_case
 from tests.factories import World, make_user
 
@@ -48,37 +48,6 @@ def api(user: User) -> APIClient:
     client = APIClient()
     client.force_login(user)
     return client
-
-
-def set_agreement(partnership: Partnership, rules: dict[str, set[str]]) -> None:
-    """Replace the partnership's agreement with ``rules`` (agency kind -> record classes)."""
-    agreement = partnership.sharing_agreement
-    SharingRule.objects.filter(agreement=agreement).delete()
-    SharingRule.objects.bulk_create(
-        SharingRule(agreement=agreement, agency_kind=kind, record_class=cls)
-        for kind, classes in rules.items()
-        for cls in classes
-    )
-    for user in User.objects.filter(agency__partnership=partnership):
-        user.__dict__.pop("_masip_record_classes", None)
-
-
-ALL_CLASSES = {str(c) for c in RecordClass}
-# Agreements beyond the default: everything to everyone but location to police only; and
-# location to probation and health too (so a leak cannot hide behind the agreement).
-AGREEMENTS: dict[str, dict[str, set[str]] | None] = {
-    "default": None,
-    "location-to-police-only": {
-        AgencyKind.POLICE: ALL_CLASSES,
-        AgencyKind.PROBATION: ALL_CLASSES - {RecordClass.VICTIM_LOCATION},
-        AgencyKind.HEALTH: ALL_CLASSES - {RecordClass.VICTIM_LOCATION},
-        AgencyKind.ADVOCACY: ALL_CLASSES,
-    },
-    "location-to-everyone": {
-        kind: set(ALL_CLASSES)
-        for kind in (AgencyKind.POLICE, AgencyKind.PROBATION, AgencyKind.HEALTH, AgencyKind.ADVOCACY)
-    },
-}
 
 
 def victim_of(case: Case) -> Person:
@@ -131,14 +100,6 @@ def location_rows(person: Person) -> tuple[Any, ...]:
         sorted(ContactDetail.objects.filter(person=person).values_list("value", flat=True)),
         safe,
     )
-
-
-@pytest.fixture(params=list(AGREEMENTS))
-def agreement(request: Any, world: World) -> str:
-    rules = AGREEMENTS[request.param]
-    if rules is not None:
-        set_agreement(world.partnership, rules)
-    return str(request.param)
 
 
 # --- hole 1: linking a person exposes and overwrites a victim's location ------------------------------------

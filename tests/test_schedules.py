@@ -45,7 +45,12 @@ def test_every_job_is_a_registered_task_with_a_name_of_its_own() -> None:
 @pytest.mark.django_db
 def test_a_renamed_task_and_a_moved_time_are_put_right_and_a_pause_is_kept() -> None:
     first, second = SCHEDULES[0], SCHEDULES[1]
-    stale = CrontabSchedule.objects.create(minute="59", hour="23", timezone=TIMEZONE)
+    # A time no job runs at, found from the schedule itself, so the "moved" time cannot be
+    # one the install would keep or share by chance.
+    used = {(s.minute, s.hour) for s in SCHEDULES}
+    minute, hour = next((str(m), str(h)) for h in range(24) for m in range(60) if (str(m), str(h)) not in used)
+    stale = CrontabSchedule.objects.create(minute=minute, hour=hour, timezone=TIMEZONE)
+    assert (stale.minute, stale.hour) != (first.minute, first.hour)
     PeriodicTask.objects.filter(name=first.name).update(task="old.module.task_name", crontab=stale)
     PeriodicTask.objects.filter(name=second.name).update(enabled=False)
     schedules_install(periodic_task=PeriodicTask, crontab_schedule=CrontabSchedule)

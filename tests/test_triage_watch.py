@@ -12,13 +12,16 @@ from django.http import Http404
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from guardian.shortcuts import assign_perm
 
 from agencies.models import User
 from audit.models import AccessLog
+from cases import permissions as case_permissions
 from cases import services as case_services
 from cases.models import Case, CaseEvent, CaseParty, CaseStatus, Decision, PartyRole, Referral
 from tests.case_factories import make_case
 from tests.factories import World
+from tests.test_safety_gateway import unshare_from
 from tests.triage_factories import make_meeting, waiting_case
 from triage import selectors, services
 from triage.models import AgendaSource, Meeting, Outcome, Watch
@@ -193,3 +196,49 @@ def test_outside_the_case_or_the_role_the_pages_answer_404(world: World) -> None
     # A case that cannot be watched (not declined) has no watch form.
     waiting = waiting_case(world)
     assert client_for(world.triage_officer).get(reverse("triage:case_watch", args=[waiting.pk])).status_code == 404
+
+
+# --- what the watch pages log, and what the new-referral flag may tell ------------------------------------------
+
+
+def logged(user: User, purpose: str) -> list[list[str]]:
+    return list(AccessLog.objects.filter(user=user, purpose=purpose).values_list("record_ids", flat=True))
+
+
+def test_the_case_card_and_the_start_change_end_pages_log_the_case_they_show(world: World) -> None:
+    case = declined_case(world)
+    client = client_for(world.triage_officer)
+    assert client.get(reverse("cases:case_detail", args=[case.pk])).status_code == 200
+    assert logged(world.triage_officer, "Watch list: case card") == [[str(case.pk)]]
+    assert client.get(reverse("triage:case_watch", args=[case.pk])).status_code == 200
+    assert logged(world.triage_officer, "Watch list: start or change a watch") == [[str(case.pk)]]
+    watch(world, case)
+    assert client.get(reverse("triage:case_watch_end", args=[case.pk])).status_code == 200
+    assert logged(world.triage_officer, "Watch list: end a watch") == [[str(case.pk)]]
+    # Refused by role or scope: 404 and no row of any of them.
+    before = AccessLog.objects.count()
+    for user in (world.advocate, World("Elsewhere").triage_officer):
+        assert client_for(user).get(reverse("triage:case_watch", args=[case.pk])).status_code == 404
+        assert client_for(user).get(reverse("triage:case_watch_end", args=[case.pk])).status_code == 404
+    assert AccessLog.objects.count() == before
+
+
+def test_a_new_referral_in_a_case_the_officer_cannot_see_raises_no_flag_for_them(world: World, agreement: str) -> None:
+    case = declined_case(world)
+    watch(world, case, days=200)
+    meeting = make_meeting(world.triage_officer)
+    # A new referral about the same perpetrator that is not shared with the triage officer's
+    # agency: its existence is not theirs to learn, so the watch raises nothing for them.
+    unseen = make_case(world.triage_officer, victim_name=("Joanne", "Pike"), link_perpetrator_id=perpetrator_id(case))
+    unshare_from(unseen, world.police)
+    assert not case_permissions.can_view_case(world.triage_officer, unseen)
+    assert case.pk not in proposed(world, meeting)
+    [row] = selectors.watch_list_for_user(user=world.triage_officer)
+    assert row.new_referral_at is None
+    page = client_for(world.triage_officer).get(reverse("triage:watch_list")).content.decode()
+    assert "New referral names the perpetrator" not in page
+    # Shared with them again, the same referral is told.
+    assign_perm(f"cases.{case_permissions.VIEW_CASE}", world.police.group, unseen)
+    assert proposed(world, meeting) == {case.pk: AgendaSource.WATCH_NEW_REFERRAL}
+    [row] = selectors.watch_list_for_user(user=world.triage_officer)
+    assert row.new_referral_at is not None

@@ -745,7 +745,7 @@ class CaseWatchApi(APIView):
     )
     def post(self, request: Request, case_id: int) -> Response:
         user = api_staff_member(request)
-        found = selectors.case_watch_for_watcher(user=user, case_id=case_id)
+        found = selectors.case_watch_for_watcher(user=user, case_id=case_id, log=False)
         values = _valid(WatchStartInput, request.data)
         watch = _call(services.watch_start, actor=user, case=found.case, **values)
         watch.case = found.case
@@ -761,7 +761,7 @@ class CaseWatchEndApi(APIView):
     )
     def post(self, request: Request, case_id: int) -> Response:
         user = api_staff_member(request)
-        found = selectors.case_watch_for_watcher(user=user, case_id=case_id)
+        found = selectors.case_watch_for_watcher(user=user, case_id=case_id, log=False)
         if found.watch is None:
             raise Http404
         values = _valid(WatchEndInput, request.data)

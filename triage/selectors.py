@@ -393,9 +393,12 @@ REOFFENDED_IN_MONITORING = (
 )
 
 
-def _watch_annotations(qs: QuerySet[Case]) -> QuerySet[Case]:
+def _watch_annotations(qs: QuerySet[Case], *, user: User) -> QuerySet[Case]:
     """The open watch of each case (review date, when it began), the latest triage hearing,
-    and the latest referral since the watch began that names the case's perpetrator."""
+    and the latest referral since the watch began that names the case's perpetrator.
+
+    The new referral is looked for only among the cases ``user`` may see: a flag raised by a
+    case not shared with the officer would tell them that case exists."""
     open_watch = Watch.objects.filter(case_id=OuterRef("pk"), ended_at__isnull=True)
     last_triage_hearing = (
         MeetingDecision.objects.filter(case_id=OuterRef("pk"), item__meeting__kind=MeetingKind.TRIAGE)
@@ -407,7 +410,8 @@ def _watch_annotations(qs: QuerySet[Case]) -> QuerySet[Case]:
         "person_id"
     )
     new_referral = (
-        Case.objects.filter(
+        case_queryset_for_user(user=user)
+        .filter(
             parties__role=PartyRole.PERPETRATOR,
             parties__person_id__in=perpetrators,
             created_at__gt=OuterRef("watch_started_at"),
@@ -469,7 +473,7 @@ def agenda_proposals_for_user(*, user: User, meeting: Meeting) -> list[Proposal]
         # subqueries run for those alone, not for the whole caseload.
         watched = Watch.objects.filter(ended_at__isnull=True).values("case_id")
         qs = _watch_annotations(
-            qs.filter(Q(status=CaseStatus.AWAITING_TRIAGE) | Q(status=CaseStatus.DECLINED, pk__in=watched))
+            qs.filter(Q(status=CaseStatus.AWAITING_TRIAGE) | Q(status=CaseStatus.DECLINED, pk__in=watched)), user=user
         ).filter(Q(status=CaseStatus.AWAITING_TRIAGE) | watch_due(timezone.localdate()) | WATCH_NEW_REFERRAL)
     else:
         qs = _clinic_annotations(qs.filter(status__in=CLINIC_STATUSES)).filter(
@@ -799,7 +803,7 @@ def watch_list_for_user(*, user: User) -> list[WatchRow]:
     cases = {
         c.pk: c
         for c in _watch_annotations(
-            case_queryset_for_user(user=user).filter(watches__ended_at__isnull=True)
+            case_queryset_for_user(user=user).filter(watches__ended_at__isnull=True), user=user
         ).select_related("referral")
     }
     watches = list(
@@ -825,9 +829,7 @@ class CaseWatch:
     eligible: bool
 
 
-def case_watch_for_user(*, user: User, case_id: int) -> CaseWatch:
-    """The case's open watch (404 outside the user's scope), and whether it can be watched."""
-    case = case_get_for_user(user=user, case_id=case_id)
+def _case_watch(case: Case) -> CaseWatch:
     watch = Watch.objects.filter(case_id=case.pk, ended_at__isnull=True).select_related("started_by").first()
     if watch is not None:
         watch.case = case
@@ -839,21 +841,40 @@ def case_watch_for_user(*, user: User, case_id: int) -> CaseWatch:
     return CaseWatch(case=case, watch=watch, eligible=eligible)
 
 
-def case_watch_for_watcher(*, user: User, case_id: int) -> CaseWatch:
-    """``case_watch_for_user`` for someone who may watch cases: 404 to every other role, as to a
-    case outside the user's scope (the pages and the API ask this one question)."""
+def case_watch_for_user(*, user: User, case_id: int, purpose: str, watched: bool = False) -> CaseWatch:
+    """The case's open watch, and whether it can be watched, for the pages that start, change
+    or end one. 404 outside the user's scope, when there is nothing to show (not watched and
+    not eligible; not watched when ``watched`` asks for an open watch). Logged."""
+    case = case_get_for_user(user=user, case_id=case_id)
+    found = _case_watch(case)
+    if found.watch is None and (watched or not found.eligible):
+        raise Http404
+    _log_cases(user, [case.pk], purpose)
+    return found
+
+
+def case_watch_for_watcher(*, user: User, case_id: int, log: bool = True) -> CaseWatch:
+    """The case and its open watch for the API, for someone who may watch cases: 404 to every
+    other role, as to a case outside the user's scope. Logged when ``log`` (a read); a write
+    only gates on it and logs what it writes."""
     if not permissions.can_watch(user):
         raise Http404
-    return case_watch_for_user(user=user, case_id=case_id)
+    case = case_get_for_user(user=user, case_id=case_id)
+    found = _case_watch(case)
+    if log:
+        _log_cases(user, [case.pk], "Watch list (API)")
+    return found
 
 
 def watch_card_for_user(user: Any, case: Case) -> dict[str, Any] | None:
-    """The case overview's watch-list card: the open watch, or the offer to start one."""
+    """The case overview's watch-list card: the open watch, or the offer to start one. Logged
+    when shown (the watch's reason and dates are about the case)."""
     if not case_permissions.is_staff_member(user) or case.status != CaseStatus.DECLINED:
         return None
-    found = case_watch_for_user(user=user, case_id=case.pk)
+    found = _case_watch(case_get_for_user(user=user, case_id=case.pk))
     if found.watch is None and not (found.eligible and permissions.can_watch(user)):
         return None
+    _log_cases(user, [case.pk], "Watch list: case card")
     return {
         "case": case,
         "watch": found.watch,

@@ -513,6 +513,7 @@ def _action_create(*, actor: User, item: AgendaItem, case: Case, data: ActionInp
 
 
 @transaction.atomic
+@case_services.next_due_scope()
 def action_create(*, actor: User, item: AgendaItem, data: ActionInput) -> Action:
     """An action agreed at the meeting, owned by a person (and so their agency) who can see the case."""
     meeting = item.meeting
@@ -520,7 +521,7 @@ def action_create(*, actor: User, item: AgendaItem, data: ActionInput) -> Action
     case = case_get_for_user(user=actor, case_id=item.case_id)
     _require_open(meeting, "description")
     action = _action_create(actor=actor, item=item, case=case, data=data)
-    case_services.case_refresh_next_due(case_ids=[case.pk])
+    case_services.next_due_changed(case_ids=[case.pk])
     access_record(user=actor, action=AccessAction.CREATE, record_type="triage.action", record_ids=[action.pk])
     return action
 
@@ -558,6 +559,7 @@ def _require_action_scope(actor: User, action: Action) -> None:
 
 
 @transaction.atomic
+@case_services.next_due_scope()
 def action_complete(*, actor: User, action: Action, note: str = "") -> Action:
     _require_action_scope(actor, action)
     locked = _lock_action(actor, action)
@@ -565,12 +567,13 @@ def action_complete(*, actor: User, action: Action, note: str = "") -> Action:
     locked.completed_at, locked.completed_by = timezone.now(), actor
     locked.completion_note = _check_text(note, "note")
     locked.save(update_fields=["status", "completed_at", "completed_by", "completion_note", "updated_at"])
-    case_services.case_refresh_next_due(case_ids=[locked.case_id])
+    case_services.next_due_changed(case_ids=[locked.case_id])
     access_record(user=actor, action=AccessAction.CHANGE, record_type="triage.action", record_ids=[locked.pk])
     return locked
 
 
 @transaction.atomic
+@case_services.next_due_scope()
 def action_cancel(*, actor: User, action: Action, reason: str) -> Action:
     _require_action_scope(actor, action)
     reason = _check_text(reason, "note", required="Give the reason for cancelling")
@@ -579,12 +582,13 @@ def action_cancel(*, actor: User, action: Action, reason: str) -> Action:
     locked.completed_at, locked.completed_by = timezone.now(), actor
     locked.completion_note = reason
     locked.save(update_fields=["status", "completed_at", "completed_by", "completion_note", "updated_at"])
-    case_services.case_refresh_next_due(case_ids=[locked.case_id])
+    case_services.next_due_changed(case_ids=[locked.case_id])
     access_record(user=actor, action=AccessAction.CHANGE, record_type="triage.action", record_ids=[locked.pk])
     return locked
 
 
 @transaction.atomic
+@case_services.next_due_scope()
 def action_reschedule(*, actor: User, action: Action, due_on: dt.date | None) -> Action:
     _require_action_scope(actor, action)
     if due_on is None:
@@ -597,7 +601,7 @@ def action_reschedule(*, actor: User, action: Action, due_on: dt.date | None) ->
         # A new date is a new deadline: today's reminder, if any, was about the old one.
         locked.last_reminded_on = None
         locked.save(update_fields=["due_on", "last_reminded_on", "updated_at"])
-        case_services.case_refresh_next_due(case_ids=[locked.case_id])
+        case_services.next_due_changed(case_ids=[locked.case_id])
         access_record(user=actor, action=AccessAction.CHANGE, record_type="triage.action", record_ids=[locked.pk])
     return locked
 
@@ -689,6 +693,7 @@ def _validate_decision(case: Case, meeting: Meeting, data: DecisionInput) -> dic
 
 
 @transaction.atomic
+@case_services.next_due_scope()
 def decision_record(
     *, actor: User, item: AgendaItem, data: DecisionInput, actions: Sequence[ActionInput] = ()
 ) -> MeetingDecision:
@@ -776,7 +781,7 @@ def decision_record(
         for index, action in enumerate(actions)
     ]
     if created:
-        case_services.case_refresh_next_due(case_ids=[case.pk])
+        case_services.next_due_changed(case_ids=[case.pk])
     if meeting.status == MeetingStatus.PLANNED:
         # The first decision starts the meeting.
         meeting.status, meeting.started_at = MeetingStatus.IN_PROGRESS, timezone.now()

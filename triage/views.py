@@ -812,9 +812,9 @@ def _watch_page(request: HttpRequest, case: Any, form: forms.Form, *, title: str
 def case_watch(request: HttpRequest, case_id: int) -> HttpResponse:
     """Put a declined domestic-abuse case on the watch list, or move its review date."""
     actor = staff_member(request)
-    found = selectors.case_watch_for_watcher(user=actor, case_id=case_id)
-    if found.watch is None and not found.eligible:
+    if not permissions.can_watch(actor):
         raise Http404
+    found = selectors.case_watch_for_user(user=actor, case_id=case_id, purpose="Watch list: start or change a watch")
     watch = found.watch
     initial = {"review_on": watch.review_on, "reason": watch.reason} if watch else {}
     form = WatchForm(request.POST if request.method == "POST" else None, initial=initial)
@@ -837,9 +837,10 @@ def case_watch(request: HttpRequest, case_id: int) -> HttpResponse:
 @staff_required
 def case_watch_end(request: HttpRequest, case_id: int) -> HttpResponse:
     actor = staff_member(request)
-    found = selectors.case_watch_for_watcher(user=actor, case_id=case_id)
-    if found.watch is None:
+    if not permissions.can_watch(actor):
         raise Http404
+    found = selectors.case_watch_for_user(user=actor, case_id=case_id, purpose="Watch list: end a watch", watched=True)
+    assert found.watch is not None  # watched=True: the read answers 404 otherwise
     form = WatchEndForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:

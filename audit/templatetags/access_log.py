@@ -6,6 +6,8 @@ from django import template
 from django.apps import apps
 from django.urls import NoReverseMatch, reverse
 
+from audit.record_types import current_record_type
+
 register = template.Library()
 
 # Record types whose records have a page of their own, and that page's URL name. The
@@ -18,8 +20,9 @@ _PAGES = {
 
 @register.filter
 def record_type_label(record_type: str) -> str:
-    """A record type in words, by its model's own name: "Safe contact preference"."""
-    app_label, _, model_name = record_type.partition(".")
+    """A record type in words, by its model's own name: "Safe contact preference". A type
+    logged before its model moved app is named by the model it is now."""
+    app_label, _, model_name = current_record_type(record_type).partition(".")
     try:
         model = apps.get_model(app_label, model_name)
     except (LookupError, ValueError):

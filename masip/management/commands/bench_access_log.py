@@ -30,12 +30,12 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from audit.selectors import access_log_page_for_admin
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection, transaction
 from django.utils import timezone
 
 from agencies.models import Role, User
+from agencies.selectors import access_log_page_for_admin
 from audit import partitions
 from audit.models import AccessAction
 from audit.services import access_record
