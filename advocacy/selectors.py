@@ -115,6 +115,23 @@ def victims_of(*, user: User, case: Case) -> list[VictimRef]:
     return victims
 
 
+def _withhold_overrides(rows: Any, located: set[int], person_id: int | None = None) -> None:
+    """Blank the override reason of each contact (or version of one) with a victim whose
+    location this reader may not have (``VictimRef.location_visible``, from people_classes):
+    the mark "not a way agreed as safe" and its reason would tell her agreed ways, which the
+    location rule withholds (``guardrails.unsafe_method_error`` is neutral for the same
+    reader). Done here so every page, card and API answer shows the same. The rows are
+    only read: a change re-reads the contact under lock (``services.contact_update``) and
+    keeps the stored reason when none is given."""
+    for row in rows:
+        if (person_id if person_id is not None else row.person_id) not in located:
+            row.unsafe_method_reason = ""
+
+
+def _located(victims: list[VictimRef]) -> set[int]:
+    return {v.person_id for v in victims if v.location_visible}
+
+
 def _log(user: User, record_type: str, ids: Any, action: AccessAction = AccessAction.VIEW) -> None:
     access_record(user=user, action=action, record_type=record_type, record_ids=list(ids))
 
@@ -368,6 +385,7 @@ def contact_log_for_user(*, user: User, case_id: int, cursor: str = "", limit: i
     if len(rows) > limit:
         last = entries[-1]
         next_cursor = f"{last.occurred_at.isoformat()}_{last.pk}"
+    _withhold_overrides(entries, _located(victims))
     _log(user, "advocacy.contactlogentry", [e.pk for e in entries])
     return ContactLog(
         case=case,
@@ -399,6 +417,9 @@ def _contact_detail(user: User, case_id: int, contact_id: int) -> ContactDetail:
     entry = contact_for_change(user=user, case_id=case_id, contact_id=contact_id)
     victim = next((v for v in victims_of(user=user, case=entry.case) if v.person_id == entry.person_id), None)
     versions = list(entry.versions.select_related("staff_member", "recorded_by").order_by("-number"))
+    located = _located([victim]) if victim else set()
+    _withhold_overrides([entry], located)
+    _withhold_overrides(versions, located, person_id=entry.person_id)
     return ContactDetail(
         case=entry.case, entry=entry, versions=versions, victim=victim.name if victim else "Victim (identity withheld)"
     )
@@ -721,7 +742,9 @@ def _notice_page(user: User, case_id: int, notice_id: int) -> NoticePage:
     case = case_for_area(user=user, case_id=case_id, area=Area.KEY_EVENT)
     notice = (
         VictimNotice.objects.filter(pk=notice_id, key_event__case=case)
-        .select_related("key_event", "key_event__recorded_agency", "key_event__recorded_by", "advocate", "told_by")
+        .select_related(
+            "key_event", "key_event__recorded_agency", "key_event__recorded_by", "advocate", "told_by", "told_contact"
+        )
         .first()
     )
     if notice is None:
@@ -730,6 +753,8 @@ def _notice_page(user: User, case_id: int, notice_id: int) -> NoticePage:
     victim = next((v for v in victims_of(user=user, case=case) if v.person_id == notice.person_id), None)
     if victim is None:
         raise Http404
+    if notice.told_contact is not None:
+        _withhold_overrides([notice.told_contact], _located([victim]))
     views = safe_contacts_for([victim])
     return NoticePage(
         case=case, notice=notice, event=notice.key_event, victim=victim, safe_contact=views[0] if views else None
@@ -876,15 +901,17 @@ def overview_for_user(*, user: User, case_id: int) -> Overview:
             .select_related("key_event", "advocate")
             .order_by("tell_by", "id")
         )
+    recent: list[ContactLogEntry] | None = None
+    if Area.CONTACT in areas:
+        recent = list(_contacts_qs(case).order_by("-occurred_at", "-id")[:RECENT_CONTACTS])
+        _withhold_overrides(recent, _located(victims))
     _log(user, "advocacy.case", [case.pk])
     return Overview(
         case=case,
         victims=victims,
         advocates=_advocates(case, victims) if Area.ASSIGNMENT in areas else None,
         safe_contacts=safe_contacts_for(victims),
-        recent_contacts=list(_contacts_qs(case).order_by("-occurred_at", "-id")[:RECENT_CONTACTS])
-        if Area.CONTACT in areas
-        else None,
+        recent_contacts=recent,
         untold=untold,
         needs=needs,
         plans=_plans(case, victims) if Area.SAFETY_PLAN in areas else None,
