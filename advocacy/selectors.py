@@ -212,8 +212,14 @@ def _safe_contact_page(user: User, case_id: int, person_id: int) -> SafeContactP
 def safe_contact_for_user(*, user: User, case_id: int, person_id: int) -> SafeContactPage:
     """One victim's safe-contact preferences: 404 unless the per-person location rule allows."""
     page = _safe_contact_page(user, case_id, person_id)
-    _log(user, "cases.safecontactpreference", [person_id])
+    safe_contact_shown(user=user, page=page)
     return page
+
+
+def safe_contact_shown(*, user: User, page: SafeContactPage) -> None:
+    """Log her preferences as the page shows them: for the GET, and once more when refused
+    posted preferences (read with ``safe_contact_page_for_change``) are shown again."""
+    _log(user, "cases.safecontactpreference", [page.victim.person_id])
 
 
 def safe_contact_for_change(*, user: User, case_id: int, person_id: int) -> Case:
@@ -249,8 +255,14 @@ def contact_form_for_user(*, user: User, case_id: int, person_id: int | None = N
     """A contact form: the case's victims (or the one of the contact being changed) and,
     before the form, their safe-contact preferences. Logs the preferences shown."""
     page = _contact_form(user, case_id, person_id)
-    _log(user, "cases.safecontactpreference", [v.person_id for v in page.victims])
+    contact_form_shown(user=user, page=page)
     return page
+
+
+def contact_form_shown(*, user: User, page: ContactFormPage) -> None:
+    """Log what a contact form shows (the victims and their preferences): for the GET, and
+    once more when a refused POST (read with ``contact_form_for_change``) shows it again."""
+    _log(user, "cases.safecontactpreference", [v.person_id for v in page.victims])
 
 
 def contact_form_for_change(*, user: User, case_id: int, person_id: int | None = None) -> ContactFormPage:
@@ -726,10 +738,16 @@ def notice_for_change(*, user: User, case_id: int, notice_id: int) -> VictimNoti
 def notice_get_for_user(*, user: User, case_id: int, notice_id: int) -> NoticePage:
     """One victim and one key event, her safe-contact preferences first (where she may be reached)."""
     page = _notice_page(user, case_id, notice_id)
+    notice_shown(user=user, page=page)
+    return page
+
+
+def notice_shown(*, user: User, page: NoticePage) -> None:
+    """Log the notice and her preferences as the page shows them: for the GET, and once
+    more when a refused "she was told" (read with ``notice_page_for_change``) is shown again."""
     _log(user, "advocacy.victimnotice", [page.notice.pk])
     if page.safe_contact is not None:
         _log(user, "cases.safecontactpreference", [page.victim.person_id])
-    return page
 
 
 def notice_page_for_change(*, user: User, case_id: int, notice_id: int) -> NoticePage:

@@ -225,6 +225,9 @@ def contact_add(request: HttpRequest, case_id: int) -> HttpResponse:
             if from_card:
                 return HttpResponseRedirect(reverse("cases:case_detail", args=[case.pk]) + "#advocacy-card")
             return redirect("advocacy:contact_log", case_id=case.pk)
+    if request.method == "POST":
+        # Refused: the form is shown again with her name and preferences; log that view once.
+        selectors.contact_form_shown(user=actor, page=page)
     if from_card and getattr(request, "htmx", False):
         return _card_response(request, actor, case, form, added=False)
     return _page(
@@ -291,6 +294,8 @@ def contact_edit(request: HttpRequest, case_id: int, contact_id: int) -> HttpRes
         else:
             messages.success(request, "Contact record changed; the earlier version is kept")
             return redirect("advocacy:contact_detail", case_id=case_id, contact_id=contact_id)
+    if request.method == "POST":
+        selectors.contact_form_shown(user=actor, page=page)
     return _page(
         request,
         actor,
@@ -333,6 +338,8 @@ def safe_contact_edit(request: HttpRequest, case_id: int, person_id: int) -> Htt
         else:
             messages.success(request, "Safe-contact preferences saved")
             return redirect("advocacy:case_advocacy", case_id=case_id)
+    if request.method == "POST":
+        selectors.safe_contact_shown(user=actor, page=page)
     return _page(
         request,
         actor,
@@ -682,6 +689,9 @@ def notice_told(request: HttpRequest, case_id: int, notice_id: int) -> HttpRespo
             else:
                 messages.success(request, "Recorded: the victim has been told, and the contact logged")
                 return redirect("advocacy:key_events", case_id=case_id)
+    if request.method == "POST":
+        # Refused: the page is shown again with the notice and her preferences; log that once.
+        selectors.notice_shown(user=actor, page=page)
     return _page(
         request,
         actor,

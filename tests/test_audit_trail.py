@@ -4,6 +4,7 @@ partnership's imports and exports."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from pathlib import Path
 
@@ -447,3 +448,87 @@ def test_a_post_logs_the_write_it_makes_and_no_view(world: World) -> None:
         assert client.get(url).status_code == 200
         assert [row for row in _actions_since(advocate, mark) if row[0] == AccessAction.VIEW], url
     assert victim_id(case) == victim
+
+
+@pytest.mark.django_db
+def test_a_refused_post_logs_the_view_of_the_form_it_shows_again_once(world: World) -> None:
+    """A form refused and shown again names the people the GET logged: the POST writes that
+    view once (the rows the GET of the same form writes for them) and no create or change."""
+    from advocacy import services as advocacy_services
+    from advocacy.models import VictimNotice
+    from tests.advocacy_factories import contact_input
+
+    case = make_case(world.triage_officer)
+    victim = CaseParty.objects.get(case=case, role=PartyRole.VICTIM).person_id
+    advocate = world.advocate
+    client = logged_in(advocate)
+    advocacy_services.advocate_assign(actor=advocate, case=case, advocate=advocate)
+    entry = advocacy_services.contact_record(actor=advocate, case=case, data=contact_input())
+    event = advocacy_services.key_event_record(
+        actor=world.triage_officer,
+        case=case,
+        data=advocacy_services.KeyEventInput(kind="release_from_custody", occurs_on=dt.date.today()),
+    )
+    notice = VictimNotice.objects.get(key_event=event)
+    people = (AccessAction.VIEW.value, "cases.person", None)
+    preferences = (AccessAction.VIEW.value, "cases.safecontactpreference", [str(victim)])
+    # Each form, a POST it refuses (a required answer left out), and the view rows expected;
+    # None for ids: whatever the GET of the same form logged for the people it names.
+    refused: list[tuple[str, str, dict[str, object], list[tuple[str, str, list[str] | None]]]] = [
+        # The consent form names the case's victims (its GET logs the answers it read with them).
+        (
+            "consent page",
+            reverse("consent:consent_add", args=[case.pk]),
+            {"person": victim},
+            [(AccessAction.VIEW.value, "cases.person", [str(victim)])],
+        ),
+        ("upload page", reverse("documents:upload", args=[case.pk]), {"kind": "other"}, [people]),
+        (
+            "letter page",
+            reverse("documents:letter_create", args=[case.pk]),
+            {"template": "housing_support", "person": victim},
+            [people],
+        ),
+        ("contact page", reverse("advocacy:contact_add", args=[case.pk]), {"contact-channel": "phone"}, [preferences]),
+        (
+            "contact correction page",
+            reverse("advocacy:contact_edit", args=[case.pk, entry.pk]),
+            {"contact-channel": "phone"},
+            [preferences],
+        ),
+        (
+            "safe-contact page",
+            reverse("advocacy:safe_contact_edit", args=[case.pk, victim]),
+            {"channels": ["pigeon"]},
+            [preferences],
+        ),
+        (
+            "victim told page",
+            reverse("advocacy:notice_told", args=[case.pk, notice.pk]),
+            {"method": "text"},
+            [(AccessAction.VIEW.value, "advocacy.victimnotice", [str(notice.pk)]), preferences],
+        ),
+    ]
+    found: dict[str, object] = {}
+    expected: dict[str, object] = {}
+    for name, url, body, rows in refused:
+        mark = _mark()
+        assert client.get(url).status_code == 200, name
+        got = list(
+            AccessLog.objects.filter(user=advocate, id__gt=mark, action=AccessAction.VIEW, record_type="cases.person")
+            .order_by("id")
+            .values_list("record_ids", flat=True)
+        )
+        mark = _mark()
+        response = client.post(url, body)
+        assert response.status_code == 200 and b"govuk-error-summary" in response.content, (name, response.status_code)
+        found[name] = list(
+            AccessLog.objects.filter(user=advocate, id__gt=mark)
+            .order_by("id")
+            .values_list("action", "record_type", "record_ids")
+        )
+        expected[name] = [(a, t, ids if ids is not None else got[-1]) for a, t, ids in rows]
+        if any(ids is None for _, _, ids in rows):
+            # The people named include the victim (the GET's row is not empty).
+            assert str(victim) in got[-1], (name, got)
+    assert found == expected
