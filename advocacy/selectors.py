@@ -280,10 +280,22 @@ class VictimsPage:
 def victims_for_user(*, user: User, case_id: int, area: Area) -> VictimsPage:
     """A form of one area that asks which victim (needs, safety measures, reviews): her
     name is shown, so the people shown are logged."""
+    page = victims_for_change(user=user, case_id=case_id, area=area)
+    victims_shown(user=user, page=page)
+    return page
+
+
+def victims_for_change(*, user: User, case_id: int, area: Area) -> VictimsPage:
+    """``victims_for_user``'s scope and shape for a posted form, without its ``view`` row: a
+    POST logs what it does (the service's ``create`` or ``change``)."""
     case = case_for_area(user=user, case_id=case_id, area=area)
-    victims = victims_of(user=user, case=case)
-    _log(user, "cases.person", [v.person_id for v in victims])
-    return VictimsPage(case=case, victims=victims)
+    return VictimsPage(case=case, victims=victims_of(user=user, case=case))
+
+
+def victims_shown(*, user: User, page: VictimsPage) -> None:
+    """Log the victims a form names: for the GET, and once more when a refused POST (read
+    with ``victims_for_change``) shows the form again."""
+    _log(user, "cases.person", [v.person_id for v in page.victims])
 
 
 # --- the advocate -------------------------------------------------------------------------------------------------
@@ -456,23 +468,46 @@ def contact_detail_for_change(*, user: User, case_id: int, contact_id: int) -> C
 # --- needs -------------------------------------------------------------------------------------------------------
 
 
-def needs_start_for_user(*, user: User, case: Case, person_id: int) -> tuple[dict[str, str], dict[str, str]]:
-    """Where a new needs assessment starts: the victim's last one, as (levels, "Last time: …"
-    hints) by domain; empty when she has none. Logged as a view of that assessment."""
-    last = (
-        NeedsAssessment.objects.filter(case=case, person_id=person_id)
-        .prefetch_related("items")
-        .order_by("-assessed_on", "-id")
-        .first()
-    )
+@dataclass
+class NeedsStart:
+    """Where a new needs assessment starts: the victim's last one (``last_id``, None when she
+    has none), as levels and "Last time: …" hints by domain."""
+
+    last_id: int | None
+    levels: dict[str, str]
+    hints: dict[str, str]
+
+
+def _last_assessment(case: Case, person_id: int) -> Any:
+    return NeedsAssessment.objects.filter(case=case, person_id=person_id).order_by("-assessed_on", "-id")
+
+
+def needs_start_for_change(*, case: Case, person_id: int) -> NeedsStart:
+    """The levels and hints a needs form starts from, without a row: for a posted
+    assessment (the service logs what it records); ``needs_start_shown`` logs them shown."""
+    last = _last_assessment(case, person_id).prefetch_related("items").first()
     if last is None:
-        return {}, {}
-    _log(user, "advocacy.needsassessment", [last.pk])
+        return NeedsStart(last_id=None, levels={}, hints={})
     items = list(last.items.all())
-    return (
-        {i.domain: i.level for i in items},
-        {i.domain: f"Last time ({last.assessed_on:%-d %B %Y}): {i.get_level_display()}" for i in items},
+    return NeedsStart(
+        last_id=last.pk,
+        levels={i.domain: i.level for i in items},
+        hints={i.domain: f"Last time ({last.assessed_on:%-d %B %Y}): {i.get_level_display()}" for i in items},
     )
+
+
+def needs_start_shown(*, user: User, start: NeedsStart) -> None:
+    """Log the last assessment whose levels a needs form shows: for the GET, and once more when
+    a refused POST (read with ``needs_start_for_change``) shows the form again."""
+    if start.last_id is not None:
+        _log(user, "advocacy.needsassessment", [start.last_id])
+
+
+def needs_start_for_user(*, user: User, case: Case, person_id: int) -> NeedsStart:
+    """Where a new needs assessment starts, logged as a view of that assessment."""
+    start = needs_start_for_change(case=case, person_id=person_id)
+    needs_start_shown(user=user, start=start)
+    return start
 
 
 @dataclass
@@ -668,8 +703,14 @@ def safety_plans_for_user(*, user: User, case_id: int) -> SafetyPlanPage:
 
 def measure_get_for_user(*, user: User, case_id: int, measure_id: int) -> SafetyMeasure:
     measure = measure_for_change(user=user, case_id=case_id, measure_id=measure_id)
-    _log(user, "advocacy.safetymeasure", [measure.pk])
+    measure_shown(user=user, measure=measure)
     return measure
+
+
+def measure_shown(*, user: User, measure: SafetyMeasure) -> None:
+    """Log a measure as its form shows it: for the GET, and once more when a refused POST
+    (read with ``measure_for_change``) shows the form again."""
+    _log(user, "advocacy.safetymeasure", [measure.pk])
 
 
 def measure_for_change(*, user: User, case_id: int, measure_id: int) -> SafetyMeasure:

@@ -377,14 +377,23 @@ def needs_add(request: HttpRequest, case_id: int) -> HttpResponse:
     actor = staff_member(request)
     if not permissions.can_work(actor, Area.NEEDS):
         raise Http404
-    page = selectors.victims_for_user(user=actor, case_id=case_id, area=Area.NEEDS)
+    posted = request.method == "POST"
+    # A POST logs the assessment it records, not a look at the form (unless it shows it again).
+    read = selectors.victims_for_change if posted else selectors.victims_for_user
+    page = read(user=actor, case_id=case_id, area=Area.NEEDS)
     case = page.case
     initial: dict[str, Any] = {}
     hints: dict[str, str] = {}
+    start = None
     if len(page.victims) == 1:
         # A review starts from the last assessment: each domain as it was, to change where it has.
-        levels, hints = selectors.needs_start_for_user(user=actor, case=case, person_id=page.victims[0].person_id)
-        initial = {f"level_{domain}": level for domain, level in levels.items()}
+        person_id = page.victims[0].person_id
+        if posted:
+            start = selectors.needs_start_for_change(case=case, person_id=person_id)
+        else:
+            start = selectors.needs_start_for_user(user=actor, case=case, person_id=person_id)
+        hints = start.hints
+        initial = {f"level_{domain}": level for domain, level in start.levels.items()}
     form = NeedsForm(request.POST or None, victims=page.victims, initial=initial, hints=hints)
     if request.method == "POST" and form.is_valid():
         try:
@@ -403,6 +412,11 @@ def needs_add(request: HttpRequest, case_id: int) -> HttpResponse:
         else:
             messages.success(request, "Needs assessment recorded")
             return redirect("advocacy:needs", case_id=case.pk)
+    if posted:
+        # Refused: the form is shown again with her name and the last levels; log that once.
+        selectors.victims_shown(user=actor, page=page)
+        if start is not None:
+            selectors.needs_start_shown(user=actor, start=start)
     return _page(request, actor, case, "advocacy/needs_form.html", "needs", form=form)
 
 
@@ -429,7 +443,9 @@ def outcome_add(request: HttpRequest, case_id: int) -> HttpResponse:
     actor = staff_member(request)
     if not permissions.can_work(actor, Area.OUTCOMES):
         raise Http404
-    page = selectors.victims_for_user(user=actor, case_id=case_id, area=Area.OUTCOMES)
+    # A POST logs the answers it records, not a look at the form (unless it shows it again).
+    read = selectors.victims_for_change if request.method == "POST" else selectors.victims_for_user
+    page = read(user=actor, case_id=case_id, area=Area.OUTCOMES)
     case = page.case
     form = OutcomeForm(request.POST or None, victims=page.victims)
     if request.method == "POST" and form.is_valid():
@@ -452,6 +468,8 @@ def outcome_add(request: HttpRequest, case_id: int) -> HttpResponse:
         else:
             messages.success(request, "Her answers are recorded")
             return redirect("advocacy:outcomes", case_id=case.pk)
+    if request.method == "POST":
+        selectors.victims_shown(user=actor, page=page)
     return _page(request, actor, case, "advocacy/outcome_form.html", "outcomes", form=form)
 
 
@@ -478,7 +496,8 @@ def measure_add(request: HttpRequest, case_id: int) -> HttpResponse:
     actor = staff_member(request)
     if not permissions.can_edit_safety_plan(actor):
         raise Http404
-    page = selectors.victims_for_user(user=actor, case_id=case_id, area=Area.SAFETY_PLAN)
+    read = selectors.victims_for_change if request.method == "POST" else selectors.victims_for_user
+    page = read(user=actor, case_id=case_id, area=Area.SAFETY_PLAN)
     case = page.case
     agencies = selectors.measure_owner_choices(case=case)
     form = MeasureForm(
@@ -494,6 +513,8 @@ def measure_add(request: HttpRequest, case_id: int) -> HttpResponse:
         else:
             messages.success(request, f"{measure.get_kind_display()} added to the safety plan")
             return redirect("advocacy:safety_plan", case_id=case.pk)
+    if request.method == "POST":
+        selectors.victims_shown(user=actor, page=page)
     return _page(
         request,
         actor,
@@ -521,7 +542,9 @@ def measure_edit(request: HttpRequest, case_id: int, measure_id: int) -> HttpRes
     actor = staff_member(request)
     if not permissions.can_edit_safety_plan(actor):
         raise Http404
-    measure = selectors.measure_get_for_user(user=actor, case_id=case_id, measure_id=measure_id)
+    # A POST logs the change it makes, not a look at the measure (unless it shows it again).
+    read = selectors.measure_for_change if request.method == "POST" else selectors.measure_get_for_user
+    measure = read(user=actor, case_id=case_id, measure_id=measure_id)
     case = measure.plan.case
     agencies = selectors.measure_owner_choices(case=case)
     form = MeasureUpdateForm(
@@ -544,7 +567,7 @@ def measure_edit(request: HttpRequest, case_id: int, measure_id: int) -> HttpRes
             )
         except EditConflict:
             # The form holds every field: show the measure as it now is rather than save over it.
-            measure = selectors.measure_get_for_user(user=actor, case_id=case_id, measure_id=measure_id)
+            measure = selectors.measure_for_change(user=actor, case_id=case_id, measure_id=measure_id)
             form = MeasureUpdateForm(current=measure.status, agencies=agencies, initial=_measure_initial(measure))
             conflict = {"summary_errors": conflict_page_errors()}
         except ValidationError as exc:
@@ -552,6 +575,9 @@ def measure_edit(request: HttpRequest, case_id: int, measure_id: int) -> HttpRes
         else:
             messages.success(request, f"{measure.get_kind_display()} updated")
             return redirect("advocacy:safety_plan", case_id=case.pk)
+    if request.method == "POST":
+        # Refused or in conflict: the measure is shown again; log that view once.
+        selectors.measure_shown(user=actor, measure=measure)
     return _page(
         request,
         actor,
@@ -572,7 +598,8 @@ def review_add(request: HttpRequest, case_id: int) -> HttpResponse:
     actor = staff_member(request)
     if not permissions.can_edit_safety_plan(actor):
         raise Http404
-    page = selectors.victims_for_user(user=actor, case_id=case_id, area=Area.SAFETY_PLAN)
+    read = selectors.victims_for_change if request.method == "POST" else selectors.victims_for_user
+    page = read(user=actor, case_id=case_id, area=Area.SAFETY_PLAN)
     case = page.case
     form = ReviewForm(request.POST or None, victims=page.victims)
     if request.method == "POST" and form.is_valid():
@@ -590,6 +617,8 @@ def review_add(request: HttpRequest, case_id: int) -> HttpResponse:
         else:
             messages.success(request, "Safety plan review recorded")
             return redirect("advocacy:safety_plan", case_id=case.pk)
+    if request.method == "POST":
+        selectors.victims_shown(user=actor, page=page)
     return _page(
         request,
         actor,

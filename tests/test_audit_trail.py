@@ -417,6 +417,61 @@ def test_a_post_logs_the_write_it_makes_and_no_view(world: World) -> None:
             "advocacy.victimnotice",
         ),
     ]
+    # The advocacy forms that ask which victim (needs, outcomes, safety plan) and change a measure.
+    from advocacy.models import SafetyMeasure
+    from masip.concurrency import version_of
+
+    levels = {f"level_{domain}": "medium" for domain in advocacy_services.NeedsDomain.values}
+    dates = {f"{name}_{k}": v for name in ("assessed_on", "recorded_on", "reviewed_on") for k, v in day.items()}
+    ahead = today + dt.timedelta(days=30)
+    measure = advocacy_services.safety_measure_add(
+        actor=advocate,
+        case=case,
+        data=advocacy_services.MeasureInput(kind="alarm", owner_agency=advocate.agency),
+    )
+    posts += [
+        (
+            "needs page",
+            reverse("advocacy:needs_add", args=[case.pk]),
+            {
+                **levels,
+                **dates,
+                **{
+                    f"review_on_{k}": v for k, v in {"day": ahead.day, "month": ahead.month, "year": ahead.year}.items()
+                },
+            },
+            "create",
+            "advocacy.needsassessment",
+        ),
+        (
+            "outcomes page",
+            reverse("advocacy:outcome_add", args=[case.pk]),
+            {**dates, "stage": "intake", "feels_safe": 6, "wellbeing": 5, "incidents_last_month": 0},
+            "create",
+            "advocacy.victimoutcome",
+        ),
+        (
+            "measure page",
+            reverse("advocacy:measure_add", args=[case.pk]),
+            {"kind": "cctv", "owner_agency": advocate.agency_id, "status": "proposed"},
+            "create",
+            "advocacy.safetymeasure",
+        ),
+        (
+            "measure change page",
+            reverse("advocacy:measure_edit", args=[case.pk, measure.pk]),
+            {"details": "Fitted on Tuesday.", "owner_agency": advocate.agency_id, "version": version_of(measure)},
+            "change",
+            "advocacy.safetymeasure",
+        ),
+        (
+            "safety plan review page",
+            reverse("advocacy:review_add", args=[case.pk]),
+            {**dates, "summary": "Reviewed the alarm and the route to work."},
+            "create",
+            "advocacy.safetyplanreview",
+        ),
+    ]
     viewed: dict[str, list[tuple[str, str]]] = {}
     try:
         for name, url, body, action, record_type in posts:
@@ -434,6 +489,7 @@ def test_a_post_logs_the_write_it_makes_and_no_view(world: World) -> None:
         for document in Document.objects.all():
             document.file.delete(save=False)
     assert Document.objects.filter(case=case).count() == 3 and Consent.objects.filter(case=case).count() == 2
+    assert SafetyMeasure.objects.get(pk=measure.pk).details == "Fitted on Tuesday."
     entry.refresh_from_db()
     assert entry.summary == "Talked through the bail conditions again."
     # The forms' GETs still log what they show.
@@ -509,6 +565,26 @@ def test_a_refused_post_logs_the_view_of_the_form_it_shows_again_once(world: Wor
             [(AccessAction.VIEW.value, "advocacy.victimnotice", [str(notice.pk)]), preferences],
         ),
     ]
+    measure = advocacy_services.safety_measure_add(
+        actor=advocate, case=case, data=advocacy_services.MeasureInput(kind="alarm", owner_agency=advocate.agency)
+    )
+    refused += [
+        (f"{name} page", reverse(f"advocacy:{route}", args=[case.pk]), {field: ""}, [people])
+        for name, route, field in (
+            ("needs", "needs_add", "level_children"),
+            ("outcomes", "outcome_add", "stage"),
+            ("measure", "measure_add", "kind"),
+            ("review", "review_add", "summary"),
+        )
+    ]
+    refused.append(
+        (
+            "measure change page",
+            reverse("advocacy:measure_edit", args=[case.pk, measure.pk]),
+            {"status": "nonsense"},
+            [(AccessAction.VIEW.value, "advocacy.safetymeasure", [str(measure.pk)])],
+        )
+    )
     found: dict[str, object] = {}
     expected: dict[str, object] = {}
     for name, url, body, rows in refused:
@@ -532,3 +608,54 @@ def test_a_refused_post_logs_the_view_of_the_form_it_shows_again_once(world: Wor
             # The people named include the victim (the GET's row is not empty).
             assert str(victim) in got[-1], (name, got)
     assert found == expected
+
+
+@pytest.mark.django_db
+def test_the_triage_and_interventions_api_writes_log_no_view(world: World) -> None:
+    """The triage and interventions API writes scope through reads that do not log, and a
+    decision's answer (the agenda item) is shaped without a view row: the service has just
+    logged its change of the case."""
+    from rest_framework.test import APIClient
+
+    from tests.triage_factories import make_meeting, on_agenda, waiting_case
+
+    meeting = make_meeting(world.triage_officer)
+    case = waiting_case(world)
+    item = on_agenda(world, meeting, case)
+    base = f"/api/v1/meetings/{meeting.pk}/agenda/{item.pk}/"
+    writes: list[tuple[str, User, str, dict[str, object], str, str]] = [
+        (
+            "meeting action",
+            world.triage_officer,
+            f"{base}actions/",
+            {
+                "owner": world.triage_officer.pk,
+                "description": "Ask the landlord about the locks",
+                "due_on": (dt.date.today() + dt.timedelta(days=7)).isoformat(),
+            },
+            "create",
+            "triage.action",
+        ),
+        ("meeting decision", world.triage_officer, f"{base}decision/", {"outcome": "deferred"}, "change", "cases.case"),
+        (
+            "intervention",
+            world.advocate,
+            f"/api/v1/cases/{case.pk}/interventions/",
+            {"type": "victim_safeguarding", "details": "Referred to the safeguarding hub."},
+            "create",
+            "interventions.intervention",
+        ),
+    ]
+    viewed: dict[str, list[tuple[str, str]]] = {}
+    for name, user, url, body, action, record_type in writes:
+        client = APIClient()
+        client.force_authenticate(user)
+        mark = _mark()
+        response = client.post(url, body, format="json")
+        assert response.status_code in (200, 201), (name, response.status_code, response.content[-2000:])
+        logged = _actions_since(user, mark)
+        assert (action, record_type) in logged, (name, logged)
+        views = [row for row in logged if row[0] == AccessAction.VIEW]
+        if views:
+            viewed[name] = views
+    assert viewed == {}
