@@ -122,7 +122,8 @@ class AdvocacyContactOutput(serializers.Serializer[Any]):
     summary = serializers.CharField()
     next_contact_due = serializers.DateField(allow_null=True)
     unsafe_method_reason = serializers.CharField(
-        help_text="Why a way the victim has not agreed is safe was used; empty for a safe way"
+        help_text="Why a way the victim has not agreed is safe was used; empty for a safe way, and "
+        "empty where you may not see her location (it would tell her safe ways)"
     )
     version = serializers.IntegerField(help_text="1 when never changed")
     created_at = serializers.DateTimeField()
@@ -632,7 +633,9 @@ class ContactsApi(APIView):
             data=_contact_input(user, values),
             person_id=values["victim"],
         )
-        return Response(AdvocacyContactOutput(entry).data, status=status.HTTP_201_CREATED)
+        # Shaped as every read of it is (the override reason withheld where her location is).
+        fresh = selectors.contact_after_change(user=user, case_id=case_id, contact_id=entry.pk)
+        return Response(AdvocacyContactOutput(fresh.entry).data, status=status.HTTP_201_CREATED)
 
 
 class ContactDetailApi(APIView):

@@ -115,6 +115,23 @@ def victims_of(*, user: User, case: Case) -> list[VictimRef]:
     return victims
 
 
+def _withhold_overrides(rows: Any, located: set[int], person_id: int | None = None) -> None:
+    """Blank the override reason of each contact (or version of one) with a victim whose
+    location this reader may not have (``VictimRef.location_visible``, from people_classes):
+    the mark "not a way agreed as safe" and its reason would tell her agreed ways, which the
+    location rule withholds (``guardrails.unsafe_method_error`` is neutral for the same
+    reader). Done here so every page, card and API answer shows the same. The rows are
+    only read: a change re-reads the contact under lock (``services.contact_update``) and
+    keeps the stored reason when none is given."""
+    for row in rows:
+        if (person_id if person_id is not None else row.person_id) not in located:
+            row.unsafe_method_reason = ""
+
+
+def _located(victims: list[VictimRef]) -> set[int]:
+    return {v.person_id for v in victims if v.location_visible}
+
+
 def _log(user: User, record_type: str, ids: Any, action: AccessAction = AccessAction.VIEW) -> None:
     access_record(user=user, action=action, record_type=record_type, record_ids=list(ids))
 
@@ -195,8 +212,14 @@ def _safe_contact_page(user: User, case_id: int, person_id: int) -> SafeContactP
 def safe_contact_for_user(*, user: User, case_id: int, person_id: int) -> SafeContactPage:
     """One victim's safe-contact preferences: 404 unless the per-person location rule allows."""
     page = _safe_contact_page(user, case_id, person_id)
-    _log(user, "cases.safecontactpreference", [person_id])
+    safe_contact_shown(user=user, page=page)
     return page
+
+
+def safe_contact_shown(*, user: User, page: SafeContactPage) -> None:
+    """Log her preferences as the page shows them: for the GET, and once more when refused
+    posted preferences (read with ``safe_contact_page_for_change``) are shown again."""
+    _log(user, "cases.safecontactpreference", [page.victim.person_id])
 
 
 def safe_contact_for_change(*, user: User, case_id: int, person_id: int) -> Case:
@@ -232,8 +255,14 @@ def contact_form_for_user(*, user: User, case_id: int, person_id: int | None = N
     """A contact form: the case's victims (or the one of the contact being changed) and,
     before the form, their safe-contact preferences. Logs the preferences shown."""
     page = _contact_form(user, case_id, person_id)
-    _log(user, "cases.safecontactpreference", [v.person_id for v in page.victims])
+    contact_form_shown(user=user, page=page)
     return page
+
+
+def contact_form_shown(*, user: User, page: ContactFormPage) -> None:
+    """Log what a contact form shows (the victims and their preferences): for the GET, and
+    once more when a refused POST (read with ``contact_form_for_change``) shows it again."""
+    _log(user, "cases.safecontactpreference", [v.person_id for v in page.victims])
 
 
 def contact_form_for_change(*, user: User, case_id: int, person_id: int | None = None) -> ContactFormPage:
@@ -251,10 +280,22 @@ class VictimsPage:
 def victims_for_user(*, user: User, case_id: int, area: Area) -> VictimsPage:
     """A form of one area that asks which victim (needs, safety measures, reviews): her
     name is shown, so the people shown are logged."""
+    page = victims_for_change(user=user, case_id=case_id, area=area)
+    victims_shown(user=user, page=page)
+    return page
+
+
+def victims_for_change(*, user: User, case_id: int, area: Area) -> VictimsPage:
+    """``victims_for_user``'s scope and shape for a posted form, without its ``view`` row: a
+    POST logs what it does (the service's ``create`` or ``change``)."""
     case = case_for_area(user=user, case_id=case_id, area=area)
-    victims = victims_of(user=user, case=case)
-    _log(user, "cases.person", [v.person_id for v in victims])
-    return VictimsPage(case=case, victims=victims)
+    return VictimsPage(case=case, victims=victims_of(user=user, case=case))
+
+
+def victims_shown(*, user: User, page: VictimsPage) -> None:
+    """Log the victims a form names: for the GET, and once more when a refused POST (read
+    with ``victims_for_change``) shows the form again."""
+    _log(user, "cases.person", [v.person_id for v in page.victims])
 
 
 # --- the advocate -------------------------------------------------------------------------------------------------
@@ -368,6 +409,7 @@ def contact_log_for_user(*, user: User, case_id: int, cursor: str = "", limit: i
     if len(rows) > limit:
         last = entries[-1]
         next_cursor = f"{last.occurred_at.isoformat()}_{last.pk}"
+    _withhold_overrides(entries, _located(victims))
     _log(user, "advocacy.contactlogentry", [e.pk for e in entries])
     return ContactLog(
         case=case,
@@ -399,6 +441,9 @@ def _contact_detail(user: User, case_id: int, contact_id: int) -> ContactDetail:
     entry = contact_for_change(user=user, case_id=case_id, contact_id=contact_id)
     victim = next((v for v in victims_of(user=user, case=entry.case) if v.person_id == entry.person_id), None)
     versions = list(entry.versions.select_related("staff_member", "recorded_by").order_by("-number"))
+    located = _located([victim]) if victim else set()
+    _withhold_overrides([entry], located)
+    _withhold_overrides(versions, located, person_id=entry.person_id)
     return ContactDetail(
         case=entry.case, entry=entry, versions=versions, victim=victim.name if victim else "Victim (identity withheld)"
     )
@@ -423,23 +468,46 @@ def contact_detail_for_change(*, user: User, case_id: int, contact_id: int) -> C
 # --- needs -------------------------------------------------------------------------------------------------------
 
 
-def needs_start_for_user(*, user: User, case: Case, person_id: int) -> tuple[dict[str, str], dict[str, str]]:
-    """Where a new needs assessment starts: the victim's last one, as (levels, "Last time: …"
-    hints) by domain; empty when she has none. Logged as a view of that assessment."""
-    last = (
-        NeedsAssessment.objects.filter(case=case, person_id=person_id)
-        .prefetch_related("items")
-        .order_by("-assessed_on", "-id")
-        .first()
-    )
+@dataclass
+class NeedsStart:
+    """Where a new needs assessment starts: the victim's last one (``last_id``, None when she
+    has none), as levels and "Last time: …" hints by domain."""
+
+    last_id: int | None
+    levels: dict[str, str]
+    hints: dict[str, str]
+
+
+def _last_assessment(case: Case, person_id: int) -> Any:
+    return NeedsAssessment.objects.filter(case=case, person_id=person_id).order_by("-assessed_on", "-id")
+
+
+def needs_start_for_change(*, case: Case, person_id: int) -> NeedsStart:
+    """The levels and hints a needs form starts from, without a row: for a posted
+    assessment (the service logs what it records); ``needs_start_shown`` logs them shown."""
+    last = _last_assessment(case, person_id).prefetch_related("items").first()
     if last is None:
-        return {}, {}
-    _log(user, "advocacy.needsassessment", [last.pk])
+        return NeedsStart(last_id=None, levels={}, hints={})
     items = list(last.items.all())
-    return (
-        {i.domain: i.level for i in items},
-        {i.domain: f"Last time ({last.assessed_on:%-d %B %Y}): {i.get_level_display()}" for i in items},
+    return NeedsStart(
+        last_id=last.pk,
+        levels={i.domain: i.level for i in items},
+        hints={i.domain: f"Last time ({last.assessed_on:%-d %B %Y}): {i.get_level_display()}" for i in items},
     )
+
+
+def needs_start_shown(*, user: User, start: NeedsStart) -> None:
+    """Log the last assessment whose levels a needs form shows: for the GET, and once more when
+    a refused POST (read with ``needs_start_for_change``) shows the form again."""
+    if start.last_id is not None:
+        _log(user, "advocacy.needsassessment", [start.last_id])
+
+
+def needs_start_for_user(*, user: User, case: Case, person_id: int) -> NeedsStart:
+    """Where a new needs assessment starts, logged as a view of that assessment."""
+    start = needs_start_for_change(case=case, person_id=person_id)
+    needs_start_shown(user=user, start=start)
+    return start
 
 
 @dataclass
@@ -635,8 +703,14 @@ def safety_plans_for_user(*, user: User, case_id: int) -> SafetyPlanPage:
 
 def measure_get_for_user(*, user: User, case_id: int, measure_id: int) -> SafetyMeasure:
     measure = measure_for_change(user=user, case_id=case_id, measure_id=measure_id)
-    _log(user, "advocacy.safetymeasure", [measure.pk])
+    measure_shown(user=user, measure=measure)
     return measure
+
+
+def measure_shown(*, user: User, measure: SafetyMeasure) -> None:
+    """Log a measure as its form shows it: for the GET, and once more when a refused POST
+    (read with ``measure_for_change``) shows the form again."""
+    _log(user, "advocacy.safetymeasure", [measure.pk])
 
 
 def measure_for_change(*, user: User, case_id: int, measure_id: int) -> SafetyMeasure:
@@ -705,10 +779,16 @@ def notice_for_change(*, user: User, case_id: int, notice_id: int) -> VictimNoti
 def notice_get_for_user(*, user: User, case_id: int, notice_id: int) -> NoticePage:
     """One victim and one key event, her safe-contact preferences first (where she may be reached)."""
     page = _notice_page(user, case_id, notice_id)
+    notice_shown(user=user, page=page)
+    return page
+
+
+def notice_shown(*, user: User, page: NoticePage) -> None:
+    """Log the notice and her preferences as the page shows them: for the GET, and once
+    more when a refused "she was told" (read with ``notice_page_for_change``) is shown again."""
     _log(user, "advocacy.victimnotice", [page.notice.pk])
     if page.safe_contact is not None:
         _log(user, "cases.safecontactpreference", [page.victim.person_id])
-    return page
 
 
 def notice_page_for_change(*, user: User, case_id: int, notice_id: int) -> NoticePage:
@@ -721,7 +801,9 @@ def _notice_page(user: User, case_id: int, notice_id: int) -> NoticePage:
     case = case_for_area(user=user, case_id=case_id, area=Area.KEY_EVENT)
     notice = (
         VictimNotice.objects.filter(pk=notice_id, key_event__case=case)
-        .select_related("key_event", "key_event__recorded_agency", "key_event__recorded_by", "advocate", "told_by")
+        .select_related(
+            "key_event", "key_event__recorded_agency", "key_event__recorded_by", "advocate", "told_by", "told_contact"
+        )
         .first()
     )
     if notice is None:
@@ -730,6 +812,8 @@ def _notice_page(user: User, case_id: int, notice_id: int) -> NoticePage:
     victim = next((v for v in victims_of(user=user, case=case) if v.person_id == notice.person_id), None)
     if victim is None:
         raise Http404
+    if notice.told_contact is not None:
+        _withhold_overrides([notice.told_contact], _located([victim]))
     views = safe_contacts_for([victim])
     return NoticePage(
         case=case, notice=notice, event=notice.key_event, victim=victim, safe_contact=views[0] if views else None
@@ -876,15 +960,17 @@ def overview_for_user(*, user: User, case_id: int) -> Overview:
             .select_related("key_event", "advocate")
             .order_by("tell_by", "id")
         )
+    recent: list[ContactLogEntry] | None = None
+    if Area.CONTACT in areas:
+        recent = list(_contacts_qs(case).order_by("-occurred_at", "-id")[:RECENT_CONTACTS])
+        _withhold_overrides(recent, _located(victims))
     _log(user, "advocacy.case", [case.pk])
     return Overview(
         case=case,
         victims=victims,
         advocates=_advocates(case, victims) if Area.ASSIGNMENT in areas else None,
         safe_contacts=safe_contacts_for(victims),
-        recent_contacts=list(_contacts_qs(case).order_by("-occurred_at", "-id")[:RECENT_CONTACTS])
-        if Area.CONTACT in areas
-        else None,
+        recent_contacts=recent,
         untold=untold,
         needs=needs,
         plans=_plans(case, victims) if Area.SAFETY_PLAN in areas else None,

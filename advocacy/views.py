@@ -224,6 +224,9 @@ def contact_add(request: HttpRequest, case_id: int) -> HttpResponse:
             if from_card:
                 return HttpResponseRedirect(reverse("cases:case_detail", args=[case.pk]) + "#advocacy-card")
             return redirect("advocacy:contact_log", case_id=case.pk)
+    if request.method == "POST":
+        # Refused: the form is shown again with her name and preferences; log that view once.
+        selectors.contact_form_shown(user=actor, page=page)
     if from_card and getattr(request, "htmx", False):
         return _card_response(request, actor, case, form, added=False)
     return _page(
@@ -290,6 +293,8 @@ def contact_edit(request: HttpRequest, case_id: int, contact_id: int) -> HttpRes
         else:
             messages.success(request, "Contact record changed; the earlier version is kept")
             return redirect("advocacy:contact_detail", case_id=case_id, contact_id=contact_id)
+    if request.method == "POST":
+        selectors.contact_form_shown(user=actor, page=page)
     return _page(
         request,
         actor,
@@ -332,6 +337,8 @@ def safe_contact_edit(request: HttpRequest, case_id: int, person_id: int) -> Htt
         else:
             messages.success(request, "Safe-contact preferences saved")
             return redirect("advocacy:case_advocacy", case_id=case_id)
+    if request.method == "POST":
+        selectors.safe_contact_shown(user=actor, page=page)
     return _page(
         request,
         actor,
@@ -369,14 +376,23 @@ def needs_add(request: HttpRequest, case_id: int) -> HttpResponse:
     actor = staff_member(request)
     if not permissions.can_work(actor, Area.NEEDS):
         raise Http404
-    page = selectors.victims_for_user(user=actor, case_id=case_id, area=Area.NEEDS)
+    posted = request.method == "POST"
+    # A POST logs the assessment it records, not a look at the form (unless it shows it again).
+    read = selectors.victims_for_change if posted else selectors.victims_for_user
+    page = read(user=actor, case_id=case_id, area=Area.NEEDS)
     case = page.case
     initial: dict[str, Any] = {}
     hints: dict[str, str] = {}
+    start = None
     if len(page.victims) == 1:
         # A review starts from the last assessment: each domain as it was, to change where it has.
-        levels, hints = selectors.needs_start_for_user(user=actor, case=case, person_id=page.victims[0].person_id)
-        initial = {f"level_{domain}": level for domain, level in levels.items()}
+        person_id = page.victims[0].person_id
+        if posted:
+            start = selectors.needs_start_for_change(case=case, person_id=person_id)
+        else:
+            start = selectors.needs_start_for_user(user=actor, case=case, person_id=person_id)
+        hints = start.hints
+        initial = {f"level_{domain}": level for domain, level in start.levels.items()}
     form = NeedsForm(request.POST or None, victims=page.victims, initial=initial, hints=hints)
     if request.method == "POST" and form.is_valid():
         try:
@@ -395,6 +411,11 @@ def needs_add(request: HttpRequest, case_id: int) -> HttpResponse:
         else:
             messages.success(request, "Needs assessment recorded")
             return redirect("advocacy:needs", case_id=case.pk)
+    if posted:
+        # Refused: the form is shown again with her name and the last levels; log that once.
+        selectors.victims_shown(user=actor, page=page)
+        if start is not None:
+            selectors.needs_start_shown(user=actor, start=start)
     return _page(request, actor, case, "advocacy/needs_form.html", "needs", form=form)
 
 
@@ -421,7 +442,9 @@ def outcome_add(request: HttpRequest, case_id: int) -> HttpResponse:
     actor = staff_member(request)
     if not permissions.can_work(actor, Area.OUTCOMES):
         raise Http404
-    page = selectors.victims_for_user(user=actor, case_id=case_id, area=Area.OUTCOMES)
+    # A POST logs the answers it records, not a look at the form (unless it shows it again).
+    read = selectors.victims_for_change if request.method == "POST" else selectors.victims_for_user
+    page = read(user=actor, case_id=case_id, area=Area.OUTCOMES)
     case = page.case
     form = OutcomeForm(request.POST or None, victims=page.victims)
     if request.method == "POST" and form.is_valid():
@@ -444,6 +467,8 @@ def outcome_add(request: HttpRequest, case_id: int) -> HttpResponse:
         else:
             messages.success(request, "Her answers are recorded")
             return redirect("advocacy:outcomes", case_id=case.pk)
+    if request.method == "POST":
+        selectors.victims_shown(user=actor, page=page)
     return _page(request, actor, case, "advocacy/outcome_form.html", "outcomes", form=form)
 
 
@@ -470,7 +495,8 @@ def measure_add(request: HttpRequest, case_id: int) -> HttpResponse:
     actor = staff_member(request)
     if not permissions.can_edit_safety_plan(actor):
         raise Http404
-    page = selectors.victims_for_user(user=actor, case_id=case_id, area=Area.SAFETY_PLAN)
+    read = selectors.victims_for_change if request.method == "POST" else selectors.victims_for_user
+    page = read(user=actor, case_id=case_id, area=Area.SAFETY_PLAN)
     case = page.case
     agencies = selectors.measure_owner_choices(case=case)
     form = MeasureForm(
@@ -486,6 +512,8 @@ def measure_add(request: HttpRequest, case_id: int) -> HttpResponse:
         else:
             messages.success(request, f"{measure.get_kind_display()} added to the safety plan")
             return redirect("advocacy:safety_plan", case_id=case.pk)
+    if request.method == "POST":
+        selectors.victims_shown(user=actor, page=page)
     return _page(
         request,
         actor,
@@ -513,7 +541,9 @@ def measure_edit(request: HttpRequest, case_id: int, measure_id: int) -> HttpRes
     actor = staff_member(request)
     if not permissions.can_edit_safety_plan(actor):
         raise Http404
-    measure = selectors.measure_get_for_user(user=actor, case_id=case_id, measure_id=measure_id)
+    # A POST logs the change it makes, not a look at the measure (unless it shows it again).
+    read = selectors.measure_for_change if request.method == "POST" else selectors.measure_get_for_user
+    measure = read(user=actor, case_id=case_id, measure_id=measure_id)
     case = measure.plan.case
     agencies = selectors.measure_owner_choices(case=case)
     form = MeasureUpdateForm(
@@ -536,7 +566,7 @@ def measure_edit(request: HttpRequest, case_id: int, measure_id: int) -> HttpRes
             )
         except EditConflict:
             # The form holds every field: show the measure as it now is rather than save over it.
-            measure = selectors.measure_get_for_user(user=actor, case_id=case_id, measure_id=measure_id)
+            measure = selectors.measure_for_change(user=actor, case_id=case_id, measure_id=measure_id)
             form = MeasureUpdateForm(current=measure.status, agencies=agencies, initial=_measure_initial(measure))
             conflict = {"summary_errors": conflict_page_errors()}
         except ValidationError as exc:
@@ -544,6 +574,9 @@ def measure_edit(request: HttpRequest, case_id: int, measure_id: int) -> HttpRes
         else:
             messages.success(request, f"{measure.get_kind_display()} updated")
             return redirect("advocacy:safety_plan", case_id=case.pk)
+    if request.method == "POST":
+        # Refused or in conflict: the measure is shown again; log that view once.
+        selectors.measure_shown(user=actor, measure=measure)
     return _page(
         request,
         actor,
@@ -564,7 +597,8 @@ def review_add(request: HttpRequest, case_id: int) -> HttpResponse:
     actor = staff_member(request)
     if not permissions.can_edit_safety_plan(actor):
         raise Http404
-    page = selectors.victims_for_user(user=actor, case_id=case_id, area=Area.SAFETY_PLAN)
+    read = selectors.victims_for_change if request.method == "POST" else selectors.victims_for_user
+    page = read(user=actor, case_id=case_id, area=Area.SAFETY_PLAN)
     case = page.case
     form = ReviewForm(request.POST or None, victims=page.victims)
     if request.method == "POST" and form.is_valid():
@@ -582,6 +616,8 @@ def review_add(request: HttpRequest, case_id: int) -> HttpResponse:
         else:
             messages.success(request, "Safety plan review recorded")
             return redirect("advocacy:safety_plan", case_id=case.pk)
+    if request.method == "POST":
+        selectors.victims_shown(user=actor, page=page)
     return _page(
         request,
         actor,
@@ -681,6 +717,9 @@ def notice_told(request: HttpRequest, case_id: int, notice_id: int) -> HttpRespo
             else:
                 messages.success(request, "Recorded: the victim has been told, and the contact logged")
                 return redirect("advocacy:key_events", case_id=case_id)
+    if request.method == "POST":
+        # Refused: the page is shown again with the notice and her preferences; log that once.
+        selectors.notice_shown(user=actor, page=page)
     return _page(
         request,
         actor,

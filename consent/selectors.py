@@ -104,6 +104,14 @@ def consent_for_case(*, user: User, case_id: int) -> ConsentPage:
     return _page(user, case_get_for_user(user=user, case_id=case_id))
 
 
+def consent_form_shown(*, user: User, page: ConsentPage) -> None:
+    """A consent form shown again after a refused answer (read with ``consent_page_for_change``):
+    log the victims it names, once. (The GET logs the answers it was read with.)"""
+    access_record(
+        user=user, action=AccessAction.VIEW, record_type="cases.person", record_ids=[v.person_id for v in page.victims]
+    )
+
+
 def consent_page_for_change(*, user: User, case_id: int) -> ConsentPage:
     """``consent_for_case``'s scope and shape for a posted answer, without its ``view`` row: a
     POST logs what it does (the service's ``create``), not a look at the page."""

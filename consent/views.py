@@ -52,6 +52,9 @@ def consent_add(request: HttpRequest, case_id: int) -> HttpResponse:
         else:
             messages.success(request, "Consent recorded")
             return redirect("consent:case_consent", case_id=page.case.pk)
+    if request.method == "POST":
+        # Refused: the form is shown again with the victims' names; log that view once.
+        selectors.consent_form_shown(user=user, page=page)
     return render(
         request,
         "consent/form.html",

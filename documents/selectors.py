@@ -147,10 +147,16 @@ def _upload_form(user: User, case_id: int) -> UploadForm:
 def upload_form_for_user(*, user: User, case_id: int) -> UploadForm:
     """The upload page: the case (404 outside scope or without the right to add) and the choices."""
     form = _upload_form(user, case_id)
+    upload_form_shown(user=user, form=form)
+    return form
+
+
+def upload_form_shown(*, user: User, form: UploadForm) -> None:
+    """Log the people the upload form names: for the GET, and once more when a refused upload
+    (read with ``upload_form_for_change``) shows the form again."""
     access_record(
         user=user, action=AccessAction.VIEW, record_type="cases.person", record_ids=[p.person_id for p in form.people]
     )
-    return form
 
 
 def upload_form_for_change(*, user: User, case_id: int) -> UploadForm:
@@ -189,10 +195,16 @@ def _letter_form(user: User, case_id: int) -> LetterForm:
 
 def letter_form_for_user(*, user: User, case_id: int) -> LetterForm:
     form = _letter_form(user, case_id)
+    letter_form_shown(user=user, form=form)
+    return form
+
+
+def letter_form_shown(*, user: User, form: LetterForm) -> None:
+    """Log the victims the letter form names: for the GET, and once more when a refused
+    letter (read with ``letter_form_for_change``) shows the form again."""
     access_record(
         user=user, action=AccessAction.VIEW, record_type="cases.person", record_ids=[p.person_id for p in form.victims]
     )
-    return form
 
 
 def letter_form_for_change(*, user: User, case_id: int) -> LetterForm:

@@ -86,6 +86,9 @@ def document_upload(request: HttpRequest, case_id: int) -> HttpResponse:
             count = len(stored)
             messages.success(request, f"{count} document{'s' if count != 1 else ''} uploaded")
             return _done(request, reverse("documents:case_documents", args=[page.case.pk]))
+    if request.method == "POST":
+        # Refused: the form is shown again with the people's names; log that view once.
+        selectors.upload_form_shown(user=user, form=page)
     return render(
         request,
         "documents/upload.html",
@@ -121,6 +124,8 @@ def letter_create(request: HttpRequest, case_id: int) -> HttpResponse:
         else:
             messages.success(request, "Letter written and kept with the case's documents")
             return redirect("documents:case_documents", case_id=page.case.pk)
+    if request.method == "POST":
+        selectors.letter_form_shown(user=user, form=page)
     return render(
         request,
         "documents/letter_form.html",

@@ -385,7 +385,9 @@ def test_a_writer_denied_her_safe_contact_details_is_not_told_which_ways_are_saf
         services.contact_record(actor=world.advocate, case=case, data=contact_input(channel="letter"))
     assert refusal.value.message_dict == {"unsafe_method_reason": [guardrails.UNSAFE_METHOD_NEUTRAL_ERROR]}
     done = api(world.advocate).post(api_url, {**body, "unsafe_method_reason": REASON}, format="json")
-    assert done.status_code == 201 and done.json()["unsafe_method_reason"] == REASON
+    # Kept with the contact; the answer, shaped as every read of it, does not repeat it to her.
+    assert done.status_code == 201 and done.json()["unsafe_method_reason"] == ""
+    assert ContactLogEntry.objects.get(pk=done.json()["id"]).unsafe_method_reason == REASON
     # Telling her of a key event answers alike.
     notice = untold_notice(world, case)
     told = client.post(
@@ -393,6 +395,64 @@ def test_a_writer_denied_her_safe_contact_details_is_not_told_which_ways_are_saf
         {**date_fields("told_on", timezone.localdate()), "told_time": "00:01", "method": "text"},
     ).content.decode()
     assert guardrails.UNSAFE_METHOD_NEUTRAL_ERROR in told and "Text message is not a way" not in told
+
+
+@pytest.mark.parametrize("how", ["unshared", "restricted"])
+def test_a_reader_denied_her_safe_contact_details_sees_no_override_mark_or_reason(world: World, how: str) -> None:
+    """The mark "Not a way agreed as safe" and its reason tell her agreed ways (the reason
+    may name them): the contact log, the contact and the API show neither to a reader the
+    per-person location rule denies her details, and both to one it allows."""
+    case = assigned_case(world)
+    told = services.key_event_record(
+        actor=world.triage_officer,
+        case=case,
+        data=services.KeyEventInput(kind="release_from_custody", occurs_on=timezone.localdate()),
+    )
+    notice = VictimNotice.objects.get(key_event=told)
+    entry = services.contact_record(
+        actor=world.advocate, case=case, data=contact_input(channel="text", unsafe_method_reason=REASON)
+    )
+    services.contact_update(
+        actor=world.advocate, entry=entry, data=contact_input(channel="text", summary="Spoke again."), reason="Typo"
+    )
+    VictimNotice.objects.filter(pk=notice.pk).update(
+        told_at=timezone.now(), told_method="text", told_by=world.advocate, told_contact=entry
+    )
+    pages = {
+        "log": reverse("advocacy:contact_log", args=[case.pk]),
+        "detail": reverse("advocacy:contact_detail", args=[case.pk, entry.pk]),
+        "edit": reverse("advocacy:contact_edit", args=[case.pk, entry.pk]),
+        "notice": reverse("advocacy:notice_told", args=[case.pk, notice.pk]),
+    }
+    apis = {
+        "log": f"/api/v1/cases/{case.pk}/advocacy/contacts/",
+        "detail": f"/api/v1/cases/{case.pk}/advocacy/contacts/{entry.pk}/",
+        "overview": f"/api/v1/cases/{case.pk}/advocacy/",
+    }
+    client = client_for(world.advocate)
+
+    def shown() -> dict[str, bool]:
+        seen = {}
+        for name, url in pages.items():
+            response = client.get(url)
+            assert response.status_code == 200, (name, response.status_code)
+            html = response.content.decode()
+            seen[f"page {name}"] = REASON in html or "Not a way agreed as safe" in html
+        for name, url in apis.items():
+            answer = api(world.advocate).get(url)
+            assert answer.status_code == 200, (name, answer.status_code)
+            seen[f"API {name}"] = REASON in answer.content.decode()
+        return seen
+
+    # Allowed her details: every page and answer shows the override (the oracle that the
+    # pages above do show it, so its absence below is the rule and not a missing page).
+    before = shown()
+    assert before == dict.fromkeys(before, True)
+    _her_case_out_of_reach(world, case, how)
+    after = shown()
+    assert after == dict.fromkeys(after, False)
+    # Still kept on the contact and each version.
+    assert {v.unsafe_method_reason for v in entry.versions.all()} == {REASON}
 
 
 def test_her_agreed_ways_are_read_once_per_contact(world: World) -> None:

@@ -4,6 +4,7 @@ partnership's imports and exports."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from pathlib import Path
 
@@ -416,6 +417,61 @@ def test_a_post_logs_the_write_it_makes_and_no_view(world: World) -> None:
             "advocacy.victimnotice",
         ),
     ]
+    # The advocacy forms that ask which victim (needs, outcomes, safety plan) and change a measure.
+    from advocacy.models import SafetyMeasure
+    from masip.concurrency import version_of
+
+    levels = {f"level_{domain}": "medium" for domain in advocacy_services.NeedsDomain.values}
+    dates = {f"{name}_{k}": v for name in ("assessed_on", "recorded_on", "reviewed_on") for k, v in day.items()}
+    ahead = today + dt.timedelta(days=30)
+    measure = advocacy_services.safety_measure_add(
+        actor=advocate,
+        case=case,
+        data=advocacy_services.MeasureInput(kind="alarm", owner_agency=advocate.agency),
+    )
+    posts += [
+        (
+            "needs page",
+            reverse("advocacy:needs_add", args=[case.pk]),
+            {
+                **levels,
+                **dates,
+                **{
+                    f"review_on_{k}": v for k, v in {"day": ahead.day, "month": ahead.month, "year": ahead.year}.items()
+                },
+            },
+            "create",
+            "advocacy.needsassessment",
+        ),
+        (
+            "outcomes page",
+            reverse("advocacy:outcome_add", args=[case.pk]),
+            {**dates, "stage": "intake", "feels_safe": 6, "wellbeing": 5, "incidents_last_month": 0},
+            "create",
+            "advocacy.victimoutcome",
+        ),
+        (
+            "measure page",
+            reverse("advocacy:measure_add", args=[case.pk]),
+            {"kind": "cctv", "owner_agency": advocate.agency_id, "status": "proposed"},
+            "create",
+            "advocacy.safetymeasure",
+        ),
+        (
+            "measure change page",
+            reverse("advocacy:measure_edit", args=[case.pk, measure.pk]),
+            {"details": "Fitted on Tuesday.", "owner_agency": advocate.agency_id, "version": version_of(measure)},
+            "change",
+            "advocacy.safetymeasure",
+        ),
+        (
+            "safety plan review page",
+            reverse("advocacy:review_add", args=[case.pk]),
+            {**dates, "summary": "Reviewed the alarm and the route to work."},
+            "create",
+            "advocacy.safetyplanreview",
+        ),
+    ]
     viewed: dict[str, list[tuple[str, str]]] = {}
     try:
         for name, url, body, action, record_type in posts:
@@ -433,6 +489,7 @@ def test_a_post_logs_the_write_it_makes_and_no_view(world: World) -> None:
         for document in Document.objects.all():
             document.file.delete(save=False)
     assert Document.objects.filter(case=case).count() == 3 and Consent.objects.filter(case=case).count() == 2
+    assert SafetyMeasure.objects.get(pk=measure.pk).details == "Fitted on Tuesday."
     entry.refresh_from_db()
     assert entry.summary == "Talked through the bail conditions again."
     # The forms' GETs still log what they show.
@@ -487,3 +544,158 @@ def test_follow_up_rows_are_logged_as_followups_and_older_cases_rows_are_named_a
     assert "Follow up review" in html and "cases.followupreview" not in html
     assert "Reoffending record" in found.content.decode()
     assert "cases.reoffendingrecord" not in found.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_refused_post_logs_the_view_of_the_form_it_shows_again_once(world: World) -> None:
+    """A form refused and shown again names the people the GET logged: the POST writes that
+    view once (the rows the GET of the same form writes for them) and no create or change."""
+    from advocacy import services as advocacy_services
+    from advocacy.models import VictimNotice
+    from tests.advocacy_factories import contact_input
+
+    case = make_case(world.triage_officer)
+    victim = CaseParty.objects.get(case=case, role=PartyRole.VICTIM).person_id
+    advocate = world.advocate
+    client = logged_in(advocate)
+    advocacy_services.advocate_assign(actor=advocate, case=case, advocate=advocate)
+    entry = advocacy_services.contact_record(actor=advocate, case=case, data=contact_input())
+    event = advocacy_services.key_event_record(
+        actor=world.triage_officer,
+        case=case,
+        data=advocacy_services.KeyEventInput(kind="release_from_custody", occurs_on=dt.date.today()),
+    )
+    notice = VictimNotice.objects.get(key_event=event)
+    people = (AccessAction.VIEW.value, "cases.person", None)
+    preferences = (AccessAction.VIEW.value, "cases.safecontactpreference", [str(victim)])
+    # Each form, a POST it refuses (a required answer left out), and the view rows expected;
+    # None for ids: whatever the GET of the same form logged for the people it names.
+    refused: list[tuple[str, str, dict[str, object], list[tuple[str, str, list[str] | None]]]] = [
+        # The consent form names the case's victims (its GET logs the answers it read with them).
+        (
+            "consent page",
+            reverse("consent:consent_add", args=[case.pk]),
+            {"person": victim},
+            [(AccessAction.VIEW.value, "cases.person", [str(victim)])],
+        ),
+        ("upload page", reverse("documents:upload", args=[case.pk]), {"kind": "other"}, [people]),
+        (
+            "letter page",
+            reverse("documents:letter_create", args=[case.pk]),
+            {"template": "housing_support", "person": victim},
+            [people],
+        ),
+        ("contact page", reverse("advocacy:contact_add", args=[case.pk]), {"contact-channel": "phone"}, [preferences]),
+        (
+            "contact correction page",
+            reverse("advocacy:contact_edit", args=[case.pk, entry.pk]),
+            {"contact-channel": "phone"},
+            [preferences],
+        ),
+        (
+            "safe-contact page",
+            reverse("advocacy:safe_contact_edit", args=[case.pk, victim]),
+            {"channels": ["pigeon"]},
+            [preferences],
+        ),
+        (
+            "victim told page",
+            reverse("advocacy:notice_told", args=[case.pk, notice.pk]),
+            {"method": "text"},
+            [(AccessAction.VIEW.value, "advocacy.victimnotice", [str(notice.pk)]), preferences],
+        ),
+    ]
+    measure = advocacy_services.safety_measure_add(
+        actor=advocate, case=case, data=advocacy_services.MeasureInput(kind="alarm", owner_agency=advocate.agency)
+    )
+    refused += [
+        (f"{name} page", reverse(f"advocacy:{route}", args=[case.pk]), {field: ""}, [people])
+        for name, route, field in (
+            ("needs", "needs_add", "level_children"),
+            ("outcomes", "outcome_add", "stage"),
+            ("measure", "measure_add", "kind"),
+            ("review", "review_add", "summary"),
+        )
+    ]
+    refused.append(
+        (
+            "measure change page",
+            reverse("advocacy:measure_edit", args=[case.pk, measure.pk]),
+            {"status": "nonsense"},
+            [(AccessAction.VIEW.value, "advocacy.safetymeasure", [str(measure.pk)])],
+        )
+    )
+    found: dict[str, object] = {}
+    expected: dict[str, object] = {}
+    for name, url, body, rows in refused:
+        mark = _mark()
+        assert client.get(url).status_code == 200, name
+        got = list(
+            AccessLog.objects.filter(user=advocate, id__gt=mark, action=AccessAction.VIEW, record_type="cases.person")
+            .order_by("id")
+            .values_list("record_ids", flat=True)
+        )
+        mark = _mark()
+        response = client.post(url, body)
+        assert response.status_code == 200 and b"govuk-error-summary" in response.content, (name, response.status_code)
+        found[name] = list(
+            AccessLog.objects.filter(user=advocate, id__gt=mark)
+            .order_by("id")
+            .values_list("action", "record_type", "record_ids")
+        )
+        expected[name] = [(a, t, ids if ids is not None else got[-1]) for a, t, ids in rows]
+        if any(ids is None for _, _, ids in rows):
+            # The people named include the victim (the GET's row is not empty).
+            assert str(victim) in got[-1], (name, got)
+    assert found == expected
+
+
+@pytest.mark.django_db
+def test_the_triage_and_interventions_api_writes_log_no_view(world: World) -> None:
+    """The triage and interventions API writes scope through reads that do not log, and a
+    decision's answer (the agenda item) is shaped without a view row: the service has just
+    logged its change of the case."""
+    from rest_framework.test import APIClient
+
+    from tests.triage_factories import make_meeting, on_agenda, waiting_case
+
+    meeting = make_meeting(world.triage_officer)
+    case = waiting_case(world)
+    item = on_agenda(world, meeting, case)
+    base = f"/api/v1/meetings/{meeting.pk}/agenda/{item.pk}/"
+    writes: list[tuple[str, User, str, dict[str, object], str, str]] = [
+        (
+            "meeting action",
+            world.triage_officer,
+            f"{base}actions/",
+            {
+                "owner": world.triage_officer.pk,
+                "description": "Ask the landlord about the locks",
+                "due_on": (dt.date.today() + dt.timedelta(days=7)).isoformat(),
+            },
+            "create",
+            "triage.action",
+        ),
+        ("meeting decision", world.triage_officer, f"{base}decision/", {"outcome": "deferred"}, "change", "cases.case"),
+        (
+            "intervention",
+            world.advocate,
+            f"/api/v1/cases/{case.pk}/interventions/",
+            {"type": "victim_safeguarding", "details": "Referred to the safeguarding hub."},
+            "create",
+            "interventions.intervention",
+        ),
+    ]
+    viewed: dict[str, list[tuple[str, str]]] = {}
+    for name, user, url, body, action, record_type in writes:
+        client = APIClient()
+        client.force_authenticate(user)
+        mark = _mark()
+        response = client.post(url, body, format="json")
+        assert response.status_code in (200, 201), (name, response.status_code, response.content[-2000:])
+        logged = _actions_since(user, mark)
+        assert (action, record_type) in logged, (name, logged)
+        views = [row for row in logged if row[0] == AccessAction.VIEW]
+        if views:
+            viewed[name] = views
+    assert viewed == {}

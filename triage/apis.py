@@ -595,7 +595,8 @@ class ItemDecisionApi(APIView):
             data=services.DecisionInput(**values),
             actions=actions,
         )
-        view = selectors.item_view_for_user(user=user, meeting_id=meeting_id, item_id=item_id)
+        # The service logged its change of the case: the answer adds no view of it.
+        view = selectors.item_view_after_change(user=user, meeting_id=meeting_id, item_id=item_id)
         return Response(AgendaItemOutput(view).data, status=status.HTTP_201_CREATED)
 
 

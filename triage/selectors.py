@@ -326,6 +326,18 @@ def agenda_item_get_for_user(*, user: User, meeting_id: int, item_id: int) -> Ag
 
 def item_view_for_user(*, user: User, meeting_id: int, item_id: int) -> ItemView:
     """One agenda item, shaped like the meeting page's (``/api/v1/meetings/{id}/agenda/{item}/``)."""
+    view = _item_view(user, meeting_id, item_id)
+    _log_cases(user, [view.case.pk], f"Meeting {meeting_id}")
+    return view
+
+
+def item_view_after_change(*, user: User, meeting_id: int, item_id: int) -> ItemView:
+    """``item_view_for_user``'s shape for the answer to a write whose service has just logged
+    its change of the case (``services.decision_record``), without a ``view`` row."""
+    return _item_view(user, meeting_id, item_id)
+
+
+def _item_view(user: User, meeting_id: int, item_id: int) -> ItemView:
     item = agenda_item_get_for_user(user=user, meeting_id=meeting_id, item_id=item_id)
     fresh = (
         AgendaItem.objects.filter(pk=item.pk)
@@ -335,7 +347,6 @@ def item_view_for_user(*, user: User, meeting_id: int, item_id: int) -> ItemView
     views, _ = _item_views(user, item.meeting, [fresh])
     if not views:
         raise Http404
-    _log_cases(user, [views[0].case.pk], f"Meeting {meeting_id}")
     return views[0]
 
 
