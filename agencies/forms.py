@@ -171,7 +171,7 @@ class PersonNameSearchForm(GovukForm):
         return name
 
 
-class PartnershipSettingsForm(forms.Form):
+class PartnershipSettingsForm(GovukForm):
     uses_tiers = forms.ChoiceField(
         label="Does the partnership give cases a tier?",
         help_text=(

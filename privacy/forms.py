@@ -7,10 +7,11 @@ from typing import Any
 from django import forms
 
 from cases.forms import GovukDateField
+from masip.forms import GovukForm
 from privacy.models import RecordKind, RetentionAction, Trigger
 
 
-class ScheduleForm(forms.Form):
+class ScheduleForm(GovukForm):
     record_kind = forms.ChoiceField(
         label="Kind of record",
         choices=[("", "Choose"), *RecordKind.choices],
@@ -48,13 +49,13 @@ class ScheduleForm(forms.Form):
     )
 
 
-class PrivacySettingsForm(forms.Form):
+class PrivacySettingsForm(GovukForm):
     redact_staff_names = forms.BooleanField(
         label="Leave staff names out of disclosures (name their agency only)", required=False
     )
 
 
-class LegalHoldForm(forms.Form):
+class LegalHoldForm(GovukForm):
     case_reference = forms.CharField(
         label="Case number",
         help_text="For example MASIP-000123",
@@ -69,7 +70,7 @@ class LegalHoldForm(forms.Form):
     )
 
 
-class LiftHoldForm(forms.Form):
+class LiftHoldForm(GovukForm):
     lift_reason = forms.CharField(
         label="Why the hold is lifted",
         max_length=2000,
@@ -78,7 +79,7 @@ class LiftHoldForm(forms.Form):
     )
 
 
-class RequestSearchForm(forms.Form):
+class RequestSearchForm(GovukForm):
     person_name = forms.CharField(
         label="Name of the person asking",
         max_length=150,
@@ -86,7 +87,7 @@ class RequestSearchForm(forms.Form):
     )
 
 
-class RequestOpenForm(forms.Form):
+class RequestOpenForm(GovukForm):
     person = forms.TypedChoiceField(
         label="Person", coerce=int, widget=forms.RadioSelect, error_messages={"required": "Choose the person asking"}
     )

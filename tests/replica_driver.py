@@ -52,6 +52,14 @@ def _client(role: str) -> Client:
 def handle(command: dict[str, Any]) -> dict[str, Any]:
     op = command["op"]
     if op == "setup":
+        if "name" in command:
+            # A second driver on the same primary: its factories' numbering (partnership and
+            # user slugs) must not meet the first driver's.
+            import itertools
+
+            from tests import factories
+
+            factories._seq = itertools.count(1000)
         world = World(command.get("name", "Replica Partnership"))
         state["world"] = world
         make_case(world.triage_officer, crime_reference="", received_on=timezone.localdate())
