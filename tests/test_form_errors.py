@@ -316,9 +316,7 @@ def test_every_form_of_the_project_is_worded_by_the_base_form() -> None:
 
     # The project's own apps: under BASE_DIR, but not the packages of a virtualenv kept there.
     project_apps = [
-        a
-        for a in apps.get_app_configs()
-        if a.path.startswith(str(settings.BASE_DIR)) and "site-packages" not in a.path
+        a for a in apps.get_app_configs() if a.path.startswith(str(settings.BASE_DIR)) and "site-packages" not in a.path
     ]
     for app in project_apps:
         # Forms live in forms and views modules (a scan of every module would import the load tests).

@@ -20,9 +20,9 @@ from cases.models import Address, Case, CaseNote, Person
 from documents.models import Document, document_storage
 from privacy import services
 from privacy.models import BatchStatus, ItemOutcome, LegalHold, RetentionBatch, RetentionChunk, RetentionItem
+from tests.agreements import AGREEMENTS, set_agreement
 from tests.factories import World
 from tests.privacy_factories import close_long_ago, marked_case, victim_id
-from tests.agreements import AGREEMENTS, set_agreement
 
 pytestmark = pytest.mark.django_db
 

@@ -22,11 +22,11 @@ from documents.models import Document, DocumentKind
 from privacy import services
 from privacy.models import RequestStatus, SubjectAccessRequest
 from tests.advocacy_factories import contact_input
+from tests.agreements import AGREEMENTS, set_agreement
 from tests.case_factories import VICTIM_ADDRESS, VICTIM_CODE_WORD, VICTIM_PHONE, VICTIM_POSTCODE, make_case
 from tests.document_factories import pdf, pdf_bytes
 from tests.factories import World
 from tests.privacy_factories import perpetrator_id, victim_id
-from tests.agreements import AGREEMENTS, set_agreement
 
 pytestmark = pytest.mark.django_db
 

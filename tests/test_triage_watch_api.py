@@ -15,8 +15,8 @@ from rest_framework.test import APIClient
 
 from agencies.models import User
 from cases.models import CaseEvent
-from tests.factories import World
 from tests.agreements import AGREEMENTS, set_agreement
+from tests.factories import World
 from tests.test_triage_watch import REASON, declined_case, watch
 from tests.triage_factories import waiting_case
 from triage.models import Watch
