@@ -13,7 +13,7 @@ from audit.models import AccessAction
 from audit.services import access_record
 from cases.models import Case, CaseParty
 from cases.permissions import VICTIM_ROLES, people_classes
-from cases.selectors import case_get_for_user
+from cases.selectors import case_get_for_user, cases_viewable_by
 from consent import permissions
 from consent.models import Consent, Purpose
 
@@ -116,3 +116,28 @@ def research_consent_in_force(person_ids: Iterable[int]) -> set[int]:
     ):
         newest.setdefault(record.person_id, record)
     return {pid for pid, record in newest.items() if record.in_force}
+
+
+@dataclass
+class PersonConsent:
+    """One person's consent answers a reader may see, and how many are kept from them."""
+
+    shown: list[Consent]
+    kept: int
+
+
+def consent_of_person(*, user: User, person_id: int) -> PersonConsent:
+    """Every consent answer of one person, by the consent page's rule: a reader the agreement
+    lets see consent, who may see her identity, and only answers recorded on cases the reader
+    may open (an answer on a restricted or unshared case stays there). The rest are counted
+    in ``kept``. Logs nothing: for a caller that logs its own disclosure once (a subject
+    access request)."""
+    answers = Consent.objects.filter(person_id=person_id)
+    if not permissions.may_see_consent(user) or person_id not in people_classes(user, [person_id]).identity:
+        return PersonConsent(shown=[], kept=answers.count())
+    shown = list(
+        answers.filter(case_id__in=cases_viewable_by(user=user).values("pk"))
+        .select_related("agency")
+        .order_by("given_on", "id")
+    )
+    return PersonConsent(shown=shown, kept=answers.count() - len(shown))
