@@ -19,9 +19,16 @@ The review page, the PDF and the JSON are made from the same gathered dictionary
 
 The reviewer is a reader like any other: what the agreement or the case's sharing keeps from
 their agency is left out of what they see (the same rules as every page, per person), and
-listed under ``withheld`` by kind and count. A disclosure with anything withheld cannot be
-approved by that reviewer (privacy.services.sar_approve): an admin whose agency may see all of
-it must review it, so no disclosure is ever sent incomplete without anyone knowing.
+listed under ``withheld`` by kind and count. Each section is read through the app that owns it
+(``cases.selectors.notes_of_cases``, ``advocacy.selectors.contacts_with_person``,
+``interventions.selectors.clinical_notes_of_cases``, ``risk.selectors.completed_assessments_of_cases``,
+``documents.selectors.documents_of_cases``, ``consent.selectors.consent_of_person``), which
+applies its own rule for the reader and returns what it keeps from them; nothing here repeats
+those rules. The reads log nothing: the request logs its review and its disclosure once.
+
+A disclosure with anything withheld cannot be approved by that reviewer
+(privacy.services.sar_approve): an admin whose agency may see all of it must review it, so no
+disclosure is ever sent incomplete without anyone knowing.
 """
 
 from __future__ import annotations

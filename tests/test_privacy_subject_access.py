@@ -320,10 +320,10 @@ def test_the_api_opens_lists_and_discloses_with_the_pages_rules(world: World, ot
 # --- each section under its own app's rule for the reviewer ----------------------------------------------------
 
 # Police keep every class but clinical: not the default agreement, and the SRP still kept from them.
-ALL_BUT_CLINICAL = {
-    kind: {c for c in RecordClass if c != RecordClass.CLINICAL}
+ALL_BUT_CLINICAL: dict[str, set[str]] = {
+    str(kind): {str(c) for c in RecordClass if c != RecordClass.CLINICAL}
     for kind in (AgencyKind.POLICE, AgencyKind.PROBATION, AgencyKind.ADVOCACY)
-} | {AgencyKind.HEALTH: set(RecordClass)}
+} | {str(AgencyKind.HEALTH): {str(c) for c in RecordClass}}
 
 
 def _her_second_case(world: World, case: Case) -> Case:
@@ -410,7 +410,9 @@ def test_a_risk_assessment_of_a_class_the_reviewer_lacks_is_withheld(
     assert _instruments(data) == ["DASH"]
     assert "a risk assessment (clinical)" in data["withheld"]
     # A reviewer whose agency may see clinical records reads the SRP whole, and approves it.
-    set_agreement(world.partnership, AGREEMENTS["location-to-everyone"])  # type: ignore[arg-type]
+    everything = AGREEMENTS["location-to-everyone"]
+    assert everything is not None
+    set_agreement(world.partnership, everything)
     admin = User.objects.get(pk=world.admin.pk)  # a new request's user: the agreement is read afresh
     _, data = privacy_selectors.disclosure_for_admin(actor=admin, sar_id=sar.pk)
     assert _instruments(data) == ["DASH", "SRP"]
