@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db.models import QuerySet
 from django.http import Http404
 
 from agencies.models import User
@@ -118,6 +119,12 @@ def research_consent_in_force(person_ids: Iterable[int]) -> set[int]:
     return {pid for pid, record in newest.items() if record.in_force}
 
 
+def recorded_where_readable(user: User, answers: QuerySet[Consent]) -> QuerySet[Consent]:
+    """Of some answers, those recorded on a case the user may open: her answer is hers and shows
+    wherever she is, but one given on a restricted or unshared case stays there."""
+    return answers.filter(case_id__in=cases_viewable_by(user=user).values("pk"))
+
+
 @dataclass
 class PersonConsent:
     """One person's consent answers a reader may see, and how many are kept from them."""
@@ -135,9 +142,5 @@ def consent_of_person(*, user: User, person_id: int) -> PersonConsent:
     answers = Consent.objects.filter(person_id=person_id)
     if not permissions.may_see_consent(user) or person_id not in people_classes(user, [person_id]).identity:
         return PersonConsent(shown=[], kept=answers.count())
-    shown = list(
-        answers.filter(case_id__in=cases_viewable_by(user=user).values("pk"))
-        .select_related("agency")
-        .order_by("given_on", "id")
-    )
+    shown = list(recorded_where_readable(user, answers).select_related("agency").order_by("given_on", "id"))
     return PersonConsent(shown=shown, kept=answers.count() - len(shown))

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from agencies.models import RecordClass, User
@@ -43,10 +43,14 @@ class CaseDocuments:
     can_write_letters: bool
 
 
+def _granted_q(user: User) -> Q:
+    """Every class of the document granted to the user's agency by the agreement."""
+    return Q(record_classes__contained_by=sorted(str(c) for c in record_classes_for_user(user=user)))
+
+
 def _visible_qs(user: User, case: Case) -> QuerySet[Document]:
-    classes = sorted(str(c) for c in record_classes_for_user(user=user))
     return (
-        Document.objects.filter(case=case, record_classes__contained_by=classes)
+        Document.objects.filter(_granted_q(user), case=case)
         .select_related("person", "uploaded_by", "agency")
         .order_by("-dated_on", "-id")
     )
@@ -66,12 +70,11 @@ def documents_of_cases(*, user: User, case_ids: Iterable[int]) -> DocumentsRead:
     victim rules of ``permissions.readable_documents``. The others of those cases come back
     as ``kept``. Logs nothing: for a caller that logs its own disclosure once."""
     cases = {c.pk: c for c in cases_viewable_by(user=user).filter(pk__in=set(case_ids))}
-    classes = sorted(str(c) for c in record_classes_for_user(user=user))
-    every = list(Document.objects.filter(case_id__in=cases).select_related("person").order_by("dated_on", "id"))
+    documents = Document.objects.filter(case_id__in=cases)
+    every = list(documents.order_by("dated_on", "id"))
     by_case: dict[int, list[Document]] = {}
-    for doc in every:
-        if set(doc.record_classes) <= set(classes):
-            by_case.setdefault(doc.case_id, []).append(doc)
+    for doc in documents.filter(_granted_q(user)).order_by("dated_on", "id"):
+        by_case.setdefault(doc.case_id, []).append(doc)
     readable = {
         d.pk for case_id, docs in by_case.items() for d in permissions.readable_documents(user, cases[case_id], docs)
     }

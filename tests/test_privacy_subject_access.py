@@ -390,6 +390,37 @@ def test_a_consent_answer_recorded_on_a_case_the_reviewer_cannot_view_is_withhel
     assert sorted(c.case_id for c in both.shown) == sorted([case.pk, second.pk]) and both.kept == 0
 
 
+@pytest.mark.parametrize("agreement", SECTION_AGREEMENTS)
+def test_a_document_of_her_location_is_withheld_from_a_reviewer_who_may_not_see_her_location(
+    world: World, agreement: str
+) -> None:
+    """The documents page's per-person rule: her location is withheld from a reader who cannot
+    see every case she is a victim in, so a letter to her address is too."""
+    rules = ALL_BUT_CLINICAL if agreement == "all-but-clinical" else AGREEMENTS[agreement]
+    if rules is not None:
+        set_agreement(world.partnership, rules)
+    case = make_case(world.triage_officer)
+    second = _her_second_case(world, case)
+    document_services.document_upload(
+        actor=world.advocate,
+        case_id=case.pk,
+        uploads=[document_services.Upload(file=pdf("letter.pdf"), name="letter.pdf", size=len(pdf_bytes()))],
+        kind=DocumentKind.LETTER,
+        dated_on=TODAY,
+        title=f"Housing letter for {VICTIM_ADDRESS}",
+        record_class=RecordClass.VICTIM_LOCATION,
+        person_id=victim_id(case),
+    )
+    sar = services.sar_open(actor=world.admin, person_id=victim_id(case), received_on=TODAY, identity_checked=True)
+    _, data = privacy_selectors.disclosure_for_admin(actor=world.admin, sar_id=sar.pk)
+    assert [d["title"] for d in data["documents"]] == [f"Housing letter for {VICTIM_ADDRESS}"]
+    unshare_from(second, world.police)
+    admin = User.objects.get(pk=world.admin.pk)
+    _, data = privacy_selectors.disclosure_for_admin(actor=admin, sar_id=sar.pk)
+    assert data["documents"] == [] and VICTIM_ADDRESS not in json.dumps(data)
+    assert "a document (victim rules for a person it is about)" in data["withheld"]
+
+
 def _instruments(data: dict[str, Any]) -> list[str]:
     """The instruments disclosed, by the abbreviation each one's full name ends with."""
     return sorted(re.findall(r"\((\w+)\)", a["instrument"])[-1] for a in data["risk_assessments"])
