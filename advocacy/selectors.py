@@ -65,7 +65,7 @@ from cases.models import (
     SafeContactPreference,
 )
 from cases.permissions import is_staff_member, people_classes, view_case_permission_id
-from cases.selectors import case_get_for_user
+from cases.selectors import case_get_for_user, cases_viewable_by
 
 CONTACT_PAGE_SIZE = 50
 RECENT_CONTACTS = 5
@@ -418,6 +418,30 @@ def contact_log_for_user(*, user: User, case_id: int, cursor: str = "", limit: i
         next_cursor=next_cursor,
         victim_names={v.person_id: v.name for v in victims},
     )
+
+
+@dataclass
+class PersonContacts:
+    """The contacts with one person a reader may see, and how many are kept from them."""
+
+    shown: list[ContactLogEntry]
+    kept: int
+
+
+def contacts_with_person(*, user: User, person_id: int) -> PersonContacts:
+    """Every contact with one person, by the contact log's rule (``contact_log_for_user``):
+    only on cases the user may open, and only where the agreement gives their agency the
+    contact log's area. The rest are counted in ``kept``. Logs nothing: for a caller that
+    logs its own disclosure once (a subject access request)."""
+    contacts = ContactLogEntry.objects.filter(person_id=person_id)
+    if not permissions.may_see_area(user, Area.CONTACT):
+        return PersonContacts(shown=[], kept=contacts.count())
+    shown = list(
+        contacts.filter(case_id__in=cases_viewable_by(user=user).values("pk"))
+        .select_related("staff_member", "staff_member__agency")
+        .order_by("occurred_at", "id")
+    )
+    return PersonContacts(shown=shown, kept=contacts.count() - len(shown))
 
 
 @dataclass

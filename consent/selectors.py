@@ -6,14 +6,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db.models import QuerySet
 from django.http import Http404
 
 from agencies.models import User
 from audit.models import AccessAction
 from audit.services import access_record
 from cases.models import Case, CaseParty
-from cases.permissions import VICTIM_ROLES, case_visibility_q, people_classes, viewable_case_q
-from cases.selectors import case_get_for_user
+from cases.permissions import VICTIM_ROLES, case_visibility_q, people_classes
+from cases.selectors import case_get_for_user, cases_viewable_by
 from consent import permissions
 from consent.models import Consent, Purpose
 
@@ -59,9 +60,8 @@ def _victims(user: User, case: Case) -> list[VictimConsent]:
     # Her consent is hers, not the case's, so it shows on each of her cases; but a record
     # was recorded on a case, and only on the cases the reader may view: a case they cannot
     # open (restricted, unshared) must not surface through another case of hers.
-    readable_cases = Case.objects.filter(viewable_case_q(user)).values("pk")
     for record in (
-        Consent.objects.filter(person_id__in=victims, case_id__in=readable_cases)
+        recorded_where_readable(user, Consent.objects.filter(person_id__in=victims))
         .select_related("agency")
         .order_by("-given_on", "-id")
     ):
@@ -158,3 +158,30 @@ def research_consent_in_force(person_ids: Iterable[int]) -> set[int]:
     ):
         newest.setdefault(record.person_id, record)
     return {pid for pid, record in newest.items() if record.in_force}
+
+
+def recorded_where_readable(user: User, answers: QuerySet[Consent]) -> QuerySet[Consent]:
+    """Of some answers, those recorded on a case the user may open: her answer is hers and shows
+    wherever she is, but one given on a restricted or unshared case stays there."""
+    return answers.filter(case_id__in=cases_viewable_by(user=user).values("pk"))
+
+
+@dataclass
+class PersonConsent:
+    """One person's consent answers a reader may see, and how many are kept from them."""
+
+    shown: list[Consent]
+    kept: int
+
+
+def consent_of_person(*, user: User, person_id: int) -> PersonConsent:
+    """Every consent answer of one person, by the consent page's rule: a reader the agreement
+    lets see consent, who may see her identity, and only answers recorded on cases the reader
+    may open (an answer on a restricted or unshared case stays there). The rest are counted
+    in ``kept``. Logs nothing: for a caller that logs its own disclosure once (a subject
+    access request)."""
+    answers = Consent.objects.filter(person_id=person_id)
+    if not permissions.may_see_consent(user) or person_id not in people_classes(user, [person_id]).identity:
+        return PersonConsent(shown=[], kept=answers.count())
+    shown = list(recorded_where_readable(user, answers).select_related("agency").order_by("given_on", "id"))
+    return PersonConsent(shown=shown, kept=answers.count() - len(shown))

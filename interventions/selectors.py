@@ -33,7 +33,7 @@ from agencies.models import Agency, User
 from audit.models import AccessAction
 from audit.services import access_record
 from cases.models import Case
-from cases.selectors import case_get_for_user, case_queryset_for_user
+from cases.selectors import case_get_for_user, case_queryset_for_user, cases_viewable_by
 from interventions import permissions, rules
 from interventions.models import (
     DIRECT,
@@ -609,6 +609,27 @@ def clinical_notes_for_user(*, user: User, intervention_id: int) -> list[Clinica
     )
     _log(user, "interventions.clinical_note", [n.pk for n in notes])
     return notes
+
+
+@dataclass
+class ClinicalNotesRead:
+    shown: list[ClinicalNote]
+    kept: int
+
+
+def clinical_notes_of_cases(*, user: User, case_ids: Iterable[int]) -> ClinicalNotesRead:
+    """The clinical notes of some cases' interventions, by ``clinical_notes_for_user``'s rule:
+    on cases the user may open, and only for an agency the agreement lets see clinical
+    records (the rest counted in ``kept``). Logs nothing: for a caller that logs its own
+    disclosure once."""
+    notes = ClinicalNote.objects.filter(
+        intervention__case_id__in=cases_viewable_by(user=user).filter(pk__in=set(case_ids)).values("pk")
+    )
+    if not permissions.may_see_clinical(user):
+        return ClinicalNotesRead(shown=[], kept=notes.count())
+    return ClinicalNotesRead(
+        shown=list(notes.select_related("intervention", "author__agency").order_by("created_at", "id")), kept=0
+    )
 
 
 # --- the user's own list: the Interventions page ---------------------------------------------------------

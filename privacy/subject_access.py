@@ -19,9 +19,16 @@ The review page, the PDF and the JSON are made from the same gathered dictionary
 
 The reviewer is a reader like any other: what the agreement or the case's sharing keeps from
 their agency is left out of what they see (the same rules as every page, per person), and
-listed under ``withheld`` by kind and count. A disclosure with anything withheld cannot be
-approved by that reviewer (privacy.services.sar_approve): an admin whose agency may see all of
-it must review it, so no disclosure is ever sent incomplete without anyone knowing.
+listed under ``withheld`` by kind and count. Each section is read through the app that owns it
+(``cases.selectors.notes_of_cases``, ``advocacy.selectors.contacts_with_person``,
+``interventions.selectors.clinical_notes_of_cases``, ``risk.selectors.completed_assessments_of_cases``,
+``documents.selectors.documents_of_cases``, ``consent.selectors.consent_of_person``), which
+applies its own rule for the reader and returns what it keeps from them; nothing here repeats
+those rules. The reads log nothing: the request logs its review and its disclosure once.
+
+A disclosure with anything withheld cannot be approved by that reviewer
+(privacy.services.sar_approve): an admin whose agency may see all of it must review it, so no
+disclosure is ever sent incomplete without anyone knowing.
 """
 
 from __future__ import annotations
@@ -34,17 +41,18 @@ from typing import Any
 
 from django.template.loader import render_to_string
 
-from advocacy.models import ContactLogEntry
+from advocacy.selectors import contacts_with_person
 from agencies.models import RecordClass, User
 from agencies.selectors import record_classes_for_user
 from audit.models import AccessLog
-from cases.models import Address, Case, CaseNote, CaseParty, ContactDetail, Person, PersonAlias, SafeContactPreference
-from cases.permissions import VICTIM_ROLES, people_classes, viewable_case_q
-from consent.models import Consent
-from documents.models import Document
-from interventions.models import ClinicalNote
+from cases.models import Address, CaseParty, ContactDetail, Person, PersonAlias, SafeContactPreference
+from cases.permissions import VICTIM_ROLES, people_classes
+from cases.selectors import cases_viewable_by, notes_of_cases
+from consent.selectors import consent_of_person
+from documents.selectors import documents_of_cases
+from interventions.selectors import clinical_notes_of_cases
 from privacy.models import SubjectAccessRequest
-from risk.models import Assessment
+from risk.selectors import completed_assessments_of_cases
 
 REDACTED = "[redacted]"
 VICTIM_CLASSES = frozenset({RecordClass.VICTIM_IDENTITY, RecordClass.VICTIM_LOCATION, RecordClass.SAFETY_PLAN})
@@ -102,9 +110,7 @@ def gather(sar: SubjectAccessRequest, *, reader: User, redact_staff: bool) -> di
     withheld: list[str] = []
     all_parts = CaseParty.objects.filter(person=person)
     seen_cases = set(
-        Case.objects.filter(pk__in=all_parts.values("case_id"))
-        .filter(viewable_case_q(reader))
-        .values_list("pk", flat=True)
+        cases_viewable_by(user=reader).filter(pk__in=all_parts.values("case_id")).values_list("pk", flat=True)
     )
     unseen = all_parts.exclude(case_id__in=seen_cases).count()
     if unseen:
@@ -133,6 +139,35 @@ def gather(sar: SubjectAccessRequest, *, reader: User, redact_staff: bool) -> di
         if missing:
             withheld.append(f"{what} ({', '.join(sorted(missing))})")
         return bool(missing)
+
+    def kept_count(count: int, what: str) -> None:
+        withheld.extend([f"{what} (on a case not shared with your agency, or of a class it may not see)"] * count)
+
+    # Each section comes from its own app's read, under that app's rule for this reader (the
+    # case, the agreement's classes, the per-person rule); what the rule keeps from the reader
+    # comes back too, and is listed as withheld. The third-party rule below is this disclosure's own.
+    notes = notes_of_cases(user=reader, case_ids=case_ids)
+    for note in notes.kept:
+        if note.record_class not in third_party(note.case_id):
+            kept_from_reader([note.record_class], "a case note")
+    contacts = contacts_with_person(user=reader, person_id=person.pk)
+    kept_count(contacts.kept, "a contact")
+    clinical = clinical_notes_of_cases(user=reader, case_ids=case_ids - victim_in)
+    withheld.extend(["a clinical note (clinical)"] * clinical.kept)
+    assessments = completed_assessments_of_cases(user=reader, case_ids=case_ids)
+    for whole in assessments.kept:
+        if not whole.record_classes & third_party(whole.case_id):
+            kept_from_reader(whole.record_classes, "a risk assessment")
+    documents = documents_of_cases(user=reader, case_ids=case_ids)
+    for document in documents.kept:
+        disclosable = document.person_id in (None, person.pk) and not (
+            set(document.record_classes) & third_party(document.case_id)
+        )
+        # Every class granted but kept all the same: a person it is about is a victim in a case the reader cannot see.
+        if disclosable and not kept_from_reader(document.record_classes, "a document"):
+            withheld.append("a document (victim rules for a person it is about)")
+    consent = consent_of_person(user=reader, person_id=person.pk)
+    kept_count(consent.kept, "a consent answer")
 
     data: dict[str, Any] = {
         "request": {
@@ -179,10 +214,8 @@ def gather(sar: SubjectAccessRequest, *, reader: User, redact_staff: bool) -> di
                 "by": _staff(n.author, redact=redact_staff, agency_name=n.agency.name),
                 "text": redact(n.text),
             }
-            for n in CaseNote.objects.filter(case_id__in=case_ids)
-            .select_related("author", "agency")
-            .order_by("created_at", "id")
-            if n.record_class not in third_party(n.case_id) and not kept_from_reader([n.record_class], "a case note")
+            for n in notes.shown
+            if n.record_class not in third_party(n.case_id)
         ],
         "contacts": [
             {
@@ -192,9 +225,7 @@ def gather(sar: SubjectAccessRequest, *, reader: User, redact_staff: bool) -> di
                 "by": _staff(c.staff_member, redact=redact_staff),
                 "summary": redact(c.summary),
             }
-            for c in ContactLogEntry.objects.filter(person=person)
-            .select_related("staff_member__agency")
-            .order_by("occurred_at", "id")
+            for c in contacts.shown
         ],
         "clinical_notes": [
             {
@@ -203,10 +234,7 @@ def gather(sar: SubjectAccessRequest, *, reader: User, redact_staff: bool) -> di
                 "by": _staff(c.author, redact=redact_staff),
                 "text": redact(c.text),
             }
-            for c in ClinicalNote.objects.filter(intervention__case_id__in=case_ids - victim_in)
-            .select_related("intervention", "author__agency")
-            .order_by("created_at", "id")
-            if not kept_from_reader([RecordClass.CLINICAL], "a clinical note")
+            for c in clinical.shown
         ],
         "risk_assessments": [
             {
@@ -216,9 +244,7 @@ def gather(sar: SubjectAccessRequest, *, reader: User, redact_staff: bool) -> di
                 "level": a.level or a.get_overall_display(),
                 "notes": redact(a.notes),
             }
-            for a in Assessment.objects.filter(case_id__in=case_ids, status="completed")
-            .select_related("instrument")
-            .order_by("assessed_on", "id")
+            for a in (w.assessment for w in assessments.shown if not w.record_classes & third_party(w.case_id))
         ],
         "documents": [
             {
@@ -228,10 +254,8 @@ def gather(sar: SubjectAccessRequest, *, reader: User, redact_staff: bool) -> di
                 "dated_on": _day(d.dated_on),
                 "about_you": d.person_id == person.pk,
             }
-            for d in Document.objects.filter(case_id__in=case_ids).order_by("dated_on", "id")
-            if (d.person_id in (None, person.pk))
-            and not (set(d.record_classes) & third_party(d.case_id))
-            and not kept_from_reader(d.record_classes, "a document")
+            for d in documents.shown
+            if (d.person_id in (None, person.pk)) and not (set(d.record_classes) & third_party(d.case_id))
         ],
         "consent": [
             {
@@ -242,7 +266,7 @@ def gather(sar: SubjectAccessRequest, *, reader: User, redact_staff: bool) -> di
                 "withdrawn_on": _day(c.withdrawn_on),
                 "note": redact(c.note),
             }
-            for c in Consent.objects.filter(person=person).order_by("given_on", "id")
+            for c in consent.shown
         ],
         "access_log": [
             {

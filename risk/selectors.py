@@ -33,7 +33,7 @@ from audit.models import AccessAction
 from audit.services import access_record
 from cases import permissions as case_permissions
 from cases.models import FINISHED_STATUSES, Case
-from cases.selectors import CaseIdentity, case_get_for_user, case_identity_for_user
+from cases.selectors import CaseIdentity, case_get_for_user, case_identity_for_user, cases_viewable_by
 from risk import permissions, scoring
 from risk.models import (
     OVERALL_RANK,
@@ -920,6 +920,56 @@ def review_due_dates(case_ids: Sequence[int]) -> dict[int, dt.date]:
 
 
 # --- for other apps: results by case, scoped to one partnership ------------------------------------------------
+
+
+@dataclass
+class WholeAssessment:
+    """A completed assessment, with the record classes of the answers it holds."""
+
+    assessment: Assessment
+    record_classes: frozenset[str]
+
+    @property
+    def case_id(self) -> int:
+        return self.assessment.case_id
+
+
+@dataclass
+class AssessmentsRead:
+    shown: list[WholeAssessment]
+    kept: list[WholeAssessment]
+
+
+def completed_assessments_of_cases(*, user: User, case_ids: Iterable[int]) -> AssessmentsRead:
+    """The completed assessments of some cases, each given whole: on cases the user may open,
+    and only where the agreement gives their agency every record class the assessment's
+    answers carry (an SRP's clinical formulation and notes are ``clinical``). The pages show
+    such an assessment with those answers removed (``_visible_answers_q``); a reader who takes
+    it whole (a disclosure) may not, and it comes back in ``kept``. Logs nothing: for a
+    caller that logs its own disclosure once."""
+    assessments = list(
+        Assessment.objects.filter(
+            case_id__in=cases_viewable_by(user=user).filter(pk__in=set(case_ids)).values("pk"),
+            status=Status.COMPLETED,
+        )
+        .select_related("instrument")
+        .order_by("assessed_on", "id")
+    )
+    classes: dict[int, set[str]] = {}
+    for assessment_id, record_class in (
+        Answer.objects.filter(assessment_id__in=[a.pk for a in assessments])
+        .exclude(item__record_class="")
+        .exclude(value="")
+        .values_list("assessment_id", "item__record_class")
+        .distinct()
+    ):
+        classes.setdefault(assessment_id, set()).add(record_class)
+    readable = record_classes_for_user(user=user)
+    whole = [WholeAssessment(a, frozenset(classes.get(a.pk, ()))) for a in assessments]
+    return AssessmentsRead(
+        shown=[w for w in whole if w.record_classes <= readable],
+        kept=[w for w in whole if not w.record_classes <= readable],
+    )
 
 
 def current_assessments_for_cases(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -12,13 +13,18 @@ from django.http import Http404
 from django.test import Client
 from django.urls import reverse
 
+from advocacy import selectors as advocacy_selectors
 from advocacy import services as advocacy_services
-from agencies.models import RecordClass, User
+from agencies.models import AgencyKind, RecordClass, User
 from audit.models import AccessAction, AccessLog
 from cases import services as case_services
-from cases.models import Case
+from cases.models import Case, CaseParty, PartyRole
+from consent import selectors as consent_selectors
+from consent import services as consent_services
+from consent.models import Consent, Purpose
 from documents import services as document_services
 from documents.models import Document, DocumentKind
+from privacy import selectors as privacy_selectors
 from privacy import services
 from privacy.models import RequestStatus, SubjectAccessRequest
 from tests.advocacy_factories import contact_input
@@ -27,8 +33,11 @@ from tests.case_factories import VICTIM_ADDRESS, VICTIM_CODE_WORD, VICTIM_PHONE,
 from tests.document_factories import pdf, pdf_bytes
 from tests.factories import World
 from tests.privacy_factories import perpetrator_id, victim_id
+from tests.risk_factories import complete_dash, complete_srp, shipped_instruments
+from tests.test_safety_gateway import unshare_from
 
 pytestmark = pytest.mark.django_db
+__all__ = ["shipped_instruments"]
 
 TODAY = dt.date.today()
 # Everything that would tell the perpetrator where she is, or who she is.
@@ -307,3 +316,140 @@ def test_the_api_opens_lists_and_discloses_with_the_pages_rules(world: World, ot
         if user.role != "partnership_admin":
             assert client.get("/api/v1/privacy/requests/").status_code == 404
     assert SubjectAccessRequest.objects.count() == 1
+
+
+# --- each section under its own app's rule for the reviewer ----------------------------------------------------
+
+# Police keep every class but clinical: not the default agreement, and the SRP still kept from them.
+ALL_BUT_CLINICAL: dict[str, set[str]] = {
+    str(kind): {str(c) for c in RecordClass if c != RecordClass.CLINICAL}
+    for kind in (AgencyKind.POLICE, AgencyKind.PROBATION, AgencyKind.ADVOCACY)
+} | {str(AgencyKind.HEALTH): {str(c) for c in RecordClass}}
+
+
+def _her_second_case(world: World, case: Case) -> Case:
+    """A second case in which the victim of ``case`` is the victim too."""
+    second = make_case(world.triage_officer, perpetrator_name=("Lee", "Grant"), crime_reference="CH/99999/26")
+    CaseParty.objects.filter(case=second, role=PartyRole.VICTIM).update(person_id=victim_id(case))
+    return second
+
+
+def _consent(world: World, case: Case, purpose: str) -> Consent:
+    return consent_services.consent_record(
+        actor=world.advocate,
+        case_id=case.pk,
+        person_id=victim_id(case),
+        purpose=purpose,
+        given=True,
+        given_on=TODAY - dt.timedelta(days=2),
+        method="signed",
+    )
+
+
+def _her_records_on_a_case_police_cannot_view(world: World, agreement: str) -> tuple[Case, Case, dict[str, Any]]:
+    """A contact and a consent answer on each of her two cases; the second not shared with
+    the reviewer's agency (police), which the advocate keeps. The review's gathered data."""
+    rules = ALL_BUT_CLINICAL if agreement == "all-but-clinical" else AGREEMENTS[agreement]
+    if rules is not None:
+        set_agreement(world.partnership, rules)
+    case = make_case(world.triage_officer)
+    second = _her_second_case(world, case)
+    advocacy_services.contact_record(actor=world.advocate, case=case, data=contact_input(summary="Visit at the office"))
+    advocacy_services.contact_record(actor=world.advocate, case=second, data=contact_input(summary="Call on the bus"))
+    _consent(world, case, Purpose.CONTACT)
+    _consent(world, second, Purpose.RESEARCH)
+    unshare_from(second, world.police)
+    sar = services.sar_open(actor=world.admin, person_id=victim_id(case), received_on=TODAY, identity_checked=True)
+    _, data = privacy_selectors.disclosure_for_admin(actor=world.admin, sar_id=sar.pk)
+    page = _client(world.admin).get(reverse("privacy:request", args=[sar.pk])).content.decode()
+    data["review_page"] = page
+    return case, second, data
+
+
+SECTION_AGREEMENTS = ["default", "location-to-everyone", "all-but-clinical"]
+
+
+@pytest.mark.parametrize("agreement", SECTION_AGREEMENTS)
+def test_a_contact_recorded_on_a_case_the_reviewer_cannot_view_is_withheld(world: World, agreement: str) -> None:
+    case, second, data = _her_records_on_a_case_police_cannot_view(world, agreement)
+    assert [c["summary"] for c in data["contacts"]] == ["Visit at the office"]
+    assert "Call on the bus" not in json.dumps(data)
+    assert "a contact (on a case not shared with your agency, or of a class it may not see)" in data["withheld"]
+    assert "a contact (on a case not shared with your agency" in data["review_page"]
+    # The rule is the reader's: the advocate, who holds both cases, reads both contacts.
+    both = advocacy_selectors.contacts_with_person(user=world.advocate, person_id=victim_id(case))
+    assert sorted(c.case_id for c in both.shown) == sorted([case.pk, second.pk]) and both.kept == 0
+
+
+@pytest.mark.parametrize("agreement", SECTION_AGREEMENTS)
+def test_a_consent_answer_recorded_on_a_case_the_reviewer_cannot_view_is_withheld(world: World, agreement: str) -> None:
+    case, second, data = _her_records_on_a_case_police_cannot_view(world, agreement)
+    assert [c["purpose"] for c in data["consent"]] == [Purpose.CONTACT.label]
+    assert "a consent answer (on a case not shared with your agency, or of a class it may not see)" in data["withheld"]
+    assert "a consent answer (on a case not shared with your agency" in data["review_page"]
+    both = consent_selectors.consent_of_person(user=world.advocate, person_id=victim_id(case))
+    assert sorted(c.case_id for c in both.shown) == sorted([case.pk, second.pk]) and both.kept == 0
+
+
+@pytest.mark.parametrize("agreement", SECTION_AGREEMENTS)
+def test_a_document_of_her_location_is_withheld_from_a_reviewer_who_may_not_see_her_location(
+    world: World, agreement: str
+) -> None:
+    """The documents page's per-person rule: her location is withheld from a reader who cannot
+    see every case she is a victim in, so a letter to her address is too."""
+    rules = ALL_BUT_CLINICAL if agreement == "all-but-clinical" else AGREEMENTS[agreement]
+    if rules is not None:
+        set_agreement(world.partnership, rules)
+    case = make_case(world.triage_officer)
+    second = _her_second_case(world, case)
+    document_services.document_upload(
+        actor=world.advocate,
+        case_id=case.pk,
+        uploads=[document_services.Upload(file=pdf("letter.pdf"), name="letter.pdf", size=len(pdf_bytes()))],
+        kind=DocumentKind.LETTER,
+        dated_on=TODAY,
+        title=f"Housing letter for {VICTIM_ADDRESS}",
+        record_class=RecordClass.VICTIM_LOCATION,
+        person_id=victim_id(case),
+    )
+    sar = services.sar_open(actor=world.admin, person_id=victim_id(case), received_on=TODAY, identity_checked=True)
+    _, data = privacy_selectors.disclosure_for_admin(actor=world.admin, sar_id=sar.pk)
+    assert [d["title"] for d in data["documents"]] == [f"Housing letter for {VICTIM_ADDRESS}"]
+    unshare_from(second, world.police)
+    admin = User.objects.get(pk=world.admin.pk)
+    _, data = privacy_selectors.disclosure_for_admin(actor=admin, sar_id=sar.pk)
+    assert data["documents"] == [] and VICTIM_ADDRESS not in json.dumps(data)
+    assert "a document (victim rules for a person it is about)" in data["withheld"]
+
+
+def _instruments(data: dict[str, Any]) -> list[str]:
+    """The instruments disclosed, by the abbreviation each one's full name ends with."""
+    return sorted(re.findall(r"\((\w+)\)", a["instrument"])[-1] for a in data["risk_assessments"])
+
+
+@pytest.mark.parametrize("agreement", ["default", "all-but-clinical"])
+def test_a_risk_assessment_of_a_class_the_reviewer_lacks_is_withheld(
+    world: World, shipped_instruments: None, agreement: str
+) -> None:
+    if agreement != "default":
+        set_agreement(world.partnership, ALL_BUT_CLINICAL)
+    case = make_case(world.triage_officer)
+    complete_dash(world.triage_officer, case, score=5)
+    complete_srp(world.clinician, case)
+    sar = services.sar_open(actor=world.admin, person_id=perpetrator_id(case), received_on=TODAY, identity_checked=True)
+
+    _, data = privacy_selectors.disclosure_for_admin(actor=world.admin, sar_id=sar.pk)
+    assert _instruments(data) == ["DASH"]
+    assert "a risk assessment (clinical)" in data["withheld"]
+    # A reviewer whose agency may see clinical records reads the SRP whole, and approves it.
+    everything = AGREEMENTS["location-to-everyone"]
+    assert everything is not None
+    set_agreement(world.partnership, everything)
+    admin = User.objects.get(pk=world.admin.pk)  # a new request's user: the agreement is read afresh
+    _, data = privacy_selectors.disclosure_for_admin(actor=admin, sar_id=sar.pk)
+    assert _instruments(data) == ["DASH", "SRP"]
+    assert data["withheld"] == []
+    # Her own disclosure never holds his clinical assessment, whoever reviews it.
+    hers = services.sar_open(actor=admin, person_id=victim_id(case), received_on=TODAY, identity_checked=True)
+    _, data = privacy_selectors.disclosure_for_admin(actor=admin, sar_id=hers.pk)
+    assert _instruments(data) == ["DASH"]
