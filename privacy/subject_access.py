@@ -58,6 +58,9 @@ REDACTED = "[redacted]"
 VICTIM_CLASSES = frozenset({RecordClass.VICTIM_IDENTITY, RecordClass.VICTIM_LOCATION, RecordClass.SAFETY_PLAN})
 PERPETRATOR_CLASSES = frozenset({RecordClass.CRIMINAL_HISTORY, RecordClass.CLINICAL})
 ACCESS_LOG_LIMIT = 5000
+# The victim's own answers about her situation and her fear (docs/risk-instruments.md): hers,
+# not the perpetrator's, so never in the disclosure to someone who is not a victim in the case.
+VICTIM_ANSWERED_INSTRUMENTS = frozenset({"dash", "s_dash"})
 
 
 def _withheld_classes(is_victim: bool) -> frozenset[str]:
@@ -245,6 +248,7 @@ def gather(sar: SubjectAccessRequest, *, reader: User, redact_staff: bool) -> di
                 "notes": redact(a.notes),
             }
             for a in (w.assessment for w in assessments.shown if not w.record_classes & third_party(w.case_id))
+            if a.case_id in victim_in or a.instrument.key not in VICTIM_ANSWERED_INSTRUMENTS
         ],
         "documents": [
             {

@@ -439,7 +439,8 @@ def test_a_risk_assessment_of_a_class_the_reviewer_lacks_is_withheld(
     sar = services.sar_open(actor=world.admin, person_id=perpetrator_id(case), received_on=TODAY, identity_checked=True)
 
     _, data = privacy_selectors.disclosure_for_admin(actor=world.admin, sar_id=sar.pk)
-    assert _instruments(data) == ["DASH"]
+    # Her DASH is her answers about her own risk: never in his disclosure.
+    assert _instruments(data) == []
     assert "a risk assessment (clinical)" in data["withheld"]
     # A reviewer whose agency may see clinical records reads the SRP whole, and approves it.
     everything = AGREEMENTS["location-to-everyone"]
@@ -447,7 +448,7 @@ def test_a_risk_assessment_of_a_class_the_reviewer_lacks_is_withheld(
     set_agreement(world.partnership, everything)
     admin = User.objects.get(pk=world.admin.pk)  # a new request's user: the agreement is read afresh
     _, data = privacy_selectors.disclosure_for_admin(actor=admin, sar_id=sar.pk)
-    assert _instruments(data) == ["DASH", "SRP"]
+    assert _instruments(data) == ["SRP"]
     assert data["withheld"] == []
     # Her own disclosure never holds his clinical assessment, whoever reviews it.
     hers = services.sar_open(actor=admin, person_id=victim_id(case), received_on=TODAY, identity_checked=True)
