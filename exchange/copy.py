@@ -22,7 +22,7 @@ from typing import Any
 
 from django.db import DatabaseError, connection, connections, models
 from django.db.models import Model
-from django.db.models.expressions import BaseExpression
+from django.db.models.expressions import BaseExpression, Value
 from psycopg.errors import QueryCanceled
 
 # PostgreSQL names the row of a COPY that it refused in the error's context.
@@ -107,8 +107,15 @@ def copy_objects(model: type[Model], objects: Sequence[Model]) -> None:
             for field, is_plain in zip(fields, plain, strict=True)
         ]
         if any(isinstance(value, BaseExpression) for value in row):
-            # A database default (db_default) is the database's to fill: COPY cannot.
-            raise ValueError(f"{meta.label} has a database default; COPY cannot write it")
+            # A database default (db_default) is the database's to fill, which COPY cannot ask
+            # for: a constant default (Value) is written as itself; any other is refused.
+            for index, (field, value) in enumerate(zip(fields, row, strict=True)):
+                if not isinstance(value, BaseExpression):
+                    continue
+                default = getattr(field, "db_default", None)
+                if not isinstance(default, Value):
+                    raise ValueError(f"{meta.label}.{field.name} has a computed database default; COPY cannot write it")
+                row[index] = prepared(field, default.value)
         rows.append(row)
     try:
         with connection.cursor() as cursor, connection.wrap_database_errors, cursor.cursor.copy(sql) as copy:
