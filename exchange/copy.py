@@ -112,10 +112,12 @@ def copy_objects(model: type[Model], objects: Sequence[Model]) -> None:
             for index, (field, value) in enumerate(zip(fields, row, strict=True)):
                 if not isinstance(value, BaseExpression):
                     continue
-                default = getattr(field, "db_default", None)
-                if not isinstance(default, Value):
+                default = field.db_default  # the literal as declared, or an expression
+                if isinstance(default, Value):
+                    default = default.value
+                elif hasattr(default, "resolve_expression"):
                     raise ValueError(f"{meta.label}.{field.name} has a computed database default; COPY cannot write it")
-                row[index] = prepared(field, default.value)
+                row[index] = prepared(field, default)
         rows.append(row)
     try:
         with connection.cursor() as cursor, connection.wrap_database_errors, cursor.cursor.copy(sql) as copy:

@@ -222,8 +222,8 @@ def test_access_log_export_is_the_filtered_log_formula_safe_and_itself_logged(wo
 
 # Session, user, agency (3); the page's rows with their user and agency, no COUNT (1); the
 # access-log row for this look (1); the partnership's name (1); the form's staff choices (1);
-# the session save: savepoint, update, release (3).
-ACCESS_LOG_QUERIES = 3 + 1 + 1 + 1 + 1 + 3
+# the session save: savepoint, update, release (3); the header's unread count (1).
+ACCESS_LOG_QUERIES = 3 + 1 + 1 + 1 + 1 + 3 + 1
 
 
 def test_access_log_pages_by_keyset_without_counting(world: World, django_assert_num_queries: Any) -> None:
