@@ -376,7 +376,8 @@ class AdvocacyContactInput(AdvocacyVictimInput):
         required=False,
         allow_blank=True,
         default="",
-        help_text="Required when the way is not one the victim has agreed is safe; kept and shown with the contact",
+        help_text="Required when the way is not one the victim has agreed is safe, and for every way when "
+        "you may not see her safe-contact details; kept and shown with the contact",
     )
     personal_details_confirmed = serializers.BooleanField(
         required=False,
@@ -476,7 +477,8 @@ class AdvocacyToldInput(serializers.Serializer[Any]):
         required=False,
         allow_blank=True,
         default="",
-        help_text="Required when the way is not one the victim has agreed is safe; kept and shown with the contact",
+        help_text="Required when the way is not one the victim has agreed is safe, and for every way when "
+        "you may not see her safe-contact details; kept and shown with the contact",
     )
     personal_details_confirmed = serializers.BooleanField(
         required=False,

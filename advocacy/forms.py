@@ -108,7 +108,8 @@ class GuardrailFieldsMixin:
             label="Reason for using a way not agreed as safe",
             required=False,
             widget=forms.Textarea(attrs={"rows": 2}),
-            help_text="Only for a way marked as not agreed as safe. It is kept and shown with the contact.",
+            help_text="Needed for a way marked as not agreed as safe. If her agreed ways are not shown to you, "
+            "every way needs one. It is kept and shown with the contact.",
         )
         fields: dict[str, forms.Field] = {}
         for name, value in self.fields.items():

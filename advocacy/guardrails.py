@@ -5,7 +5,11 @@ Two rules, the same for pages and the API because the services apply them:
 * **Unsafe methods.** A victim agrees the ways it is safe to contact her
   (``cases.SafeContactPreference.channels``). A contact or a "victim told" by any other
   way is refused unless the member of staff gives the reason to use it anyway; the
-  reason is kept on the contact, shown with it, and the override is logged.
+  reason is kept on the contact, shown with it, and the override is logged. A writer the
+  per-person location rule denies her safe-contact details
+  (``cases.permissions.may_see_person_location``) must give a reason for *every* way, in the
+  same neutral words: were only the ways she has not agreed refused, trying them one by one
+  without a reason would spell out the ways she agreed.
 * **Personal details in shareable text.** A contact summary and the note of how a
   victim was told are read by colleagues in other agencies and quoted in reviews; her
   phone number, e-mail address or street address belong in her person record, where the
@@ -79,9 +83,10 @@ def is_unsafe(channel: str, safe: list[str] | None) -> bool:
     return safe is not None and channel not in safe
 
 
-# For a writer the per-person location rule denies her safe-contact details: the refusal
-# still stands, but it does not say that this way is not one she agreed (tried way by way,
-# the message would spell out her agreed ways).
+# For a writer the per-person location rule denies her safe-contact details: every way
+# needs a reason, and the refusal does not say whether this way is one she agreed (tried way
+# by way, a refusal of only her unagreed ways, or a message naming them, would spell out her
+# agreed ways).
 UNSAFE_METHOD_NEUTRAL_ERROR = "Give the reason for using this way to contact her"
 
 
@@ -116,15 +121,20 @@ def check_contact(
     """The guardrails' errors for one record of contact, keyed by the input's field names.
 
     ``safe``: her agreed ways (``safe_channels``, read once by the service for the whole
-    write). ``ways_shown``: asked only when a way is refused, whether the writer may see her
-    safe-contact details, which decides whether the refusal may name the way.
+    write). ``ways_shown``: asked only when a new way comes without a reason, whether the
+    writer may see her safe-contact details. If not, every way needs a reason and is refused
+    with the neutral message, whatever she agreed (and whether she agreed any): the answer
+    must not depend on her preferences. If so, only a way she has not agreed needs one.
     ``known_channel``/``known_text``: the record's current reading on a correction, which
     was already checked (and overridden or confirmed) when it was written; leaving it as it
     was asks nothing again.
     """
     errors: dict[str, str] = {}
-    if channel != known_channel and is_unsafe(channel, safe) and not unsafe_method_reason.strip():
-        errors["unsafe_method_reason"] = unsafe_method_error(channel, ways_shown=ways_shown())
+    if channel != known_channel and not unsafe_method_reason.strip():
+        if not ways_shown():
+            errors["unsafe_method_reason"] = UNSAFE_METHOD_NEUTRAL_ERROR
+        elif is_unsafe(channel, safe):
+            errors["unsafe_method_reason"] = unsafe_method_error(channel)
     if text.strip() != (known_text or "").strip() and not personal_details_confirmed:
         kinds = personal_details_in(text)
         if kinds:

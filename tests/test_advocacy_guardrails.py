@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 from typing import Any
 
 import pytest
@@ -395,6 +396,106 @@ def test_a_writer_denied_her_safe_contact_details_is_not_told_which_ways_are_saf
         {**date_fields("told_on", timezone.localdate()), "told_time": "00:01", "method": "text"},
     ).content.decode()
     assert guardrails.UNSAFE_METHOD_NEUTRAL_ERROR in told and "Text message is not a way" not in told
+
+
+def _error_list(html: str) -> str:
+    found = re.search(r'<ul class="govuk-list govuk-error-summary__list">(.*?)</ul>', html, re.S)
+    assert found, "no error summary"
+    return found.group(1)
+
+
+@pytest.mark.parametrize("how", ["unshared", "restricted"])
+def test_a_writer_denied_her_safe_contact_details_needs_a_reason_for_every_way(world: World, how: str) -> None:
+    """Refused only for the ways she has not agreed, a writer who may not see her ways could
+    learn them by trying each way without a reason: every way is refused alike instead."""
+    case = assigned_case(world)
+    _her_case_out_of_reach(world, case, how)
+    client = client_for(world.advocate)
+    url = reverse("advocacy:contact_add", args=[case.pk])
+    api_url = f"/api/v1/cases/{case.pk}/advocacy/contacts/"
+    body = {
+        "occurred_at": (timezone.now() - dt.timedelta(hours=1)).isoformat(),
+        "direction": "to_victim",
+        "topics": ["emotional_support"],
+        "summary": "Spoke briefly.",
+    }
+    neutral = {"unsafe_method_reason": [guardrails.UNSAFE_METHOD_NEUTRAL_ERROR]}
+    safe_way, unsafe_way = "phone", "text"  # she agreed phone only
+    page_errors = {}
+    for channel in (safe_way, unsafe_way):
+        page = client.post(url, contact_post(channel=channel))
+        assert page.status_code == 200, channel
+        page_errors[channel] = _error_list(page.content.decode())
+        answer = api(world.advocate).post(api_url, {**body, "channel": channel}, format="json")
+        assert (answer.status_code, answer.json()) == (400, neutral), channel
+        with pytest.raises(ValidationError) as refusal:
+            services.contact_record(actor=world.advocate, case=case, data=contact_input(channel=channel))
+        assert refusal.value.message_dict == neutral, channel
+    assert page_errors[safe_way] == page_errors[unsafe_way]
+    assert guardrails.UNSAFE_METHOD_NEUTRAL_ERROR in page_errors[safe_way]
+    assert not ContactLogEntry.objects.filter(case=case).exists()
+    # With a reason, either way is recorded.
+    for channel in (safe_way, unsafe_way):
+        assert client.post(url, contact_post(channel=channel, unsafe_method_reason=REASON)).status_code == 302
+        done = api(world.advocate).post(
+            api_url, {**body, "channel": channel, "unsafe_method_reason": REASON}, format="json"
+        )
+        assert done.status_code == 201, channel
+    assert sorted(ContactLogEntry.objects.filter(case=case).values_list("channel", flat=True)) == [
+        safe_way,
+        safe_way,
+        unsafe_way,
+        unsafe_way,
+    ]
+    # Telling her of a key event: the same on the page and in the API, and nothing is written.
+    told_errors = {}
+    for told_before, channel in enumerate((safe_way, unsafe_way)):
+        notice = untold_notice(world, case)
+        page = client.post(
+            reverse("advocacy:notice_told", args=[case.pk, notice.pk]),
+            {**date_fields("told_on", timezone.localdate()), "told_time": "00:01", "method": channel},
+        )
+        assert page.status_code == 200, channel
+        told_errors[channel] = _error_list(page.content.decode())
+        told_url = f"/api/v1/cases/{case.pk}/advocacy/key-events/notices/{notice.pk}/told/"
+        told_body = {"told_at": timezone.now().isoformat(), "method": channel, "note": ""}
+        answer = api(world.advocate).post(told_url, told_body, format="json")
+        assert (answer.status_code, answer.json()) == (400, neutral), channel
+        notice.refresh_from_db()
+        assert notice.told_at is None and notice.told_contact_id is None
+        assert ContactLogEntry.objects.filter(case=case).count() == 4 + told_before
+        told = api(world.advocate).post(told_url, {**told_body, "unsafe_method_reason": REASON}, format="json")
+        assert told.status_code == 200, channel
+        assert ContactLogEntry.objects.get(pk=told.json()["told_contact_id"]).channel == channel
+    assert told_errors[safe_way] == told_errors[unsafe_way]
+    assert guardrails.UNSAFE_METHOD_NEUTRAL_ERROR in told_errors[safe_way]
+
+
+def test_a_writer_who_may_see_her_details_needs_a_reason_only_for_an_unsafe_way(world: World) -> None:
+    case = assigned_case(world)
+    client = client_for(world.advocate)
+    assert (
+        client.post(reverse("advocacy:contact_add", args=[case.pk]), contact_post(channel="phone")).status_code == 302
+    )
+    api_url = f"/api/v1/cases/{case.pk}/advocacy/contacts/"
+    body = {
+        "occurred_at": (timezone.now() - dt.timedelta(hours=1)).isoformat(),
+        "channel": "phone",
+        "direction": "to_victim",
+        "topics": ["emotional_support"],
+        "summary": "Spoke briefly.",
+    }
+    assert api(world.advocate).post(api_url, body, format="json").status_code == 201
+    refused = api(world.advocate).post(api_url, {**body, "channel": "text"}, format="json")
+    assert refused.status_code == 400
+    assert refused.json()["unsafe_method_reason"][0].startswith("Text message is not a way the victim has agreed")
+    notice = untold_notice(world, case)
+    told_url = f"/api/v1/cases/{case.pk}/advocacy/key-events/notices/{notice.pk}/told/"
+    told = api(world.advocate).post(
+        told_url, {"told_at": timezone.now().isoformat(), "method": "phone", "note": ""}, format="json"
+    )
+    assert told.status_code == 200
+    assert set(ContactLogEntry.objects.filter(case=case).values_list("unsafe_method_reason", flat=True)) == {""}
 
 
 @pytest.mark.parametrize("how", ["unshared", "restricted"])
