@@ -362,12 +362,25 @@ def advocate_candidates(*, case: Case) -> list[User]:
 
 
 def assignments_for_user(*, user: User, case_id: int) -> AssignmentPage:
+    """The advocate page: each victim's advocates, past and present, logged as shown."""
+    page = assignments_for_change(user=user, case_id=case_id)
+    assignments_shown(user=user, page=page)
+    return page
+
+
+def assignments_for_change(*, user: User, case_id: int) -> AssignmentPage:
+    """``assignments_for_user``'s scope and shape for a posted assignment or ending, without its
+    ``view`` row: the POST logs what it does (the service's ``create`` or ``change``)."""
     case = case_for_area(user=user, case_id=case_id, area=Area.ASSIGNMENT)
     victims = victims_of(user=user, case=case)
     candidates = advocate_candidates(case=case) if permissions.can_assign_advocate(user) else []
-    page = AssignmentPage(case=case, advocates=_advocates(case, victims), candidates=candidates)
+    return AssignmentPage(case=case, advocates=_advocates(case, victims), candidates=candidates)
+
+
+def assignments_shown(*, user: User, page: AssignmentPage) -> None:
+    """Log the assignments the advocate page shows: for the GET, and once more when a refused
+    POST (read with ``assignments_for_change``) shows the page again."""
     _log(user, "advocacy.advocateassignment", [a.pk for row in page.advocates for a in row.history])
-    return page
 
 
 # --- the contact log ---------------------------------------------------------------------------------------------

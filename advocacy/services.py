@@ -1264,6 +1264,7 @@ def settings_update(*, actor: User, tell_victim_within_hours: int, review_remind
             "updated_by": actor,
         },
     )
+    access_record(user=actor, action=AccessAction.CHANGE, record_type="advocacy.advocacysettings", record_ids=[row.pk])
     return row
 
 
@@ -1278,6 +1279,7 @@ def lead_add(*, actor: User, agency: Agency, user: User) -> AdvocacyLead:
     lead, created = AdvocacyLead.objects.get_or_create(agency=agency, user=user, defaults={"created_by": actor})
     if not created:
         raise ValidationError({"user": f"{_name(user)} is already a lead of {agency.name}"})
+    access_record(user=actor, action=AccessAction.CREATE, record_type="advocacy.advocacylead", record_ids=[lead.pk])
     return lead
 
 
@@ -1288,6 +1290,14 @@ def lead_remove(*, actor: User, lead_id: int) -> None:
     deleted, _ = AdvocacyLead.objects.filter(pk=lead_id, agency__partnership_id=actor.agency.partnership_id).delete()
     if not deleted:
         raise Http404
+    # The log has no "delete": the lead's row is gone, so this is the change that took it away.
+    access_record(
+        user=actor,
+        action=AccessAction.CHANGE,
+        record_type="advocacy.advocacylead",
+        record_ids=[lead_id],
+        purpose="Lead removed",
+    )
 
 
 # --- the caseload's next-due date ---------------------------------------------------------------------------

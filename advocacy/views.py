@@ -104,7 +104,10 @@ def case_advocacy(request: HttpRequest, case_id: int) -> HttpResponse:
 @staff_required
 def assignment(request: HttpRequest, case_id: int) -> HttpResponse:
     actor = staff_member(request)
-    page = selectors.assignments_for_user(user=actor, case_id=case_id)
+    posted = request.method == "POST"
+    # A POST logs the assignment it makes or ends, not a look at the page (unless it shows it again).
+    read = selectors.assignments_for_change if posted else selectors.assignments_for_user
+    page = read(user=actor, case_id=case_id)
     case = page.case
     victims = [row.victim for row in page.advocates]
     can_assign = permissions.can_assign_advocate(actor)
@@ -139,6 +142,9 @@ def assignment(request: HttpRequest, case_id: int) -> HttpResponse:
         else:
             messages.success(request, "Advocacy support ended")
             return redirect("advocacy:assignment", case_id=case.pk)
+    if posted:
+        # Refused: the page is shown again with the advocates it lists; log that once.
+        selectors.assignments_shown(user=actor, page=page)
     return _page(
         request,
         actor,

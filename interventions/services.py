@@ -57,7 +57,7 @@ from interventions.models import (
 )
 from masip.concurrency import check_version, version_of
 from notifications.models import Notification
-from notifications.services import notify
+from notifications.services import notification_settled, notify
 
 MAX_OUTCOMES = 10
 OUTCOME_LENGTH = 300
@@ -953,6 +953,8 @@ def concern_acknowledge(*, actor: User, concern: SessionConcern, action_taken: s
     locked.acknowledged_by = actor
     locked.action_taken = action_taken.strip()
     locked.save(update_fields=["acknowledged_at", "acknowledged_by", "action_taken"])
+    # Acknowledged, the recipient's alert has nothing left to ask: read with it, or not at all.
+    notification_settled(notification_id=locked.notification_id)
     _log(actor, AccessAction.CHANGE, "interventions.concern", [locked.pk], "acknowledged")
     return locked
 

@@ -124,6 +124,14 @@ def notification_mark_read(*, user: User, notification_id: int) -> Notification:
     return notification
 
 
+def notification_settled(*, notification_id: int | None) -> None:
+    """Mark an alert read because what it asked for has been done, by its recipient or by a
+    colleague on their behalf (a concern acknowledged): it no longer waits in the inbox. Runs
+    in the caller's transaction, so the alert and the record that settles it change together."""
+    if notification_id is not None:
+        Notification.objects.filter(pk=notification_id, read_at__isnull=True).update(read_at=timezone.now())
+
+
 @transaction.atomic
 def notifications_mark_all_read(*, user: User) -> int:
     if not is_staff_member(user):

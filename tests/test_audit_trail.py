@@ -506,6 +506,60 @@ def test_a_post_logs_the_write_it_makes_and_no_view(world: World) -> None:
     assert victim_id(case) == victim
 
 
+@pytest.mark.django_db
+def test_the_advocate_and_advocacy_settings_pages_log_their_writes_and_no_view(world: World) -> None:
+    """Making and ending an advocate's assignment, and changing the advocacy settings and
+    leads, each write their own row and no ``view``; a refused POST that shows the advocate
+    page again logs that view once, as its GET does."""
+    from advocacy.models import AdvocacyLead, AdvocateAssignment
+
+    case = make_case(world.triage_officer)
+    advocate = world.advocate
+    client = logged_in(advocate)
+    page = reverse("advocacy:assignment", args=[case.pk])
+
+    def posted(user: User, url: str, body: dict[str, object], status: int = 302) -> list[tuple[str, str]]:
+        mark = _mark()
+        response = Client.post(client_of[user], url, body)
+        assert response.status_code == status, (url, body, response.status_code)
+        return _actions_since(user, mark)
+
+    client_of = {advocate: client, world.admin: logged_in(world.admin)}
+    assert posted(advocate, page, {"action": "assign", "assign-advocate": advocate.pk}) == [
+        (AccessAction.CREATE, "advocacy.advocateassignment")
+    ]
+    assert AdvocateAssignment.objects.filter(case=case, advocate=advocate, ended_at__isnull=True).exists()
+    # Refused (no reason given): the page is shown again, and that view is logged once.
+    assert posted(advocate, page, {"action": "end", "end-note": ""}, status=200) == [
+        (AccessAction.VIEW, "advocacy.advocateassignment")
+    ]
+    assert posted(advocate, page, {"action": "end", "end-note": "She moved out of the area"}) == [
+        (AccessAction.CHANGE, "advocacy.advocateassignment")
+    ]
+    assert not AdvocateAssignment.objects.filter(case=case, ended_at__isnull=True).exists()
+    mark = _mark()
+    assert client.get(page).status_code == 200
+    assert _actions_since(advocate, mark) == [(AccessAction.VIEW, "advocacy.advocateassignment")]
+
+    admin, settings_page = world.admin, reverse("advocacy:settings")
+    body: dict[str, object] = {
+        "action": "settings",
+        "settings-tell_victim_within_hours": "36",
+        "settings-review_reminder_days": "5",
+    }
+    logged = posted(admin, settings_page, body)
+    assert (AccessAction.CHANGE, "advocacy.advocacysettings") in logged, logged
+    assert [row for row in logged if row[0] == AccessAction.VIEW] == []
+    logged = posted(admin, settings_page, {"action": "add_lead", "lead-user": advocate.pk})
+    assert (AccessAction.CREATE, "advocacy.advocacylead") in logged, logged
+    assert [row for row in logged if row[0] == AccessAction.VIEW] == []
+    lead = AdvocacyLead.objects.get(user=advocate)
+    logged = posted(admin, settings_page, {"action": "remove_lead", "lead": lead.pk})
+    assert (AccessAction.CHANGE, "advocacy.advocacylead") in logged, logged
+    assert [row for row in logged if row[0] == AccessAction.VIEW] == []
+    assert not AdvocacyLead.objects.filter(pk=lead.pk).exists()
+
+
 # --- record types of the follow-up models, before and after they moved app ------------------------------------
 
 
@@ -699,3 +753,52 @@ def test_the_triage_and_interventions_api_writes_log_no_view(world: World) -> No
         if views:
             viewed[name] = views
     assert viewed == {}
+
+
+@pytest.mark.django_db
+def test_the_agenda_api_writes_log_their_write_and_no_view(world: World) -> None:
+    """Adding a case to the agenda, changing its hearing and reordering the agenda each leave
+    exactly their own ``create`` or ``change`` row of the agenda item, and no ``view`` row, though
+    each answers with the item (or the agenda) it changed."""
+    from rest_framework.test import APIClient
+
+    from tests.triage_factories import make_meeting, on_agenda, waiting_case
+    from triage.models import AgendaItem
+
+    officer = world.triage_officer
+    meeting = make_meeting(officer)
+    first = on_agenda(world, meeting, waiting_case(world), hearing="brief")
+    added = waiting_case(world)
+    client = APIClient()
+    client.force_authenticate(officer)
+    base = f"/api/v1/meetings/{meeting.pk}/agenda/"
+
+    mark = _mark()
+    response = client.post(base, {"case": added.pk, "hearing": "brief"}, format="json")
+    assert response.status_code == 201, response.content
+    item = AgendaItem.objects.get(meeting=meeting, case=added)
+    rows = AccessLog.objects.filter(user=officer, id__gt=mark)
+    assert list(rows.values_list("action", "record_type", "record_ids")) == [
+        (AccessAction.CREATE, "triage.agendaitem", [str(item.pk)])
+    ]
+
+    mark = _mark()
+    response = client.patch(f"{base}{item.pk}/", {"hearing": "full"}, format="json")
+    assert response.status_code == 200, response.content
+    assert AgendaItem.objects.get(pk=item.pk).hearing == "full"
+    rows = AccessLog.objects.filter(user=officer, id__gt=mark)
+    assert list(rows.values_list("action", "record_type", "record_ids")) == [
+        (AccessAction.CHANGE, "triage.agendaitem", [str(item.pk)])
+    ]
+
+    mark = _mark()
+    response = client.put(f"{base}order/", {"items": [item.pk, first.pk]}, format="json")
+    assert response.status_code == 200, response.content
+    assert list(AgendaItem.objects.filter(meeting=meeting).order_by("position").values_list("pk", flat=True)) == [
+        item.pk,
+        first.pk,
+    ]
+    rows = AccessLog.objects.filter(user=officer, id__gt=mark)
+    assert list(rows.values_list("action", "record_type", "record_ids")) == [
+        (AccessAction.CHANGE, "triage.agendaitem", [str(item.pk), str(first.pk)])
+    ]

@@ -450,7 +450,7 @@ class AgendaApi(APIView):
         item = _call(
             services.agenda_add, actor=user, meeting=meeting, case_id=values["case"], hearing=values["hearing"]
         )
-        view = selectors.item_view_for_user(user=user, meeting_id=meeting_id, item_id=item.pk)
+        view = selectors.item_view_after_change(user=user, meeting_id=meeting_id, item_id=item.pk)
         return Response(AgendaItemOutput(view).data, status=status.HTTP_201_CREATED)
 
 
@@ -481,7 +481,7 @@ class AgendaOrderApi(APIView):
         meeting = selectors.meeting_get_for_user(user=user, meeting_id=meeting_id)
         values = _valid(AgendaOrderInput, request.data)
         _call(services.agenda_reorder, actor=user, meeting=meeting, item_ids=values["items"])
-        detail = selectors.meeting_detail_for_user(user=user, meeting_id=meeting_id)
+        detail = selectors.meeting_detail_after_change(user=user, meeting_id=meeting_id)
         return Response(AgendaItemOutput(detail.items, many=True).data)
 
 
@@ -515,7 +515,7 @@ class AgendaItemApi(APIView):
             hearing=values["hearing"],
             expected_version=if_match(request),
         )
-        view = selectors.item_view_for_user(user=user, meeting_id=meeting_id, item_id=item_id)
+        view = selectors.item_view_after_change(user=user, meeting_id=meeting_id, item_id=item_id)
         return with_etag(Response(AgendaItemOutput(view).data), version_of(updated))
 
     @extend_schema(

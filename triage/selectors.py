@@ -292,6 +292,12 @@ class MeetingBuilder:
         return self.detail.can_manage and self.detail.meeting.is_open
 
 
+def meeting_detail_after_change(*, user: User, meeting_id: int) -> MeetingDetail:
+    """``meeting_detail_for_user``'s shape for the answer to a write to the agenda whose service
+    has just logged it (``services.agenda_reorder``), without a ``view`` row."""
+    return _meeting_detail(user, meeting_id)
+
+
 def meeting_builder_for_user(*, user: User, meeting_id: int) -> MeetingBuilder:
     """The agenda builder: the meeting as ``meeting_detail_for_user`` has it, and the cases it
     proposes. One access-log row names every case the page shows."""
@@ -333,7 +339,8 @@ def item_view_for_user(*, user: User, meeting_id: int, item_id: int) -> ItemView
 
 def item_view_after_change(*, user: User, meeting_id: int, item_id: int) -> ItemView:
     """``item_view_for_user``'s shape for the answer to a write whose service has just logged
-    its change of the case (``services.decision_record``), without a ``view`` row."""
+    its change (``services.decision_record``, ``agenda_add``, ``agenda_set_hearing``), without a
+    ``view`` row."""
     return _item_view(user, meeting_id, item_id)
 
 

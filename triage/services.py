@@ -286,6 +286,14 @@ def agenda_add(*, actor: User, meeting: Meeting, case_id: int, hearing: str = ""
     item = AgendaItem.objects.create(
         meeting=locked, case=case, position=last + 1, hearing=hearing, source=source, added_by=actor
     )
+    # The write's own row: the answer that shows the item back logs no view of it.
+    access_record(
+        user=actor,
+        action=AccessAction.CREATE,
+        record_type="triage.agendaitem",
+        record_ids=[item.pk],
+        purpose=f"Agenda of meeting {locked.pk}: case {case.pk}",
+    )
     return item
 
 
@@ -365,6 +373,14 @@ def agenda_reorder(*, actor: User, meeting: Meeting, item_ids: Sequence[int]) ->
     shown = set(visible)
     order = iter(wanted)
     _renumber(locked, [next(order) if pk in shown else pk for pk in current])
+    # Names the items the actor ordered (only those it can see), not the ones that kept their places.
+    access_record(
+        user=actor,
+        action=AccessAction.CHANGE,
+        record_type="triage.agendaitem",
+        record_ids=wanted,
+        purpose=f"Order of the agenda of meeting {locked.pk}",
+    )
 
 
 @transaction.atomic
@@ -402,6 +418,13 @@ def agenda_set_hearing(
     if item.hearing != hearing:
         item.hearing = hearing
         item.save(update_fields=["hearing"])
+    access_record(
+        user=actor,
+        action=AccessAction.CHANGE,
+        record_type="triage.agendaitem",
+        record_ids=[item.pk],
+        purpose=f"Hearing on the agenda of meeting {locked.pk}: case {item.case_id}",
+    )
     return item
 
 

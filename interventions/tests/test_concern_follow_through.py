@@ -76,6 +76,28 @@ def test_acknowledging_records_what_was_done_and_stops_counting(world: World) ->
     assert count_concerns(world.probation_practitioner) == 0
 
 
+def test_acknowledging_marks_the_recipients_alert_read_and_leaves_the_advocates(world: World) -> None:
+    """The concern's alert waits in the practitioner's inbox until the concern is acknowledged,
+    by them or by a colleague of their agency; the advocate's own alert is hers to read."""
+    from agencies.models import Role
+    from tests.factories import make_user
+
+    for actor in (world.probation_practitioner, make_user(world.probation, Role.PROBATION_PRACTITIONER)):
+        concern = concern_case(world, victim_at_risk=True)
+        alert = concern.notification
+        assert alert is not None and alert.recipient == world.probation_practitioner
+        assert alert.read_at is None
+        advocates = set(
+            Notification.objects.filter(recipient=world.advocate, read_at__isnull=True).values_list("pk", flat=True)
+        )
+        assert advocates
+        services.concern_acknowledge(actor=actor, concern=concern, action_taken="Seen.")
+        alert.refresh_from_db()
+        assert alert.read_at is not None, actor
+        still_unread = Notification.objects.filter(recipient=world.advocate, read_at__isnull=True)
+        assert advocates <= set(still_unread.values_list("pk", flat=True)), actor
+
+
 def test_the_api_takes_what_was_done_and_refuses_others(world: World) -> None:
     concern = concern_case(world, victim_at_risk=False)
     outsider = APIClient()
