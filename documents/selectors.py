@@ -23,7 +23,7 @@ from audit.models import AccessAction
 from audit.services import access_record
 from cases.models import Case, CaseParty
 from cases.permissions import VICTIM_ROLES, people_classes
-from cases.selectors import case_get_for_user, cases_viewable_by
+from cases.selectors import PartyView, case_get_for_user, cases_viewable_by, person_get_for_user
 from documents import letters, permissions
 from documents.models import Document
 
@@ -92,6 +92,57 @@ def documents_for_case(*, user: User, case_id: int) -> CaseDocuments:
         documents=documents,
         can_add=permissions.can_add_documents(user, case),
         can_write_letters=bool(letter_choices(user=user)) and permissions.can_add_documents(user, case),
+    )
+
+
+@dataclass
+class PersonDocuments:
+    """The documents about one person across the cases the reader may open, and where the
+    reader may add one about her: cases she is a party to on which the reader may upload and
+    the upload form would offer her."""
+
+    person_id: int
+    person: PartyView
+    documents: list[Document]
+    upload_cases: list[Case]
+
+
+def documents_for_person(*, user: User, person_id: int) -> PersonDocuments:
+    """The person's documents by the case's Documents page rule (``documents_of_cases``): 404
+    for a person the reader may not see (``cases.selectors.person_get_for_user``); only cases
+    the reader may open, every class granted, and the per-person victim rules, so a document
+    with her location never reaches a reader without it. Logged as a view of the person and
+    of the documents listed, as the case's list is."""
+    detail = person_get_for_user(user=user, person_id=person_id)
+    cases = {c.pk: c for c in cases_viewable_by(user=user).filter(documents__person_id=person_id).distinct()}
+    by_case: dict[int, list[Document]] = {}
+    rows = (
+        Document.objects.filter(_granted_q(user), person_id=person_id, case_id__in=cases)
+        .select_related("case", "person", "uploaded_by", "agency")
+        .order_by("-dated_on", "-id")
+    )
+    for doc in rows:
+        by_case.setdefault(doc.case_id, []).append(doc)
+    readable = {
+        d.pk for case_id, docs in by_case.items() for d in permissions.readable_documents(user, cases[case_id], docs)
+    }
+    documents = [d for docs in by_case.values() for d in docs if d.pk in readable]
+    documents.sort(key=lambda d: (d.dated_on, d.pk), reverse=True)
+    upload_cases = [
+        case
+        for case, _ in detail.parts
+        if permissions.can_add_documents(user, case)
+        and any(p.person_id == person_id for p in _party_choices(user, case, victims_only=False, location=False))
+    ]
+    access_record(user=user, action=AccessAction.VIEW, record_type="cases.person", record_ids=[person_id])
+    access_record(
+        user=user, action=AccessAction.VIEW, record_type="documents.document", record_ids=[d.pk for d in documents]
+    )
+    return PersonDocuments(
+        person_id=person_id,
+        person=detail.summary,
+        documents=documents,
+        upload_cases=list({c.pk: c for c in upload_cases}.values()),
     )
 
 

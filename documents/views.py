@@ -54,12 +54,27 @@ def case_documents(request: HttpRequest, case_id: int) -> HttpResponse:
 
 
 @staff_required
+def person_documents(request: HttpRequest, person_id: int) -> HttpResponse:
+    user = staff_member(request)
+    page = selectors.documents_for_person(user=user, person_id=person_id)
+    return render(request, "documents/person_documents.html", {"page": page})
+
+
+def _preselected_person(request: HttpRequest, page: selectors.UploadForm) -> dict[str, int]:
+    """``?person=`` from "Upload a document about this person": taken only when the form
+    offers that person anyway (the id is the client's; the service checks it again)."""
+    wanted = request.GET.get("person", "")
+    offered = {p.person_id for p in page.people}
+    return {"person": int(wanted)} if wanted.isdigit() and int(wanted) in offered else {}
+
+
+@staff_required
 def document_upload(request: HttpRequest, case_id: int) -> HttpResponse:
     user = staff_member(request)
     # A POST logs the upload it stores, not a look at the form.
     read = selectors.upload_form_for_change if request.method == "POST" else selectors.upload_form_for_user
     page = read(user=user, case_id=case_id)
-    form = DocumentUploadForm(*_posted(request), page=page)
+    form = DocumentUploadForm(*_posted(request), page=page, initial=_preselected_person(request, page))
     if request.method == "POST" and not form.is_valid() and "uploads" not in form.errors:
         # Whatever else is wrong, say what is wrong with the files too.
         for problem in services.document_upload_file_problems(

@@ -20,6 +20,7 @@ from cases import services as case_services
 from cases.models import Case, CaseParty, PartyRole
 from documents import content, services
 from documents.models import Document, DocumentKind
+from tests.agreements import AGREEMENTS, set_agreement
 from tests.case_factories import VICTIM_ADDRESS, make_case
 from tests.document_factories import email, html_named_pdf, pdf, pdf_bytes, png, png_bytes
 from tests.factories import World
@@ -399,3 +400,95 @@ def test_the_letter_page_writes_and_keeps_the_letter(world: World) -> None:
     assert letter.record_classes == [RecordClass.SAFETY_PLAN, RecordClass.VICTIM_IDENTITY]
     listing = client.get(reverse("documents:case_documents", args=[case.pk])).content.decode()
     assert "Workplace safety letter to HR, Northgate Bank" in listing
+
+
+# --- documents about a person, across her cases -----------------------------------------------------------------
+
+
+def _person_list(user: User, person_id: int) -> list[int] | None:
+    """The document ids the person's documents page lists for ``user``; None for a 404."""
+    response = _client(user).get(reverse("documents:person_documents", args=[person_id]))
+    if response.status_code == 404:
+        return None
+    assert response.status_code == 200
+    return [d.pk for d in response.context["page"].documents]
+
+
+def test_a_persons_documents_come_from_the_cases_the_reader_may_see_only(world: World) -> None:
+    first = make_case(world.triage_officer)
+    perpetrator = _perpetrator(first)
+    second = make_case(world.triage_officer, victim_name=("Amy", "Shaw"), link_perpetrator_id=perpetrator)
+    assert _perpetrator(second) == perpetrator
+    [on_first] = _upload(world.advocate, first, pdf("bail.pdf"), person_id=perpetrator)
+    [on_second] = _upload(world.advocate, second, pdf("order.pdf"), person_id=perpetrator)
+    [about_her] = _upload(world.advocate, first, pdf("log.pdf"), person_id=_victim(first))
+    [the_case] = _upload(world.advocate, first, pdf("minutes.pdf"))
+    case_services.case_share_remove(
+        actor=world.triage_officer, case=second, agency=world.probation, reason="Not theirs"
+    )
+    assert sorted(_person_list(world.advocate, perpetrator) or []) == sorted([on_first.pk, on_second.pk])
+    assert _person_list(world.probation_practitioner, perpetrator) == [on_first.pk]
+    assert _person_list(world.advocate, _victim(first)) == [about_her.pk]
+    assert the_case.pk not in (_person_list(world.advocate, _victim(first)) or [])
+    # The list is logged as a view of what it shows, as the case's list is.
+    row = AccessLog.objects.filter(
+        user=world.probation_practitioner, action=AccessAction.VIEW, record_type="documents.document"
+    ).latest("id")
+    assert row.record_ids == [str(on_first.pk)]
+    # Each listed document links to its download, which opens for that reader.
+    page = _client(world.probation_practitioner).get(reverse("documents:person_documents", args=[perpetrator]))
+    assert reverse("documents:download", args=[on_first.pk]) in page.content.decode()
+    assert reverse("documents:download", args=[on_second.pk]) not in page.content.decode()
+
+
+@pytest.mark.parametrize("agreement", ["default", "location-to-police-only"])
+def test_probation_never_finds_her_address_letter_on_her_documents_page(world: World, agreement: str) -> None:
+    case = make_case(world.triage_officer)
+    her = _victim(case)
+    letter = _address_letter(world, case)
+    [log] = _upload(world.advocate, case, pdf(), kind=DocumentKind.EVIDENCE_LOG, person_id=her)
+    if AGREEMENTS[agreement] is not None:
+        set_agreement(world.partnership, AGREEMENTS[agreement])  # type: ignore[arg-type]
+    assert _person_list(world.probation_practitioner, her) == [log.pk]
+    assert set(_person_list(world.advocate, her) or []) == {letter.pk, log.pk}
+
+
+def test_an_agreement_giving_probation_her_location_lists_the_letter_to_probation(world: World) -> None:
+    case = make_case(world.triage_officer)
+    her = _victim(case)
+    letter = _address_letter(world, case)
+    set_agreement(world.partnership, AGREEMENTS["location-to-everyone"])  # type: ignore[arg-type]
+    assert _person_list(world.probation_practitioner, her) == [letter.pk]
+
+
+def test_a_person_outside_the_readers_cases_is_a_404(world: World, other_world: World, agreement: str) -> None:
+    case = make_case(world.triage_officer)
+    her = _victim(case)
+    _upload(world.advocate, case, pdf(), kind=DocumentKind.EVIDENCE_LOG, person_id=her)
+    assert _person_list(other_world.advocate, her) is None
+    case_services.case_share_remove(actor=world.triage_officer, case=case, agency=world.probation, reason="Not theirs")
+    assert _person_list(world.probation_practitioner, her) is None
+    assert _person_list(world.advocate, her) is not None
+
+
+def test_upload_about_a_person_goes_to_her_case_with_her_chosen(world: World) -> None:
+    first = make_case(world.triage_officer)
+    perpetrator = _perpetrator(first)
+    client = _client(world.advocate)
+    person_page = client.get(reverse("people:person_detail", args=[perpetrator])).content.decode()
+    assert reverse("documents:person_documents", args=[perpetrator]) in person_page
+    page = client.get(reverse("documents:person_documents", args=[perpetrator]))
+    upload_url = f"{reverse('documents:upload', args=[first.pk])}?person={perpetrator}"
+    assert [c.pk for c in page.context["page"].upload_cases] == [first.pk]
+    assert upload_url in page.content.decode()
+    form = client.get(upload_url).context["form"]
+    assert form["person"].value() == perpetrator
+    # An id the form does not offer is not taken.
+    assert client.get(f"{reverse('documents:upload', args=[first.pk])}?person=999999").context["form"][
+        "person"
+    ].value() in (None, "")
+    second = make_case(world.triage_officer, victim_name=("Amy", "Shaw"), link_perpetrator_id=perpetrator)
+    page = client.get(reverse("documents:person_documents", args=[perpetrator]))
+    assert {c.pk for c in page.context["page"].upload_cases} == {first.pk, second.pk}
+    body = page.content.decode()
+    assert f"{reverse('documents:upload', args=[second.pk])}?person={perpetrator}" in body
