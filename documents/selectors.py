@@ -64,13 +64,15 @@ class DocumentsRead:
     kept: list[Document]
 
 
-def documents_of_cases(*, user: User, case_ids: Iterable[int]) -> DocumentsRead:
+def documents_of_cases(*, user: User, case_ids: Iterable[int], person_id: int | None = None) -> DocumentsRead:
     """The documents of some cases by the case's Documents page rule (``documents_for_case``):
     only on cases the user may open, every class granted by the agreement, and the per-person
     victim rules of ``permissions.readable_documents``. The others of those cases come back
     as ``kept``. Logs nothing: for a caller that logs its own disclosure once."""
     cases = {c.pk: c for c in cases_viewable_by(user=user).filter(pk__in=set(case_ids))}
-    documents = Document.objects.filter(case_id__in=cases)
+    documents = Document.objects.filter(case_id__in=cases).select_related("case", "person", "uploaded_by", "agency")
+    if person_id is not None:  # only the documents about this person
+        documents = documents.filter(person_id=person_id)
     every = list(documents.order_by("dated_on", "id"))
     by_case: dict[int, list[Document]] = {}
     for doc in documents.filter(_granted_q(user)).order_by("dated_on", "id"):
@@ -108,26 +110,15 @@ class PersonDocuments:
 
 
 def documents_for_person(*, user: User, person_id: int) -> PersonDocuments:
-    """The person's documents by the case's Documents page rule (``documents_of_cases``): 404
-    for a person the reader may not see (``cases.selectors.person_get_for_user``); only cases
-    the reader may open, every class granted, and the per-person victim rules, so a document
-    with her location never reaches a reader without it. Logged as a view of the person and
+    """The person's documents by the case's Documents page rule (``documents_of_cases``, with
+    the person): 404 for a person the reader may not see (``cases.selectors.person_get_for_user``);
+    only cases the reader may open, every class granted, and the per-person victim rules, so a
+    document with her location never reaches a reader without it. Logged as a view of the person and
     of the documents listed, as the case's list is."""
     detail = person_get_for_user(user=user, person_id=person_id)
-    cases = {c.pk: c for c in cases_viewable_by(user=user).filter(documents__person_id=person_id).distinct()}
-    by_case: dict[int, list[Document]] = {}
-    rows = (
-        Document.objects.filter(_granted_q(user), person_id=person_id, case_id__in=cases)
-        .select_related("case", "person", "uploaded_by", "agency")
-        .order_by("-dated_on", "-id")
-    )
-    for doc in rows:
-        by_case.setdefault(doc.case_id, []).append(doc)
-    readable = {
-        d.pk for case_id, docs in by_case.items() for d in permissions.readable_documents(user, cases[case_id], docs)
-    }
-    documents = [d for docs in by_case.values() for d in docs if d.pk in readable]
-    documents.sort(key=lambda d: (d.dated_on, d.pk), reverse=True)
+    case_ids = Document.objects.filter(person_id=person_id).values_list("case_id", flat=True).distinct()
+    read = documents_of_cases(user=user, case_ids=case_ids, person_id=person_id)
+    documents = sorted(read.shown, key=lambda d: (d.dated_on, d.pk), reverse=True)
     upload_cases = [
         case
         for case, _ in detail.parts
