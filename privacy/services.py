@@ -26,6 +26,8 @@ from agencies.models import Partnership, Role, User
 from audit.models import AccessAction
 from audit.services import access_record
 from cases.models import Case, CaseNote, CaseParty, Person
+from cases.permissions import people_with_identity
+from cases.selectors import case_queryset_for_user
 from documents.models import Document
 from interventions.models import ClinicalNote
 from notifications.services import notify
@@ -508,7 +510,15 @@ def due_on_for(received_on: dt.date) -> dt.date:
 def sar_open(*, actor: User, person_id: int, received_on: dt.date, identity_checked: bool) -> SubjectAccessRequest:
     partnership_id = require_admin(actor)
     person = Person.objects.filter(pk=person_id, partnership_id=partnership_id, merged_into__isnull=True).first()
-    if person is None:
+    # The id comes from the client: it must name someone the admin already sees (through a
+    # case of theirs the admin may open, with her identity), as the person page asks.
+    if (
+        person is None
+        or not CaseParty.objects.filter(
+            person=person, case__in=case_queryset_for_user(user=actor).values("pk")
+        ).exists()
+        or person.pk not in people_with_identity(actor, [person.pk])
+    ):
         raise Http404
     if received_on > timezone.localdate():
         raise ValidationError({"received_on": "The date received must be today or in the past"})

@@ -251,6 +251,21 @@ def test_requests_are_404_outside_the_admins_partnership(world: World, other_wor
     assert SubjectAccessRequest.objects.count() == 1
 
 
+def test_a_request_can_be_opened_only_for_someone_the_admin_already_sees(world: World, agreement: str) -> None:
+    """The person's id comes from the client: a person only in a case not shared with the
+    admin's agency is 404 on the page and in the service, and no request is written."""
+    case = make_case(world.triage_officer)
+    unshare_from(case, world.police)  # the admin's agency
+    before = SubjectAccessRequest.objects.count()
+    with pytest.raises(Http404):
+        services.sar_open(actor=world.admin, person_id=perpetrator_id(case), received_on=TODAY, identity_checked=True)
+    response = _client(world.admin).post(
+        reverse("api-privacy-requests"), {"person": perpetrator_id(case), "received_on": TODAY.isoformat()}
+    )
+    assert response.status_code == 404
+    assert SubjectAccessRequest.objects.count() == before
+
+
 def test_a_reviewer_kept_from_part_of_it_sees_what_is_withheld_and_cannot_approve(world: World) -> None:
     case = _case_with_her_location_everywhere(world)
     # An agreement that keeps criminal history from the police admin.
