@@ -666,13 +666,13 @@ def _caseload_queries(client: Client, django_assert_num_queries: Any, expected: 
 
 
 # Session, user, agency, one page of cases (one EXISTS for access), their primary parties,
-# the sharing agreement, the access-log row, the session save (savepoint, update, release),
+# the sharing agreement, the access-log row,
 # the count (exact, bounded at selectors.COUNT_EXACT_UP_TO), whether the partnership uses
 # tiers (no tier column where it does not); the header's unread count.
-CASELOAD_QUERIES = 12 + 1
+CASELOAD_QUERIES = 9 + 1
 # Session, user, agency; the case and the two access checks; the agreement; parties and their
 # aliases, addresses and contacts; orders and breaches; crime references; agencies shared with;
-# outcomes; notes; timeline; the access-log row; the referring agency; the session save.
+# outcomes; notes; timeline; the access-log row; the referring agency.
 # Each app's summary card adds its own: risk 2 (current assessments; incident and MARAC
 # referral dates); triage 2 (open actions; the latest decision); advocacy 6 for an advocate
 # (victims, their record classes per person, current advocates, the latest contact with the
@@ -687,7 +687,7 @@ CASELOAD_QUERIES = 12 + 1
 # The consent card: 6 (the victims' parts and their per-person classes, her consent records,
 # the access-log row, and whether the reader may record consent on this case: 2).
 # The header's unread-notifications count: 1.
-CASE_PAGE_QUERIES = 24 + 2 + 2 + 6 + 2 + 2 + 1 + 6 + 1
+CASE_PAGE_QUERIES = 21 + 2 + 2 + 6 + 2 + 2 + 1 + 6 + 1
 
 
 def test_caseload_query_count_does_not_grow(world: World, django_assert_num_queries: Any) -> None:

@@ -144,9 +144,9 @@ def test_the_page_costs_a_fixed_number_of_queries(north: World, django_assert_nu
     # Session, user, agency and partnership; the referrals grouped by month, agency and decision;
     # the evaluation's SASH instrument and pass over the cases (with its SET LOCAL, savepoint and
     # release, each carrying the request's history context); the risk assessments' and the
-    # victims' outcomes' first-against-latest; the access-log row; the session's expiry. The
+    # victims' outcomes' first-against-latest; the access-log row. The
     # same for 13 referrals as for 100,000. And the header's unread-notifications count.
-    with django_assert_num_queries(16 + 1):
+    with django_assert_num_queries(13 + 1):
         client.get(url)
 
 

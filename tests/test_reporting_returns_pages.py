@@ -299,7 +299,7 @@ def test_list_pages_pin_their_query_counts(
     # The same number of queries for one return listed as for five: no query per row.
     assert returns_page_queries() == one
     # Session, user, agency, definitions, the returns with definition and requester, the header's
-    # sections (the sharing agreement), the session's update; the count is pinned.
+    # sections (the sharing agreement); the count is pinned.
     with django_assert_num_queries(one):
         client.get(reverse("reporting:returns"))
     for n in range(3):

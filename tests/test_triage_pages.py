@@ -378,7 +378,7 @@ def _actions(world: World, count: int) -> list[Action]:
 
 
 # +1 on every page with the header: its unread-notifications count (docs/home-and-search.md).
-MY_ACTIONS_QUERIES = 9 + 1
+MY_ACTIONS_QUERIES = 6 + 1
 
 
 @pytest.mark.parametrize("count", [1, 4])
@@ -453,13 +453,13 @@ def test_the_case_section_and_overview_card(world: World, meeting_with_entries: 
 
 # --- query counts of the meeting pages --------------------------------------------------------------------------------
 
-MEETINGS_QUERIES = 8 + 1  # +1: the header's unread count
+MEETINGS_QUERIES = 5 + 1  # +1: the header's unread count
 # The names on the agenda (and, in the builder, on the proposals) are decided per person: one
 # query each for the people, and one for the rule (is any of them a victim in a case the
 # reader cannot see?). The run page also reads whether the partnership uses tiers (its
 # decision form asks for a tier only where it does).
-RUN_QUERIES = 20 + 1  # +1: the header's unread count
-BUILDER_QUERIES = 23 + 1  # +1: the header's unread count
+RUN_QUERIES = 17 + 1  # +1: the header's unread count
+BUILDER_QUERIES = 20 + 1  # +1: the header's unread count
 
 
 def _busy_meeting(world: World, cases: int) -> Meeting:

@@ -87,7 +87,7 @@ class Staff(FastHttpUser):
     def contact(self) -> None:
         if not self.me["contacts"]:
             return self.case_page()
-        case_id, victim_id, day, month, year, time = self.rng.choice(self.me["contacts"])
+        case_id, victim_id, day, month, year, time, channel = self.rng.choice(self.me["contacts"])
         self._post(
             f"/advocacy/cases/{case_id}/contacts/new/",
             {
@@ -97,7 +97,7 @@ class Staff(FastHttpUser):
                 "contact-occurred_on_month": month,
                 "contact-occurred_on_year": year,
                 "contact-occurred_time": time,
-                "contact-channel": "phone",
+                "contact-channel": channel,
                 "contact-direction": "to_victim",
                 "contact-topics": "safety_planning",
                 "contact-summary": "Checked in; reviewed the safety plan.",

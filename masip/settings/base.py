@@ -219,7 +219,11 @@ MASIP_SERVICE_ERROR_PAGES = env_bool("MASIP_SERVICE_ERROR_PAGES", True)
 # Sessions: 30 minutes idle, never "remember me" on shared office machines.
 MASIP_IDLE_TIMEOUT_SECONDS = env_int("MASIP_IDLE_TIMEOUT_SECONDS", 30 * 60)
 SESSION_COOKIE_AGE = MASIP_IDLE_TIMEOUT_SECONDS
-SESSION_SAVE_EVERY_REQUEST = True
+# The session is saved when it changes, and the idle timer (masip.middleware.IdleTimeoutMiddleware)
+# changes it at most once this often: each save also moves the session's expiry on by
+# SESSION_COOKIE_AGE. Saving every request cost every page an UPDATE of its session row.
+MASIP_ACTIVITY_RECORD_SECONDS = 60
+SESSION_SAVE_EVERY_REQUEST = False
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

@@ -128,9 +128,23 @@ class Command(BaseCommand):
                             form = contact_form_for_user(user=user, case_id=case_id)
                         except Http404:
                             continue
-                        if form.victims:
+                        # A victim whose agreed ways this advocate may see: for any other, every
+                        # way needs a reason, which a day's routine contact does not give.
+                        if form.victims and form.victims[0].location_visible:
+                            victim = form.victims[0]
+                            # As an advocate does: by a way she agreed is safe (the form refuses
+                            # any other without a reason); any way when none is recorded.
+                            agreed = victim.safe_contact.channels if victim.safe_contact else []
                             contacts.append(
-                                [case_id, form.victims[0].person_id, now.day, now.month, now.year, f"{now:%H:%M}"]
+                                [
+                                    case_id,
+                                    victim.person_id,
+                                    now.day,
+                                    now.month,
+                                    now.year,
+                                    f"{now:%H:%M}",
+                                    agreed[0] if agreed else "phone",
+                                ]
                             )
                 session = SessionStore()
                 session[SESSION_KEY] = str(user.pk)
