@@ -83,7 +83,7 @@ COMPLETION_LABELS = {
 RISK_LABELS = {
     "dash": "DASH (band)",
     "sash": "SASH level of concern",
-    "srp_violence": "SRP: violence",
+    "srp_violence": "SRP: risk of general violence",
     "srp_persistence": "SRP: persistence",
     "srp_recurrence": "SRP: recurrence",
     "srp_psychosocial_damage": "SRP: psychosocial damage",
