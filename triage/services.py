@@ -237,9 +237,17 @@ def attendance_add(
     if errors:
         raise ValidationError(errors)
     assert agency is not None
-    return Attendance.objects.create(
+    row = Attendance.objects.create(
         meeting=locked, agency=agency, person=person, name=name, status=status, recorded_by=actor
     )
+    access_record(
+        user=actor,
+        action=AccessAction.CREATE,
+        record_type="triage.attendance",
+        record_ids=[row.pk],
+        purpose=f"Attendance at meeting {locked.pk}: {agency.name}",
+    )
+    return row
 
 
 @transaction.atomic
@@ -247,9 +255,19 @@ def attendance_remove(*, actor: User, meeting: Meeting, attendance_id: int) -> N
     _require_manager(actor, meeting)
     locked = _lock_meeting(meeting)
     _require_open(locked)
-    deleted, _ = Attendance.objects.filter(meeting=locked, pk=attendance_id).delete()
-    if not deleted:
+    row = Attendance.objects.filter(meeting=locked, pk=attendance_id).select_related("agency").first()
+    if row is None:
         raise Http404
+    row.delete()
+    # The access log has no "delete": a removal is logged as a change (as a lead's removal is in
+    # advocacy), naming the id the removed row had.
+    access_record(
+        user=actor,
+        action=AccessAction.CHANGE,
+        record_type="triage.attendance",
+        record_ids=[attendance_id],
+        purpose=f"Attendance at meeting {locked.pk}: {row.agency.name} removed",
+    )
 
 
 # --- the agenda --------------------------------------------------------------------------------------------------
@@ -341,6 +359,13 @@ def agenda_remove(*, actor: User, meeting: Meeting, item_id: int) -> None:
         )
     item.delete()
     _renumber(locked, [i.pk for i in AgendaItem.objects.filter(meeting=locked).order_by("position")])
+    access_record(
+        user=actor,
+        action=AccessAction.CHANGE,
+        record_type="triage.agendaitem",
+        record_ids=[item_id],
+        purpose=f"Agenda of meeting {locked.pk}: case {item.case_id} taken off",
+    )
 
 
 def _renumber(meeting: Meeting, ordered_ids: list[int]) -> None:
