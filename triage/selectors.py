@@ -882,16 +882,26 @@ def _case_watch(case: Case) -> CaseWatch:
     return CaseWatch(case=case, watch=watch, eligible=eligible)
 
 
-def case_watch_for_user(*, user: User, case_id: int, purpose: str, watched: bool = False) -> CaseWatch:
+def case_watch_for_user(
+    *, user: User, case_id: int, purpose: str, watched: bool = False, log: bool = True
+) -> CaseWatch:
     """The case's open watch, and whether it can be watched, for the pages that start, change
     or end one. 404 outside the user's scope, when there is nothing to show (not watched and
-    not eligible; not watched when ``watched`` asks for an open watch). Logged."""
+    not eligible; not watched when ``watched`` asks for an open watch). Logged when ``log`` (a
+    GET); a POST only gates on it, and its service logs the write (``case_watch_shown`` logs
+    the page a refused POST shows again)."""
     case = case_get_for_user(user=user, case_id=case_id)
     found = _case_watch(case)
     if found.watch is None and (watched or not found.eligible):
         raise Http404
-    _log_cases(user, [case.pk], purpose)
+    if log:
+        _log_cases(user, [case.pk], purpose)
     return found
+
+
+def case_watch_shown(*, user: User, found: CaseWatch, purpose: str) -> None:
+    """The watch page a refused POST shows again, with its errors: logged once, as its GET is."""
+    _log_cases(user, [found.case.pk], purpose)
 
 
 def case_watch_for_watcher(*, user: User, case_id: int, log: bool = True) -> CaseWatch:

@@ -961,6 +961,13 @@ def watch_start(*, actor: User, case: Case, review_on: dt.date | None, reason: s
         raise ValidationError(errors)
     assert review_on is not None
     watch = Watch.objects.create(case=locked, review_on=review_on, reason=reason.strip(), started_by=actor)
+    access_record(
+        user=actor,
+        action=AccessAction.CREATE,
+        record_type="triage.watch",
+        record_ids=[watch.pk],
+        purpose=f"Watch list: case {locked.pk} watched",
+    )
     case_services.case_event_record(
         actor=actor, case=locked, summary=f"Put on the watch list, to review on {review_on:%-d %B %Y}"
     )
@@ -981,6 +988,13 @@ def watch_reschedule(*, actor: User, watch: Watch, review_on: dt.date | None, re
     moved = review_on != locked.review_on
     locked.review_on, locked.reason = review_on, reason.strip()
     locked.save(update_fields=["review_on", "reason", "updated_at"])
+    access_record(
+        user=actor,
+        action=AccessAction.CHANGE,
+        record_type="triage.watch",
+        record_ids=[locked.pk],
+        purpose=f"Watch list: case {watch.case_id} review date and reason",
+    )
     if moved:
         case_services.case_event_record(
             actor=actor, case=watch.case, summary=f"Watch list: next review on {review_on:%-d %B %Y}"
@@ -1001,5 +1015,12 @@ def watch_end(*, actor: User, watch: Watch, reason: str) -> Watch:
         raise ValidationError({"end_reason": f"Keep it to {MAX_TEXT:,} characters or fewer"})
     locked.ended_at, locked.ended_by, locked.end_reason = timezone.now(), actor, reason.strip()
     locked.save(update_fields=["ended_at", "ended_by", "end_reason", "updated_at"])
+    access_record(
+        user=actor,
+        action=AccessAction.CHANGE,
+        record_type="triage.watch",
+        record_ids=[locked.pk],
+        purpose=f"Watch list: case {watch.case_id} watch ended",
+    )
     case_services.case_event_record(actor=actor, case=watch.case, summary="Taken off the watch list")
     return locked

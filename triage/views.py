@@ -823,7 +823,8 @@ def case_watch(request: HttpRequest, case_id: int) -> HttpResponse:
     actor = staff_member(request)
     if not permissions.can_watch(actor):
         raise Http404
-    found = selectors.case_watch_for_user(user=actor, case_id=case_id, purpose="Watch list: start or change a watch")
+    purpose, posted = "Watch list: start or change a watch", request.method == "POST"
+    found = selectors.case_watch_for_user(user=actor, case_id=case_id, purpose=purpose, log=not posted)
     watch = found.watch
     initial = {"review_on": watch.review_on, "reason": watch.reason} if watch else {}
     form = WatchForm(request.POST if request.method == "POST" else None, initial=initial)
@@ -838,6 +839,8 @@ def case_watch(request: HttpRequest, case_id: int) -> HttpResponse:
         else:
             messages.success(request, "Watch list updated" if watch else "Case put on the watch list")
             return redirect("cases:case_detail", case_id=found.case.pk)
+    if posted:
+        selectors.case_watch_shown(user=actor, found=found, purpose=purpose)
     if watch is None:
         return _watch_page(request, found.case, form, title="Put the case on the watch list", button="Watch case")
     return _watch_page(request, found.case, form, title="Change the watch", button="Save")
@@ -848,7 +851,8 @@ def case_watch_end(request: HttpRequest, case_id: int) -> HttpResponse:
     actor = staff_member(request)
     if not permissions.can_watch(actor):
         raise Http404
-    found = selectors.case_watch_for_user(user=actor, case_id=case_id, purpose="Watch list: end a watch", watched=True)
+    purpose, posted = "Watch list: end a watch", request.method == "POST"
+    found = selectors.case_watch_for_user(user=actor, case_id=case_id, purpose=purpose, watched=True, log=not posted)
     assert found.watch is not None  # watched=True: the read answers 404 otherwise
     form = WatchEndForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
@@ -859,4 +863,6 @@ def case_watch_end(request: HttpRequest, case_id: int) -> HttpResponse:
         else:
             messages.success(request, "Case taken off the watch list")
             return redirect("cases:case_detail", case_id=found.case.pk)
+    if posted:
+        selectors.case_watch_shown(user=actor, found=found, purpose=purpose)
     return _watch_page(request, found.case, form, title="End the watch", button="End watch")
