@@ -67,8 +67,9 @@ class DocumentsRead:
 def documents_of_cases(*, user: User, case_ids: Iterable[int], person_id: int | None = None) -> DocumentsRead:
     """The documents of some cases by the case's Documents page rule (``documents_for_case``):
     only on cases the user may open, every class granted by the agreement, and the per-person
-    victim rules of ``permissions.readable_documents``. The others of those cases come back
-    as ``kept``. Logs nothing: for a caller that logs its own disclosure once."""
+    victim rules of ``permissions.readable_documents_of_cases``, for every case at once (a fixed
+    number of queries whatever their number). The others of those cases come back as ``kept``.
+    Logs nothing: for a caller that logs its own disclosure once."""
     cases = list(cases_viewable_by(user=user).filter(pk__in=set(case_ids)).values_list("pk", flat=True))
     documents = Document.objects.filter(case_id__in=cases).select_related("case", "person", "uploaded_by", "agency")
     if person_id is not None:  # only the documents about this person
