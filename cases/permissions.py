@@ -236,8 +236,21 @@ def people_with_identity(user: User, person_ids: Iterable[int]) -> frozenset[int
 def case_victims_location_visible(user: User, case_id: int) -> bool:
     """Exclusion zones and other places of a case's victims: shown and written only where
     every victim of the case has her location visible to ``user`` (the per-person rule)."""
-    victims = set(CaseParty.objects.filter(case_id=case_id, role__in=VICTIM_ROLES).values_list("person_id", flat=True))
-    return victims <= people_classes(user, victims).location
+    return case_id in cases_victims_location_visible(user, [case_id])
+
+
+def cases_victims_location_visible(user: User, case_ids: Iterable[int]) -> frozenset[int]:
+    """``case_victims_location_visible`` for many cases at once, in two queries whatever their
+    number: those of ``case_ids`` every victim of which has her location visible to ``user``
+    (a case with no victim among them)."""
+    victims: dict[int, set[int]] = {case_id: set() for case_id in case_ids}
+    if not victims:
+        return frozenset()
+    rows = CaseParty.objects.filter(case_id__in=victims, role__in=VICTIM_ROLES).values_list("case_id", "person_id")
+    for case_id, person_id in rows:
+        victims[case_id].add(person_id)
+    location = people_classes(user, set().union(*victims.values())).location
+    return frozenset(case_id for case_id, people in victims.items() if people <= location)
 
 
 def can_record_new_victim_location(user: User) -> bool:

@@ -67,19 +67,16 @@ class DocumentsRead:
 def documents_of_cases(*, user: User, case_ids: Iterable[int], person_id: int | None = None) -> DocumentsRead:
     """The documents of some cases by the case's Documents page rule (``documents_for_case``):
     only on cases the user may open, every class granted by the agreement, and the per-person
-    victim rules of ``permissions.readable_documents``. The others of those cases come back
-    as ``kept``. Logs nothing: for a caller that logs its own disclosure once."""
-    cases = {c.pk: c for c in cases_viewable_by(user=user).filter(pk__in=set(case_ids))}
+    victim rules of ``permissions.readable_documents_of_cases``, for every case at once (a fixed
+    number of queries whatever their number). The others of those cases come back as ``kept``.
+    Logs nothing: for a caller that logs its own disclosure once."""
+    cases = list(cases_viewable_by(user=user).filter(pk__in=set(case_ids)).values_list("pk", flat=True))
     documents = Document.objects.filter(case_id__in=cases).select_related("case", "person", "uploaded_by", "agency")
     if person_id is not None:  # only the documents about this person
         documents = documents.filter(person_id=person_id)
     every = list(documents.order_by("dated_on", "id"))
-    by_case: dict[int, list[Document]] = {}
-    for doc in documents.filter(_granted_q(user)).order_by("dated_on", "id"):
-        by_case.setdefault(doc.case_id, []).append(doc)
-    readable = {
-        d.pk for case_id, docs in by_case.items() for d in permissions.readable_documents(user, cases[case_id], docs)
-    }
+    granted = documents.filter(_granted_q(user)).order_by("dated_on", "id")
+    readable = {d.pk for d in permissions.readable_documents_of_cases(user, granted)}
     return DocumentsRead(shown=[d for d in every if d.pk in readable], kept=[d for d in every if d.pk not in readable])
 
 
@@ -119,11 +116,11 @@ def documents_for_person(*, user: User, person_id: int) -> PersonDocuments:
     case_ids = Document.objects.filter(person_id=person_id).values_list("case_id", flat=True).distinct()
     read = documents_of_cases(user=user, case_ids=case_ids, person_id=person_id)
     documents = sorted(read.shown, key=lambda d: (d.dated_on, d.pk), reverse=True)
+    her_cases = {case.pk: case for case, _ in detail.parts}
+    open_to_uploads = permissions.cases_open_to_uploads(user, her_cases)
+    offered = _party_choices_of_cases(user, open_to_uploads, victims_only=False, location=False)
     upload_cases = [
-        case
-        for case, _ in detail.parts
-        if permissions.can_add_documents(user, case)
-        and any(p.person_id == person_id for p in _party_choices(user, case, victims_only=False, location=False))
+        case for case_id, case in her_cases.items() if any(p.person_id == person_id for p in offered.get(case_id, []))
     ]
     access_record(user=user, action=AccessAction.VIEW, record_type="cases.person", record_ids=[person_id])
     access_record(
@@ -133,7 +130,7 @@ def documents_for_person(*, user: User, person_id: int) -> PersonDocuments:
         person_id=person_id,
         person=detail.summary,
         documents=documents,
-        upload_cases=list({c.pk: c for c in upload_cases}.values()),
+        upload_cases=upload_cases,
     )
 
 
@@ -181,9 +178,18 @@ def documents_after_upload(*, user: User, case_id: int, document_ids: list[int])
 
 
 def _party_choices(user: User, case: Case, *, victims_only: bool, location: bool) -> list[PartyChoice]:
-    parts = list(CaseParty.objects.filter(case=case).select_related("person").order_by("-is_primary", "role", "id"))
+    return _party_choices_of_cases(user, [case.pk], victims_only=victims_only, location=location)[case.pk]
+
+
+def _party_choices_of_cases(
+    user: User, case_ids: Iterable[int], *, victims_only: bool, location: bool
+) -> dict[int, list[PartyChoice]]:
+    """The people the upload form would offer on each of some cases, in two queries whatever their number."""
+    by_case: dict[int, dict[int, PartyChoice]] = {case_id: {} for case_id in case_ids}
+    parts = list(
+        CaseParty.objects.filter(case_id__in=by_case).select_related("person").order_by("-is_primary", "role", "id")
+    )
     people = people_classes(user, {p.person_id for p in parts})
-    choices: dict[int, PartyChoice] = {}
     for part in parts:
         is_victim = part.role in VICTIM_ROLES
         if victims_only and not is_victim:
@@ -194,10 +200,10 @@ def _party_choices(user: User, case: Case, *, victims_only: bool, location: bool
             continue
         person = part.person
         name = f"{person.given_name} {person.family_name}".strip() or f"Person {person.pk}"
-        choices.setdefault(
+        by_case[part.case_id].setdefault(
             part.person_id, PartyChoice(part.person_id, f"{name} ({part.get_role_display().lower()})", is_victim)
         )
-    return list(choices.values())
+    return {case_id: list(choices.values()) for case_id, choices in by_case.items()}
 
 
 @dataclass

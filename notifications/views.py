@@ -16,7 +16,10 @@ from notifications import selectors, services
 @staff_required
 def inbox(request: HttpRequest) -> HttpResponse:
     actor = staff_member(request)
-    return render(request, "notifications/inbox.html", {"inbox": selectors.inbox_for_user(user=actor)})
+    inbox = selectors.inbox_for_user(user=actor)
+    # The header's count is the inbox's own, read once: it stands in for the context
+    # processor's ``unread_notifications`` (the view's context wins over a processor's).
+    return render(request, "notifications/inbox.html", {"inbox": inbox, "unread_notifications": inbox.unread})
 
 
 def _safe_link(request: HttpRequest, link: str) -> str:

@@ -2,6 +2,7 @@
 conftest.py, so the session's single browser and worker serve every directory).
 The helpers are re-exported here for the tests that import them."""
 
-from tests.fixtures import ROOT, _database_url_for, sign_in
+from tests.fixtures import sign_in
+from tests.workers import ROOT
 
-__all__ = ["ROOT", "_database_url_for", "sign_in"]
+__all__ = ["ROOT", "sign_in"]

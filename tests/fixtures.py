@@ -5,10 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sys
 import tempfile
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,8 +16,8 @@ from django.conf import settings
 
 from tests.agreements import AGREEMENTS, set_agreement
 from tests.factories import World
+from tests.workers import Worker
 
-ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = os.environ.get("MASIP_CHROMIUM", "/usr/bin/chromium")
 
 
@@ -43,73 +40,21 @@ def other_world(db: None) -> World:
     return World("South Partnership")
 
 
-def _database_url_for(db_settings: dict[str, Any]) -> str:
-    user = db_settings["USER"] or ""
-    password = f":{db_settings['PASSWORD']}" if db_settings["PASSWORD"] else ""
-    auth = f"{user}{password}@" if user else ""
-    host = db_settings["HOST"]
-    if host.startswith("/"):
-        return f"postgresql://{auth}/{db_settings['NAME']}?host={host}"
-    port = f":{db_settings['PORT']}" if db_settings["PORT"] else ""
-    return f"postgresql://{auth}{host}{port}/{db_settings['NAME']}"
-
-
 @pytest.fixture(scope="session")
-def celery_worker_process(django_db_setup: None, django_db_blocker: Any) -> Iterator[subprocess.Popen[bytes]]:
+def celery_worker_process(django_db_setup: None, django_db_blocker: Any) -> Iterator[Worker]:
     """A real Celery worker in its own process, on the test database and real Redis.
 
     It listens on a queue of its own so that no other worker on the same Redis
     (a developer's `make run`) can take the suite's tasks.
     """
     queue = f"masip-test-{uuid.uuid4().hex[:8]}"
-    env = dict(os.environ)
-    env["DJANGO_SETTINGS_MODULE"] = "masip.settings.test"
-    env["DATABASE_URL"] = _database_url_for(settings.DATABASES["default"])
-    env["MASIP_CELERY_QUEUE"] = queue
-    fd, log_name = tempfile.mkstemp(prefix="celery-worker-", suffix=".log")
-    with os.fdopen(fd, "wb") as log:
-        proc = subprocess.Popen(
-            [
-                str(Path(sys.executable).with_name("celery")),
-                "-A",
-                "tests.worker_app",
-                "worker",
-                "--loglevel",
-                "INFO",
-                "--pool",
-                "solo",
-                "--queues",
-                queue,
-                "--hostname",
-                f"{queue}@%h",
-                "--without-gossip",
-                "--without-mingle",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+    worker = Worker([queue], env={"MASIP_CELERY_QUEUE": queue}, heartbeat=True)
     settings.CELERY_TASK_DEFAULT_QUEUE = queue
     from masip.celery import app
 
     app.conf.task_default_queue = queue
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"celery worker exited: {Path(log_name).read_text()[-2000:]}")
-        if app.control.ping(timeout=0.5, destination=[f"{queue}@{os.uname().nodename}"]):
-            break
-    else:
-        proc.kill()
-        raise RuntimeError(f"celery worker did not answer: {Path(log_name).read_text()[-2000:]}")
-    proc.log_path = log_name  # type: ignore[attr-defined]
-    yield proc
-    proc.terminate()
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    yield worker
+    worker.stop()
 
 
 @pytest.fixture(scope="session")

@@ -443,18 +443,35 @@ def test_list_pages_cost_a_fixed_number_of_queries(world: World, django_assert_n
         assert client.get(url).status_code == 200
 
 
+def _unread_counts(queries: Any) -> int:
+    return sum(
+        1
+        for q in queries.captured_queries
+        if q["sql"].startswith("SELECT COUNT(*)") and '"notifications_notification"' in q["sql"]
+    )
+
+
 def test_the_inbox_costs_a_fixed_number_of_queries(world: World, django_assert_num_queries: Any) -> None:
+    """One count of the unread serves the inbox and the header's badge."""
     client = client_for(world.advocate)
     notification_services.notify(world.advocate, "One")
     client.get(reverse("notifications:inbox"))
-    # Session, user; the notifications and the unread count; the header's sections (the agency);
-    # the header's unread count.
-    with django_assert_num_queries(5 + 1):
-        assert client.get(reverse("notifications:inbox")).status_code == 200
+    # Session, user; the notifications and the unread count (the header's too); the header's
+    # sections (the agency).
+    with django_assert_num_queries(5) as queries:
+        response = client.get(reverse("notifications:inbox"))
+    assert response.status_code == 200 and _unread_counts(queries) == 1
     for n in range(30):
         notification_services.notify(world.advocate, f"Alert {n}")
-    with django_assert_num_queries(5 + 1):
-        assert client.get(reverse("notifications:inbox")).status_code == 200
+    with django_assert_num_queries(5) as queries:
+        response = client.get(reverse("notifications:inbox"))
+    assert response.status_code == 200 and _unread_counts(queries) == 1
+    html = response.content.decode()
+    assert "You have 31 unread notifications." in html
+    assert '<span class="moj-notification-badge" aria-hidden="true">31</span>' in html
+    # Another page still draws the badge from the header's own count.
+    other = client.get(reverse("home")).content.decode()
+    assert '<span class="moj-notification-badge" aria-hidden="true">31</span>' in other
 
 
 # --- demo data ----------------------------------------------------------------------------------------------

@@ -24,7 +24,7 @@ from django.db.utils import DatabaseError
 from audit.models import AccessAction, AccessLog
 from audit.services import access_record
 from tests.factories import World
-from tests.fixtures import ROOT, _database_url_for
+from tests.workers import ROOT, database_url_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -139,8 +139,8 @@ def test_the_grant_step_refuses_a_role_that_owns_the_log_or_is_a_superuser(db: N
 def test_migrate_with_an_owner_url_grants_the_application_role(application_role: str) -> None:
     """``manage.py migrate`` with both URLs: runs as the owner, then grants the application's role."""
     db = settings.DATABASES["default"]
-    owner_url = _database_url_for(db)
-    app_url = _database_url_for({**db, "USER": application_role, "PASSWORD": PASSWORD})
+    owner_url = database_url_for(db)
+    app_url = database_url_for({**db, "USER": application_role, "PASSWORD": PASSWORD})
     dropped = {"DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE"}
     env = {k: v for k, v in os.environ.items() if k not in dropped}
     env.update(DJANGO_SETTINGS_MODULE="masip.settings.test", DATABASE_URL=app_url, DATABASE_OWNER_URL=owner_url)

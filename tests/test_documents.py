@@ -492,3 +492,57 @@ def test_upload_about_a_person_goes_to_her_case_with_her_chosen(world: World) ->
     assert {c.pk for c in page.context["page"].upload_cases} == {first.pk, second.pk}
     body = page.content.decode()
     assert f"{reverse('documents:upload', args=[second.pk])}?person={perpetrator}" in body
+
+
+# Pinned at one case and at five: the per-person rules are decided for every case at once.
+PERSON_DOCUMENTS_QUERIES = 24
+
+
+@pytest.mark.parametrize("cases", [1, 5])
+def test_a_persons_documents_page_costs_a_fixed_number_of_queries(
+    world: World, cases: int, django_assert_max_num_queries: object
+) -> None:
+    first = make_case(world.triage_officer)
+    perpetrator = _perpetrator(first)
+    made = [first] + [
+        make_case(world.triage_officer, victim_name=("Amy", f"Shaw{index}"), link_perpetrator_id=perpetrator)
+        for index in range(cases - 1)
+    ]
+    for case in made:
+        _upload(world.triage_officer, case, pdf("bail.pdf"), person_id=perpetrator)
+        _upload(world.triage_officer, case, pdf("report.pdf"), kind=DocumentKind.RISK_REPORT, person_id=perpetrator)
+    client = _client(world.triage_officer)
+    with django_assert_max_num_queries(PERSON_DOCUMENTS_QUERIES):  # type: ignore[operator]
+        response = client.get(reverse("documents:person_documents", args=[perpetrator]))
+    assert response.status_code == 200
+    assert len(response.context["page"].documents) == 2 * cases
+    assert len(response.context["page"].upload_cases) == cases
+
+
+def test_documents_of_many_cases_are_decided_at_once_each_against_its_own_case(world: World) -> None:
+    """The set form keeps the single-case rule: a case document with a victim's location needs every
+    victim of its own case, not of the others decided with it."""
+    from documents.permissions import readable_documents, readable_documents_of_cases
+    from documents.selectors import documents_of_cases
+
+    hers = make_case(world.triage_officer)
+    [kept] = _upload(world.advocate, hers, pdf("zone.pdf"), record_class=RecordClass.VICTIM_LOCATION)
+    restricted = make_case(world.triage_officer, perpetrator_name=("Lee", "Grant"))
+    CaseParty.objects.filter(case=restricted, role=PartyRole.VICTIM).update(person_id=_victim(hers))
+    restricted.is_restricted = True
+    restricted.save(update_fields=["is_restricted"])
+    others = [make_case(world.triage_officer, victim_name=("Amy", f"Shaw{i}")) for i in range(3)]
+    shown = [
+        _upload(world.advocate, case, pdf("zone.pdf"), record_class=RecordClass.VICTIM_LOCATION)[0] for case in others
+    ]
+    every = [kept, *shown]
+    reader = world.triage_officer
+    one_by_one = [
+        d.pk
+        for case in [hers, *others]
+        for d in readable_documents(reader, case, [x for x in every if x.case_id == case.pk])
+    ]
+    assert one_by_one == [d.pk for d in shown]
+    assert [d.pk for d in readable_documents_of_cases(reader, every)] == [d.pk for d in shown]
+    read = documents_of_cases(user=reader, case_ids=[hers.pk, *(c.pk for c in others)])
+    assert {d.pk for d in read.shown} == {d.pk for d in shown} and [d.pk for d in read.kept] == [kept.pk]

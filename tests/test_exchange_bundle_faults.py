@@ -27,9 +27,9 @@ from agencies.models import Partnership
 from cases.models import Case, Person, Referral
 from exchange import services
 from exchange.importer import IMPORT_CONNECTION_CHECK, IMPORT_STATEMENT_TIMEOUT, import_bundle
-from tests.conftest import ROOT, _database_url_for
 from tests.exchange_bundle_data import FILES, write_bundle
 from tests.factories import World
+from tests.workers import ROOT, database_url_for
 
 
 def run_import(source: Any, **kwargs: Any) -> Any:
@@ -200,7 +200,7 @@ def _sleeping_backends() -> list[tuple[int, str]]:
 def test_sigterm_during_an_import_cancels_its_statement_and_ends_its_transaction(tmp_path: Path) -> None:
     env = dict(os.environ)
     env["DJANGO_SETTINGS_MODULE"] = "masip.settings.test"
-    env["DATABASE_URL"] = _database_url_for(settings.DATABASES["default"])
+    env["DATABASE_URL"] = database_url_for(settings.DATABASES["default"])
     child = subprocess.Popen(
         [sys.executable, "-c", SIGTERM_SCRIPT, str(write_bundle(tmp_path / "b"))],
         cwd=ROOT,
@@ -240,7 +240,7 @@ def test_a_job_another_worker_is_running_is_left_to_it(world: World) -> None:
     job_id = services.bundle_import_start(actor=world.admin, files=[bundle], dry_run=True)
     key = f"masip-bundle-job:{job_id}"
     # The other worker: its own connection, holding the job's lock.
-    with psycopg.connect(_database_url_for(settings.DATABASES["default"]), autocommit=True) as other:
+    with psycopg.connect(database_url_for(settings.DATABASES["default"]), autocommit=True) as other:
         other.execute("SELECT pg_advisory_lock(hashtext(%s))", [key])
         assert services.bundle_import_run(job_id=job_id) == services.BUSY
         assert services.bundle_import_job_for_user(user=world.admin, job_id=job_id).state == services.QUEUED

@@ -9,22 +9,14 @@ every row is there exactly once.
 from __future__ import annotations
 
 import datetime as dt
-import os
-import signal
-import subprocess
-import sys
-import tempfile
 import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from celery.result import AsyncResult
-from django.conf import settings
-from django.db import connection
 from django.db.models import Count
 
 from cases.models import Case
@@ -34,9 +26,9 @@ from followups.models import FollowUpReview
 from followups.tasks import schedule_due_followups, send_followup_reminders
 from masip.celery import app
 from notifications.models import Notification
-from tests.conftest import ROOT, _database_url_for
 from tests.factories import World, make_user
 from tests.followups_factories import accepted_case
+from tests.workers import Worker, in_slow_step, wait_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker]
 
@@ -52,15 +44,6 @@ def _fresh_permission_id() -> None:
 def _cases(world: World, n: int) -> list[Case]:
     """n cases accepted on 1 February 2025: on 1 August, the 3- and 6-month checkpoints are reached."""
     return [accepted_case(world, decided_on=dt.date(2025, 2, 1), crime_reference="") for _ in range(n)]
-
-
-def _wait(predicate: Callable[[], bool], *, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def _results(ids: list[str]) -> list[Any]:
@@ -91,54 +74,18 @@ def test_both_jobs_on_a_real_worker_run_twice_do_everything_once(world: World, c
 # --- a worker killed in the middle of a batch -------------------------------------------------------------------
 
 
-class Worker:
-    """A Celery worker of the kill test's own, on the test database and its own queue."""
-
-    def __init__(self, queue: str, *, pause: float) -> None:
-        env = dict(os.environ)
-        env["DJANGO_SETTINGS_MODULE"] = "tests.followups_worker_settings"
-        env["DATABASE_URL"] = _database_url_for(settings.DATABASES["default"])
-        env["MASIP_CELERY_QUEUE"] = queue
-        env["MASIP_FOLLOWUPS_PAUSE_SECONDS"] = str(pause)
-        env["MASIP_FOLLOWUPS_BATCH_SIZE"] = "3"
-        self.log = tempfile.NamedTemporaryFile(prefix="celery-kill-", suffix=".log", delete=False)  # noqa: SIM115
-        self.name = f"{queue}-{uuid.uuid4().hex[:4]}@{os.uname().nodename}"
-        self.proc = subprocess.Popen(
-            [
-                str(Path(sys.executable).with_name("celery")),
-                "-A",
-                "tests.worker_app",
-                "worker",
-                "--loglevel",
-                "INFO",
-                "--pool",
-                "solo",
-                "--queues",
-                queue,
-                "--hostname",
-                self.name,
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-        )
-        _wait(lambda: bool(app.control.ping(timeout=0.5, destination=[self.name])), timeout=60, what="the worker")
-
-    def kill(self) -> None:
-        os.kill(self.proc.pid, signal.SIGKILL)
-        self.proc.wait(timeout=10)
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
+def _worker(queue: str, *, pause: float) -> Worker:
+    """A worker of the kill test's own (batches of three, a slow step of ``pause`` seconds)."""
+    return Worker(
+        [queue],
+        settings_module="tests.followups_worker_settings",
+        env={
+            "MASIP_CELERY_QUEUE": queue,
+            "MASIP_FOLLOWUPS_PAUSE_SECONDS": str(pause),
+            "MASIP_FOLLOWUPS_BATCH_SIZE": "3",
+        },
+        log_prefix="celery-kill-",
+    )
 
 
 @pytest.fixture
@@ -151,13 +98,7 @@ def kill_queue() -> Iterator[str]:
 
 
 def _in_slow_step() -> bool:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND state = 'active' "
-            "AND query LIKE %s AND pid <> pg_backend_pid()",
-            ["%followups-test-slow-step%"],
-        )
-        return bool(cursor.fetchone()[0])
+    return in_slow_step("followups-test-slow-step")
 
 
 def _kill_mid_batch(queue: str, start: Callable[[], Any], committed: Callable[[], int]) -> tuple[Worker, int]:
@@ -165,17 +106,17 @@ def _kill_mid_batch(queue: str, start: Callable[[], Any], committed: Callable[[]
     next one is half done; answer a fresh worker (no slow step) that finishes the job, and what
     had committed when the killed batch had rolled back (counted before the fresh worker starts:
     on a busy machine it can finish the job while it is still starting up)."""
-    slow = Worker(queue, pause=3)
+    slow = _worker(queue, pause=3)
     try:
         start()
-        _wait(lambda: committed() > 0 and _in_slow_step(), timeout=90, what="a batch in its slow step")
+        wait_for(lambda: committed() > 0 and _in_slow_step(), timeout=90, what="a batch in its slow step")
         slow.kill()
     finally:
         slow.stop()
     # PostgreSQL notices the dead client (client_connection_check_interval) and rolls back.
-    _wait(lambda: not _in_slow_step(), timeout=30, what="the killed batch to roll back")
+    wait_for(lambda: not _in_slow_step(), timeout=30, what="the killed batch to roll back")
     committed_at_kill = committed()
-    return Worker(queue, pause=0), committed_at_kill
+    return _worker(queue, pause=0), committed_at_kill
 
 
 def test_schedule_killed_mid_batch_loses_nothing_and_duplicates_nothing(world: World, kill_queue: str) -> None:
@@ -188,7 +129,7 @@ def test_schedule_killed_mid_batch_loses_nothing_and_duplicates_nothing(world: W
     )
     try:
         assert 0 < committed_at_kill < len(expected)  # killed half way
-        _wait(lambda: FollowUpReview.objects.count() >= len(expected), timeout=90, what="the retried batch")
+        wait_for(lambda: FollowUpReview.objects.count() >= len(expected), timeout=90, what="the retried batch")
         time.sleep(2)  # anything delivered twice has had time to run twice
         assert sorted(FollowUpReview.objects.values_list("case_id", "checkpoint_months")) == expected
         assert (
@@ -224,7 +165,7 @@ def test_reminders_killed_mid_batch_send_each_once(world: World, kill_queue: str
             (world.programme_manager.pk, f"followup-escalation:{r.pk}") for r in reviews if r.checkpoint_months == 3
         }
         assert 0 < committed_at_kill < len(expected_reminders)  # killed half way
-        _wait(lambda: Notification.objects.count() >= len(expected), timeout=90, what="the retried batch")
+        wait_for(lambda: Notification.objects.count() >= len(expected), timeout=90, what="the retried batch")
         time.sleep(2)
         rows = Counter(Notification.objects.values_list("recipient_id", "key"))
         assert set(rows) == expected

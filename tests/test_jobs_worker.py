@@ -17,19 +17,12 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
-import signal
-import subprocess
-import sys
-import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Iterator
 
 import pytest
 from django.conf import settings
-from django.db import connection
 from django.db.models import Count
 from django.test import Client
 
@@ -39,23 +32,14 @@ from followups.models import FollowUpReview
 from followups.tasks import schedule_due_followups
 from masip import health, jobs
 from masip.celery import app
-from tests.conftest import ROOT, _database_url_for
 from tests.factories import World
 from tests.followups_factories import accepted_case
+from tests.workers import ROOT, Worker, in_slow_step, wait_for
 
 TODAY = dt.date(2025, 8, 1)
 # The production settings' values (the test settings send every task to the suite's one queue).
 PRODUCTION_ROUTES = jobs.task_routes()
 PRODUCTION_TRANSPORT = jobs.broker_transport_options()
-
-
-def _wait(predicate: Callable[[], bool], *, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 # --- the table -------------------------------------------------------------------------------------------------------
@@ -156,56 +140,16 @@ def test_compose_has_a_worker_service_per_queue_group_and_make_run_consumes_ever
 # --- real workers ----------------------------------------------------------------------------------------------------
 
 
-class Worker:
-    """A Celery worker on the test database, with the production queue layout under the test's names."""
-
-    def __init__(self, prefix: str, queues: list[str], *, pause: float = 0, concurrency: int = 1) -> None:
-        env = dict(os.environ)
-        env["DJANGO_SETTINGS_MODULE"] = "tests.jobs_worker_settings"
-        env["DATABASE_URL"] = _database_url_for(settings.DATABASES["default"])
-        env["MASIP_JOBS_QUEUE_PREFIX"] = prefix
-        env["MASIP_FOLLOWUPS_PAUSE_SECONDS"] = str(pause)
-        self.log = tempfile.NamedTemporaryFile(prefix="celery-jobs-", suffix=".log", delete=False)  # noqa: SIM115
-        self.name = f"{prefix}-{uuid.uuid4().hex[:4]}@{os.uname().nodename}"
-        self.proc = subprocess.Popen(
-            [
-                str(Path(sys.executable).with_name("celery")),
-                "-A",
-                "tests.worker_app",
-                "worker",
-                "--loglevel",
-                "INFO",
-                "--pool",
-                "solo",
-                "--queues",
-                ",".join(f"{prefix}-{q}" for q in queues),
-                "--hostname",
-                self.name,
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-        )
-
-    def ready(self) -> None:
-        _wait(lambda: bool(app.control.ping(timeout=0.5, destination=[self.name])), timeout=60, what=self.name)
-
-    def kill(self) -> None:
-        os.kill(self.proc.pid, signal.SIGKILL)
-        self.proc.wait(timeout=10)
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+def _worker(prefix: str, queues: list[str], *, pause: float = 0) -> Worker:
+    """A worker with the production queue layout under the test's names (not waited for: a test
+    starts several, then waits for each)."""
+    return Worker(
+        [f"{prefix}-{q}" for q in queues],
+        settings_module="tests.jobs_worker_settings",
+        env={"MASIP_JOBS_QUEUE_PREFIX": prefix, "MASIP_FOLLOWUPS_PAUSE_SECONDS": str(pause)},
+        log_prefix="celery-jobs-",
+        wait=False,
+    )
 
 
 @pytest.fixture
@@ -221,13 +165,7 @@ def prefix() -> Iterator[str]:
 
 
 def _in_slow_step() -> bool:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND state = 'active' "
-            "AND query LIKE %s AND pid <> pg_backend_pid()",
-            ["%followups-test-slow-step%"],
-        )
-        return bool(cursor.fetchone()[0])
+    return in_slow_step("followups-test-slow-step")
 
 
 @pytest.mark.worker
@@ -236,20 +174,20 @@ def test_a_worker_killed_mid_batch_has_its_batch_finished_within_a_minute(world:
     view_case_permission_id.cache_clear()  # the transactional test's flush recreated the permission rows
     cases = [accepted_case(world, decided_on=dt.date(2025, 2, 1), crime_reference="") for _ in range(9)]
     expected = sorted([(c.pk, 3) for c in cases] + [(c.pk, 6) for c in cases])  # three batches of six reviews
-    slow = Worker(prefix, [jobs.NIGHTLY], pause=3)
+    slow = _worker(prefix, [jobs.NIGHTLY], pause=3)
     rescuer: Worker | None = None
     try:
         slow.ready()
         schedule_due_followups.apply_async(args=[TODAY.isoformat()], queue=f"{prefix}-{jobs.NIGHTLY}")
-        _wait(
+        wait_for(
             lambda: FollowUpReview.objects.count() > 0 and _in_slow_step(), timeout=60, what="a batch in its slow step"
         )
         slow.kill()
         killed_at = time.monotonic()
         # The dead worker's batch is out, unacknowledged: the health figure shows it ageing.
         assert health.queue_stats()["oldest_unacked_seconds"] is not None
-        rescuer = Worker(prefix, [jobs.NIGHTLY])
-        _wait(lambda: FollowUpReview.objects.count() >= len(expected), timeout=75, what="the batch delivered again")
+        rescuer = _worker(prefix, [jobs.NIGHTLY])
+        wait_for(lambda: FollowUpReview.objects.count() >= len(expected), timeout=75, what="the batch delivered again")
         took = time.monotonic() - killed_at
         print(f"\nredelivered and finished {took:.1f} s after the SIGKILL (bound {jobs.redelivery_bound()} s)")
         assert took <= 60
@@ -281,7 +219,7 @@ def test_a_reports_worker_takes_a_return_and_leaves_an_email_task_alone(prefix: 
     from notifications.tasks import send_notification_email
     from reporting.returns.tasks import generate_return
 
-    reports = Worker(prefix, [jobs.REPORTS])
+    reports = _worker(prefix, [jobs.REPORTS])
     interactive: Worker | None = None
     try:
         reports.ready()
@@ -292,10 +230,10 @@ def test_a_reports_worker_takes_a_return_and_leaves_an_email_task_alone(prefix: 
         time.sleep(2)  # time enough for the reports worker to have taken the e-mail too, if it would
         assert not email.ready()
         assert health.queue_stats((email_queue,))["depth"][email_queue] == 1
-        log = Path(reports.log.name).read_text()
+        log = reports.log_text()
         assert report.id in log and email.id not in log  # the worker never received the e-mail task
         # The e-mail waits for its own worker, and is taken as soon as there is one.
-        interactive = Worker(prefix, [jobs.EMAIL])
+        interactive = _worker(prefix, [jobs.EMAIL])
         assert email.get(timeout=60) is False  # no such notification: nothing sent
     finally:
         reports.stop()
@@ -311,9 +249,9 @@ def test_a_return_is_not_held_up_by_a_run_of_emails(prefix: str) -> None:
     from reporting.returns.tasks import generate_return
 
     # As docker-compose.yml runs them: a worker per queue group.
-    email_worker = Worker(prefix, [jobs.EMAIL])
-    interactive = Worker(prefix, [jobs.INTERACTIVE])
-    reports = Worker(prefix, [jobs.REPORTS])
+    email_worker = _worker(prefix, [jobs.EMAIL])
+    interactive = _worker(prefix, [jobs.INTERACTIVE])
+    reports = _worker(prefix, [jobs.REPORTS])
     try:
         email_worker.ready()
         interactive.ready()

@@ -9,18 +9,11 @@ then be done exactly once: one tombstone per chunk in the access log, every reco
 from __future__ import annotations
 
 import datetime as dt
-import os
-import signal
-import subprocess
-import sys
-import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Iterator
 
 import pytest
-from django.conf import settings
 from django.db import connection
 from django.test import override_settings
 
@@ -30,8 +23,8 @@ from masip.celery import app
 from privacy import services
 from privacy.models import BatchStatus, ItemOutcome, RetentionBatch, RetentionChunk, RetentionItem
 from tests.factories import World
-from tests.fixtures import ROOT, _database_url_for
 from tests.privacy_factories import close_long_ago, marked_case
+from tests.workers import Worker, in_slow_step, wait_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker]
 
@@ -41,60 +34,13 @@ def _fresh_permission_id() -> None:
     view_case_permission_id.cache_clear()
 
 
-def _wait(predicate: Callable[[], bool], *, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-class Worker:
-    def __init__(self, queue: str, *, pause: float) -> None:
-        env = dict(os.environ)
-        env["DJANGO_SETTINGS_MODULE"] = "tests.privacy_worker_settings"
-        env["DATABASE_URL"] = _database_url_for(settings.DATABASES["default"])
-        env["MASIP_CELERY_QUEUE"] = queue
-        env["MASIP_PRIVACY_PAUSE_SECONDS"] = str(pause)
-        self.log = tempfile.NamedTemporaryFile(prefix="celery-privacy-", suffix=".log", delete=False)  # noqa: SIM115
-        self.name = f"{queue}-{uuid.uuid4().hex[:4]}@{os.uname().nodename}"
-        self.proc = subprocess.Popen(
-            [
-                str(Path(sys.executable).with_name("celery")),
-                "-A",
-                "tests.worker_app",
-                "worker",
-                "--loglevel",
-                "INFO",
-                "--pool",
-                "solo",
-                "--queues",
-                queue,
-                "--hostname",
-                self.name,
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-        )
-        _wait(lambda: bool(app.control.ping(timeout=0.5, destination=[self.name])), timeout=60, what="the worker")
-
-    def kill(self) -> None:
-        os.kill(self.proc.pid, signal.SIGKILL)
-        self.proc.wait(timeout=10)
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
+def _worker(queue: str, *, pause: float) -> Worker:
+    return Worker(
+        [queue],
+        settings_module="tests.privacy_worker_settings",
+        env={"MASIP_CELERY_QUEUE": queue, "MASIP_PRIVACY_PAUSE_SECONDS": str(pause)},
+        log_prefix="celery-privacy-",
+    )
 
 
 @pytest.fixture
@@ -107,13 +53,7 @@ def kill_queue() -> Iterator[str]:
 
 
 def _in_slow_step() -> bool:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND state = 'active' "
-            "AND query LIKE %s AND pid <> pg_backend_pid()",
-            ["%privacy-test-slow-step%"],
-        )
-        return bool(cursor.fetchone()[0])
+    return in_slow_step("privacy-test-slow-step")
 
 
 def test_a_retention_run_killed_mid_chunk_resumes_without_double_work(world: World, kill_queue: str) -> None:
@@ -129,23 +69,23 @@ def test_a_retention_run_killed_mid_chunk_resumes_without_double_work(world: Wor
         batch_id = services.retention_list_due(today=dt.date.today())[0].batch_id
     assert RetentionChunk.objects.filter(batch_id=batch_id).count() == 4
 
-    slow = Worker(kill_queue, pause=3)
+    slow = _worker(kill_queue, pause=3)
     try:
         services.retention_batch_approve(actor=world.admin, batch_id=batch_id)  # queues the run on commit
         done = RetentionChunk.objects.filter(batch_id=batch_id, done_at__isnull=False)
-        _wait(lambda: done.count() > 0 and _in_slow_step(), timeout=120, what="a chunk in its slow step")
+        wait_for(lambda: done.count() > 0 and _in_slow_step(), timeout=120, what="a chunk in its slow step")
         slow.kill()
     finally:
         slow.stop()
-    _wait(lambda: not _in_slow_step(), timeout=30, what="the killed chunk to roll back")
+    wait_for(lambda: not _in_slow_step(), timeout=30, what="the killed chunk to roll back")
     done_at_kill = done.count()
     tombstones_at_kill = with_tombstones.count()
     assert 0 < done_at_kill < 4
     assert tombstones_at_kill == done_at_kill  # the killed chunk's tombstone rolled back with it
 
-    rescuer = Worker(kill_queue, pause=0)
+    rescuer = _worker(kill_queue, pause=0)
     try:
-        _wait(
+        wait_for(
             lambda: RetentionBatch.objects.get(pk=batch_id).status == BatchStatus.DONE,
             timeout=120,
             what="the redelivered run to finish the batch",

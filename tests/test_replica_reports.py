@@ -34,9 +34,9 @@ from agencies.models import User
 from audit.models import AccessLog
 from masip import replica
 from masip.replica import ReplicaRouter, use_replica
-from tests.conftest import ROOT, _database_url_for
 from tests.factories import World
 from tests.streaming_replica import Cluster, server_bin, streaming_replica
+from tests.workers import ROOT, database_url_for
 
 LAG_WARNING_SECONDS = 2
 
@@ -95,7 +95,7 @@ def replica_cluster(django_db_setup: None, django_db_blocker: Any) -> Iterator[C
     if server_bin() is None:
         pytest.skip("no PostgreSQL server binaries (initdb, pg_basebackup) under /usr/lib/postgresql/*/bin")
     # The connection's own settings: they name the test database once django_db_setup has made it.
-    with streaming_replica(_database_url_for(connections[DEFAULT_DB_ALIAS].settings_dict)) as cluster:
+    with streaming_replica(database_url_for(connections[DEFAULT_DB_ALIAS].settings_dict)) as cluster:
         yield cluster
 
 

@@ -9,6 +9,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from rest_framework.test import APIClient
 
 from agencies.models import RecordClass, User
 from audit.models import AccessAction, AccessLog
@@ -194,6 +195,109 @@ def test_attendance_is_recorded_by_agency_and_person(world: World) -> None:
     row = Attendance.objects.get(meeting=meeting, person=world.advocate)
     client.post(url("attendance_remove", meeting.pk, row.pk))
     assert not Attendance.objects.filter(pk=row.pk).exists()
+
+
+def _logged_since(user: User, mark: int) -> list[tuple[str, str, list[str]]]:
+    rows = AccessLog.objects.filter(user=user, id__gt=mark).order_by("id")
+    return [(row.action, row.record_type, row.record_ids) for row in rows]
+
+
+def _mark() -> int:
+    return AccessLog.objects.order_by("-id").values_list("id", flat=True).first() or 0
+
+
+def test_removing_from_the_agenda_and_the_attendance_logs_the_write(
+    world: World, other_world: World, agreement: str
+) -> None:
+    """Taking a case off the agenda and an agency off the attendance, on the page (with htmx and
+    without) and through the API, each write their own ``change`` row and no ``view``; staff of
+    another partnership are refused with 404 and leave no row."""
+    meeting = make_meeting(world.triage_officer)
+    a, b, c = (on_agenda(world, meeting, waiting_case(world)) for _ in range(3))
+    rows = [
+        services.attendance_add(actor=world.triage_officer, meeting=meeting, agency_id=agency.pk)
+        for agency in (world.police, world.probation, world.health)
+    ]
+    outsider = other_world.triage_officer
+    mark = _mark()
+    page, api = client_for(outsider), APIClient()
+    api.force_authenticate(outsider)
+    assert page.post(url("agenda_item_remove", meeting.pk, a.pk)).status_code == 404
+    assert page.post(url("attendance_remove", meeting.pk, rows[0].pk), headers=HTMX).status_code == 404
+    assert api.delete(f"/api/v1/meetings/{meeting.pk}/agenda/{a.pk}/").status_code == 404
+    assert api.delete(f"/api/v1/meetings/{meeting.pk}/attendance/{rows[0].pk}/").status_code == 404
+    assert _logged_since(outsider, mark) == []
+    assert AgendaItem.objects.filter(meeting=meeting).count() == 3
+    assert Attendance.objects.filter(meeting=meeting).count() == 3
+
+    officer = world.triage_officer
+    page = client_for(officer)
+    api.force_authenticate(officer)
+    took_off = [(AccessAction.CHANGE, "triage.agendaitem", [str(item.pk)]) for item in (a, b, c)]
+    removed = [(AccessAction.CHANGE, "triage.attendance", [str(row.pk)]) for row in rows]
+    mark = _mark()
+    assert page.post(url("agenda_item_remove", meeting.pk, a.pk)).status_code == 302
+    assert _logged_since(officer, mark) == took_off[:1]
+    mark = _mark()
+    assert page.post(url("agenda_item_remove", meeting.pk, b.pk), headers=HTMX).status_code == 200
+    assert _logged_since(officer, mark) == took_off[1:2]
+    mark = _mark()
+    assert api.delete(f"/api/v1/meetings/{meeting.pk}/agenda/{c.pk}/").status_code == 204
+    assert _logged_since(officer, mark) == took_off[2:]
+    mark = _mark()
+    assert page.post(url("attendance_remove", meeting.pk, rows[0].pk)).status_code == 302
+    assert _logged_since(officer, mark) == removed[:1]
+    mark = _mark()
+    assert page.post(url("attendance_remove", meeting.pk, rows[1].pk), headers=HTMX).status_code == 200
+    assert _logged_since(officer, mark) == removed[1:2]
+    mark = _mark()
+    assert api.delete(f"/api/v1/meetings/{meeting.pk}/attendance/{rows[2].pk}/").status_code == 204
+    assert _logged_since(officer, mark) == removed[2:]
+    assert not AgendaItem.objects.filter(meeting=meeting).exists()
+    assert not Attendance.objects.filter(meeting=meeting).exists()
+
+
+def test_a_post_logs_the_write_it_makes_and_no_view(world: World) -> None:
+    """The builder's and the meeting page's htmx answers draw the agenda or the item again after
+    a write: the write's row is logged and no ``view``; a refused POST that shows its form again
+    logs that view once."""
+    meeting = make_meeting(world.triage_officer)
+    first, second = waiting_case(world), waiting_case(world)
+    officer = world.triage_officer
+    client = client_for(officer)
+
+    def posted(address: str, body: dict[str, Any]) -> list[tuple[str, str]]:
+        mark = _mark()
+        response = client.post(address, body, headers=HTMX)
+        assert response.status_code == 200 and "<html" not in response.content.decode(), address
+        return [(action, record_type) for action, record_type, _ids in _logged_since(officer, mark)]
+
+    added = posted(url("agenda_add", meeting.pk), {"reference-reference": first.reference})
+    assert added == [(AccessAction.CREATE, "triage.agendaitem")]
+    assert posted(url("agenda_add", meeting.pk), {"proposals-cases": [str(second.pk)]}) == [
+        (AccessAction.CREATE, "triage.agendaitem")
+    ]
+    a, b = AgendaItem.objects.filter(meeting=meeting).order_by("position")
+    assert posted(url("agenda_item_move", meeting.pk, b.pk), {"direction": "up"}) == [
+        (AccessAction.CHANGE, "triage.agendaitem")
+    ]
+    assert posted(url("agenda_item_hearing", meeting.pk, a.pk), {f"hearing-{a.pk}-hearing": "full"}) == [
+        (AccessAction.CHANGE, "triage.agendaitem")
+    ]
+    assert posted(url("attendance_add", meeting.pk), {"attendance-agency": str(world.police.pk)}) == [
+        (AccessAction.CREATE, "triage.attendance")
+    ]
+    assert posted(url("share_add", meeting.pk, a.pk), {f"item-{a.pk}-share-text": "Arrested on 3 March."}) == [
+        (AccessAction.CREATE, "triage.information_share")
+    ]
+    # Refused: the same fragment with the error, and that view logged once.
+    assert posted(url("agenda_add", meeting.pk), {"reference-reference": first.reference}) == [
+        (AccessAction.VIEW, "cases.case")
+    ]
+    assert posted(url("agenda_item_remove", meeting.pk, a.pk), {}) == [(AccessAction.VIEW, "cases.case")]
+    assert posted(url("share_add", meeting.pk, a.pk), {f"item-{a.pk}-share-text": ""}) == [
+        (AccessAction.VIEW, "cases.case")
+    ]
 
 
 # --- running the meeting -------------------------------------------------------------------------------------------

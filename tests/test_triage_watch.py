@@ -223,6 +223,44 @@ def test_the_case_card_and_the_start_change_end_pages_log_the_case_they_show(wor
     assert AccessLog.objects.count() == before
 
 
+def _logged_since(user: User, mark: int) -> list[tuple[str, str]]:
+    return list(AccessLog.objects.filter(user=user, id__gt=mark).order_by("id").values_list("action", "record_type"))
+
+
+def _mark() -> int:
+    return AccessLog.objects.order_by("-id").values_list("id", flat=True).first() or 0
+
+
+def test_a_post_logs_the_write_it_makes_and_no_view(world: World) -> None:
+    """Starting, changing and ending a watch, on the pages and through the API, each write their
+    own row and no ``view``; a refused POST that shows the page again logs that view once."""
+    from rest_framework.test import APIClient
+
+    officer = world.triage_officer
+    client = client_for(officer)
+    case = declined_case(world)
+    start, end = reverse("triage:case_watch", args=[case.pk]), reverse("triage:case_watch_end", args=[case.pk])
+    later = {**date_fields("review_on", TODAY() + dt.timedelta(days=60)), "reason": REASON}
+
+    def posted(url: str, body: dict[str, str], status: int) -> list[tuple[str, str]]:
+        mark = _mark()
+        assert client.post(url, body).status_code == status, url
+        return _logged_since(officer, mark)
+
+    assert posted(start, {}, 200) == [("view", "cases.case")]
+    assert posted(start, later, 302) == [("create", "triage.watch")]
+    assert posted(start, {**later, "reason": "She has moved in with him again."}, 302) == [("change", "triage.watch")]
+    assert posted(end, {"end_reason": ""}, 200) == [("view", "cases.case")]
+    assert posted(end, {"end_reason": "Relationship over; safe."}, 302) == [("change", "triage.watch")]
+    api = APIClient()
+    api.force_authenticate(officer)
+    mark = _mark()
+    body = {"review_on": (TODAY() + dt.timedelta(days=30)).isoformat(), "reason": REASON}
+    assert api.post(f"/api/v1/cases/{case.pk}/watch/", body, format="json").status_code == 201
+    assert api.post(f"/api/v1/cases/{case.pk}/watch/end/", {"end_reason": "Over."}, format="json").status_code == 200
+    assert _logged_since(officer, mark) == [("create", "triage.watch"), ("change", "triage.watch")]
+
+
 def test_a_new_referral_in_a_case_the_officer_cannot_see_raises_no_flag_for_them(world: World, agreement: str) -> None:
     case = declined_case(world)
     watch(world, case, days=200)

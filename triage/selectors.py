@@ -298,25 +298,48 @@ def meeting_detail_after_change(*, user: User, meeting_id: int) -> MeetingDetail
     return _meeting_detail(user, meeting_id)
 
 
-def meeting_builder_for_user(*, user: User, meeting_id: int) -> MeetingBuilder:
-    """The agenda builder: the meeting as ``meeting_detail_for_user`` has it, and the cases it
-    proposes. One access-log row names every case the page shows."""
+def _meeting_builder(user: User, meeting_id: int) -> MeetingBuilder:
     detail = _meeting_detail(user, meeting_id)
     manage = detail.can_manage and detail.meeting.is_open
     proposals = agenda_proposals_for_user(user=user, meeting=detail.meeting) if manage else []
-    _log_cases(user, detail.case_ids + [p.case.pk for p in proposals], f"Meeting {meeting_id}: agenda")
     return MeetingBuilder(detail=detail, proposals=proposals)
 
 
-def meeting_item_for_user(*, user: User, meeting_id: int, item_id: int) -> tuple[MeetingDetail, ItemView]:
-    """One agenda item of the meeting page (the fragment htmx swaps in after a change to it),
-    with the meeting it belongs to. Logged against that item's case only."""
+def meeting_builder_for_user(*, user: User, meeting_id: int) -> MeetingBuilder:
+    """The agenda builder: the meeting as ``meeting_detail_for_user`` has it, and the cases it
+    proposes. One access-log row names every case the page shows."""
+    builder = _meeting_builder(user, meeting_id)
+    _log_cases(user, builder.detail.case_ids + [p.case.pk for p in builder.proposals], f"Meeting {meeting_id}: agenda")
+    return builder
+
+
+def meeting_builder_after_change(*, user: User, meeting_id: int) -> MeetingBuilder:
+    """``meeting_builder_for_user``'s shape for the fragment htmx swaps in after a write to the
+    agenda or the attendance whose service has just logged it, without a ``view`` row."""
+    return _meeting_builder(user, meeting_id)
+
+
+def _meeting_item(user: User, meeting_id: int, item_id: int) -> tuple[MeetingDetail, ItemView]:
     detail = _meeting_detail(user, meeting_id)
     view = next((v for v in detail.items if v.pk == item_id), None)
     if view is None:
         raise Http404
+    return detail, view
+
+
+def meeting_item_for_user(*, user: User, meeting_id: int, item_id: int) -> tuple[MeetingDetail, ItemView]:
+    """One agenda item of the meeting page (the fragment htmx swaps in when a change to it was
+    refused, with the form again), with the meeting it belongs to. Logged against that item's
+    case only."""
+    detail, view = _meeting_item(user, meeting_id, item_id)
     _log_cases(user, [view.case.pk], f"Meeting {meeting_id}")
     return detail, view
+
+
+def meeting_item_after_change(*, user: User, meeting_id: int, item_id: int) -> tuple[MeetingDetail, ItemView]:
+    """``meeting_item_for_user``'s shape for the fragment after a write to the item whose service
+    has just logged it (information, a decision, an action), without a ``view`` row."""
+    return _meeting_item(user, meeting_id, item_id)
 
 
 def agenda_item_get_for_user(*, user: User, meeting_id: int, item_id: int) -> AgendaItem:
@@ -859,16 +882,26 @@ def _case_watch(case: Case) -> CaseWatch:
     return CaseWatch(case=case, watch=watch, eligible=eligible)
 
 
-def case_watch_for_user(*, user: User, case_id: int, purpose: str, watched: bool = False) -> CaseWatch:
+def case_watch_for_user(
+    *, user: User, case_id: int, purpose: str, watched: bool = False, log: bool = True
+) -> CaseWatch:
     """The case's open watch, and whether it can be watched, for the pages that start, change
     or end one. 404 outside the user's scope, when there is nothing to show (not watched and
-    not eligible; not watched when ``watched`` asks for an open watch). Logged."""
+    not eligible; not watched when ``watched`` asks for an open watch). Logged when ``log`` (a
+    GET); a POST only gates on it, and its service logs the write (``case_watch_shown`` logs
+    the page a refused POST shows again)."""
     case = case_get_for_user(user=user, case_id=case_id)
     found = _case_watch(case)
     if found.watch is None and (watched or not found.eligible):
         raise Http404
-    _log_cases(user, [case.pk], purpose)
+    if log:
+        _log_cases(user, [case.pk], purpose)
     return found
+
+
+def case_watch_shown(*, user: User, found: CaseWatch, purpose: str) -> None:
+    """The watch page a refused POST shows again, with its errors: logged once, as its GET is."""
+    _log_cases(user, [found.case.pk], purpose)
 
 
 def case_watch_for_watcher(*, user: User, case_id: int, log: bool = True) -> CaseWatch:

@@ -237,9 +237,17 @@ def attendance_add(
     if errors:
         raise ValidationError(errors)
     assert agency is not None
-    return Attendance.objects.create(
+    row = Attendance.objects.create(
         meeting=locked, agency=agency, person=person, name=name, status=status, recorded_by=actor
     )
+    access_record(
+        user=actor,
+        action=AccessAction.CREATE,
+        record_type="triage.attendance",
+        record_ids=[row.pk],
+        purpose=f"Attendance at meeting {locked.pk}: {agency.name}",
+    )
+    return row
 
 
 @transaction.atomic
@@ -247,9 +255,19 @@ def attendance_remove(*, actor: User, meeting: Meeting, attendance_id: int) -> N
     _require_manager(actor, meeting)
     locked = _lock_meeting(meeting)
     _require_open(locked)
-    deleted, _ = Attendance.objects.filter(meeting=locked, pk=attendance_id).delete()
-    if not deleted:
+    row = Attendance.objects.filter(meeting=locked, pk=attendance_id).select_related("agency").first()
+    if row is None:
         raise Http404
+    row.delete()
+    # The access log has no "delete": a removal is logged as a change (as a lead's removal is in
+    # advocacy), naming the id the removed row had.
+    access_record(
+        user=actor,
+        action=AccessAction.CHANGE,
+        record_type="triage.attendance",
+        record_ids=[attendance_id],
+        purpose=f"Attendance at meeting {locked.pk}: {row.agency.name} removed",
+    )
 
 
 # --- the agenda --------------------------------------------------------------------------------------------------
@@ -341,6 +359,13 @@ def agenda_remove(*, actor: User, meeting: Meeting, item_id: int) -> None:
         )
     item.delete()
     _renumber(locked, [i.pk for i in AgendaItem.objects.filter(meeting=locked).order_by("position")])
+    access_record(
+        user=actor,
+        action=AccessAction.CHANGE,
+        record_type="triage.agendaitem",
+        record_ids=[item_id],
+        purpose=f"Agenda of meeting {locked.pk}: case {item.case_id} taken off",
+    )
 
 
 def _renumber(meeting: Meeting, ordered_ids: list[int]) -> None:
@@ -936,6 +961,13 @@ def watch_start(*, actor: User, case: Case, review_on: dt.date | None, reason: s
         raise ValidationError(errors)
     assert review_on is not None
     watch = Watch.objects.create(case=locked, review_on=review_on, reason=reason.strip(), started_by=actor)
+    access_record(
+        user=actor,
+        action=AccessAction.CREATE,
+        record_type="triage.watch",
+        record_ids=[watch.pk],
+        purpose=f"Watch list: case {locked.pk} watched",
+    )
     case_services.case_event_record(
         actor=actor, case=locked, summary=f"Put on the watch list, to review on {review_on:%-d %B %Y}"
     )
@@ -956,6 +988,13 @@ def watch_reschedule(*, actor: User, watch: Watch, review_on: dt.date | None, re
     moved = review_on != locked.review_on
     locked.review_on, locked.reason = review_on, reason.strip()
     locked.save(update_fields=["review_on", "reason", "updated_at"])
+    access_record(
+        user=actor,
+        action=AccessAction.CHANGE,
+        record_type="triage.watch",
+        record_ids=[locked.pk],
+        purpose=f"Watch list: case {watch.case_id} review date and reason",
+    )
     if moved:
         case_services.case_event_record(
             actor=actor, case=watch.case, summary=f"Watch list: next review on {review_on:%-d %B %Y}"
@@ -976,5 +1015,12 @@ def watch_end(*, actor: User, watch: Watch, reason: str) -> Watch:
         raise ValidationError({"end_reason": f"Keep it to {MAX_TEXT:,} characters or fewer"})
     locked.ended_at, locked.ended_by, locked.end_reason = timezone.now(), actor, reason.strip()
     locked.save(update_fields=["ended_at", "ended_by", "end_reason", "updated_at"])
+    access_record(
+        user=actor,
+        action=AccessAction.CHANGE,
+        record_type="triage.watch",
+        record_ids=[locked.pk],
+        purpose=f"Watch list: case {watch.case_id} watch ended",
+    )
     case_services.case_event_record(actor=actor, case=watch.case, summary="Taken off the watch list")
     return locked

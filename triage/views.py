@@ -192,10 +192,17 @@ def _attendance_form(actor: User, meeting: Meeting, data: Any = None) -> Attenda
 
 
 def _builder_context(
-    request: HttpRequest, actor: User, meeting_id: int, *, bound: dict[str, forms.Form] | None = None
+    request: HttpRequest,
+    actor: User,
+    meeting_id: int,
+    *,
+    bound: dict[str, forms.Form] | None = None,
+    after_change: bool = False,
 ) -> dict[str, Any]:
+    """``after_change``: the answer to a write its service has logged, so the redraw logs no view."""
     bound = bound or {}
-    builder = selectors.meeting_builder_for_user(user=actor, meeting_id=meeting_id)
+    read = selectors.meeting_builder_after_change if after_change else selectors.meeting_builder_for_user
+    builder = read(user=actor, meeting_id=meeting_id)
     detail, proposals, manage = builder.detail, builder.proposals, builder.manage
     meeting = detail.meeting
     hearing = {"hearing": services.default_hearing(meeting)}
@@ -240,7 +247,8 @@ def _builder_answer(
         (isinstance(f, GovukForm) and f.errors) or (not isinstance(f, GovukForm) and f) for f in bound.values()
     )
     if _htmx(request):
-        context = _builder_context(request, actor, meeting.pk, bound=bound if failed else None)
+        # A refused write shows its form again, and that view is logged; a done one logged its write.
+        context = _builder_context(request, actor, meeting.pk, bound=bound if failed else None, after_change=not failed)
         context.update({"fragment": True, "done": "" if failed else ok})
         template = "triage/_agenda.html" if region == "agenda" else "triage/_attendance.html"
         return render(request, template, context)
@@ -500,7 +508,8 @@ def _item_answer(
     """After a POST on one item: the item's fragment for htmx; otherwise a redirect or the page with errors."""
     failed = bool(bound) and any(f.errors for f in (bound or {}).values())
     if _htmx(request):
-        detail, view = selectors.meeting_item_for_user(user=actor, meeting_id=meeting_id, item_id=item_id)
+        read = selectors.meeting_item_for_user if failed else selectors.meeting_item_after_change
+        detail, view = read(user=actor, meeting_id=meeting_id, item_id=item_id)
         forms_ = _run_forms(actor, detail)
         context = _item_context(forms_, view, bound if failed else None)
         context.update({"detail": detail, "meeting": detail.meeting, "fragment": True, "done": "" if failed else ok})
@@ -814,7 +823,8 @@ def case_watch(request: HttpRequest, case_id: int) -> HttpResponse:
     actor = staff_member(request)
     if not permissions.can_watch(actor):
         raise Http404
-    found = selectors.case_watch_for_user(user=actor, case_id=case_id, purpose="Watch list: start or change a watch")
+    purpose, posted = "Watch list: start or change a watch", request.method == "POST"
+    found = selectors.case_watch_for_user(user=actor, case_id=case_id, purpose=purpose, log=not posted)
     watch = found.watch
     initial = {"review_on": watch.review_on, "reason": watch.reason} if watch else {}
     form = WatchForm(request.POST if request.method == "POST" else None, initial=initial)
@@ -829,6 +839,8 @@ def case_watch(request: HttpRequest, case_id: int) -> HttpResponse:
         else:
             messages.success(request, "Watch list updated" if watch else "Case put on the watch list")
             return redirect("cases:case_detail", case_id=found.case.pk)
+    if posted:
+        selectors.case_watch_shown(user=actor, found=found, purpose=purpose)
     if watch is None:
         return _watch_page(request, found.case, form, title="Put the case on the watch list", button="Watch case")
     return _watch_page(request, found.case, form, title="Change the watch", button="Save")
@@ -839,7 +851,8 @@ def case_watch_end(request: HttpRequest, case_id: int) -> HttpResponse:
     actor = staff_member(request)
     if not permissions.can_watch(actor):
         raise Http404
-    found = selectors.case_watch_for_user(user=actor, case_id=case_id, purpose="Watch list: end a watch", watched=True)
+    purpose, posted = "Watch list: end a watch", request.method == "POST"
+    found = selectors.case_watch_for_user(user=actor, case_id=case_id, purpose=purpose, watched=True, log=not posted)
     assert found.watch is not None  # watched=True: the read answers 404 otherwise
     form = WatchEndForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
@@ -850,4 +863,6 @@ def case_watch_end(request: HttpRequest, case_id: int) -> HttpResponse:
         else:
             messages.success(request, "Case taken off the watch list")
             return redirect("cases:case_detail", case_id=found.case.pk)
+    if posted:
+        selectors.case_watch_shown(user=actor, found=found, purpose=purpose)
     return _watch_page(request, found.case, form, title="End the watch", button="End watch")
