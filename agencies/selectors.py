@@ -141,17 +141,32 @@ def access_log_search_for_admin(
         record_type, record_id = "cases.person", str(person_id)
     if record_type:
         qs = qs.filter(record_type__in=record_type_names(record_type))
-    if record_id:
-        # GIN index on record_ids: "which looks touched this record".
-        qs = qs.filter(record_ids__contains=[record_id])
     # Whole local days, as datetime bounds so the (partnership, at) index serves them.
     tz = timezone.get_current_timezone()
+    bounds = {}
     if date_from:
-        qs = qs.filter(at__gte=dt.datetime.combine(date_from, dt.time.min, tzinfo=tz))
+        bounds["at__gte"] = dt.datetime.combine(date_from, dt.time.min, tzinfo=tz)
     if date_to:
-        next_day = date_to + dt.timedelta(days=1)
-        qs = qs.filter(at__lt=dt.datetime.combine(next_day, dt.time.min, tzinfo=tz))
+        bounds["at__lt"] = dt.datetime.combine(date_to + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
+    qs = qs.filter(**bounds)
+    if record_id:
+        qs = qs.filter(pk__in=_rows_naming(record_id, bounds))
     return qs.order_by("-at", "-id")
+
+
+def _rows_naming(record_id: str, bounds: dict[str, dt.datetime]) -> list[int]:
+    """The ids of the log's rows that name this record (within the dates), found by the GIN
+    index on record_ids alone, in a query of their own.
+
+    PostgreSQL cannot estimate how many rows name one id (its statistics do not reach one
+    case among a million) and assumes 0.5% of the rows: asked in the page's own query, it
+    walks the (partnership, at) index newest first and filters, which read 1.5 million rows
+    (3.5 to 28 s) to find the 7 naming a case in a month of 30 million. Asked alone, it has
+    no order to keep and takes the GIN index: a record's looks, however many, are read
+    directly. The page's query then takes them by id."""
+    return list(
+        AccessLog.objects.filter(record_ids__contains=[record_id], **bounds).order_by().values_list("pk", flat=True)
+    )
 
 
 # --- keyset pages ------------------------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from typing import Any
 
@@ -11,6 +12,7 @@ from django.db import connection, transaction
 from django.db.utils import DatabaseError
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from agencies.models import Role, User
 from audit.models import AccessAction, AccessLog
@@ -289,6 +291,34 @@ def test_access_log_pages_by_keyset_without_counting(world: World, django_assert
     looks = AccessLog.objects.filter(user=world.admin, record_type="audit.accesslog").order_by("pk")
     assert [len(look.record_ids) for look in looks] == [100, 100, 30, 100, 30]
     assert looks[0].record_ids == [str(pk) for pk in ids[:100]]
+
+
+def test_a_search_by_record_pages_its_own_partnerships_rows_naming_it_within_the_dates(
+    world: World, other_world: World
+) -> None:
+    # The record's rows are found apart from the page's query (agencies.selectors._rows_naming):
+    # the page still shows only the admin's partnership, within the dates, newest first, paged.
+    naming = []
+    for n in range(130):
+        entry = access_record(
+            user=world.advocate, action=AccessAction.VIEW, record_type="cases.case", record_ids=["41", str(1000 + n)]
+        )
+        naming.append(entry.pk)
+        access_record(user=world.advocate, action=AccessAction.VIEW, record_type="cases.case", record_ids=["42"])
+    access_record(user=other_world.advocate, action=AccessAction.VIEW, record_type="cases.case", record_ids=["41"])
+    client = Client()
+    client.force_login(world.admin)
+    url = reverse("agencies:access_log")
+    today = timezone.localdate()
+    since = {"date_from": today.isoformat()}
+    first = client.get(url, {"record_id": "41", **since}).context["page"]
+    rest = client.get(url, {"record_id": "41", "before": first.older, **since}).context["page"]
+    assert [e.pk for e in first.entries + rest.entries] == naming[::-1]
+    assert not rest.older
+    # Dates that hold none of them: nothing; a record nobody looked at: nothing.
+    yesterday = (today - dt.timedelta(days=1)).isoformat()
+    assert client.get(url, {"record_id": "41", "date_to": yesterday}).context["page"].entries == []
+    assert client.get(url, {"record_id": "999"}).context["page"].entries == []
 
 
 def test_history_captures_bulk_updates(world: World) -> None:
