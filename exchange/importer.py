@@ -82,7 +82,6 @@ from exchange.validation import (
     referenced_refs,
 )
 from followups.models import ReoffendingRecord
-from interventions.models import DIRECT, OPEN_STATUSES
 from risk.services import NewAssessment, assessments_current_at_insert, assessments_refresh_current
 
 Progress = Callable[[str], None]
@@ -365,13 +364,14 @@ def load_held(parsed: Parsed, partnership: Partnership) -> Held:
             pk, merged_into = merged_into, survivors.get(merged_into)
         return pk
 
-    rows = list(Person.objects.filter(partnership_id=pid).exclude(ref="").values_list("ref", "pk", "merged_into_id"))
     # Every merged-away person, with or without a ref: a merge may be into a record that was
     # itself merged later (A into B, then B into C), so a chain is followed to its end.
     survivors = dict(
         Person.objects.filter(partnership_id=pid, merged_into__isnull=False).values_list("pk", "merged_into_id")
     )
-    for ref, pk, merged in rows:
+    people = Person.objects.filter(partnership_id=pid).exclude(ref="").values_list("ref", "pk", "merged_into_id")
+    # A cursor, not a list: the partnership's people are many more than a batch.
+    for ref, pk, merged in people.iterator(chunk_size=BATCH):
         if ref in person_refs:
             held.person_ids[ref] = survivor(pk, merged)
     by_pk = {person_pk_from_ref(r): r for r in person_refs if r not in held.person_ids and person_pk_from_ref(r)}
@@ -380,19 +380,11 @@ def load_held(parsed: Parsed, partnership: Partnership) -> Held:
             "pk", "merged_into_id"
         ):
             held.person_ids[by_pk[pk]] = survivor(pk, merged)
-    in_people_file = [held.person_ids[r] for r in parsed.people if r in held.person_ids]
-    exported = {row["_pk"]: row for row in exporter.people_rows(partnership_id=pid, person_ids=in_people_file)}
-    for ref in parsed.people:
-        if ref in held.person_ids and held.person_ids[ref] in exported:
-            held.people[ref] = exported[held.person_ids[ref]]
-
-    for ref, case_id in Referral.objects.filter(partnership_id=pid).values_list("ref", "case__id"):
+    referrals = Referral.objects.filter(partnership_id=pid).values_list("ref", "case__id")
+    for ref, case_id in referrals.iterator(chunk_size=BATCH):
         if ref in referral_refs and case_id is not None:
             held.case_ids[ref] = case_id
-    in_referrals_file = [held.case_ids[r] for r in parsed.referrals if r in held.case_ids]
-    for row in exporter.referral_rows(partnership_id=pid, case_ids=in_referrals_file):
-        held.referrals[row["referral_ref"]] = row
-
+    # Read by the comparison a batch of refs at a time (exchange.validation.check_references).
     builders: dict[str, Callable[..., Iterator[dict[str, str]]]] = {
         fmt.RISK: exporter.risk_rows,
         fmt.INTERVENTIONS: exporter.intervention_rows,
@@ -402,16 +394,15 @@ def load_held(parsed: Parsed, partnership: Partnership) -> Held:
         fmt.COST_ACCOUNTS: exporter.cost_account_rows,
         fmt.COST_LINES: exporter.cost_line_rows,
     }
-    for name, rows_of in parsed.children.items():
-        named = {held.case_ids[r.referral_ref] for r in rows_of if r.referral_ref in held.case_ids}
-        grouped: dict[str, list[dict[str, str]]] = defaultdict(list)
-        if named:
-            for row in builders[name](partnership_id=pid, case_ids=named):
-                grouped[row["referral_ref"]].append(row)
-        held.children[name] = grouped
-        if name == fmt.INTERVENTIONS:
-            for ref, found in grouped.items():
-                held.open_direct[ref] = sum(1 for r in found if r["type"] == DIRECT and r["status"] in OPEN_STATUSES)
+
+    def rows_of(name: str, ids: list[int]) -> Iterator[dict[str, str]]:
+        if name == fmt.PEOPLE:
+            return exporter.people_rows(partnership_id=pid, person_ids=ids)
+        if name == fmt.REFERRALS:
+            return exporter.referral_rows(partnership_id=pid, case_ids=ids)
+        return builders[name](partnership_id=pid, case_ids=ids)
+
+    held.rows_of = rows_of
     costed = {
         held.case_ids[r.referral_ref]
         for name in (fmt.COST_ACCOUNTS, fmt.COST_LINES)
@@ -421,28 +412,7 @@ def load_held(parsed: Parsed, partnership: Partnership) -> Held:
     if costed:
         for row in exporter.cost_account_rows(partnership_id=pid, case_ids=costed):
             held.account_status[row["referral_ref"]] = row["status"]
-    _compare_parties(parsed, held)
     return held
-
-
-def _compare_parties(parsed: Parsed, held: Held) -> None:
-    """Held referrals name their people by the export's ref; the bundle may name the same person
-    by a ref that now resolves to them (a merged record). Compare people, not spellings."""
-    for ref, row in held.referrals.items():
-        referral = parsed.referrals.get(ref)
-        if referral is None:
-            continue
-        for column in ("victim_ref", "perpetrator_ref"):
-            named = getattr(referral, column)
-            held_pk = _party_pk(row[column], held)
-            if named and held.person_ids.get(named) is not None and held.person_ids.get(named) == held_pk:
-                row[column] = named
-
-
-def _party_pk(export_ref: str, held: Held) -> int | None:
-    if export_ref in held.person_ids:
-        return held.person_ids[export_ref]
-    return person_pk_from_ref(export_ref)
 
 
 # --- writing ---------------------------------------------------------------------------------------------------------

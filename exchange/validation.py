@@ -607,15 +607,27 @@ KEY_WORDS: dict[str, str] = {
 NOT_CHANGED = "an import adds records and never changes them: correct the record in the service"
 
 
+# What is held, as the export writes it, for a file of the bundle and the ids of the records
+# named (person ids for people.csv, case ids for every other file): the importer's exporter.
+HeldRows = Callable[[str, list[int]], Iterable[dict[str, str]]]
+# Refs of held records are compared this many at a time: only one batch of their export
+# rows exists at once, whatever the bundle's size.
+COMPARE_BATCH = 5000
+
+
+def _nothing_held(_name: str, _ids: list[int]) -> Iterable[dict[str, str]]:
+    return ()
+
+
 @dataclass
 class Held:
-    """What the partnership holds, as far as the bundle refers to it."""
+    """What the partnership holds, as far as the bundle refers to it: the ids of the records
+    the bundle's refs name. Their export rows are read while the bundle is compared with
+    them, one batch of refs at a time (``rows_of``), never all at once."""
 
     person_ids: dict[str, int] = field(default_factory=dict)  # bundle person_ref -> Person id
     case_ids: dict[str, int] = field(default_factory=dict)  # referral_ref -> Case id
-    people: dict[str, dict[str, str]] = field(default_factory=dict)  # person_ref -> export row
-    referrals: dict[str, dict[str, str]] = field(default_factory=dict)  # referral_ref -> export row
-    children: dict[str, dict[str, list[dict[str, str]]]] = field(default_factory=dict)  # file -> ref -> rows
+    rows_of: HeldRows = _nothing_held
     open_direct: Counter[str] = field(default_factory=Counter)  # referral_ref -> open direct interventions
     account_status: dict[str, str] = field(default_factory=dict)  # referral_ref -> its held cost account's status
 
@@ -637,36 +649,47 @@ def _differs(errors: ErrorList, name: str, line: int, column: str) -> None:
 def check_references(parsed: Parsed, held: Held, errors: ErrorList) -> Plan:
     """References between the files and to what is held; contradictions with held records; the plan."""
     plan = Plan()
-    bundle_people = set(parsed.people)
-    known_people = bundle_people | set(held.person_ids)
-    for ref, person in parsed.people.items():
-        if ref in held.person_ids:
-            plan.already_held[fmt.PEOPLE] += 1
-            _compare_person(person, held.people.get(ref, {}), parsed, errors)
-        else:
-            plan.people.append(person)
+    for chunk in iter_chunks(parsed.people.items(), COMPARE_BATCH):
+        ids = [held.person_ids[ref] for ref, _ in chunk if ref in held.person_ids]
+        exported = {row["_pk"]: row for row in held.rows_of(fmt.PEOPLE, ids)} if ids else {}
+        for ref, person in chunk:
+            if ref in held.person_ids:
+                plan.already_held[fmt.PEOPLE] += 1
+                _compare_person(person, exported.get(held.person_ids[ref], {}), parsed, errors)
+            else:
+                plan.people.append(person)
     people_readable = fmt.PEOPLE in parsed.readable or fmt.PEOPLE not in parsed.headers
-    for ref, referral in parsed.referrals.items():
-        for column in ("victim_ref", "perpetrator_ref"):
-            value = getattr(referral, column)
-            if value and value not in known_people and people_readable:
-                errors.add(
-                    fmt.REFERRALS,
-                    referral.line,
-                    column,
-                    f"no person '{_shown(value)}' in people.csv or already held by the partnership",
-                )
-        if ref in held.case_ids:
-            plan.already_held[fmt.REFERRALS] += 1
-            _compare_referral(referral, held.referrals.get(ref, {}), parsed, errors)
-        else:
-            plan.referrals.append(referral)
-    known_referrals = set(parsed.referrals) | set(held.case_ids)
+    for chunk in iter_chunks(parsed.referrals.items(), COMPARE_BATCH):
+        ids = [held.case_ids[ref] for ref, _ in chunk if ref in held.case_ids]
+        held_referrals = {row["referral_ref"]: row for row in held.rows_of(fmt.REFERRALS, ids)} if ids else {}
+        for ref, referral in chunk:
+            for column in ("victim_ref", "perpetrator_ref"):
+                value = getattr(referral, column)
+                if value and value not in parsed.people and value not in held.person_ids and people_readable:
+                    errors.add(
+                        fmt.REFERRALS,
+                        referral.line,
+                        column,
+                        f"no person '{_shown(value)}' in people.csv or already held by the partnership",
+                    )
+            if ref in held.case_ids:
+                plan.already_held[fmt.REFERRALS] += 1
+                row = held_referrals.get(ref, {})
+                if row:
+                    _compare_parties(referral, row, held)
+                _compare_referral(referral, row, parsed, errors)
+            else:
+                plan.referrals.append(referral)
     referrals_readable = fmt.REFERRALS in parsed.readable
     for name, rows in parsed.children.items():
         plan.children[name] = []
         for row in rows:
-            if row.referral_ref and row.referral_ref not in known_referrals and referrals_readable:
+            if (
+                row.referral_ref
+                and row.referral_ref not in parsed.referrals
+                and row.referral_ref not in held.case_ids
+                and referrals_readable
+            ):
                 errors.add(
                     name,
                     row.line,
@@ -677,6 +700,16 @@ def check_references(parsed: Parsed, held: Held, errors: ErrorList) -> Plan:
     _check_open_direct(plan, held, errors)
     _check_cost_lines(parsed, plan, held, errors)
     return plan
+
+
+def _compare_parties(referral: ReferralRow, row: dict[str, str], held: Held) -> None:
+    """Held referrals name their people by the export's ref; the bundle may name the same person
+    by a ref that now resolves to them (a merged record). Compare people, not spellings."""
+    for column in ("victim_ref", "perpetrator_ref"):
+        named = getattr(referral, column)
+        held_pk = held.person_ids[row[column]] if row[column] in held.person_ids else person_pk_from_ref(row[column])
+        if named and held.person_ids.get(named) is not None and held.person_ids.get(named) == held_pk:
+            row[column] = named
 
 
 def _check_cost_lines(parsed: Parsed, plan: Plan, held: Held, errors: ErrorList) -> None:
@@ -729,37 +762,45 @@ def _plan_children(name: str, rows: list[ChildRow], parsed: Parsed, held: Held, 
     if not rows:
         return
     present = parsed.headers[name].present
-    held_rows = held.children.get(name, {})
     key_columns = CHILD_KEYS[name]
     key_positions = [present.index(c) for c in key_columns]
-    # Each row's signature once: it is worked out cell by cell, and every row of a re-import is compared.
-    grouped: dict[tuple[str, ...], list[tuple[ChildRow, tuple[str, ...]]]] = defaultdict(list)
+    # The rows of held cases, by referral (every key starts with the referral): compared with
+    # what is held one batch of referrals at a time.
+    of_held: dict[str, list[ChildRow]] = defaultdict(list)
     for row in rows:
         if row.referral_ref in held.case_ids:
-            signature = row.signature
-            grouped[tuple(signature[i] for i in key_positions)].append((row, signature))
+            of_held[row.referral_ref].append(row)
         else:
             plan.children[name].append(row)
-    if not grouped:
-        return
-    held_by_key: dict[tuple[str, ...], Counter[tuple[str, ...]]] = defaultdict(Counter)
-    for ref_rows in held_rows.values():
-        for h in ref_rows:
+    for refs in iter_chunks(of_held, COMPARE_BATCH):
+        held_by_key: dict[tuple[str, ...], Counter[tuple[str, ...]]] = defaultdict(Counter)
+        open_direct: Counter[str] = Counter()
+        for h in held.rows_of(name, [held.case_ids[ref] for ref in refs]):
             held_by_key[tuple(h.get(c, "") for c in key_columns)][tuple(h.get(c, "") for c in present)] += 1
-    for key, bundle_rows in grouped.items():
-        held_here = held_by_key.get(key, Counter())
-        in_bundle = Counter(signature for _, signature in bundle_rows)
-        if set(held_here) - set(in_bundle):
-            for row, _ in bundle_rows:
-                errors.add(name, row.line, "-", f"{KEY_WORDS[name]} is already held with other values; {NOT_CHANGED}")
-            continue
-        skip = Counter(held_here)
-        for row, signature in bundle_rows:
-            if skip[signature] > 0:
-                skip[signature] -= 1
-                plan.already_held[name] += 1
-            else:
-                plan.children[name].append(row)
+            if name == fmt.INTERVENTIONS and h["type"] == DIRECT and h["status"] in OPEN_STATUSES:
+                open_direct[h["referral_ref"]] += 1
+        held.open_direct.update(open_direct)
+        # Each row's signature once: it is worked out cell by cell, and every row of a re-import is compared.
+        grouped: dict[tuple[str, ...], list[tuple[ChildRow, tuple[str, ...]]]] = defaultdict(list)
+        for ref in refs:
+            for row in of_held[ref]:
+                signature = row.signature
+                grouped[tuple(signature[i] for i in key_positions)].append((row, signature))
+        for key, bundle_rows in grouped.items():
+            held_here = held_by_key.get(key, Counter())
+            in_bundle = Counter(signature for _, signature in bundle_rows)
+            if set(held_here) - set(in_bundle):
+                problem = f"{KEY_WORDS[name]} is already held with other values; {NOT_CHANGED}"
+                for row, _ in bundle_rows:
+                    errors.add(name, row.line, "-", problem)
+                continue
+            skip = Counter(held_here)
+            for row, signature in bundle_rows:
+                if skip[signature] > 0:
+                    skip[signature] -= 1
+                    plan.already_held[name] += 1
+                else:
+                    plan.children[name].append(row)
 
 
 def _check_open_direct(plan: Plan, held: Held, errors: ErrorList) -> None:
