@@ -80,6 +80,7 @@ from exchange.validation import (
     person_pk_from_ref,
     read_bundle,
     referenced_refs,
+    referral_batches,
 )
 from followups.models import ReoffendingRecord
 from risk.services import NewAssessment, assessments_current_at_insert, assessments_refresh_current
@@ -727,8 +728,13 @@ def _write_new_rows(
         file=fmt.REFERRALS,
         lines=[row.line for row in plan.referrals for _ in row.crime_references],
     )
-    risk_results = _risk_results(plan.children.get(fmt.RISK, []), ctx)
-    current_risk = _current_of_new_cases(risk_results, {row.ref for row in plan.referrals})
+    new_refs = {row.ref for row in plan.referrals}
+    risk = plan.children.get(fmt.RISK, [])
+    # Each new case's current risk, before its row is written: the rule is per case, so it is
+    # worked out a batch of whole referrals at a time, and only its answers are kept.
+    current_risk: dict[str, str] = {}
+    for batch in referral_batches(risk):
+        current_risk.update(_current_of_new_cases(_risk_results(batch, ctx), new_refs))
     cases = (
         Case(
             partnership_id=partnership.pk,
@@ -769,9 +775,8 @@ def _write_new_rows(
     )
     say(f"shares with agencies: {shared:,} written")
 
-    risk = plan.children.get(fmt.RISK, [])
     if risk:
-        _write_risk(risk_results, case_ids, ctx, now, say, history)
+        _write_risk(risk, new_refs, case_ids, ctx, now, say, history)
     interventions = plan.children.get(fmt.INTERVENTIONS, [])
     if interventions:
         _write_interventions(interventions, case_ids, ctx, say, history)
@@ -945,13 +950,16 @@ def _current_of_new_cases(results: list[RiskResult], new_refs: set[str]) -> dict
 
 
 def _write_risk(
-    results: list[RiskResult],
+    rows: Iterable[ChildRow],
+    new_refs: set[str],
     case_ids: dict[str, int],
     ctx: WriteContext,
     now: dt.datetime,
     say: Progress,
     history: BulkHistory,
 ) -> None:
+    """The assessments and their answers, a batch of whole referrals at a time: each batch is
+    scored and its new cases' current assessments marked (a per-case rule), then written."""
     from risk.models import Answer, Assessment, Status
 
     # What each instrument's assessments were scored with: one object per instrument, which
@@ -985,23 +993,37 @@ def _write_risk(
             completed_at=now,
         )
 
-    assessment_ids = _bulk(Assessment, (assessment(r) for r in results), say, "risk assessments", history,
-                           file=fmt.RISK, lines=[r.row.line for r in results], total=len(results))  # fmt: skip
-    lines = [result.row.line for result in results for _ in result.answers]
-    _bulk(
-        Answer,
-        (
-            Answer(assessment_id=assessment_id, item=item, value=value)
-            for result, assessment_id in zip(results, assessment_ids, strict=True)
-            for item, value in result.answers
-        ),
-        say,
-        "risk answers",
-        history,
-        file=fmt.RISK,
-        lines=lines,
-        total=len(lines),
-    )
+    total = len(rows) if isinstance(rows, Sized) else 0
+    written = answered = 0
+    for batch in referral_batches(rows):
+        results = _risk_results(batch, ctx)
+        _current_of_new_cases(results, new_refs)
+        assessment_ids = _bulk(Assessment, [assessment(r) for r in results], _quiet, "risk assessments", history,
+                               file=fmt.RISK, lines=[r.row.line for r in results])  # fmt: skip
+        lines = [result.row.line for result in results for _ in result.answers]
+        _bulk(
+            Answer,
+            [
+                Answer(assessment_id=assessment_id, item=item, value=value)
+                for result, assessment_id in zip(results, assessment_ids, strict=True)
+                for item, value in result.answers
+            ],
+            _quiet,
+            "risk answers",
+            history,
+            file=fmt.RISK,
+            lines=lines,
+        )
+        written += len(results)
+        answered += len(lines)
+        if total > BATCH:
+            say(f"  risk assessments: {written:,} of {total:,}")
+    say(f"risk assessments: {written:,} written")
+    say(f"risk answers: {answered:,} written")
+
+
+def _quiet(_message: str) -> None:
+    """The progress of a batch written as part of a larger whole, which says its own."""
 
 
 def _write_interventions(

@@ -22,12 +22,16 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import itertools
+import pickle
 import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
+
+from django.db import connection
 
 from cases.identifiers import normalise_crime_reference, normalise_identifier, valid_nhs_number, valid_pnc_id
 from exchange import format as fmt
@@ -44,6 +48,10 @@ class _Invalid:
 
     def __bool__(self) -> bool:
         return False
+
+    def __reduce__(self) -> str:
+        # The one instance, when a staged row is read back: rules test it by identity.
+        return "INVALID"
 
 
 INVALID: Any = _Invalid()
@@ -177,6 +185,123 @@ class ChildRow:
         return tuple(canonical(self.values[c]) for c in self.present)
 
 
+# Rows staged and read back this many at a time: the most of a file that is in memory at once.
+STAGE_BATCH = 5000
+_staging_tables = itertools.count(1)
+
+
+class StagedRows:
+    """The child rows of one file (or the plan's share of them), kept in a temporary table of
+    the import's transaction (``ON COMMIT DROP``) instead of a list.
+
+    Appended rows go in with one ``COPY`` per batch; iterating reads them back in the order
+    they were appended, one batch at a time, as ``ChildRow`` objects that live only as long
+    as their batch is used. A row's typed values are stored pickled: they come back exactly
+    as they were parsed (dates, amounts, ``INVALID``), and they are this transaction's own
+    bytes, written and read by this process only.
+    """
+
+    def __init__(self, positions: dict[str, int], present: Callable[[], tuple[str, ...]]) -> None:
+        if not connection.in_atomic_block:
+            raise RuntimeError("staged rows live in a transaction: read the bundle inside the import's")
+        self.positions = positions
+        self._present = present
+        self.table = f"exchange_staged_rows_{next(_staging_tables)}"
+        self._pending: list[tuple[int, int, str, bytes]] = []
+        self._count = 0
+        self._created = False
+
+    @classmethod
+    def like(cls, other: StagedRows) -> StagedRows:
+        return cls(other.positions, other._present)
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __bool__(self) -> bool:
+        return self._count > 0
+
+    def append(self, row: ChildRow) -> None:
+        values = row.values._items if isinstance(row.values, RowValues) else tuple(row.values.values())
+        self._count += 1
+        self._pending.append((self._count, row.line, row.referral_ref, pickle.dumps(values, pickle.HIGHEST_PROTOCOL)))
+        if len(self._pending) >= STAGE_BATCH:
+            self._flush()
+
+    def _flush(self) -> None:
+        with connection.cursor() as cursor:
+            if not self._created:
+                cursor.execute(
+                    f"CREATE TEMP TABLE {self.table} (seq integer PRIMARY KEY, line integer NOT NULL, "
+                    "referral_ref text NOT NULL, cells bytea NOT NULL) ON COMMIT DROP"
+                )
+                cursor.execute(f"CREATE INDEX ON {self.table} (referral_ref, seq)")
+                self._created = True
+            if self._pending:
+                with cursor.cursor.copy(f"COPY {self.table} (seq, line, referral_ref, cells) FROM STDIN") as copy:
+                    for staged in self._pending:
+                        copy.write_row(staged)
+        self._pending = []
+
+    def _read(self, where: str, params: list[Any], *, by_referral: bool = False) -> Iterator[ChildRow]:
+        if not self._count:
+            return
+        self._flush()
+        present = self._present()
+        # Keyset pages: on the order appended, or on (referral, order appended).
+        key, after = ("(referral_ref, seq)", ["", 0]) if by_referral else ("seq", [0])
+        while True:
+            with connection.cursor() as cursor:
+                # The table's name is this class's own, ``where`` a constant; values are parameters.
+                columns = "seq, line, referral_ref, cells"
+                place = "(%s, %s)" if by_referral else "%s"
+                sql = f"SELECT {columns} FROM {self.table} WHERE {key} > {place}{where} ORDER BY {key} LIMIT %s"  # noqa: S608
+                cursor.execute(sql, [*after, *params, STAGE_BATCH])
+                batch = cursor.fetchall()
+            if not batch:
+                return
+            after = [batch[-1][2], batch[-1][0]] if by_referral else [batch[-1][0]]
+            for _, line, ref, cells in batch:
+                values = pickle.loads(cells)  # noqa: S301 (bytes this process pickled, in its own temporary table)
+                yield ChildRow(line, ref, RowValues(self.positions, values), present)
+
+    def __iter__(self) -> Iterator[ChildRow]:
+        return self._read("", [])
+
+    def of_referrals(self, refs: list[str]) -> Iterator[ChildRow]:
+        """The rows naming these referrals, in the order they were appended."""
+        return self._read(" AND referral_ref = ANY(%s)", [refs])
+
+
+def referral_batches(rows: Iterable[ChildRow]) -> Iterator[list[ChildRow]]:
+    """The rows in batches of whole referrals (about ``STAGE_BATCH`` rows; more when one
+    referral alone has more), each referral's rows in the order appended: for the rules that
+    are per case."""
+    if isinstance(rows, StagedRows):
+        ordered: Iterable[ChildRow] = rows._read("", [], by_referral=True)
+    else:
+        ordered = sorted(rows, key=lambda row: row.referral_ref)
+    batch: list[ChildRow] = []
+    for row in ordered:
+        if len(batch) >= STAGE_BATCH and row.referral_ref != batch[-1].referral_ref:
+            yield batch
+            batch = []
+        batch.append(row)
+    if batch:
+        yield batch
+
+
+def rows_of_referrals(rows: Iterable[ChildRow], refs: list[str]) -> Iterator[ChildRow]:
+    if isinstance(rows, StagedRows):
+        return rows.of_referrals(refs)
+    wanted = set(refs)
+    return (row for row in rows if row.referral_ref in wanted)
+
+
+def _plan_rows(rows: Iterable[ChildRow]) -> list[ChildRow] | StagedRows:
+    return StagedRows.like(rows) if isinstance(rows, StagedRows) else []
+
+
 @dataclass
 class FileHeader:
     present: tuple[str, ...]
@@ -186,7 +311,8 @@ class FileHeader:
 class Parsed:
     people: dict[str, PersonRow] = field(default_factory=dict)
     referrals: dict[str, ReferralRow] = field(default_factory=dict)
-    children: dict[str, list[ChildRow]] = field(default_factory=dict)
+    # Staged in temporary tables while an import reads the bundle (lists where a test builds one).
+    children: dict[str, Any] = field(default_factory=dict)
     headers: dict[str, FileHeader] = field(default_factory=dict)
     # Files whose rows could be read (a file missing required columns cannot).
     readable: set[str] = field(default_factory=set)
@@ -376,6 +502,7 @@ def read_bundle(bundle: Bundle, *, today: dt.date, errors: ErrorList) -> Parsed:
     ):
         parsed.children[name] = []
         if bundle.has(name):
+            parsed.children[name] = _staged(parsed, name)
             _read(bundle, name, errors, parsed, today, _child_rule(parsed, errors, name, rule))
     # The optional files (version 2's victim outcomes, the costs): only when the bundle has
     # them, so a bundle without them is read, planned and imported exactly as before.
@@ -386,9 +513,14 @@ def read_bundle(bundle: Bundle, *, today: dt.date, errors: ErrorList) -> Parsed:
         (fmt.COST_LINES, _cost_line_rule),
     ):
         if bundle.has(name):
-            parsed.children[name] = []
+            parsed.children[name] = _staged(parsed, name)
             _read(bundle, name, errors, parsed, today, _child_rule(parsed, errors, name, rule))
     return parsed
+
+
+def _staged(parsed: Parsed, name: str) -> StagedRows:
+    positions = {column.name: place for place, column in enumerate(fmt.SPECS[name].columns)}
+    return StagedRows(positions, lambda: parsed.headers[name].present)
 
 
 def _duplicate(errors: ErrorList, name: str, line: int, column: str, first: int) -> None:
@@ -570,7 +702,7 @@ def _child_rule(
 ) -> Callable[[int, dict[str, Any]], None]:
     rows = parsed.children[name]
     # Every row of a file has the file's columns in the same order (validation's ``_read``).
-    positions = {column.name: place for place, column in enumerate(fmt.SPECS[name].columns)}
+    positions = rows.positions
 
     def on_row(line: int, v: dict[str, Any]) -> None:
         if rule is not None:
@@ -638,7 +770,7 @@ class Plan:
 
     people: list[PersonRow] = field(default_factory=list)
     referrals: list[ReferralRow] = field(default_factory=list)
-    children: dict[str, list[ChildRow]] = field(default_factory=dict)
+    children: dict[str, Any] = field(default_factory=dict)  # file -> its rows to add (as Parsed's)
     already_held: Counter[str] = field(default_factory=Counter)  # file -> rows already held
 
 
@@ -651,7 +783,7 @@ def check_references(parsed: Parsed, held: Held, errors: ErrorList) -> Plan:
     plan = Plan()
     for chunk in iter_chunks(parsed.people.items(), COMPARE_BATCH):
         ids = [held.person_ids[ref] for ref, _ in chunk if ref in held.person_ids]
-        exported = {row["_pk"]: row for row in held.rows_of(fmt.PEOPLE, ids)} if ids else {}
+        exported: dict[Any, dict[str, str]] = {row["_pk"]: row for row in held.rows_of(fmt.PEOPLE, ids)} if ids else {}
         for ref, person in chunk:
             if ref in held.person_ids:
                 plan.already_held[fmt.PEOPLE] += 1
@@ -682,7 +814,7 @@ def check_references(parsed: Parsed, held: Held, errors: ErrorList) -> Plan:
                 plan.referrals.append(referral)
     referrals_readable = fmt.REFERRALS in parsed.readable
     for name, rows in parsed.children.items():
-        plan.children[name] = []
+        plan.children[name] = _plan_rows(rows)
         for row in rows:
             if (
                 row.referral_ref
@@ -764,12 +896,12 @@ def _plan_children(name: str, rows: list[ChildRow], parsed: Parsed, held: Held, 
     present = parsed.headers[name].present
     key_columns = CHILD_KEYS[name]
     key_positions = [present.index(c) for c in key_columns]
-    # The rows of held cases, by referral (every key starts with the referral): compared with
-    # what is held one batch of referrals at a time.
-    of_held: dict[str, list[ChildRow]] = defaultdict(list)
+    # The referrals held that the file's rows name (every key starts with the referral): their
+    # rows are compared with what is held one batch of referrals at a time.
+    of_held: dict[str, None] = {}
     for row in rows:
         if row.referral_ref in held.case_ids:
-            of_held[row.referral_ref].append(row)
+            of_held.setdefault(row.referral_ref)
         else:
             plan.children[name].append(row)
     for refs in iter_chunks(of_held, COMPARE_BATCH):
@@ -781,9 +913,12 @@ def _plan_children(name: str, rows: list[ChildRow], parsed: Parsed, held: Held, 
                 open_direct[h["referral_ref"]] += 1
         held.open_direct.update(open_direct)
         # Each row's signature once: it is worked out cell by cell, and every row of a re-import is compared.
+        by_referral: dict[str, list[ChildRow]] = defaultdict(list)
+        for row in rows_of_referrals(rows, refs):
+            by_referral[row.referral_ref].append(row)
         grouped: dict[tuple[str, ...], list[tuple[ChildRow, tuple[str, ...]]]] = defaultdict(list)
         for ref in refs:
-            for row in of_held[ref]:
+            for row in by_referral[ref]:
                 signature = row.signature
                 grouped[tuple(signature[i] for i in key_positions)].append((row, signature))
         for key, bundle_rows in grouped.items():
