@@ -224,7 +224,9 @@ class StagedRows:
     def append(self, row: ChildRow) -> None:
         values = row.values._items if isinstance(row.values, RowValues) else tuple(row.values.values())
         self._count += 1
-        self._pending.append((self._count, row.line, row.referral_ref, pickle.dumps(values, pickle.HIGHEST_PROTOCOL)))
+        # A ref that failed its cell check (INVALID) is kept in the values, and indexed as "".
+        ref = row.referral_ref if isinstance(row.referral_ref, str) else ""
+        self._pending.append((self._count, row.line, ref, pickle.dumps(values, pickle.HIGHEST_PROTOCOL)))
         if len(self._pending) >= STAGE_BATCH:
             self._flush()
 
@@ -261,9 +263,10 @@ class StagedRows:
             if not batch:
                 return
             after = [batch[-1][2], batch[-1][0]] if by_referral else [batch[-1][0]]
-            for _, line, ref, cells in batch:
+            place = self.positions["referral_ref"]
+            for _, line, _ref, cells in batch:
                 values = pickle.loads(cells)  # noqa: S301 (bytes this process pickled, in its own temporary table)
-                yield ChildRow(line, ref, RowValues(self.positions, values), present)
+                yield ChildRow(line, values[place], RowValues(self.positions, values), present)
 
     def __iter__(self) -> Iterator[ChildRow]:
         return self._read("", [])

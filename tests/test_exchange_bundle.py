@@ -101,6 +101,26 @@ def test_errors_in_three_files_are_all_reported_and_nothing_is_written(tmp_path:
     assert counts() == before  # not even the partnership --create would have made
 
 
+@pytest.mark.parametrize("again", [False, True])
+def test_a_child_row_whose_referral_ref_failed_its_check_is_reported_by_its_line(tmp_path: Path, again: bool) -> None:
+    # The rows of the child files are kept in staging tables until the write: a ref that is
+    # not text (empty, or not storable) must come back as the same failed cell, checked once.
+    if again:
+        assert run_import(write_bundle(tmp_path / "first")).ok
+    files = dict(FILES)
+    files["interventions.csv"] = FILES["interventions.csv"].replace(
+        "C3,perpetrator_direct_intervention,2020-01-10", ",perpetrator_direct_intervention,2020-01-10"
+    )
+    files["reoffending.csv"] = FILES["reoffending.csv"].replace("C2,2019-06-01", "C\x012,2019-06-01")
+    before = counts()
+    result = run_import(write_bundle(tmp_path / "bad", files), create="" if again else "North")
+    assert [str(e) for e in result.errors] == [
+        "interventions.csv:3: referral_ref: a value is required",
+        "reoffending.csv:3: referral_ref: contains a control character (U+0001), which cannot be stored",
+    ]
+    assert counts() == before
+
+
 def test_the_command_prints_every_error_and_exits_non_zero(tmp_path: Path) -> None:
     files = dict(FILES)
     files["risk_assessments.csv"] = FILES["risk_assessments.csv"].replace(
