@@ -250,6 +250,7 @@ class StagedRows:
             return
         self._flush()
         present = self._present()
+        ref_at = self.positions["referral_ref"]
         # Keyset pages: on the order appended, or on (referral, order appended).
         key, after = ("(referral_ref, seq)", ["", 0]) if by_referral else ("seq", [0])
         while True:
@@ -263,10 +264,9 @@ class StagedRows:
             if not batch:
                 return
             after = [batch[-1][2], batch[-1][0]] if by_referral else [batch[-1][0]]
-            place = self.positions["referral_ref"]
             for _, line, _ref, cells in batch:
                 values = pickle.loads(cells)  # noqa: S301 (bytes this process pickled, in its own temporary table)
-                yield ChildRow(line, values[place], RowValues(self.positions, values), present)
+                yield ChildRow(line, values[ref_at], RowValues(self.positions, values), present)
 
     def __iter__(self) -> Iterator[ChildRow]:
         return self._read("", [])
