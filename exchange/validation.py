@@ -1,5 +1,6 @@
 """Validating a bundle: every cell, every row's own rules, references between files, and what
-the partnership already holds. Nothing here writes.
+the partnership already holds. Nothing here writes to the service's tables: the child
+files' rows wait for the write in temporary tables of the import's transaction (StagedRows).
 
 Every problem found is kept (the import prints them all, as ``file:line: column: problem``);
 a bad cell does not stop the row, a bad row does not stop the file, a bad file does not stop
@@ -142,8 +143,8 @@ class ReferralRow:
 class RowValues(Mapping[str, Any]):
     """One row's typed values, read like the dict they were parsed into, kept as a tuple.
 
-    A large bundle's child rows are held from validation to the write; a dict per row was
-    most of that memory. The column positions are one dict shared by every row of a file.
+    A batch of a file's rows is in memory at a time (StagedRows); a dict per row was most
+    of that memory. The column positions are one dict shared by every row of a file.
     """
 
     __slots__ = ("_items", "_positions")
