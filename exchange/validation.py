@@ -277,6 +277,133 @@ class StagedRows:
         return self._read(" AND referral_ref = ANY(%s)", [refs])
 
 
+class StagedRecords:
+    """The rows of people.csv or referrals.csv (or the plan's share of them) by their ref, kept in
+    a temporary table of the import's transaction (``ON COMMIT DROP``) instead of a dict.
+
+    Rows arrive from the reader a batch at a time (``receive``) and wait, with their cells
+    checked, until the batch is full: the row rule (``check``) then runs over the batch in
+    line order, after one query has told which of its refs are already staged and on which
+    line, so that a duplicate is "duplicate of line N" and stops its row's rule exactly as
+    when every row was in a dict. Rows the rule keeps (``add``) go in with one ``COPY`` per
+    batch, their fields pickled (they come back exactly as parsed); iterating reads them back
+    in line order a batch at a time. Refs are unique here, as they are per partnership.
+    """
+
+    def __init__(self, kind: type[PersonRow] | type[ReferralRow], ref_column: str) -> None:
+        if not connection.in_atomic_block:
+            raise RuntimeError("staged rows live in a transaction: read the bundle inside the import's")
+        self.kind = kind
+        self.ref_column = ref_column
+        self.table = f"exchange_staged_records_{next(_staging_tables)}"
+        self.check: Callable[[int, dict[str, Any]], None] | None = None
+        self._waiting: list[tuple[int, dict[str, Any]]] = []
+        # The first line of each ref of the batch being checked: those staged before it and its own.
+        self._lines: dict[str, int] = {}
+        self._pending: list[tuple[int, str, bytes]] = []
+        self._count = 0
+        self._created = False
+
+    @classmethod
+    def like(cls, other: StagedRecords) -> StagedRecords:
+        return cls(other.kind, other.ref_column)
+
+    def __len__(self) -> int:
+        self.settle()
+        return self._count
+
+    def __bool__(self) -> bool:
+        return len(self) > 0
+
+    def receive(self, line: int, values: dict[str, Any]) -> None:
+        """A row read with its cells checked: its rule runs with the rest of its batch."""
+        self._waiting.append((line, values))
+        if len(self._waiting) >= STAGE_BATCH:
+            self.settle()
+
+    def settle(self) -> None:
+        """Run the row rule over the rows waiting, in line order."""
+        waiting, self._waiting = self._waiting, []
+        if not waiting or self.check is None:
+            return
+        refs = list({v[self.ref_column] for _, v in waiting if v[self.ref_column]})
+        self._lines = self.first_lines(refs)
+        for line, values in waiting:
+            self.check(line, values)
+        self._lines = {}
+
+    def first_line(self, ref: str) -> int | None:
+        """The line of the row staged with this ref, as far as the batch being checked asked."""
+        return self._lines.get(ref)
+
+    def add(self, row: PersonRow | ReferralRow) -> None:
+        self._count += 1
+        self._lines[row.ref] = row.line
+        fields = tuple(getattr(row, name) for name in self.kind.__slots__)
+        self._pending.append((row.line, row.ref, pickle.dumps(fields, pickle.HIGHEST_PROTOCOL)))
+        if len(self._pending) >= STAGE_BATCH:
+            self._flush()
+
+    def _flush(self) -> None:
+        with connection.cursor() as cursor:
+            if not self._created:
+                cursor.execute(
+                    f"CREATE TEMP TABLE {self.table} (line integer PRIMARY KEY, ref text NOT NULL, "
+                    "cells bytea NOT NULL) ON COMMIT DROP"
+                )
+                cursor.execute(f"CREATE INDEX ON {self.table} (ref)")
+                self._created = True
+            if self._pending:
+                with cursor.cursor.copy(f"COPY {self.table} (line, ref, cells) FROM STDIN") as copy:
+                    for staged in self._pending:
+                        copy.write_row(staged)
+        self._pending = []
+
+    def first_lines(self, refs: list[str]) -> dict[str, int]:
+        """The line of each of these refs that is staged."""
+        self._flush()
+        if not refs:
+            return {}
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT ref, line FROM {self.table} WHERE ref = ANY(%s)", [refs])  # noqa: S608
+            return dict(cursor.fetchall())
+
+    def refs_among(self, refs: Iterable[str]) -> set[str]:
+        """Which of these refs are staged (a batch's worth at a time)."""
+        self.settle()
+        return set(self.first_lines(list(refs))) if self._count else set()
+
+    def __getitem__(self, ref: str) -> PersonRow | ReferralRow:
+        self.settle()
+        self._flush()
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT cells FROM {self.table} WHERE ref = %s", [ref])  # noqa: S608
+            found = cursor.fetchone()
+        if found is None:
+            raise KeyError(ref)
+        return self.kind(*pickle.loads(found[0]))  # noqa: S301 (bytes this process pickled, in its own temporary table)
+
+    def __iter__(self) -> Iterator[Any]:
+        """The rows in line order, one batch in memory at a time."""
+        self.settle()
+        if not self._count:
+            return
+        self._flush()
+        after = 0
+        while True:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"SELECT line, cells FROM {self.table} WHERE line > %s ORDER BY line LIMIT %s",  # noqa: S608
+                    [after, STAGE_BATCH],
+                )
+                batch = cursor.fetchall()
+            if not batch:
+                return
+            after = batch[-1][0]
+            for _, cells in batch:
+                yield self.kind(*pickle.loads(cells))  # noqa: S301 (as above)
+
+
 def referral_batches(rows: Iterable[ChildRow]) -> Iterator[list[ChildRow]]:
     """The rows in batches of whole referrals (about ``STAGE_BATCH`` rows; more when one
     referral alone has more), each referral's rows in the order appended: for the rules that
@@ -313,8 +440,9 @@ class FileHeader:
 
 @dataclass
 class Parsed:
-    people: dict[str, PersonRow] = field(default_factory=dict)
-    referrals: dict[str, ReferralRow] = field(default_factory=dict)
+    # Staged in temporary tables of the import's transaction, by ref.
+    people: StagedRecords = field(default_factory=lambda: StagedRecords(PersonRow, "person_ref"))
+    referrals: StagedRecords = field(default_factory=lambda: StagedRecords(ReferralRow, "referral_ref"))
     # Staged in temporary tables while an import reads the bundle (lists where a test builds one).
     children: dict[str, Any] = field(default_factory=dict)
     headers: dict[str, FileHeader] = field(default_factory=dict)
@@ -495,10 +623,16 @@ def read_bundle(bundle: Bundle, *, today: dt.date, errors: ErrorList) -> Parsed:
         errors.add(unknown, 0, "-", f"not a file of the bundle format (its files are: {', '.join(fmt.ALL_FILES)})")
     if not bundle.has(fmt.REFERRALS):
         errors.add(fmt.REFERRALS, 0, "-", "the bundle has no referrals.csv, which is required")
+    # The rows of people.csv and referrals.csv are checked by their rule a batch at a time, as
+    # the staging table answers which refs are duplicates (StagedRecords.settle).
     if bundle.has(fmt.PEOPLE):
-        _read(bundle, fmt.PEOPLE, errors, parsed, today, _people_rule(parsed, errors))
+        parsed.people.check = _people_rule(parsed, errors)
+        _read(bundle, fmt.PEOPLE, errors, parsed, today, parsed.people.receive)
+        parsed.people.settle()
     if bundle.has(fmt.REFERRALS):
-        _read(bundle, fmt.REFERRALS, errors, parsed, today, _referral_rule(parsed, errors))
+        parsed.referrals.check = _referral_rule(parsed, errors)
+        _read(bundle, fmt.REFERRALS, errors, parsed, today, parsed.referrals.receive)
+        parsed.referrals.settle()
     for name, rule in (
         (fmt.RISK, _risk_rule),
         (fmt.INTERVENTIONS, _intervention_rule),
@@ -536,8 +670,8 @@ def _people_rule(parsed: Parsed, errors: ErrorList) -> Callable[[int, dict[str, 
 
     def rule(line: int, v: dict[str, Any]) -> None:
         ref = v["person_ref"]
-        if ref and ref in parsed.people:
-            _duplicate(errors, name, line, "person_ref", parsed.people[ref].line)
+        if ref and (first := parsed.people.first_line(ref)) is not None:
+            _duplicate(errors, name, line, "person_ref", first)
             return
         pnc = normalise_identifier(v["pnc_id"]) if v["pnc_id"] else v["pnc_id"]
         if pnc and not valid_pnc_id(pnc):
@@ -548,9 +682,8 @@ def _people_rule(parsed: Parsed, errors: ErrorList) -> Callable[[int, dict[str, 
             errors.add(name, line, "nhs_number", "is not a valid 10-digit NHS number")
             nhs = INVALID
         if ref:
-            parsed.people[ref] = PersonRow(
-                line, ref, v["gender"], v["date_of_birth"], v["age_band"], pnc, nhs, v["given_name"], v["family_name"]
-            )
+            born, band, given, family = v["date_of_birth"], v["age_band"], v["given_name"], v["family_name"]
+            parsed.people.add(PersonRow(line, ref, v["gender"], born, band, pnc, nhs, given, family))
 
     return rule
 
@@ -560,8 +693,8 @@ def _referral_rule(parsed: Parsed, errors: ErrorList) -> Callable[[int, dict[str
 
     def rule(line: int, v: dict[str, Any]) -> None:
         ref = v["referral_ref"]
-        if ref and ref in parsed.referrals:
-            _duplicate(errors, name, line, "referral_ref", parsed.referrals[ref].line)
+        if ref and (first := parsed.referrals.first_line(ref)) is not None:
+            _duplicate(errors, name, line, "referral_ref", first)
             return
         received, decision, decided, closed = v["received_on"], v["decision"], v["decided_on"], v["closed_on"]
         if decision == "pending" and decided is not None:
@@ -582,24 +715,26 @@ def _referral_rule(parsed: Parsed, errors: ErrorList) -> Callable[[int, dict[str
         if any(len(r) > 40 for r in refs):
             errors.add(name, line, "crime_reference", "a crime reference has at most 40 characters")
         if ref:
-            parsed.referrals[ref] = ReferralRow(
-                line,
-                ref,
-                received,
-                v["referring_agency"],
-                refs,
-                v["offence"],
-                v["referral_reason"],
-                victim,
-                perpetrator,
-                v["relationship"],
-                decision,
-                decided,
-                int(v["tier"]) if v["tier"] else None,
-                v["stalker_type"],
-                None if v["heard_at_clinic"] == "" else (v["heard_at_clinic"] == "yes"),
-                closed,
-                *(_yes_no(v.get(c, "")) for c in fmt.FACTOR_COLUMNS),
+            parsed.referrals.add(
+                ReferralRow(
+                    line,
+                    ref,
+                    received,
+                    v["referring_agency"],
+                    refs,
+                    v["offence"],
+                    v["referral_reason"],
+                    victim,
+                    perpetrator,
+                    v["relationship"],
+                    decision,
+                    decided,
+                    int(v["tier"]) if v["tier"] else None,
+                    v["stalker_type"],
+                    None if v["heard_at_clinic"] == "" else (v["heard_at_clinic"] == "yes"),
+                    closed,
+                    *(_yes_no(v.get(c, "")) for c in fmt.FACTOR_COLUMNS),
+                )
             )
 
     return rule
@@ -772,8 +907,9 @@ class Held:
 class Plan:
     """What an import of the bundle adds: the rows not yet held."""
 
-    people: list[PersonRow] = field(default_factory=list)
-    referrals: list[ReferralRow] = field(default_factory=list)
+    # Staged, as Parsed's.
+    people: StagedRecords = field(default_factory=lambda: StagedRecords(PersonRow, "person_ref"))
+    referrals: StagedRecords = field(default_factory=lambda: StagedRecords(ReferralRow, "referral_ref"))
     children: dict[str, Any] = field(default_factory=dict)  # file -> its rows to add (as Parsed's)
     already_held: Counter[str] = field(default_factory=Counter)  # file -> rows already held
 
@@ -785,23 +921,27 @@ def _differs(errors: ErrorList, name: str, line: int, column: str) -> None:
 def check_references(parsed: Parsed, held: Held, errors: ErrorList) -> Plan:
     """References between the files and to what is held; contradictions with held records; the plan."""
     plan = Plan()
-    for chunk in iter_chunks(parsed.people.items(), COMPARE_BATCH):
-        ids = [held.person_ids[ref] for ref, _ in chunk if ref in held.person_ids]
+    for chunk in iter_chunks(parsed.people, COMPARE_BATCH):
+        ids = [held.person_ids[person.ref] for person in chunk if person.ref in held.person_ids]
         exported: dict[Any, dict[str, str]] = {row["_pk"]: row for row in held.rows_of(fmt.PEOPLE, ids)} if ids else {}
-        for ref, person in chunk:
-            if ref in held.person_ids:
+        for person in chunk:
+            if person.ref in held.person_ids:
                 plan.already_held[fmt.PEOPLE] += 1
-                _compare_person(person, exported.get(held.person_ids[ref], {}), parsed, errors)
+                _compare_person(person, exported.get(held.person_ids[person.ref], {}), parsed, errors)
             else:
-                plan.people.append(person)
+                plan.people.add(person)
     people_readable = fmt.PEOPLE in parsed.readable or fmt.PEOPLE not in parsed.headers
-    for chunk in iter_chunks(parsed.referrals.items(), COMPARE_BATCH):
-        ids = [held.case_ids[ref] for ref, _ in chunk if ref in held.case_ids]
+    for chunk in iter_chunks(parsed.referrals, COMPARE_BATCH):
+        ids = [held.case_ids[referral.ref] for referral in chunk if referral.ref in held.case_ids]
         held_referrals = {row["referral_ref"]: row for row in held.rows_of(fmt.REFERRALS, ids)} if ids else {}
-        for ref, referral in chunk:
+        # The people the batch names that are not held: which of them people.csv has.
+        named = {r for referral in chunk for r in (referral.victim_ref, referral.perpetrator_ref) if r}
+        in_bundle = parsed.people.refs_among(r for r in named if r not in held.person_ids)
+        for referral in chunk:
+            ref = referral.ref
             for column in ("victim_ref", "perpetrator_ref"):
                 value = getattr(referral, column)
-                if value and value not in parsed.people and value not in held.person_ids and people_readable:
+                if value and value not in in_bundle and value not in held.person_ids and people_readable:
                     errors.add(
                         fmt.REFERRALS,
                         referral.line,
@@ -815,23 +955,28 @@ def check_references(parsed: Parsed, held: Held, errors: ErrorList) -> Plan:
                     _compare_parties(referral, row, held)
                 _compare_referral(referral, row, parsed, errors)
             else:
-                plan.referrals.append(referral)
+                plan.referrals.add(referral)
     referrals_readable = fmt.REFERRALS in parsed.readable
     for name, rows in parsed.children.items():
         plan.children[name] = _plan_rows(rows)
-        for row in rows:
-            if (
-                row.referral_ref
-                and row.referral_ref not in parsed.referrals
-                and row.referral_ref not in held.case_ids
-                and referrals_readable
-            ):
-                errors.add(
-                    name,
-                    row.line,
-                    "referral_ref",
-                    f"no referral '{_shown(row.referral_ref)}' in referrals.csv or already held by the partnership",
-                )
+        for chunk in iter_chunks(rows, STAGE_BATCH):
+            # Which of the referrals the batch names that are not held referrals.csv has.
+            known = parsed.referrals.refs_among(
+                {r.referral_ref for r in chunk if r.referral_ref and r.referral_ref not in held.case_ids}
+            )
+            for row in chunk:
+                if (
+                    row.referral_ref
+                    and row.referral_ref not in known
+                    and row.referral_ref not in held.case_ids
+                    and referrals_readable
+                ):
+                    errors.add(
+                        name,
+                        row.line,
+                        "referral_ref",
+                        f"no referral '{_shown(row.referral_ref)}' in referrals.csv or already held by the partnership",
+                    )
         _plan_children(name, rows, parsed, held, errors, plan)
     _check_open_direct(plan, held, errors)
     _check_cost_lines(parsed, plan, held, errors)
@@ -959,10 +1104,11 @@ def _check_open_direct(plan: Plan, held: Held, errors: ErrorList) -> None:
 
 def referenced_refs(parsed: Parsed) -> tuple[set[str], set[str]]:
     """The person refs and referral refs the bundle names anywhere."""
-    people = set(parsed.people)
-    for referral in parsed.referrals.values():
+    people = {person.ref for person in parsed.people}
+    referrals: set[str] = set()
+    for referral in parsed.referrals:
+        referrals.add(referral.ref)
         people.update(r for r in (referral.victim_ref, referral.perpetrator_ref) if r)
-    referrals = set(parsed.referrals)
     for rows in parsed.children.values():
         referrals.update(r.referral_ref for r in rows if r.referral_ref)
     return people, referrals
