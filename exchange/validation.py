@@ -35,6 +35,7 @@ from typing import Any
 from django.db import connection
 
 from cases.identifiers import normalise_crime_reference, normalise_identifier, valid_nhs_number, valid_pnc_id
+from cases.models import Case, Referral
 from exchange import format as fmt
 from exchange.reader import Bundle, CsvProblem
 from interventions.models import DIRECT, OPEN_STATUSES
@@ -178,6 +179,9 @@ class ChildRow:
     values: Mapping[str, Any]
     # The columns in the file's header (one tuple shared by every row of the file).
     present: tuple[str, ...]
+    # The case of the referral, once it is written (StagedRows.resolve_cases), for the write;
+    # 0 before.
+    case_id: int = 0
 
     @property
     def signature(self) -> tuple[str, ...]:
@@ -211,6 +215,7 @@ class StagedRows:
         self._pending: list[tuple[int, int, str, bytes]] = []
         self._count = 0
         self._created = False
+        self._partnership_id: int | None = None
 
     @classmethod
     def like(cls, other: StagedRows) -> StagedRows:
@@ -246,6 +251,12 @@ class StagedRows:
                         copy.write_row(staged)
         self._pending = []
 
+    def resolve_cases(self, partnership_id: int) -> None:
+        """From now on each row read back carries its referral's case id (``ChildRow.case_id``),
+        joined in the database with the partnership's referrals: the write needs no dictionary
+        of every ref's case."""
+        self._partnership_id = partnership_id
+
     def _read(self, where: str, params: list[Any], *, by_referral: bool = False) -> Iterator[ChildRow]:
         if not self._count:
             return
@@ -253,28 +264,39 @@ class StagedRows:
         present = self._present()
         ref_at = self.positions["referral_ref"]
         # Keyset pages: on the order appended, or on (referral, order appended).
-        key, after = ("(referral_ref, seq)", ["", 0]) if by_referral else ("seq", [0])
+        key, after = ("(s.referral_ref, s.seq)", ["", 0]) if by_referral else ("s.seq", [0])
+        joins, join_params = "", []
+        if self._partnership_id is not None:
+            joins = (
+                f" LEFT JOIN {Referral._meta.db_table} r ON r.partnership_id = %s AND r.ref = s.referral_ref"
+                f" LEFT JOIN {Case._meta.db_table} c ON c.referral_id = r.id"
+            )
+            join_params = [self._partnership_id]
+        case_column = "c.id" if joins else "NULL"
         while True:
             with connection.cursor() as cursor:
                 # The table's name is this class's own, ``where`` a constant; values are parameters.
-                columns = "seq, line, referral_ref, cells"
+                columns = f"s.seq, s.line, s.referral_ref, s.cells, {case_column}"
                 place = "(%s, %s)" if by_referral else "%s"
-                sql = f"SELECT {columns} FROM {self.table} WHERE {key} > {place}{where} ORDER BY {key} LIMIT %s"  # noqa: S608
-                cursor.execute(sql, [*after, *params, STAGE_BATCH])
+                sql = (
+                    f"SELECT {columns} FROM {self.table} s{joins} "  # noqa: S608
+                    f"WHERE {key} > {place}{where} ORDER BY {key} LIMIT %s"
+                )
+                cursor.execute(sql, [*join_params, *after, *params, STAGE_BATCH])
                 batch = cursor.fetchall()
             if not batch:
                 return
             after = [batch[-1][2], batch[-1][0]] if by_referral else [batch[-1][0]]
-            for _, line, _ref, cells in batch:
+            for _, line, _ref, cells, case_id in batch:
                 values = pickle.loads(cells)  # noqa: S301 (bytes this process pickled, in its own temporary table)
-                yield ChildRow(line, values[ref_at], RowValues(self.positions, values), present)
+                yield ChildRow(line, values[ref_at], RowValues(self.positions, values), present, case_id or 0)
 
     def __iter__(self) -> Iterator[ChildRow]:
         return self._read("", [])
 
     def of_referrals(self, refs: list[str]) -> Iterator[ChildRow]:
         """The rows naming these referrals, in the order they were appended."""
-        return self._read(" AND referral_ref = ANY(%s)", [refs])
+        return self._read(" AND s.referral_ref = ANY(%s)", [refs])
 
 
 class StagedRecords:
@@ -303,10 +325,6 @@ class StagedRecords:
         self._pending: list[tuple[int, str, bytes]] = []
         self._count = 0
         self._created = False
-
-    @classmethod
-    def like(cls, other: StagedRecords) -> StagedRecords:
-        return cls(other.kind, other.ref_column)
 
     def __len__(self) -> int:
         self.settle()
@@ -382,6 +400,25 @@ class StagedRecords:
         if found is None:
             raise KeyError(ref)
         return self.kind(*pickle.loads(found[0]))  # noqa: S301 (bytes this process pickled, in its own temporary table)
+
+    def lines(self) -> Iterator[int]:
+        """The rows' lines in order, without reading their cells: to name a row the database refuses."""
+        self.settle()
+        if not self._count:
+            return
+        self._flush()
+        after = 0
+        while True:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"SELECT line FROM {self.table} WHERE line > %s ORDER BY line LIMIT %s",  # noqa: S608
+                    [after, STAGE_BATCH],
+                )
+                batch = [line for (line,) in cursor.fetchall()]
+            if not batch:
+                return
+            after = batch[-1]
+            yield from batch
 
     def __iter__(self) -> Iterator[Any]:
         """The rows in line order, one batch in memory at a time."""
