@@ -121,6 +121,32 @@ def test_a_child_row_whose_referral_ref_failed_its_check_is_reported_by_its_line
     assert counts() == before
 
 
+def test_a_duplicate_ref_is_reported_by_its_first_line_within_and_across_staged_batches(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The rows of people.csv and referrals.csv are staged a batch at a time: a ref seen in an
+    # earlier batch, or earlier in the same one, is a duplicate, and its row's own rules are not
+    # applied (the PNC ID and the decision date below would be errors of a row of its own).
+    from exchange import validation
+
+    monkeypatch.setattr(validation, "STAGE_BATCH", 2)
+    files = dict(FILES)
+    files["people.csv"] = FILES["people.csv"] + "P1,male,,,not-a-pnc,,Darren,Cole\n"
+    files["referrals.csv"] = FILES["referrals.csv"] + (
+        "C1,2019-01-10,police,,s4a_stalking,arrest,V1,P1,ex_intimate,accepted,2019-01-01,1,rejected,yes,\n"
+        "C9,2019-01-10,police,,s4a_stalking,arrest,V1,P2,ex_intimate,accepted,2019-01-15,1,rejected,yes,\n"
+        "C9,2019-01-10,police,,s4a_stalking,arrest,V1,P2,ex_intimate,accepted,2019-01-01,1,rejected,yes,\n"
+    )
+    before = counts()
+    result = run_import(write_bundle(tmp_path / "dup", files))
+    assert [str(e) for e in result.errors] == [
+        "people.csv:27: person_ref: duplicate of line 3",
+        "referrals.csv:15: referral_ref: duplicate of line 2",
+        "referrals.csv:17: referral_ref: duplicate of line 16",
+    ]
+    assert counts() == before
+
+
 def test_the_command_prints_every_error_and_exits_non_zero(tmp_path: Path) -> None:
     files = dict(FILES)
     files["risk_assessments.csv"] = FILES["risk_assessments.csv"].replace(
