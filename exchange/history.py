@@ -39,11 +39,14 @@ def _history_triggers(model: type[models.Model]) -> list[HistoryTrigger]:
 
 
 class BulkHistory:
-    """Collects the ids of the rows inserted while the history triggers are skipped."""
+    """Collects the ids of the rows inserted while the history triggers are skipped, as runs of
+    consecutive ids (``[first, last]``): a batch's ids are taken from the table's sequence
+    together, so a run is usually a batch or more, and what is kept does not grow with every
+    row. A run holds only ids this import inserted, so the events written are exactly theirs."""
 
     def __init__(self, models_: Iterable[type[models.Model]]) -> None:
         self.models = list(models_)
-        self.inserted: dict[type[models.Model], list[Any]] = defaultdict(list)
+        self.inserted: dict[type[models.Model], list[list[int]]] = defaultdict(list)
 
     @contextmanager
     def triggers_skipped(self) -> Iterator[BulkHistory]:
@@ -62,7 +65,12 @@ class BulkHistory:
     def add_ids(self, model: type[models.Model], ids: Iterable[Any]) -> None:
         if model not in self.models:
             raise ValueError(f"{model._meta.label} is not one of the models whose history is written in bulk")
-        self.inserted[model].extend(ids)
+        runs = self.inserted[model]
+        for pk in ids:
+            if runs and runs[-1][1] + 1 == pk:
+                runs[-1][1] = pk
+            else:
+                runs.append([pk, pk])
 
     def event_models(self) -> list[type[models.Model]]:
         """The event tables ``write`` inserts into (their statistics go stale like the rest)."""
@@ -80,16 +88,37 @@ class BulkHistory:
         context = Context.objects.create(id=uuid.uuid4(), metadata=metadata)
         written = 0
         with connection.cursor() as cursor:
-            for model, ids in self.inserted.items():
+            for model, runs in self.inserted.items():
                 for trigger in _history_triggers(model):
                     if trigger.label != "insert":
                         continue
                     assert trigger.event_model is not None
                     sql = _insert_events_sql(model, trigger.event_model)
-                    for start in range(0, len(ids), CHUNK):
-                        cursor.execute(sql, [context.pk, ids[start : start + CHUNK]])
+                    for first, last in _spans(runs, CHUNK):
+                        cursor.execute(sql, [context.pk, first, last])
                         written += cursor.rowcount
         return written
+
+
+def _spans(runs: list[list[int]], size: int) -> Iterator[tuple[list[int], list[int]]]:
+    """The runs as arrays of first and last ids, about ``size`` ids a statement (as the lists of
+    ids were), a run split where it is longer."""
+    firsts: list[int] = []
+    lasts: list[int] = []
+    count = 0
+    for first, last in runs:
+        start = first
+        while start <= last:
+            end = min(last, start + size - count - 1)
+            firsts.append(start)
+            lasts.append(end)
+            count += end - start + 1
+            start = end + 1
+            if count >= size:
+                yield firsts, lasts
+                firsts, lasts, count = [], [], 0
+    if firsts:
+        yield firsts, lasts
 
 
 def _insert_events_sql(model: type[models.Model], event_model: type[models.Model]) -> str:
@@ -121,6 +150,7 @@ def _insert_events_sql(model: type[models.Model], event_model: type[models.Model
             raise ValueError(f"{event_model._meta.label}.{name} has no column in {model._meta.label}")
     return (
         f"INSERT INTO {quote(event_model._meta.db_table)} ({', '.join(columns)}) "  # noqa: S608 (names from model metadata)
-        f"SELECT {', '.join(values)} FROM {quote(model._meta.db_table)} t "
-        f"WHERE t.{quote(model._meta.pk.column)} = ANY(%s) ORDER BY t.{quote(model._meta.pk.column)}"
+        f"SELECT {', '.join(values)} FROM unnest(%s::bigint[], %s::bigint[]) AS run(first, last) "
+        f"JOIN {quote(model._meta.db_table)} t ON t.{quote(model._meta.pk.column)} BETWEEN run.first AND run.last "
+        f"ORDER BY t.{quote(model._meta.pk.column)}"
     )

@@ -75,14 +75,15 @@ from exchange.validation import (
     Parsed,
     PersonRow,
     Plan,
+    StagedRows,
     check_references,
     iter_chunks,
     person_pk_from_ref,
     read_bundle,
     referenced_refs,
+    referral_batches,
 )
 from followups.models import ReoffendingRecord
-from interventions.models import DIRECT, OPEN_STATUSES
 from risk.services import NewAssessment, assessments_current_at_insert, assessments_refresh_current
 
 Progress = Callable[[str], None]
@@ -365,13 +366,14 @@ def load_held(parsed: Parsed, partnership: Partnership) -> Held:
             pk, merged_into = merged_into, survivors.get(merged_into)
         return pk
 
-    rows = list(Person.objects.filter(partnership_id=pid).exclude(ref="").values_list("ref", "pk", "merged_into_id"))
     # Every merged-away person, with or without a ref: a merge may be into a record that was
     # itself merged later (A into B, then B into C), so a chain is followed to its end.
     survivors = dict(
         Person.objects.filter(partnership_id=pid, merged_into__isnull=False).values_list("pk", "merged_into_id")
     )
-    for ref, pk, merged in rows:
+    people = Person.objects.filter(partnership_id=pid).exclude(ref="").values_list("ref", "pk", "merged_into_id")
+    # A cursor, not a list: the partnership's people are many more than a batch.
+    for ref, pk, merged in people.iterator(chunk_size=BATCH):
         if ref in person_refs:
             held.person_ids[ref] = survivor(pk, merged)
     by_pk = {person_pk_from_ref(r): r for r in person_refs if r not in held.person_ids and person_pk_from_ref(r)}
@@ -380,19 +382,11 @@ def load_held(parsed: Parsed, partnership: Partnership) -> Held:
             "pk", "merged_into_id"
         ):
             held.person_ids[by_pk[pk]] = survivor(pk, merged)
-    in_people_file = [held.person_ids[r] for r in parsed.people if r in held.person_ids]
-    exported = {row["_pk"]: row for row in exporter.people_rows(partnership_id=pid, person_ids=in_people_file)}
-    for ref in parsed.people:
-        if ref in held.person_ids and held.person_ids[ref] in exported:
-            held.people[ref] = exported[held.person_ids[ref]]
-
-    for ref, case_id in Referral.objects.filter(partnership_id=pid).values_list("ref", "case__id"):
+    referrals = Referral.objects.filter(partnership_id=pid).values_list("ref", "case__id")
+    for ref, case_id in referrals.iterator(chunk_size=BATCH):
         if ref in referral_refs and case_id is not None:
             held.case_ids[ref] = case_id
-    in_referrals_file = [held.case_ids[r] for r in parsed.referrals if r in held.case_ids]
-    for row in exporter.referral_rows(partnership_id=pid, case_ids=in_referrals_file):
-        held.referrals[row["referral_ref"]] = row
-
+    # Read by the comparison a batch of refs at a time (exchange.validation.check_references).
     builders: dict[str, Callable[..., Iterator[dict[str, str]]]] = {
         fmt.RISK: exporter.risk_rows,
         fmt.INTERVENTIONS: exporter.intervention_rows,
@@ -402,16 +396,15 @@ def load_held(parsed: Parsed, partnership: Partnership) -> Held:
         fmt.COST_ACCOUNTS: exporter.cost_account_rows,
         fmt.COST_LINES: exporter.cost_line_rows,
     }
-    for name, rows_of in parsed.children.items():
-        named = {held.case_ids[r.referral_ref] for r in rows_of if r.referral_ref in held.case_ids}
-        grouped: dict[str, list[dict[str, str]]] = defaultdict(list)
-        if named:
-            for row in builders[name](partnership_id=pid, case_ids=named):
-                grouped[row["referral_ref"]].append(row)
-        held.children[name] = grouped
-        if name == fmt.INTERVENTIONS:
-            for ref, found in grouped.items():
-                held.open_direct[ref] = sum(1 for r in found if r["type"] == DIRECT and r["status"] in OPEN_STATUSES)
+
+    def rows_of(name: str, ids: list[int]) -> Iterator[dict[str, str]]:
+        if name == fmt.PEOPLE:
+            return exporter.people_rows(partnership_id=pid, person_ids=ids)
+        if name == fmt.REFERRALS:
+            return exporter.referral_rows(partnership_id=pid, case_ids=ids)
+        return builders[name](partnership_id=pid, case_ids=ids)
+
+    held.rows_of = rows_of
     costed = {
         held.case_ids[r.referral_ref]
         for name in (fmt.COST_ACCOUNTS, fmt.COST_LINES)
@@ -421,28 +414,7 @@ def load_held(parsed: Parsed, partnership: Partnership) -> Held:
     if costed:
         for row in exporter.cost_account_rows(partnership_id=pid, case_ids=costed):
             held.account_status[row["referral_ref"]] = row["status"]
-    _compare_parties(parsed, held)
     return held
-
-
-def _compare_parties(parsed: Parsed, held: Held) -> None:
-    """Held referrals name their people by the export's ref; the bundle may name the same person
-    by a ref that now resolves to them (a merged record). Compare people, not spellings."""
-    for ref, row in held.referrals.items():
-        referral = parsed.referrals.get(ref)
-        if referral is None:
-            continue
-        for column in ("victim_ref", "perpetrator_ref"):
-            named = getattr(referral, column)
-            held_pk = _party_pk(row[column], held)
-            if named and held.person_ids.get(named) is not None and held.person_ids.get(named) == held_pk:
-                row[column] = named
-
-
-def _party_pk(export_ref: str, held: Held) -> int | None:
-    if export_ref in held.person_ids:
-        return held.person_ids[export_ref]
-    return person_pk_from_ref(export_ref)
 
 
 # --- writing ---------------------------------------------------------------------------------------------------------
@@ -599,15 +571,18 @@ def _bulk(
     history: BulkHistory | None = None,
     *,
     file: str,
-    lines: Sequence[int] = (),
+    lines: Iterable[int] = (),
     total: int | None = None,
+    answer_ids: bool = False,
 ) -> list[Any]:
     """Insert in batches with ``COPY``; answers the new rows' ids, in order. ``objects`` may be
     a generator: then only one batch of model instances exists at a time (a 100,000-referral
     import built every table's instances up front, and peaked at 1.3 GB). ``total`` is how
     many it yields, for the progress lines. ``lines`` (one per object, where each comes from
     one row of ``file``) lets a row the database refuses be reported by its line, not as a
-    traceback.
+    traceback. ``lines`` may be a generator too: it is read a batch at a time, alongside the
+    objects. The new rows' ids are answered only when ``answer_ids`` (the history keeps its
+    own account of them).
 
     Each batch's ids are taken from the table's own sequence first, then the rows go in with
     one ``COPY`` (exchange.copy): the same rows, defaults and triggers as ``bulk_create``,
@@ -615,28 +590,29 @@ def _bulk(
     count = total if total is not None else len(objects) if isinstance(objects, Sized) else 0
     ids: list[Any] = []
     done = 0
+    line_chunks = iter(iter_chunks(lines, BATCH))
     for chunk in iter_chunks(objects, BATCH):
+        span: Sequence[int] = next(line_chunks, [])
         try:
             # A savepoint, so that a refused row leaves the transaction usable for what unwinds
             # it (pgtrigger's ignore resets its setting on the way out).
             with transaction.atomic():
                 copy_objects(model, chunk)
         except CopyRefused as exc:
-            span = lines[done : done + len(chunk)] if lines else ()
             if span and exc.row is not None and 0 <= exc.row < len(span):
                 raise WriteFailed(file, span[exc.row], span[exc.row], exc.problem) from exc
             raise WriteFailed(file, min(span, default=0), max(span, default=0), exc.problem) from exc
         except DatabaseError as exc:
             if _connection_lost(exc):
                 raise
-            span = lines[done : done + len(chunk)] if lines else ()
             raise WriteFailed(file, min(span, default=0), max(span, default=0), _database_problem(exc)) from exc
         done += len(chunk)
-        ids.extend(obj.pk for obj in chunk)
+        if answer_ids:
+            ids.extend(obj.pk for obj in chunk)
+        if history is not None:
+            history.add_ids(model, (obj.pk for obj in chunk))
         if count > BATCH:
             say(f"  {label}: {done:,} of {count:,}")
-    if history is not None:
-        history.add_ids(model, ids)
     say(f"{label}: {done:,} written")
     return ids
 
@@ -670,10 +646,10 @@ def _write(
     partnership = ctx.partnership
     history = BulkHistory(_history_models())
     with history.triggers_skipped():
-        case_ids, new_case_ids, added_to_held = _write_new_rows(plan, held, ctx, say, history)
-        added_to_held.update(_write_costs(plan, held, ctx, costs, case_ids, say, history))
-        risk_cases = {case_ids[r.referral_ref] for r in plan.children.get(fmt.RISK, [])}
-        touched = risk_cases | {case_ids[r.referral_ref] for r in plan.children.get(fmt.INTERVENTIONS, [])}
+        new_case_ids, added_to_held = _write_new_rows(plan, held, ctx, say, history)
+        added_to_held.update(_write_costs(plan, held, ctx, costs, say, history))
+        risk_cases = {r.case_id for r in plan.children.get(fmt.RISK, [])}
+        touched = risk_cases | {r.case_id for r in plan.children.get(fmt.INTERVENTIONS, [])}
         new = set(new_case_ids)
         # The new cases' due dates (their current assessments and risk were set as they were
         # written): their rows are new, so their history is written below, as committed.
@@ -717,15 +693,15 @@ def _write(
 
 def _write_new_rows(
     plan: Plan, held: Held, ctx: WriteContext, say: Progress, history: BulkHistory
-) -> tuple[dict[str, int], list[int], Counter[int]]:
-    """Insert everything the plan adds. Answers the case id of every referral ref, the new
-    cases' ids, and how many records were added to each case already held."""
+) -> tuple[list[int], Counter[int]]:
+    """Insert everything the plan adds. Answers the new cases' ids, and how many records were
+    added to each case already held."""
     partnership = ctx.partnership
     now = timezone.now()
     person_ids = dict(held.person_ids)
     people = (_person(partnership.pk, row) for row in plan.people)
-    person_pks = _bulk(Person, people, say, "people", history, file=fmt.PEOPLE, lines=[r.line for r in plan.people],
-                       total=len(plan.people))  # fmt: skip
+    person_pks = _bulk(Person, people, say, "people", history, file=fmt.PEOPLE, lines=plan.people.lines(),
+                       total=len(plan.people), answer_ids=True)  # fmt: skip
     person_ids.update({row.ref: pk for row, pk in zip(plan.people, person_pks, strict=True)})
 
     referrals = (
@@ -741,24 +717,29 @@ def _write_new_rows(
         )
         for row in plan.referrals
     )
-    referral_lines = [r.line for r in plan.referrals]
-    referral_pks = _bulk(Referral, referrals, say, "referrals", history, file=fmt.REFERRALS, lines=referral_lines,
-                         total=len(plan.referrals))  # fmt: skip
-    crime = [
+    referral_pks = _bulk(Referral, referrals, say, "referrals", history, file=fmt.REFERRALS,
+                         lines=plan.referrals.lines(), total=len(plan.referrals), answer_ids=True)  # fmt: skip
+    crime = (
         CrimeReference(referral_id=referral_id, reference=reference)
         for row, referral_id in zip(plan.referrals, referral_pks, strict=True)
         for reference in row.crime_references
-    ]
+    )
     _bulk(
         CrimeReference,
         crime,
         say,
         "crime references",
         file=fmt.REFERRALS,
-        lines=[row.line for row in plan.referrals for _ in row.crime_references],
+        lines=(row.line for row in plan.referrals for _ in row.crime_references),
+        total=sum(len(row.crime_references) for row in plan.referrals),
     )
-    risk_results = _risk_results(plan.children.get(fmt.RISK, []), ctx)
-    current_risk = _current_of_new_cases(risk_results, {row.ref for row in plan.referrals})
+    new_refs = {row.ref for row in plan.referrals}
+    risk = plan.children.get(fmt.RISK, [])
+    # Each new case's current risk, before its row is written: the rule is per case, so it is
+    # worked out a batch of whole referrals at a time, and only its answers are kept.
+    current_risk: dict[str, str] = {}
+    for batch in referral_batches(risk):
+        current_risk.update(_current_of_new_cases(_risk_results(batch, ctx), new_refs))
     cases = (
         Case(
             partnership_id=partnership.pk,
@@ -779,11 +760,13 @@ def _write_new_rows(
         )
         for row, referral_id in zip(plan.referrals, referral_pks, strict=True)
     )
-    new_case_ids = _bulk(Case, cases, say, "cases", history, file=fmt.REFERRALS, lines=referral_lines,
-                         total=len(plan.referrals))  # fmt: skip
+    new_case_ids = _bulk(Case, cases, say, "cases", history, file=fmt.REFERRALS, lines=plan.referrals.lines(),
+                         total=len(plan.referrals), answer_ids=True)  # fmt: skip
     del referral_pks
-    case_ids = dict(held.case_ids)
-    case_ids.update({row.ref: case_id for row, case_id in zip(plan.referrals, new_case_ids, strict=True)})
+    # Every referral the child rows name is now written: they are read back with its case id.
+    for rows in plan.children.values():
+        if isinstance(rows, StagedRows):
+            rows.resolve_cases(partnership.pk)
 
     parties = (
         CaseParty(case_id=case_id, person_id=person_ids[getattr(row, f"{role}_ref")], role=role, is_primary=True)
@@ -791,7 +774,7 @@ def _write_new_rows(
         for role in (PartyRole.VICTIM, PartyRole.PERPETRATOR)
     )
     _bulk(CaseParty, parties, say, "case parties", file=fmt.REFERRALS,
-          lines=[x for x in referral_lines for _ in (1, 2)], total=2 * len(plan.referrals))  # fmt: skip
+          lines=(x for x in plan.referrals.lines() for _ in (1, 2)), total=2 * len(plan.referrals))  # fmt: skip
     shared = cases_share_by_default(
         case_ids=new_case_ids,
         partnership_id=partnership.pk,
@@ -799,18 +782,17 @@ def _write_new_rows(
     )
     say(f"shares with agencies: {shared:,} written")
 
-    risk = plan.children.get(fmt.RISK, [])
     if risk:
-        _write_risk(risk_results, case_ids, ctx, now, say, history)
+        _write_risk(risk, new_refs, ctx, now, say, history)
     interventions = plan.children.get(fmt.INTERVENTIONS, [])
     if interventions:
-        _write_interventions(interventions, case_ids, ctx, say, history)
+        _write_interventions(interventions, ctx, say, history)
     reoffending = plan.children.get(fmt.REOFFENDING, [])
     _bulk(
         ReoffendingRecord,
         (
             ReoffendingRecord(
-                case_id=case_ids[r.referral_ref],
+                case_id=r.case_id,
                 occurred_on=r.values["occurred_on"],
                 kind=r.values["kind"],
                 victim=r.values["victim"],
@@ -825,12 +807,12 @@ def _write_new_rows(
         "re-offending",
         history,
         file=fmt.REOFFENDING,
-        lines=[r.line for r in reoffending],
+        lines=(r.line for r in reoffending),
         total=len(reoffending),
     )
     outcomes = plan.children.get(fmt.VICTIM_OUTCOMES, [])
     if outcomes:
-        _write_victim_outcomes(outcomes, case_ids, ctx, say, history)
+        _write_victim_outcomes(outcomes, ctx, say, history)
     added_to_held: Counter[int] = Counter()
     for rows in (risk, interventions, reoffending, outcomes):
         for r in rows:
@@ -861,17 +843,15 @@ def _write_new_rows(
     )
     _bulk(CaseEvent, itertools.chain(referred, imported), say, "timeline entries", file=fmt.REFERRALS,
           total=len(plan.referrals) + len(added_to_held))  # fmt: skip
-    return case_ids, new_case_ids, added_to_held
+    return new_case_ids, added_to_held
 
 
-def _write_victim_outcomes(
-    rows: list[ChildRow], case_ids: dict[str, int], ctx: WriteContext, say: Progress, history: BulkHistory
-) -> None:
+def _write_victim_outcomes(rows: list[ChildRow], ctx: WriteContext, say: Progress, history: BulkHistory) -> None:
     """victim_outcomes.csv (version 2): each row is the answers of the case's primary victim, as
     the export writes them; stage "imported"."""
     from advocacy.models import OutcomeStage, VictimOutcome
 
-    wanted = sorted({case_ids[r.referral_ref] for r in rows})
+    wanted = sorted({r.case_id for r in rows})
     victim_of: dict[int, int] = {}
     for chunk in iter_chunks(wanted, BATCH):
         victim_of.update(
@@ -883,8 +863,8 @@ def _write_victim_outcomes(
         VictimOutcome,
         [
             VictimOutcome(
-                case_id=case_ids[r.referral_ref],
-                person_id=victim_of[case_ids[r.referral_ref]],
+                case_id=r.case_id,
+                person_id=victim_of[r.case_id],
                 recorded_on=r.values["recorded_on"],
                 stage=OutcomeStage.IMPORTED,
                 feels_safe=r.values["feels_safe"],
@@ -975,13 +955,15 @@ def _current_of_new_cases(results: list[RiskResult], new_refs: set[str]) -> dict
 
 
 def _write_risk(
-    results: list[RiskResult],
-    case_ids: dict[str, int],
+    rows: Iterable[ChildRow],
+    new_refs: set[str],
     ctx: WriteContext,
     now: dt.datetime,
     say: Progress,
     history: BulkHistory,
 ) -> None:
+    """The assessments and their answers, a batch of whole referrals at a time: each batch is
+    scored and its new cases' current assessments marked (a per-case rule), then written."""
     from risk.models import Answer, Assessment, Status
 
     # What each instrument's assessments were scored with: one object per instrument, which
@@ -995,7 +977,7 @@ def _write_risk(
         version = ctx.versions[result.instrument]
         assessed_on = result.row.values["assessed_on"]
         return Assessment(
-            case_id=case_ids[result.row.referral_ref],
+            case_id=result.row.case_id,
             instrument_id=version.instrument_id,
             version=version,
             status=Status.COMPLETED,
@@ -1015,35 +997,47 @@ def _write_risk(
             completed_at=now,
         )
 
-    assessment_ids = _bulk(Assessment, (assessment(r) for r in results), say, "risk assessments", history,
-                           file=fmt.RISK, lines=[r.row.line for r in results], total=len(results))  # fmt: skip
-    lines = [result.row.line for result in results for _ in result.answers]
-    _bulk(
-        Answer,
-        (
-            Answer(assessment_id=assessment_id, item=item, value=value)
-            for result, assessment_id in zip(results, assessment_ids, strict=True)
-            for item, value in result.answers
-        ),
-        say,
-        "risk answers",
-        history,
-        file=fmt.RISK,
-        lines=lines,
-        total=len(lines),
-    )
+    total = len(rows) if isinstance(rows, Sized) else 0
+    written = answered = 0
+    for batch in referral_batches(rows):
+        results = _risk_results(batch, ctx)
+        _current_of_new_cases(results, new_refs)
+        assessment_ids = _bulk(Assessment, [assessment(r) for r in results], _quiet, "risk assessments", history,
+                               file=fmt.RISK, lines=[r.row.line for r in results], answer_ids=True)  # fmt: skip
+        lines = [result.row.line for result in results for _ in result.answers]
+        _bulk(
+            Answer,
+            [
+                Answer(assessment_id=assessment_id, item=item, value=value)
+                for result, assessment_id in zip(results, assessment_ids, strict=True)
+                for item, value in result.answers
+            ],
+            _quiet,
+            "risk answers",
+            history,
+            file=fmt.RISK,
+            lines=lines,
+        )
+        written += len(results)
+        answered += len(lines)
+        if total > BATCH:
+            say(f"  risk assessments: {written:,} of {total:,}")
+    say(f"risk assessments: {written:,} written")
+    say(f"risk answers: {answered:,} written")
 
 
-def _write_interventions(
-    rows: list[ChildRow], case_ids: dict[str, int], ctx: WriteContext, say: Progress, history: BulkHistory
-) -> None:
+def _quiet(_message: str) -> None:
+    """The progress of a batch written as part of a larger whole, which says its own."""
+
+
+def _write_interventions(rows: list[ChildRow], ctx: WriteContext, say: Progress, history: BulkHistory) -> None:
     from interventions.models import Intervention
 
     _bulk(
         Intervention,
         (
             Intervention(
-                case_id=case_ids[r.referral_ref],
+                case_id=r.case_id,
                 type=r.values["type"],
                 agency=ctx.agency_for_type[r.values["type"]],
                 status=r.values["status"],
@@ -1130,7 +1124,6 @@ def _write_costs(
     held: Held,
     ctx: WriteContext,
     costs: CostContext,
-    case_ids: dict[str, int],
     say: Progress,
     history: BulkHistory,
 ) -> Counter[int]:
@@ -1145,7 +1138,7 @@ def _write_costs(
         [
             TimeEntry(
                 partnership_id=partnership_id,
-                case_id=case_ids[r.referral_ref],
+                case_id=r.case_id,
                 activity_kind=r.values["activity_kind"],
                 cost_category=r.values["cost_category"],
                 occurred_on=r.values["occurred_on"],
@@ -1166,7 +1159,7 @@ def _write_costs(
     accounts = plan.children.get(fmt.COST_ACCOUNTS, [])
     account_objects = [
         CostAccount(
-            case_id=case_ids[r.referral_ref],
+            case_id=r.case_id,
             partnership_id=partnership_id,
             rate_card_id=costs.rate_cards[r.values["financial_year"]],
             status=r.values["status"],
@@ -1186,10 +1179,8 @@ def _write_costs(
     account_of = {r.referral_ref: a.pk for r, a in zip(accounts, account_objects, strict=True)}
     lines = plan.children.get(fmt.COST_LINES, [])
     if lines:
-        held_accounts = {ref for ref in {r.referral_ref for r in lines} if ref not in account_of}
-        for ref, pk in CostAccount.objects.filter(case_id__in=[case_ids[ref] for ref in held_accounts]).values_list(
-            "case__referral__ref", "pk"
-        ):
+        held_accounts = {r.case_id for r in lines if r.referral_ref not in account_of}
+        for ref, pk in CostAccount.objects.filter(case_id__in=held_accounts).values_list("case__referral__ref", "pk"):
             account_of[ref] = pk
         scenario_of = {
             (account_id, kind): pk

@@ -1,5 +1,6 @@
 """Validating a bundle: every cell, every row's own rules, references between files, and what
-the partnership already holds. Nothing here writes.
+the partnership already holds. Nothing here writes to the service's tables: the child
+files' rows wait for the write in temporary tables of the import's transaction (StagedRows).
 
 Every problem found is kept (the import prints them all, as ``file:line: column: problem``);
 a bad cell does not stop the row, a bad row does not stop the file, a bad file does not stop
@@ -22,6 +23,8 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import itertools
+import pickle
 import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -29,7 +32,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from django.db import connection
+
 from cases.identifiers import normalise_crime_reference, normalise_identifier, valid_nhs_number, valid_pnc_id
+from cases.models import Case, Referral
 from exchange import format as fmt
 from exchange.reader import Bundle, CsvProblem
 from interventions.models import DIRECT, OPEN_STATUSES
@@ -44,6 +50,10 @@ class _Invalid:
 
     def __bool__(self) -> bool:
         return False
+
+    def __reduce__(self) -> str:
+        # The one instance, when a staged row is read back: rules test it by identity.
+        return "INVALID"
 
 
 INVALID: Any = _Invalid()
@@ -134,8 +144,8 @@ class ReferralRow:
 class RowValues(Mapping[str, Any]):
     """One row's typed values, read like the dict they were parsed into, kept as a tuple.
 
-    A large bundle's child rows are held from validation to the write; a dict per row was
-    most of that memory. The column positions are one dict shared by every row of a file.
+    A batch of a file's rows is in memory at a time (StagedRows); a dict per row was most
+    of that memory. The column positions are one dict shared by every row of a file.
     """
 
     __slots__ = ("_items", "_positions")
@@ -169,12 +179,295 @@ class ChildRow:
     values: Mapping[str, Any]
     # The columns in the file's header (one tuple shared by every row of the file).
     present: tuple[str, ...]
+    # The case of the referral, once it is written (StagedRows.resolve_cases), for the write;
+    # 0 before.
+    case_id: int = 0
 
     @property
     def signature(self) -> tuple[str, ...]:
         """Worked out when compared with what is held, not kept for every row: it was about a
         tenth of a large bundle's validation memory."""
         return tuple(canonical(self.values[c]) for c in self.present)
+
+
+# Rows staged and read back this many at a time: the most of a file that is in memory at once.
+STAGE_BATCH = 5000
+_staging_tables = itertools.count(1)
+
+
+class StagedRows:
+    """The child rows of one file (or the plan's share of them), kept in a temporary table of
+    the import's transaction (``ON COMMIT DROP``) instead of a list.
+
+    Appended rows go in with one ``COPY`` per batch; iterating reads them back in the order
+    they were appended, one batch at a time, as ``ChildRow`` objects that live only as long
+    as their batch is used. A row's typed values are stored pickled: they come back exactly
+    as they were parsed (dates, amounts, ``INVALID``), and they are this transaction's own
+    bytes, written and read by this process only.
+    """
+
+    def __init__(self, positions: dict[str, int], present: Callable[[], tuple[str, ...]]) -> None:
+        if not connection.in_atomic_block:
+            raise RuntimeError("staged rows live in a transaction: read the bundle inside the import's")
+        self.positions = positions
+        self._present = present
+        self.table = f"exchange_staged_rows_{next(_staging_tables)}"
+        self._pending: list[tuple[int, int, str, bytes]] = []
+        self._count = 0
+        self._created = False
+        self._partnership_id: int | None = None
+
+    @classmethod
+    def like(cls, other: StagedRows) -> StagedRows:
+        return cls(other.positions, other._present)
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __bool__(self) -> bool:
+        return self._count > 0
+
+    def append(self, row: ChildRow) -> None:
+        values = row.values._items if isinstance(row.values, RowValues) else tuple(row.values.values())
+        self._count += 1
+        # A ref that failed its cell check (INVALID) is kept in the values, and indexed as "".
+        ref = row.referral_ref if isinstance(row.referral_ref, str) else ""
+        self._pending.append((self._count, row.line, ref, pickle.dumps(values, pickle.HIGHEST_PROTOCOL)))
+        if len(self._pending) >= STAGE_BATCH:
+            self._flush()
+
+    def _flush(self) -> None:
+        with connection.cursor() as cursor:
+            if not self._created:
+                cursor.execute(
+                    f"CREATE TEMP TABLE {self.table} (seq integer PRIMARY KEY, line integer NOT NULL, "
+                    "referral_ref text NOT NULL, cells bytea NOT NULL) ON COMMIT DROP"
+                )
+                cursor.execute(f"CREATE INDEX ON {self.table} (referral_ref, seq)")
+                self._created = True
+            if self._pending:
+                with cursor.cursor.copy(f"COPY {self.table} (seq, line, referral_ref, cells) FROM STDIN") as copy:
+                    for staged in self._pending:
+                        copy.write_row(staged)
+        self._pending = []
+
+    def resolve_cases(self, partnership_id: int) -> None:
+        """From now on each row read back carries its referral's case id (``ChildRow.case_id``),
+        joined in the database with the partnership's referrals: the write needs no dictionary
+        of every ref's case."""
+        self._partnership_id = partnership_id
+
+    def _read(self, where: str, params: list[Any], *, by_referral: bool = False) -> Iterator[ChildRow]:
+        if not self._count:
+            return
+        self._flush()
+        present = self._present()
+        ref_at = self.positions["referral_ref"]
+        # Keyset pages: on the order appended, or on (referral, order appended).
+        key, after = ("(s.referral_ref, s.seq)", ["", 0]) if by_referral else ("s.seq", [0])
+        joins, join_params = "", []
+        if self._partnership_id is not None:
+            joins = (
+                f" LEFT JOIN {Referral._meta.db_table} r ON r.partnership_id = %s AND r.ref = s.referral_ref"
+                f" LEFT JOIN {Case._meta.db_table} c ON c.referral_id = r.id"
+            )
+            join_params = [self._partnership_id]
+        case_column = "c.id" if joins else "NULL"
+        while True:
+            with connection.cursor() as cursor:
+                # The table's name is this class's own, ``where`` a constant; values are parameters.
+                columns = f"s.seq, s.line, s.referral_ref, s.cells, {case_column}"
+                place = "(%s, %s)" if by_referral else "%s"
+                sql = (
+                    f"SELECT {columns} FROM {self.table} s{joins} "  # noqa: S608
+                    f"WHERE {key} > {place}{where} ORDER BY {key} LIMIT %s"
+                )
+                cursor.execute(sql, [*join_params, *after, *params, STAGE_BATCH])
+                batch = cursor.fetchall()
+            if not batch:
+                return
+            after = [batch[-1][2], batch[-1][0]] if by_referral else [batch[-1][0]]
+            for _, line, _ref, cells, case_id in batch:
+                values = pickle.loads(cells)  # noqa: S301 (bytes this process pickled, in its own temporary table)
+                yield ChildRow(line, values[ref_at], RowValues(self.positions, values), present, case_id or 0)
+
+    def __iter__(self) -> Iterator[ChildRow]:
+        return self._read("", [])
+
+    def of_referrals(self, refs: list[str]) -> Iterator[ChildRow]:
+        """The rows naming these referrals, in the order they were appended."""
+        return self._read(" AND s.referral_ref = ANY(%s)", [refs])
+
+
+class StagedRecords:
+    """The rows of people.csv or referrals.csv (or the plan's share of them) by their ref, kept in
+    a temporary table of the import's transaction (``ON COMMIT DROP``) instead of a dict.
+
+    Rows arrive from the reader a batch at a time (``receive``) and wait, with their cells
+    checked, until the batch is full: the row rule (``check``) then runs over the batch in
+    line order, after one query has told which of its refs are already staged and on which
+    line, so that a duplicate is "duplicate of line N" and stops its row's rule exactly as
+    when every row was in a dict. Rows the rule keeps (``add``) go in with one ``COPY`` per
+    batch, their fields pickled (they come back exactly as parsed); iterating reads them back
+    in line order a batch at a time. Refs are unique here, as they are per partnership.
+    """
+
+    def __init__(self, kind: type[PersonRow] | type[ReferralRow], ref_column: str) -> None:
+        if not connection.in_atomic_block:
+            raise RuntimeError("staged rows live in a transaction: read the bundle inside the import's")
+        self.kind = kind
+        self.ref_column = ref_column
+        self.table = f"exchange_staged_records_{next(_staging_tables)}"
+        self.check: Callable[[int, dict[str, Any]], None] | None = None
+        self._waiting: list[tuple[int, dict[str, Any]]] = []
+        # The first line of each ref of the batch being checked: those staged before it and its own.
+        self._lines: dict[str, int] = {}
+        self._pending: list[tuple[int, str, bytes]] = []
+        self._count = 0
+        self._created = False
+
+    def __len__(self) -> int:
+        self.settle()
+        return self._count
+
+    def __bool__(self) -> bool:
+        return len(self) > 0
+
+    def receive(self, line: int, values: dict[str, Any]) -> None:
+        """A row read with its cells checked: its rule runs with the rest of its batch."""
+        self._waiting.append((line, values))
+        if len(self._waiting) >= STAGE_BATCH:
+            self.settle()
+
+    def settle(self) -> None:
+        """Run the row rule over the rows waiting, in line order."""
+        waiting, self._waiting = self._waiting, []
+        if not waiting or self.check is None:
+            return
+        refs = list({v[self.ref_column] for _, v in waiting if v[self.ref_column]})
+        self._lines = self.first_lines(refs)
+        for line, values in waiting:
+            self.check(line, values)
+        self._lines = {}
+
+    def first_line(self, ref: str) -> int | None:
+        """The line of the row staged with this ref, as far as the batch being checked asked."""
+        return self._lines.get(ref)
+
+    def add(self, row: PersonRow | ReferralRow) -> None:
+        self._count += 1
+        self._lines[row.ref] = row.line
+        fields = tuple(getattr(row, name) for name in self.kind.__slots__)
+        self._pending.append((row.line, row.ref, pickle.dumps(fields, pickle.HIGHEST_PROTOCOL)))
+        if len(self._pending) >= STAGE_BATCH:
+            self._flush()
+
+    def _flush(self) -> None:
+        with connection.cursor() as cursor:
+            if not self._created:
+                cursor.execute(
+                    f"CREATE TEMP TABLE {self.table} (line integer PRIMARY KEY, ref text NOT NULL, "
+                    "cells bytea NOT NULL) ON COMMIT DROP"
+                )
+                cursor.execute(f"CREATE INDEX ON {self.table} (ref)")
+                self._created = True
+            if self._pending:
+                with cursor.cursor.copy(f"COPY {self.table} (line, ref, cells) FROM STDIN") as copy:
+                    for staged in self._pending:
+                        copy.write_row(staged)
+        self._pending = []
+
+    def first_lines(self, refs: list[str]) -> dict[str, int]:
+        """The line of each of these refs that is staged."""
+        self._flush()
+        if not refs:
+            return {}
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT ref, line FROM {self.table} WHERE ref = ANY(%s)", [refs])  # noqa: S608
+            return dict(cursor.fetchall())
+
+    def refs_among(self, refs: Iterable[str]) -> set[str]:
+        """Which of these refs are staged (a batch's worth at a time)."""
+        self.settle()
+        return set(self.first_lines(list(refs))) if self._count else set()
+
+    def __getitem__(self, ref: str) -> PersonRow | ReferralRow:
+        self.settle()
+        self._flush()
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT cells FROM {self.table} WHERE ref = %s", [ref])  # noqa: S608
+            found = cursor.fetchone()
+        if found is None:
+            raise KeyError(ref)
+        return self.kind(*pickle.loads(found[0]))  # noqa: S301 (bytes this process pickled, in its own temporary table)
+
+    def lines(self) -> Iterator[int]:
+        """The rows' lines in order, without reading their cells: to name a row the database refuses."""
+        self.settle()
+        if not self._count:
+            return
+        self._flush()
+        after = 0
+        while True:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"SELECT line FROM {self.table} WHERE line > %s ORDER BY line LIMIT %s",  # noqa: S608
+                    [after, STAGE_BATCH],
+                )
+                batch = [line for (line,) in cursor.fetchall()]
+            if not batch:
+                return
+            after = batch[-1]
+            yield from batch
+
+    def __iter__(self) -> Iterator[Any]:
+        """The rows in line order, one batch in memory at a time."""
+        self.settle()
+        if not self._count:
+            return
+        self._flush()
+        after = 0
+        while True:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"SELECT line, cells FROM {self.table} WHERE line > %s ORDER BY line LIMIT %s",  # noqa: S608
+                    [after, STAGE_BATCH],
+                )
+                batch = cursor.fetchall()
+            if not batch:
+                return
+            after = batch[-1][0]
+            for _, cells in batch:
+                yield self.kind(*pickle.loads(cells))  # noqa: S301 (as above)
+
+
+def referral_batches(rows: Iterable[ChildRow]) -> Iterator[list[ChildRow]]:
+    """The rows in batches of whole referrals (about ``STAGE_BATCH`` rows; more when one
+    referral alone has more), each referral's rows in the order appended: for the rules that
+    are per case."""
+    if isinstance(rows, StagedRows):
+        ordered: Iterable[ChildRow] = rows._read("", [], by_referral=True)
+    else:
+        ordered = sorted(rows, key=lambda row: row.referral_ref)
+    batch: list[ChildRow] = []
+    for row in ordered:
+        if len(batch) >= STAGE_BATCH and row.referral_ref != batch[-1].referral_ref:
+            yield batch
+            batch = []
+        batch.append(row)
+    if batch:
+        yield batch
+
+
+def rows_of_referrals(rows: Iterable[ChildRow], refs: list[str]) -> Iterator[ChildRow]:
+    if isinstance(rows, StagedRows):
+        return rows.of_referrals(refs)
+    wanted = set(refs)
+    return (row for row in rows if row.referral_ref in wanted)
+
+
+def _plan_rows(rows: Iterable[ChildRow]) -> list[ChildRow] | StagedRows:
+    return StagedRows.like(rows) if isinstance(rows, StagedRows) else []
 
 
 @dataclass
@@ -184,9 +477,11 @@ class FileHeader:
 
 @dataclass
 class Parsed:
-    people: dict[str, PersonRow] = field(default_factory=dict)
-    referrals: dict[str, ReferralRow] = field(default_factory=dict)
-    children: dict[str, list[ChildRow]] = field(default_factory=dict)
+    # Staged in temporary tables of the import's transaction, by ref.
+    people: StagedRecords = field(default_factory=lambda: StagedRecords(PersonRow, "person_ref"))
+    referrals: StagedRecords = field(default_factory=lambda: StagedRecords(ReferralRow, "referral_ref"))
+    # Staged in temporary tables while an import reads the bundle (lists where a test builds one).
+    children: dict[str, Any] = field(default_factory=dict)
     headers: dict[str, FileHeader] = field(default_factory=dict)
     # Files whose rows could be read (a file missing required columns cannot).
     readable: set[str] = field(default_factory=set)
@@ -365,10 +660,16 @@ def read_bundle(bundle: Bundle, *, today: dt.date, errors: ErrorList) -> Parsed:
         errors.add(unknown, 0, "-", f"not a file of the bundle format (its files are: {', '.join(fmt.ALL_FILES)})")
     if not bundle.has(fmt.REFERRALS):
         errors.add(fmt.REFERRALS, 0, "-", "the bundle has no referrals.csv, which is required")
+    # The rows of people.csv and referrals.csv are checked by their rule a batch at a time, as
+    # the staging table answers which refs are duplicates (StagedRecords.settle).
     if bundle.has(fmt.PEOPLE):
-        _read(bundle, fmt.PEOPLE, errors, parsed, today, _people_rule(parsed, errors))
+        parsed.people.check = _people_rule(parsed, errors)
+        _read(bundle, fmt.PEOPLE, errors, parsed, today, parsed.people.receive)
+        parsed.people.settle()
     if bundle.has(fmt.REFERRALS):
-        _read(bundle, fmt.REFERRALS, errors, parsed, today, _referral_rule(parsed, errors))
+        parsed.referrals.check = _referral_rule(parsed, errors)
+        _read(bundle, fmt.REFERRALS, errors, parsed, today, parsed.referrals.receive)
+        parsed.referrals.settle()
     for name, rule in (
         (fmt.RISK, _risk_rule),
         (fmt.INTERVENTIONS, _intervention_rule),
@@ -376,6 +677,7 @@ def read_bundle(bundle: Bundle, *, today: dt.date, errors: ErrorList) -> Parsed:
     ):
         parsed.children[name] = []
         if bundle.has(name):
+            parsed.children[name] = _staged(parsed, name)
             _read(bundle, name, errors, parsed, today, _child_rule(parsed, errors, name, rule))
     # The optional files (version 2's victim outcomes, the costs): only when the bundle has
     # them, so a bundle without them is read, planned and imported exactly as before.
@@ -386,9 +688,14 @@ def read_bundle(bundle: Bundle, *, today: dt.date, errors: ErrorList) -> Parsed:
         (fmt.COST_LINES, _cost_line_rule),
     ):
         if bundle.has(name):
-            parsed.children[name] = []
+            parsed.children[name] = _staged(parsed, name)
             _read(bundle, name, errors, parsed, today, _child_rule(parsed, errors, name, rule))
     return parsed
+
+
+def _staged(parsed: Parsed, name: str) -> StagedRows:
+    positions = {column.name: place for place, column in enumerate(fmt.SPECS[name].columns)}
+    return StagedRows(positions, lambda: parsed.headers[name].present)
 
 
 def _duplicate(errors: ErrorList, name: str, line: int, column: str, first: int) -> None:
@@ -400,8 +707,8 @@ def _people_rule(parsed: Parsed, errors: ErrorList) -> Callable[[int, dict[str, 
 
     def rule(line: int, v: dict[str, Any]) -> None:
         ref = v["person_ref"]
-        if ref and ref in parsed.people:
-            _duplicate(errors, name, line, "person_ref", parsed.people[ref].line)
+        if ref and (first := parsed.people.first_line(ref)) is not None:
+            _duplicate(errors, name, line, "person_ref", first)
             return
         pnc = normalise_identifier(v["pnc_id"]) if v["pnc_id"] else v["pnc_id"]
         if pnc and not valid_pnc_id(pnc):
@@ -412,9 +719,8 @@ def _people_rule(parsed: Parsed, errors: ErrorList) -> Callable[[int, dict[str, 
             errors.add(name, line, "nhs_number", "is not a valid 10-digit NHS number")
             nhs = INVALID
         if ref:
-            parsed.people[ref] = PersonRow(
-                line, ref, v["gender"], v["date_of_birth"], v["age_band"], pnc, nhs, v["given_name"], v["family_name"]
-            )
+            born, band, given, family = v["date_of_birth"], v["age_band"], v["given_name"], v["family_name"]
+            parsed.people.add(PersonRow(line, ref, v["gender"], born, band, pnc, nhs, given, family))
 
     return rule
 
@@ -424,8 +730,8 @@ def _referral_rule(parsed: Parsed, errors: ErrorList) -> Callable[[int, dict[str
 
     def rule(line: int, v: dict[str, Any]) -> None:
         ref = v["referral_ref"]
-        if ref and ref in parsed.referrals:
-            _duplicate(errors, name, line, "referral_ref", parsed.referrals[ref].line)
+        if ref and (first := parsed.referrals.first_line(ref)) is not None:
+            _duplicate(errors, name, line, "referral_ref", first)
             return
         received, decision, decided, closed = v["received_on"], v["decision"], v["decided_on"], v["closed_on"]
         if decision == "pending" and decided is not None:
@@ -446,24 +752,26 @@ def _referral_rule(parsed: Parsed, errors: ErrorList) -> Callable[[int, dict[str
         if any(len(r) > 40 for r in refs):
             errors.add(name, line, "crime_reference", "a crime reference has at most 40 characters")
         if ref:
-            parsed.referrals[ref] = ReferralRow(
-                line,
-                ref,
-                received,
-                v["referring_agency"],
-                refs,
-                v["offence"],
-                v["referral_reason"],
-                victim,
-                perpetrator,
-                v["relationship"],
-                decision,
-                decided,
-                int(v["tier"]) if v["tier"] else None,
-                v["stalker_type"],
-                None if v["heard_at_clinic"] == "" else (v["heard_at_clinic"] == "yes"),
-                closed,
-                *(_yes_no(v.get(c, "")) for c in fmt.FACTOR_COLUMNS),
+            parsed.referrals.add(
+                ReferralRow(
+                    line,
+                    ref,
+                    received,
+                    v["referring_agency"],
+                    refs,
+                    v["offence"],
+                    v["referral_reason"],
+                    victim,
+                    perpetrator,
+                    v["relationship"],
+                    decision,
+                    decided,
+                    int(v["tier"]) if v["tier"] else None,
+                    v["stalker_type"],
+                    None if v["heard_at_clinic"] == "" else (v["heard_at_clinic"] == "yes"),
+                    closed,
+                    *(_yes_no(v.get(c, "")) for c in fmt.FACTOR_COLUMNS),
+                )
             )
 
     return rule
@@ -570,7 +878,7 @@ def _child_rule(
 ) -> Callable[[int, dict[str, Any]], None]:
     rows = parsed.children[name]
     # Every row of a file has the file's columns in the same order (validation's ``_read``).
-    positions = {column.name: place for place, column in enumerate(fmt.SPECS[name].columns)}
+    positions = rows.positions
 
     def on_row(line: int, v: dict[str, Any]) -> None:
         if rule is not None:
@@ -607,15 +915,27 @@ KEY_WORDS: dict[str, str] = {
 NOT_CHANGED = "an import adds records and never changes them: correct the record in the service"
 
 
+# What is held, as the export writes it, for a file of the bundle and the ids of the records
+# named (person ids for people.csv, case ids for every other file): the importer's exporter.
+HeldRows = Callable[[str, list[int]], Iterable[dict[str, str]]]
+# Refs of held records are compared this many at a time: only one batch of their export
+# rows exists at once, whatever the bundle's size.
+COMPARE_BATCH = 5000
+
+
+def _nothing_held(_name: str, _ids: list[int]) -> Iterable[dict[str, str]]:
+    return ()
+
+
 @dataclass
 class Held:
-    """What the partnership holds, as far as the bundle refers to it."""
+    """What the partnership holds, as far as the bundle refers to it: the ids of the records
+    the bundle's refs name. Their export rows are read while the bundle is compared with
+    them, one batch of refs at a time (``rows_of``), never all at once."""
 
     person_ids: dict[str, int] = field(default_factory=dict)  # bundle person_ref -> Person id
     case_ids: dict[str, int] = field(default_factory=dict)  # referral_ref -> Case id
-    people: dict[str, dict[str, str]] = field(default_factory=dict)  # person_ref -> export row
-    referrals: dict[str, dict[str, str]] = field(default_factory=dict)  # referral_ref -> export row
-    children: dict[str, dict[str, list[dict[str, str]]]] = field(default_factory=dict)  # file -> ref -> rows
+    rows_of: HeldRows = _nothing_held
     open_direct: Counter[str] = field(default_factory=Counter)  # referral_ref -> open direct interventions
     account_status: dict[str, str] = field(default_factory=dict)  # referral_ref -> its held cost account's status
 
@@ -624,9 +944,10 @@ class Held:
 class Plan:
     """What an import of the bundle adds: the rows not yet held."""
 
-    people: list[PersonRow] = field(default_factory=list)
-    referrals: list[ReferralRow] = field(default_factory=list)
-    children: dict[str, list[ChildRow]] = field(default_factory=dict)
+    # Staged, as Parsed's.
+    people: StagedRecords = field(default_factory=lambda: StagedRecords(PersonRow, "person_ref"))
+    referrals: StagedRecords = field(default_factory=lambda: StagedRecords(ReferralRow, "referral_ref"))
+    children: dict[str, Any] = field(default_factory=dict)  # file -> its rows to add (as Parsed's)
     already_held: Counter[str] = field(default_factory=Counter)  # file -> rows already held
 
 
@@ -637,46 +958,76 @@ def _differs(errors: ErrorList, name: str, line: int, column: str) -> None:
 def check_references(parsed: Parsed, held: Held, errors: ErrorList) -> Plan:
     """References between the files and to what is held; contradictions with held records; the plan."""
     plan = Plan()
-    bundle_people = set(parsed.people)
-    known_people = bundle_people | set(held.person_ids)
-    for ref, person in parsed.people.items():
-        if ref in held.person_ids:
-            plan.already_held[fmt.PEOPLE] += 1
-            _compare_person(person, held.people.get(ref, {}), parsed, errors)
-        else:
-            plan.people.append(person)
+    for chunk in iter_chunks(parsed.people, COMPARE_BATCH):
+        ids = [held.person_ids[person.ref] for person in chunk if person.ref in held.person_ids]
+        exported: dict[Any, dict[str, str]] = {row["_pk"]: row for row in held.rows_of(fmt.PEOPLE, ids)} if ids else {}
+        for person in chunk:
+            if person.ref in held.person_ids:
+                plan.already_held[fmt.PEOPLE] += 1
+                _compare_person(person, exported.get(held.person_ids[person.ref], {}), parsed, errors)
+            else:
+                plan.people.add(person)
     people_readable = fmt.PEOPLE in parsed.readable or fmt.PEOPLE not in parsed.headers
-    for ref, referral in parsed.referrals.items():
-        for column in ("victim_ref", "perpetrator_ref"):
-            value = getattr(referral, column)
-            if value and value not in known_people and people_readable:
-                errors.add(
-                    fmt.REFERRALS,
-                    referral.line,
-                    column,
-                    f"no person '{_shown(value)}' in people.csv or already held by the partnership",
-                )
-        if ref in held.case_ids:
-            plan.already_held[fmt.REFERRALS] += 1
-            _compare_referral(referral, held.referrals.get(ref, {}), parsed, errors)
-        else:
-            plan.referrals.append(referral)
-    known_referrals = set(parsed.referrals) | set(held.case_ids)
+    for chunk in iter_chunks(parsed.referrals, COMPARE_BATCH):
+        ids = [held.case_ids[referral.ref] for referral in chunk if referral.ref in held.case_ids]
+        held_referrals = {row["referral_ref"]: row for row in held.rows_of(fmt.REFERRALS, ids)} if ids else {}
+        # The people the batch names that are not held: which of them people.csv has.
+        named = {r for referral in chunk for r in (referral.victim_ref, referral.perpetrator_ref) if r}
+        in_bundle = parsed.people.refs_among(r for r in named if r not in held.person_ids)
+        for referral in chunk:
+            ref = referral.ref
+            for column in ("victim_ref", "perpetrator_ref"):
+                value = getattr(referral, column)
+                if value and value not in in_bundle and value not in held.person_ids and people_readable:
+                    errors.add(
+                        fmt.REFERRALS,
+                        referral.line,
+                        column,
+                        f"no person '{_shown(value)}' in people.csv or already held by the partnership",
+                    )
+            if ref in held.case_ids:
+                plan.already_held[fmt.REFERRALS] += 1
+                row = held_referrals.get(ref, {})
+                if row:
+                    _compare_parties(referral, row, held)
+                _compare_referral(referral, row, parsed, errors)
+            else:
+                plan.referrals.add(referral)
     referrals_readable = fmt.REFERRALS in parsed.readable
     for name, rows in parsed.children.items():
-        plan.children[name] = []
-        for row in rows:
-            if row.referral_ref and row.referral_ref not in known_referrals and referrals_readable:
-                errors.add(
-                    name,
-                    row.line,
-                    "referral_ref",
-                    f"no referral '{_shown(row.referral_ref)}' in referrals.csv or already held by the partnership",
-                )
+        plan.children[name] = _plan_rows(rows)
+        for chunk in iter_chunks(rows, STAGE_BATCH):
+            # Which of the referrals the batch names that are not held referrals.csv has.
+            known = parsed.referrals.refs_among(
+                {r.referral_ref for r in chunk if r.referral_ref and r.referral_ref not in held.case_ids}
+            )
+            for row in chunk:
+                if (
+                    row.referral_ref
+                    and row.referral_ref not in known
+                    and row.referral_ref not in held.case_ids
+                    and referrals_readable
+                ):
+                    errors.add(
+                        name,
+                        row.line,
+                        "referral_ref",
+                        f"no referral '{_shown(row.referral_ref)}' in referrals.csv or already held by the partnership",
+                    )
         _plan_children(name, rows, parsed, held, errors, plan)
     _check_open_direct(plan, held, errors)
     _check_cost_lines(parsed, plan, held, errors)
     return plan
+
+
+def _compare_parties(referral: ReferralRow, row: dict[str, str], held: Held) -> None:
+    """Held referrals name their people by the export's ref; the bundle may name the same person
+    by a ref that now resolves to them (a merged record). Compare people, not spellings."""
+    for column in ("victim_ref", "perpetrator_ref"):
+        named = getattr(referral, column)
+        held_pk = held.person_ids[row[column]] if row[column] in held.person_ids else person_pk_from_ref(row[column])
+        if named and held.person_ids.get(named) is not None and held.person_ids.get(named) == held_pk:
+            row[column] = named
 
 
 def _check_cost_lines(parsed: Parsed, plan: Plan, held: Held, errors: ErrorList) -> None:
@@ -729,37 +1080,48 @@ def _plan_children(name: str, rows: list[ChildRow], parsed: Parsed, held: Held, 
     if not rows:
         return
     present = parsed.headers[name].present
-    held_rows = held.children.get(name, {})
     key_columns = CHILD_KEYS[name]
     key_positions = [present.index(c) for c in key_columns]
-    # Each row's signature once: it is worked out cell by cell, and every row of a re-import is compared.
-    grouped: dict[tuple[str, ...], list[tuple[ChildRow, tuple[str, ...]]]] = defaultdict(list)
+    # The referrals held that the file's rows name (every key starts with the referral): their
+    # rows are compared with what is held one batch of referrals at a time.
+    of_held: dict[str, None] = {}
     for row in rows:
         if row.referral_ref in held.case_ids:
-            signature = row.signature
-            grouped[tuple(signature[i] for i in key_positions)].append((row, signature))
+            of_held.setdefault(row.referral_ref)
         else:
             plan.children[name].append(row)
-    if not grouped:
-        return
-    held_by_key: dict[tuple[str, ...], Counter[tuple[str, ...]]] = defaultdict(Counter)
-    for ref_rows in held_rows.values():
-        for h in ref_rows:
+    for refs in iter_chunks(of_held, COMPARE_BATCH):
+        held_by_key: dict[tuple[str, ...], Counter[tuple[str, ...]]] = defaultdict(Counter)
+        open_direct: Counter[str] = Counter()
+        for h in held.rows_of(name, [held.case_ids[ref] for ref in refs]):
             held_by_key[tuple(h.get(c, "") for c in key_columns)][tuple(h.get(c, "") for c in present)] += 1
-    for key, bundle_rows in grouped.items():
-        held_here = held_by_key.get(key, Counter())
-        in_bundle = Counter(signature for _, signature in bundle_rows)
-        if set(held_here) - set(in_bundle):
-            for row, _ in bundle_rows:
-                errors.add(name, row.line, "-", f"{KEY_WORDS[name]} is already held with other values; {NOT_CHANGED}")
-            continue
-        skip = Counter(held_here)
-        for row, signature in bundle_rows:
-            if skip[signature] > 0:
-                skip[signature] -= 1
-                plan.already_held[name] += 1
-            else:
-                plan.children[name].append(row)
+            if name == fmt.INTERVENTIONS and h["type"] == DIRECT and h["status"] in OPEN_STATUSES:
+                open_direct[h["referral_ref"]] += 1
+        held.open_direct.update(open_direct)
+        # Each row's signature once: it is worked out cell by cell, and every row of a re-import is compared.
+        by_referral: dict[str, list[ChildRow]] = defaultdict(list)
+        for row in rows_of_referrals(rows, refs):
+            by_referral[row.referral_ref].append(row)
+        grouped: dict[tuple[str, ...], list[tuple[ChildRow, tuple[str, ...]]]] = defaultdict(list)
+        for ref in refs:
+            for row in by_referral[ref]:
+                signature = row.signature
+                grouped[tuple(signature[i] for i in key_positions)].append((row, signature))
+        for key, bundle_rows in grouped.items():
+            held_here = held_by_key.get(key, Counter())
+            in_bundle = Counter(signature for _, signature in bundle_rows)
+            if set(held_here) - set(in_bundle):
+                problem = f"{KEY_WORDS[name]} is already held with other values; {NOT_CHANGED}"
+                for row, _ in bundle_rows:
+                    errors.add(name, row.line, "-", problem)
+                continue
+            skip = Counter(held_here)
+            for row, signature in bundle_rows:
+                if skip[signature] > 0:
+                    skip[signature] -= 1
+                    plan.already_held[name] += 1
+                else:
+                    plan.children[name].append(row)
 
 
 def _check_open_direct(plan: Plan, held: Held, errors: ErrorList) -> None:
@@ -779,10 +1141,11 @@ def _check_open_direct(plan: Plan, held: Held, errors: ErrorList) -> None:
 
 def referenced_refs(parsed: Parsed) -> tuple[set[str], set[str]]:
     """The person refs and referral refs the bundle names anywhere."""
-    people = set(parsed.people)
-    for referral in parsed.referrals.values():
+    people = {person.ref for person in parsed.people}
+    referrals: set[str] = set()
+    for referral in parsed.referrals:
+        referrals.add(referral.ref)
         people.update(r for r in (referral.victim_ref, referral.perpetrator_ref) if r)
-    referrals = set(parsed.referrals)
     for rows in parsed.children.values():
         referrals.update(r.referral_ref for r in rows if r.referral_ref)
     return people, referrals

@@ -101,6 +101,52 @@ def test_errors_in_three_files_are_all_reported_and_nothing_is_written(tmp_path:
     assert counts() == before  # not even the partnership --create would have made
 
 
+@pytest.mark.parametrize("again", [False, True])
+def test_a_child_row_whose_referral_ref_failed_its_check_is_reported_by_its_line(tmp_path: Path, again: bool) -> None:
+    # The rows of the child files are kept in staging tables until the write: a ref that is
+    # not text (empty, or not storable) must come back as the same failed cell, checked once.
+    if again:
+        assert run_import(write_bundle(tmp_path / "first")).ok
+    files = dict(FILES)
+    files["interventions.csv"] = FILES["interventions.csv"].replace(
+        "C3,perpetrator_direct_intervention,2020-01-10", ",perpetrator_direct_intervention,2020-01-10"
+    )
+    files["reoffending.csv"] = FILES["reoffending.csv"].replace("C2,2019-06-01", "C\x012,2019-06-01")
+    before = counts()
+    result = run_import(write_bundle(tmp_path / "bad", files), create="" if again else "North")
+    assert [str(e) for e in result.errors] == [
+        "interventions.csv:3: referral_ref: a value is required",
+        "reoffending.csv:3: referral_ref: contains a control character (U+0001), which cannot be stored",
+    ]
+    assert counts() == before
+
+
+def test_a_duplicate_ref_is_reported_by_its_first_line_within_and_across_staged_batches(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The rows of people.csv and referrals.csv are staged a batch at a time: a ref seen in an
+    # earlier batch, or earlier in the same one, is a duplicate, and its row's own rules are not
+    # applied (the PNC ID and the decision date below would be errors of a row of its own).
+    from exchange import validation
+
+    monkeypatch.setattr(validation, "STAGE_BATCH", 2)
+    files = dict(FILES)
+    files["people.csv"] = FILES["people.csv"] + "P1,male,,,not-a-pnc,,Darren,Cole\n"
+    files["referrals.csv"] = FILES["referrals.csv"] + (
+        "C1,2019-01-10,police,,s4a_stalking,arrest,V1,P1,ex_intimate,accepted,2019-01-01,1,rejected,yes,\n"
+        "C9,2019-01-10,police,,s4a_stalking,arrest,V1,P2,ex_intimate,accepted,2019-01-15,1,rejected,yes,\n"
+        "C9,2019-01-10,police,,s4a_stalking,arrest,V1,P2,ex_intimate,accepted,2019-01-01,1,rejected,yes,\n"
+    )
+    before = counts()
+    result = run_import(write_bundle(tmp_path / "dup", files))
+    assert [str(e) for e in result.errors] == [
+        "people.csv:27: person_ref: duplicate of line 3",
+        "referrals.csv:15: referral_ref: duplicate of line 2",
+        "referrals.csv:17: referral_ref: duplicate of line 16",
+    ]
+    assert counts() == before
+
+
 def test_the_command_prints_every_error_and_exits_non_zero(tmp_path: Path) -> None:
     files = dict(FILES)
     files["risk_assessments.csv"] = FILES["risk_assessments.csv"].replace(
