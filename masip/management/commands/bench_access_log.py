@@ -69,6 +69,11 @@ class Command(BaseCommand):
         parser.add_argument("--generate", type=int, default=0, help="Rows to add before timing (default none)")
         parser.add_argument("--days", type=int, default=100, help="Days the generated rows cover (default 100)")
         parser.add_argument("--requests", type=int, default=200, help="Timed calls per measurement (default 200)")
+        parser.add_argument(
+            "--resume",
+            action="store_true",
+            help="With --generate: skip the months a stopped run already loaded (same --generate and --days)",
+        )
         parser.add_argument("--seed", type=int, default=1)
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -82,13 +87,18 @@ class Command(BaseCommand):
             raise CommandError("No seed staff: run seed_scale first.")
         requests = int(options["requests"])
         if options["generate"]:
-            self._generate(int(options["generate"]), int(options["days"]), lambda: self._measure(staff, requests))
+            self._generate(
+                int(options["generate"]),
+                int(options["days"]),
+                lambda: self._measure(staff, requests),
+                resume=bool(options["resume"]),
+            )
         else:
             self._measure(staff, requests)
 
     # --- generation ----------------------------------------------------------------------------------------------
 
-    def _generate(self, rows: int, days: int, measure: Callable[[], None]) -> None:
+    def _generate(self, rows: int, days: int, measure: Callable[[], None], *, resume: bool = False) -> None:
         """Newest month first, timing after each: a run stopped early has measured what it loaded."""
         if rows < 1 or days < 1:
             raise CommandError("--generate and --days must be at least 1")
@@ -101,6 +111,10 @@ class Command(BaseCommand):
         for month in reversed(months):
             nxt = partitions.months_from(month, 2)[1]
             start, end = max(month, first_day), min(nxt, this_month)
+            if resume and self._month_loaded(month):
+                # A month is loaded and attached in one transaction: there or not at all.
+                self.stdout.write(f"# {month:%Y-%m} was loaded by an earlier run: skipped")
+                continue
             self._load_month(month, nxt, start, end, per_day)
             with connection.cursor() as cursor:
                 cursor.execute(f"ANALYZE audit_accesslog_y{month:%Y}m{month:%m}")
@@ -114,6 +128,11 @@ class Command(BaseCommand):
                 f" take {size}; load {_load()}"
             )
             measure()
+
+    def _month_loaded(self, month: dt.date) -> bool:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [f"audit_accesslog_y{month:%Y}m{month:%m}"])
+            return bool(cursor.fetchone()[0])
 
     def _load_month(self, month: dt.date, nxt: dt.date, start: dt.date, end: dt.date, per_day: int) -> None:
         name = f"audit_accesslog_y{month:%Y}m{month:%m}"
