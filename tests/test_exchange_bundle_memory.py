@@ -17,7 +17,7 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 
-from tests.conftest import ROOT, _database_url_for
+from tests.workers import ROOT, database_url_for
 
 IMPORT_TWICE = """
 import re, sys
@@ -49,7 +49,7 @@ MAX_GROWTH_MB = 45
 def _peak_rss_mb(bundle: Path, slug: str) -> int:
     env = dict(os.environ)
     env["DJANGO_SETTINGS_MODULE"] = "masip.settings.test"
-    env["DATABASE_URL"] = _database_url_for(settings.DATABASES["default"])
+    env["DATABASE_URL"] = database_url_for(settings.DATABASES["default"])
     done = subprocess.run(
         [sys.executable, "-c", IMPORT_TWICE, str(bundle), slug],
         cwd=ROOT,
