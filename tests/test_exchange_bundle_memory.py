@@ -42,8 +42,9 @@ SMALL, LARGE = 1_000, 10_000
 # list; 95 and 132 since both are read a batch at a time; 95 and 130 with the rows of people.csv
 # and referrals.csv staged too. Most of what still grows here (35 MB) is batches filling: a
 # 1,000-referral bundle never fills a batch of 5,000 rows, a 10,000-referral one does; the rest
-# is ids by ref. The bound is above that, with room for the allocator's variation.
-MAX_GROWTH_MB = 45
+# is ids by ref. The bound sits between the two: 20 MB above today's growth, for the
+# allocator's variation from run to run, and 13 MB under the growth before (68 MB).
+MAX_GROWTH_MB = 55
 
 
 def _peak_rss_mb(bundle: Path, slug: str) -> int:
