@@ -195,6 +195,20 @@ STAGE_BATCH = 5000
 _staging_tables = itertools.count(1)
 
 
+def _stage(table: str, created: bool, definition: str, index: str, columns: str, rows: list[tuple[Any, ...]]) -> None:
+    """Copy ``rows`` into the temporary table ``table`` (``definition`` its columns, ``index``
+    the columns of its one index), making it first unless ``created``: it lives as long as
+    the import's transaction (``ON COMMIT DROP``)."""
+    with connection.cursor() as cursor:
+        if not created:
+            cursor.execute(f"CREATE TEMP TABLE {table} ({definition}) ON COMMIT DROP")
+            cursor.execute(f"CREATE INDEX ON {table} ({index})")
+        if rows:
+            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+
+
 class StagedRows:
     """The child rows of one file (or the plan's share of them), kept in a temporary table of
     the import's transaction (``ON COMMIT DROP``) instead of a list.
@@ -237,18 +251,11 @@ class StagedRows:
             self._flush()
 
     def _flush(self) -> None:
-        with connection.cursor() as cursor:
-            if not self._created:
-                cursor.execute(
-                    f"CREATE TEMP TABLE {self.table} (seq integer PRIMARY KEY, line integer NOT NULL, "
-                    "referral_ref text NOT NULL, cells bytea NOT NULL) ON COMMIT DROP"
-                )
-                cursor.execute(f"CREATE INDEX ON {self.table} (referral_ref, seq)")
-                self._created = True
-            if self._pending:
-                with cursor.cursor.copy(f"COPY {self.table} (seq, line, referral_ref, cells) FROM STDIN") as copy:
-                    for staged in self._pending:
-                        copy.write_row(staged)
+        definition = "seq integer PRIMARY KEY, line integer NOT NULL, referral_ref text NOT NULL, cells bytea NOT NULL"
+        _stage(
+            self.table, self._created, definition, "referral_ref, seq", "seq, line, referral_ref, cells", self._pending
+        )
+        self._created = True
         self._pending = []
 
     def resolve_cases(self, partnership_id: int) -> None:
@@ -363,18 +370,9 @@ class StagedRecords:
             self._flush()
 
     def _flush(self) -> None:
-        with connection.cursor() as cursor:
-            if not self._created:
-                cursor.execute(
-                    f"CREATE TEMP TABLE {self.table} (line integer PRIMARY KEY, ref text NOT NULL, "
-                    "cells bytea NOT NULL) ON COMMIT DROP"
-                )
-                cursor.execute(f"CREATE INDEX ON {self.table} (ref)")
-                self._created = True
-            if self._pending:
-                with cursor.cursor.copy(f"COPY {self.table} (line, ref, cells) FROM STDIN") as copy:
-                    for staged in self._pending:
-                        copy.write_row(staged)
+        definition = "line integer PRIMARY KEY, ref text NOT NULL, cells bytea NOT NULL"
+        _stage(self.table, self._created, definition, "ref", "line, ref, cells", list(self._pending))
+        self._created = True
         self._pending = []
 
     def first_lines(self, refs: list[str]) -> dict[str, int]:
