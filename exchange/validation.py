@@ -399,8 +399,8 @@ class StagedRecords:
             raise KeyError(ref)
         return self.kind(*pickle.loads(found[0]))  # noqa: S301 (bytes this process pickled, in its own temporary table)
 
-    def lines(self) -> Iterator[int]:
-        """The rows' lines in order, without reading their cells: to name a row the database refuses."""
+    def _in_line_order(self, columns: str) -> Iterator[tuple[Any, ...]]:
+        """The staged rows' ``columns`` (``line`` first) in line order, one batch in memory at a time."""
         self.settle()
         if not self._count:
             return
@@ -409,34 +409,23 @@ class StagedRecords:
         while True:
             with connection.cursor() as cursor:
                 cursor.execute(
-                    f"SELECT line FROM {self.table} WHERE line > %s ORDER BY line LIMIT %s",  # noqa: S608
-                    [after, STAGE_BATCH],
-                )
-                batch = [line for (line,) in cursor.fetchall()]
-            if not batch:
-                return
-            after = batch[-1]
-            yield from batch
-
-    def __iter__(self) -> Iterator[Any]:
-        """The rows in line order, one batch in memory at a time."""
-        self.settle()
-        if not self._count:
-            return
-        self._flush()
-        after = 0
-        while True:
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    f"SELECT line, cells FROM {self.table} WHERE line > %s ORDER BY line LIMIT %s",  # noqa: S608
+                    f"SELECT {columns} FROM {self.table} WHERE line > %s ORDER BY line LIMIT %s",  # noqa: S608
                     [after, STAGE_BATCH],
                 )
                 batch = cursor.fetchall()
             if not batch:
                 return
             after = batch[-1][0]
-            for _, cells in batch:
-                yield self.kind(*pickle.loads(cells))  # noqa: S301 (as above)
+            yield from batch
+
+    def lines(self) -> Iterator[int]:
+        """The rows' lines in order, without reading their cells: to name a row the database refuses."""
+        return (line for (line,) in self._in_line_order("line"))
+
+    def __iter__(self) -> Iterator[Any]:
+        """The rows in line order, one batch in memory at a time."""
+        for _, cells in self._in_line_order("line, cells"):
+            yield self.kind(*pickle.loads(cells))  # noqa: S301 (as above)
 
 
 def referral_batches(rows: Iterable[ChildRow]) -> Iterator[list[ChildRow]]:
