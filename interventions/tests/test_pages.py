@@ -398,16 +398,15 @@ def test_acknowledge_with_and_without_javascript(world: World) -> None:
 # Session, user, agency; the case and its two access checks; referrals, interventions, open
 # concerns; the sharing agreement; two access-log rows (the case, its interventions); the
 # identity bar's parties and the per-person rule for them (is either a victim in a case the
-# reader cannot see?); the case sub-navigation's other sections (two access checks); the
-# session save (savepoint, update, release).
+# reader cannot see?); the case sub-navigation's other sections (two access checks).
 # Each + 1: the header's unread-notifications count (docs/home-and-search.md).
-CASE_SECTION_QUERIES = 17 + 1
+CASE_SECTION_QUERIES = 14 + 1
 # Session, user, agency; the case and its two access checks; the intervention; the agreement;
 # sessions, their appointments (with concerns and authors) and their clinical notes; plans;
 # the referral; the report; general clinical notes; plan reviews; two access-log rows (the
 # intervention, the clinical notes read); the identity bar's parties and the per-person rule
-# for them; the sub-navigation's other sections (two access checks); the session save.
-PROGRESS_QUERIES = 23 + 1
+# for them; the sub-navigation's other sections (two access checks).
+PROGRESS_QUERIES = 20 + 1
 
 
 def test_case_section_query_count_does_not_grow(world: World, django_assert_num_queries: Any) -> None:
@@ -438,8 +437,8 @@ def test_progress_page_query_count_does_not_grow(world: World, django_assert_num
 
 
 # Session, user, agency; referrals to decide; sessions needing feedback; sessions coming up;
-# the access-log row; the agreement (the header's sections); the session save.
-INBOX_QUERIES = 10 + 1  # + 1: the header's unread count
+# the access-log row; the agreement (the header's sections).
+INBOX_QUERIES = 7 + 1  # + 1: the header's unread count
 
 
 def test_inbox_query_count_does_not_grow(world: World, django_assert_num_queries: Any) -> None:
