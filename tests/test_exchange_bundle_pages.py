@@ -4,9 +4,7 @@ error, and the export's download (admins; pseudonymised also programme managers)
 from __future__ import annotations
 
 import io
-import time
 import zipfile
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +24,7 @@ from exchange import services
 from exchange.importer import import_bundle
 from tests.exchange_bundle_data import FILES, IDENTIFYING, write_bundle
 from tests.factories import World, make_user
+from tests.workers import wait_for
 
 
 def logged_in(user: User) -> Client:
@@ -266,15 +265,6 @@ def _fresh_permission_id() -> None:
     view_case_permission_id.cache_clear()
 
 
-def _wait(predicate: Callable[[], bool], *, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.5)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.worker
 @pytest.mark.usefixtures("_fresh_permission_id")
@@ -288,7 +278,7 @@ def test_an_upload_is_imported_by_the_worker(celery_worker_process: Any) -> None
     )
     assert response.status_code == 302
     job_url = response["Location"]
-    _wait(lambda: "problem" in client.get(job_url).content.decode(), timeout=90, what="the bad bundle's job")
+    wait_for(lambda: "problem" in client.get(job_url).content.decode(), timeout=90, what="the bad bundle's job")
     html = client.get(job_url).content.decode()
     assert "the bundle has 1 problem" in html
     assert "&#x27;hospital&#x27; is not one of: police, probation" in html
@@ -299,7 +289,7 @@ def test_an_upload_is_imported_by_the_worker(celery_worker_process: Any) -> None
         {"bundle": [upload(name, text) for name, text in FILES.items()]},
     )
     job_url = response["Location"]
-    _wait(lambda: "Bundle imported" in client.get(job_url).content.decode(), timeout=120, what="the import")
+    wait_for(lambda: "Bundle imported" in client.get(job_url).content.decode(), timeout=120, what="the import")
     html = client.get(job_url).content.decode()
     assert 'data-testid="job-summary"' in html
     assert Case.objects.filter(partnership=world.partnership).count() == 13
