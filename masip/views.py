@@ -15,7 +15,12 @@ from masip.health import queue_stats, readiness_checks, run_checks
 def home(request: HttpRequest) -> HttpResponse:
     """What to do next: each kind of work waiting for this member of staff, counted."""
     lines = worklist.lines_for(request.user) if is_staff_member(request.user) else []
-    return render(request, "home.html", {"member": request.user, "work_lines": lines})
+    context = {"member": request.user, "work_lines": lines}
+    inbox = next((line for line in lines if line.key == "notifications"), None)
+    if inbox is not None:
+        # The header's badge and the inbox's line are the same figure: counted once, here.
+        context["unread_notifications"] = inbox.count
+    return render(request, "home.html", context)
 
 
 @staff_required

@@ -7,7 +7,9 @@ import datetime as dt
 import re
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -18,6 +20,7 @@ from audit.models import AccessAction, AccessLog
 from cases import services as case_services
 from cases.models import Case
 from notifications.models import Notification
+from notifications.services import notify
 from tests.advocacy_factories import contact_input
 from tests.case_factories import make_case
 from tests.factories import World
@@ -164,6 +167,19 @@ def test_the_unread_count_is_on_the_home_page_and_falls_when_read(world: World) 
     assert count_of(client.get(reverse("home")).content.decode(), "notifications") == 0
 
 
+def test_the_home_page_counts_unread_notifications_once_for_its_line_and_its_header(world: World) -> None:
+    notify(world.advocate, "Risk review due on case MASIP-000001", email=False)
+    notify(world.advocate, "Risk review due on case MASIP-000002", email=False)
+    client = client_for(world.advocate)
+    with CaptureQueriesContext(connection) as queries:
+        home = client.get(reverse("home")).content.decode()
+    counts = [q["sql"] for q in queries.captured_queries if 'FROM "notifications_notification"' in q["sql"]]
+    assert len(counts) == 1, counts
+    # Both places still show the figure.
+    assert count_of(home, "notifications") == 2
+    assert header_unread(home) == 2
+
+
 def header_unread(html: str) -> int | None:
     """The header's count as the screen reader hears it; None when the header shows none."""
     link = re.search(r'data-testid="header-notifications">(.*?)</a>', html, re.S)
@@ -173,8 +189,6 @@ def header_unread(html: str) -> int | None:
 
 
 def test_the_header_counts_unread_notifications_on_every_page(world: World) -> None:
-    from notifications.services import notify
-
     client = client_for(world.advocate)
     caseload = reverse("cases:caseload")
     assert header_unread(client.get(caseload).content.decode()) is None
