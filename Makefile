@@ -22,6 +22,8 @@ ASSETS := static/vendor/versions.json
 PYTEST_ARGS ?=
 # The suite runs on this many processes (pytest-xdist), each with its own test database,
 # Redis database, Celery worker and browser; TEST_WORKERS=0 runs it in one (for --pdb).
+# Work stealing: a process that runs out of tests takes half of the other's queue, so a
+# few minute-long browser and worker tests at the end do not leave one process idle.
 TEST_WORKERS ?= 2
 
 .PHONY: help setup run test lint imports lock clean-data
@@ -63,7 +65,7 @@ run: setup
 	$(PY) -m masip.devstack run
 
 test: setup
-	$(PY) -m masip.devstack test -n $(TEST_WORKERS) $(PYTEST_ARGS)
+	$(PY) -m masip.devstack test -n $(TEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 lint: $(PY_STAMP)
 	$(VENV)/bin/ruff check .
