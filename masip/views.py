@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -15,7 +17,7 @@ from masip.health import queue_stats, readiness_checks, run_checks
 def home(request: HttpRequest) -> HttpResponse:
     """What to do next: each kind of work waiting for this member of staff, counted."""
     lines = worklist.lines_for(request.user) if is_staff_member(request.user) else []
-    context = {"member": request.user, "work_lines": lines}
+    context: dict[str, Any] = {"member": request.user, "work_lines": lines}
     inbox = next((line for line in lines if line.key == "notifications"), None)
     if inbox is not None:
         # The header's badge and the inbox's line are the same figure: counted once, here.
