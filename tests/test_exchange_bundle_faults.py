@@ -176,7 +176,7 @@ def test_the_child_rows_are_read_back_on_statistics_that_count_the_new_referrals
     # The child rows are read back joined with the partnership's referrals, written moments
     # before. Planned on statistics from before the import, a new partnership has none: the
     # planner expected one row and looped over every referral for each child row (6 to 10 s a
-    # batch at 30,000 referrals in a database of 34 partnerships).
+    # batch at 30,000 referrals in a database of 35 partnerships).
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE cases_referral, cases_case")  # statistics of the tables without the bundle
     seen: list[tuple[float, float, int, int]] = []
