@@ -8,6 +8,12 @@ from pathlib import Path
 from django.db import connection
 
 
+def percentile(values: list[float], p: float) -> float:
+    """The ``p``-th percentile (0 to 100) of ``values``: the nearest of the sorted values."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
 def load_average() -> str:
     """The 1, 5 and 15-minute load averages, as a benchmark prints them beside its figures."""
     return ", ".join(f"{value:.2f}" for value in os.getloadavg())

@@ -18,7 +18,6 @@ afterwards. The figures and the load they were taken under: docs/performance.md.
 
 from __future__ import annotations
 
-import os
 import resource
 import tempfile
 import time
@@ -27,9 +26,9 @@ from typing import Any
 
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import connection
 
 from exchange.importer import import_bundle
+from masip.bench import backend_cpu_seconds
 
 
 class Command(BaseCommand):
@@ -64,14 +63,14 @@ class Command(BaseCommand):
             self.stdout.write(f"# {label}: cpu={cpu[0]:.1f} s db_cpu={cpu[1]:.1f} s")
 
     def _import(self, bundle: Path, slug: str, *, create: str) -> tuple[float, int]:
-        cpu_before, db_before = time.process_time(), _backend_cpu()
+        cpu_before, db_before = time.process_time(), backend_cpu_seconds()
         started = time.monotonic()
         last = [started, cpu_before, db_before]
 
         def step(message: str) -> None:
             # Each progress line with the seconds since the one before, wall clock and CPU
             # (this process's and the database backend's): where the time goes.
-            now, cpu, db = time.monotonic(), time.process_time(), _backend_cpu()
+            now, cpu, db = time.monotonic(), time.process_time(), backend_cpu_seconds()
             self.stderr.write(
                 f"  {now - started:7.2f} s (+{now - last[0]:6.2f} wall, +{cpu - last[1]:5.2f} cpu, "
                 f"+{db - last[2]:5.2f} db) {message}"
@@ -82,20 +81,7 @@ class Command(BaseCommand):
             source=bundle, partnership_slug=slug, create_name=create, label=str(bundle), progress=step
         )
         elapsed = time.monotonic() - started
-        self.cpu = [*getattr(self, "cpu", []), (time.process_time() - cpu_before, _backend_cpu() - db_before)]
+        self.cpu = [*getattr(self, "cpu", []), (time.process_time() - cpu_before, backend_cpu_seconds() - db_before)]
         if result.errors:
             raise CommandError(f"the import was refused: {result.errors[0]} ({len(result.errors):,} errors)")
         return elapsed, sum(result.created.values())
-
-
-def _backend_cpu() -> float:
-    """CPU seconds the database backend of this connection has used (0 when it is on another machine)."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_backend_pid()")
-        pid = cursor.fetchone()[0]
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    # utime and stime, the 14th and 15th fields (11th and 12th after the name).
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")

@@ -29,17 +29,13 @@ from django.test import Client
 from django.test.utils import override_settings
 
 from agencies.models import User
-from masip.bench import backend_cpu_seconds, load_average
+from cases.models import Case
+from masip.bench import backend_cpu_seconds, load_average, percentile
 
 # The demo's staff of the load test's four roles.
 ROLES = ("triage", "advocate", "probation", "clinician")
 # The load test's weights for the pages measured here (load_mixed: caseload 4, case page 4).
 MIX = {"caseload": 4, "case page": 4}
-
-
-def _p(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 class Command(BaseCommand):
@@ -69,7 +65,8 @@ class Command(BaseCommand):
                     by_page.setdefault(page, []).extend(w + db_mean for w in web)
                     self.stdout.write(
                         f"request_cpu role={role} page={page.replace(' ', '_')} n={runs} "
-                        f"web_p50={statistics.median(web):.1f} web_p95={_p(web, 0.95):.1f} db_mean={db_mean:.1f} ms"
+                        f"web_p50={statistics.median(web):.1f} web_p95={percentile(web, 95):.1f} "
+                        f"db_mean={db_mean:.1f} ms"
                     )
         weight = sum(MIX.values())
         mean = sum(statistics.fmean(by_page[page]) * w for page, w in MIX.items()) / weight
@@ -85,8 +82,6 @@ class Command(BaseCommand):
 
     def _cases(self, client: Client) -> list[str]:
         """Up to five case pages the user may open (the first cases by id that answer 200)."""
-        from cases.models import Case
-
         found = []
         for pk in Case.objects.order_by("pk").values_list("pk", flat=True)[:60]:
             if client.get(f"/cases/{pk}/", secure=True).status_code == 200:

@@ -22,12 +22,8 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from agencies.models import Partnership, User
+from masip.bench import percentile
 from reporting import evaluation as ev
-
-
-def _percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 class Command(BaseCommand):
@@ -63,7 +59,7 @@ class Command(BaseCommand):
             cpu.append((time.process_time() - started_cpu) * 1000)
             sql.append(sum(float(q["time"]) for q in queries.captured_queries) * 1000)
         self.stdout.write(
-            f"evaluation_tables in process: p50={statistics.median(totals):.0f} p95={_percentile(totals, 95):.0f} "
+            f"evaluation_tables in process: p50={statistics.median(totals):.0f} p95={percentile(totals, 95):.0f} "
             f"max={max(totals):.0f} ms; of which SQL p50={statistics.median(sql):.0f} ms; "
             f"Python CPU p50={statistics.median(cpu):.0f} ms; {len(queries.captured_queries)} statements"
         )
