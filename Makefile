@@ -24,14 +24,14 @@ PYTEST_ARGS ?=
 # Redis database, Celery worker and browser; TEST_WORKERS=0 runs it in one (for --pdb).
 # Work stealing: a process that runs out of tests takes half of the other's queue, so a
 # few minute-long browser and worker tests at the end do not leave one process idle.
-TEST_WORKERS ?= 2
+TEST_WORKERS ?= 3
 
 .PHONY: help setup run test lint imports lock clean-data
 
 help:
 	@echo "make setup       create .venv, install requirements.lock and npm packages, build static/vendor/"
 	@echo "make run         PostgreSQL + Redis (embedded unless DATABASE_URL/REDIS_URL set), migrate, seed, web + worker + beat"
-	@echo "make test        the test suite on TEST_WORKERS=2 processes (PYTEST_ARGS=... for pytest)"
+	@echo "make test        the test suite on TEST_WORKERS=3 processes (PYTEST_ARGS=... for pytest)"
 	@echo "make lint        ruff check, ruff format --check, mypy, lint-imports (the floors)"
 	@echo "make imports     lint-imports alone: no app imports one on a floor above it"
 	@echo "make lock        regenerate requirements.lock from pyproject.toml"

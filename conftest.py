@@ -9,8 +9,9 @@ import pytest
 from tests.caches import clear_process_caches
 
 # One registration of the shared fixtures for tests/ and every app's tests/: a
-# fixture imported into two conftest files would start two browsers.
-pytest_plugins = ["tests.fixtures"]
+# fixture imported into two conftest files would start two browsers. The test databases are
+# copies of one migrated per run (tests/template_database.py).
+pytest_plugins = ["tests.fixtures", "tests.template_database"]
 
 
 @pytest.fixture(autouse=True)

@@ -54,7 +54,7 @@ class Driver:
             DATABASE_REPLICA_URL=replica_url or cluster.standby_url,
             MASIP_REPLICA_LAG_WARNING_SECONDS=str(LAG_WARNING_SECONDS),
             # A Redis database of its own (7, taken as it is without PYTEST_XDIST_WORKER; the
-            # suite's processes use 1 and 2): its cache keys are about another database's rows.
+            # suite's processes use 1 to 4 on database 0): its cache keys are about another database's rows.
             REDIS_URL=re.sub(r"/\d*$", "/7", settings.REDIS_URL),
         )
         self.proc = subprocess.Popen(

@@ -9,6 +9,8 @@ from masip.settings.base import *  # noqa: F403
 from masip.settings.base import BASE_DIR, CACHES, REDIS_URL, documents_storage
 from masip.settings.env import env_str
 
+PROCESSES_PER_BASE = 4
+
 
 def _redis_database_for_test_process(url: str, worker: str) -> str:
     """Each pytest-xdist process (gw0, gw1, ...) on a Redis database of its own.
@@ -16,20 +18,22 @@ def _redis_database_for_test_process(url: str, worker: str) -> str:
     Tests flush the cache (Django's Redis cache clears the whole database), and the broker
     restores unacknowledged messages of every queue in its database after the visibility
     timeout; neither may reach another process's worker and messages. The processes' own
-    Celery workers inherit PYTEST_XDIST_WORKER, so they land on the same database. Two
-    databases per base database (2n+1, 2n+2 for REDIS_URL's n), so that suites run side by
-    side on consecutive base databases do not share one either.
+    Celery workers inherit PYTEST_XDIST_WORKER, so they land on the same database. Up to
+    PROCESSES_PER_BASE databases per base database (4n+1 to 4n+4 for REDIS_URL's n), so that
+    suites run side by side on consecutive base databases do not share one either.
     """
     index = int(worker.removeprefix("gw"))
+    if index >= PROCESSES_PER_BASE:
+        raise ValueError(f"{worker}: the suite runs on at most {PROCESSES_PER_BASE} processes (Redis databases)")
     parts = urlsplit(url)
     if parts.scheme == "unix":
         # unix:///path/redis.sock?db=N
         query = dict(pair.split("=", 1) for pair in parts.query.split("&") if "=" in pair)
         base = int(query.get("db", "0"))
-        query["db"] = str((2 * base + 1 + index) % 16)
+        query["db"] = str((PROCESSES_PER_BASE * base + 1 + index) % 16)
         return urlunsplit(parts._replace(query="&".join(f"{k}={v}" for k, v in query.items())))
     base = int(parts.path.strip("/") or "0")
-    return urlunsplit(parts._replace(path=f"/{(2 * base + 1 + index) % 16}"))
+    return urlunsplit(parts._replace(path=f"/{(PROCESSES_PER_BASE * base + 1 + index) % 16}"))
 
 
 _XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
