@@ -1004,6 +1004,8 @@ def check_references(parsed: Parsed, held: Held, errors: ErrorList) -> Plan:
                 _compare_person(person, exported.get(person_ids[person.ref], {}), parsed, errors)
             else:
                 plan.people.add(person)
+        # Let the batch's export rows go before the next batch's are read, not after.
+        del exported
     people_readable = fmt.PEOPLE in parsed.readable or fmt.PEOPLE not in parsed.headers
     for chunk in iter_chunks(parsed.referrals, COMPARE_BATCH):
         case_ids = held.case_ids.of(referral.ref for referral in chunk)
@@ -1035,6 +1037,7 @@ def check_references(parsed: Parsed, held: Held, errors: ErrorList) -> Plan:
                 _compare_referral(referral, row, parsed, errors)
             else:
                 plan.referrals.add(referral)
+        del held_referrals
     referrals_readable = fmt.REFERRALS in parsed.readable
     for name, rows in parsed.children.items():
         plan.children[name] = _plan_rows(rows)
@@ -1142,7 +1145,6 @@ def _plan_children(name: str, rows: list[ChildRow], parsed: Parsed, held: Held, 
             held_by_key[tuple(h.get(c, "") for c in key_columns)][tuple(h.get(c, "") for c in present)] += 1
             if name == fmt.INTERVENTIONS and h["type"] == DIRECT and h["status"] in OPEN_STATUSES:
                 open_direct[h["referral_ref"]] += 1
-        held.open_direct.update(open_direct)
         # Each row's signature once: it is worked out cell by cell, and every row of a re-import is compared.
         by_referral: dict[str, list[ChildRow]] = defaultdict(list)
         for row in rows_of_referrals(rows, refs):
@@ -1167,6 +1169,10 @@ def _plan_children(name: str, rows: list[ChildRow], parsed: Parsed, held: Held, 
                     plan.already_held[name] += 1
                 else:
                     plan.children[name].append(row)
+                    # Only the held referrals that gain rows are asked about (_check_open_direct):
+                    # every held referral's count was kept to the end of a re-import.
+                    if row.referral_ref in open_direct:
+                        held.open_direct[row.referral_ref] = open_direct[row.referral_ref]
 
 
 def _held_refs_in_order(rows: Iterable[ChildRow], held: Held) -> Iterator[list[str]]:
