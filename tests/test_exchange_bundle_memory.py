@@ -42,9 +42,9 @@ with open("/proc/self/status") as status:
 SMALL, LARGE = 5_000, 20_000
 BATCH = 1_000
 # Measured (MB of peak RSS over an import and a re-import, batches of 1,000 rows;
-# docs/performance.md, "Import peak memory, flat"): 100 at 5,000 referrals and 114 at 20,000
+# docs/performance.md, "Import peak memory"): 100 at 5,000 referrals and 114 at 20,000
 # (about 1,000 bytes a referral) while the held ids, the new people's ids and the new cases'
-# current risk were dictionaries by ref and the plan kept the line of every ref; 99 and 102
+# current risk were dictionaries by ref and the plan kept the line of every ref; 97 and 100
 # (about 200 bytes a referral) since they are temporary tables asked a batch at a time and
 # arrays of ids. The bound: 3 MB above today's growth, for the allocator's variation from
 # run to run, and 8 MB under the growth before.
