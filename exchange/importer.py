@@ -30,8 +30,9 @@ import itertools
 import re
 import signal
 import threading
+from array import array
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence, Sized
+from collections.abc import Callable, Container, Iterable, Iterator, Sequence, Sized
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
@@ -72,6 +73,7 @@ from exchange.validation import (
     ChildRow,
     ErrorList,
     Held,
+    HeldIds,
     Parsed,
     PersonRow,
     Plan,
@@ -80,8 +82,8 @@ from exchange.validation import (
     iter_chunks,
     person_pk_from_ref,
     read_bundle,
-    referenced_refs,
     referral_batches,
+    rows_of_referrals,
 )
 from followups.models import ReoffendingRecord
 from risk.services import NewAssessment, assessments_current_at_insert, assessments_refresh_current
@@ -111,7 +113,8 @@ class ImportResult:
     errors: list[BundleError] = field(default_factory=list)
     created: Counter[str] = field(default_factory=Counter)
     already_held: Counter[str] = field(default_factory=Counter)
-    case_ids: list[int] = field(default_factory=list)
+    # Eight bytes a case (the access log names every case an import made or added to).
+    case_ids: array[int] = field(default_factory=lambda: array("q"))
     partnership_created: bool = False
     # The held records the bundle was checked against: an import that writes nothing still
     # told the importer which of their values differ from the upload.
@@ -199,7 +202,7 @@ def import_bundle(
         bundle.close()
     if result.errors:
         result.created.clear()
-        result.case_ids.clear()
+        del result.case_ids[:]
     if result.errors or dry_run:
         _log_comparison(result, actor)
     return result
@@ -329,14 +332,13 @@ def _run(
     parsed = read_bundle(bundle, today=today, errors=errors)
     say("Checking against what the partnership holds")
     held = load_held(parsed, partnership)
-    result.compared_case_ids = sorted(set(held.case_ids.values()))
-    result.compared_person_ids = sorted(set(held.person_ids.values()))
     plan = check_references(parsed, held, errors)
     context = WriteContext.build(partnership, actor, plan, errors)
     costs = CostContext.build(partnership, plan, errors)
     result.already_held = plan.already_held
     if errors:
         result.errors = errors.ordered()
+        _note_compared(result, held)
         raise _Refused
     result.created = Counter(
         {
@@ -346,46 +348,85 @@ def _run(
         }
     )
     if result.dry_run:
+        _note_compared(result, held)
         return
-    _write(plan, held, context, costs, result, say, label=bundle.label)
+    try:
+        # A savepoint: should the write fail, what was compared can still be read for the log.
+        with transaction.atomic():
+            _write(plan, held, context, costs, result, say, label=bundle.label)
+    except (WriteFailed, DatabaseError) as exc:
+        if not _connection_lost(exc):
+            _note_compared(result, held)
+        raise
+
+
+def _note_compared(result: ImportResult, held: Held) -> None:
+    """The held records the bundle was compared with, for the access log of an import that
+    writes nothing (``_log_comparison``): read only then, as the log lists every one of them."""
+    result.compared_case_ids = held.case_ids.ids()
+    result.compared_person_ids = held.person_ids.ids()
 
 
 # --- what is held ----------------------------------------------------------------------------------------------------
 
 
 def load_held(parsed: Parsed, partnership: Partnership) -> Held:
-    """The partnership's records the bundle's refs name, as the export would write them."""
-    held = Held()
-    person_refs, referral_refs = referenced_refs(parsed)
+    """The partnership's records the bundle's refs name, as the export would write them.
+
+    The held ids by ref go into two temporary tables of the import's transaction, made by
+    joins of the refs the bundle names with the partnership's people and referrals, and are
+    asked a batch of refs at a time (``HeldIds.of``): no dictionary of every ref."""
     pid = partnership.pk
-    survivors: dict[int, int] = {}
-
-    def survivor(pk: int, merged_into: int | None) -> int:
-        # A person merged into another is that other person now (their parts moved with them).
-        while merged_into is not None:
-            pk, merged_into = merged_into, survivors.get(merged_into)
-        return pk
-
-    # Every merged-away person, with or without a ref: a merge may be into a record that was
-    # itself merged later (A into B, then B into C), so a chain is followed to its end.
-    survivors = dict(
-        Person.objects.filter(partnership_id=pid, merged_into__isnull=False).values_list("pk", "merged_into_id")
-    )
-    people = Person.objects.filter(partnership_id=pid).exclude(ref="").values_list("ref", "pk", "merged_into_id")
-    # A cursor, not a list: the partnership's people are many more than a batch.
-    for ref, pk, merged in people.iterator(chunk_size=BATCH):
-        if ref in person_refs:
-            held.person_ids[ref] = survivor(pk, merged)
-    by_pk = {person_pk_from_ref(r): r for r in person_refs if r not in held.person_ids and person_pk_from_ref(r)}
-    for chunk in iter_chunks(list(by_pk), BATCH):
-        for pk, merged in Person.objects.filter(partnership_id=pid, ref="", pk__in=chunk).values_list(
-            "pk", "merged_into_id"
-        ):
-            held.person_ids[by_pk[pk]] = survivor(pk, merged)
-    referrals = Referral.objects.filter(partnership_id=pid).values_list("ref", "case__id")
-    for ref, case_id in referrals.iterator(chunk_size=BATCH):
-        if ref in referral_refs and case_id is not None:
-            held.case_ids[ref] = case_id
+    number = next(_held_tables)
+    named_people, named_referrals = f"exchange_named_people_{number}", f"exchange_named_referrals_{number}"
+    people_table, cases_table = f"exchange_held_people_{number}", f"exchange_held_cases_{number}"
+    _named_refs(parsed, named_people, named_referrals)
+    person, referral, case = (connection.ops.quote_name(m._meta.db_table) for m in (Person, Referral, Case))
+    with connection.cursor() as cursor:
+        # The tables' names are this module's own; values are parameters.
+        for table in (people_table, cases_table):
+            cursor.execute(f"CREATE TEMP TABLE {table} (ref text PRIMARY KEY, id bigint NOT NULL) ON COMMIT DROP")
+        cursor.execute(
+            f"INSERT INTO {people_table} (ref, id) SELECT p.ref, p.id FROM {named_people} n "  # noqa: S608
+            f"JOIN {person} p ON p.partnership_id = %s AND p.ref = n.ref AND p.ref <> '' WHERE n.ref <> '' "
+            "ON CONFLICT DO NOTHING",
+            [pid],
+        )
+        # A person recorded without a ref is named by the export's made-up ref (MASIP-P000123).
+        after = ""
+        while True:
+            cursor.execute(
+                f"SELECT n.ref FROM {named_people} n WHERE n.ref LIKE 'MASIP-P%%' AND n.ref > %s "  # noqa: S608
+                f"AND NOT EXISTS (SELECT 1 FROM {people_table} h WHERE h.ref = n.ref) ORDER BY n.ref LIMIT %s",
+                [after, BATCH],
+            )
+            refs = [ref for (ref,) in cursor.fetchall()]
+            if not refs:
+                break
+            after = refs[-1]
+            by_pk = {pk: ref for ref in refs if (pk := person_pk_from_ref(ref))}
+            found = Person.objects.filter(partnership_id=pid, ref="", pk__in=list(by_pk)).values_list("pk", flat=True)
+            _copy_rows(people_table, [(by_pk[pk], pk) for pk in found])
+        # A person merged into another is that other person now (their parts moved with them);
+        # a merge may be into a record that was itself merged later (A into B, then B into C),
+        # so a chain is followed to its end, a link a statement.
+        while True:
+            cursor.execute(
+                f"UPDATE {people_table} h SET id = p.merged_into_id FROM {person} p "  # noqa: S608
+                "WHERE p.id = h.id AND p.partnership_id = %s AND p.merged_into_id IS NOT NULL",
+                [pid],
+            )
+            if not cursor.rowcount:
+                break
+        cursor.execute(
+            f"INSERT INTO {cases_table} (ref, id) SELECT r.ref, c.id FROM {named_referrals} n "  # noqa: S608
+            f"JOIN {referral} r ON r.partnership_id = %s AND r.ref = n.ref JOIN {case} c ON c.referral_id = r.id "
+            "ON CONFLICT DO NOTHING",
+            [pid],
+        )
+        for table in (people_table, cases_table):
+            cursor.execute(f"ANALYZE {table}")
+    held = Held(person_ids=HeldIds(people_table), case_ids=HeldIds(cases_table))
     # Read by the comparison a batch of refs at a time (exchange.validation.check_references).
     builders: dict[str, Callable[..., Iterator[dict[str, str]]]] = {
         fmt.RISK: exporter.risk_rows,
@@ -405,16 +446,50 @@ def load_held(parsed: Parsed, partnership: Partnership) -> Held:
         return builders[name](partnership_id=pid, case_ids=ids)
 
     held.rows_of = rows_of
-    costed = {
-        held.case_ids[r.referral_ref]
-        for name in (fmt.COST_ACCOUNTS, fmt.COST_LINES)
-        for r in parsed.children.get(name, [])
-        if r.referral_ref in held.case_ids
-    }
+    costed: set[int] = set()
+    for name in (fmt.COST_ACCOUNTS, fmt.COST_LINES):
+        for chunk in iter_chunks(parsed.children.get(name, []), BATCH):
+            costed.update(held.case_ids.of(r.referral_ref for r in chunk).values())
     if costed:
         for row in exporter.cost_account_rows(partnership_id=pid, case_ids=costed):
             held.account_status[row["referral_ref"]] = row["status"]
     return held
+
+
+_held_tables = itertools.count(1)
+
+
+def _copy_rows(table: str, rows: Iterable[tuple[Any, ...]]) -> None:
+    with connection.cursor() as cursor, cursor.cursor.copy(f"COPY {table} FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
+def _named_refs(parsed: Parsed, people_table: str, referrals_table: str) -> None:
+    """Every person ref and referral ref the bundle names, into two temporary tables (a ref
+    may be there more than once): the people of people.csv and those referrals.csv names, the
+    referrals of referrals.csv and those the child files name. Read a batch at a time."""
+    with connection.cursor() as cursor:
+        for table in (people_table, referrals_table):
+            cursor.execute(f"CREATE TEMP TABLE {table} (ref text NOT NULL) ON COMMIT DROP")
+    for chunk in iter_chunks(parsed.people.refs(), BATCH):
+        _copy_rows(people_table, ((ref,) for ref in chunk))
+    for chunk in iter_chunks(parsed.referrals, BATCH):
+        _copy_rows(referrals_table, ((referral.ref,) for referral in chunk))
+        _copy_rows(
+            people_table,
+            ((r,) for referral in chunk for r in (referral.victim_ref, referral.perpetrator_ref) if r),
+        )
+    for rows in parsed.children.values():
+        if isinstance(rows, StagedRows):
+            rows.copy_refs_into(referrals_table)
+        else:
+            for chunk in iter_chunks(rows, BATCH):
+                _copy_rows(referrals_table, ((r.referral_ref,) for r in chunk if r.referral_ref))
+    with connection.cursor() as cursor:
+        for table in (people_table, referrals_table):
+            cursor.execute(f"CREATE INDEX ON {table} (ref)")
+            cursor.execute(f"ANALYZE {table}")
 
 
 # --- writing ---------------------------------------------------------------------------------------------------------
@@ -574,7 +649,7 @@ def _bulk(
     lines: Iterable[int] = (),
     total: int | None = None,
     answer_ids: bool = False,
-) -> list[Any]:
+) -> array[int]:
     """Insert in batches with ``COPY``; answers the new rows' ids, in order. ``objects`` may be
     a generator: then only one batch of model instances exists at a time (a 100,000-referral
     import built every table's instances up front, and peaked at 1.3 GB). ``total`` is how
@@ -588,7 +663,9 @@ def _bulk(
     one ``COPY`` (exchange.copy): the same rows, defaults and triggers as ``bulk_create``,
     without building and parsing an ``INSERT`` of 5,000 rows of parameters."""
     count = total if total is not None else len(objects) if isinstance(objects, Sized) else 0
-    ids: list[Any] = []
+    # Eight bytes an id, not a list of int objects (some 40 bytes each): a 100,000-referral
+    # import keeps its new referrals' and cases' ids to the end of the write.
+    ids = array("q")
     done = 0
     line_chunks = iter(iter_chunks(lines, BATCH))
     for chunk in iter_chunks(objects, BATCH):
@@ -646,20 +723,24 @@ def _write(
     partnership = ctx.partnership
     history = BulkHistory(_history_models())
     with history.triggers_skipped():
-        new_case_ids, added_to_held = _write_new_rows(plan, held, ctx, say, history)
-        added_to_held.update(_write_costs(plan, held, ctx, costs, say, history))
-        risk_cases = {r.case_id for r in plan.children.get(fmt.RISK, [])}
-        touched = risk_cases | {r.case_id for r in plan.children.get(fmt.INTERVENTIONS, [])}
-        new = set(new_case_ids)
+        written = _write_new_rows(plan, held, ctx, say, history)
+        written.added_to_held.update(_write_costs(plan, held, ctx, costs, say, history))
         # The new cases' due dates (their current assessments and risk were set as they were
         # written): their rows are new, so their history is written below, as committed.
-        if touched & new:
-            say("Due dates of the new cases")
-            # One set-based recompute of them all, while the history triggers are still off.
-            with next_due_scope():
-                next_due_changed(case_ids=touched & new)
+        # Those that gained assessments or interventions, asked of the database a batch at a
+        # time (a new case's are all this import's), and recomputed a batch at a time.
+        said = False
+        for chunk in iter_chunks(written.new_case_ids, BATCH):
+            touched = _cases_with_assessments_or_interventions(chunk)
+            if touched:
+                if not said:
+                    say("Due dates of the new cases")
+                    said = True
+                # One set-based recompute a batch, while the history triggers are still off.
+                with next_due_scope():
+                    next_due_changed(case_ids=touched)
     say("History of the new records")
-    written = history.write(
+    events = history.write(
         metadata={
             "operation": "import_bundle",
             "bundle": label,
@@ -667,20 +748,25 @@ def _write(
             "user": ctx.staff.pk if ctx.staff is not None else None,
         }
     )
-    say(f"history: {written:,} events written")
+    say(f"history: {events:,} events written")
     # Cases held before the import: their changes go through the history triggers as usual.
-    held_touched = sorted(touched - new)
-    if held_touched:
+    if written.held_touched:
         say("Current assessments, risk and due dates of cases already held")
-        assessments_refresh_current(case_ids=sorted(risk_cases - new))
+        assessments_refresh_current(case_ids=sorted(written.held_risk))
         with next_due_scope():
-            next_due_changed(case_ids=held_touched)
+            next_due_changed(case_ids=sorted(written.held_touched))
     say("Statistics of the tables written")
     _analyze(
         [*_history_models(), *history.event_models(), CrimeReference, CaseParty, CaseGroupObjectPermission, CaseEvent]
     )
     say("Access log")
-    result.case_ids = sorted({*new_case_ids, *added_to_held})
+    # The new cases' ids are usually in order already (each batch's come from the sequence
+    # together): then they are taken as they are, without a set and a list of every id.
+    new_ids = written.new_case_ids
+    if written.added_to_held or any(a >= b for a, b in itertools.pairwise(new_ids)):
+        result.case_ids = array("q", sorted({*new_ids, *written.added_to_held}))
+    else:
+        result.case_ids = new_ids
     parts = ", ".join(f"{result.created[name]:,} {name}" for name in fmt.ALL_FILES if result.created[name])
     access_record(
         user=ctx.staff,
@@ -691,18 +777,43 @@ def _write(
     )
 
 
-def _write_new_rows(
-    plan: Plan, held: Held, ctx: WriteContext, say: Progress, history: BulkHistory
-) -> tuple[list[int], Counter[int]]:
+@dataclass
+class Written:
+    new_case_ids: array[int]
+    added_to_held: Counter[int]  # case held before the import -> how many records it gained
+    held_risk: set[int]  # the cases held before the import that gained assessments
+    held_touched: set[int]  # ... that gained assessments or interventions
+
+
+def _person_ids(partnership_id: int, refs: set[str], held: Held) -> dict[str, int]:
+    """The ids of the people these refs name: held before the import, or written by it."""
+    found = held.person_ids.of(refs)
+    rest = [ref for ref in refs if ref and ref not in found]
+    if rest:
+        found.update(Person.objects.filter(partnership_id=partnership_id, ref__in=rest).values_list("ref", "pk"))
+    return found
+
+
+def _cases_with_assessments_or_interventions(case_ids: Sequence[int]) -> list[int]:
+    from interventions.models import Intervention
+    from risk.models import Assessment
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT case_id FROM {Assessment._meta.db_table} WHERE case_id = ANY(%s) "  # noqa: S608 (names from metadata)
+            f"UNION SELECT case_id FROM {Intervention._meta.db_table} WHERE case_id = ANY(%s) ORDER BY 1",
+            [list(case_ids), list(case_ids)],
+        )
+        return [case_id for (case_id,) in cursor.fetchall()]
+
+
+def _write_new_rows(plan: Plan, held: Held, ctx: WriteContext, say: Progress, history: BulkHistory) -> Written:
     """Insert everything the plan adds. Answers the new cases' ids, and how many records were
     added to each case already held."""
     partnership = ctx.partnership
     now = timezone.now()
-    person_ids = dict(held.person_ids)
     people = (_person(partnership.pk, row) for row in plan.people)
-    person_pks = _bulk(Person, people, say, "people", history, file=fmt.PEOPLE, lines=plan.people.lines(),
-                       total=len(plan.people), answer_ids=True)  # fmt: skip
-    person_ids.update({row.ref: pk for row, pk in zip(plan.people, person_pks, strict=True)})
+    _bulk(Person, people, say, "people", history, file=fmt.PEOPLE, lines=plan.people.lines(), total=len(plan.people))
 
     referrals = (
         Referral(
@@ -733,36 +844,35 @@ def _write_new_rows(
         lines=(row.line for row in plan.referrals for _ in row.crime_references),
         total=sum(len(row.crime_references) for row in plan.referrals),
     )
-    new_refs = {row.ref for row in plan.referrals}
     risk = plan.children.get(fmt.RISK, [])
-    # Each new case's current risk, before its row is written: the rule is per case, so it is
-    # worked out a batch of whole referrals at a time, and only its answers are kept.
-    current_risk: dict[str, str] = {}
-    for batch in referral_batches(risk):
-        current_risk.update(_current_of_new_cases(_risk_results(batch, ctx), new_refs))
-    cases = (
-        Case(
-            partnership_id=partnership.pk,
-            referral_id=referral_id,
-            received_on=row.received_on,
-            status=status_for_decision(row.decision, closed=bool(row.closed_on)),
-            decision=row.decision,
-            decided_on=row.decided_on,
-            tier=row.tier,
-            heard_at_clinic=bool(row.heard_at_clinic),
-            stalker_type=row.stalker_type,
-            closed_on=row.closed_on,
-            current_risk=current_risk.get(row.ref, ""),
-            mental_health_services=row.mental_health_services,
-            probation_involved=row.probation_involved,
-            mappa=row.mappa,
-            antisocial_lifestyle=row.antisocial_lifestyle,
-        )
-        for row, referral_id in zip(plan.referrals, referral_pks, strict=True)
-    )
-    new_case_ids = _bulk(Case, cases, say, "cases", history, file=fmt.REFERRALS, lines=plan.referrals.lines(),
+
+    def cases() -> Iterator[Case]:
+        # Each new case's current risk, before its row is written: the rule is per case, so it
+        # is worked out from the assessments of a batch of whole referrals, the batch's own.
+        for chunk in iter_chunks(zip(plan.referrals, referral_pks, strict=True), BATCH):
+            refs = [row.ref for row, _ in chunk]
+            current_risk = _current_of_new_cases(_risk_results(list(rows_of_referrals(risk, refs)), ctx), set(refs))
+            for row, referral_id in chunk:
+                yield Case(
+                    partnership_id=partnership.pk,
+                    referral_id=referral_id,
+                    received_on=row.received_on,
+                    status=status_for_decision(row.decision, closed=bool(row.closed_on)),
+                    decision=row.decision,
+                    decided_on=row.decided_on,
+                    tier=row.tier,
+                    heard_at_clinic=bool(row.heard_at_clinic),
+                    stalker_type=row.stalker_type,
+                    closed_on=row.closed_on,
+                    current_risk=current_risk.get(row.ref, ""),
+                    mental_health_services=row.mental_health_services,
+                    probation_involved=row.probation_involved,
+                    mappa=row.mappa,
+                    antisocial_lifestyle=row.antisocial_lifestyle,
+                )
+
+    new_case_ids = _bulk(Case, cases(), say, "cases", history, file=fmt.REFERRALS, lines=plan.referrals.lines(),
                          total=len(plan.referrals), answer_ids=True)  # fmt: skip
-    del referral_pks
     # Every referral the child rows name is now written: they are read back with its case id,
     # by a join with the partnership's referrals. Planned on statistics from before this
     # transaction, a new partnership has no referrals at all: in a service holding a few dozen
@@ -774,22 +884,31 @@ def _write_new_rows(
         if isinstance(rows, StagedRows):
             rows.resolve_cases(partnership.pk)
 
-    parties = (
-        CaseParty(case_id=case_id, person_id=person_ids[getattr(row, f"{role}_ref")], role=role, is_primary=True)
-        for row, case_id in zip(plan.referrals, new_case_ids, strict=True)
-        for role in (PartyRole.VICTIM, PartyRole.PERPETRATOR)
-    )
-    _bulk(CaseParty, parties, say, "case parties", file=fmt.REFERRALS,
+    def parties() -> Iterator[CaseParty]:
+        # The people's ids a batch of referrals at a time: those held, and those just written.
+        for chunk in iter_chunks(zip(plan.referrals, new_case_ids, strict=True), BATCH):
+            named = {r for row, _ in chunk for r in (row.victim_ref, row.perpetrator_ref)}
+            person_ids = _person_ids(partnership.pk, named, held)
+            for row, case_id in chunk:
+                for role in (PartyRole.VICTIM, PartyRole.PERPETRATOR):
+                    yield CaseParty(
+                        case_id=case_id, person_id=person_ids[getattr(row, f"{role}_ref")], role=role, is_primary=True
+                    )
+
+    _bulk(CaseParty, parties(), say, "case parties", file=fmt.REFERRALS,
           lines=(x for x in plan.referrals.lines() for _ in (1, 2)), total=2 * len(plan.referrals))  # fmt: skip
-    shared = cases_share_by_default(
-        case_ids=new_case_ids,
-        partnership_id=partnership.pk,
-        recording_agency=ctx.staff.agency if ctx.staff is not None else None,
+    shared = sum(
+        cases_share_by_default(
+            case_ids=chunk,
+            partnership_id=partnership.pk,
+            recording_agency=ctx.staff.agency if ctx.staff is not None else None,
+        )
+        for chunk in iter_chunks(new_case_ids, BATCH)
     )
     say(f"shares with agencies: {shared:,} written")
 
     if risk:
-        _write_risk(risk, new_refs, ctx, now, say, history)
+        _write_risk(risk, held, ctx, now, say, history)
     interventions = plan.children.get(fmt.INTERVENTIONS, [])
     if interventions:
         _write_interventions(interventions, ctx, say, history)
@@ -819,11 +938,21 @@ def _write_new_rows(
     outcomes = plan.children.get(fmt.VICTIM_OUTCOMES, [])
     if outcomes:
         _write_victim_outcomes(outcomes, ctx, say, history)
+    # The cases held before the import that gained records: what the import adds to them.
     added_to_held: Counter[int] = Counter()
-    for rows in (risk, interventions, reoffending, outcomes):
-        for r in rows:
-            if r.referral_ref in held.case_ids:
-                added_to_held[held.case_ids[r.referral_ref]] += 1
+    held_risk: set[int] = set()
+    held_touched: set[int] = set()
+    for name, rows in ((fmt.RISK, risk), (fmt.INTERVENTIONS, interventions), (fmt.REOFFENDING, reoffending),
+                       (fmt.VICTIM_OUTCOMES, outcomes)):  # fmt: skip
+        for chunk in iter_chunks(rows, BATCH):
+            case_ids = held.case_ids.of(r.referral_ref for r in chunk)
+            for r in chunk:
+                if r.referral_ref in case_ids:
+                    added_to_held[case_ids[r.referral_ref]] += 1
+                    if name == fmt.RISK:
+                        held_risk.add(case_ids[r.referral_ref])
+                    if name in (fmt.RISK, fmt.INTERVENTIONS):
+                        held_touched.add(case_ids[r.referral_ref])
     agency = ctx.staff.agency if ctx.staff is not None else None
     referrer = dict(ReferringAgency.choices)
     referred = (
@@ -849,7 +978,7 @@ def _write_new_rows(
     )
     _bulk(CaseEvent, itertools.chain(referred, imported), say, "timeline entries", file=fmt.REFERRALS,
           total=len(plan.referrals) + len(added_to_held))  # fmt: skip
-    return new_case_ids, added_to_held
+    return Written(new_case_ids, added_to_held, held_risk, held_touched)
 
 
 def _write_victim_outcomes(rows: list[ChildRow], ctx: WriteContext, say: Progress, history: BulkHistory) -> None:
@@ -946,7 +1075,7 @@ def _risk_results(rows: list[ChildRow], ctx: WriteContext) -> list[RiskResult]:
     return results
 
 
-def _current_of_new_cases(results: list[RiskResult], new_refs: set[str]) -> dict[str, str]:
+def _current_of_new_cases(results: list[RiskResult], new_refs: Container[str]) -> dict[str, str]:
     """Mark each new case's current assessments before they are written, by the risk app's rule
     (``risk.services.assessments_current_at_insert``; the lines are in the order they are
     completed), and answer each new case's current risk. Cases held before the import are
@@ -962,7 +1091,7 @@ def _current_of_new_cases(results: list[RiskResult], new_refs: set[str]) -> dict
 
 def _write_risk(
     rows: Iterable[ChildRow],
-    new_refs: set[str],
+    held: Held,
     ctx: WriteContext,
     now: dt.datetime,
     say: Progress,
@@ -1007,7 +1136,8 @@ def _write_risk(
     written = answered = 0
     for batch in referral_batches(rows):
         results = _risk_results(batch, ctx)
-        _current_of_new_cases(results, new_refs)
+        held_refs = held.case_ids.of(result.row.referral_ref for result in results)
+        _current_of_new_cases(results, {r.row.referral_ref for r in results if r.row.referral_ref not in held_refs})
         assessment_ids = _bulk(Assessment, [assessment(r) for r in results], _quiet, "risk assessments", history,
                                file=fmt.RISK, lines=[r.row.line for r in results], answer_ids=True)  # fmt: skip
         lines = [result.row.line for result in results for _ in result.answers]
@@ -1249,7 +1379,9 @@ def _write_costs(
         )
     added: Counter[int] = Counter()
     for name in fmt.COST_FILES:
-        for r in plan.children.get(name, []):
-            if r.referral_ref in held.case_ids:
-                added[held.case_ids[r.referral_ref]] += 1
+        for chunk in iter_chunks(plan.children.get(name, []), BATCH):
+            case_ids = held.case_ids.of(r.referral_ref for r in chunk)
+            for r in chunk:
+                if r.referral_ref in case_ids:
+                    added[case_ids[r.referral_ref]] += 1
     return added

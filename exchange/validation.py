@@ -301,6 +301,15 @@ class StagedRows:
     def __iter__(self) -> Iterator[ChildRow]:
         return self._read("", [])
 
+    def copy_refs_into(self, table: str) -> None:
+        """The referral refs of the rows (those that are refs) into ``table``'s one column, by the database."""
+        if not self._count:
+            return
+        self._flush()
+        with connection.cursor() as cursor:
+            # Both tables are this import's own.
+            cursor.execute(f"INSERT INTO {table} SELECT referral_ref FROM {self.table} WHERE referral_ref <> ''")  # noqa: S608
+
     def of_referrals(self, refs: list[str]) -> Iterator[ChildRow]:
         """The rows naming these referrals, in the order they were appended."""
         return self._read(" AND s.referral_ref = ANY(%s)", [refs])
@@ -363,7 +372,10 @@ class StagedRecords:
 
     def add(self, row: PersonRow | ReferralRow) -> None:
         self._count += 1
-        self._lines[row.ref] = row.line
+        if self.check is not None:
+            # Only while its rule checks a batch (``settle``): the plan's rows are never checked, and
+            # kept here for every row they were some 100 bytes a ref to the end of the import.
+            self._lines[row.ref] = row.line
         fields = tuple(getattr(row, name) for name in self.kind.__slots__)
         self._pending.append((row.line, row.ref, pickle.dumps(fields, pickle.HIGHEST_PROTOCOL)))
         if len(self._pending) >= STAGE_BATCH:
@@ -417,6 +429,10 @@ class StagedRecords:
                 return
             after = batch[-1][0]
             yield from batch
+
+    def refs(self) -> Iterator[str]:
+        """The rows' refs in line order, without reading their cells."""
+        return (ref for _, ref in self._in_line_order("line, ref"))
 
     def lines(self) -> Iterator[int]:
         """The rows' lines in order, without reading their cells: to name a row the database refuses."""
@@ -914,14 +930,47 @@ def _nothing_held(_name: str, _ids: list[int]) -> Iterable[dict[str, str]]:
     return ()
 
 
+class HeldIds:
+    """The ids of held records by the bundle's refs (person_ref -> Person id, referral_ref ->
+    Case id), kept in a temporary table of the import's transaction (``ON COMMIT DROP``) and
+    asked a batch of refs at a time (``of``): a dictionary of every ref the bundle names was
+    what a re-import's memory grew with (some 400 bytes a referral: the refs, the ids and the
+    table). Answers what was held when it was made: the import's own new rows are not in it.
+    Without a table (a test's ``Held()``) it answers from ``memory``."""
+
+    def __init__(self, table: str | None = None, memory: dict[str, int] | None = None) -> None:
+        self.table = table
+        self.memory = dict(memory or {})
+
+    def of(self, refs: Iterable[str]) -> dict[str, int]:
+        """The held id of each of these refs that names a held record."""
+        wanted = list({ref for ref in refs if ref and isinstance(ref, str)})
+        if self.table is None:
+            return {ref: self.memory[ref] for ref in wanted if ref in self.memory}
+        found: dict[str, int] = {}
+        with connection.cursor() as cursor:
+            for chunk in iter_chunks(wanted, COMPARE_BATCH):
+                cursor.execute(f"SELECT ref, id FROM {self.table} WHERE ref = ANY(%s)", [chunk])  # noqa: S608
+                found.update(cursor.fetchall())
+        return found
+
+    def ids(self) -> list[int]:
+        """Every id held, once each, in order."""
+        if self.table is None:
+            return sorted(set(self.memory.values()))
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT DISTINCT id FROM {self.table} ORDER BY id")  # noqa: S608
+            return [pk for (pk,) in cursor.fetchall()]
+
+
 @dataclass
 class Held:
     """What the partnership holds, as far as the bundle refers to it: the ids of the records
-    the bundle's refs name. Their export rows are read while the bundle is compared with
-    them, one batch of refs at a time (``rows_of``), never all at once."""
+    the bundle's refs name, asked a batch of refs at a time. Their export rows are read while
+    the bundle is compared with them, one batch of refs at a time (``rows_of``), never all at once."""
 
-    person_ids: dict[str, int] = field(default_factory=dict)  # bundle person_ref -> Person id
-    case_ids: dict[str, int] = field(default_factory=dict)  # referral_ref -> Case id
+    person_ids: HeldIds = field(default_factory=HeldIds)  # bundle person_ref -> Person id
+    case_ids: HeldIds = field(default_factory=HeldIds)  # referral_ref -> Case id
     rows_of: HeldRows = _nothing_held
     open_direct: Counter[str] = field(default_factory=Counter)  # referral_ref -> open direct interventions
     account_status: dict[str, str] = field(default_factory=dict)  # referral_ref -> its held cost account's status
@@ -946,53 +995,63 @@ def check_references(parsed: Parsed, held: Held, errors: ErrorList) -> Plan:
     """References between the files and to what is held; contradictions with held records; the plan."""
     plan = Plan()
     for chunk in iter_chunks(parsed.people, COMPARE_BATCH):
-        ids = [held.person_ids[person.ref] for person in chunk if person.ref in held.person_ids]
+        person_ids = held.person_ids.of(person.ref for person in chunk)
+        ids = [person_ids[person.ref] for person in chunk if person.ref in person_ids]
         exported: dict[Any, dict[str, str]] = {row["_pk"]: row for row in held.rows_of(fmt.PEOPLE, ids)} if ids else {}
         for person in chunk:
-            if person.ref in held.person_ids:
+            if person.ref in person_ids:
                 plan.already_held[fmt.PEOPLE] += 1
-                _compare_person(person, exported.get(held.person_ids[person.ref], {}), parsed, errors)
+                _compare_person(person, exported.get(person_ids[person.ref], {}), parsed, errors)
             else:
                 plan.people.add(person)
+        # Let the batch's export rows go before the next batch's are read, not after.
+        del exported
     people_readable = fmt.PEOPLE in parsed.readable or fmt.PEOPLE not in parsed.headers
     for chunk in iter_chunks(parsed.referrals, COMPARE_BATCH):
-        ids = [held.case_ids[referral.ref] for referral in chunk if referral.ref in held.case_ids]
+        case_ids = held.case_ids.of(referral.ref for referral in chunk)
+        ids = [case_ids[referral.ref] for referral in chunk if referral.ref in case_ids]
         held_referrals = {row["referral_ref"]: row for row in held.rows_of(fmt.REFERRALS, ids)} if ids else {}
-        # The people the batch names that are not held: which of them people.csv has.
+        # The people the batch names, and those the held referrals name: which are held, and
+        # which of those not held people.csv has.
         named = {r for referral in chunk for r in (referral.victim_ref, referral.perpetrator_ref) if r}
-        in_bundle = parsed.people.refs_among(r for r in named if r not in held.person_ids)
+        person_ids = held.person_ids.of(
+            named | {row[c] for row in held_referrals.values() for c in ("victim_ref", "perpetrator_ref")}
+        )
+        in_bundle = parsed.people.refs_among(r for r in named if r not in person_ids)
         for referral in chunk:
             ref = referral.ref
             for column in ("victim_ref", "perpetrator_ref"):
                 value = getattr(referral, column)
-                if value and value not in in_bundle and value not in held.person_ids and people_readable:
+                if value and value not in in_bundle and value not in person_ids and people_readable:
                     errors.add(
                         fmt.REFERRALS,
                         referral.line,
                         column,
                         f"no person '{_shown(value)}' in people.csv or already held by the partnership",
                     )
-            if ref in held.case_ids:
+            if ref in case_ids:
                 plan.already_held[fmt.REFERRALS] += 1
                 row = held_referrals.get(ref, {})
                 if row:
-                    _compare_parties(referral, row, held)
+                    _compare_parties(referral, row, person_ids)
                 _compare_referral(referral, row, parsed, errors)
             else:
                 plan.referrals.add(referral)
+        del held_referrals
     referrals_readable = fmt.REFERRALS in parsed.readable
     for name, rows in parsed.children.items():
         plan.children[name] = _plan_rows(rows)
         for chunk in iter_chunks(rows, STAGE_BATCH):
             # Which of the referrals the batch names that are not held referrals.csv has.
+            case_ids = held.case_ids.of(r.referral_ref for r in chunk)
             known = parsed.referrals.refs_among(
-                {r.referral_ref for r in chunk if r.referral_ref and r.referral_ref not in held.case_ids}
+                {r.referral_ref for r in chunk if r.referral_ref and r.referral_ref not in case_ids}
             )
             for row in chunk:
                 if (
                     row.referral_ref
                     and row.referral_ref not in known
-                    and row.referral_ref not in held.case_ids
+                    and row.referral_ref not in case_ids
                     and referrals_readable
                 ):
                     errors.add(
@@ -1007,13 +1066,14 @@ def check_references(parsed: Parsed, held: Held, errors: ErrorList) -> Plan:
     return plan
 
 
-def _compare_parties(referral: ReferralRow, row: dict[str, str], held: Held) -> None:
+def _compare_parties(referral: ReferralRow, row: dict[str, str], person_ids: dict[str, int]) -> None:
     """Held referrals name their people by the export's ref; the bundle may name the same person
-    by a ref that now resolves to them (a merged record). Compare people, not spellings."""
+    by a ref that now resolves to them (a merged record). Compare people, not spellings.
+    ``person_ids``: the held ids of the refs of the referral and of the held row."""
     for column in ("victim_ref", "perpetrator_ref"):
         named = getattr(referral, column)
-        held_pk = held.person_ids[row[column]] if row[column] in held.person_ids else person_pk_from_ref(row[column])
-        if named and held.person_ids.get(named) is not None and held.person_ids.get(named) == held_pk:
+        held_pk = person_ids[row[column]] if row[column] in person_ids else person_pk_from_ref(row[column])
+        if named and person_ids.get(named) is not None and person_ids.get(named) == held_pk:
             row[column] = named
 
 
@@ -1069,22 +1129,22 @@ def _plan_children(name: str, rows: list[ChildRow], parsed: Parsed, held: Held, 
     present = parsed.headers[name].present
     key_columns = CHILD_KEYS[name]
     key_positions = [present.index(c) for c in key_columns]
-    # The referrals held that the file's rows name (every key starts with the referral): their
-    # rows are compared with what is held one batch of referrals at a time.
-    of_held: dict[str, None] = {}
-    for row in rows:
-        if row.referral_ref in held.case_ids:
-            of_held.setdefault(row.referral_ref)
-        else:
-            plan.children[name].append(row)
-    for refs in iter_chunks(of_held, COMPARE_BATCH):
+    # The rows of referrals not held are added. Those of referrals held (every key starts with
+    # the referral) are compared with what is held one batch of referrals at a time, in the
+    # order the file first names them.
+    for chunk in iter_chunks(rows, STAGE_BATCH):
+        case_ids = held.case_ids.of(row.referral_ref for row in chunk)
+        for row in chunk:
+            if row.referral_ref not in case_ids:
+                plan.children[name].append(row)
+    for refs in _held_refs_in_order(rows, held):
+        case_ids = held.case_ids.of(refs)
         held_by_key: dict[tuple[str, ...], Counter[tuple[str, ...]]] = defaultdict(Counter)
         open_direct: Counter[str] = Counter()
-        for h in held.rows_of(name, [held.case_ids[ref] for ref in refs]):
+        for h in held.rows_of(name, [case_ids[ref] for ref in refs]):
             held_by_key[tuple(h.get(c, "") for c in key_columns)][tuple(h.get(c, "") for c in present)] += 1
             if name == fmt.INTERVENTIONS and h["type"] == DIRECT and h["status"] in OPEN_STATUSES:
                 open_direct[h["referral_ref"]] += 1
-        held.open_direct.update(open_direct)
         # Each row's signature once: it is worked out cell by cell, and every row of a re-import is compared.
         by_referral: dict[str, list[ChildRow]] = defaultdict(list)
         for row in rows_of_referrals(rows, refs):
@@ -1109,6 +1169,50 @@ def _plan_children(name: str, rows: list[ChildRow], parsed: Parsed, held: Held, 
                     plan.already_held[name] += 1
                 else:
                     plan.children[name].append(row)
+                    # Only the held referrals that gain rows are asked about (_check_open_direct):
+                    # every held referral's count was kept to the end of a re-import.
+                    if row.referral_ref in open_direct:
+                        held.open_direct[row.referral_ref] = open_direct[row.referral_ref]
+
+
+def _held_refs_in_order(rows: Iterable[ChildRow], held: Held) -> Iterator[list[str]]:
+    """The held referrals the rows name, each once, in the order the rows first name them, a
+    batch at a time: by a join of the staging table with the held ids where the rows are staged."""
+    table = held.case_ids.table
+    if not isinstance(rows, StagedRows) or table is None:
+        of_held: dict[str, None] = {}
+        for chunk in iter_chunks(rows, STAGE_BATCH):
+            case_ids = held.case_ids.of(row.referral_ref for row in chunk)
+            for row in chunk:
+                if row.referral_ref in case_ids:
+                    of_held.setdefault(row.referral_ref)
+        yield from iter_chunks(of_held, COMPARE_BATCH)
+        return
+    rows._flush()
+    # The order is worked out once, into a table of its own with an index on it, and read in
+    # keyset pages: grouping the whole staging table again for every page was quadratic in the
+    # bundle's size.
+    order = f"exchange_held_order_{next(_staging_tables)}"
+    with connection.cursor() as cursor:
+        # The tables are this import's own.
+        cursor.execute(
+            f"CREATE TEMP TABLE {order} ON COMMIT DROP AS SELECT min(s.seq) AS first, s.referral_ref "  # noqa: S608
+            f"FROM {rows.table} s JOIN {table} h ON h.ref = s.referral_ref GROUP BY s.referral_ref"
+        )
+        cursor.execute(f"CREATE INDEX ON {order} (first)")
+        cursor.execute(f"ANALYZE {order}")
+    after = 0
+    while True:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT first, referral_ref FROM {order} WHERE first > %s ORDER BY first LIMIT %s",  # noqa: S608
+                [after, COMPARE_BATCH],
+            )
+            batch = cursor.fetchall()
+        if not batch:
+            return
+        after = batch[-1][0]
+        yield [ref for _, ref in batch]
 
 
 def _check_open_direct(plan: Plan, held: Held, errors: ErrorList) -> None:
@@ -1124,18 +1228,6 @@ def _check_open_direct(plan: Plan, held: Held, errors: ErrorList) -> None:
                     "status",
                     "the referral already has a direct intervention planned or ongoing: a case has one at a time",
                 )
-
-
-def referenced_refs(parsed: Parsed) -> tuple[set[str], set[str]]:
-    """The person refs and referral refs the bundle names anywhere."""
-    people = {person.ref for person in parsed.people}
-    referrals: set[str] = set()
-    for referral in parsed.referrals:
-        referrals.add(referral.ref)
-        people.update(r for r in (referral.victim_ref, referral.perpetrator_ref) if r)
-    for rows in parsed.children.values():
-        referrals.update(r.referral_ref for r in rows if r.referral_ref)
-    return people, referrals
 
 
 def person_pk_from_ref(ref: str) -> int | None:

@@ -1,4 +1,5 @@
-"""A bundle import's memory: what is held, and every file's rows, are read a batch at a time.
+"""A bundle import's memory: what is held, and every file's rows, are read a batch at a time,
+and what is kept of every row (ids by ref) is in temporary tables, not in the process.
 
 Each bundle is imported, then imported again (every row already held, compared with what
 is held), in a process of its own, whose peak resident memory is what it reports: a
@@ -23,11 +24,14 @@ IMPORT_TWICE = """
 import re, sys
 import django
 django.setup()
-from exchange.importer import import_bundle
+from exchange import exporter, importer, validation
 
+# Batches of 1,000 rows, not 5,000: what a batch holds is then small, and both bundles fill
+# many, so that what is left to compare is what grows with the bundle itself.
+importer.BATCH = validation.STAGE_BATCH = validation.COMPARE_BATCH = exporter.CHUNK = int(sys.argv[3])
 source, slug = sys.argv[1], sys.argv[2]
 for create in (f"Memory {slug}", ""):
-    result = import_bundle(source=source, partnership_slug=slug, create_name=create)
+    result = importer.import_bundle(source=source, partnership_slug=slug, create_name=create)
     assert result.ok, result.errors[:5]
 # VmHWM, not getrusage's ru_maxrss: a forked child starts with its parent's peak (the test
 # process's), while the high-water mark of its own memory starts afresh at exec.
@@ -35,16 +39,16 @@ with open("/proc/self/status") as status:
     print(int(re.search(r"VmHWM:\\s+(\\d+) kB", status.read()).group(1)) // 1024)
 """
 
-SMALL, LARGE = 1_000, 10_000
-# Measured (MB of peak RSS over an import and a re-import; docs/performance.md, "Comparing with
-# what is held a batch at a time"): 96 at 1,000 referrals and 164 at 10,000 while the re-import
-# built the export of every held record the bundle names and every child row was kept in a
-# list; 95 and 132 since both are read a batch at a time; 95 and 130 with the rows of people.csv
-# and referrals.csv staged too. Most of what still grows here (35 MB) is batches filling: a
-# 1,000-referral bundle never fills a batch of 5,000 rows, a 10,000-referral one does; the rest
-# is ids by ref. The bound sits between the two: 20 MB above today's growth, for the
-# allocator's variation from run to run, and 13 MB under the growth before (68 MB).
-MAX_GROWTH_MB = 55
+SMALL, LARGE = 5_000, 20_000
+BATCH = 1_000
+# Measured (MB of peak RSS over an import and a re-import, batches of 1,000 rows;
+# docs/performance.md, "Import peak memory"): 100 at 5,000 referrals and 114 at 20,000
+# (about 1,000 bytes a referral) while the held ids, the new people's ids and the new cases'
+# current risk were dictionaries by ref and the plan kept the line of every ref; 97 and 100
+# (about 200 bytes a referral) since they are temporary tables asked a batch at a time and
+# arrays of ids. The bound: 3 MB above today's growth, for the allocator's variation from
+# run to run, and 8 MB under the growth before.
+MAX_GROWTH_MB = 6
 
 
 def _peak_rss_mb(bundle: Path, slug: str) -> int:
@@ -52,7 +56,7 @@ def _peak_rss_mb(bundle: Path, slug: str) -> int:
     env["DJANGO_SETTINGS_MODULE"] = "masip.settings.test"
     env["DATABASE_URL"] = database_url_for(settings.DATABASES["default"])
     done = subprocess.run(
-        [sys.executable, "-c", IMPORT_TWICE, str(bundle), slug],
+        [sys.executable, "-c", IMPORT_TWICE, str(bundle), slug, str(BATCH)],
         cwd=ROOT,
         env=env,
         capture_output=True,
