@@ -417,17 +417,7 @@ class StagedRecords:
         if not self._count:
             return
         self._flush()
-        after = 0
-        while True:
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    f"SELECT {columns} FROM {self.table} WHERE line > %s ORDER BY line LIMIT %s",  # noqa: S608
-                    [after, STAGE_BATCH],
-                )
-                batch = cursor.fetchall()
-            if not batch:
-                return
-            after = batch[-1][0]
+        for batch in _keyset_pages(self.table, "line", columns, STAGE_BATCH):
             yield from batch
 
     def refs(self) -> Iterator[str]:
@@ -1201,18 +1191,26 @@ def _held_refs_in_order(rows: Iterable[ChildRow], held: Held) -> Iterator[list[s
         )
         cursor.execute(f"CREATE INDEX ON {order} (first)")
         cursor.execute(f"ANALYZE {order}")
+    for batch in _keyset_pages(order, "first", "first, referral_ref", COMPARE_BATCH):
+        yield [ref for _, ref in batch]
+
+
+def _keyset_pages(table: str, key: str, columns: str, size: int) -> Iterator[list[tuple[Any, ...]]]:
+    """``columns`` (``key`` first) of one of this import's own tables, ``size`` rows at a time in
+    ``key`` order: keyset pages, so only one page is ever in memory."""
     after = 0
     while True:
         with connection.cursor() as cursor:
+            # The table and columns are this module's own; values are parameters.
             cursor.execute(
-                f"SELECT first, referral_ref FROM {order} WHERE first > %s ORDER BY first LIMIT %s",  # noqa: S608
-                [after, COMPARE_BATCH],
+                f"SELECT {columns} FROM {table} WHERE {key} > %s ORDER BY {key} LIMIT %s",  # noqa: S608
+                [after, size],
             )
             batch = cursor.fetchall()
         if not batch:
             return
         after = batch[-1][0]
-        yield [ref for _, ref in batch]
+        yield batch
 
 
 def _check_open_direct(plan: Plan, held: Held, errors: ErrorList) -> None:
