@@ -79,6 +79,7 @@ from exchange.validation import (
     Plan,
     StagedRows,
     check_references,
+    copy_rows,
     iter_chunks,
     person_pk_from_ref,
     read_bundle,
@@ -406,7 +407,7 @@ def load_held(parsed: Parsed, partnership: Partnership) -> Held:
             after = refs[-1]
             by_pk = {pk: ref for ref in refs if (pk := person_pk_from_ref(ref))}
             found = Person.objects.filter(partnership_id=pid, ref="", pk__in=list(by_pk)).values_list("pk", flat=True)
-            _copy_rows(people_table, [(by_pk[pk], pk) for pk in found])
+            copy_rows(people_table, "ref, id", [(by_pk[pk], pk) for pk in found])
         # A person merged into another is that other person now (their parts moved with them);
         # a merge may be into a record that was itself merged later (A into B, then B into C),
         # so a chain is followed to its end, a link a statement.
@@ -459,12 +460,6 @@ def load_held(parsed: Parsed, partnership: Partnership) -> Held:
 _held_tables = itertools.count(1)
 
 
-def _copy_rows(table: str, rows: Iterable[tuple[Any, ...]]) -> None:
-    with connection.cursor() as cursor, cursor.cursor.copy(f"COPY {table} FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row(row)
-
-
 def _named_refs(parsed: Parsed, people_table: str, referrals_table: str) -> None:
     """Every person ref and referral ref the bundle names, into two temporary tables (a ref
     may be there more than once): the people of people.csv and those referrals.csv names, the
@@ -473,11 +468,12 @@ def _named_refs(parsed: Parsed, people_table: str, referrals_table: str) -> None
         for table in (people_table, referrals_table):
             cursor.execute(f"CREATE TEMP TABLE {table} (ref text NOT NULL) ON COMMIT DROP")
     for chunk in iter_chunks(parsed.people.refs(), BATCH):
-        _copy_rows(people_table, ((ref,) for ref in chunk))
+        copy_rows(people_table, "ref", ((ref,) for ref in chunk))
     for chunk in iter_chunks(parsed.referrals, BATCH):
-        _copy_rows(referrals_table, ((referral.ref,) for referral in chunk))
-        _copy_rows(
+        copy_rows(referrals_table, "ref", ((referral.ref,) for referral in chunk))
+        copy_rows(
             people_table,
+            "ref",
             ((r,) for referral in chunk for r in (referral.victim_ref, referral.perpetrator_ref) if r),
         )
     for rows in parsed.children.values():
@@ -485,7 +481,7 @@ def _named_refs(parsed: Parsed, people_table: str, referrals_table: str) -> None
             rows.copy_refs_into(referrals_table)
         else:
             for chunk in iter_chunks(rows, BATCH):
-                _copy_rows(referrals_table, ((r.referral_ref,) for r in chunk if r.referral_ref))
+                copy_rows(referrals_table, "ref", ((r.referral_ref,) for r in chunk if r.referral_ref))
     with connection.cursor() as cursor:
         for table in (people_table, referrals_table):
             cursor.execute(f"CREATE INDEX ON {table} (ref)")
@@ -798,13 +794,9 @@ def _cases_with_assessments_or_interventions(case_ids: Sequence[int]) -> list[in
     from interventions.models import Intervention
     from risk.models import Assessment
 
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT case_id FROM {Assessment._meta.db_table} WHERE case_id = ANY(%s) "  # noqa: S608 (names from metadata)
-            f"UNION SELECT case_id FROM {Intervention._meta.db_table} WHERE case_id = ANY(%s) ORDER BY 1",
-            [list(case_ids), list(case_ids)],
-        )
-        return [case_id for (case_id,) in cursor.fetchall()]
+    assessed = Assessment.objects.filter(case_id__in=case_ids).values_list("case_id", flat=True)
+    intervened = Intervention.objects.filter(case_id__in=case_ids).values_list("case_id", flat=True)
+    return sorted(assessed.union(intervened))
 
 
 def _write_new_rows(plan: Plan, held: Held, ctx: WriteContext, say: Progress, history: BulkHistory) -> Written:

@@ -203,10 +203,16 @@ def _stage(table: str, created: bool, definition: str, index: str, columns: str,
         if not created:
             cursor.execute(f"CREATE TEMP TABLE {table} ({definition}) ON COMMIT DROP")
             cursor.execute(f"CREATE INDEX ON {table} ({index})")
-        if rows:
-            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
+    if rows:
+        copy_rows(table, columns, rows)
+
+
+def copy_rows(table: str, columns: str, rows: Iterable[tuple[Any, ...]]) -> None:
+    """``COPY`` ``rows`` (a generator is read as it goes) into ``columns`` of one of this
+    import's own temporary tables."""
+    with connection.cursor() as cursor, cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
 
 
 class StagedRows:

@@ -66,13 +66,17 @@ def test_each_process_has_a_redis_database_of_its_own_and_suites_side_by_side_do
         _redis_database_for_test_process("redis://127.0.0.1:6379/0", f"gw{PROCESSES_PER_BASE}")
 
 
-def test_this_process_runs_on_a_copy_of_the_runs_template_when_there_is_one(db: None) -> None:
+def test_this_process_runs_on_a_full_copy_of_the_runs_template_when_there_is_one(db: None) -> None:
     from django.db import connection
+    from django.db.migrations.loader import MigrationLoader
 
     template = os.environ.get("MASIP_TEST_TEMPLATE_DATABASE")
     if template is None:
         pytest.skip("a single-process run, or one reusing its databases, migrates its own")
-    assert connection.settings_dict["TEST"]["TEMPLATE"] == template
-    # The template was made once and is still there for the run's other processes.
+    # The copy holds every migration on disk as applied: the template was copied only once
+    # complete (a copy of a half-built one would miss the later migrations).
+    loader = MigrationLoader(connection)
+    assert set(loader.graph.nodes) <= loader.applied_migrations.keys()
+    # And the template is still there for the run's other processes (dropped at the run's end).
     with _maintenance(settings.DATABASES["default"]) as conn:
         assert conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [template]).fetchone()
