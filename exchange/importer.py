@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import io
 import itertools
 import re
 import signal
@@ -41,6 +42,7 @@ from typing import IO, Any
 from dateutil.relativedelta import relativedelta
 from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
 from django.db.models import Model, Q
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from psycopg.errors import QueryCanceled
 
@@ -114,13 +116,11 @@ class ImportResult:
     errors: list[BundleError] = field(default_factory=list)
     created: Counter[str] = field(default_factory=Counter)
     already_held: Counter[str] = field(default_factory=Counter)
-    # Eight bytes a case (the access log names every case an import made or added to).
-    case_ids: array[int] = field(default_factory=lambda: array("q"))
     partnership_created: bool = False
-    # The held records the bundle was checked against: an import that writes nothing still
-    # told the importer which of their values differ from the upload.
-    compared_case_ids: list[int] = field(default_factory=list)
-    compared_person_ids: list[int] = field(default_factory=list)
+    # The held records the bundle was checked against, by record type: an import that writes
+    # nothing still told the importer which of their values differ from the upload. Their
+    # ids, one a line, in temporary files (HeldIds.spool) until the access log names them.
+    compared: dict[str, IO[bytes]] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -177,6 +177,8 @@ def import_bundle(
     try:
         with _cancelled_on_sigterm(), transaction.atomic():
             _lock(partnership_slug)
+            if not dry_run:
+                _one_writer(say)
             _limit_statements()
             partnership = _partnership(partnership_slug, create_name, result)
             if partnership is None:
@@ -203,7 +205,6 @@ def import_bundle(
         bundle.close()
     if result.errors:
         result.created.clear()
-        del result.case_ids[:]
     if result.errors or dry_run:
         _log_comparison(result, actor)
     return result
@@ -221,11 +222,40 @@ def _log_comparison(result: ImportResult, actor: User | None) -> None:
         (False, True): "refused import",
     }[(result.dry_run, bool(result.errors))]
     purpose = f"partnership data bundle {outcome} into {result.partnership_slug}: compared with the records held"
-    for record_type, ids in (("cases.case", result.compared_case_ids), ("cases.person", result.compared_person_ids)):
-        if ids:
-            access_record(
-                user=actor, action=AccessAction.VIEW, record_type=record_type, record_ids=ids, purpose=purpose
-            )
+    for record_type, spool in result.compared.items():
+        with spool:
+            if spool.seek(0, io.SEEK_END):
+                spool.seek(0)
+                _access_record_of_ids(
+                    spool=spool, user=actor, action=AccessAction.VIEW, record_type=record_type, purpose=purpose
+                )
+    result.compared.clear()
+
+
+# The temporary table the ids an access log row names are gathered in, and what the row's
+# ``record_ids`` are made of in its insert: each id once, in order, as text.
+LOGGED_IDS = "exchange_logged_ids"
+LOGGED_IDS_ARRAY = (
+    "SELECT coalesce(array_agg(id::text ORDER BY id), '{}') FROM (SELECT DISTINCT id FROM exchange_logged_ids) logged"
+)
+
+
+def _access_record_of_ids(*, rows: Iterable[tuple[int]] = (), spool: IO[bytes] | None = None, **entry: Any) -> None:
+    """One access log row naming every id of ``rows`` (or of ``spool``, one a line), once each
+    and in order. The ids go into a temporary table with ``COPY`` and the insert aggregates
+    them (``record_ids`` is an expression): an import names every case it made, and a list
+    of them as strings, built in the process, grew by some 80 bytes a case."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"CREATE TEMP TABLE {LOGGED_IDS} (id bigint) ON COMMIT DROP")
+        if spool is not None:
+            with cursor.cursor.copy(f"COPY {LOGGED_IDS} (id) FROM STDIN") as copy:
+                while block := spool.read(1 << 16):
+                    copy.write(block)
+        else:
+            copy_rows(LOGGED_IDS, "id", rows)
+        access_record(record_ids=RawSQL(LOGGED_IDS_ARRAY, ()), **entry)  # noqa: S611 (constant SQL)
+        # Dropped now, not at commit: a caller's transaction may log twice.
+        cursor.execute(f"DROP TABLE {LOGGED_IDS}")
 
 
 # The longest one statement of an import may take. Imports of 100,000 referrals take
@@ -292,6 +322,24 @@ def _analyze(models: Iterable[type[Model]]) -> None:
 def _lock(slug: str) -> None:
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"masip-bundle:{slug}"])
+
+
+def _one_writer(say: Progress) -> None:
+    """One import that writes at a time in the whole service, whatever the partnership: each
+    ANALYZEs the tables it wrote inside its transaction, which takes a lock on each table that
+    another ANALYZE waits for until that transaction ends. Without this, an import into one
+    partnership sat behind another partnership's, up to the statement timeout, and then failed.
+    Taken before the statement timeout is set, so the wait is not limited by it; a dry run
+    writes nothing and analyses nothing, and does not wait."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_xact_lock(hashtext(%s))", [IMPORT_WRITER_LOCK])
+        if (cursor.fetchone() or (False,))[0]:
+            return
+        say("Waiting for another import to finish")
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [IMPORT_WRITER_LOCK])
+
+
+IMPORT_WRITER_LOCK = "masip-bundle-writer"
 
 
 def _partnership(slug: str, create_name: str, result: ImportResult) -> Partnership | None:
@@ -364,8 +412,7 @@ def _run(
 def _note_compared(result: ImportResult, held: Held) -> None:
     """The held records the bundle was compared with, for the access log of an import that
     writes nothing (``_log_comparison``): read only then, as the log lists every one of them."""
-    result.compared_case_ids = held.case_ids.ids()
-    result.compared_person_ids = held.person_ids.ids()
+    result.compared = {"cases.case": held.case_ids.spool(), "cases.person": held.person_ids.spool()}
 
 
 # --- what is held ----------------------------------------------------------------------------------------------------
@@ -718,7 +765,10 @@ def _write(
     """Every new row, then the derived fields; history written set-based (exchange.history)."""
     partnership = ctx.partnership
     history = BulkHistory(_history_models())
-    with history.triggers_skipped():
+    # A savepoint inside: a statement that fails (the statement timeout, say) is rolled back
+    # before pgtrigger resets its setting on the way out, so the import reports that
+    # statement's own error, not "current transaction is aborted" from the reset.
+    with history.triggers_skipped(), transaction.atomic():
         written = _write_new_rows(plan, held, ctx, say, history)
         written.added_to_held.update(_write_costs(plan, held, ctx, costs, say, history))
         # The new cases' due dates (their current assessments and risk were set as they were
@@ -756,19 +806,12 @@ def _write(
         [*_history_models(), *history.event_models(), CrimeReference, CaseParty, CaseGroupObjectPermission, CaseEvent]
     )
     say("Access log")
-    # The new cases' ids are usually in order already (each batch's come from the sequence
-    # together): then they are taken as they are, without a set and a list of every id.
-    new_ids = written.new_case_ids
-    if written.added_to_held or any(a >= b for a, b in itertools.pairwise(new_ids)):
-        result.case_ids = array("q", sorted({*new_ids, *written.added_to_held}))
-    else:
-        result.case_ids = new_ids
     parts = ", ".join(f"{result.created[name]:,} {name}" for name in fmt.ALL_FILES if result.created[name])
-    access_record(
+    _access_record_of_ids(
+        rows=((pk,) for pk in itertools.chain(written.new_case_ids, written.added_to_held)),
         user=ctx.staff,
         action=AccessAction.CREATE,
         record_type="cases.case",
-        record_ids=result.case_ids,
         purpose=f"partnership data bundle import into {partnership.slug} ({label}): {parts or 'nothing new'}",
     )
 

@@ -11,6 +11,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import zipfile
 from pathlib import Path
@@ -25,7 +26,7 @@ from django.db import connection
 
 from agencies.models import Partnership
 from cases.models import Case, Person, Referral
-from exchange import services
+from exchange import importer, services
 from exchange.importer import IMPORT_CONNECTION_CHECK, IMPORT_STATEMENT_TIMEOUT, import_bundle
 from tests.exchange_bundle_data import FILES, write_bundle
 from tests.factories import World
@@ -155,6 +156,77 @@ def test_the_import_runs_with_a_statement_timeout_and_a_connection_check(tmp_pat
 
     assert run_import(write_bundle(tmp_path / "b"), progress=progress).ok
     assert seen == [(IMPORT_STATEMENT_TIMEOUT, IMPORT_CONNECTION_CHECK)]
+
+
+@pytest.mark.django_db
+def test_a_statement_that_times_out_while_writing_is_reported_as_itself(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Someone else's ANALYZE of the cases table, in a transaction left open: the import's own
+    # ANALYZE waits for it, past a statement timeout made short for the test.
+    monkeypatch.setattr(importer, "IMPORT_STATEMENT_TIMEOUT", "1s")
+    with psycopg.connect(database_url_for(settings.DATABASES["default"])) as other:
+        other.execute("ANALYZE cases_case")
+        result = run_import(write_bundle(tmp_path / "b"))
+        other.rollback()
+    # Not "current transaction is aborted", from what ran on the way out after the timeout.
+    assert [str(e) for e in result.errors] == [
+        f"{tmp_path / 'b'}:0: -: could not be saved (a step took longer than 1s and was stopped)"
+    ]
+    assert written() == (0, 0, 0)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_import_into_another_partnership_waits_for_the_one_writing_instead_of_timing_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each import ANALYZEs the tables it wrote, inside its transaction: a second import's
+    ANALYZE waited for the first's to end, then timed out. One import writes at a time."""
+    monkeypatch.setattr(importer, "IMPORT_STATEMENT_TIMEOUT", "1s")
+    bundle = write_bundle(tmp_path / "b")
+    first_analysed, second_waiting, release = threading.Event(), threading.Event(), threading.Event()
+    said: dict[str, list[str]] = {"north": [], "south": []}
+    results: dict[str, Any] = {}
+
+    def run(slug: str) -> None:
+        def progress(message: str) -> None:
+            said[slug].append(message)
+            if slug == "north" and message == "Access log":
+                # The first import has analysed what it wrote, and holds on, uncommitted.
+                first_analysed.set()
+                release.wait(timeout=60)
+            if slug == "south" and message.startswith("Waiting"):
+                second_waiting.set()
+
+        try:
+            results[slug] = import_bundle(
+                source=bundle, partnership_slug=slug, create_name=slug.title(), progress=progress
+            )
+        finally:
+            connection.close()
+
+    first = threading.Thread(target=run, args=["north"])
+    first.start()
+    assert first_analysed.wait(timeout=60)
+    second = threading.Thread(target=run, args=["south"])
+    second.start()
+    try:
+        # Well past the statement timeout: the second import waits, and has not failed.
+        second_waiting.wait(timeout=10)
+        time.sleep(2)
+        assert second.is_alive(), [str(e) for e in results["south"].errors]
+    finally:
+        release.set()
+    first.join(timeout=60)
+    second.join(timeout=60)
+    assert results["north"].ok and results["south"].ok, [str(e) for r in results.values() for e in r.errors]
+    assert "Waiting for another import to finish" in said["south"]
+    assert "Waiting for another import to finish" not in said["north"]
+    assert (
+        Case.objects.filter(partnership__slug="south").count()
+        == Case.objects.filter(partnership__slug="north").count()
+        == 13
+    )
 
 
 @pytest.mark.django_db
