@@ -160,12 +160,17 @@ def import_bundle(
     label: str = "",
     progress: Progress | None = None,
     today: dt.date | None = None,
+    wait_for_writer: bool = True,
 ) -> ImportResult:
     """Import the bundle at ``source`` (a folder, a .zip path, or a .zip's bytes) into the partnership.
 
     ``actor`` is the member of staff importing (the upload page); None for the command,
     which records the import as the system's. Returns what was (or, for a dry run, would
     be) added, or every error found, in which case nothing was written.
+
+    Only one import writes at a time (``_one_writer``): while another is writing, this one
+    waits, or with ``wait_for_writer`` False raises ``WriterBusy`` having done nothing (the
+    upload's job, which looks again later instead of spending its time limit waiting).
     """
     say = progress or (lambda _message: None)
     result = ImportResult(partnership_slug=partnership_slug, dry_run=dry_run)
@@ -178,7 +183,7 @@ def import_bundle(
         with _cancelled_on_sigterm(), transaction.atomic():
             _lock(partnership_slug)
             if not dry_run:
-                _one_writer(say)
+                _one_writer(say, wait=wait_for_writer)
             _limit_statements()
             partnership = _partnership(partnership_slug, create_name, result)
             if partnership is None:
@@ -324,7 +329,11 @@ def _lock(slug: str) -> None:
         cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"masip-bundle:{slug}"])
 
 
-def _one_writer(say: Progress) -> None:
+class WriterBusy(Exception):
+    """Another import is writing, and this one was asked not to wait (``wait_for_writer``)."""
+
+
+def _one_writer(say: Progress, *, wait: bool) -> None:
     """One import that writes at a time in the whole service, whatever the partnership: each
     ANALYZEs the tables it wrote inside its transaction, which takes a lock on each table that
     another ANALYZE waits for until that transaction ends. Without this, an import into one
@@ -335,6 +344,8 @@ def _one_writer(say: Progress) -> None:
         cursor.execute("SELECT pg_try_advisory_xact_lock(hashtext(%s))", [IMPORT_WRITER_LOCK])
         if (cursor.fetchone() or (False,))[0]:
             return
+        if not wait:
+            raise WriterBusy
         say("Waiting for another import to finish")
         cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [IMPORT_WRITER_LOCK])
 

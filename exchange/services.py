@@ -190,6 +190,8 @@ def _update(job_id: str, **changes: Any) -> dict[str, Any] | None:
 
 
 BUSY = "busy"
+# The job's progress while another import (of any partnership) is writing.
+WAITING_FOR_WRITER = "Waiting for another import to finish"
 
 
 @contextlib.contextmanager
@@ -227,7 +229,7 @@ def bundle_import_run(*, job_id: str) -> str:
 
 
 def _import_run(job_id: str) -> str:
-    from exchange.importer import import_bundle
+    from exchange.importer import WriterBusy, import_bundle
 
     state = cache.get(_state_key(job_id))
     if state is None or state["state"] in (DONE, FAILED):
@@ -252,7 +254,13 @@ def _import_run(job_id: str) -> str:
             actor=actor,
             label=state["filename"],
             progress=progress,
+            # Not waiting in the task, whose time limit would run while another import writes:
+            # the task looks again later (exchange.tasks), as for a job another worker runs.
+            wait_for_writer=False,
         )
+    except WriterBusy:
+        _update(job_id, progress=WAITING_FOR_WRITER)
+        return BUSY
     except (OperationalError, InterfaceError):
         raise  # the database went away: the task is retried, and the import (rolled back) runs again
     except Exception:

@@ -344,3 +344,32 @@ def test_a_job_another_worker_is_running_is_left_to_it(world: World) -> None:
     assert services.bundle_import_run(job_id=job_id) == services.DONE
     assert services.bundle_import_job_for_user(user=world.admin, job_id=job_id).succeeded
     cache.delete(f"reporting:bundle-import:{job_id}")
+
+
+@pytest.mark.django_db
+def test_an_upload_while_another_import_writes_waits_outside_its_task_and_a_check_does_not_wait(
+    world: World,
+) -> None:
+    def upload(dry_run: bool) -> str:
+        bundle = SimpleUploadedFile("bundle.zip", zipped({n: t.encode() for n, t in FILES.items()}), "application/zip")
+        return services.bundle_import_start(actor=world.admin, files=[bundle], dry_run=dry_run)
+
+    job_id, check_id = upload(dry_run=False), upload(dry_run=True)
+    cases = Case.objects.filter(partnership=world.partnership)
+    # Another import, writing: its own connection, inside its transaction.
+    with psycopg.connect(database_url_for(settings.DATABASES["default"])) as other:
+        other.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [importer.IMPORT_WRITER_LOCK])
+        # The job does not wait in its task (whose time limit would run): the task looks again later.
+        assert services.bundle_import_run(job_id=job_id) == services.BUSY
+        job = services.bundle_import_job_for_user(user=world.admin, job_id=job_id)
+        assert job.progress == "Waiting for another import to finish" and not job.succeeded
+        assert cases.count() == 0
+        # A check writes nothing and analyses nothing: it runs meanwhile.
+        assert services.bundle_import_run(job_id=check_id) == services.DONE
+        assert services.bundle_import_job_for_user(user=world.admin, job_id=check_id).succeeded
+        other.rollback()
+    assert services.bundle_import_run(job_id=job_id) == services.DONE
+    assert services.bundle_import_job_for_user(user=world.admin, job_id=job_id).succeeded
+    assert cases.count() == 13
+    for done in (job_id, check_id):
+        cache.delete(f"reporting:bundle-import:{done}")
