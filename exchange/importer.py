@@ -241,7 +241,7 @@ def _log_comparison(result: ImportResult, actor: User | None) -> None:
 # ``record_ids`` are made of in its insert: each id once, in order, as text.
 LOGGED_IDS = "exchange_logged_ids"
 LOGGED_IDS_ARRAY = (
-    "SELECT coalesce(array_agg(id::text ORDER BY id), '{}') FROM (SELECT DISTINCT id FROM exchange_logged_ids) logged"
+    f"SELECT coalesce(array_agg(id::text ORDER BY id), '{{}}') FROM (SELECT DISTINCT id FROM {LOGGED_IDS}) logged"  # noqa: S608
 )
 
 
@@ -346,11 +346,13 @@ def _one_writer(say: Progress, *, wait: bool) -> None:
             return
         if not wait:
             raise WriterBusy
-        say("Waiting for another import to finish")
+        say(WAITING_FOR_WRITER)
         cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [IMPORT_WRITER_LOCK])
 
 
 IMPORT_WRITER_LOCK = "masip-bundle-writer"
+# What an import waiting for another to finish writing says (the upload's job page shows it).
+WAITING_FOR_WRITER = "Waiting for another import to finish"
 
 
 def _partnership(slug: str, create_name: str, result: ImportResult) -> Partnership | None:

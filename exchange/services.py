@@ -190,8 +190,6 @@ def _update(job_id: str, **changes: Any) -> dict[str, Any] | None:
 
 
 BUSY = "busy"
-# The job's progress while another import (of any partnership) is writing.
-WAITING_FOR_WRITER = "Waiting for another import to finish"
 
 
 @contextlib.contextmanager
@@ -229,7 +227,7 @@ def bundle_import_run(*, job_id: str) -> str:
 
 
 def _import_run(job_id: str) -> str:
-    from exchange.importer import WriterBusy, import_bundle
+    from exchange.importer import WAITING_FOR_WRITER, WriterBusy, import_bundle
 
     state = cache.get(_state_key(job_id))
     if state is None or state["state"] in (DONE, FAILED):
